@@ -1,0 +1,114 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'broker' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'broker'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'broker' {
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where long-term keys are stored [env: BROKER_BACKEND]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store an IAM user''s access key for a profile')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List profiles and whether keys are stored for them')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete the stored keys of a profile')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'broker;add' {
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where long-term keys are stored [env: BROKER_BACKEND]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Take the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead of asking')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'broker;list' {
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where long-term keys are stored [env: BROKER_BACKEND]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array instead of a table')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'broker;remove' {
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where long-term keys are stored [env: BROKER_BACKEND]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'broker;completions' {
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where long-term keys are stored [env: BROKER_BACKEND]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'broker;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store an IAM user''s access key for a profile')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List profiles and whether keys are stored for them')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete the stored keys of a profile')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'broker;help;add' {
+            break
+        }
+        'broker;help;list' {
+            break
+        }
+        'broker;help;remove' {
+            break
+        }
+        'broker;help;completions' {
+            break
+        }
+        'broker;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

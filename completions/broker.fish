@@ -1,0 +1,84 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_broker_global_optspecs
+    string join \n backend= config= v/verbose h/help V/version
+end
+
+function __fish_broker_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_broker_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_broker_using_subcommand
+    set -l cmd (__fish_broker_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c broker -n "__fish_broker_needs_command" -l backend -d 'Where long-term keys are stored [env: BROKER_BACKEND]' -r -f -a "secret-service\t'D-Bus Secret Service: GNOME Keyring, KeePassXC, KWallet (Linux/BSD default)'
+keychain\t'The macOS Keychain (macOS default)'
+wincred\t'The Windows Credential Manager (Windows default)'
+keyutils\t'The Linux kernel keyring: fast, but lost at reboot'
+file\t'age-encrypted files under `file_dir`, one per item, protected by a passphrase'"
+complete -c broker -n "__fish_broker_needs_command" -l config -d 'broker\'s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]' -r -F
+complete -c broker -n "__fish_broker_needs_command" -s v -l verbose -d 'Log what broker does to stderr (secrets are always redacted); repeat for more'
+complete -c broker -n "__fish_broker_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c broker -n "__fish_broker_needs_command" -s V -l version -d 'Print version'
+complete -c broker -n "__fish_broker_needs_command" -f -a "add" -d 'Store an IAM user\'s access key for a profile'
+complete -c broker -n "__fish_broker_needs_command" -f -a "list" -d 'List profiles and whether keys are stored for them'
+complete -c broker -n "__fish_broker_needs_command" -f -a "remove" -d 'Delete the stored keys of a profile'
+complete -c broker -n "__fish_broker_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c broker -n "__fish_broker_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c broker -n "__fish_broker_using_subcommand add" -l backend -d 'Where long-term keys are stored [env: BROKER_BACKEND]' -r -f -a "secret-service\t'D-Bus Secret Service: GNOME Keyring, KeePassXC, KWallet (Linux/BSD default)'
+keychain\t'The macOS Keychain (macOS default)'
+wincred\t'The Windows Credential Manager (Windows default)'
+keyutils\t'The Linux kernel keyring: fast, but lost at reboot'
+file\t'age-encrypted files under `file_dir`, one per item, protected by a passphrase'"
+complete -c broker -n "__fish_broker_using_subcommand add" -l config -d 'broker\'s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]' -r -F
+complete -c broker -n "__fish_broker_using_subcommand add" -l env -d 'Take the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead of asking'
+complete -c broker -n "__fish_broker_using_subcommand add" -s v -l verbose -d 'Log what broker does to stderr (secrets are always redacted); repeat for more'
+complete -c broker -n "__fish_broker_using_subcommand add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c broker -n "__fish_broker_using_subcommand add" -s V -l version -d 'Print version'
+complete -c broker -n "__fish_broker_using_subcommand list" -l backend -d 'Where long-term keys are stored [env: BROKER_BACKEND]' -r -f -a "secret-service\t'D-Bus Secret Service: GNOME Keyring, KeePassXC, KWallet (Linux/BSD default)'
+keychain\t'The macOS Keychain (macOS default)'
+wincred\t'The Windows Credential Manager (Windows default)'
+keyutils\t'The Linux kernel keyring: fast, but lost at reboot'
+file\t'age-encrypted files under `file_dir`, one per item, protected by a passphrase'"
+complete -c broker -n "__fish_broker_using_subcommand list" -l config -d 'broker\'s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]' -r -F
+complete -c broker -n "__fish_broker_using_subcommand list" -l json -d 'Print a JSON array instead of a table'
+complete -c broker -n "__fish_broker_using_subcommand list" -s v -l verbose -d 'Log what broker does to stderr (secrets are always redacted); repeat for more'
+complete -c broker -n "__fish_broker_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c broker -n "__fish_broker_using_subcommand list" -s V -l version -d 'Print version'
+complete -c broker -n "__fish_broker_using_subcommand remove" -l backend -d 'Where long-term keys are stored [env: BROKER_BACKEND]' -r -f -a "secret-service\t'D-Bus Secret Service: GNOME Keyring, KeePassXC, KWallet (Linux/BSD default)'
+keychain\t'The macOS Keychain (macOS default)'
+wincred\t'The Windows Credential Manager (Windows default)'
+keyutils\t'The Linux kernel keyring: fast, but lost at reboot'
+file\t'age-encrypted files under `file_dir`, one per item, protected by a passphrase'"
+complete -c broker -n "__fish_broker_using_subcommand remove" -l config -d 'broker\'s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]' -r -F
+complete -c broker -n "__fish_broker_using_subcommand remove" -s f -l force -d 'Do not ask for confirmation'
+complete -c broker -n "__fish_broker_using_subcommand remove" -s v -l verbose -d 'Log what broker does to stderr (secrets are always redacted); repeat for more'
+complete -c broker -n "__fish_broker_using_subcommand remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c broker -n "__fish_broker_using_subcommand remove" -s V -l version -d 'Print version'
+complete -c broker -n "__fish_broker_using_subcommand completions" -l backend -d 'Where long-term keys are stored [env: BROKER_BACKEND]' -r -f -a "secret-service\t'D-Bus Secret Service: GNOME Keyring, KeePassXC, KWallet (Linux/BSD default)'
+keychain\t'The macOS Keychain (macOS default)'
+wincred\t'The Windows Credential Manager (Windows default)'
+keyutils\t'The Linux kernel keyring: fast, but lost at reboot'
+file\t'age-encrypted files under `file_dir`, one per item, protected by a passphrase'"
+complete -c broker -n "__fish_broker_using_subcommand completions" -l config -d 'broker\'s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]' -r -F
+complete -c broker -n "__fish_broker_using_subcommand completions" -s v -l verbose -d 'Log what broker does to stderr (secrets are always redacted); repeat for more'
+complete -c broker -n "__fish_broker_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c broker -n "__fish_broker_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c broker -n "__fish_broker_using_subcommand help; and not __fish_seen_subcommand_from add list remove completions help" -f -a "add" -d 'Store an IAM user\'s access key for a profile'
+complete -c broker -n "__fish_broker_using_subcommand help; and not __fish_seen_subcommand_from add list remove completions help" -f -a "list" -d 'List profiles and whether keys are stored for them'
+complete -c broker -n "__fish_broker_using_subcommand help; and not __fish_seen_subcommand_from add list remove completions help" -f -a "remove" -d 'Delete the stored keys of a profile'
+complete -c broker -n "__fish_broker_using_subcommand help; and not __fish_seen_subcommand_from add list remove completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c broker -n "__fish_broker_using_subcommand help; and not __fish_seen_subcommand_from add list remove completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs what is missing on a fresh Debian machine,
+# starts a private D-Bus session with an unlocked gnome-keyring, then runs cargo fmt --check,
+# clippy with -D warnings, and every test against real parts (moto_server, the AWS CLI, the
+# Secret Service, the kernel keyring, the file vault).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+# 1. Debian packages, when we may install them.
+missing=()
+command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
+command -v dbus-run-session >/dev/null || missing+=(dbus dbus-bin)
+command -v keyctl >/dev/null || missing+=(keyutils)
+command -v hyperfine >/dev/null || missing+=(hyperfine)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "test.sh: missing ${missing[*]}: run 'sudo apt-get install ${missing[*]}'; tests needing them will fail" >&2
+  fi
+fi
+
+# 2. The pinned Python venv (moto_server, aws).
+venv=${BROKER_TEST_VENV:-$root/.venv}
+stamp="$venv/.requirements"
+if ! cmp -s tests/requirements.txt "$stamp" 2>/dev/null; then
+  echo "test.sh: creating the Python venv in $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
+  cp tests/requirements.txt "$stamp"
+fi
+export BROKER_TEST_VENV="$venv"
+
+# 3. Static checks.
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+
+# 4. Every test, inside a private D-Bus session with its own unlocked gnome-keyring.
+exec dbus-run-session -- "$root/scripts/with-keyring.sh" cargo test --locked "$@"

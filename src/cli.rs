@@ -1,0 +1,48 @@
+//! The command line: clap types only. [`crate::context`] turns the global options into settings,
+//! and each command's `run` turns its own `Args` into plain values before working.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::commands;
+use crate::vault::BackendKind;
+
+/// A command-line AWS credential broker.
+///
+/// broker keeps long-term IAM user keys in the operating system's keychain, gets short-lived
+/// credentials from STS, and hands those (never the long-term keys) to the programs you run.
+#[derive(Debug, Parser)]
+#[command(
+    name = "broker",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Where long-term keys are stored [env: BROKER_BACKEND]
+    #[arg(long, global = true, value_name = "BACKEND", value_enum)]
+    pub backend: Option<BackendKind>,
+
+    /// broker's settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log what broker does to stderr (secrets are always redacted); repeat for more
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: commands::Command,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,94 @@
+//! `broker add`: stores an IAM user's long-term access key in the vault.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::context::Context;
+use crate::credentials::{self, LongTermKeys};
+use crate::error::{escape_control, Error, Result};
+use crate::{exit_codes, output, profiles, tty, vault};
+
+/// Store an IAM user's access key for a profile
+///
+/// Asks for the access key id and the secret access key on the terminal (the secret is not
+/// shown as you type), or, with --env, takes them from AWS_ACCESS_KEY_ID and
+/// AWS_SECRET_ACCESS_KEY. Replaces keys already stored for PROFILE. Adds a `[profile PROFILE]`
+/// section to the AWS config file when there is none.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Take the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead of asking
+    #[arg(long)]
+    env: bool,
+
+    /// The profile to store the keys for
+    #[arg(value_name = "PROFILE")]
+    profile: String,
+}
+
+pub fn run(args: Args, ctx: &Context) -> Result<u8> {
+    let profile = args.profile;
+    if !profiles::valid_profile_name(&profile) {
+        return Err(Error::usage(format!(
+            "invalid profile name `{}`: it must not be empty, start or end with a space, or \
+             hold control characters, brackets, `#` or `;`",
+            escape_control(&profile)
+        )));
+    }
+    let aws = profiles::AwsProfiles::load()?;
+    let keys = if args.env {
+        from_env()?
+    } else {
+        from_terminal(&profile)?
+    };
+    let vault = ctx.vault()?;
+    vault::set_keys(vault.as_ref(), &profile, &keys)?;
+    output::notice(&format!(
+        "stored the keys of profile {profile} in the {} vault",
+        vault.kind().name()
+    ));
+    if !aws.contains(&profile) {
+        let path = profiles::append_profile_section(&profile)?;
+        output::notice(&format!("added [profile {profile}] to {}", path.display()));
+    }
+    Ok(exit_codes::SUCCESS)
+}
+
+fn from_env() -> Result<LongTermKeys> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (Some(access_key_id), Some(secret)) =
+        (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
+    else {
+        return Err(Error::new(
+            "--env needs both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to be set",
+        ));
+    };
+    if var("AWS_SESSION_TOKEN").is_some() {
+        return Err(Error::new(
+            "AWS_SESSION_TOKEN is set, so these are temporary credentials, not an IAM user's key",
+        )
+        .with_hint("unset AWS_SESSION_TOKEN and give a long-term access key"));
+    }
+    checked(access_key_id, SecretString::from(secret))
+}
+
+fn from_terminal(profile: &str) -> Result<LongTermKeys> {
+    output::notice(&format!("adding keys for profile {profile}"));
+    let access_key_id = tty::ask("Access key ID: ")?;
+    let secret = tty::ask_secret("Secret access key: ")?;
+    checked(access_key_id.trim().to_string(), secret)
+}
+
+fn checked(access_key_id: String, secret_access_key: SecretString) -> Result<LongTermKeys> {
+    if !credentials::valid_access_key_id(&access_key_id) {
+        return Err(Error::new(format!(
+            "`{}` is not an access key id (expected upper-case letters and digits, like AKIA…)",
+            escape_control(&access_key_id)
+        )));
+    }
+    if secret_access_key.expose_secret().trim().is_empty() {
+        return Err(Error::new("the secret access key is empty"));
+    }
+    Ok(LongTermKeys {
+        access_key_id,
+        secret_access_key,
+    })
+}

@@ -1,0 +1,82 @@
+//! `broker list`: the profiles of the AWS config and what broker holds for each.
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::error::{escape_control, Result};
+use crate::{exit_codes, output, profiles, vault};
+
+/// List profiles and whether keys are stored for them
+///
+/// Shows every profile of the AWS config and credentials files, its role, and whether the vault
+/// holds long-term keys for it.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print a JSON array instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    profile: String,
+    role_arn: Option<String>,
+    source_profile: Option<String>,
+    /// The backend holding this profile's keys, if any.
+    keys: Option<&'static str>,
+}
+
+pub fn run(args: Args, ctx: &Context) -> Result<u8> {
+    let aws = profiles::AwsProfiles::load()?;
+    let vault = ctx.vault()?;
+    let mut rows = Vec::new();
+    for name in aws.names() {
+        let stored = vault.contains(&vault::keys_item(&name))?;
+        rows.push(Row {
+            role_arn: aws.get(&name, "role_arn").map(str::to_owned),
+            source_profile: aws.get(&name, "source_profile").map(str::to_owned),
+            keys: stored.then(|| vault.kind().name()),
+            profile: name,
+        });
+    }
+    let text = if args.json {
+        let mut json = serde_json::to_string_pretty(&rows).expect("rows serialise");
+        json.push('\n');
+        json
+    } else {
+        table(&rows)
+    };
+    output::stdout(text.as_bytes())?;
+    Ok(exit_codes::SUCCESS)
+}
+
+fn table(rows: &[Row]) -> String {
+    let cells: Vec<[String; 3]> = rows
+        .iter()
+        .map(|r| {
+            [
+                escape_control(&r.profile),
+                r.role_arn.as_deref().map_or("-".into(), escape_control),
+                r.keys.unwrap_or("-").to_string(),
+            ]
+        })
+        .collect();
+    let header = [
+        "PROFILE".to_string(),
+        "ROLE".to_string(),
+        "KEYS".to_string(),
+    ];
+    let width = |i: usize| {
+        cells
+            .iter()
+            .map(|c| c[i].chars().count())
+            .chain([header[i].len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let (w0, w1) = (width(0), width(1));
+    std::iter::once(&header)
+        .chain(cells.iter())
+        .map(|[a, b, c]| format!("{a:<w0$}  {b:<w1$}  {c}\n"))
+        .collect()
+}

@@ -1,0 +1,80 @@
+//! The credential values broker handles, in types that redact `Debug` and zero their memory.
+//!
+//! Nothing here prints, logs or writes a secret; `expose_secret()` is called only where a
+//! secret must leave the process (to STS, to a child's environment, to stdout on request).
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// An IAM user's long-term access key, as kept in the vault.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct LongTermKeys {
+    pub access_key_id: String,
+    #[serde(serialize_with = "serialize_secret")]
+    pub secret_access_key: SecretString,
+}
+
+impl std::fmt::Debug for LongTermKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LongTermKeys")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"[redacted]")
+            .finish()
+    }
+}
+
+impl LongTermKeys {
+    /// Serialises to the JSON the vault stores, inside a zeroing string.
+    pub fn to_secret_json(&self) -> SecretString {
+        SecretString::from(serde_json::to_string(self).expect("keys serialise to JSON"))
+    }
+
+    /// Reads what [`to_secret_json`](Self::to_secret_json) wrote; `None` for anything else.
+    pub fn from_secret_json(json: &SecretString) -> Option<LongTermKeys> {
+        serde_json::from_str(json.expose_secret()).ok()
+    }
+}
+
+/// Writes the secret's text; used only when serialising into a [`SecretString`] or to stdout.
+pub fn serialize_secret<S: serde::Serializer>(
+    secret: &SecretString,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(secret.expose_secret())
+}
+
+/// Checks the shape of an access key id (`AKIA…`/`ASIA…`, upper-case letters and digits).
+pub fn valid_access_key_id(id: &str) -> bool {
+    (16..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let keys = LongTermKeys {
+            access_key_id: "AKIAEXAMPLE123456789".into(),
+            secret_access_key: SecretString::from("very-secret-value"),
+        };
+        let shown = format!("{keys:?}");
+        assert!(!shown.contains("very-secret-value"), "{shown}");
+        assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn json_round_trip() {
+        let keys = LongTermKeys {
+            access_key_id: "AKIAEXAMPLE123456789".into(),
+            secret_access_key: SecretString::from("s3cr3t"),
+        };
+        let back = LongTermKeys::from_secret_json(&keys.to_secret_json()).unwrap();
+        assert_eq!(back.access_key_id, keys.access_key_id);
+        assert_eq!(back.secret_access_key.expose_secret(), "s3cr3t");
+        assert!(LongTermKeys::from_secret_json(&SecretString::from("garbage")).is_none());
+    }
+}

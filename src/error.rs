@@ -1,0 +1,165 @@
+//! The one user-facing error: a message, the chain of causes, an optional hint, an exit code.
+//!
+//! Library modules keep their own `thiserror` enums; they become an [`Error`] here, where the
+//! hints live. An error message never carries a secret: the enums below hold only names, paths
+//! and the text of upstream errors, never key material.
+
+use std::fmt;
+
+use crate::exit_codes;
+
+/// What `broker` prints as `broker: error: …` before exiting.
+#[derive(Debug)]
+pub struct Error {
+    message: String,
+    causes: Vec<String>,
+    hint: Option<String>,
+    exit_code: u8,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A run-time failure (exit status 1).
+    pub fn new(message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+            causes: Vec::new(),
+            hint: None,
+            exit_code: exit_codes::FAILURE,
+        }
+    }
+
+    /// A command-line usage error (exit status 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error {
+            exit_code: exit_codes::USAGE,
+            ..Error::new(message)
+        }
+    }
+
+    /// Adds the next step the user could take.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Adds an underlying cause, printed as `caused by: …`.
+    pub fn caused_by(mut self, cause: impl fmt::Display) -> Self {
+        self.causes.push(one_line(&cause.to_string()));
+        self
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        self.exit_code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "broker: error: {}", one_line(&self.message))?;
+        for cause in &self.causes {
+            write!(f, "\ncaused by: {cause}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Folds a possibly multi-line upstream message onto one line and escapes control characters,
+/// so a hostile value cannot repaint the terminal.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for part in text
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        out.push_str(&escape_control(part));
+    }
+    out
+}
+
+/// Escapes control characters (and only those) so text is safe to echo to a terminal.
+pub fn escape_control(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+impl From<crate::vault::VaultError> for Error {
+    fn from(e: crate::vault::VaultError) -> Self {
+        use crate::vault::VaultError as V;
+        let hint = match &e {
+            V::NoBackend { .. } | V::Unavailable { .. } => Some(
+                "use `--backend file` (an encrypted file vault; set BROKER_FILE_PASSPHRASE or \
+                 type it when asked), or start a Secret Service such as gnome-keyring",
+            ),
+            V::WrongPassphrase { .. } => Some(
+                "check BROKER_FILE_PASSPHRASE, or the passphrase you typed; nothing was changed",
+            ),
+            V::NoPassphrase { .. } => {
+                Some("set BROKER_FILE_PASSPHRASE, or run broker from a terminal")
+            }
+            V::Corrupt { .. } | V::NotKeys { .. } => Some("store the keys again with `broker add`"),
+            V::Backend { .. } | V::Io { .. } => None,
+        };
+        let err = Error::new(e.to_string());
+        match hint {
+            Some(h) => err.with_hint(h),
+            None => err,
+        }
+    }
+}
+
+impl From<crate::profiles::ProfilesError> for Error {
+    fn from(e: crate::profiles::ProfilesError) -> Self {
+        Error::new(e.to_string())
+    }
+}
+
+impl From<crate::tty::TtyError> for Error {
+    fn from(e: crate::tty::TtyError) -> Self {
+        Error::new(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_message_then_causes_then_hint() {
+        let err = Error::new("could not do it")
+            .caused_by("line one\nline two")
+            .with_hint("try again");
+        assert_eq!(
+            err.to_string(),
+            "broker: error: could not do it\ncaused by: line one; line two\nhint: try again"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(one_line("a\x1b[2Jb"), "a\\u{1b}[2Jb");
+    }
+}

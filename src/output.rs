@@ -1,0 +1,33 @@
+//! Writing to stdout: the only channel for program-readable output. A closed pipe ends the
+//! command quietly instead of panicking.
+
+use std::io::Write;
+
+use crate::error::{Error, Result};
+
+/// Writes all of `bytes` to stdout and flushes.
+pub fn stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::new(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// Prints a notice for the user on stderr, never on stdout.
+pub fn notice(text: &str) {
+    eprintln!("broker: {}", crate::error::escape_control(text));
+}
+
+/// Logs a line when `-v` was given. Callers pass names and paths, never secrets.
+pub fn verbose(text: impl std::fmt::Display) {
+    if VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+        eprintln!(
+            "broker: [debug] {}",
+            crate::error::escape_control(&text.to_string())
+        );
+    }
+}
+
+pub static VERBOSE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);

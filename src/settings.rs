@@ -1,0 +1,189 @@
+//! broker's own settings: `config.toml`, read once, strictly (an unknown key is an error naming
+//! it), into plain values. Flags and environment are layered on top in [`crate::context`].
+//!
+//! Never holds a secret: config.toml has none to hold.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::duration;
+use crate::vault::BackendKind;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub backend: Option<BackendKind>,
+    pub file_dir: Option<String>,
+    #[serde(default)]
+    pub session: SessionSettings,
+    #[serde(default)]
+    pub mfa: MfaSettings,
+    #[serde(default)]
+    pub audit: AuditSettings,
+    #[serde(default)]
+    pub profile: BTreeMap<String, ProfilePolicy>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    pub min_ttl: Option<Duration>,
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    pub session_token_duration: Option<Duration>,
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    pub assume_role_duration: Option<Duration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MfaSettings {
+    pub prompt: Option<MfaPrompt>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MfaPrompt {
+    #[default]
+    Terminal,
+    Zenity,
+    Kdialog,
+    Osascript,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    pub path: Option<String>,
+}
+
+/// Per-profile policy, `[profile.NAME]`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePolicy {
+    #[serde(default)]
+    pub break_glass: bool,
+    #[serde(default)]
+    pub require_reason: bool,
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    pub max_duration: Option<Duration>,
+    #[serde(default)]
+    pub notify_command: Vec<String>,
+    #[serde(default)]
+    pub tag_reason: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {detail}")]
+    Parse { path: PathBuf, detail: String },
+}
+
+impl Settings {
+    /// Reads `path`; a missing file means all defaults, unless it was named explicitly.
+    pub fn load(path: &Path, must_exist: bool) -> Result<Settings, SettingsError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                return Ok(Settings::default())
+            }
+            Err(source) => {
+                return Err(SettingsError::Read {
+                    path: path.to_owned(),
+                    source,
+                })
+            }
+        };
+        Settings::parse(&text).map_err(|detail| SettingsError::Parse {
+            path: path.to_owned(),
+            detail,
+        })
+    }
+
+    /// Parses config.toml text; the error is one line: `line N: what is wrong`.
+    pub fn parse(text: &str) -> Result<Settings, String> {
+        toml::from_str(text).map_err(|e| {
+            let message = crate::error::one_line(e.message());
+            match e.span() {
+                Some(span) => {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    format!("line {line}: {message}")
+                }
+                None => message,
+            }
+        })
+    }
+
+    pub fn policy(&self, profile: &str) -> Option<&ProfilePolicy> {
+        self.profile.get(profile)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC_EXAMPLE: &str = r#"
+backend = "secret-service"     # secret-service | keychain | wincred | keyutils | file
+file_dir = "~/.local/share/broker/vault"   # for the file backend
+
+[session]
+min_ttl = "15m"
+session_token_duration = "8h"
+assume_role_duration = "1h"
+
+[mfa]
+prompt = "terminal"
+
+[audit]
+path = "~/.local/state/broker/audit.jsonl"
+
+[profile.breakglass]
+break_glass = true
+require_reason = true
+max_duration = "1h"
+notify_command = ["/usr/local/bin/page-oncall"]
+tag_reason = true
+"#;
+
+    #[test]
+    fn accepts_every_key_of_the_spec_example() {
+        let s = Settings::parse(SPEC_EXAMPLE).unwrap();
+        assert_eq!(s.backend, Some(BackendKind::SecretService));
+        assert_eq!(s.session.min_ttl, Some(Duration::from_secs(900)));
+        assert_eq!(
+            s.session.session_token_duration,
+            Some(Duration::from_secs(8 * 3600))
+        );
+        assert_eq!(s.mfa.prompt, Some(MfaPrompt::Terminal));
+        let p = s.policy("breakglass").unwrap();
+        assert!(p.break_glass && p.require_reason && p.tag_reason);
+        assert_eq!(p.max_duration, Some(Duration::from_secs(3600)));
+        assert_eq!(p.notify_command, vec!["/usr/local/bin/page-oncall"]);
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let err =
+            Settings::parse("backend = \"file\"\n[session]\nmin_tll = \"15m\"\n").unwrap_err();
+        assert!(err.starts_with("line 3: unknown field `min_tll`"), "{err}");
+    }
+
+    #[test]
+    fn bad_duration_and_bad_type_are_errors() {
+        let err = Settings::parse("[session]\nmin_ttl = \"soon\"\n").unwrap_err();
+        assert!(err.contains("invalid duration `soon`"), "{err}");
+        let err = Settings::parse("[profile.x]\nbreak_glass = \"yes\"\n").unwrap_err();
+        assert!(err.starts_with("line 2:"), "{err}");
+        let err = Settings::parse("backend = \"floppy\"\n").unwrap_err();
+        assert!(err.contains("floppy"), "{err}");
+    }
+}

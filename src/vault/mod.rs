@@ -1,0 +1,128 @@
+//! The vault: where long-term keys live, behind one small interface over several backends.
+//!
+//! Items are named strings holding a secret string. Profiles' keys are stored under
+//! [`keys_item`]. A vault never writes a secret to disk in plaintext, and never puts one in an
+//! error message: backend errors are reduced to their kind before they are shown.
+
+mod file;
+mod os;
+
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::credentials::LongTermKeys;
+
+pub use file::FileVault;
+
+/// Which store holds the secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendKind {
+    /// D-Bus Secret Service: GNOME Keyring, KeePassXC, KWallet (Linux/BSD default).
+    SecretService,
+    /// The macOS Keychain (macOS default).
+    Keychain,
+    /// The Windows Credential Manager (Windows default).
+    Wincred,
+    /// The Linux kernel keyring: fast, but lost at reboot.
+    Keyutils,
+    /// age-encrypted files under `file_dir`, one per item, protected by a passphrase.
+    File,
+}
+
+impl BackendKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::SecretService => "secret-service",
+            BackendKind::Keychain => "keychain",
+            BackendKind::Wincred => "wincred",
+            BackendKind::Keyutils => "keyutils",
+            BackendKind::File => "file",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("the {backend} backend is not available on this system: {detail}")]
+    Unavailable {
+        backend: &'static str,
+        detail: String,
+    },
+    #[error("no usable vault backend found: {detail}")]
+    NoBackend { detail: String },
+    #[error("the {backend} backend failed: {detail}")]
+    Backend {
+        backend: &'static str,
+        detail: String,
+    },
+    #[error("wrong passphrase for the file vault in {dir}")]
+    WrongPassphrase { dir: PathBuf },
+    #[error("the file vault needs a passphrase: {detail}")]
+    NoPassphrase { detail: String },
+    #[error("vault item {item} in {path} is damaged: {detail}")]
+    Corrupt {
+        item: String,
+        path: PathBuf,
+        detail: String,
+    },
+    #[error("vault item {item} does not hold access keys")]
+    NotKeys { item: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A store of named secrets.
+pub trait Vault {
+    fn kind(&self) -> BackendKind;
+    fn get(&self, item: &str) -> Result<Option<SecretString>, VaultError>;
+    fn set(&self, item: &str, secret: &SecretString) -> Result<(), VaultError>;
+    /// Returns whether there was something to delete.
+    fn delete(&self, item: &str) -> Result<bool, VaultError>;
+    /// Whether `item` exists, without decrypting it where the backend allows.
+    fn contains(&self, item: &str) -> Result<bool, VaultError> {
+        Ok(self.get(item)?.is_some())
+    }
+}
+
+/// The item that holds a profile's long-term keys.
+pub fn keys_item(profile: &str) -> String {
+    format!("keys:{profile}")
+}
+
+/// Reads a profile's long-term keys.
+pub fn get_keys(vault: &dyn Vault, profile: &str) -> Result<Option<LongTermKeys>, VaultError> {
+    let item = keys_item(profile);
+    match vault.get(&item)? {
+        None => Ok(None),
+        Some(secret) => LongTermKeys::from_secret_json(&secret)
+            .map(Some)
+            .ok_or(VaultError::NotKeys { item }),
+    }
+}
+
+/// Stores a profile's long-term keys, replacing any there were.
+pub fn set_keys(vault: &dyn Vault, profile: &str, keys: &LongTermKeys) -> Result<(), VaultError> {
+    vault.set(&keys_item(profile), &keys.to_secret_json())
+}
+
+/// Where the file backend keeps its items, and how it gets its passphrase.
+pub struct FileOptions {
+    pub dir: PathBuf,
+    /// From `BROKER_FILE_PASSPHRASE`; asked on the terminal when absent.
+    pub passphrase: Option<SecretString>,
+}
+
+/// Opens the chosen backend, or the platform's default when none was chosen.
+pub fn open(kind: Option<BackendKind>, file: FileOptions) -> Result<Box<dyn Vault>, VaultError> {
+    match kind {
+        Some(BackendKind::File) => Ok(Box::new(FileVault::new(file.dir, file.passphrase))),
+        Some(kind) => os::open(kind),
+        None => os::open_default(),
+    }
+}

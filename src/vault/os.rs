@@ -1,0 +1,162 @@
+//! The operating system's secret stores, through the `keyring` crate.
+//!
+//! Items are stored under the service name `broker`, with the item name as the account. Error
+//! texts from the platform are passed on, never the bytes of a secret.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{BackendKind, Vault, VaultError};
+
+const SERVICE: &str = "broker";
+
+pub struct OsVault {
+    kind: BackendKind,
+}
+
+/// Opens a named OS backend, checking that it answers.
+pub fn open(kind: BackendKind) -> Result<Box<dyn Vault>, VaultError> {
+    let vault = OsVault { kind };
+    vault.probe()?;
+    Ok(Box::new(vault))
+}
+
+/// The platform default: Secret Service on Linux/BSD (when one answers on the session bus), the
+/// Keychain on macOS, the Credential Manager on Windows.
+pub fn open_default() -> Result<Box<dyn Vault>, VaultError> {
+    let kind = if cfg!(target_os = "macos") {
+        BackendKind::Keychain
+    } else if cfg!(windows) {
+        BackendKind::Wincred
+    } else {
+        BackendKind::SecretService
+    };
+    open(kind).map_err(|e| VaultError::NoBackend {
+        detail: e.to_string(),
+    })
+}
+
+impl OsVault {
+    fn entry(&self, item: &str) -> Result<keyring::Entry, VaultError> {
+        platform::entry(self.kind, item).map_err(|e| self.error(e))
+    }
+
+    fn error(&self, e: keyring::Error) -> VaultError {
+        VaultError::Backend {
+            backend: self.kind.name(),
+            detail: crate::error::one_line(&e.to_string()),
+        }
+    }
+
+    /// A lookup of an item that does not exist: it succeeds exactly when the store answers.
+    fn probe(&self) -> Result<(), VaultError> {
+        let unavailable = |detail: String| VaultError::Unavailable {
+            backend: self.kind.name(),
+            detail,
+        };
+        platform::precheck(self.kind).map_err(unavailable)?;
+        let entry = platform::entry(self.kind, "probe").map_err(|e| unavailable(e.to_string()))?;
+        match entry.get_password() {
+            Ok(_) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(unavailable(crate::error::one_line(&e.to_string()))),
+        }
+    }
+}
+
+impl Vault for OsVault {
+    fn kind(&self) -> BackendKind {
+        self.kind
+    }
+
+    fn get(&self, item: &str) -> Result<Option<SecretString>, VaultError> {
+        match self.entry(item)?.get_password() {
+            Ok(secret) => Ok(Some(SecretString::from(secret))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    fn set(&self, item: &str, secret: &SecretString) -> Result<(), VaultError> {
+        self.entry(item)?
+            .set_password(secret.expose_secret())
+            .map_err(|e| self.error(e))
+    }
+
+    fn delete(&self, item: &str) -> Result<bool, VaultError> {
+        match self.entry(item)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod platform {
+    use super::{BackendKind, SERVICE};
+    use keyring::{keyutils::KeyutilsCredential, secret_service::SsCredential, Entry};
+
+    pub fn precheck(kind: BackendKind) -> Result<(), String> {
+        match kind {
+            BackendKind::SecretService
+                if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() =>
+            {
+                Err("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)".into())
+            }
+            BackendKind::SecretService | BackendKind::Keyutils => Ok(()),
+            other => Err(format!("{} exists only on its own platform", other.name())),
+        }
+    }
+
+    pub fn entry(kind: BackendKind, item: &str) -> keyring::Result<Entry> {
+        Ok(match kind {
+            BackendKind::Keyutils => Entry::new_with_credential(Box::new(
+                KeyutilsCredential::new_with_target(None, SERVICE, item)?,
+            )),
+            _ => Entry::new_with_credential(Box::new(SsCredential::new_with_target(
+                None, SERVICE, item,
+            )?)),
+        })
+    }
+}
+
+#[cfg(any(target_os = "macos", windows))]
+mod platform {
+    use super::{BackendKind, SERVICE};
+    use keyring::Entry;
+
+    const NATIVE: BackendKind = if cfg!(windows) {
+        BackendKind::Wincred
+    } else {
+        BackendKind::Keychain
+    };
+
+    pub fn precheck(kind: BackendKind) -> Result<(), String> {
+        if kind == NATIVE {
+            Ok(())
+        } else {
+            Err(format!("{} does not exist on this platform", kind.name()))
+        }
+    }
+
+    pub fn entry(_kind: BackendKind, item: &str) -> keyring::Result<Entry> {
+        Entry::new(SERVICE, item)
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+mod platform {
+    use super::BackendKind;
+
+    pub fn precheck(kind: BackendKind) -> Result<(), String> {
+        Err(format!(
+            "{} is not built into broker on this platform",
+            kind.name()
+        ))
+    }
+
+    pub fn entry(_kind: BackendKind, _item: &str) -> keyring::Result<keyring::Entry> {
+        Err(keyring::Error::NoStorageAccess(
+            "no OS store on this platform".into(),
+        ))
+    }
+}

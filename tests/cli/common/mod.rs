@@ -1,0 +1,161 @@
+//! The sealed test environment: every test runs the real `broker` binary with `env_clear()`, a
+//! temporary HOME and XDG directories, and an AWS config file of its own.
+
+pub mod moto;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub const TEST_PASSPHRASE: &str = "correct horse battery staple";
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub extra_env: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        let dir = tempfile::Builder::new()
+            .prefix("broker-test-")
+            .tempdir()
+            .expect("temp dir");
+        for sub in ["home/.aws", "config", "data", "state", "cache", "tmp"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        TestEnv {
+            dir,
+            extra_env: Vec::new(),
+        }
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn aws_config(&self) -> PathBuf {
+        self.home().join(".aws/config")
+    }
+
+    pub fn broker_config(&self) -> PathBuf {
+        self.dir.path().join("config/broker/config.toml")
+    }
+
+    pub fn file_vault_dir(&self) -> PathBuf {
+        self.dir.path().join("data/broker/vault")
+    }
+
+    pub fn write_aws_config(&self, text: &str) {
+        std::fs::write(self.aws_config(), text).unwrap();
+    }
+
+    pub fn write_broker_config(&self, text: &str) {
+        let path = self.broker_config();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.extra_env.push((key.into(), value.into()));
+        self
+    }
+
+    /// `broker` in the sealed environment.
+    pub fn broker(&self) -> Command {
+        let mut cmd = Command::cargo_bin("broker").unwrap();
+        let root = self.dir.path();
+        cmd.env_clear()
+            .env("HOME", self.home())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("XDG_CONFIG_HOME", root.join("config"))
+            .env("XDG_DATA_HOME", root.join("data"))
+            .env("XDG_STATE_HOME", root.join("state"))
+            .env("XDG_CACHE_HOME", root.join("cache"))
+            .env("TMPDIR", root.join("tmp"))
+            .env("AWS_CONFIG_FILE", self.aws_config())
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.home().join(".aws/credentials"),
+            );
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// `broker` with the file backend and the test passphrase.
+    pub fn broker_file(&self) -> Command {
+        let mut cmd = self.broker();
+        cmd.env("BROKER_BACKEND", "file")
+            .env("BROKER_FILE_PASSPHRASE", TEST_PASSPHRASE);
+        cmd
+    }
+
+    /// Every file under the test's root whose bytes contain `needle`.
+    pub fn files_containing(&self, needle: &str) -> Vec<PathBuf> {
+        let mut hits = Vec::new();
+        walk(self.dir.path(), needle.as_bytes(), &mut hits);
+        hits
+    }
+}
+
+fn walk(dir: &Path, needle: &[u8], hits: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            walk(&path, needle, hits);
+        } else if meta.is_file() {
+            if let Ok(bytes) = std::fs::read(&path) {
+                if bytes.windows(needle.len()).any(|w| w == needle) {
+                    hits.push(path);
+                }
+            }
+        }
+    }
+}
+
+/// The D-Bus session address of the private Secret Service that scripts/test.sh starts.
+pub fn secret_service_bus() -> String {
+    std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_else(|_| {
+        panic!(
+            "no D-Bus session with a Secret Service: run the tests through scripts/test.sh, \
+             which needs `apt-get install dbus gnome-keyring`"
+        )
+    })
+}
+
+/// A name no other test (or earlier run) uses, for stores shared across tests.
+pub fn unique(prefix: &str) -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+/// The combined stderr of a finished command, as text.
+pub fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Asserts the error contract: exit status `code`, `broker: error:` on the first stderr line,
+/// containing `needle`, no panic.
+pub fn assert_error(output: &std::process::Output, code: i32, needle: &str) {
+    let err = stderr_of(output);
+    assert_eq!(output.status.code(), Some(code), "stderr: {err}");
+    let first = err.lines().next().unwrap_or_default();
+    assert!(first.starts_with("broker: error: "), "stderr: {err}");
+    assert!(first.contains(needle), "expected {needle:?} in {first:?}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+}

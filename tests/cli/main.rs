@@ -1,0 +1,10 @@
+//! End-to-end tests of the real `broker` binary against real parts (SPEC.md §9): moto for
+//! STS/IAM, a private gnome-keyring, the kernel keyring, the file vault, the AWS CLI.
+//! One test binary, a module per command or concern.
+
+mod common;
+
+mod completions;
+mod config;
+mod moto_smoke;
+mod vault;

@@ -1,0 +1,282 @@
+//! add / list / remove on every backend this machine has for real: the Secret Service (a
+//! private gnome-keyring), the kernel keyring, and the age file vault.
+
+use crate::common::{assert_error, secret_service_bus, stderr_of, stdout_of, unique, TestEnv};
+
+const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz-unique-test-secret";
+
+fn add(env: &TestEnv, backend: &str, profile: &str) -> std::process::Output {
+    env.broker()
+        .args(["add", "--env", "--backend", backend, profile])
+        .env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
+        .output()
+        .unwrap()
+}
+
+fn list_json(env: &TestEnv, backend: &str) -> serde_json::Value {
+    let out = env
+        .broker()
+        .args(["list", "--json", "--backend", backend])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn keys_of<'a>(list: &'a serde_json::Value, profile: &str) -> &'a serde_json::Value {
+    &list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["profile"] == profile)
+        .unwrap_or_else(|| panic!("{profile} not listed in {list}"))["keys"]
+}
+
+/// The whole life of a key on one backend, and no plaintext secret left on disk.
+fn add_list_remove(env: TestEnv, backend: &str) {
+    let profile = unique("life");
+    let out = add(&env, backend, &profile);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains(&format!("in the {backend} vault")));
+    assert!(stdout_of(&out).is_empty(), "add prints nothing on stdout");
+
+    let config = std::fs::read_to_string(env.aws_config()).unwrap();
+    assert!(config.contains(&format!("[profile {profile}]")), "{config}");
+
+    assert_eq!(keys_of(&list_json(&env, backend), &profile), backend);
+
+    let out = env
+        .broker()
+        .args(["remove", "-f", "--backend", backend, &profile])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(keys_of(&list_json(&env, backend), &profile).is_null());
+
+    let out = env
+        .broker()
+        .args(["remove", "-f", "--backend", backend, &profile])
+        .output()
+        .unwrap();
+    assert_error(&out, 1, "no keys are stored for profile");
+
+    assert_eq!(
+        env.files_containing(SECRET),
+        Vec::<std::path::PathBuf>::new()
+    );
+}
+
+#[test]
+fn secret_service_add_list_remove() {
+    let bus = secret_service_bus();
+    add_list_remove(
+        TestEnv::new().env("DBUS_SESSION_BUS_ADDRESS", &bus),
+        "secret-service",
+    );
+}
+
+#[test]
+fn keyutils_add_list_remove() {
+    add_list_remove(TestEnv::new(), "keyutils");
+}
+
+#[test]
+fn file_add_list_remove() {
+    add_list_remove(TestEnv::new(), "file");
+}
+
+#[test]
+fn file_vault_is_private_and_encrypted() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let out = add(&env, "file", "ci");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let dir = env.file_vault_dir();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(mode(&files[0]), 0o600);
+    let bytes = std::fs::read(&files[0]).unwrap();
+    assert!(
+        bytes.starts_with(b"age-encryption.org/v1\n-> scrypt "),
+        "an age scrypt file"
+    );
+    assert!(env.files_containing(SECRET).is_empty());
+    assert!(
+        env.files_containing(KEY_ID).is_empty(),
+        "even the key id is encrypted"
+    );
+}
+
+#[test]
+fn wrong_passphrase_fails_cleanly_and_the_vault_still_opens() {
+    let env = TestEnv::new();
+    assert!(add(&env, "file", "first").status.success());
+    let before: Vec<_> = std::fs::read_dir(env.file_vault_dir()).unwrap().collect();
+
+    let out = env
+        .broker()
+        .args(["add", "--env", "--backend", "file", "second"])
+        .env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("BROKER_FILE_PASSPHRASE", "not the passphrase")
+        .output()
+        .unwrap();
+    assert_error(&out, 1, "wrong passphrase for the file vault");
+    let after: Vec<_> = std::fs::read_dir(env.file_vault_dir()).unwrap().collect();
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "nothing written with the wrong passphrase"
+    );
+
+    // The right passphrase still opens the vault: adding checks it against the first item.
+    let out = add(&env, "file", "second");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(keys_of(&list_json(&env, "file"), "first"), "file");
+    assert_eq!(keys_of(&list_json(&env, "file"), "second"), "file");
+}
+
+#[test]
+fn empty_passphrase_is_refused() {
+    let env = TestEnv::new();
+    let out = env
+        .broker()
+        .args(["add", "--env", "--backend", "file", "p"])
+        .env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("BROKER_FILE_PASSPHRASE", "")
+        .output()
+        .unwrap();
+    // An empty BROKER_FILE_PASSPHRASE is no passphrase, and there is no terminal to ask on.
+    assert_error(&out, 1, "the file vault needs a passphrase");
+}
+
+#[test]
+fn add_keeps_the_existing_config_and_adds_only_missing_sections() {
+    let env = TestEnv::new();
+    let original = "# my settings\n[default]\nregion = eu-west-1\n\n[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops\nsource_profile = default";
+    env.write_aws_config(original);
+    assert!(add(&env, "file", "default").status.success());
+    assert_eq!(std::fs::read_to_string(env.aws_config()).unwrap(), original);
+    assert!(add(&env, "file", "new").status.success());
+    assert_eq!(
+        std::fs::read_to_string(env.aws_config()).unwrap(),
+        format!("{original}\n\n[profile new]\n")
+    );
+}
+
+#[test]
+fn list_shows_every_profile_with_its_role_and_keys() {
+    let env = TestEnv::new();
+    env.write_aws_config(
+        "[default]\nregion = eu-west-1\n[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops\nsource_profile = default\n",
+    );
+    std::fs::write(
+        env.home().join(".aws/credentials"),
+        "[legacy]\nregion = us-east-1\n",
+    )
+    .unwrap();
+    assert!(add(&env, "file", "default").status.success());
+    let out = env
+        .broker()
+        .args(["list", "--backend", "file"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    insta::assert_snapshot!(stdout_of(&out), @r"
+    PROFILE  ROLE                                KEYS
+    default  -                                   file
+    legacy   -                                   -
+    ops      arn:aws:iam::123456789012:role/ops  -
+    ");
+}
+
+#[test]
+fn add_env_refuses_missing_or_temporary_keys() {
+    let env = TestEnv::new();
+    let out = env
+        .broker_file()
+        .args(["add", "--env", "p"])
+        .env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .output()
+        .unwrap();
+    assert_error(
+        &out,
+        1,
+        "--env needs both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+    );
+    let out = env
+        .broker_file()
+        .args(["add", "--env", "p"])
+        .env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_SESSION_TOKEN", "tok")
+        .output()
+        .unwrap();
+    assert_error(&out, 1, "temporary credentials");
+    let out = env
+        .broker_file()
+        .args(["add", "--env", "p"])
+        .env("AWS_ACCESS_KEY_ID", "not a key")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .output()
+        .unwrap();
+    assert_error(&out, 1, "is not an access key id");
+    let out = env
+        .broker_file()
+        .args(["add", "--env", "bad]name"])
+        .output()
+        .unwrap();
+    assert_error(&out, 2, "invalid profile name");
+    assert!(!env.file_vault_dir().exists(), "nothing stored");
+}
+
+#[test]
+fn no_secret_service_names_the_file_backend() {
+    // No D-Bus session at all: the automatic choice fails and says what to do.
+    let env = TestEnv::new();
+    let out = env.broker().args(["list"]).output().unwrap();
+    assert_error(&out, 1, "no usable vault backend");
+    assert!(
+        stderr_of(&out).contains("--backend file"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn backend_from_environment_and_config_file() {
+    let env = TestEnv::new();
+    env.write_broker_config("backend = \"file\"\n");
+    let out = add(&env, "file", "viaflag");
+    assert!(out.status.success());
+    // No flag, no BROKER_BACKEND: config.toml picks the file backend.
+    let out = env.broker().args(["list", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(keys_of(&list, "viaflag"), "file");
+    // BROKER_BACKEND beats config.toml.
+    let out = env
+        .broker()
+        .args(["list", "--json"])
+        .env("BROKER_BACKEND", "keyutils")
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(keys_of(&list, "viaflag").is_null());
+    let out = env
+        .broker()
+        .args(["list"])
+        .env("BROKER_BACKEND", "floppy")
+        .output()
+        .unwrap();
+    assert_error(&out, 1, "BROKER_BACKEND names an unknown backend `floppy`");
+}
