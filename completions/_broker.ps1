@@ -30,8 +30,10 @@ Register-ArgumentCompleter -Native -CommandName 'broker' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store an IAM user''s access key for a profile')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List profiles and whether keys are stored for them')
-            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete the stored keys of a profile')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List profiles, their stored keys and cached sessions')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete the stored keys and cached sessions of a profile')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print credentials for a profile')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Drop cached sessions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -73,6 +75,38 @@ Register-ArgumentCompleter -Native -CommandName 'broker' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'broker;export' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The output format')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'The output format')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long the credentials last, like 15m, 1h or 3600s (AWS allows 15m to 12h for a role, to 36h for a session token; a role assumed from another role gets at most 1h)')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long the credentials last, like 15m, 1h or 3600s (AWS allows 15m to 12h for a role, to 36h for a session token; a role assumed from another role gets at most 1h)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The current code of the profile''s MFA device, instead of asking for it')
+            [CompletionResult]::new('--mfa-token', '--mfa-token', [CompletionResultType]::ParameterName, 'The current code of the profile''s MFA device, instead of asking for it')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'The region for STS and for the credentials'' environment [default: the profile''s region, else $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1]')
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where long-term keys are stored [env: BROKER_BACKEND]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Skip GetSessionToken: hand out the stored keys themselves, or assume the first role with them directly')
+            [CompletionResult]::new('--no-session', '--no-session', [CompletionResultType]::ParameterName, 'Skip GetSessionToken: hand out the stored keys themselves, or assume the first role with them directly')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Ignore cached credentials for this call, and replace them')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'broker;clear' {
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where long-term keys are stored [env: BROKER_BACKEND]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'broker;completions' {
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where long-term keys are stored [env: BROKER_BACKEND]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]')
@@ -86,8 +120,10 @@ Register-ArgumentCompleter -Native -CommandName 'broker' -ScriptBlock {
         }
         'broker;help' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store an IAM user''s access key for a profile')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List profiles and whether keys are stored for them')
-            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete the stored keys of a profile')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List profiles, their stored keys and cached sessions')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete the stored keys and cached sessions of a profile')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print credentials for a profile')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Drop cached sessions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -99,6 +135,12 @@ Register-ArgumentCompleter -Native -CommandName 'broker' -ScriptBlock {
             break
         }
         'broker;help;remove' {
+            break
+        }
+        'broker;help;export' {
+            break
+        }
+        'broker;help;clear' {
             break
         }
         'broker;help;completions' {

@@ -27,8 +27,10 @@ set edit:completion:arg-completer[broker] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand add 'Store an IAM user''s access key for a profile'
-            cand list 'List profiles and whether keys are stored for them'
-            cand remove 'Delete the stored keys of a profile'
+            cand list 'List profiles, their stored keys and cached sessions'
+            cand remove 'Delete the stored keys and cached sessions of a profile'
+            cand export 'Print credentials for a profile'
+            cand clear 'Drop cached sessions'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -66,6 +68,36 @@ set edit:completion:arg-completer[broker] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'broker;export'= {
+            cand -f 'The output format'
+            cand --format 'The output format'
+            cand -d 'How long the credentials last, like 15m, 1h or 3600s (AWS allows 15m to 12h for a role, to 36h for a session token; a role assumed from another role gets at most 1h)'
+            cand --duration 'How long the credentials last, like 15m, 1h or 3600s (AWS allows 15m to 12h for a role, to 36h for a session token; a role assumed from another role gets at most 1h)'
+            cand -t 'The current code of the profile''s MFA device, instead of asking for it'
+            cand --mfa-token 'The current code of the profile''s MFA device, instead of asking for it'
+            cand --region 'The region for STS and for the credentials'' environment [default: the profile''s region, else $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1]'
+            cand --backend 'Where long-term keys are stored [env: BROKER_BACKEND]'
+            cand --config 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]'
+            cand -n 'Skip GetSessionToken: hand out the stored keys themselves, or assume the first role with them directly'
+            cand --no-session 'Skip GetSessionToken: hand out the stored keys themselves, or assume the first role with them directly'
+            cand --refresh 'Ignore cached credentials for this call, and replace them'
+            cand -v 'Log what broker does to stderr (secrets are always redacted); repeat for more'
+            cand --verbose 'Log what broker does to stderr (secrets are always redacted); repeat for more'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'broker;clear'= {
+            cand --backend 'Where long-term keys are stored [env: BROKER_BACKEND]'
+            cand --config 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]'
+            cand -v 'Log what broker does to stderr (secrets are always redacted); repeat for more'
+            cand --verbose 'Log what broker does to stderr (secrets are always redacted); repeat for more'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'broker;completions'= {
             cand --backend 'Where long-term keys are stored [env: BROKER_BACKEND]'
             cand --config 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]'
@@ -78,8 +110,10 @@ set edit:completion:arg-completer[broker] = {|@words|
         }
         &'broker;help'= {
             cand add 'Store an IAM user''s access key for a profile'
-            cand list 'List profiles and whether keys are stored for them'
-            cand remove 'Delete the stored keys of a profile'
+            cand list 'List profiles, their stored keys and cached sessions'
+            cand remove 'Delete the stored keys and cached sessions of a profile'
+            cand export 'Print credentials for a profile'
+            cand clear 'Drop cached sessions'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -88,6 +122,10 @@ set edit:completion:arg-completer[broker] = {|@words|
         &'broker;help;list'= {
         }
         &'broker;help;remove'= {
+        }
+        &'broker;help;export'= {
+        }
+        &'broker;help;clear'= {
         }
         &'broker;help;completions'= {
         }

@@ -13,6 +13,7 @@ command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
 command -v dbus-run-session >/dev/null || missing+=(dbus dbus-bin)
 command -v keyctl >/dev/null || missing+=(keyutils)
 command -v hyperfine >/dev/null || missing+=(hyperfine)
+command -v fish >/dev/null || missing+=(fish)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then

@@ -7,7 +7,7 @@ use secrecy::SecretString;
 
 use crate::error::{Error, Result};
 use crate::settings::Settings;
-use crate::vault::{self, BackendKind, Vault};
+use crate::vault::{BackendKind, Vault, VaultSpec};
 
 /// The global options, as given on the command line.
 #[derive(Debug, Default)]
@@ -49,16 +49,36 @@ impl Context {
         })
     }
 
-    /// Opens the vault chosen by `--backend`, `BROKER_BACKEND`, `backend =`, or the default.
+    /// The vault chosen by `--backend`, `BROKER_BACKEND`, `backend =`, or the default.
+    pub fn vault_spec(&self) -> VaultSpec {
+        VaultSpec {
+            kind: self.backend,
+            file_dir: self.file_dir.clone(),
+            passphrase: std::env::var("BROKER_FILE_PASSPHRASE")
+                .ok()
+                .map(SecretString::from),
+        }
+    }
+
+    /// Opens the vault.
     pub fn vault(&self) -> Result<Box<dyn Vault>> {
-        let passphrase = std::env::var("BROKER_FILE_PASSPHRASE")
-            .ok()
-            .map(SecretString::from);
-        let options = vault::FileOptions {
-            dir: self.file_dir.clone(),
-            passphrase,
-        };
-        vault::open(self.backend, options).map_err(Error::from)
+        self.vault_spec().open().map_err(Error::from)
+    }
+
+    /// The session cache.
+    pub fn cache(&self) -> crate::cache::Cache {
+        crate::cache::Cache::new(
+            cache_dir().join("broker").join("sessions"),
+            self.vault_spec(),
+        )
+    }
+
+    /// Credentials with less than this left are not handed out if a refresh can do better.
+    pub fn min_ttl(&self) -> std::time::Duration {
+        self.settings
+            .session
+            .min_ttl
+            .unwrap_or(std::time::Duration::from_secs(15 * 60))
     }
 }
 

@@ -51,6 +51,67 @@ pub fn valid_access_key_id(id: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
+/// Credentials handed to a program: temporary ones from STS (with a token and an expiry), or,
+/// with `--no-session`, the long-term keys themselves.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Credentials {
+    pub access_key_id: String,
+    #[serde(serialize_with = "serialize_secret")]
+    pub secret_access_key: SecretString,
+    #[serde(default, serialize_with = "serialize_opt_secret")]
+    pub session_token: Option<SecretString>,
+    #[serde(default)]
+    pub expiration: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"[redacted]")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("expiration", &self.expiration)
+            .finish()
+    }
+}
+
+impl From<LongTermKeys> for Credentials {
+    fn from(keys: LongTermKeys) -> Credentials {
+        Credentials {
+            access_key_id: keys.access_key_id,
+            secret_access_key: keys.secret_access_key,
+            session_token: None,
+            expiration: None,
+        }
+    }
+}
+
+impl Credentials {
+    /// Time left before expiry; `None` for credentials that do not expire.
+    pub fn time_left(&self, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::TimeDelta> {
+        self.expiration.map(|e| e - now)
+    }
+
+    /// The expiry as RFC 3339 UTC with seconds, as the AWS CLI and SDKs print it.
+    pub fn expiration_rfc3339(&self) -> Option<String> {
+        self.expiration
+            .map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    }
+}
+
+fn serialize_opt_secret<S: serde::Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(s) => serializer.serialize_some(s.expose_secret()),
+        None => serializer.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -143,6 +143,21 @@ impl From<crate::tty::TtyError> for Error {
     }
 }
 
+impl From<crate::chain::ChainError> for Error {
+    fn from(e: crate::chain::ChainError) -> Self {
+        use crate::chain::ChainError as C;
+        let hint = match &e {
+            C::UnknownProfile(_) | C::MissingSource { .. } => {
+                "`broker list` shows the profiles of the AWS config"
+            }
+            C::Cycle(_) => "make the last profile of the chain hold keys (no source_profile)",
+            C::BadArn { .. } | C::BadSetting { .. } => "fix the profile in the AWS config",
+            C::BadRequest(_) => "durations are like 15m, 1h or 3600s",
+        };
+        Error::new(e.to_string()).with_hint(hint)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,17 +3,23 @@
 //! The binary's `main` calls [`main`]; everything else is here so tests can reach it. The flow is
 //! parse ([`cli`]) → resolve ([`context`], [`profiles`], [`settings`]) → act ([`commands`]).
 
+pub mod cache;
+pub mod chain;
 pub mod cli;
 pub mod commands;
 pub mod context;
 pub mod credentials;
 pub mod duration;
+pub mod engine;
 pub mod error;
 pub mod exit_codes;
+pub mod format;
 pub mod fsutil;
+pub mod mfa;
 pub mod output;
 pub mod profiles;
 pub mod settings;
+pub mod sts;
 pub mod tty;
 pub mod vault;
 

@@ -6,10 +6,10 @@ use crate::context::Context;
 use crate::error::{escape_control, Result};
 use crate::{exit_codes, output, profiles, vault};
 
-/// List profiles and whether keys are stored for them
+/// List profiles, their stored keys and cached sessions
 ///
-/// Shows every profile of the AWS config and credentials files, its role, and whether the vault
-/// holds long-term keys for it.
+/// Shows every profile of the AWS config and credentials files, its role, whether the vault
+/// holds long-term keys for it, and its cached sessions with the time they have left.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Print a JSON array instead of a table
@@ -24,19 +24,42 @@ struct Row {
     source_profile: Option<String>,
     /// The backend holding this profile's keys, if any.
     keys: Option<&'static str>,
+    sessions: Vec<Session>,
+}
+
+#[derive(Debug, Serialize)]
+struct Session {
+    /// `session` (GetSessionToken), `role` or `web` (AssumeRoleWithWebIdentity).
+    kind: String,
+    expiration: Option<String>,
+    seconds_left: Option<i64>,
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let aws = profiles::AwsProfiles::load()?;
     let vault = ctx.vault()?;
+    let cached = ctx.cache().list();
+    let now = chrono::Utc::now();
     let mut rows = Vec::new();
     for name in aws.names() {
         let stored = vault.contains(&vault::keys_item(&name))?;
+        let sessions = cached
+            .iter()
+            .filter(|c| c.profile == name)
+            .map(|c| Session {
+                kind: c.kind.clone(),
+                expiration: c
+                    .expiration
+                    .map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                seconds_left: c.expiration.map(|e| (e - now).num_seconds().max(0)),
+            })
+            .collect();
         rows.push(Row {
             role_arn: aws.get(&name, "role_arn").map(str::to_owned),
             source_profile: aws.get(&name, "source_profile").map(str::to_owned),
             keys: stored.then(|| vault.kind().name()),
             profile: name,
+            sessions,
         });
     }
     let text = if args.json {

@@ -1,7 +1,10 @@
 //! One module per subcommand, each with its `Args` and a `run`; one enum and one `match`.
 
 mod add;
+mod clear;
 mod completions;
+mod credential_args;
+mod export;
 mod list;
 mod remove;
 
@@ -15,6 +18,8 @@ pub enum Command {
     Add(add::Args),
     List(list::Args),
     Remove(remove::Args),
+    Export(export::Args),
+    Clear(clear::Args),
     Completions(completions::Args),
 }
 
@@ -25,5 +30,7 @@ pub fn run(command: Command, resolve: impl FnOnce() -> Result<Context>) -> Resul
         Command::Add(args) => add::run(args, &resolve()?),
         Command::List(args) => list::run(args, &resolve()?),
         Command::Remove(args) => remove::run(args, &resolve()?),
+        Command::Export(args) => export::run(args, &resolve()?),
+        Command::Clear(args) => clear::run(args, &resolve()?),
     }
 }

@@ -4,7 +4,7 @@ use crate::context::Context;
 use crate::error::{escape_control, Error, Result};
 use crate::{exit_codes, output, tty, vault};
 
-/// Delete the stored keys of a profile
+/// Delete the stored keys and cached sessions of a profile
 ///
 /// Asks for confirmation on the terminal unless --force is given.
 #[derive(Debug, clap::Args)]
@@ -40,6 +40,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         }
     }
     vault.delete(&item)?;
-    output::notice(&format!("deleted the keys of profile {shown}"));
+    let sessions = ctx.cache().clear(Some(&profile));
+    output::notice(&format!(
+        "deleted the keys of profile {shown} and {sessions} cached session(s)"
+    ));
     Ok(exit_codes::SUCCESS)
 }

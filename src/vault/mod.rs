@@ -111,18 +111,24 @@ pub fn set_keys(vault: &dyn Vault, profile: &str, keys: &LongTermKeys) -> Result
     vault.set(&keys_item(profile), &keys.to_secret_json())
 }
 
-/// Where the file backend keeps its items, and how it gets its passphrase.
-pub struct FileOptions {
-    pub dir: PathBuf,
-    /// From `BROKER_FILE_PASSPHRASE`; asked on the terminal when absent.
+/// Which vault to open: the chosen backend (the platform default when `None`), and for the file
+/// backend its directory and the passphrase from `BROKER_FILE_PASSPHRASE` (asked when absent).
+#[derive(Clone)]
+pub struct VaultSpec {
+    pub kind: Option<BackendKind>,
+    pub file_dir: PathBuf,
     pub passphrase: Option<SecretString>,
 }
 
-/// Opens the chosen backend, or the platform's default when none was chosen.
-pub fn open(kind: Option<BackendKind>, file: FileOptions) -> Result<Box<dyn Vault>, VaultError> {
-    match kind {
-        Some(BackendKind::File) => Ok(Box::new(FileVault::new(file.dir, file.passphrase))),
-        Some(kind) => os::open(kind),
-        None => os::open_default(),
+impl VaultSpec {
+    pub fn open(&self) -> Result<Box<dyn Vault>, VaultError> {
+        match self.kind {
+            Some(BackendKind::File) => Ok(Box::new(FileVault::new(
+                self.file_dir.clone(),
+                self.passphrase.clone(),
+            ))),
+            Some(kind) => os::open(kind),
+            None => os::open_default(),
+        }
     }
 }

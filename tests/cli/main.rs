@@ -3,8 +3,11 @@
 //! One test binary, a module per command or concern.
 
 mod common;
+mod fixtures;
 
 mod completions;
 mod config;
+mod export;
+mod formats;
 mod moto_smoke;
 mod vault;

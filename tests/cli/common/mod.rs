@@ -60,9 +60,21 @@ impl TestEnv {
         self
     }
 
-    /// `broker` in the sealed environment.
+    /// `broker` in the sealed environment, in a new session without a controlling terminal,
+    /// so nothing can prompt on the developer's terminal.
     pub fn broker(&self) -> Command {
-        let mut cmd = Command::cargo_bin("broker").unwrap();
+        Command::from_std(self.std_command(broker_bin()))
+    }
+
+    /// Any program in the sealed environment, without a controlling terminal.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        Command::from_std(self.std_command(program))
+    }
+
+    /// The sealed environment on a plain `std::process::Command`, for spawning.
+    pub fn std_command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
+        detach_from_terminal(&mut cmd);
         let root = self.dir.path();
         cmd.env_clear()
             .env("HOME", self.home())
@@ -96,6 +108,22 @@ impl TestEnv {
         let mut hits = Vec::new();
         walk(self.dir.path(), needle.as_bytes(), &mut hits);
         hits
+    }
+}
+
+/// The broker binary under test.
+pub fn broker_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_broker"))
+}
+
+fn detach_from_terminal(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid is async-signal-safe and touches only the child.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
     }
 }
 

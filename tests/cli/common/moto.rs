@@ -151,6 +151,20 @@ impl Moto {
         });
     }
 
+    /// Attaches an inline policy to a role (1 request).
+    pub fn put_role_policy(&self, role: &str, policy: &serde_json::Value) {
+        let iam = self.admin_iam();
+        self.rt.block_on(async {
+            iam.put_role_policy()
+                .role_name(role)
+                .policy_name("test")
+                .policy_document(policy.to_string())
+                .send()
+                .await
+                .unwrap();
+        });
+    }
+
     /// Creates a role that trusts `principal_arn` (1 request); returns its ARN.
     pub fn create_role(&self, name: &str, principal_arn: &str) -> String {
         let trust = serde_json::json!({

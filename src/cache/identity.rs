@@ -1,0 +1,94 @@
+//! The cache's encryption key: an age X25519 identity kept out of the file system.
+//!
+//! On Linux it lives in the kernel's per-user keyring (`@u`), readable only by this user and
+//! gone at reboot (which simply empties the cache). Elsewhere, or where the kernel keyring is
+//! unavailable, it is an item in the vault. Never written to disk in plaintext.
+
+use std::str::FromStr;
+
+use age::secrecy::ExposeSecret;
+use secrecy::SecretString;
+
+use crate::vault::Vault;
+
+const VAULT_ITEM: &str = "cache-identity";
+
+/// Finds the identity, or creates and stores one. `lock` serialises creation between processes.
+pub fn load_or_create(
+    lock: impl FnOnce() -> std::io::Result<std::fs::File>,
+    vault: impl FnOnce() -> crate::error::Result<Box<dyn Vault>>,
+) -> crate::error::Result<age::x25519::Identity> {
+    #[cfg(target_os = "linux")]
+    {
+        match kernel::load_or_create(lock) {
+            Ok(identity) => return Ok(identity),
+            Err(e) => crate::output::verbose(format!(
+                "kernel keyring unavailable for the cache key ({e}); using the vault"
+            )),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = lock;
+    let vault = vault()?;
+    if let Some(secret) = vault.get(VAULT_ITEM)? {
+        if let Some(identity) = parse(&secret) {
+            return Ok(identity);
+        }
+    }
+    let identity = age::x25519::Identity::generate();
+    vault.set(VAULT_ITEM, &to_secret(&identity))?;
+    Ok(identity)
+}
+
+fn parse(secret: &SecretString) -> Option<age::x25519::Identity> {
+    use secrecy::ExposeSecret as _;
+    age::x25519::Identity::from_str(secret.expose_secret().trim()).ok()
+}
+
+fn to_secret(identity: &age::x25519::Identity) -> SecretString {
+    SecretString::from(identity.to_string().expose_secret().to_string())
+}
+
+#[cfg(target_os = "linux")]
+mod kernel {
+    use linux_keyutils::{KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
+    use secrecy::SecretString;
+    use zeroize::Zeroizing;
+
+    const DESCRIPTION: &str = "broker:cache-identity:v1";
+
+    pub fn load_or_create(
+        lock: impl FnOnce() -> std::io::Result<std::fs::File>,
+    ) -> Result<age::x25519::Identity, String> {
+        let ring = KeyRing::from_special_id(KeyRingIdentifier::User, true)
+            .map_err(|e| format!("{e:?}"))?;
+        if let Some(identity) = find(&ring) {
+            return Ok(identity);
+        }
+        let _guard = lock().map_err(|e| e.to_string())?;
+        if let Some(identity) = find(&ring) {
+            return Ok(identity);
+        }
+        let identity = age::x25519::Identity::generate();
+        let secret = super::to_secret(&identity);
+        let key = {
+            use secrecy::ExposeSecret;
+            ring.add_key(DESCRIPTION, secret.expose_secret().as_bytes())
+                .map_err(|e| format!("{e:?}"))?
+        };
+        // Readable by this user's processes even when @u is not linked into their session.
+        let perms = KeyPermissionsBuilder::builder()
+            .posessor(Permission::ALL)
+            .user(Permission::VIEW | Permission::READ | Permission::SEARCH | Permission::WRITE)
+            .build();
+        key.set_perms(perms).map_err(|e| format!("{e:?}"))?;
+        Ok(identity)
+    }
+
+    fn find(ring: &KeyRing) -> Option<age::x25519::Identity> {
+        let key = ring.search(DESCRIPTION).ok()?;
+        let bytes = Zeroizing::new(key.read_to_vec().ok()?);
+        let text = std::str::from_utf8(&bytes).ok()?;
+        super::parse(&SecretString::from(text))
+    }
+}

@@ -1,0 +1,313 @@
+//! The session cache: every STS result, kept until it expires, private to the user.
+//!
+//! One file per entry under `$XDG_CACHE_HOME/broker/sessions`, age-encrypted to an identity
+//! that never touches the disk (see [`identity`]). The file name carries only the owning
+//! profile, the kind of entry and a hash of its key. A corrupt, foreign or undecryptable entry is
+//! ignored and replaced, never fatal. Per-entry file locks let many processes share one STS call.
+
+mod identity;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::credentials::Credentials;
+use crate::error::Result;
+use crate::fsutil;
+use crate::vault::VaultSpec;
+
+const SUFFIX: &str = ".age";
+
+/// What an entry is for, and everything that changes its result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryKey {
+    /// The profile that owns the entry: the source profile for a session token, the role's
+    /// profile for a role.
+    pub profile: String,
+    /// `session`, `role` or `web`.
+    pub kind: &'static str,
+    /// Every input of the STS call (never a secret), one per line.
+    pub canonical: String,
+}
+
+impl EntryKey {
+    pub fn hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.canonical.as_bytes());
+        digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn file_name(&self) -> String {
+        format!(
+            "{}.{}.{}{SUFFIX}",
+            fsutil::encode_name(&self.profile),
+            self.kind,
+            self.hash()
+        )
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    key: String,
+    issued: DateTime<Utc>,
+    credentials: Credentials,
+}
+
+/// A cached entry, as `list` shows it.
+#[derive(Debug)]
+pub struct Listed {
+    pub profile: String,
+    pub kind: String,
+    pub expiration: Option<DateTime<Utc>>,
+}
+
+pub struct Cache {
+    dir: PathBuf,
+    identity: OnceLock<age::x25519::Identity>,
+    vault: VaultSpec,
+}
+
+/// Held while an entry is being computed; dropping it releases the lock.
+pub struct Lock(#[allow(dead_code)] std::fs::File);
+
+impl Cache {
+    /// `vault` is where the cache key lives when the kernel keyring cannot hold it.
+    pub fn new(dir: PathBuf, vault: VaultSpec) -> Cache {
+        Cache {
+            dir,
+            identity: OnceLock::new(),
+            vault,
+        }
+    }
+
+    fn identity(&self) -> Result<&age::x25519::Identity> {
+        if let Some(id) = self.identity.get() {
+            return Ok(id);
+        }
+        let id = identity::load_or_create(
+            || self.lock_file("identity"),
+            || self.vault.open().map_err(crate::error::Error::from),
+        )?;
+        Ok(self.identity.get_or_init(|| id))
+    }
+
+    /// The entry for `key`, if it is there, readable, and really the entry for `key`.
+    pub fn get(&self, key: &EntryKey) -> Option<(Credentials, DateTime<Utc>)> {
+        let path = self.dir.join(key.file_name());
+        let bytes = std::fs::read(&path).ok()?;
+        match self.decrypt(&bytes) {
+            Some(stored) if stored.key == key.canonical => {
+                Some((stored.credentials, stored.issued))
+            }
+            _ => {
+                crate::output::verbose(format!(
+                    "ignoring unreadable cache entry {}",
+                    path.display()
+                ));
+                let _ = std::fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
+    fn decrypt(&self, bytes: &[u8]) -> Option<Stored> {
+        let identity = self.identity().ok()?;
+        let decryptor = age::Decryptor::new(bytes).ok()?;
+        let mut reader = decryptor
+            .decrypt(std::iter::once(identity as &dyn age::Identity))
+            .ok()?;
+        let mut plain = Zeroizing::new(Vec::new());
+        reader.read_to_end(&mut plain).ok()?;
+        serde_json::from_slice(&plain).ok()
+    }
+
+    /// Stores `credentials` under `key`, replacing what was there.
+    pub fn put(
+        &self,
+        key: &EntryKey,
+        credentials: &Credentials,
+        issued: DateTime<Utc>,
+    ) -> Result<()> {
+        let identity = self.identity()?;
+        let stored = Stored {
+            key: key.canonical.clone(),
+            issued,
+            credentials: credentials.clone(),
+        };
+        let plain = Zeroizing::new(serde_json::to_vec(&stored).expect("entry serialises"));
+        let recipient = identity.to_public();
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .map_err(|e| {
+                    crate::error::Error::new(format!("cannot encrypt a cache entry: {e}"))
+                })?;
+        let mut out = Vec::new();
+        let io = |e: std::io::Error| {
+            crate::error::Error::new(format!(
+                "cannot write the cache in {}: {e}",
+                self.dir.display()
+            ))
+        };
+        let mut writer = encryptor.wrap_output(&mut out).map_err(io)?;
+        writer.write_all(&plain).map_err(io)?;
+        writer.finish().map_err(io)?;
+        fsutil::private_dir(&self.dir).map_err(io)?;
+        fsutil::atomic_write(&self.dir.join(key.file_name()), &out).map_err(io)
+    }
+
+    /// Removes one entry.
+    pub fn remove(&self, key: &EntryKey) {
+        let _ = std::fs::remove_file(self.dir.join(key.file_name()));
+    }
+
+    /// Takes the lock that serialises computing `key` across processes.
+    pub fn lock(&self, key: &EntryKey) -> Result<Lock> {
+        self.lock_file(&key.hash()).map(Lock).map_err(|e| {
+            crate::error::Error::new(format!(
+                "cannot lock the cache in {}: {e}",
+                self.dir.display()
+            ))
+        })
+    }
+
+    fn lock_file(&self, name: &str) -> std::io::Result<std::fs::File> {
+        let dir = self.dir.join("locks");
+        fsutil::private_dir(&dir)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("{name}.lock")))?;
+        file.lock()?;
+        Ok(file)
+    }
+
+    fn files(&self) -> Vec<(PathBuf, String, String)> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let stem = name.strip_suffix(SUFFIX)?;
+                let mut parts = stem.rsplitn(3, '.');
+                let (_hash, kind, profile) = (parts.next()?, parts.next()?, parts.next()?);
+                Some((e.path(), fsutil::decode_name(profile)?, kind.to_string()))
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// Drops the entries owned by `profile`, or all entries; returns how many were dropped.
+    pub fn clear(&self, profile: Option<&str>) -> usize {
+        self.files()
+            .into_iter()
+            .filter(|(_, owner, _)| profile.is_none_or(|p| p == owner))
+            .filter(|(path, _, _)| std::fs::remove_file(path).is_ok())
+            .count()
+    }
+
+    /// Every readable entry, for `list`; unreadable ones are left for `get` to replace.
+    pub fn list(&self) -> Vec<Listed> {
+        self.files()
+            .into_iter()
+            .filter_map(|(path, profile, kind)| {
+                let stored = self.decrypt(&std::fs::read(path).ok()?)?;
+                Some(Listed {
+                    profile,
+                    kind,
+                    expiration: stored.credentials.expiration,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Whether credentials issued at `issued` are still worth handing out: more than `min_ttl`
+/// left, or, when they were issued for less than `min_ttl`, more than half their life left.
+pub fn fresh(
+    credentials: &Credentials,
+    issued: DateTime<Utc>,
+    min_ttl: std::time::Duration,
+    now: DateTime<Utc>,
+) -> bool {
+    let Some(expiration) = credentials.expiration else {
+        return false;
+    };
+    let left = expiration - now;
+    let life = expiration - issued;
+    let min_ttl = chrono::TimeDelta::from_std(min_ttl).unwrap_or(chrono::TimeDelta::MAX);
+    if life <= min_ttl {
+        left > life / 2
+    } else {
+        left > min_ttl
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeDelta;
+
+    fn creds(expiration: DateTime<Utc>) -> Credentials {
+        Credentials {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: "s".to_string().into(),
+            session_token: Some("t".to_string().into()),
+            expiration: Some(expiration),
+        }
+    }
+
+    #[test]
+    fn freshness_follows_min_ttl_or_half_life() {
+        let now = Utc::now();
+        let min_ttl = std::time::Duration::from_secs(15 * 60);
+        let hour_ago = now - TimeDelta::minutes(30);
+        assert!(fresh(
+            &creds(now + TimeDelta::minutes(16)),
+            hour_ago,
+            min_ttl,
+            now
+        ));
+        assert!(!fresh(
+            &creds(now + TimeDelta::minutes(14)),
+            hour_ago,
+            min_ttl,
+            now
+        ));
+        // A 10-minute credential (below min_ttl) is reused while more than 5 minutes remain.
+        let issued = now - TimeDelta::minutes(4);
+        assert!(fresh(
+            &creds(issued + TimeDelta::minutes(10)),
+            issued,
+            min_ttl,
+            now
+        ));
+        let issued = now - TimeDelta::minutes(6);
+        assert!(!fresh(
+            &creds(issued + TimeDelta::minutes(10)),
+            issued,
+            min_ttl,
+            now
+        ));
+    }
+
+    #[test]
+    fn entry_file_names_keep_the_profile_and_kind() {
+        let key = EntryKey {
+            profile: "a.b/c".into(),
+            kind: "role",
+            canonical: "x".into(),
+        };
+        let name = key.file_name();
+        assert!(name.starts_with("a.b%2Fc.role."), "{name}");
+        assert!(name.ends_with(".age"));
+    }
+}

@@ -1,0 +1,39 @@
+//! `broker export`: prints credentials, in a format for a shell, a file, or `credential_process`.
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::format::{self, Format};
+use crate::{exit_codes, output};
+
+use super::credential_args::CredentialArgs;
+
+/// Print credentials for a profile
+///
+/// Prints temporary credentials (or, with --no-session and no role, the stored keys) on stdout
+/// and nothing else; prompts and notices go to the terminal or stderr. For the AWS CLI and SDKs,
+/// use it as a credential process:
+///
+///     credential_process = broker export --format json PROFILE
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The output format
+    #[arg(short, long, value_name = "FORMAT", value_enum, default_value = "env")]
+    format: Format,
+
+    #[command(flatten)]
+    credentials: CredentialArgs,
+}
+
+pub fn run(args: Args, ctx: &Context) -> Result<u8> {
+    let chain = args.credentials.resolve(ctx)?;
+    let issued = args.credentials.obtain(ctx, &chain, Vec::new())?;
+    let text = format::render(
+        args.format,
+        &chain.profile,
+        &issued.credentials,
+        Some(&chain.region),
+    )
+    .map_err(|e| Error::new(e.to_string()))?;
+    output::stdout(text.as_bytes())?;
+    Ok(exit_codes::SUCCESS)
+}

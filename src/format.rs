@@ -1,0 +1,171 @@
+//! The export formats: env, sh, fish, powershell, json (`credential_process`), ini.
+//!
+//! Every value printed for a shell to `eval` is quoted for that shell, so no profile name or
+//! value can inject code. This is the one module that writes secrets as text, to stdout only.
+
+use secrecy::ExposeSecret;
+use serde::Serialize;
+
+use crate::credentials::Credentials;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// `KEY=value` lines
+    Env,
+    /// `export KEY='value'` lines, safe to `eval` in sh, bash and zsh
+    Sh,
+    /// `set -gx KEY 'value'` lines for fish
+    Fish,
+    /// `$env:KEY = 'value'` lines for PowerShell
+    Powershell,
+    /// The AWS `credential_process` JSON
+    Json,
+    /// A credentials-file section
+    Ini,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FormatError {
+    #[error("the {0} format cannot carry a value with a line break or control character")]
+    Unrepresentable(&'static str),
+    #[error("profile name `{0}` cannot be an ini section name")]
+    BadSection(String),
+}
+
+/// The environment variables that carry `credentials` (and the region, when known).
+pub fn variables(credentials: &Credentials, region: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut vars = vec![
+        ("AWS_ACCESS_KEY_ID", credentials.access_key_id.clone()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            credentials.secret_access_key.expose_secret().to_string(),
+        ),
+    ];
+    if let Some(token) = &credentials.session_token {
+        vars.push(("AWS_SESSION_TOKEN", token.expose_secret().to_string()));
+    }
+    if let Some(expiration) = credentials.expiration_rfc3339() {
+        vars.push(("AWS_CREDENTIAL_EXPIRATION", expiration));
+    }
+    if let Some(region) = region {
+        vars.push(("AWS_REGION", region.to_string()));
+        vars.push(("AWS_DEFAULT_REGION", region.to_string()));
+    }
+    vars
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProcessJson<'a> {
+    version: u8,
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration: Option<String>,
+}
+
+/// Renders `credentials` for `profile` in `format`.
+pub fn render(
+    format: Format,
+    profile: &str,
+    credentials: &Credentials,
+    region: Option<&str>,
+) -> Result<String, FormatError> {
+    let vars = variables(credentials, region);
+    let lines = |line: fn(&str, &str) -> String| -> String {
+        vars.iter().map(|(k, v)| line(k, v) + "\n").collect()
+    };
+    Ok(match format {
+        Format::Env => {
+            if vars.iter().any(|(_, v)| v.chars().any(char::is_control)) {
+                return Err(FormatError::Unrepresentable("env"));
+            }
+            lines(|k, v| format!("{k}={v}"))
+        }
+        Format::Sh => lines(|k, v| format!("export {k}={}", sh_quote(v))),
+        Format::Fish => lines(|k, v| format!("set -gx {k} {};", fish_quote(v))),
+        Format::Powershell => lines(|k, v| format!("$env:{k} = {}", powershell_quote(v))),
+        Format::Json => {
+            let json = ProcessJson {
+                version: 1,
+                access_key_id: &credentials.access_key_id,
+                secret_access_key: credentials.secret_access_key.expose_secret(),
+                session_token: credentials
+                    .session_token
+                    .as_ref()
+                    .map(|t| t.expose_secret()),
+                expiration: credentials.expiration_rfc3339(),
+            };
+            serde_json::to_string(&json).expect("strings serialise") + "\n"
+        }
+        Format::Ini => {
+            if profile.is_empty()
+                || profile
+                    .chars()
+                    .any(|c| c.is_control() || c == '[' || c == ']')
+            {
+                return Err(FormatError::BadSection(crate::error::escape_control(
+                    profile,
+                )));
+            }
+            let mut out = format!("[{profile}]\n");
+            out += &format!("aws_access_key_id = {}\n", credentials.access_key_id);
+            out += &format!(
+                "aws_secret_access_key = {}\n",
+                credentials.secret_access_key.expose_secret()
+            );
+            if let Some(token) = &credentials.session_token {
+                out += &format!("aws_session_token = {}\n", token.expose_secret());
+            }
+            if let Some(region) = region {
+                out += &format!("region = {region}\n");
+            }
+            if vars.iter().any(|(_, v)| v.chars().any(char::is_control)) {
+                return Err(FormatError::Unrepresentable("ini"));
+            }
+            out
+        }
+    })
+}
+
+/// POSIX single quotes: everything literal; a `'` becomes `'\''`.
+pub fn sh_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+/// fish single quotes: only `\` and `'` are special inside.
+pub fn fish_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\\', r"\\").replace('\'', r"\'"))
+}
+
+/// PowerShell single quotes: everything literal; a `'` (or typographic quote) is doubled.
+pub fn powershell_quote(value: &str) -> String {
+    let mut out = String::from("'");
+    for c in value.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_neutralises_shell_syntax() {
+        let hostile = "x'; rm -rf ~; echo '$(id)`id`\\";
+        assert_eq!(sh_quote(hostile), r"'x'\''; rm -rf ~; echo '\''$(id)`id`\'");
+        assert_eq!(fish_quote(hostile), r"'x\'; rm -rf ~; echo \'$(id)`id`\\'");
+        assert_eq!(
+            powershell_quote(hostile),
+            "'x''; rm -rf ~; echo ''$(id)`id`\\'"
+        );
+        assert_eq!(powershell_quote("a\u{2019}b"), "'a\u{2019}\u{2019}b'");
+    }
+}

@@ -1,0 +1,145 @@
+//! Getting an MFA code: `--mfa-token`, then the profile's `mfa_process`, then the configured
+//! prompt (the terminal via `/dev/tty`, or a desktop dialog).
+//!
+//! The code is a secret: it is held in a zeroing type, never logged, and never put in the argv
+//! of a process broker starts.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::{escape_control, Error, Result};
+use crate::settings::MfaPrompt;
+
+/// How long an `mfa_process` may run.
+const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where a code may come from, in order.
+pub struct Sources<'a> {
+    pub given: Option<&'a SecretString>,
+    pub process: Option<&'a str>,
+    pub prompt: MfaPrompt,
+}
+
+/// Gets a code for `serial`.
+pub fn code(serial: &str, sources: &Sources<'_>) -> Result<SecretString> {
+    let code = if let Some(given) = sources.given {
+        given.clone()
+    } else if let Some(command) = sources.process {
+        run_process(command)?
+    } else {
+        prompt(serial, sources.prompt)?
+    };
+    let text = code.expose_secret().trim();
+    if text.len() != 6 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::new("the MFA code must be 6 digits")
+            .with_hint("give the current code from your MFA device with --mfa-token CODE"));
+    }
+    Ok(SecretString::from(text.to_string()))
+}
+
+fn no_code(serial: &str, why: &str) -> Error {
+    Error::new(format!(
+        "an MFA code is needed for {} and none could be obtained: {why}",
+        escape_control(serial)
+    ))
+    .with_hint(
+        "give one with --mfa-token CODE, set `mfa_process` in the profile, or run broker from a \
+         terminal",
+    )
+}
+
+fn prompt(serial: &str, driver: MfaPrompt) -> Result<SecretString> {
+    let text = format!("MFA code for {}: ", escape_control(serial));
+    match driver {
+        MfaPrompt::Terminal => crate::tty::ask(&text)
+            .map(SecretString::from)
+            .map_err(|e| no_code(serial, &e.to_string())),
+        MfaPrompt::Zenity => dialog(
+            serial,
+            "zenity",
+            &["--entry", "--title", "broker", "--text", &text],
+        ),
+        MfaPrompt::Kdialog => dialog(
+            serial,
+            "kdialog",
+            &["--title", "broker", "--inputbox", &text],
+        ),
+        MfaPrompt::Osascript => {
+            let script = format!(
+                "text returned of (display dialog \"{}\" default answer \"\" with title \"broker\")",
+                text.replace(['"', '\\'], "")
+            );
+            dialog(serial, "osascript", &["-e", &script])
+        }
+    }
+}
+
+fn dialog(serial: &str, program: &str, args: &[&str]) -> Result<SecretString> {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| no_code(serial, &format!("cannot run {program}: {e}")))?;
+    if !out.status.success() {
+        return Err(no_code(serial, &format!("{program} was cancelled")));
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    Ok(SecretString::from(text))
+}
+
+/// Runs `mfa_process` through the shell, with a time limit; its stdout is the code.
+fn run_process(command: &str) -> Result<SecretString> {
+    let fail = |why: String| {
+        Error::new(format!("mfa_process failed: {why}"))
+            .with_hint("check the mfa_process command in the profile, or give --mfa-token CODE")
+    };
+    let mut child = shell(command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| fail(format!("cannot start it: {e}")))?;
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| fail(e.to_string()))? {
+            break status;
+        }
+        if started.elapsed() > PROCESS_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(fail(format!(
+                "it did not finish within {}s",
+                PROCESS_TIMEOUT.as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = reader.join().unwrap_or_default();
+    if !status.success() {
+        return Err(fail(format!("it exited with {status}")));
+    }
+    Ok(SecretString::from(text))
+}
+
+/// `sh -c COMMAND` (or `cmd /C` on Windows), as the AWS CLI runs `credential_process`.
+pub fn shell(command: &str) -> Command {
+    if cfg!(windows) {
+        let mut cmd = Command::new("cmd");
+        cmd.args(["/C", command]);
+        cmd
+    } else {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", command]);
+        cmd
+    }
+}

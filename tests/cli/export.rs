@@ -1,0 +1,383 @@
+//! The credentials engine through `broker export`: role chains against moto with SigV4, IAM
+//! and trust enforcement, the cache, concurrency, STS errors, and every output format.
+
+use crate::common::moto::Moto;
+use crate::common::{assert_error, stderr_of, stdout_of, TestEnv};
+use crate::fixtures::{self, caller_of, export_json, role_arn, store_key, Chain};
+
+#[test]
+fn two_hop_chain_gives_the_last_role_and_is_cached() {
+    let c = Chain::new();
+    let creds = export_json(&c.env, &["r2"]);
+    assert_eq!(creds["Version"], 1);
+    assert!(creds["Expiration"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        caller_of(&c.moto, &creds),
+        format!(
+            "arn:aws:sts::{}:assumed-role/r2/alice-session",
+            fixtures::ACCOUNT
+        )
+    );
+    assert_eq!(c.moto.count("AssumeRole"), 2, "one call per hop");
+    assert_eq!(
+        c.moto.count("GetSessionToken"),
+        0,
+        "no MFA: roles assumed with the keys"
+    );
+
+    // Served from the cache: same credentials, no new STS call.
+    let again = export_json(&c.env, &["r2"]);
+    assert_eq!(again, creds);
+    let first_hop = export_json(&c.env, &["r1"]);
+    assert_eq!(
+        c.moto.count("AssumeRole"),
+        2,
+        "r1 was cached as the first hop"
+    );
+    assert!(caller_of(&c.moto, &first_hop).contains(":assumed-role/r1/"));
+
+    // --refresh replaces the entries.
+    let fresh = export_json(&c.env, &["--refresh", "r2"]);
+    assert_ne!(fresh["AccessKeyId"], creds["AccessKeyId"]);
+    assert_eq!(c.moto.count("AssumeRole"), 4);
+
+    for secret in [
+        &c.key.secret_access_key,
+        creds["SessionToken"].as_str().unwrap(),
+    ] {
+        assert!(
+            c.env.files_containing(secret).is_empty(),
+            "plaintext secret on disk"
+        );
+    }
+}
+
+#[test]
+fn aws_cli_works_through_credential_process() {
+    let c = Chain::new();
+    let aws = crate::common::moto::venv().join("bin/aws");
+    let broker = crate::common::broker_bin();
+    let config = std::fs::read_to_string(c.env.aws_config()).unwrap();
+    c.env.write_aws_config(&format!(
+        "{config}\n[profile cli]\ncredential_process = {} export --format json r2\nregion = us-east-1\n",
+        broker.display()
+    ));
+    for round in 0..2 {
+        let out = c
+            .env
+            .command(&aws)
+            .args([
+                "sts",
+                "get-caller-identity",
+                "--profile",
+                "cli",
+                "--output",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "round {round}: {}", stderr_of(&out));
+        let identity: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            identity["Arn"],
+            format!(
+                "arn:aws:sts::{}:assumed-role/r2/alice-session",
+                fixtures::ACCOUNT
+            )
+        );
+    }
+    assert_eq!(
+        c.moto.count("AssumeRole"),
+        2,
+        "the second CLI run used the cache"
+    );
+}
+
+#[test]
+fn sixteen_processes_make_one_call_per_hop() {
+    let c = Chain::new();
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            c.env
+                .std_command(crate::common::broker_bin())
+                .args(["export", "--format", "json", "r2"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for out in &outputs {
+        assert!(out.status.success(), "{}", stderr_of(out));
+    }
+    let first = &outputs[0].stdout;
+    assert!(
+        outputs.iter().all(|o| &o.stdout == first),
+        "one credential for all"
+    );
+    assert_eq!(c.moto.count("AssumeRole"), 2);
+}
+
+#[test]
+fn access_denied_is_one_line_with_a_hint() {
+    let c = Chain::new();
+    let out = c.env.broker().args(["export", "locked"]).output().unwrap();
+    assert_error(&out, 1, "AssumeRole failed: AccessDenied");
+    assert!(stderr_of(&out).contains("hint: check that the role's trust policy"));
+    assert!(stdout_of(&out).is_empty());
+}
+
+#[test]
+fn a_wrong_stored_key_points_to_add_and_rotate() {
+    let c = Chain::new();
+    store_key(&c.env, "alice", "AKIAIOSFODNN7EXAMPLE", "not-the-secret");
+    let out = c.env.broker().args(["export", "r1"]).output().unwrap();
+    assert_error(&out, 1, "InvalidClientTokenId");
+    assert!(
+        stderr_of(&out).contains("`broker add alice`"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(stderr_of(&out).contains("`broker rotate alice`"));
+}
+
+#[test]
+fn a_corrupt_cache_entry_is_ignored_and_replaced() {
+    let c = Chain::new();
+    let creds = export_json(&c.env, &["r1"]);
+    let dir = c.env.dir.path().join("cache/broker/sessions");
+    let entry = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".age"))
+        .unwrap();
+    std::fs::write(&entry, b"garbage").unwrap();
+    let again = export_json(&c.env, &["r1"]);
+    assert_ne!(again["AccessKeyId"], creds["AccessKeyId"]);
+    assert_eq!(c.moto.count("AssumeRole"), 2);
+    assert_ne!(std::fs::read(&entry).unwrap(), b"garbage", "replaced");
+    // A valid entry of another key copied over this one is foreign: ignored too.
+    let other = export_json(&c.env, &["r2"]);
+    let r2_entry = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("r2."))
+        .unwrap();
+    std::fs::copy(&entry, &r2_entry).unwrap();
+    let r2_again = export_json(&c.env, &["r2"]);
+    assert_ne!(r2_again["AccessKeyId"], other["AccessKeyId"]);
+    assert_ne!(caller_of(&c.moto, &r2_again), caller_of(&c.moto, &again));
+}
+
+#[test]
+fn list_shows_sessions_and_clear_drops_them() {
+    let c = Chain::new();
+    export_json(&c.env, &["r2"]);
+    let out = c.env.broker().args(["list", "--json"]).output().unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sessions = |rows: &serde_json::Value, p: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["profile"] == p)
+            .unwrap()["sessions"]
+            .clone()
+    };
+    assert_eq!(sessions(&rows, "r2").as_array().unwrap().len(), 1);
+    assert_eq!(sessions(&rows, "r2")[0]["kind"], "role");
+    assert!(sessions(&rows, "r2")[0]["seconds_left"].as_i64().unwrap() > 3000);
+    assert_eq!(sessions(&rows, "r1").as_array().unwrap().len(), 1);
+
+    let out = c.env.broker().args(["clear", "r2"]).output().unwrap();
+    assert!(stderr_of(&out).contains("dropped 1 cached session(s) of profile r2"));
+    export_json(&c.env, &["r2"]);
+    assert_eq!(c.moto.count("AssumeRole"), 3, "only r2 was dropped");
+    let out = c.env.broker().args(["clear"]).output().unwrap();
+    assert!(
+        stderr_of(&out).contains("dropped 2 cached session(s)"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn session_token_for_a_plain_user_and_no_session_keys() {
+    let moto = Moto::start(None);
+    let key = moto.create_user("bob");
+    let env = TestEnv::new()
+        .env("AWS_ENDPOINT_URL", &moto.endpoint())
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    env.write_aws_config("[profile bob]\nregion = eu-west-1\n");
+    store_key(&env, "bob", &key.access_key_id, &key.secret_access_key);
+    let creds = export_json(&env, &["bob"]);
+    assert!(creds["SessionToken"].is_string());
+    assert_ne!(
+        creds["AccessKeyId"],
+        key.access_key_id.as_str(),
+        "never the long-term key"
+    );
+    assert_eq!(moto.count("GetSessionToken"), 1);
+    export_json(&env, &["bob"]);
+    assert_eq!(moto.count("GetSessionToken"), 1, "cached");
+
+    let keys = export_json(&env, &["--no-session", "bob"]);
+    assert_eq!(keys["AccessKeyId"], key.access_key_id.as_str());
+    assert!(keys.get("SessionToken").is_none() && keys.get("Expiration").is_none());
+    // AWS_PROFILE picks the profile when none is named.
+    let out = env
+        .broker()
+        .args(["export", "--format", "json"])
+        .env("AWS_PROFILE", "bob")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
+
+#[test]
+fn one_mfa_session_serves_two_roles() {
+    // moto does not accept its own session-token credentials while enforcing (SPEC §9), so the
+    // MFA path runs against a moto without enforcement.
+    let moto = Moto::start(None);
+    let key = moto.create_user("carol");
+    let env = TestEnv::new()
+        .env("AWS_ENDPOINT_URL", &moto.endpoint())
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let serial = format!("arn:aws:iam::{}:mfa/carol", fixtures::ACCOUNT);
+    env.write_aws_config(&format!(
+        "[profile carol]\nmfa_serial = {serial}\n\n\
+         [profile ra]\nrole_arn = {}\nsource_profile = carol\n\n\
+         [profile rb]\nrole_arn = {}\nsource_profile = carol\n",
+        role_arn("ra"),
+        role_arn("rb")
+    ));
+    store_key(&env, "carol", &key.access_key_id, &key.secret_access_key);
+
+    // No code and no terminal: a clear error that says how to give one.
+    let out = env.broker().args(["export", "ra"]).output().unwrap();
+    assert_error(
+        &out,
+        1,
+        "an MFA code is needed for arn:aws:iam::123456789012:mfa/carol",
+    );
+    assert!(stderr_of(&out).contains("--mfa-token"));
+    assert_eq!(moto.count("GetSessionToken"), 0);
+
+    let a = export_json(&env, &["--mfa-token", "123456", "ra"]);
+    assert!(caller_of(&moto, &a).contains(":assumed-role/ra/"));
+    // The second role needs no code: the MFA'd session is reused.
+    let b = export_json(&env, &["rb"]);
+    assert!(caller_of(&moto, &b).contains(":assumed-role/rb/"));
+    assert_eq!(moto.count("GetSessionToken"), 1);
+    assert_eq!(moto.count("AssumeRole"), 2);
+}
+
+#[test]
+fn mfa_process_supplies_the_code() {
+    let moto = Moto::start(None);
+    let key = moto.create_user("dave");
+    let env = TestEnv::new()
+        .env("AWS_ENDPOINT_URL", &moto.endpoint())
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    env.write_aws_config(&format!(
+        "[profile dave]\nmfa_serial = arn:aws:iam::{0}:mfa/dave\nmfa_process = echo 654321\n\n\
+         [profile bad]\nmfa_serial = arn:aws:iam::{0}:mfa/dave\nmfa_process = exit 3\n",
+        fixtures::ACCOUNT
+    ));
+    store_key(&env, "dave", &key.access_key_id, &key.secret_access_key);
+    store_key(&env, "bad", &key.access_key_id, &key.secret_access_key);
+    export_json(&env, &["dave"]);
+    assert_eq!(moto.count("GetSessionToken"), 1);
+    let out = env.broker().args(["export", "bad"]).output().unwrap();
+    assert_error(&out, 1, "mfa_process failed: it exited with exit status: 3");
+}
+
+#[test]
+fn bad_profiles_are_one_line_errors_naming_the_profiles() {
+    let env = TestEnv::new()
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", "x");
+    env.write_aws_config(
+        "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = b\n\
+         [profile b]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = a\n\
+         [profile self]\nrole_arn = arn:aws:iam::123456789012:role/s\nsource_profile = self\n\
+         [profile orphan]\nrole_arn = arn:aws:iam::123456789012:role/o\nsource_profile = ghost\n\
+         [profile badarn]\nrole_arn = arn:aws:iam::1234:role/x\nsource_profile = a\n\
+         [profile nokeys]\nregion = us-east-1\n",
+    );
+    let export = |p: &str| env.broker().args(["export", p]).output().unwrap();
+    assert_error(&export("a"), 1, "source_profile cycle: a -> b -> a");
+    assert_error(&export("self"), 1, "source_profile cycle: self -> self");
+    assert_error(
+        &export("orphan"),
+        1,
+        "profile orphan names source_profile ghost, which is not in the AWS config",
+    );
+    assert_error(
+        &export("badarn"),
+        1,
+        "profile badarn has a malformed role_arn `arn:aws:iam::1234:role/x`",
+    );
+    assert_error(&export("nope"), 1, "profile nope is not in the AWS config");
+    assert_error(
+        &export("nokeys"),
+        1,
+        "no keys are stored for profile nokeys",
+    );
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    let env = TestEnv::new();
+    env.write_aws_config("[profile p]\n");
+    for (args, needle) in [
+        (
+            &["export", "--duration", "5x", "p"][..],
+            "invalid duration `5x`",
+        ),
+        (
+            &["export", "--duration", "5m", "p"][..],
+            "outside AWS's bounds",
+        ),
+        (
+            &["export", "--duration", "48h", "p"][..],
+            "outside AWS's bounds",
+        ),
+        (
+            &["export", "--format", "yaml", "p"][..],
+            "invalid value 'yaml'",
+        ),
+    ] {
+        let out = env.broker().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr_of(&out).contains(needle),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_endpoint_fails_quickly_with_a_hint() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let env = TestEnv::new()
+        .env("AWS_ENDPOINT_URL_STS", &format!("http://127.0.0.1:{port}"))
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    env.write_aws_config("[profile p]\n");
+    store_key(&env, "p", "AKIAIOSFODNN7EXAMPLE", "secret");
+    let started = std::time::Instant::now();
+    let out = env.broker().args(["export", "p"]).output().unwrap();
+    assert_error(&out, 1, &format!("cannot reach http://127.0.0.1:{port}"));
+    assert!(stderr_of(&out).contains("hint: check endpoint_url"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}

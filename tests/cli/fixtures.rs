@@ -1,0 +1,92 @@
+//! Shared set-ups on a real moto: an IAM user whose key is in the file vault, and roles.
+
+use serde_json::json;
+
+use crate::common::moto::{Moto, UserKey};
+use crate::common::{stderr_of, TestEnv};
+
+pub const ACCOUNT: &str = "123456789012";
+
+pub fn role_arn(name: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:role/{name}")
+}
+
+/// moto with enforcement (moto checks both the caller's policies and the role's trust policy):
+/// user `alice` may assume `r1`, whose sessions may assume `r2`; `locked` is allowed by
+/// alice's own policy but its trust policy names someone else. alice's key is in the file vault.
+pub struct Chain {
+    pub moto: Moto,
+    pub env: TestEnv,
+    pub key: UserKey,
+}
+
+/// The number of unauthenticated requests `Chain::new` makes before moto starts enforcing.
+const SETUP_REQUESTS: u32 = 7;
+
+impl Chain {
+    pub fn new() -> Chain {
+        let moto = Moto::start(Some(SETUP_REQUESTS));
+        let key = moto.create_user("alice");
+        let allow = |resource: String| {
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": resource}]})
+        };
+        moto.put_user_policy("alice", &allow(format!("arn:aws:iam::{ACCOUNT}:role/*")));
+        moto.create_role("r1", &key.user_arn);
+        moto.put_role_policy("r1", &allow(role_arn("r2")));
+        // moto matches trust principals exactly, so r2 trusts r1's session by its ARN.
+        moto.create_role(
+            "r2",
+            &format!("arn:aws:sts::{ACCOUNT}:assumed-role/r1/alice-session"),
+        );
+        moto.create_role("locked", &format!("arn:aws:iam::{ACCOUNT}:user/nobody"));
+        let env = TestEnv::new()
+            .env("AWS_ENDPOINT_URL", &moto.endpoint())
+            .env("BROKER_BACKEND", "file")
+            .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+        env.write_aws_config(&format!(
+            "[profile alice]\nregion = eu-west-1\n\n\
+             [profile r1]\nrole_arn = {}\nsource_profile = alice\nrole_session_name = alice-session\n\n\
+             [profile r2]\nrole_arn = {}\nsource_profile = r1\nrole_session_name = alice-session\n\n\
+             [profile locked]\nrole_arn = {}\nsource_profile = alice\n",
+            role_arn("r1"),
+            role_arn("r2"),
+            role_arn("locked"),
+        ));
+        store_key(&env, "alice", &key.access_key_id, &key.secret_access_key);
+        Chain { moto, env, key }
+    }
+}
+
+pub fn store_key(env: &TestEnv, profile: &str, id: &str, secret: &str) {
+    let out = env
+        .broker()
+        .args(["add", "--env", profile])
+        .env("AWS_ACCESS_KEY_ID", id)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
+
+/// Runs `broker export --format json PROFILE` and returns the parsed credential_process JSON.
+pub fn export_json(env: &TestEnv, args: &[&str]) -> serde_json::Value {
+    let out = env
+        .broker()
+        .args(["export", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    serde_json::from_slice(&out.stdout).expect("stdout is only the JSON")
+}
+
+/// The caller ARN that moto sees for exported credentials.
+pub fn caller_of(moto: &Moto, creds: &serde_json::Value) -> String {
+    moto.caller_arn(
+        creds["AccessKeyId"].as_str().unwrap(),
+        creds["SecretAccessKey"].as_str().unwrap(),
+        creds["SessionToken"].as_str(),
+    )
+    .unwrap()
+}
