@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'broker' -ScriptBlock {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store an IAM user''s access key for a profile')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List profiles, their stored keys and cached sessions')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete the stored keys and cached sessions of a profile')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with credentials in its environment')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print credentials for a profile')
             [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Drop cached sessions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -67,6 +68,26 @@ Register-ArgumentCompleter -Native -CommandName 'broker' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'broker;exec' {
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'How long the credentials last, like 15m, 1h or 3600s (AWS allows 15m to 12h for a role, to 36h for a session token; a role assumed from another role gets at most 1h)')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long the credentials last, like 15m, 1h or 3600s (AWS allows 15m to 12h for a role, to 36h for a session token; a role assumed from another role gets at most 1h)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The current code of the profile''s MFA device, instead of asking for it')
+            [CompletionResult]::new('--mfa-token', '--mfa-token', [CompletionResultType]::ParameterName, 'The current code of the profile''s MFA device, instead of asking for it')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'The region for STS and for the credentials'' environment [default: the profile''s region, else $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1]')
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where long-term keys are stored [env: BROKER_BACKEND]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Serve credentials from a local endpoint that refreshes them (the ECS container credentials protocol) instead of putting keys in the environment; for long jobs')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Skip GetSessionToken: hand out the stored keys themselves, or assume the first role with them directly')
+            [CompletionResult]::new('--no-session', '--no-session', [CompletionResultType]::ParameterName, 'Skip GetSessionToken: hand out the stored keys themselves, or assume the first role with them directly')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Ignore cached credentials for this call, and replace them')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what broker does to stderr (secrets are always redacted); repeat for more')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -122,6 +143,7 @@ Register-ArgumentCompleter -Native -CommandName 'broker' -ScriptBlock {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store an IAM user''s access key for a profile')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List profiles, their stored keys and cached sessions')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete the stored keys and cached sessions of a profile')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with credentials in its environment')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print credentials for a profile')
             [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Drop cached sessions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -135,6 +157,9 @@ Register-ArgumentCompleter -Native -CommandName 'broker' -ScriptBlock {
             break
         }
         'broker;help;remove' {
+            break
+        }
+        'broker;help;exec' {
             break
         }
         'broker;help;export' {

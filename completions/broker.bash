@@ -25,6 +25,9 @@ _broker() {
             broker,completions)
                 cmd="broker__subcmd__completions"
                 ;;
+            broker,exec)
+                cmd="broker__subcmd__exec"
+                ;;
             broker,export)
                 cmd="broker__subcmd__export"
                 ;;
@@ -46,6 +49,9 @@ _broker() {
             broker__subcmd__help,completions)
                 cmd="broker__subcmd__help__subcmd__completions"
                 ;;
+            broker__subcmd__help,exec)
+                cmd="broker__subcmd__help__subcmd__exec"
+                ;;
             broker__subcmd__help,export)
                 cmd="broker__subcmd__help__subcmd__export"
                 ;;
@@ -65,7 +71,7 @@ _broker() {
 
     case "${cmd}" in
         broker)
-            opts="-v -h -V --backend --config --verbose --help --version add list remove export clear completions help"
+            opts="-v -h -V --backend --config --verbose --help --version add list remove exec export clear completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -152,6 +158,48 @@ _broker() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        broker__subcmd__exec)
+            opts="-d -n -t -v -h -V --server --duration --no-session --mfa-token --region --refresh --backend --config --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mfa-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "secret-service keychain wincred keyutils file" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         broker__subcmd__export)
             opts="-f -d -n -t -v -h -V --format --duration --no-session --mfa-token --region --refresh --backend --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -203,7 +251,7 @@ _broker() {
             return 0
             ;;
         broker__subcmd__help)
-            opts="add list remove export clear completions help"
+            opts="add list remove exec export clear completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -245,6 +293,20 @@ _broker() {
             return 0
             ;;
         broker__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        broker__subcmd__help__subcmd__exec)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -29,6 +29,7 @@ set edit:completion:arg-completer[broker] = {|@words|
             cand add 'Store an IAM user''s access key for a profile'
             cand list 'List profiles, their stored keys and cached sessions'
             cand remove 'Delete the stored keys and cached sessions of a profile'
+            cand exec 'Run a command with credentials in its environment'
             cand export 'Print credentials for a profile'
             cand clear 'Drop cached sessions'
             cand completions 'Print a shell completion script'
@@ -61,6 +62,25 @@ set edit:completion:arg-completer[broker] = {|@words|
             cand --config 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]'
             cand -f 'Do not ask for confirmation'
             cand --force 'Do not ask for confirmation'
+            cand -v 'Log what broker does to stderr (secrets are always redacted); repeat for more'
+            cand --verbose 'Log what broker does to stderr (secrets are always redacted); repeat for more'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'broker;exec'= {
+            cand -d 'How long the credentials last, like 15m, 1h or 3600s (AWS allows 15m to 12h for a role, to 36h for a session token; a role assumed from another role gets at most 1h)'
+            cand --duration 'How long the credentials last, like 15m, 1h or 3600s (AWS allows 15m to 12h for a role, to 36h for a session token; a role assumed from another role gets at most 1h)'
+            cand -t 'The current code of the profile''s MFA device, instead of asking for it'
+            cand --mfa-token 'The current code of the profile''s MFA device, instead of asking for it'
+            cand --region 'The region for STS and for the credentials'' environment [default: the profile''s region, else $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1]'
+            cand --backend 'Where long-term keys are stored [env: BROKER_BACKEND]'
+            cand --config 'broker''s settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]'
+            cand --server 'Serve credentials from a local endpoint that refreshes them (the ECS container credentials protocol) instead of putting keys in the environment; for long jobs'
+            cand -n 'Skip GetSessionToken: hand out the stored keys themselves, or assume the first role with them directly'
+            cand --no-session 'Skip GetSessionToken: hand out the stored keys themselves, or assume the first role with them directly'
+            cand --refresh 'Ignore cached credentials for this call, and replace them'
             cand -v 'Log what broker does to stderr (secrets are always redacted); repeat for more'
             cand --verbose 'Log what broker does to stderr (secrets are always redacted); repeat for more'
             cand -h 'Print help (see more with ''--help'')'
@@ -112,6 +132,7 @@ set edit:completion:arg-completer[broker] = {|@words|
             cand add 'Store an IAM user''s access key for a profile'
             cand list 'List profiles, their stored keys and cached sessions'
             cand remove 'Delete the stored keys and cached sessions of a profile'
+            cand exec 'Run a command with credentials in its environment'
             cand export 'Print credentials for a profile'
             cand clear 'Drop cached sessions'
             cand completions 'Print a shell completion script'
@@ -122,6 +143,8 @@ set edit:completion:arg-completer[broker] = {|@words|
         &'broker;help;list'= {
         }
         &'broker;help;remove'= {
+        }
+        &'broker;help;exec'= {
         }
         &'broker;help;export'= {
         }

@@ -18,13 +18,17 @@ use crate::credentials::Credentials;
 use crate::error::{escape_control, Error, Result};
 use crate::mfa;
 use crate::output::verbose;
+use crate::settings::MfaPrompt;
 use crate::sts::{Mfa, Sts, StsError};
 use crate::vault::{self, VaultSpec};
 
-pub struct Options<'a> {
+#[derive(Clone)]
+pub struct Options {
     /// Ignore cached entries and replace them.
     pub refresh: bool,
-    pub mfa: mfa::Sources<'a>,
+    /// The code given with `--mfa-token`.
+    pub mfa_token: Option<SecretString>,
+    pub mfa_prompt: MfaPrompt,
     pub min_ttl: Duration,
     /// Session tags for the last hop.
     pub tags: Vec<(String, String)>,
@@ -53,7 +57,7 @@ struct Step {
 struct Cold<'a> {
     chain: &'a Chain,
     vault: &'a VaultSpec,
-    options: &'a Options<'a>,
+    options: &'a Options,
     sts: OnceCell<Sts>,
     source: OnceCell<Credentials>,
 }
@@ -63,7 +67,7 @@ pub fn obtain(
     chain: &Chain,
     cache: &Cache,
     vault: &VaultSpec,
-    options: &Options<'_>,
+    options: &Options,
 ) -> Result<Issued> {
     let steps = plan(chain, &options.tags);
     let cold = Cold {
@@ -295,10 +299,14 @@ impl Cold<'_> {
     fn mfa_code(&self) -> Result<Option<(String, SecretString)>> {
         match &self.chain.mfa_serial {
             None => Ok(None),
-            Some(serial) => Ok(Some((
-                serial.clone(),
-                mfa::code(serial, &self.options.mfa)?,
-            ))),
+            Some(serial) => {
+                let sources = mfa::Sources {
+                    given: self.options.mfa_token.as_ref(),
+                    process: self.chain.mfa_process.as_deref(),
+                    prompt: self.options.mfa_prompt,
+                };
+                Ok(Some((serial.clone(), mfa::code(serial, &sources)?)))
+            }
         }
     }
 

@@ -50,6 +50,12 @@ impl Error {
         self
     }
 
+    /// A failure with a specific exit status (`exec`'s 126 and 127).
+    pub fn with_exit_code(mut self, code: u8) -> Self {
+        self.exit_code = code;
+        self
+    }
+
     pub fn exit_code(&self) -> u8 {
         self.exit_code
     }

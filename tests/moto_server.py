@@ -5,8 +5,12 @@ it bound on its first stdout line, then serves moto's full WSGI app, exactly as 
 does, behind a thin layer that:
   * counts the AWS actions it receives (GET /_broker_test/counts -> {"AssumeRole": 2, ...});
   * on request, answers the next N calls of an action with a failure instead of passing them to
-    moto (POST /_broker_test/fail?action=AssumeRole&mode=500|garbage|throttle|hang&times=N),
-    to test broker's handling of broken endpoints.
+    moto (GET /_broker_test/fail?action=AssumeRole&mode=500|garbage|throttle|hang&times=N),
+    to test broker's handling of broken endpoints;
+  * on request, makes the credentials of later STS answers expire N seconds after they are
+    issued (GET /_broker_test/lifetime?seconds=N), to test refreshing without waiting an hour;
+  * sums, per action, the wall-clock seconds spent reading the request body and inside moto's
+    handler (GET /_broker_test/timings -> {"AssumeRole": 0.0123, ...}), for scripts/bench.sh.
 Set INITIAL_NO_AUTH_ACTION_COUNT in the environment to make moto enforce SigV4 and IAM after
 that many requests, as SPEC.md section 9 asks.
 """
@@ -25,7 +29,9 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 
 lock = threading.Lock()
 counts = {}
+timings = {}  # action -> seconds spent reading the body and inside moto's handler, summed
 failures = {}  # action -> [mode, remaining]
+lifetime = []  # [seconds] once set
 
 
 def action_of(environ, body):
@@ -41,23 +47,63 @@ def respond(start_response, status, body, content_type="application/json"):
     return [body]
 
 
+def shorten(chunks, seconds):
+    """Rewrites <Expiration> in an STS answer to `seconds` from now."""
+    body = b"".join(chunks)
+    start, end = body.find(b"<Expiration>"), body.find(b"</Expiration>")
+    if start < 0 or end < 0:
+        return body
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds)).encode()
+    return body[: start + len(b"<Expiration>")] + when + body[end:]
+
+
+def timed(inner):
+    """moto's app, adding the wall time of each call (and of its body read) to `timings`."""
+    def call(environ, start_response):
+        started = time.perf_counter()
+        try:
+            return inner(environ, start_response)
+        finally:
+            action = environ.get("broker_test.action")
+            if action:
+                elapsed = environ["broker_test.read_seconds"] + time.perf_counter() - started
+                with lock:
+                    timings[action] = timings.get(action, 0.0) + elapsed
+
+    return call
+
+
 def make_app(inner):
+    inner = timed(inner)
+
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path == "/_broker_test/counts":
             with lock:
                 body = json.dumps(counts).encode()
             return respond(start_response, "200 OK", body)
+        if path == "/_broker_test/timings":
+            with lock:
+                body = json.dumps(timings).encode()
+            return respond(start_response, "200 OK", body)
+        if path == "/_broker_test/lifetime":
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            with lock:
+                lifetime[:] = [int(query["seconds"][0])]
+            return respond(start_response, "200 OK", b"{}")
         if path == "/_broker_test/fail":
             query = parse_qs(environ.get("QUERY_STRING", ""))
             with lock:
                 failures[query["action"][0]] = [query["mode"][0], int(query.get("times", ["1"])[0])]
             return respond(start_response, "200 OK", b"{}")
 
+        started = time.perf_counter()
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        environ["broker_test.read_seconds"] = time.perf_counter() - started
         action = action_of(environ, body)
+        environ["broker_test.action"] = action
         mode = None
         with lock:
             if action:
@@ -76,7 +122,16 @@ def make_app(inner):
             return respond(start_response, "400 Bad Request", xml, "text/xml")
         if mode == "hang":
             time.sleep(3600)
-        return inner(environ, start_response)
+        with lock:
+            seconds = lifetime[0] if lifetime else None
+        if seconds is None or action not in ("AssumeRole", "GetSessionToken"):
+            return inner(environ, start_response)
+        captured = []
+        body = shorten(inner(environ, lambda status, headers, *exc: captured.append((status, headers))), seconds)
+        status, headers = captured[0]
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        start_response(status, headers + [("Content-Length", str(len(body)))])
+        return [body]
 
     return app
 

@@ -9,7 +9,7 @@ use crate::chain::{self, Chain};
 use crate::context::Context;
 use crate::engine::{self, Issued};
 use crate::error::{Error, Result};
-use crate::{mfa, output, profiles};
+use crate::{output, profiles};
 
 #[derive(Debug, clap::Args)]
 pub struct CredentialArgs {
@@ -77,23 +77,29 @@ impl CredentialArgs {
     }
 
     /// Gets credentials for a resolved chain.
+    /// The engine's options for this request.
+    pub fn options(&self, ctx: &Context, tags: Vec<(String, String)>) -> engine::Options {
+        engine::Options {
+            refresh: self.refresh,
+            mfa_token: self.mfa_token.clone().map(SecretString::from),
+            mfa_prompt: ctx.settings.mfa.prompt.unwrap_or_default(),
+            min_ttl: ctx.min_ttl(),
+            tags,
+        }
+    }
+
+    /// Gets credentials for a resolved chain.
     pub fn obtain(
         &self,
         ctx: &Context,
         chain: &Chain,
         tags: Vec<(String, String)>,
     ) -> Result<Issued> {
-        let given = self.mfa_token.clone().map(SecretString::from);
-        let options = engine::Options {
-            refresh: self.refresh,
-            mfa: mfa::Sources {
-                given: given.as_ref(),
-                process: chain.mfa_process.as_deref(),
-                prompt: ctx.settings.mfa.prompt.unwrap_or_default(),
-            },
-            min_ttl: ctx.min_ttl(),
-            tags,
-        };
-        engine::obtain(chain, &ctx.cache(), &ctx.vault_spec(), &options)
+        engine::obtain(
+            chain,
+            &ctx.cache(),
+            &ctx.vault_spec(),
+            &self.options(ctx, tags),
+        )
     }
 }

@@ -4,6 +4,7 @@ mod add;
 mod clear;
 mod completions;
 mod credential_args;
+mod exec;
 mod export;
 mod list;
 mod remove;
@@ -18,6 +19,7 @@ pub enum Command {
     Add(add::Args),
     List(list::Args),
     Remove(remove::Args),
+    Exec(exec::Args),
     Export(export::Args),
     Clear(clear::Args),
     Completions(completions::Args),
@@ -30,6 +32,7 @@ pub fn run(command: Command, resolve: impl FnOnce() -> Result<Context>) -> Resul
         Command::Add(args) => add::run(args, &resolve()?),
         Command::List(args) => list::run(args, &resolve()?),
         Command::Remove(args) => remove::run(args, &resolve()?),
+        Command::Exec(args) => exec::run(args, &resolve()?),
         Command::Export(args) => export::run(args, &resolve()?),
         Command::Clear(args) => clear::run(args, &resolve()?),
     }

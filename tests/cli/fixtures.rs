@@ -46,7 +46,7 @@ impl Chain {
             .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
         env.write_aws_config(&format!(
             "[profile alice]\nregion = eu-west-1\n\n\
-             [profile r1]\nrole_arn = {}\nsource_profile = alice\nrole_session_name = alice-session\n\n\
+             [profile r1]\nrole_arn = {}\nsource_profile = alice\nrole_session_name = alice-session\nregion = eu-west-1\n\n\
              [profile r2]\nrole_arn = {}\nsource_profile = r1\nrole_session_name = alice-session\n\n\
              [profile locked]\nrole_arn = {}\nsource_profile = alice\n",
             role_arn("r1"),

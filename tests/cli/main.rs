@@ -7,6 +7,7 @@ mod fixtures;
 
 mod completions;
 mod config;
+mod exec;
 mod export;
 mod formats;
 mod moto_smoke;

@@ -90,6 +90,11 @@ impl Moto {
         ));
     }
 
+    /// Makes the credentials of later STS answers expire `seconds` after they are issued.
+    pub fn set_lifetime(&self, seconds: u32) {
+        self.get(&format!("/_broker_test/lifetime?seconds={seconds}"));
+    }
+
     fn get(&self, path: &str) -> String {
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();

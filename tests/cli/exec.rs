@@ -1,0 +1,444 @@
+//! `broker exec`: the environment contract, argv/stdin/exit status pass-through, signals, role
+//! switching, and the credential server, against moto with enforcement and the real AWS CLI.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::Stdio;
+
+use crate::common::{assert_error, broker_bin, stderr_of, stdout_of};
+use crate::fixtures::{caller_of, Chain, ACCOUNT};
+
+fn env_map(text: &str) -> std::collections::BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn creds_json(env: &std::collections::BTreeMap<String, String>) -> serde_json::Value {
+    serde_json::json!({
+        "AccessKeyId": env["AWS_ACCESS_KEY_ID"],
+        "SecretAccessKey": env["AWS_SECRET_ACCESS_KEY"],
+        "SessionToken": env["AWS_SESSION_TOKEN"],
+    })
+}
+
+#[test]
+fn the_child_gets_exactly_the_documented_environment() {
+    let c = Chain::new();
+    let out = c
+        .env
+        .broker()
+        .args(["exec", "r2", "--", "env"])
+        .env("AWS_ACCESS_KEY_ID", "AKIAINHERITED0000000")
+        .env("AWS_SECRET_ACCESS_KEY", "inherited-secret")
+        .env("AWS_SESSION_TOKEN", "inherited-token")
+        .env("AWS_SECURITY_TOKEN", "inherited-token")
+        .env("AWS_PROFILE", "r2")
+        .env("AWS_DEFAULT_PROFILE", "x")
+        .env("AWS_CREDENTIAL_FILE", "/x")
+        .env("AWS_SDK_LOAD_CONFIG", "1")
+        .env(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://169.254.170.2/x",
+        )
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", "t")
+        .env("UNRELATED", "kept")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let env = env_map(&stdout_of(&out));
+    for gone in [
+        "AWS_SECURITY_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_CREDENTIAL_FILE",
+        "AWS_SDK_LOAD_CONFIG",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    ] {
+        assert!(!env.contains_key(gone), "{gone} reached the child");
+    }
+    assert_eq!(env["UNRELATED"], "kept");
+    assert_eq!(env["BROKER_PROFILE"], "r2");
+    // r2 has no region of its own; the inherited AWS_REGION is absent here, so the default.
+    assert_eq!(env["AWS_REGION"], "us-east-1");
+    assert_eq!(env["AWS_DEFAULT_REGION"], "us-east-1");
+    assert!(env["AWS_CREDENTIAL_EXPIRATION"].ends_with('Z'));
+    assert!(env["AWS_ACCESS_KEY_ID"].starts_with("ASIA"));
+    assert_ne!(env["AWS_ACCESS_KEY_ID"], c.key.access_key_id);
+    assert!(
+        !stdout_of(&out).contains(&c.key.secret_access_key),
+        "long-term secret leaked"
+    );
+    assert_eq!(
+        caller_of(&c.moto, &creds_json(&env)),
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/r2/alice-session")
+    );
+}
+
+#[test]
+fn the_region_comes_from_the_flag_the_profile_or_the_environment() {
+    let c = Chain::new();
+    let region = |args: &[&str], inherited: &str| {
+        let out = c
+            .env
+            .broker()
+            .arg("exec")
+            .args(args)
+            .args(["--", "env"])
+            .env("AWS_REGION", inherited)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        let env = env_map(&stdout_of(&out));
+        assert_eq!(env["AWS_REGION"], env["AWS_DEFAULT_REGION"]);
+        env["AWS_REGION"].clone()
+    };
+    assert_eq!(
+        region(&["r1"], "ap-south-1"),
+        "eu-west-1",
+        "the profile's region"
+    );
+    assert_eq!(
+        region(&["--region", "sa-east-1", "r1"], "ap-south-1"),
+        "sa-east-1"
+    );
+    assert_eq!(
+        region(&["r2"], "ap-south-1"),
+        "ap-south-1",
+        "no region in r2: AWS_REGION"
+    );
+}
+
+#[test]
+fn arguments_stdin_and_exit_status_pass_through() {
+    let c = Chain::new();
+    let args = ["a b", "\"quoted\"", "$HOME", "it's", "`id`", "*", ""];
+    let out = c
+        .env
+        .broker()
+        .args(["exec", "r1", "--", "printf", "[%s]\\n"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let expected: String = args.iter().map(|a| format!("[{a}]\n")).collect();
+    assert_eq!(stdout_of(&out), expected);
+
+    let out = c
+        .env
+        .broker()
+        .args(["exec", "r1", "--", "cat"])
+        .write_stdin("line one\nline two\n")
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&out), "line one\nline two\n");
+
+    let status = |cmd: &str| {
+        c.env
+            .broker()
+            .args(["exec", "r1", "--", "sh", "-c", cmd])
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(status("exit 42"), Some(42));
+    assert_eq!(status("kill -KILL $$"), Some(128 + 9));
+    assert_eq!(status("kill -TERM $$"), Some(128 + 15));
+    let out = c
+        .env
+        .broker()
+        .args(["exec", "r1", "--", "/no/such/program"])
+        .output()
+        .unwrap();
+    assert_error(&out, 127, "cannot run /no/such/program");
+}
+
+#[test]
+fn the_default_command_is_the_shell() {
+    let c = Chain::new();
+    let out = c
+        .env
+        .broker()
+        .args(["exec", "r1"])
+        .env("SHELL", "/bin/sh")
+        .write_stdin("echo from-shell=$BROKER_PROFILE\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "from-shell=r1\n");
+}
+
+/// Starts `broker exec r1 -- sh -c SCRIPT`, waits for the child to print `ready`.
+fn start_ready(
+    c: &Chain,
+    script: &str,
+) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
+    let mut child = c
+        .env
+        .std_command(broker_bin())
+        .args(["exec", "r1", "--", "sh", "-c", script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    (child, out)
+}
+
+fn signal(child: &std::process::Child, signal: i32) {
+    // SAFETY: sends a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, signal);
+    }
+}
+
+#[test]
+fn sigterm_and_sigint_sent_to_broker_reach_the_child() {
+    let c = Chain::new();
+    let trap = "trap 'echo got-TERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done";
+    let (mut child, mut out) = start_ready(&c, trap);
+    signal(&child, libc::SIGTERM);
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "got-TERM\n");
+    assert_eq!(
+        child.wait().unwrap().code(),
+        Some(3),
+        "the child's own exit status"
+    );
+
+    let (mut child, _out) = start_ready(&c, "echo ready; exec sleep 30");
+    signal(&child, libc::SIGINT);
+    assert_eq!(child.wait().unwrap().code(), Some(128 + libc::SIGINT));
+
+    let (mut child, _out) = start_ready(&c, "echo ready; exec sleep 30");
+    signal(&child, libc::SIGHUP);
+    assert_eq!(child.wait().unwrap().code(), Some(128 + libc::SIGHUP));
+}
+
+#[test]
+fn exec_inside_a_broker_shell_switches_role_from_the_vault() {
+    let c = Chain::new();
+    let inner = format!("{} exec r1 -- env", broker_bin().display());
+    let out = c
+        .env
+        .broker()
+        .args(["exec", "r2", "--", "sh", "-c", &inner])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("leaving profile r2 for r1"),
+        "{}",
+        stderr_of(&out)
+    );
+    let env = env_map(&stdout_of(&out));
+    assert_eq!(env["BROKER_PROFILE"], "r1");
+    assert_eq!(
+        caller_of(&c.moto, &creds_json(&env)),
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/r1/alice-session")
+    );
+}
+
+#[test]
+fn the_aws_cli_gets_credentials_from_the_server() {
+    let c = Chain::new();
+    let aws = crate::common::moto::venv().join("bin/aws");
+    let script = format!(
+        "env | grep -c '^AWS_ACCESS_KEY_ID=\\|^AWS_SECRET_ACCESS_KEY=\\|^AWS_SESSION_TOKEN=' ; {} sts get-caller-identity --output json",
+        aws.display()
+    );
+    let out = c
+        .env
+        .broker()
+        .args(["exec", "--server", "r2", "--", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = stdout_of(&out);
+    let (count, json) = text.split_once('\n').unwrap();
+    assert_eq!(count, "0", "no static keys in the child");
+    let identity: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(
+        identity["Arn"],
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/r2/alice-session")
+    );
+}
+
+/// One raw HTTP/1.1 GET; the status code and body.
+fn get(url: &str, host: &str, token: Option<&str>) -> (u16, String) {
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET / HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response.split_once("\r\n\r\n").unwrap().1.to_string();
+    (status, body)
+}
+
+#[test]
+fn the_server_refuses_without_the_token_or_with_a_foreign_host_and_dies_with_the_child() {
+    let c = Chain::new();
+    let mut child = c
+        .env
+        .std_command(broker_bin())
+        .args([
+            "exec",
+            "--server",
+            "r1",
+            "--",
+            "sh",
+            "-c",
+            "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI $AWS_CONTAINER_AUTHORIZATION_TOKEN\"; read line",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let (url, token) = line.trim().split_once(' ').unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(token.len() >= 32, "at least 128 bits");
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+
+    let (status, body) = get(url, host, None);
+    assert_eq!(status, 403);
+    assert!(!body.contains("SecretAccessKey"));
+    assert_eq!(get(url, host, Some("wrong-token")).0, 403);
+    assert_eq!(get(url, host, Some(&token[..token.len() - 1])).0, 403);
+    let (status, body) = get(url, "attacker.example:80", Some(token));
+    assert_eq!(status, 403, "DNS rebinding: a foreign Host is refused");
+    assert!(!body.contains("SecretAccessKey"));
+
+    let (status, body) = get(url, host, Some(token));
+    assert_eq!(status, 200, "{body}");
+    let creds: serde_json::Value = serde_json::from_str(&body).unwrap();
+    for field in ["AccessKeyId", "SecretAccessKey", "Token", "Expiration"] {
+        assert!(creds[field].is_string(), "{field} in {body}");
+    }
+    let (status, _) = get(
+        url,
+        &format!("localhost:{}", host.rsplit(':').next().unwrap()),
+        Some(token),
+    );
+    assert_eq!(status, 200);
+
+    child.stdin.take().unwrap().write_all(b"done\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(
+        std::net::TcpStream::connect(host).is_err(),
+        "the server outlived the child"
+    );
+}
+
+#[test]
+fn verbose_runs_leave_no_secret_in_logs_or_files() {
+    let c = Chain::new();
+    let out = c
+        .env
+        .broker()
+        .args(["-v", "exec", "r2", "--", "env"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let env = env_map(&stdout_of(&out));
+    let session_secret = env["AWS_SECRET_ACCESS_KEY"].clone();
+    let token = env["AWS_SESSION_TOKEN"].clone();
+    let server = c
+        .env
+        .broker()
+        .args([
+            "-v",
+            "exec",
+            "--server",
+            "r2",
+            "--",
+            "sh",
+            "-c",
+            "echo $AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        ])
+        .output()
+        .unwrap();
+    let server_token = stdout_of(&server).trim().to_string();
+    let logs = format!("{}{}", stderr_of(&out), stderr_of(&server));
+    assert!(logs.contains("[debug]"), "verbose logging is on: {logs}");
+    for secret in [
+        &c.key.secret_access_key,
+        &session_secret,
+        &token,
+        &server_token,
+    ] {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "secret in the logs: {logs}"
+        );
+        assert!(c.env.files_containing(secret).is_empty(), "secret on disk");
+    }
+}
+
+#[test]
+fn the_server_refreshes_credentials_before_they_expire() {
+    let c = Chain::new();
+    // Credentials live 6 s and min_ttl (1h) is longer than that, so they are reused only while
+    // more than half their life (3 s) remains.
+    c.moto.set_lifetime(6);
+    c.env.write_broker_config("[session]\nmin_ttl = \"1h\"\n");
+    let script = "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI $AWS_CONTAINER_AUTHORIZATION_TOKEN\"; read line";
+    let mut child = c
+        .env
+        .std_command(broker_bin())
+        .args(["exec", "--server", "r1", "--", "sh", "-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let (url, token) = line.trim().split_once(' ').unwrap();
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let fetch = || -> serde_json::Value {
+        let (status, body) = get(url, host, Some(token));
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    let first = fetch();
+    assert_eq!(
+        fetch()["AccessKeyId"],
+        first["AccessKeyId"],
+        "reused while fresh"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    let second = fetch();
+    assert_ne!(
+        second["AccessKeyId"], first["AccessKeyId"],
+        "refreshed before expiry"
+    );
+    let expiry = |v: &serde_json::Value| {
+        chrono::DateTime::parse_from_rfc3339(v["Expiration"].as_str().unwrap()).unwrap()
+    };
+    assert!(expiry(&second) > expiry(&first));
+    child.stdin.take().unwrap().write_all(b"done\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(c.moto.count("AssumeRole"), 2);
+}
