@@ -34,11 +34,20 @@ _broker() {
             broker,help)
                 cmd="broker__subcmd__help"
                 ;;
+            broker,history)
+                cmd="broker__subcmd__history"
+                ;;
             broker,list)
                 cmd="broker__subcmd__list"
                 ;;
+            broker,login)
+                cmd="broker__subcmd__login"
+                ;;
             broker,remove)
                 cmd="broker__subcmd__remove"
+                ;;
+            broker,rotate)
+                cmd="broker__subcmd__rotate"
                 ;;
             broker__subcmd__help,add)
                 cmd="broker__subcmd__help__subcmd__add"
@@ -58,11 +67,20 @@ _broker() {
             broker__subcmd__help,help)
                 cmd="broker__subcmd__help__subcmd__help"
                 ;;
+            broker__subcmd__help,history)
+                cmd="broker__subcmd__help__subcmd__history"
+                ;;
             broker__subcmd__help,list)
                 cmd="broker__subcmd__help__subcmd__list"
                 ;;
+            broker__subcmd__help,login)
+                cmd="broker__subcmd__help__subcmd__login"
+                ;;
             broker__subcmd__help,remove)
                 cmd="broker__subcmd__help__subcmd__remove"
+                ;;
+            broker__subcmd__help,rotate)
+                cmd="broker__subcmd__help__subcmd__rotate"
                 ;;
             *)
                 ;;
@@ -71,7 +89,7 @@ _broker() {
 
     case "${cmd}" in
         broker)
-            opts="-v -h -V --backend --config --verbose --help --version add list remove exec export clear completions help"
+            opts="-v -h -V --backend --config --verbose --help --version add list remove rotate exec export login clear history completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -159,7 +177,7 @@ _broker() {
             return 0
             ;;
         broker__subcmd__exec)
-            opts="-d -n -t -v -h -V --server --duration --no-session --mfa-token --region --refresh --backend --config --verbose --help --version"
+            opts="-d -n -t -v -h -V --server --duration --no-session --mfa-token --region --reason --yes --refresh --backend --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -185,6 +203,10 @@ _broker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --backend)
                     COMPREPLY=($(compgen -W "secret-service keychain wincred keyutils file" -- "${cur}"))
                     return 0
@@ -201,7 +223,7 @@ _broker() {
             return 0
             ;;
         broker__subcmd__export)
-            opts="-f -d -n -t -v -h -V --format --duration --no-session --mfa-token --region --refresh --backend --config --verbose --help --version"
+            opts="-f -d -n -t -v -h -V --format --duration --no-session --mfa-token --region --reason --yes --refresh --backend --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,6 +257,10 @@ _broker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --backend)
                     COMPREPLY=($(compgen -W "secret-service keychain wincred keyutils file" -- "${cur}"))
                     return 0
@@ -251,7 +277,7 @@ _broker() {
             return 0
             ;;
         broker__subcmd__help)
-            opts="add list remove exec export clear completions help"
+            opts="add list remove rotate exec export login clear history completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -348,7 +374,35 @@ _broker() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        broker__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         broker__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        broker__subcmd__help__subcmd__login)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -369,6 +423,50 @@ _broker() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        broker__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        broker__subcmd__history)
+            opts="-v -h -V --profile --since --json --backend --config --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "secret-service keychain wincred keyutils file" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -398,6 +496,52 @@ _broker() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        broker__subcmd__login)
+            opts="-d -n -t -v -h -V --stdout --duration --no-session --mfa-token --region --reason --yes --refresh --backend --config --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mfa-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "secret-service keychain wincred keyutils file" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         broker__subcmd__remove)
             opts="-f -v -h -V --force --backend --config --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -405,6 +549,36 @@ _broker() {
                 return 0
             fi
             case "${prev}" in
+                --backend)
+                    COMPREPLY=($(compgen -W "secret-service keychain wincred keyutils file" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        broker__subcmd__rotate)
+            opts="-t -v -h -V --mfa-token --backend --config --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mfa-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --backend)
                     COMPREPLY=($(compgen -W "secret-service keychain wincred keyutils file" -- "${cur}"))
                     return 0

@@ -25,6 +25,8 @@ pub struct Request {
     pub duration: Option<Duration>,
     pub region: Option<String>,
     pub no_session: bool,
+    /// The profile's policy cap on the duration handed out.
+    pub max_duration: Option<Duration>,
 }
 
 /// Where the first credentials of a chain come from.
@@ -216,6 +218,23 @@ pub fn resolve(
         match hops.last_mut() {
             Some(last) => last.duration = asked,
             None => session_duration = asked,
+        }
+    }
+    if let Some(max) = request.max_duration {
+        let handed_out = match hops.last_mut() {
+            Some(last) => &mut last.duration,
+            None => &mut session_duration,
+        };
+        if *handed_out > max {
+            if request.duration.is_some() {
+                notices.push(format!(
+                    "policy caps {} at {} (asked {})",
+                    name(profile),
+                    crate::duration::format(max),
+                    crate::duration::format(*handed_out)
+                ));
+            }
+            *handed_out = max;
         }
     }
     check_range(

@@ -73,6 +73,15 @@ impl Context {
         )
     }
 
+    /// The audit log: `[audit] path`, else `$XDG_STATE_HOME/broker/audit.jsonl`.
+    pub fn audit_log(&self) -> crate::audit::AuditLog {
+        let path = match &self.settings.audit.path {
+            Some(p) => expand_tilde(p),
+            None => state_dir().join("broker").join("audit.jsonl"),
+        };
+        crate::audit::AuditLog { path }
+    }
+
     /// Credentials with less than this left are not handed out if a refresh can do better.
     pub fn min_ttl(&self) -> std::time::Duration {
         self.settings

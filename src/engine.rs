@@ -124,6 +124,40 @@ impl From<StsError> for Failure {
     }
 }
 
+/// A console session for a plain IAM user: GetFederationToken with the stored keys. Not cached:
+/// a sign-in is rare, and the token is good for one console session.
+pub fn federation_token(
+    chain: &Chain,
+    vault: &VaultSpec,
+    options: &Options,
+    duration: Duration,
+) -> Result<Issued> {
+    let cold = Cold {
+        chain,
+        vault,
+        options,
+        sts: OnceCell::new(),
+        source: OnceCell::new(),
+    };
+    let keys = cold.source()?;
+    let name: String = crate::chain::default_session_name()
+        .chars()
+        .take(32)
+        .collect();
+    verbose(format!(
+        "GetFederationToken for {} as {name}",
+        chain.source.profile()
+    ));
+    let credentials = cold
+        .sts()?
+        .get_federation_token(keys, &name, duration)
+        .map_err(|e| cold.sts_error(e))?;
+    Ok(Issued {
+        credentials,
+        cached: false,
+    })
+}
+
 enum Retry {
     /// A cached parent was refused with ExpiredToken: drop it and try again.
     Expired(EntryKey),

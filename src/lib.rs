@@ -3,6 +3,7 @@
 //! The binary's `main` calls [`main`]; everything else is here so tests can reach it. The flow is
 //! parse ([`cli`]) → resolve ([`context`], [`profiles`], [`settings`]) → act ([`commands`]).
 
+pub mod audit;
 pub mod cache;
 pub mod chain;
 pub mod cli;
@@ -13,10 +14,13 @@ pub mod duration;
 pub mod engine;
 pub mod error;
 pub mod exit_codes;
+pub mod federation;
 pub mod format;
 pub mod fsutil;
+pub mod iam;
 pub mod mfa;
 pub mod output;
+pub mod policy;
 pub mod process;
 pub mod profiles;
 pub mod server;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
-use aws_sdk_sts::config::{Region, StalledStreamProtectionConfig};
+use aws_sdk_sts::config::{Region, SharedCredentialsProvider, StalledStreamProtectionConfig};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -67,8 +67,14 @@ impl Sts {
             .unwrap_or_else(|| format!("sts.{}.amazonaws.com", self.region))
     }
 
-    fn client(&self, credentials: Option<&Credentials>) -> aws_sdk_sts::Client {
-        let mut config = aws_sdk_sts::Config::builder()
+    /// The SDK configuration for one call: region, endpoint, credentials, bounded timeouts and
+    /// the SDK's standard retries (which cover throttling). Shared with [`crate::iam`].
+    pub fn sdk_config(
+        &self,
+        endpoint: Option<&str>,
+        credentials: Option<&Credentials>,
+    ) -> aws_types::SdkConfig {
+        let mut config = aws_types::SdkConfig::builder()
             .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
             .region(Region::new(self.region.clone()))
             .retry_config(RetryConfig::standard().with_max_attempts(3))
@@ -80,24 +86,36 @@ impl Sts {
                     .operation_timeout(self.timeout)
                     .build(),
             );
-        if let Some(endpoint) = &self.endpoint {
+        if let Some(endpoint) = endpoint {
             config = config.endpoint_url(endpoint);
         }
         if let Some(c) = credentials {
-            config = config.credentials_provider(aws_credential_types::Credentials::new(
-                c.access_key_id.clone(),
-                c.secret_access_key.expose_secret().to_string(),
-                c.session_token
-                    .as_ref()
-                    .map(|t| t.expose_secret().to_string()),
-                None,
-                "broker",
+            config = config.credentials_provider(SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new(
+                    c.access_key_id.clone(),
+                    c.secret_access_key.expose_secret().to_string(),
+                    c.session_token
+                        .as_ref()
+                        .map(|t| t.expose_secret().to_string()),
+                    None,
+                    "broker",
+                ),
             ));
         }
-        aws_sdk_sts::Client::from_conf(config.build())
+        config.build()
     }
 
-    fn error<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    /// Runs one SDK call to completion.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    fn client(&self, credentials: Option<&Credentials>) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.sdk_config(self.endpoint.as_deref(), credentials))
+    }
+
+    /// Reduces an SDK failure (of STS or IAM) to an [`StsError`] the user can act on.
+    pub fn error<E: ProvideErrorMetadata + std::error::Error + 'static>(
         &self,
         action: &'static str,
         err: SdkError<E>,
@@ -214,6 +232,37 @@ impl Sts {
             .block_on(call.send())
             .map_err(|e| self.error("AssumeRole", e))?;
         convert(out.credentials(), "AssumeRole")
+    }
+
+    /// GetFederationToken with the long-term keys: a console session for a plain IAM user. The
+    /// inline policy allows everything, so the session gets exactly the user's permissions.
+    pub fn get_federation_token(
+        &self,
+        keys: &Credentials,
+        name: &str,
+        duration: Duration,
+    ) -> Result<Credentials, StsError> {
+        const ALLOW_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        let call = self
+            .client(Some(keys))
+            .get_federation_token()
+            .name(name)
+            .policy(ALLOW_ALL)
+            .duration_seconds(secs(duration));
+        let out = self
+            .runtime
+            .block_on(call.send())
+            .map_err(|e| self.error("GetFederationToken", e))?;
+        convert(out.credentials(), "GetFederationToken")
+    }
+
+    /// GetCallerIdentity: the ARN these credentials act as.
+    pub fn caller_arn(&self, credentials: &Credentials) -> Result<String, StsError> {
+        let out = self
+            .runtime
+            .block_on(self.client(Some(credentials)).get_caller_identity().send())
+            .map_err(|e| self.error("GetCallerIdentity", e))?;
+        Ok(out.arn().unwrap_or_default().to_string())
     }
 
     /// AssumeRoleWithWebIdentity: an unsigned call carrying the token.

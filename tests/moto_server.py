@@ -3,7 +3,8 @@
 Started by the Rust tests (tests/cli/common/moto.rs) with the venv's Python. It prints the port
 it bound on its first stdout line, then serves moto's full WSGI app, exactly as `moto_server`
 does, behind a thin layer that:
-  * counts the AWS actions it receives (GET /_broker_test/counts -> {"AssumeRole": 2, ...});
+  * counts the AWS actions it receives (GET /_broker_test/counts -> {"AssumeRole": 2, ...}) and
+    keeps their parameters (GET /_broker_test/requests -> {"AssumeRole": [{"RoleArn": ...}]});
   * on request, answers the next N calls of an action with a failure instead of passing them to
     moto (GET /_broker_test/fail?action=AssumeRole&mode=500|garbage|throttle|hang&times=N),
     to test broker's handling of broken endpoints;
@@ -29,6 +30,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 
 lock = threading.Lock()
 counts = {}
+requests = {}  # action -> [{param: value}], signature fields left out
 timings = {}  # action -> seconds spent reading the body and inside moto's handler, summed
 failures = {}  # action -> [mode, remaining]
 lifetime = []  # [seconds] once set
@@ -82,6 +84,10 @@ def make_app(inner):
             with lock:
                 body = json.dumps(counts).encode()
             return respond(start_response, "200 OK", body)
+        if path == "/_broker_test/requests":
+            with lock:
+                body = json.dumps(requests).encode()
+            return respond(start_response, "200 OK", body)
         if path == "/_broker_test/timings":
             with lock:
                 body = json.dumps(timings).encode()
@@ -108,6 +114,8 @@ def make_app(inner):
         with lock:
             if action:
                 counts[action] = counts.get(action, 0) + 1
+                params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+                requests.setdefault(action, []).append(params)
                 failure = failures.get(action)
                 if failure and failure[1] > 0:
                     failure[1] -= 1

@@ -2,9 +2,10 @@
 
 use std::ffi::OsString;
 
+use crate::audit::Via;
 use crate::context::Context;
 use crate::error::{escape_control, Result};
-use crate::{engine, format, output, process, server};
+use crate::{format, output, process, server};
 
 use super::credential_args::CredentialArgs;
 
@@ -36,7 +37,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
-    let chain = args.credentials.resolve(ctx)?;
+    let issuer = args.credentials.issuer(ctx, Via::Exec)?;
+    let chain = &issuer.chain;
     if let Some(previous) = std::env::var_os("BROKER_PROFILE").filter(|p| !p.is_empty()) {
         output::notice(&format!(
             "leaving profile {} for {} (the new credentials come from the vault)",
@@ -50,7 +52,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         ("AWS_DEFAULT_REGION".to_string(), chain.region.clone()),
         ("BROKER_PROFILE".to_string(), chain.profile.clone()),
     ];
-    let issued = args.credentials.obtain(ctx, &chain, Vec::new())?;
+    let via = if args.server { Via::Server } else { Via::Exec };
+    let issued = issuer.issue_and_notify(via)?;
     if !args.server {
         vars.extend(
             format::variables(&issued.credentials, None)
@@ -61,11 +64,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     }
 
     // Later requests refresh through the cache; --refresh applied to the first issue only.
-    let mut options = args.credentials.options(ctx, Vec::new());
-    options.refresh = false;
-    let (cache, vault) = (ctx.cache(), ctx.vault_spec());
+    let mut issuer = issuer;
+    issuer.options.refresh = false;
     let server = server::Server::start(Box::new(move || {
-        engine::obtain(&chain, &cache, &vault, &options).map(|issued| issued.credentials)
+        issuer.issue(Via::Server).map(|issued| issued.credentials)
     }))?;
     output::verbose(format!("credentials server listening on {}", server.url));
     vars.push((

@@ -1,5 +1,6 @@
 //! `broker export`: prints credentials, in a format for a shell, a file, or `credential_process`.
 
+use crate::audit::Via;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::format::{self, Format};
@@ -25,8 +26,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
-    let chain = args.credentials.resolve(ctx)?;
-    let issued = args.credentials.obtain(ctx, &chain, Vec::new())?;
+    let issuer = args.credentials.issuer(ctx, Via::Export)?;
+    let issued = issuer.issue_and_notify(Via::Export)?;
+    let chain = &issuer.chain;
     let text = format::render(
         args.format,
         &chain.profile,

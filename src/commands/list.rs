@@ -74,32 +74,34 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
 }
 
 fn table(rows: &[Row]) -> String {
-    let cells: Vec<[String; 3]> = rows
+    let cells: Vec<[String; 4]> = rows
         .iter()
         .map(|r| {
             [
                 escape_control(&r.profile),
                 r.role_arn.as_deref().map_or("-".into(), escape_control),
                 r.keys.unwrap_or("-").to_string(),
+                sessions_cell(&r.sessions),
             ]
         })
         .collect();
-    let header = [
-        "PROFILE".to_string(),
-        "ROLE".to_string(),
-        "KEYS".to_string(),
-    ];
-    let width = |i: usize| {
-        cells
-            .iter()
-            .map(|c| c[i].chars().count())
-            .chain([header[i].len()])
-            .max()
-            .unwrap_or(0)
-    };
-    let (w0, w1) = (width(0), width(1));
-    std::iter::once(&header)
-        .chain(cells.iter())
-        .map(|[a, b, c]| format!("{a:<w0$}  {b:<w1$}  {c}\n"))
-        .collect()
+    output::table(["PROFILE", "ROLE", "KEYS", "SESSIONS"], &cells)
+}
+
+/// `role 52m, session 7h59m`, or `-`.
+fn sessions_cell(sessions: &[Session]) -> String {
+    if sessions.is_empty() {
+        return "-".into();
+    }
+    sessions
+        .iter()
+        .map(|s| match s.seconds_left {
+            Some(left) => {
+                let minutes = std::time::Duration::from_secs(left.max(0) as u64 / 60 * 60);
+                format!("{} {}", s.kind, crate::duration::format(minutes))
+            }
+            None => s.kind.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -6,8 +6,11 @@ mod completions;
 mod credential_args;
 mod exec;
 mod export;
+mod history;
 mod list;
+mod login;
 mod remove;
+mod rotate;
 
 use clap::Subcommand;
 
@@ -19,9 +22,12 @@ pub enum Command {
     Add(add::Args),
     List(list::Args),
     Remove(remove::Args),
+    Rotate(rotate::Args),
     Exec(exec::Args),
     Export(export::Args),
+    Login(login::Args),
     Clear(clear::Args),
+    History(history::Args),
     Completions(completions::Args),
 }
 
@@ -32,8 +38,11 @@ pub fn run(command: Command, resolve: impl FnOnce() -> Result<Context>) -> Resul
         Command::Add(args) => add::run(args, &resolve()?),
         Command::List(args) => list::run(args, &resolve()?),
         Command::Remove(args) => remove::run(args, &resolve()?),
+        Command::Rotate(args) => rotate::run(args, &resolve()?),
         Command::Exec(args) => exec::run(args, &resolve()?),
         Command::Export(args) => export::run(args, &resolve()?),
+        Command::Login(args) => login::run(args, &resolve()?),
         Command::Clear(args) => clear::run(args, &resolve()?),
+        Command::History(args) => history::run(args, &resolve()?),
     }
 }

@@ -31,7 +31,15 @@ impl Chain {
             json!({"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": resource}]})
         };
-        moto.put_user_policy("alice", &allow(format!("arn:aws:iam::{ACCOUNT}:role/*")));
+        moto.put_user_policy(
+            "alice",
+            &json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole",
+                 "Resource": format!("arn:aws:iam::{ACCOUNT}:role/*")},
+                {"Effect": "Allow", "Resource": "*", "Action": [
+                    "sts:GetFederationToken", "iam:CreateAccessKey", "iam:DeleteAccessKey",
+                    "iam:ListAccessKeys"]}]}),
+        );
         moto.create_role("r1", &key.user_arn);
         moto.put_role_policy("r1", &allow(role_arn("r2")));
         // moto matches trust principals exactly, so r2 trusts r1's session by its ARN.

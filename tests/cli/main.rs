@@ -10,5 +10,6 @@ mod config;
 mod exec;
 mod export;
 mod formats;
+mod incident;
 mod moto_smoke;
 mod vault;

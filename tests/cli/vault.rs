@@ -192,10 +192,10 @@ fn list_shows_every_profile_with_its_role_and_keys() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     insta::assert_snapshot!(stdout_of(&out), @r"
-    PROFILE  ROLE                                KEYS
-    default  -                                   file
-    legacy   -                                   -
-    ops      arn:aws:iam::123456789012:role/ops  -
+    PROFILE  ROLE                                KEYS  SESSIONS
+    default  -                                   file  -
+    legacy   -                                   -     -
+    ops      arn:aws:iam::123456789012:role/ops  -     -
     ");
 }
 

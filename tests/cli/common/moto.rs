@@ -83,6 +83,29 @@ impl Moto {
         self.counts().get(action).copied().unwrap_or(0)
     }
 
+    /// The parameters of every request of `action` moto received, oldest first.
+    pub fn requests(&self, action: &str) -> Vec<BTreeMap<String, String>> {
+        let all: BTreeMap<String, Vec<BTreeMap<String, String>>> =
+            serde_json::from_str(&self.get("/_broker_test/requests")).expect("requests JSON");
+        all.get(action).cloned().unwrap_or_default()
+    }
+
+    /// The access key ids of the user owning `key`, asked with that key.
+    pub fn list_access_keys(&self, key: &str, secret: &str) -> Result<Vec<String>, String> {
+        let creds = Credentials::new(key, secret, None, None, "test");
+        let iam = aws_sdk_iam::Client::new(&self.config(creds));
+        self.rt.block_on(async {
+            match iam.list_access_keys().send().await {
+                Ok(out) => Ok(out
+                    .access_key_metadata()
+                    .iter()
+                    .filter_map(|k| k.access_key_id().map(str::to_owned))
+                    .collect()),
+                Err(e) => Err(format!("{}", aws_sdk_iam::error::DisplayErrorContext(e))),
+            }
+        })
+    }
+
     /// Makes the next `times` requests of `action` fail with `mode`: 500, garbage, throttle, hang.
     pub fn fail_next(&self, action: &str, mode: &str, times: u32) {
         self.get(&format!(

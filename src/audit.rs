@@ -1,0 +1,135 @@
+//! The audit log: one JSON line per issuing or refusal of credentials, appended to a `0600`
+//! file that several processes may write at once. Read back by `broker history`.
+//!
+//! Never records a secret: only names, ARNs, the reason, times and outcomes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// How the credentials left broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    Exec,
+    Export,
+    Server,
+    Login,
+}
+
+impl Via {
+    pub fn name(self) -> &'static str {
+        match self {
+            Via::Exec => "exec",
+            Via::Export => "export",
+            Via::Server => "server",
+            Via::Login => "login",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Issued,
+    Refused,
+    Error,
+}
+
+/// One line of the log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub time: DateTime<Utc>,
+    pub profile: String,
+    pub role_arn: Option<String>,
+    pub session_name: Option<String>,
+    pub source_identity: Option<String>,
+    pub reason: Option<String>,
+    pub expiration: Option<DateTime<Utc>>,
+    pub via: Via,
+    pub cached: bool,
+    pub outcome: Outcome,
+    pub error: Option<String>,
+}
+
+impl Record {
+    pub fn new(profile: &str, via: Via, reason: Option<String>) -> Record {
+        Record {
+            time: Utc::now(),
+            profile: profile.to_string(),
+            role_arn: None,
+            session_name: None,
+            source_identity: None,
+            reason,
+            expiration: None,
+            via,
+            cached: false,
+            outcome: Outcome::Error,
+            error: None,
+        }
+    }
+}
+
+/// Where the log lives: `[audit] path`, else `$XDG_STATE_HOME/broker/audit.jsonl`.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    pub path: PathBuf,
+}
+
+impl AuditLog {
+    /// Appends one record as one line, under an exclusive lock, with a single write.
+    pub fn append(&self, record: &Record) -> Result<()> {
+        let fail = |e: std::io::Error| {
+            Error::new(format!(
+                "cannot write the audit log {}: {e}",
+                self.path.display()
+            ))
+            .with_hint("fix the path or permissions; broker hands out nothing it cannot audit")
+        };
+        if let Some(dir) = self.path.parent() {
+            crate::fsutil::private_dir(dir).map_err(fail)?;
+        }
+        let mut line = serde_json::to_vec(record).expect("records serialise");
+        line.push(b'\n');
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&self.path).map_err(fail)?;
+        file.lock().map_err(fail)?;
+        file.write_all(&line).map_err(fail)?;
+        file.sync_data().map_err(fail)
+    }
+
+    /// Every record, oldest first; lines that do not parse are counted, not fatal.
+    pub fn read(&self) -> Result<(Vec<Record>, usize)> {
+        read(&self.path)
+    }
+}
+
+fn read(path: &Path) -> Result<(Vec<Record>, usize)> {
+    let text = match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(e) => {
+            return Err(Error::new(format!(
+                "cannot read the audit log {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    let mut bad = 0;
+    let records = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| serde_json::from_str(l).map_err(|_| bad += 1).ok())
+        .collect();
+    Ok((records, bad))
+}

@@ -1,0 +1,189 @@
+//! Per-profile policy from config.toml: a required reason, break-glass confirmation, a cap on
+//! durations, the reason as a session tag, and the notification run after issuing.
+//!
+//! The notification gets context in `BROKER_*` variables and never a credential: it runs with
+//! the same scrubbed environment as `exec`, without any AWS key variable.
+
+use std::time::{Duration, Instant};
+
+use crate::error::{escape_control, Error, Result};
+use crate::settings::ProfilePolicy;
+
+/// Break-glass profiles are capped at this unless `max_duration` says otherwise.
+pub const DEFAULT_BREAK_GLASS_MAX: Duration = Duration::from_secs(3600);
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest duration this profile may be given, if capped.
+pub fn max_duration(policy: &ProfilePolicy) -> Option<Duration> {
+    match (policy.max_duration, policy.break_glass) {
+        (Some(max), _) => Some(max),
+        (None, true) => Some(DEFAULT_BREAK_GLASS_MAX),
+        (None, false) => None,
+    }
+}
+
+/// Checks the reason and, for break-glass, the typed confirmation. An `Err` is a refusal.
+pub fn check(profile: &str, policy: &ProfilePolicy, reason: Option<&str>, yes: bool) -> Result<()> {
+    let shown = escape_control(profile);
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if (policy.require_reason || policy.break_glass) && reason.is_none() {
+        return Err(Error::new(format!("profile {shown} requires a reason"))
+            .with_hint("say why with --reason TEXT; it is recorded in the audit log"));
+    }
+    if policy.break_glass && !yes {
+        let prompt = format!(
+            "{shown} is a break-glass profile; this use is audited.\nType the profile name to confirm: "
+        );
+        let typed = crate::tty::ask(&prompt).map_err(|e| {
+            Error::new(format!(
+                "break-glass profile {shown} needs confirmation: {e}"
+            ))
+            .with_hint("run it from a terminal, or confirm with --yes")
+        })?;
+        if typed.trim() != profile {
+            return Err(Error::new(format!(
+                "break-glass confirmation for {shown} did not match; nothing was issued"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The reason as an STS session tag value: allowed characters only, at most 256.
+pub fn tag_value(reason: &str) -> String {
+    reason
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(256)
+        .collect()
+}
+
+/// What the notification is told.
+pub struct Notice<'a> {
+    pub profile: &'a str,
+    pub role_arn: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub expiration: Option<String>,
+    pub via: &'a str,
+}
+
+/// Runs `notify_command` with the context in its environment; its output goes to stderr so
+/// it can never mix with credentials on stdout. A failure is reported, not fatal: the
+/// credentials were issued and audited already.
+pub fn notify(command: &[String], notice: &Notice<'_>) {
+    let Some((program, args)) = command.split_first() else {
+        return;
+    };
+    let vars = vec![
+        ("BROKER_PROFILE".to_string(), notice.profile.to_string()),
+        (
+            "BROKER_ROLE_ARN".to_string(),
+            notice.role_arn.unwrap_or_default().to_string(),
+        ),
+        (
+            "BROKER_REASON".to_string(),
+            notice.reason.unwrap_or_default().to_string(),
+        ),
+        (
+            "BROKER_EXPIRATION".to_string(),
+            notice.expiration.clone().unwrap_or_default(),
+        ),
+        ("BROKER_VIA".to_string(), notice.via.to_string()),
+    ];
+    let stderr = stderr_copy().unwrap_or_else(std::process::Stdio::inherit);
+    let spawned = std::process::Command::new(program)
+        .args(args)
+        .env_clear()
+        .envs(crate::process::environment(vars))
+        .stdin(std::process::Stdio::null())
+        .stdout(stderr)
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => {
+            crate::output::notice(&format!(
+                "warning: notify_command {} could not start: {e}",
+                escape_control(program)
+            ));
+            return;
+        }
+    };
+    let started = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return,
+            Ok(Some(status)) => {
+                crate::output::notice(&format!("warning: notify_command exited with {status}"));
+                return;
+            }
+            Ok(None) if started.elapsed() > NOTIFY_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                crate::output::notice(
+                    "warning: notify_command did not finish in 30s and was stopped",
+                );
+                return;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => {
+                crate::output::notice(&format!("warning: notify_command: {e}"));
+                return;
+            }
+        }
+    }
+}
+
+/// A duplicate of our stderr, to become the notification's stdout.
+fn stderr_copy() -> Option<std::process::Stdio> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let fd = std::io::stderr().as_fd().try_clone_to_owned().ok()?;
+        Some(std::process::Stdio::from(fd))
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_values_keep_allowed_characters_only() {
+        assert_eq!(
+            tag_value("INC-42: db down; ssh $(x)"),
+            "INC-42: db down_ ssh __x_"
+        );
+        assert_eq!(tag_value(&"a".repeat(300)).len(), 256);
+    }
+
+    #[test]
+    fn break_glass_is_capped_at_an_hour_by_default() {
+        let mut p = ProfilePolicy {
+            break_glass: true,
+            ..Default::default()
+        };
+        assert_eq!(max_duration(&p), Some(Duration::from_secs(3600)));
+        p.max_duration = Some(Duration::from_secs(900));
+        assert_eq!(max_duration(&p), Some(Duration::from_secs(900)));
+        assert_eq!(max_duration(&ProfilePolicy::default()), None);
+    }
+
+    #[test]
+    fn a_missing_reason_is_refused() {
+        let p = ProfilePolicy {
+            require_reason: true,
+            ..Default::default()
+        };
+        assert!(check("x", &p, None, true).is_err());
+        assert!(check("x", &p, Some("  "), true).is_err());
+        assert!(check("x", &p, Some("INC-1"), true).is_ok());
+    }
+}

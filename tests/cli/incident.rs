@@ -1,0 +1,391 @@
+//! Incident response: break-glass policy, the audit trail and `history`, console login against
+//! a local stand-in for the federation endpoint, and key rotation against moto with enforcement.
+
+use std::io::{BufRead, BufReader, Write};
+use std::sync::{Arc, Mutex};
+
+use crate::common::{assert_error, stderr_of, stdout_of, TestEnv};
+use crate::fixtures::{caller_of, export_json, Chain, ACCOUNT};
+
+fn history(env: &TestEnv, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = env
+        .broker()
+        .args(["history", "--json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    stdout_of(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
+}
+
+#[test]
+fn break_glass_refuses_without_a_reason_and_issues_capped_notified_and_audited_with_one() {
+    let c = Chain::new();
+    let notified = c.env.dir.path().join("notified.env");
+    let script = c.env.dir.path().join("page-oncall.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nenv > {}\necho paged\n", notified.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    c.env.write_broker_config(&format!(
+        "[profile.r1]\nbreak_glass = true\ntag_reason = true\nnotify_command = [\"{}\"]\n",
+        script.display()
+    ));
+
+    let out = c.env.broker().args(["export", "r1"]).output().unwrap();
+    assert_error(&out, 1, "profile r1 requires a reason");
+    let out = c
+        .env
+        .broker()
+        .args(["export", "--reason", "INC-7", "r1"])
+        .output()
+        .unwrap();
+    assert_error(&out, 1, "break-glass profile r1 needs confirmation");
+    assert!(stderr_of(&out).contains("--yes"));
+    assert_eq!(c.moto.count("AssumeRole"), 0, "nothing issued on refusal");
+    assert!(!notified.exists());
+
+    let before = chrono::Utc::now();
+    let out = c
+        .env
+        .broker()
+        .args([
+            "export",
+            "--format",
+            "json",
+            "--reason",
+            "INC-7:db-down",
+            "--yes",
+            "--duration",
+            "4h",
+            "r1",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("policy caps r1 at 1h (asked 4h)"),
+        "{}",
+        stderr_of(&out)
+    );
+    let creds: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("only JSON on stdout");
+    let expiration =
+        chrono::DateTime::parse_from_rfc3339(creds["Expiration"].as_str().unwrap()).unwrap();
+    assert!(
+        expiration <= before + chrono::TimeDelta::minutes(61),
+        "capped at 1h: {expiration}"
+    );
+    assert!(
+        stderr_of(&out).contains("paged"),
+        "notify output goes to stderr"
+    );
+
+    let sent = c.moto.requests("AssumeRole");
+    assert_eq!(sent.last().unwrap()["Tags.member.1.Key"], "BrokerReason");
+    assert_eq!(sent.last().unwrap()["Tags.member.1.Value"], "INC-7:db-down");
+    assert_eq!(sent.last().unwrap()["DurationSeconds"], "3600");
+
+    let env_text = std::fs::read_to_string(&notified).unwrap();
+    assert!(env_text.contains("BROKER_PROFILE=r1\n"));
+    assert!(env_text.contains(&format!("BROKER_ROLE_ARN=arn:aws:iam::{ACCOUNT}:role/r1\n")));
+    assert!(env_text.contains("BROKER_REASON=INC-7:db-down\n"));
+    assert!(env_text.contains("BROKER_EXPIRATION=20"));
+    for secret in [
+        creds["SecretAccessKey"].as_str().unwrap(),
+        creds["SessionToken"].as_str().unwrap(),
+        &c.key.secret_access_key,
+    ] {
+        assert!(
+            !env_text.contains(secret),
+            "a secret reached notify_command"
+        );
+    }
+
+    let records = history(&c.env, &["--profile", "r1"]);
+    let outcomes: Vec<_> = records
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["refused", "refused", "issued"]);
+    let issued = &records[2];
+    assert_eq!(issued["profile"], "r1");
+    assert_eq!(
+        issued["role_arn"],
+        format!("arn:aws:iam::{ACCOUNT}:role/r1")
+    );
+    assert_eq!(issued["reason"], "INC-7:db-down");
+    assert_eq!(issued["via"], "export");
+    assert_eq!(issued["session_name"], "alice-session");
+    assert_eq!(issued["cached"], false);
+    assert_eq!(issued["expiration"], creds["Expiration"]);
+    assert!(records[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("requires a reason"));
+}
+
+#[test]
+fn require_reason_alone_needs_no_confirmation() {
+    let c = Chain::new();
+    c.env
+        .write_broker_config("[profile.r1]\nrequire_reason = true\nmax_duration = \"30m\"\n");
+    let out = c
+        .env
+        .broker()
+        .args(["exec", "r1", "--", "true"])
+        .output()
+        .unwrap();
+    assert_error(&out, 1, "profile r1 requires a reason");
+    let creds = export_json(&c.env, &["--reason", "debugging", "r1"]);
+    assert!(caller_of(&c.moto, &creds).contains("assumed-role/r1/"));
+    assert_eq!(c.moto.requests("AssumeRole")[0]["DurationSeconds"], "1800");
+    assert!(!c.moto.requests("AssumeRole")[0].contains_key("Tags.member.1.Key"));
+}
+
+#[test]
+fn every_issuing_is_audited_and_history_filters_and_prints_a_table() {
+    let c = Chain::new();
+    export_json(&c.env, &["r1"]);
+    export_json(&c.env, &["r1"]);
+    let out = c
+        .env
+        .broker()
+        .args(["exec", "r2", "--", "true"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = c.env.broker().args(["export", "locked"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+
+    let all = history(&c.env, &[]);
+    let summary: Vec<_> = all
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {}",
+                r["profile"].as_str().unwrap(),
+                r["via"].as_str().unwrap(),
+                r["outcome"].as_str().unwrap(),
+                r["cached"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "r1 export issued false",
+            "r1 export issued true",
+            "r2 exec issued false",
+            "locked export error false"
+        ]
+    );
+    assert!(all[3]["error"].as_str().unwrap().contains("AccessDenied"));
+    assert_eq!(history(&c.env, &["--profile", "r2"]).len(), 1);
+    assert_eq!(history(&c.env, &["--since", "1h"]).len(), 4);
+
+    let log = c.env.dir.path().join("state/broker/audit.jsonl");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&log).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(!std::fs::read_to_string(&log)
+        .unwrap()
+        .contains(&c.key.secret_access_key));
+
+    let out = c.env.broker().args(["history"]).output().unwrap();
+    let table = stdout_of(&out);
+    assert!(table.starts_with("TIME "), "{table}");
+    assert!(table.contains("issued (cached)"));
+    assert_eq!(table.lines().count(), 5);
+}
+
+#[test]
+fn concurrent_processes_append_whole_audit_lines() {
+    let c = Chain::new();
+    export_json(&c.env, &["r1"]);
+    let children: Vec<_> = (0..12)
+        .map(|_| {
+            c.env
+                .std_command(crate::common::broker_bin())
+                .args(["export", "r1"])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    assert_eq!(history(&c.env, &[]).len(), 13);
+}
+
+/// A stand-in for the AWS federation endpoint: answers getSigninToken with a token and keeps
+/// the Session it was given. (No public mock implements this endpoint.)
+struct Federation {
+    url: String,
+    sessions: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Federation {
+    fn start() -> Federation {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/federation", listener.local_addr().unwrap());
+        let sessions = Arc::new(Mutex::new(Vec::new()));
+        let seen = sessions.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut line = String::new();
+                BufReader::new(&stream).read_line(&mut line).unwrap();
+                let target = line.split(' ').nth(1).unwrap_or_default().to_string();
+                let query = url::Url::parse(&format!("http://x{target}")).unwrap();
+                let pairs: std::collections::HashMap<_, _> =
+                    query.query_pairs().into_owned().collect();
+                let body = if pairs.get("Action").map(String::as_str) == Some("getSigninToken") {
+                    seen.lock()
+                        .unwrap()
+                        .push(serde_json::from_str(&pairs["Session"]).unwrap());
+                    r#"{"SigninToken":"signin-token-123"}"#.to_string()
+                } else {
+                    "{}".to_string()
+                };
+                write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+            }
+        });
+        Federation { url, sessions }
+    }
+}
+
+fn login_url(c: &Chain, fed: &Federation, profile: &str) -> url::Url {
+    let out = c
+        .env
+        .broker()
+        .args(["login", "--stdout", profile])
+        .env("BROKER_FEDERATION_URL", &fed.url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    url::Url::parse(stdout_of(&out).trim()).unwrap()
+}
+
+#[test]
+fn login_signs_in_a_role_and_a_plain_user() {
+    let c = Chain::new();
+    let fed = Federation::start();
+
+    let url = login_url(&c, &fed, "r1");
+    assert!(url.as_str().starts_with(&fed.url));
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["Action"], "login");
+    assert_eq!(q["SigninToken"], "signin-token-123");
+    assert_eq!(
+        q["Destination"],
+        "https://eu-west-1.console.aws.amazon.com/console/home?region=eu-west-1"
+    );
+    let session = fed.sessions.lock().unwrap()[0].clone();
+    let creds = serde_json::json!({
+        "AccessKeyId": session["sessionId"], "SecretAccessKey": session["sessionKey"],
+        "SessionToken": session["sessionToken"],
+    });
+    assert_eq!(
+        caller_of(&c.moto, &creds),
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/r1/alice-session")
+    );
+
+    // A plain IAM user goes through GetFederationToken, made with the stored keys.
+    let url = login_url(&c, &fed, "alice");
+    assert!(url
+        .query_pairs()
+        .any(|(k, v)| k == "Action" && v == "login"));
+    assert_eq!(c.moto.count("GetFederationToken"), 1);
+    let sent = &c.moto.requests("GetFederationToken")[0];
+    assert_eq!(sent["DurationSeconds"], "3600");
+    assert!(fed.sessions.lock().unwrap()[1]["sessionToken"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty()));
+
+    let vias: Vec<_> = history(&c.env, &[])
+        .iter()
+        .map(|r| r["via"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(vias, ["login", "login"]);
+}
+
+#[test]
+fn login_reports_a_dead_federation_endpoint() {
+    let c = Chain::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/federation", closed.local_addr().unwrap());
+    drop(closed);
+    let out = c
+        .env
+        .broker()
+        .args(["login", "--stdout", "r1"])
+        .env("BROKER_FEDERATION_URL", &url)
+        .output()
+        .unwrap();
+    assert_error(&out, 1, "the federation endpoint 127.0.0.1 failed");
+    assert!(stdout_of(&out).is_empty());
+}
+
+#[test]
+fn rotate_replaces_the_key_everywhere() {
+    let c = Chain::new();
+    let old_id = c.key.access_key_id.clone();
+    export_json(&c.env, &["r2"]);
+    let out = c.env.broker().args(["rotate", "alice"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(&format!("deleted the old key {old_id}")),
+        "{err}"
+    );
+
+    let stored = export_json(&c.env, &["--no-session", "alice"]);
+    let new_id = stored["AccessKeyId"].as_str().unwrap().to_string();
+    let new_secret = stored["SecretAccessKey"].as_str().unwrap().to_string();
+    assert_ne!(new_id, old_id);
+    assert_eq!(
+        c.moto.list_access_keys(&new_id, &new_secret).unwrap(),
+        vec![new_id.clone()]
+    );
+    let rejected = c
+        .moto
+        .caller_arn(&old_id, &c.key.secret_access_key, None)
+        .unwrap_err();
+    assert!(rejected.contains("InvalidClientTokenId"), "{rejected}");
+
+    // Role assumption works with the new key.
+    let creds = export_json(&c.env, &["--refresh", "r1"]);
+    assert!(caller_of(&c.moto, &creds).contains("assumed-role/r1/"));
+    let last = c.moto.requests("AssumeRole").pop().unwrap();
+    assert_eq!(last["RoleArn"], format!("arn:aws:iam::{ACCOUNT}:role/r1"));
+    assert!(
+        c.env.files_containing(&new_secret).is_empty(),
+        "new secret only in the encrypted vault"
+    );
+}
+
+#[test]
+fn rotate_that_cannot_create_a_key_changes_nothing() {
+    let c = Chain::new();
+    // IAM allows two keys per user: with two already, CreateAccessKey fails.
+    let stored = export_json(&c.env, &["--no-session", "alice"]);
+    let out = c.env.broker().args(["rotate", "alice"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let second = export_json(&c.env, &["--no-session", "alice"]);
+    c.moto.fail_next("CreateAccessKey", "500", 5);
+    let out = c.env.broker().args(["rotate", "alice"]).output().unwrap();
+    assert_error(&out, 1, "could not create a new access key");
+    assert!(stderr_of(&out).contains(&format!(
+        "the vault still holds {}",
+        second["AccessKeyId"].as_str().unwrap()
+    )));
+    assert_eq!(export_json(&c.env, &["--no-session", "alice"]), second);
+    assert_ne!(stored, second);
+}
