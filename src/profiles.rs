@@ -37,6 +37,21 @@ impl AwsProfiles {
         Ok(AwsProfiles { set })
     }
 
+    /// Parses config and credentials file texts given directly (for tests and fuzzing).
+    pub fn from_texts(config: &str, credentials: &str) -> Result<AwsProfiles, ProfilesError> {
+        use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+        let files = EnvConfigFiles::builder()
+            .include_default_config_file(false)
+            .include_default_credentials_file(false)
+            .with_contents(EnvConfigFileKind::Config, config)
+            .with_contents(EnvConfigFileKind::Credentials, credentials)
+            .build();
+        let (fs, env) = (Fs::from_slice(&[]), Env::from_slice(&[]));
+        let future = aws_config::profile::load(&fs, &env, &files, None);
+        let set = block_on_ready(future).map_err(|e| ProfilesError::Load(describe(&e)))?;
+        Ok(AwsProfiles { set })
+    }
+
     /// Every profile name, sorted.
     pub fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.set.profiles().map(str::to_owned).collect();

@@ -51,11 +51,12 @@ impl EntryKey {
     }
 }
 
+/// What an entry file holds, once decrypted.
 #[derive(Serialize, Deserialize)]
-struct Stored {
-    key: String,
-    issued: DateTime<Utc>,
-    credentials: Credentials,
+pub struct Stored {
+    pub key: String,
+    pub issued: DateTime<Utc>,
+    pub credentials: Credentials,
 }
 
 /// A cached entry, as `list` shows it.
@@ -116,14 +117,7 @@ impl Cache {
     }
 
     fn decrypt(&self, bytes: &[u8]) -> Option<Stored> {
-        let identity = self.identity().ok()?;
-        let decryptor = age::Decryptor::new(bytes).ok()?;
-        let mut reader = decryptor
-            .decrypt(std::iter::once(identity as &dyn age::Identity))
-            .ok()?;
-        let mut plain = Zeroizing::new(Vec::new());
-        reader.read_to_end(&mut plain).ok()?;
-        serde_json::from_slice(&plain).ok()
+        decode_entry(self.identity().ok()?, bytes)
     }
 
     /// Stores `credentials` under `key`, replacing what was there.
@@ -133,31 +127,20 @@ impl Cache {
         credentials: &Credentials,
         issued: DateTime<Utc>,
     ) -> Result<()> {
-        let identity = self.identity()?;
         let stored = Stored {
             key: key.canonical.clone(),
             issued,
             credentials: credentials.clone(),
         };
-        let plain = Zeroizing::new(serde_json::to_vec(&stored).expect("entry serialises"));
-        let recipient = identity.to_public();
-        let encryptor =
-            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-                .map_err(|e| {
-                    crate::error::Error::new(format!("cannot encrypt a cache entry: {e}"))
-                })?;
-        let mut out = Vec::new();
         let io = |e: std::io::Error| {
             crate::error::Error::new(format!(
                 "cannot write the cache in {}: {e}",
                 self.dir.display()
             ))
         };
-        let mut writer = encryptor.wrap_output(&mut out).map_err(io)?;
-        writer.write_all(&plain).map_err(io)?;
-        writer.finish().map_err(io)?;
+        let bytes = encode_entry(self.identity()?, &stored).map_err(io)?;
         fsutil::private_dir(&self.dir).map_err(io)?;
-        fsutil::atomic_write(&self.dir.join(key.file_name()), &out).map_err(io)
+        fsutil::atomic_write(&self.dir.join(key.file_name()), &bytes).map_err(io)
     }
 
     /// Removes one entry.
@@ -228,6 +211,32 @@ impl Cache {
             })
             .collect()
     }
+}
+
+/// Encrypts one entry to `identity`; the plaintext exists only in zeroed memory.
+pub fn encode_entry(identity: &age::x25519::Identity, stored: &Stored) -> std::io::Result<Vec<u8>> {
+    let plain = Zeroizing::new(serde_json::to_vec(stored).expect("entries serialise"));
+    let recipient = identity.to_public();
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .map_err(std::io::Error::other)?;
+    let mut out = Vec::new();
+    let mut writer = encryptor.wrap_output(&mut out)?;
+    writer.write_all(&plain)?;
+    writer.finish()?;
+    Ok(out)
+}
+
+/// Decrypts and parses one entry file; `None` for anything that is not a valid entry for
+/// `identity`. Never panics, whatever the bytes.
+pub fn decode_entry(identity: &age::x25519::Identity, bytes: &[u8]) -> Option<Stored> {
+    let decryptor = age::Decryptor::new(bytes).ok()?;
+    let mut reader = decryptor
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .ok()?;
+    let mut plain = Zeroizing::new(Vec::new());
+    reader.read_to_end(&mut plain).ok()?;
+    serde_json::from_slice(&plain).ok()
 }
 
 /// Whether credentials issued at `issued` are still worth handing out: more than `min_ttl`
