@@ -27,15 +27,7 @@ if ((${#missing[@]})); then
 fi
 
 # 2. The pinned Python venv (moto_server, aws).
-venv=${BROKER_TEST_VENV:-$root/.venv}
-stamp="$venv/.requirements"
-if ! cmp -s tests/requirements.txt "$stamp" 2>/dev/null; then
-  echo "test.sh: creating the Python venv in $venv" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
-  cp tests/requirements.txt "$stamp"
-fi
-export BROKER_TEST_VENV="$venv"
+. scripts/venv.sh
 
 # 3. Static checks.
 cargo fmt --check

@@ -243,7 +243,8 @@ pub fn resolve(
         MAX_SESSION_TOKEN_DURATION,
     )?;
     for (i, hop) in hops.iter_mut().enumerate() {
-        check_range("role duration", hop.duration, MAX_ROLE_DURATION)?;
+        let what = format!("the duration of {}", name(&hop.profile));
+        check_range(&what, hop.duration, MAX_ROLE_DURATION)?;
         // Every hop after the first is assumed with another role's credentials.
         if i >= 1 && hop.duration > MAX_CHAINED_DURATION {
             notices.push(format!(

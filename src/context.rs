@@ -82,6 +82,14 @@ impl Context {
         crate::audit::AuditLog { path }
     }
 
+    /// How long an `mfa_process` may run.
+    pub fn mfa_process_timeout(&self) -> std::time::Duration {
+        self.settings
+            .mfa
+            .process_timeout
+            .unwrap_or(crate::mfa::DEFAULT_PROCESS_TIMEOUT)
+    }
+
     /// Credentials with less than this left are not handed out if a refresh can do better.
     pub fn min_ttl(&self) -> std::time::Duration {
         self.settings

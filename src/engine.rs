@@ -29,6 +29,7 @@ pub struct Options {
     /// The code given with `--mfa-token`.
     pub mfa_token: Option<SecretString>,
     pub mfa_prompt: MfaPrompt,
+    pub mfa_process_timeout: Duration,
     pub min_ttl: Duration,
     /// Session tags for the last hop.
     pub tags: Vec<(String, String)>,
@@ -337,6 +338,7 @@ impl Cold<'_> {
                 let sources = mfa::Sources {
                     given: self.options.mfa_token.as_ref(),
                     process: self.chain.mfa_process.as_deref(),
+                    process_timeout: self.options.mfa_process_timeout,
                     prompt: self.options.mfa_prompt,
                 };
                 Ok(Some((serial.clone(), mfa::code(serial, &sources)?)))

@@ -153,23 +153,28 @@ pub fn open_in_browser(url: &SecretString) -> Result<()> {
     } else {
         vec!["xdg-open".to_string(), local]
     };
-    let status = std::process::Command::new(&opener[0])
+    // Not waited for before serving: some openers only return once the page has loaded.
+    let mut child = std::process::Command::new(&opener[0])
         .args(&opener[1..])
         .stdin(std::process::Stdio::null())
-        .status()
+        .spawn()
         .map_err(|e| {
             Error::new(format!("cannot start {}: {e}", opener[0]))
                 .with_hint("use `broker login --stdout` and open the URL yourself")
         })?;
-    if !status.success() {
-        return Err(Error::new(format!("{} failed with {status}", opener[0]))
-            .with_hint("use `broker login --stdout` and open the URL yourself"));
-    }
-    serve_redirect(listener, &path, url)
+    let served = serve_redirect(listener, &path, url, &mut child);
+    // Reap it if it is done; a browser it started in the foreground may run on.
+    let _ = child.try_wait();
+    served
 }
 
 /// Answers requests on `listener` until one asks for `/path`, which gets a 302 to `url`.
-fn serve_redirect(listener: std::net::TcpListener, path: &str, url: &SecretString) -> Result<()> {
+fn serve_redirect(
+    listener: std::net::TcpListener,
+    path: &str,
+    url: &SecretString,
+    opener: &mut std::process::Child,
+) -> Result<()> {
     let deadline = std::time::Instant::now() + BROWSER_WAIT;
     listener
         .set_nonblocking(true)
@@ -178,6 +183,14 @@ fn serve_redirect(listener: std::net::TcpListener, path: &str, url: &SecretStrin
         let (mut stream, _) = match listener.accept() {
             Ok(conn) => conn,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if let Ok(Some(status)) = opener.try_wait() {
+                    if !status.success() {
+                        return Err(
+                            Error::new(format!("the browser opener failed with {status}"))
+                                .with_hint("use `broker login --stdout` and open the URL yourself"),
+                        );
+                    }
+                }
                 std::thread::sleep(Duration::from_millis(50));
                 continue;
             }

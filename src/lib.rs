@@ -38,13 +38,14 @@ pub fn main() -> ExitCode {
     restrict_umask();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(e) if !e.use_stderr() => {
+            // --help and --version
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit_codes::USAGE
-            } else {
-                exit_codes::SUCCESS
-            });
+            return ExitCode::from(exit_codes::SUCCESS);
+        }
+        Err(e) => {
+            eprintln!("{}", usage_error(&e));
+            return ExitCode::from(exit_codes::USAGE);
         }
     };
     output::VERBOSE.store(cli.verbose, std::sync::atomic::Ordering::Relaxed);
@@ -59,6 +60,19 @@ pub fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// A clap error as broker's one-line error, with clap's own tip as the hint.
+fn usage_error(e: &clap::Error) -> error::Error {
+    let text = e.to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid command line");
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    let hint = lines
+        .find(|l| l.starts_with("tip:") || l.starts_with("For more information"))
+        .map(|l| l.trim_start_matches("tip: ").to_string())
+        .unwrap_or_else(|| "see `broker --help`".into());
+    error::Error::usage(message).with_hint(hint)
 }
 
 /// Files and directories broker creates are private to the user from their first byte.

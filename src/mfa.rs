@@ -13,13 +13,14 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::error::{escape_control, Error, Result};
 use crate::settings::MfaPrompt;
 
-/// How long an `mfa_process` may run.
-const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long an `mfa_process` may run unless `[mfa] process_timeout` says otherwise.
+pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Where a code may come from, in order.
 pub struct Sources<'a> {
     pub given: Option<&'a SecretString>,
     pub process: Option<&'a str>,
+    pub process_timeout: Duration,
     pub prompt: MfaPrompt,
 }
 
@@ -28,16 +29,30 @@ pub fn code(serial: &str, sources: &Sources<'_>) -> Result<SecretString> {
     let code = if let Some(given) = sources.given {
         given.clone()
     } else if let Some(command) = sources.process {
-        run_process(command)?
+        run_process(command, sources.process_timeout)?
     } else {
         prompt(serial, sources.prompt)?
     };
     let text = code.expose_secret().trim();
-    if text.len() != 6 || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if !valid_code(text) {
         return Err(Error::new("the MFA code must be 6 digits")
             .with_hint("give the current code from your MFA device with --mfa-token CODE"));
     }
     Ok(SecretString::from(text.to_string()))
+}
+
+/// For `--mfa-token`: a malformed code is a usage error, found before anything else runs.
+pub fn parse_code(text: &str) -> std::result::Result<String, String> {
+    if valid_code(text.trim()) {
+        Ok(text.trim().to_string())
+    } else {
+        Err("an MFA code is 6 digits".into())
+    }
+}
+
+/// An MFA code is six digits.
+pub fn valid_code(code: &str) -> bool {
+    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn no_code(serial: &str, why: &str) -> Error {
@@ -92,15 +107,20 @@ fn dialog(serial: &str, program: &str, args: &[&str]) -> Result<SecretString> {
 }
 
 /// Runs `mfa_process` through the shell, with a time limit; its stdout is the code.
-fn run_process(command: &str) -> Result<SecretString> {
+fn run_process(command: &str, timeout: Duration) -> Result<SecretString> {
     let fail = |why: String| {
         Error::new(format!("mfa_process failed: {why}"))
             .with_hint("check the mfa_process command in the profile, or give --mfa-token CODE")
     };
-    let mut child = shell(command)
+    let mut command = shell(command);
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    // Its own process group, so a timeout stops everything it started, not just the shell.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
         .spawn()
         .map_err(|e| fail(format!("cannot start it: {e}")))?;
     let mut stdout = child.stdout.take().expect("piped stdout");
@@ -114,12 +134,11 @@ fn run_process(command: &str) -> Result<SecretString> {
         if let Some(status) = child.try_wait().map_err(|e| fail(e.to_string()))? {
             break status;
         }
-        if started.elapsed() > PROCESS_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
+        if started.elapsed() > timeout {
+            kill_group(&mut child);
             return Err(fail(format!(
-                "it did not finish within {}s",
-                PROCESS_TIMEOUT.as_secs()
+                "it did not finish within {}",
+                crate::duration::format(timeout)
             )));
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -129,6 +148,16 @@ fn run_process(command: &str) -> Result<SecretString> {
         return Err(fail(format!("it exited with {status}")));
     }
     Ok(SecretString::from(text))
+}
+
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    // SAFETY: signals the process group this child leads (created with process_group(0)).
+    unsafe {
+        libc::kill(-(child.id() as i32), libc::SIGKILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// `sh -c COMMAND` (or `cmd /C` on Windows), as the AWS CLI runs `credential_process`.

@@ -31,6 +31,25 @@ impl AwsProfiles {
     /// Loads `AWS_CONFIG_FILE` (else `~/.aws/config`) and `AWS_SHARED_CREDENTIALS_FILE` (else
     /// `~/.aws/credentials`); missing files are empty, as for the AWS CLI.
     pub fn load() -> Result<AwsProfiles, ProfilesError> {
+        // The SDK's loader reads a file that is not UTF-8 as empty, silently: say so instead.
+        for path in [config_file_path(), credentials_file_path()]
+            .into_iter()
+            .flatten()
+        {
+            if let Ok(bytes) = std::fs::read(&path) {
+                if let Err(e) = std::str::from_utf8(&bytes) {
+                    let line = bytes[..e.valid_up_to()]
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count()
+                        + 1;
+                    return Err(ProfilesError::Load(format!(
+                        "{} is not UTF-8 text (line {line})",
+                        path.display()
+                    )));
+                }
+            }
+        }
         let (fs, env, files) = (Fs::real(), Env::real(), Default::default());
         let future = aws_config::profile::load(&fs, &env, &files, None);
         let set = block_on_ready(future).map_err(|e| ProfilesError::Load(describe(&e)))?;
@@ -82,6 +101,14 @@ pub fn config_file_path() -> Option<PathBuf> {
     match std::env::var_os("AWS_CONFIG_FILE") {
         Some(p) if !p.is_empty() => Some(expand_home(PathBuf::from(p))),
         _ => dirs::home_dir().map(|h| h.join(".aws").join("config")),
+    }
+}
+
+/// The AWS credentials file path: `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
+pub fn credentials_file_path() -> Option<PathBuf> {
+    match std::env::var_os("AWS_SHARED_CREDENTIALS_FILE") {
+        Some(p) if !p.is_empty() => Some(expand_home(PathBuf::from(p))),
+        _ => dirs::home_dir().map(|h| h.join(".aws").join("credentials")),
     }
 }
 

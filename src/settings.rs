@@ -42,6 +42,9 @@ pub struct SessionSettings {
 #[serde(deny_unknown_fields)]
 pub struct MfaSettings {
     pub prompt: Option<MfaPrompt>,
+    /// How long an `mfa_process` may run (default 60s).
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    pub process_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

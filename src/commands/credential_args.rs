@@ -32,7 +32,7 @@ pub struct CredentialArgs {
     pub no_session: bool,
 
     /// The current code of the profile's MFA device, instead of asking for it
-    #[arg(short = 't', long, value_name = "CODE")]
+    #[arg(short = 't', long, value_name = "CODE", value_parser = crate::mfa::parse_code)]
     pub mfa_token: Option<String>,
 
     /// The region for STS and for the credentials' environment [default: the profile's
@@ -114,6 +114,7 @@ impl CredentialArgs {
                 refresh: self.refresh,
                 mfa_token: self.mfa_token.clone().map(SecretString::from),
                 mfa_prompt: ctx.settings.mfa.prompt.unwrap_or_default(),
+                mfa_process_timeout: ctx.mfa_process_timeout(),
                 min_ttl: ctx.min_ttl(),
                 tags,
             },

@@ -28,7 +28,7 @@ pub struct Args {
     profile: String,
 
     /// The current code of the profile's MFA device, instead of asking for it
-    #[arg(short = 't', long, value_name = "CODE")]
+    #[arg(short = 't', long, value_name = "CODE", value_parser = crate::mfa::parse_code)]
     mfa_token: Option<String>,
 }
 
@@ -57,6 +57,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
             refresh: false,
             mfa_token: args.mfa_token.map(Into::into),
             mfa_prompt: ctx.settings.mfa.prompt.unwrap_or_default(),
+            mfa_process_timeout: ctx.mfa_process_timeout(),
             min_ttl: ctx.min_ttl(),
             tags: Vec::new(),
         };

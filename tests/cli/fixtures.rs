@@ -1,5 +1,8 @@
 //! Shared set-ups on a real moto: an IAM user whose key is in the file vault, and roles.
 
+use std::io::{BufRead, BufReader, Write};
+use std::sync::{Arc, Mutex};
+
 use serde_json::json;
 
 use crate::common::moto::{Moto, UserKey};
@@ -97,4 +100,41 @@ pub fn caller_of(moto: &Moto, creds: &serde_json::Value) -> String {
         creds["SessionToken"].as_str(),
     )
     .unwrap()
+}
+
+/// A stand-in for the AWS federation endpoint: answers getSigninToken with a token and keeps
+/// the Session it was given. (No public mock implements this endpoint.)
+pub struct Federation {
+    pub url: String,
+    pub sessions: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Federation {
+    pub fn start() -> Federation {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/federation", listener.local_addr().unwrap());
+        let sessions = Arc::new(Mutex::new(Vec::new()));
+        let seen = sessions.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut line = String::new();
+                BufReader::new(&stream).read_line(&mut line).unwrap();
+                let target = line.split(' ').nth(1).unwrap_or_default().to_string();
+                let query = url::Url::parse(&format!("http://x{target}")).unwrap();
+                let pairs: std::collections::HashMap<_, _> =
+                    query.query_pairs().into_owned().collect();
+                let body = if pairs.get("Action").map(String::as_str) == Some("getSigninToken") {
+                    seen.lock()
+                        .unwrap()
+                        .push(serde_json::from_str(&pairs["Session"]).unwrap());
+                    r#"{"SigninToken":"signin-token-123"}"#.to_string()
+                } else {
+                    "{}".to_string()
+                };
+                write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+            }
+        });
+        Federation { url, sessions }
+    }
 }

@@ -1,11 +1,8 @@
 //! Incident response: break-glass policy, the audit trail and `history`, console login against
 //! a local stand-in for the federation endpoint, and key rotation against moto with enforcement.
 
-use std::io::{BufRead, BufReader, Write};
-use std::sync::{Arc, Mutex};
-
 use crate::common::{assert_error, stderr_of, stdout_of, TestEnv};
-use crate::fixtures::{caller_of, export_json, Chain, ACCOUNT};
+use crate::fixtures::{caller_of, export_json, Chain, Federation, ACCOUNT};
 
 fn history(env: &TestEnv, args: &[&str]) -> Vec<serde_json::Value> {
     let out = env
@@ -222,43 +219,6 @@ fn concurrent_processes_append_whole_audit_lines() {
         assert!(child.wait().unwrap().success());
     }
     assert_eq!(history(&c.env, &[]).len(), 13);
-}
-
-/// A stand-in for the AWS federation endpoint: answers getSigninToken with a token and keeps
-/// the Session it was given. (No public mock implements this endpoint.)
-struct Federation {
-    url: String,
-    sessions: Arc<Mutex<Vec<serde_json::Value>>>,
-}
-
-impl Federation {
-    fn start() -> Federation {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/federation", listener.local_addr().unwrap());
-        let sessions = Arc::new(Mutex::new(Vec::new()));
-        let seen = sessions.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let mut stream = stream.unwrap();
-                let mut line = String::new();
-                BufReader::new(&stream).read_line(&mut line).unwrap();
-                let target = line.split(' ').nth(1).unwrap_or_default().to_string();
-                let query = url::Url::parse(&format!("http://x{target}")).unwrap();
-                let pairs: std::collections::HashMap<_, _> =
-                    query.query_pairs().into_owned().collect();
-                let body = if pairs.get("Action").map(String::as_str) == Some("getSigninToken") {
-                    seen.lock()
-                        .unwrap()
-                        .push(serde_json::from_str(&pairs["Session"]).unwrap());
-                    r#"{"SigninToken":"signin-token-123"}"#.to_string()
-                } else {
-                    "{}".to_string()
-                };
-                write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
-            }
-        });
-        Federation { url, sessions }
-    }
 }
 
 fn login_url(c: &Chain, fed: &Federation, profile: &str) -> url::Url {

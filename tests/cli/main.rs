@@ -7,9 +7,12 @@ mod fixtures;
 
 mod completions;
 mod config;
+mod crash;
 mod exec;
 mod export;
 mod formats;
+mod hostile;
 mod incident;
 mod moto_smoke;
+mod sweep;
 mod vault;

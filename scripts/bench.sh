@@ -1,0 +1,343 @@
+#!/usr/bin/env bash
+# Benchmarks broker against a local moto (no AWS account needed) and prints a table of medians
+# and the performance targets: warm `broker export` <= 5 ms median and <= 16 MB peak RSS,
+# broker's own cold time <= 30 ms, `broker exec` overhead <= 5 ms.
+#
+# What it does: builds the release binary, starts tests/moto_server.py from the test venv, makes
+# an IAM user `alice` and a two-role chain (profiles bench-alice -> r1 -> r2) in moto, stores
+# alice's key with the keyutils backend (the Linux kernel keyring), and times with hyperfine:
+#   floor (/bin/true), broker export warm and cold, the AWS CLI doing the same job warm and cold,
+#   awsume doing the same job, broker exec overhead, and broker's peak RSS.
+# Everything lives in a temporary HOME/XDG tree that is removed on exit, with moto and the
+# keyutils item. keyutils items are per user, not per HOME, hence the unusual profile name
+# bench-alice; the script refuses to run if that item already exists. moto does not enforce
+# authentication here (INITIAL_NO_AUTH_ACTION_COUNT unset).
+# Takes about 3 minutes on 2 cores, after the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+# 1. hyperfine, when we may install it.
+if ! command -v hyperfine >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "bench.sh: installing hyperfine" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends hyperfine >/dev/null
+  else
+    echo "bench.sh: hyperfine is missing: run 'sudo apt-get install hyperfine'" >&2
+    exit 1
+  fi
+fi
+
+# 2. The pinned Python venv (moto_server, aws, awsume), as scripts/test.sh makes it.
+. scripts/venv.sh
+py="$venv/bin/python"
+
+# 3. The release binary, copied so that a rebuild during the run cannot change what is timed.
+echo "bench.sh: cargo build --release" >&2
+cargo build --release --quiet
+tmp=$(mktemp -d -t broker-bench.XXXXXX)
+broker="$tmp/bin/broker"
+mkdir -p "$tmp/bin"
+cp target/release/broker "$broker"
+
+moto_pid=
+added_keys=
+cleanup() {
+  set +e
+  if [ -n "$added_keys" ]; then
+    "$broker" remove --force bench-alice >/dev/null 2>&1
+  fi
+  if [ -n "$moto_pid" ]; then
+    kill "$moto_pid" 2>/dev/null
+    wait "$moto_pid" 2>/dev/null
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# 4. A sealed environment: nothing of the user's own AWS, broker or awsume setup leaks in.
+while read -r var; do unset "$var"; done < <(compgen -e | grep -E '^(AWS_|BROKER_|AWSUME_)' || true)
+mkdir -p "$tmp/home/.aws" "$tmp/config" "$tmp/data" "$tmp/state" "$tmp/cache" "$tmp/tmp" "$tmp/out"
+export HOME="$tmp/home"
+export XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
+export XDG_STATE_HOME="$tmp/state" XDG_CACHE_HOME="$tmp/cache" TMPDIR="$tmp/tmp"
+export AWS_CONFIG_FILE="$HOME/.aws/config" AWS_SHARED_CREDENTIALS_FILE="$HOME/.aws/credentials"
+export BROKER_BACKEND=keyutils
+export PATH="$venv/bin:$PATH"
+aws="$venv/bin/aws"
+
+# 5. moto.
+"$py" tests/moto_server.py >"$tmp/moto.port" 2>"$tmp/moto.log" &
+moto_pid=$!
+for _ in $(seq 1 300); do
+  [ -s "$tmp/moto.port" ] && break
+  kill -0 "$moto_pid" 2>/dev/null || { cat "$tmp/moto.log" >&2; exit 1; }
+  sleep 0.1
+done
+port=$(head -n1 "$tmp/moto.port")
+[ -n "$port" ] || { echo "bench.sh: moto did not start" >&2; cat "$tmp/moto.log" >&2; exit 1; }
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+echo "bench.sh: moto on $AWS_ENDPOINT_URL" >&2
+
+# The measuring helper: moto snapshots, hyperfine JSON, the final table.
+cat >"$tmp/bench.py" <<'PY'
+import json, os, resource, subprocess, sys
+
+out = os.environ["BENCH_OUT"]
+results_file = os.path.join(out, "results.jsonl")
+
+def moto(path):
+    import urllib.request  # here, so that `rss` runs in a smaller Python
+    with urllib.request.urlopen(os.environ["AWS_ENDPOINT_URL"] + path) as r:
+        return json.load(r)
+
+def snap(name):
+    with open(os.path.join(out, name), "w") as f:
+        json.dump({"counts": moto("/_broker_test/counts"), "timings": moto("/_broker_test/timings")}, f)
+
+def load(name):
+    with open(os.path.join(out, name)) as f:
+        return json.load(f)
+
+STS = ("AssumeRole", "GetSessionToken", "GetCallerIdentity", "AssumeRoleWithWebIdentity")
+
+def record(key, label, hyperfine_json, before, after, invocations, index=0):
+    r = json.load(open(hyperfine_json))["results"][int(index)]
+    b, a = load(before), load(after)
+    n = int(invocations)
+    calls = {k: (a["counts"].get(k, 0) - b["counts"].get(k, 0)) / n for k in STS}
+    moto_s = {k: (a["timings"].get(k, 0.0) - b["timings"].get(k, 0.0)) / n for k in STS}
+    row = {"key": key, "label": label, "median": r["median"] * 1e3, "mean": r["mean"] * 1e3,
+           "stddev": (r["stddev"] or 0) * 1e3, "runs": len(r["times"]),
+           "calls": {k: v for k, v in calls.items() if v},
+           "moto_ms": {k: v * 1e3 for k, v in moto_s.items() if v}}
+    with open(results_file, "a") as f:
+        f.write(json.dumps(row) + "\n")
+
+def rss(n, *cmd):
+    """Peak RSS (KiB) of `cmd`, two ways: RUSAGE_CHILDREN in this Python, and GNU time."""
+    for _ in range(int(n)):
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    gnu = None
+    if os.path.exists("/usr/bin/time"):
+        gnu = 0
+        for _ in range(int(n)):
+            p = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            gnu = max(gnu, int(p.stderr.strip().splitlines()[-1]))
+    floor = None
+    if gnu is not None:
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", "/bin/true"], check=True,
+                           stderr=subprocess.PIPE, text=True)
+        floor = int(p.stderr.strip().splitlines()[-1])
+    with open(os.path.join(out, "rss.json"), "w") as f:
+        json.dump({"runs": int(n), "children": children, "python_self": own, "gnu_time": gnu,
+                   "gnu_true": floor}, f)
+
+def table(aws_note, awsume_note, exec_note):
+    rows = {}
+    for line in open(results_file):
+        row = json.loads(line)
+        rows[row["key"]] = row
+    base = rows["warm"]["median"]
+    floor = rows["floor"]["median"]
+    def calls(row):
+        return " ".join(f"{k}={v:g}" for k, v in row["calls"].items()) or "-"
+    print()
+    print(f"{'benchmark':<50} {'median ms':>9} {'mean±σ ms':>13} {'runs':>4} {'×warm':>7} {'×floor':>7}  STS calls/run")
+    print("-" * 112)
+    for key in ["floor", "warm", "cold", "aws_warm", "aws_cold", "awsume", "exec_true", "exec"]:
+        if key not in rows:
+            continue
+        r = rows[key]
+        ms = f"{r['mean']:.2f}±{r['stddev']:.2f}"
+        print(f"{r['label']:<50} {r['median']:>9.2f} {ms:>13} {r['runs']:>4} "
+              f"{r['median'] / base:>6.1f}x {r['median'] / floor:>6.1f}x  {calls(r)}")
+    print()
+    cold = rows["cold"]
+    moto_cold = sum(v for k, v in cold["moto_ms"].items() if k != "GetCallerIdentity")
+    own = cold["median"] - moto_cold
+    print(f"cold broker export: median {cold['median']:.2f} ms, of which moto's handlers "
+          f"{moto_cold:.2f} ms/run (" + ", ".join(f"{k} {v:.2f}" for k, v in cold["moto_ms"].items()) +
+          f") -> broker's own time {own:.2f} ms")
+    print("  (broker's own time still includes loopback HTTP and werkzeug's request handling "
+          "outside moto's handler)")
+    for key in ("aws_warm", "aws_cold"):
+        if key in rows and rows[key]["moto_ms"]:
+            r = rows[key]
+            print(f"{r['label'].strip()}: moto handler time/run " +
+                  ", ".join(f"{k} {v:.2f} ms" for k, v in r["moto_ms"].items()))
+    for note in (aws_note, awsume_note, exec_note):
+        if note:
+            print(note)
+    overhead = None
+    if "exec" in rows and "exec_true" in rows:
+        overhead = rows["exec"]["median"] - rows["exec_true"]["median"]
+        print(f"exec overhead: {overhead:.2f} ms (median of `broker exec r2 -- /bin/true` minus "
+              f"median of `/bin/true`, same hyperfine run)")
+    r = json.load(open(os.path.join(out, "rss.json")))
+    print(f"peak RSS of warm `broker export --format json r2` over {r['runs']} runs: "
+          f"RUSAGE_CHILDREN {r['children'] / 1024:.1f} MiB (Python's own peak is "
+          f"{r['python_self'] / 1024:.1f} MiB and Linux carries a parent's peak into its child across "
+          f"exec, so this is max(broker, python))" +
+          (f"; GNU time: {r['gnu_time'] / 1024:.1f} MiB (/bin/true under GNU time: "
+           f"{r['gnu_true'] / 1024:.1f} MiB)" if r["gnu_time"] is not None else ""))
+    peak = r["gnu_time"] if r["gnu_time"] is not None else r["children"]
+    print()
+    print("targets:")
+    def target(name, value, limit, unit):
+        if value is None:
+            print(f"  {name:<36} {'n/a':>8}        <= {limit} {unit}  NOT MEASURED")
+        else:
+            print(f"  {name:<36} {value:>8.2f} {unit:<5} <= {limit} {unit}  {'PASS' if value <= limit else 'FAIL'}")
+    target("warm export median", base, 5, "ms")
+    target("warm export peak RSS" + (" (GNU time)" if r["gnu_time"] is not None else ""), peak / 1024, 16, "MiB")
+    target("cold export, broker's own time", own, 30, "ms")
+    target("exec overhead", overhead, 5, "ms")
+    counts = moto("/_broker_test/counts")
+    print()
+    print("STS calls seen by moto over the whole run: " +
+          ", ".join(f"{k}={counts[k]}" for k in STS if k in counts))
+    print("all actions: " + json.dumps(counts, sort_keys=True))
+
+globals()[sys.argv[1]](*sys.argv[2:])
+PY
+export BENCH_OUT="$tmp/out"
+bench() { "$py" "$tmp/bench.py" "$@"; }
+
+# 6. The IAM user and the two roles in moto. Any credentials do while moto does not enforce.
+admin() {
+  AWS_ACCESS_KEY_ID=AKIAADMINBENCH000000 AWS_SECRET_ACCESS_KEY=admin-secret \
+    AWS_DEFAULT_REGION=us-east-1 "$aws" --output json "$@"
+}
+admin iam create-user --user-name alice >/dev/null
+admin iam create-access-key --user-name alice >"$tmp/key.json"
+key_id=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["AccessKey"]["AccessKeyId"])' "$tmp/key.json")
+key_secret=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["AccessKey"]["SecretAccessKey"])' "$tmp/key.json")
+trust() {
+  printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"%s"},"Action":"sts:AssumeRole"}]}' "$1"
+}
+admin iam create-role --role-name r1 \
+  --assume-role-policy-document "$(trust arn:aws:iam::123456789012:user/alice)" >/dev/null
+admin iam create-role --role-name r2 \
+  --assume-role-policy-document "$(trust arn:aws:sts::123456789012:assumed-role/r1/bench)" >/dev/null
+
+cat >"$AWS_CONFIG_FILE" <<EOF
+[profile bench-alice]
+region = us-east-1
+
+[profile r1]
+role_arn = arn:aws:iam::123456789012:role/r1
+source_profile = bench-alice
+role_session_name = bench
+region = us-east-1
+
+[profile r2]
+role_arn = arn:aws:iam::123456789012:role/r2
+source_profile = r1
+role_session_name = bench
+region = us-east-1
+EOF
+# For the AWS CLI and awsume, which cannot read broker's vault. broker reads keys only from its
+# vault.
+cat >"$AWS_SHARED_CREDENTIALS_FILE" <<EOF
+[bench-alice]
+aws_access_key_id = $key_id
+aws_secret_access_key = $key_secret
+EOF
+
+# alice's key in the kernel keyring, after making sure we do not overwrite an existing item.
+"$broker" list --json >"$tmp/list.json"
+if "$py" -c 'import json,sys; sys.exit(any(r["profile"] == "bench-alice" and r["keys"] for r in json.load(open(sys.argv[1]))))' "$tmp/list.json"; then :; else
+  echo "bench.sh: the keyutils vault already holds keys for profile bench-alice; not touching them" >&2
+  echo "bench.sh: remove them with: BROKER_BACKEND=keyutils broker remove bench-alice" >&2
+  exit 1
+fi
+added_keys=1
+AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$key_secret "$broker" add --env bench-alice 2>/dev/null
+
+# 7. Measurements. Each: snapshot moto, hyperfine (no shell), snapshot, record.
+# measure KEY LABEL WARMUP RUNS [hyperfine options...] -- COMMAND...
+measure() {
+  local key=$1 label=$2 warmup=$3 runs=$4
+  shift 4
+  local opts=()
+  while [ "$1" != -- ]; do opts+=("$1"); shift; done
+  shift
+  echo "bench.sh: $label ($warmup warmup + $runs runs)" >&2
+  bench snap "$key.before"
+  hyperfine -N --style none --warmup "$warmup" --runs "$runs" "${opts[@]}" \
+    --export-json "$tmp/out/$key.json" "$*" >>"$tmp/out/hyperfine.log" 2>&1 ||
+    { cat "$tmp/out/hyperfine.log" >&2; exit 1; }
+  bench snap "$key.after"
+  bench record "$key" "$label" "$tmp/out/$key.json" "$key.before" "$key.after" $((warmup + runs))
+}
+
+# a) floor
+measure floor "floor: /bin/true" 20 200 -- /bin/true
+
+# b) warm broker export, after a priming call
+"$broker" export --format json r2 >/dev/null
+measure warm "broker export --format json r2, warm" 20 200 -- "$broker" export --format json r2
+
+# c) cold broker export: every run starts from an empty session cache
+measure cold "broker export --format json r2, cold" 3 30 --prepare "$broker clear" -- \
+  "$broker" export --format json r2
+
+# d) the AWS CLI (v1 here)
+if "$aws" configure export-credentials help >/dev/null 2>&1; then
+  aws_cmd=("$aws" configure export-credentials --profile r2 --format process)
+  aws_note="AWS CLI: aws configure export-credentials --profile r2 --format process"
+else
+  aws_cmd=("$aws" sts get-caller-identity --profile r2)
+  aws_note="AWS CLI: $("$aws" --version 2>&1) has no 'configure export-credentials' (a v2 command), so it runs 'aws sts get-caller-identity --profile r2': credential resolution plus one GetCallerIdentity call, which broker does not make"
+fi
+"${aws_cmd[@]}" >/dev/null
+measure aws_warm "aws ${aws_cmd[1]} ${aws_cmd[2]} (r2), warm" 3 30 -- "${aws_cmd[@]}"
+measure aws_cold "aws ${aws_cmd[1]} ${aws_cmd[2]} (r2), cold" 3 30 \
+  --prepare "rm -rf $HOME/.aws/cli/cache" -- "${aws_cmd[@]}"
+
+# e) awsume. awsumepy is the program the `awsume` shell wrapper runs and parses: it prints
+# "Awsume KEY SECRET TOKEN REGION ..." on stdout. It reads ~/.aws/config and ~/.aws/credentials,
+# talks to STS through boto3 (which honours AWS_ENDPOINT_URL), and caches only MFA session
+# tokens, so without MFA every run makes both AssumeRole calls: it has no warm case.
+awsume_note=
+bench snap awsume.probe.before
+if awsume_out=$("$venv/bin/awsumepy" r2 2>"$tmp/out/awsume.err") && [ "${awsume_out%% *}" = Awsume ]; then
+  bench snap awsume.probe.after
+  reached=$("$py" -c '
+import json, sys
+b, a = (json.load(open(sys.argv[i]))["counts"] for i in (1, 2))
+print(a.get("AssumeRole", 0) - b.get("AssumeRole", 0))' "$tmp/out/awsume.probe.before" "$tmp/out/awsume.probe.after")
+  awsume_note="awsume $("$venv/bin/awsumepy" --version 2>&1 | tail -n1): ran as 'awsumepy r2' (what the awsume shell wrapper runs); it made $reached AssumeRole call(s) to moto in a probe run; it never caches role credentials without MFA"
+  measure awsume "awsumepy r2 (awsume, no role cache)" 3 30 -- "$venv/bin/awsumepy" r2
+else
+  awsume_note="awsume: 'awsumepy r2' failed, not measured: $(head -c 400 "$tmp/out/awsume.err")"
+fi
+
+# f) broker exec overhead
+exec_note=
+if "$broker" exec --help >/dev/null 2>&1; then
+  "$broker" exec r2 -- /bin/true
+  echo "bench.sh: broker exec r2 -- /bin/true vs /bin/true (20 warmup + 200 runs each)" >&2
+  bench snap exec.before
+  hyperfine -N --style none --warmup 20 --runs 200 --export-json "$tmp/out/exec.json" \
+    "$broker exec r2 -- /bin/true" /bin/true >>"$tmp/out/hyperfine.log" 2>&1 ||
+    { cat "$tmp/out/hyperfine.log" >&2; exit 1; }
+  bench snap exec.after
+  bench record exec "broker exec r2 -- /bin/true, warm" "$tmp/out/exec.json" exec.before exec.after 220 0
+  bench record exec_true "/bin/true (exec's reference)" "$tmp/out/exec.json" exec.before exec.before 220 1
+else
+  exec_note="exec: not available yet"
+fi
+
+# g) peak RSS of warm export
+echo "bench.sh: peak RSS of warm broker export (20 runs)" >&2
+bench rss 20 "$broker" export --format json r2
+
+bench table "$aws_note" "$awsume_note" "$exec_note"

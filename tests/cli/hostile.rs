@@ -1,0 +1,539 @@
+//! The hostile-input corpus (SPEC §7): every case gets its exit status and a one-line message
+//! naming the cause, never a panic, and afterwards the vault and the cache still work.
+
+use crate::common::moto::Moto;
+use crate::common::{stderr_of, stdout_of, unique, TestEnv, TEST_PASSPHRASE};
+use crate::fixtures::{export_json, role_arn, store_key};
+
+/// A moto without enforcement, keys in the kernel keyring under a unique profile name, and a
+/// role profile whose credentials are cached before the first case.
+struct Corpus {
+    moto: Moto,
+    env: TestEnv,
+    user: String,
+    good_config: String,
+    cached: serde_json::Value,
+}
+
+impl Corpus {
+    fn new() -> Corpus {
+        let moto = Moto::start(None);
+        let key = moto.create_user("eve");
+        let user = unique("eve");
+        let env = TestEnv::new()
+            .env("AWS_ENDPOINT_URL", &moto.endpoint())
+            .env("BROKER_BACKEND", "keyutils")
+            .env("BROKER_STS_TIMEOUT", "3s");
+        let good_config = format!(
+            "[profile {user}]\nregion = eu-west-1\n\n[profile good]\nrole_arn = {}\nsource_profile = {user}\n",
+            role_arn("good")
+        );
+        env.write_aws_config(&good_config);
+        store_key(&env, &user, &key.access_key_id, &key.secret_access_key);
+        let cached = export_json(&env, &["good"]);
+        Corpus {
+            moto,
+            env,
+            user,
+            good_config,
+            cached,
+        }
+    }
+
+    /// Runs one case: `setup` breaks something, `args` run, the error is checked, the damage is
+    /// undone, and the vault and cache must still work.
+    fn case(
+        &self,
+        name: &str,
+        setup: impl FnOnce(&TestEnv),
+        args: &[&str],
+        code: i32,
+        needle: &str,
+    ) {
+        self.case_with_env(name, setup, &[], args, code, needle);
+    }
+
+    fn case_with_env(
+        &self,
+        name: &str,
+        setup: impl FnOnce(&TestEnv),
+        vars: &[(&str, &str)],
+        args: &[&str],
+        code: i32,
+        needle: &str,
+    ) {
+        setup(&self.env);
+        let mut cmd = self.env.broker();
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let out = cmd.args(args).output().unwrap();
+        let err = stderr_of(&out);
+        assert!(!err.contains("panicked"), "{name}: panic: {err}");
+        assert_eq!(out.status.code(), Some(code), "{name}: {err}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(first.starts_with("broker: error: "), "{name}: {err}");
+        assert!(
+            first.contains(needle),
+            "{name}: expected {needle:?} in {first:?}"
+        );
+        assert!(
+            !first.chars().any(char::is_control),
+            "{name}: raw control character: {first:?}"
+        );
+        assert!(
+            err.lines()
+                .skip(1)
+                .all(|l| l.starts_with("caused by: ") || l.starts_with("hint: ")),
+            "{name}: more than one line of error: {err}"
+        );
+        assert!(
+            stdout_of(&out).is_empty(),
+            "{name}: stdout: {}",
+            stdout_of(&out)
+        );
+        self.restore();
+        self.still_works(name);
+    }
+
+    fn restore(&self) {
+        self.env.write_aws_config(&self.good_config);
+        let _ = std::fs::remove_file(self.env.broker_config());
+        let _ = std::fs::remove_file(self.env.home().join(".aws/credentials"));
+    }
+
+    fn still_works(&self, name: &str) {
+        let assumed = self.moto.count("AssumeRole");
+        assert_eq!(
+            export_json(&self.env, &["good"]),
+            self.cached,
+            "{name}: cache lost"
+        );
+        assert_eq!(
+            self.moto.count("AssumeRole"),
+            assumed,
+            "{name}: cache not used"
+        );
+        let keys = export_json(&self.env, &["--no-session", &self.user]);
+        assert!(
+            keys["AccessKeyId"].as_str().unwrap().starts_with("AKIA"),
+            "{name}: vault lost"
+        );
+    }
+}
+
+fn aws_config(text: &str) -> impl FnOnce(&TestEnv) + '_ {
+    move |env| env.write_aws_config(text)
+}
+
+fn broker_config(text: &str) -> impl FnOnce(&TestEnv) + '_ {
+    move |env| env.write_broker_config(text)
+}
+
+fn nothing(_: &TestEnv) {}
+
+#[test]
+fn malformed_aws_files_and_bad_profiles() {
+    let c = Corpus::new();
+    let arn = role_arn("x");
+    c.case(
+        "section",
+        aws_config("[profile a]\n[profile broken\n"),
+        &["export", "a"],
+        1,
+        "cannot read the AWS config",
+    );
+    c.case(
+        "property outside a section",
+        aws_config("region = us-east-1\n[profile a]\n"),
+        &["export", "a"],
+        1,
+        "cannot read the AWS config",
+    );
+    c.case(
+        "credentials file",
+        |env: &TestEnv| {
+            std::fs::write(
+                env.home().join(".aws/credentials"),
+                "[x\naws_access_key_id = A\n",
+            )
+            .unwrap()
+        },
+        &["export", "good"],
+        1,
+        ".aws/credentials",
+    );
+    c.case(
+        "non-UTF-8 config",
+        |env: &TestEnv| {
+            std::fs::write(env.aws_config(), b"[profile a]\nregion = \xff\xfe\n").unwrap()
+        },
+        &["export", "a"],
+        1,
+        "is not UTF-8 text (line 2)",
+    );
+    let cycle1 = format!("[profile a]\nrole_arn = {arn}\nsource_profile = a\n");
+    c.case(
+        "cycle of 1",
+        aws_config(&cycle1),
+        &["export", "a"],
+        1,
+        "source_profile cycle: a -> a",
+    );
+    let cycle2 = format!("[profile a]\nrole_arn = {arn}\nsource_profile = b\n[profile b]\nrole_arn = {arn}\nsource_profile = a\n");
+    c.case(
+        "cycle of 2",
+        aws_config(&cycle2),
+        &["export", "a"],
+        1,
+        "source_profile cycle: a -> b -> a",
+    );
+    let cycle3 = format!(
+        "[profile a]\nrole_arn = {arn}\nsource_profile = b\n[profile b]\nrole_arn = {arn}\nsource_profile = c\n[profile c]\nrole_arn = {arn}\nsource_profile = a\n"
+    );
+    c.case(
+        "cycle of 3",
+        aws_config(&cycle3),
+        &["export", "a"],
+        1,
+        "source_profile cycle: a -> b -> c -> a",
+    );
+    let missing = format!("[profile a]\nrole_arn = {arn}\nsource_profile = ghost\n");
+    c.case(
+        "missing source",
+        aws_config(&missing),
+        &["export", "a"],
+        1,
+        "profile a names source_profile ghost, which is not in the AWS config",
+    );
+    c.case(
+        "malformed ARN",
+        aws_config("[profile a]\nrole_arn = arn:aws:iam::12:role/x\nsource_profile = a\n"),
+        &["export", "a"],
+        1,
+        "profile a has a malformed role_arn `arn:aws:iam::12:role/x`",
+    );
+    c.case(
+        "user ARN as role",
+        aws_config("[profile a]\nrole_arn = arn:aws:iam::123456789012:user/x\n"),
+        &["export", "a"],
+        1,
+        "malformed role_arn",
+    );
+    c.case(
+        "web identity without role",
+        aws_config("[profile a]\nweb_identity_token_file = /tmp/t\n"),
+        &["export", "a"],
+        1,
+        "web_identity_token_file needs a role_arn",
+    );
+    let bad_secs = format!("[profile a]\nrole_arn = {arn}\nduration_seconds = soon\n");
+    c.case(
+        "duration_seconds not a number",
+        aws_config(&bad_secs),
+        &["export", "a"],
+        1,
+        "duration_seconds `soon` is not a number of seconds",
+    );
+    let long_secs = format!("[profile a]\nrole_arn = {arn}\nduration_seconds = 99999\n");
+    c.case(
+        "duration_seconds out of range",
+        aws_config(&long_secs),
+        &["export", "a"],
+        1,
+        "the duration of a 27h46m39s is outside AWS's bounds",
+    );
+    c.case(
+        "control characters in a region",
+        aws_config("[profile a]\nregion = us-east-1\u{1b}[2J\n"),
+        &["export", "a"],
+        1,
+        "invalid region `us-east-1\\u{1b}[2J`",
+    );
+    c.case(
+        "unknown profile",
+        nothing,
+        &["export", "nobody"],
+        1,
+        "profile nobody is not in the AWS config",
+    );
+    c.case(
+        "control characters in a profile name",
+        nothing,
+        &["export", "ev\u{1b}[31mil"],
+        1,
+        "profile ev\\u{1b}[31mil is not in the AWS config",
+    );
+    c.case(
+        "credential_process garbage",
+        aws_config("[profile a]\ncredential_process = echo not-json\n"),
+        &["export", "a"],
+        1,
+        "its output is not credential_process JSON (not JSON)",
+    );
+    c.case(
+        "credential_process failing",
+        aws_config("[profile a]\ncredential_process = sh -c 'exit 4'\n"),
+        &["export", "a"],
+        1,
+        "credential_process of profile a failed: it exited with exit status: 4",
+    );
+}
+
+#[test]
+fn bad_settings_and_flags() {
+    let c = Corpus::new();
+    c.case(
+        "unknown key",
+        broker_config("[session]\nmin_tll = \"1m\"\n"),
+        &["export", "good"],
+        1,
+        "line 2: unknown field `min_tll`",
+    );
+    c.case(
+        "bad type",
+        broker_config("[profile.good]\nbreak_glass = \"yes\"\n"),
+        &["export", "good"],
+        1,
+        "line 2: invalid type",
+    );
+    c.case(
+        "bad duration in config",
+        broker_config("[session]\nmin_ttl = \"soon\"\n"),
+        &["export", "good"],
+        1,
+        "invalid duration `soon`",
+    );
+    c.case(
+        "unknown backend",
+        broker_config("backend = \"floppy\"\n"),
+        &["export", "good"],
+        1,
+        "unknown variant `floppy`",
+    );
+    c.case(
+        "TOML syntax",
+        broker_config("[session\n"),
+        &["export", "good"],
+        1,
+        "invalid config file",
+    );
+    c.case(
+        "invalid --duration",
+        nothing,
+        &["export", "--duration", "5x", "good"],
+        2,
+        "invalid duration `5x`",
+    );
+    c.case(
+        "--duration too short",
+        nothing,
+        &["export", "--duration", "10m", "good"],
+        2,
+        "10m is outside AWS's bounds",
+    );
+    c.case(
+        "--duration too long",
+        nothing,
+        &["export", "--duration", "48h", "good"],
+        2,
+        "48h is outside AWS's bounds",
+    );
+    c.case(
+        "--duration overflow",
+        nothing,
+        &["export", "--duration", "99999999999999999999s", "good"],
+        2,
+        "is too large",
+    );
+    c.case(
+        "unknown --format",
+        nothing,
+        &["export", "--format", "yaml", "good"],
+        2,
+        "invalid value 'yaml'",
+    );
+    c.case(
+        "unknown flag",
+        nothing,
+        &["export", "--bogus", "good"],
+        2,
+        "unexpected argument '--bogus'",
+    );
+    c.case(
+        "MFA code not digits",
+        nothing,
+        &["export", "--mfa-token", "12ab56", "good"],
+        2,
+        "an MFA code is 6 digits",
+    );
+}
+
+#[test]
+fn non_utf8_arguments_are_usage_errors() {
+    use std::os::unix::ffi::OsStrExt;
+    let c = Corpus::new();
+    let out = c
+        .env
+        .broker()
+        .arg("export")
+        .arg(std::ffi::OsStr::from_bytes(b"bad\xffname"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).starts_with("broker: error: invalid UTF-8"),
+        "{}",
+        stderr_of(&out)
+    );
+    c.still_works("non-UTF-8 argument");
+}
+
+#[test]
+fn broken_sts_endpoints() {
+    let c = Corpus::new();
+    let fresh = ["export", "--refresh", "good"];
+    let moto = &c.moto;
+    let inject = |action: &'static str, mode: &'static str, times: u32| {
+        move |_: &TestEnv| moto.fail_next(action, mode, times)
+    };
+    c.case(
+        "500s",
+        inject("AssumeRole", "500", 3),
+        &fresh,
+        1,
+        "AssumeRole failed: HTTP 500",
+    );
+    c.case(
+        "garbage",
+        inject("AssumeRole", "garbage", 1),
+        &fresh,
+        1,
+        "AssumeRole failed",
+    );
+    c.case(
+        "throttled",
+        inject("AssumeRole", "throttle", 3),
+        &fresh,
+        1,
+        "AssumeRole failed: Throttling: Rate exceeded",
+    );
+    let started = std::time::Instant::now();
+    c.case(
+        "hangs",
+        inject("AssumeRole", "hang", 1),
+        &fresh,
+        1,
+        "no answer from",
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "bounded by BROKER_STS_TIMEOUT"
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let closed = format!("http://127.0.0.1:{port}");
+    c.case_with_env(
+        "closed",
+        nothing,
+        &[("AWS_ENDPOINT_URL_STS", &closed)],
+        &fresh,
+        1,
+        &format!("cannot reach {closed}"),
+    );
+}
+
+#[test]
+fn one_throttled_answer_is_retried() {
+    let c = Corpus::new();
+    c.moto.fail_next("AssumeRole", "throttle", 1);
+    let creds = export_json(&c.env, &["--refresh", "good"]);
+    assert_ne!(creds, c.cached);
+    assert_eq!(
+        c.moto.count("AssumeRole"),
+        3,
+        "the first try, the throttled one, the retry"
+    );
+}
+
+#[test]
+fn failing_and_hanging_mfa_process() {
+    let c = Corpus::new();
+    let serial = "arn:aws:iam::123456789012:mfa/eve";
+    let fails = format!("[profile m]\nmfa_serial = {serial}\nmfa_process = exit 3\n");
+    let hangs = format!("[profile m]\nmfa_serial = {serial}\nmfa_process = sleep 30\n");
+    let with_keys = |config: String| {
+        move |env: &TestEnv| {
+            env.write_aws_config(&config);
+            store_key(env, "m", "AKIAIOSFODNN7EXAMPLE", "x");
+        }
+    };
+    c.case(
+        "mfa_process fails",
+        with_keys(fails),
+        &["export", "m"],
+        1,
+        "mfa_process failed: it exited with exit status: 3",
+    );
+    let started = std::time::Instant::now();
+    c.case(
+        "mfa_process hangs",
+        |env: &TestEnv| {
+            with_keys(hangs)(env);
+            env.write_broker_config("[mfa]\nprocess_timeout = \"1s\"\n");
+        },
+        &["export", "m"],
+        1,
+        "mfa_process failed: it did not finish within 1s",
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+}
+
+/// The file backend: wrong and empty passphrases, a truncated or garbage vault file.
+#[test]
+fn damaged_file_vault() {
+    let env = TestEnv::new()
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", TEST_PASSPHRASE);
+    env.write_aws_config("[profile a]\n[profile b]\n");
+    store_key(&env, "a", "AKIAIOSFODNN7EXAMPLE", "secret-a");
+    store_key(&env, "b", "AKIAIOSFODNN7EXAMPLF", "secret-b");
+    let item = |p: &str| env.file_vault_dir().join(format!("keys%3A{p}.age"));
+    let run = |args: &[&str], pass: &str| {
+        env.broker()
+            .args(args)
+            .env("BROKER_FILE_PASSPHRASE", pass)
+            .output()
+            .unwrap()
+    };
+    let check =
+        |out: std::process::Output, needle: &str| crate::common::assert_error(&out, 1, needle);
+    check(
+        run(&["export", "--no-session", "a"], "wrong"),
+        "wrong passphrase for the file vault",
+    );
+    check(
+        run(&["export", "--no-session", "a"], ""),
+        "the file vault needs a passphrase",
+    );
+    let bytes = std::fs::read(item("b")).unwrap();
+    std::fs::write(item("b"), &bytes[..bytes.len() / 2]).unwrap();
+    check(
+        run(&["export", "--no-session", "b"], TEST_PASSPHRASE),
+        "vault item keys:b",
+    );
+    std::fs::write(item("b"), b"\x00garbage\xff").unwrap();
+    check(
+        run(&["export", "--no-session", "b"], TEST_PASSPHRASE),
+        "is damaged",
+    );
+    // The rest of the vault is intact, and the damaged item can be stored again.
+    let keys = export_json(&env, &["--no-session", "a"]);
+    assert_eq!(keys["SecretAccessKey"], "secret-a");
+    store_key(&env, "b", "AKIAIOSFODNN7EXAMPLF", "secret-b");
+    assert_eq!(
+        export_json(&env, &["--no-session", "b"])["SecretAccessKey"],
+        "secret-b"
+    );
+}
