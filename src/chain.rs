@@ -346,15 +346,21 @@ fn env_nonempty(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.is_empty())
 }
 
-/// STS's endpoint, as the AWS SDKs choose it: `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`,
-/// then the profile's `endpoint_url`; none when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`.
+/// STS's endpoint, as the AWS SDKs choose it.
 pub fn endpoint(profile_endpoint: Option<&str>) -> Option<String> {
+    service_endpoint("AWS_ENDPOINT_URL_STS", profile_endpoint)
+}
+
+/// A service's endpoint, as the AWS SDKs choose it: the service's own variable (like
+/// `AWS_ENDPOINT_URL_STS`), then `AWS_ENDPOINT_URL`, then the profile's `endpoint_url`; none
+/// when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`.
+pub fn service_endpoint(service_var: &str, profile_endpoint: Option<&str>) -> Option<String> {
     if env_nonempty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     {
         return None;
     }
-    env_nonempty("AWS_ENDPOINT_URL_STS")
+    env_nonempty(service_var)
         .or_else(|| env_nonempty("AWS_ENDPOINT_URL"))
         .or_else(|| {
             profile_endpoint

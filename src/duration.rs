@@ -21,10 +21,9 @@ pub fn parse(text: &str) -> Result<Duration, ParseDurationError> {
         return Err(ParseDurationError::Empty);
     }
     let invalid = || ParseDurationError::Invalid(crate::error::escape_control(text));
+    let too_large = || ParseDurationError::TooLarge(crate::error::escape_control(trimmed));
     if trimmed.bytes().all(|b| b.is_ascii_digit()) {
-        let secs: u64 = trimmed
-            .parse()
-            .map_err(|_| ParseDurationError::TooLarge(trimmed.to_string()))?;
+        let secs: u64 = trimmed.parse().map_err(|_| too_large())?;
         return Ok(Duration::from_secs(secs));
     }
     let mut total: u64 = 0;
@@ -34,9 +33,7 @@ pub fn parse(text: &str) -> Result<Duration, ParseDurationError> {
         if digits == 0 {
             return Err(invalid());
         }
-        let number: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| ParseDurationError::TooLarge(trimmed.to_string()))?;
+        let number: u64 = rest[..digits].parse().map_err(|_| too_large())?;
         rest = &rest[digits..];
         let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
         let unit = match &rest[..unit_len] {
@@ -50,7 +47,7 @@ pub fn parse(text: &str) -> Result<Duration, ParseDurationError> {
         total = number
             .checked_mul(unit)
             .and_then(|s| total.checked_add(s))
-            .ok_or_else(|| ParseDurationError::TooLarge(trimmed.to_string()))?;
+            .ok_or_else(too_large)?;
     }
     Ok(Duration::from_secs(total))
 }

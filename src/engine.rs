@@ -71,13 +71,7 @@ pub fn obtain(
     options: &Options,
 ) -> Result<Issued> {
     let steps = plan(chain, &options.tags);
-    let cold = Cold {
-        chain,
-        vault,
-        options,
-        sts: OnceCell::new(),
-        source: OnceCell::new(),
-    };
+    let cold = Cold::new(chain, vault, options);
     let Some(last) = steps.last() else {
         // --no-session without a role, or a credential_process without a role.
         return Ok(Issued {
@@ -133,13 +127,7 @@ pub fn federation_token(
     options: &Options,
     duration: Duration,
 ) -> Result<Issued> {
-    let cold = Cold {
-        chain,
-        vault,
-        options,
-        sts: OnceCell::new(),
-        source: OnceCell::new(),
-    };
+    let cold = Cold::new(chain, vault, options);
     let keys = cold.source()?;
     let name: String = crate::chain::default_session_name()
         .chars()
@@ -278,7 +266,17 @@ fn canonical(fields: &[&str]) -> String {
     serde_json::to_string(&all).expect("strings serialise")
 }
 
-impl Cold<'_> {
+impl<'a> Cold<'a> {
+    fn new(chain: &'a Chain, vault: &'a VaultSpec, options: &'a Options) -> Cold<'a> {
+        Cold {
+            chain,
+            vault,
+            options,
+            sts: OnceCell::new(),
+            source: OnceCell::new(),
+        }
+    }
+
     fn run(&self, cache: &Cache, steps: &[Step]) -> std::result::Result<Issued, Retry> {
         let mut parent: Option<(Credentials, bool, &EntryKey)> = None;
         for step in steps {

@@ -5,17 +5,9 @@
 use crate::credentials::{Credentials, LongTermKeys};
 use crate::sts::{Sts, StsError};
 
-/// IAM's endpoint, as the AWS SDKs choose it: `AWS_ENDPOINT_URL_IAM`, then `AWS_ENDPOINT_URL`,
-/// then the profile's `endpoint_url`.
+/// IAM's endpoint, as the AWS SDKs choose it (`AWS_ENDPOINT_URL_IAM` first).
 pub fn endpoint(profile_endpoint: Option<&str>) -> Option<String> {
-    let env = |v: &str| std::env::var(v).ok().filter(|e| !e.is_empty());
-    env("AWS_ENDPOINT_URL_IAM")
-        .or_else(|| env("AWS_ENDPOINT_URL"))
-        .or_else(|| {
-            profile_endpoint
-                .filter(|e| !e.is_empty())
-                .map(str::to_owned)
-        })
+    crate::chain::service_endpoint("AWS_ENDPOINT_URL_IAM", profile_endpoint)
 }
 
 /// An IAM client bound to one set of credentials. IAM is global and signs for us-east-1.

@@ -271,6 +271,37 @@ fn the_aws_cli_gets_credentials_from_the_server() {
     );
 }
 
+/// Starts `broker exec --server PROFILE` with a child that prints the endpoint and token and
+/// waits for a line on stdin; returns the child, the URL, the token and the `host:port`.
+fn start_server(c: &Chain, profile: &str) -> (std::process::Child, String, String, String) {
+    let script = "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI $AWS_CONTAINER_AUTHORIZATION_TOKEN\"; read line";
+    let mut child = c
+        .env
+        .std_command(broker_bin())
+        .args(["exec", "--server", profile, "--", "sh", "-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let (url, token) = line.trim().split_once(' ').unwrap();
+    let host = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    (child, url.to_string(), token.to_string(), host)
+}
+
+/// Ends the child started by [`start_server`]; it must exit successfully.
+fn stop_server(mut child: std::process::Child) {
+    child.stdin.take().unwrap().write_all(b"done\n").unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
 /// One raw HTTP/1.1 GET; the status code and body.
 fn get(url: &str, host: &str, token: Option<&str>) -> (u16, String) {
     let addr = url.trim_start_matches("http://").trim_end_matches('/');
@@ -293,31 +324,10 @@ fn get(url: &str, host: &str, token: Option<&str>) -> (u16, String) {
 #[test]
 fn the_server_refuses_without_the_token_or_with_a_foreign_host_and_dies_with_the_child() {
     let c = Chain::new();
-    let mut child = c
-        .env
-        .std_command(broker_bin())
-        .args([
-            "exec",
-            "--server",
-            "r1",
-            "--",
-            "sh",
-            "-c",
-            "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI $AWS_CONTAINER_AUTHORIZATION_TOKEN\"; read line",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let (url, token) = line.trim().split_once(' ').unwrap();
+    let (child, url, token, host) = start_server(&c, "r1");
+    let (url, token, host) = (url.as_str(), token.as_str(), host.as_str());
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     assert!(token.len() >= 32, "at least 128 bits");
-    let host = url.trim_start_matches("http://").trim_end_matches('/');
 
     let (status, body) = get(url, host, None);
     assert_eq!(status, 403);
@@ -341,8 +351,7 @@ fn the_server_refuses_without_the_token_or_with_a_foreign_host_and_dies_with_the
     );
     assert_eq!(status, 200);
 
-    child.stdin.take().unwrap().write_all(b"done\n").unwrap();
-    assert!(child.wait().unwrap().success());
+    stop_server(child);
     assert!(
         std::net::TcpStream::connect(host).is_err(),
         "the server outlived the child"
@@ -401,22 +410,8 @@ fn the_server_refreshes_credentials_before_they_expire() {
     // more than half their life (3 s) remains.
     c.moto.set_lifetime(6);
     c.env.write_broker_config("[session]\nmin_ttl = \"1h\"\n");
-    let script = "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI $AWS_CONTAINER_AUTHORIZATION_TOKEN\"; read line";
-    let mut child = c
-        .env
-        .std_command(broker_bin())
-        .args(["exec", "--server", "r1", "--", "sh", "-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let (url, token) = line.trim().split_once(' ').unwrap();
-    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let (child, url, token, host) = start_server(&c, "r1");
+    let (url, token, host) = (url.as_str(), token.as_str(), host.as_str());
     let fetch = || -> serde_json::Value {
         let (status, body) = get(url, host, Some(token));
         assert_eq!(status, 200, "{body}");
@@ -438,7 +433,6 @@ fn the_server_refreshes_credentials_before_they_expire() {
         chrono::DateTime::parse_from_rfc3339(v["Expiration"].as_str().unwrap()).unwrap()
     };
     assert!(expiry(&second) > expiry(&first));
-    child.stdin.take().unwrap().write_all(b"done\n").unwrap();
-    assert!(child.wait().unwrap().success());
+    stop_server(child);
     assert_eq!(c.moto.count("AssumeRole"), 2);
 }
