@@ -381,3 +381,52 @@ fn an_unreachable_endpoint_fails_quickly_with_a_hint() {
     assert!(stderr_of(&out).contains("hint: check endpoint_url"));
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
+
+#[test]
+fn role_settings_are_passed_to_sts() {
+    let moto = Moto::start(None);
+    let key = moto.create_user("ivy");
+    let env = TestEnv::new()
+        .env("AWS_ENDPOINT_URL", &moto.endpoint())
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
+        .env("USER", "Ivy Doe/admin");
+    env.write_aws_config(&format!(
+        "[profile ivy]\n\n[profile vendor]\nrole_arn = {}\nsource_profile = ivy\n\
+         external_id = ext-123\nsource_identity = ivy-identity\nduration_seconds = 1800\n",
+        role_arn("vendor")
+    ));
+    store_key(&env, "ivy", &key.access_key_id, &key.secret_access_key);
+    export_json(&env, &["vendor"]);
+    let sent = &moto.requests("AssumeRole")[0];
+    assert_eq!(sent["ExternalId"], "ext-123");
+    assert_eq!(sent["SourceIdentity"], "ivy-identity");
+    assert_eq!(sent["DurationSeconds"], "1800");
+    assert_eq!(
+        sent["RoleSessionName"], "Ivy-Doe-admin",
+        "the sanitised local user name"
+    );
+    export_json(&env, &["--duration", "2h", "vendor"]);
+    assert_eq!(
+        moto.requests("AssumeRole")[1]["DurationSeconds"],
+        "7200",
+        "a new cache key"
+    );
+}
+
+#[test]
+fn an_expired_cached_session_is_dropped_and_the_chain_retried_once() {
+    let c = Chain::new();
+    export_json(&c.env, &["r2"]);
+    let out = c.env.broker().args(["clear", "r2"]).output().unwrap();
+    assert!(out.status.success());
+    // r1's cached credentials are refused as expired: broker drops them and starts over.
+    c.moto.fail_next("AssumeRole", "expired", 1);
+    let creds = export_json(&c.env, &["r2"]);
+    assert!(caller_of(&c.moto, &creds).contains(":assumed-role/r2/"));
+    assert_eq!(
+        c.moto.count("AssumeRole"),
+        5,
+        "2 + the refused one + r1 and r2 again"
+    );
+}

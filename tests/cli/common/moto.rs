@@ -106,7 +106,8 @@ impl Moto {
         })
     }
 
-    /// Makes the next `times` requests of `action` fail with `mode`: 500, garbage, throttle, hang.
+    /// Makes the next `times` requests of `action` fail with `mode`: 500, garbage, throttle,
+    /// expired (an ExpiredToken error), hang.
     pub fn fail_next(&self, action: &str, mode: &str, times: u32) {
         self.get(&format!(
             "/_broker_test/fail?action={action}&mode={mode}&times={times}"
