@@ -36,6 +36,7 @@ use clap::Parser;
 /// Parses the command line, runs the command, prints any error, and returns the exit status.
 pub fn main() -> ExitCode {
     restrict_umask();
+    commands::completions::answer_if_asked();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {

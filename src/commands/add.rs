@@ -20,7 +20,7 @@ pub struct Args {
     env: bool,
 
     /// The profile to store the keys for
-    #[arg(value_name = "PROFILE")]
+    #[arg(value_name = "PROFILE", add = super::completions::profiles())]
     profile: String,
 }
 

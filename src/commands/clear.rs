@@ -11,7 +11,7 @@ use crate::{exit_codes, output};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only this profile's sessions
-    #[arg(value_name = "PROFILE")]
+    #[arg(value_name = "PROFILE", add = super::completions::profiles())]
     profile: Option<String>,
 }
 

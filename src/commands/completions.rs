@@ -1,13 +1,18 @@
-//! `broker completions SHELL`: prints a completion script generated from the clap definition.
+//! `broker completions SHELL`: prints the shell's registration of broker's completions.
+//!
+//! Completion is clap's own (`clap_complete`'s dynamic engine): the shell asks
+//! `COMPLETE=SHELL broker -- WORDS…`, so subcommands, flags and also profile names — read from
+//! the AWS config at completion time — complete, and the script never goes stale.
 
-use clap::CommandFactory;
+use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 use clap_complete::Shell;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Print a shell completion script
 ///
-/// Writes the script to stdout. For example, for bash:
+/// Writes the script to stdout; it completes subcommands, flags and profile names by asking
+/// broker. For example, for bash:
 /// `broker completions bash > ~/.local/share/bash-completion/completions/broker`.
 /// The scripts for every shell are also in the `completions/` folder of the source.
 #[derive(Debug, clap::Args)]
@@ -19,12 +24,45 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<u8> {
     let mut out = Vec::new();
-    write(args.shell, &mut out);
+    write(args.shell, &mut out)?;
     crate::output::stdout(&out)?;
     Ok(crate::exit_codes::SUCCESS)
 }
 
-/// Writes the completion script for `shell`.
-pub fn write(shell: Shell, out: &mut Vec<u8>) {
-    clap_complete::generate(shell, &mut crate::cli::Cli::command(), "broker", out);
+/// The environment variable through which the shell asks for completions.
+pub const VAR: &str = "COMPLETE";
+
+/// Writes the registration script for `shell`.
+pub fn write(shell: Shell, out: &mut Vec<u8>) -> Result<()> {
+    let name = shell.to_string();
+    let shells = clap_complete::env::Shells::builtins();
+    let completer = shells
+        .completer(&name)
+        .ok_or_else(|| Error::new(format!("no completion support for {name}")))?;
+    completer
+        .write_registration(VAR, "broker", "broker", "broker", out)
+        .map_err(|e| Error::new(format!("cannot write the completion script: {e}")))
+}
+
+/// Answers a completion request (`COMPLETE=SHELL broker -- …`) and exits; otherwise returns.
+pub fn answer_if_asked() {
+    clap_complete::CompleteEnv::with_factory(<crate::cli::Cli as clap::CommandFactory>::command)
+        .var(VAR)
+        .bin("broker")
+        .completer("broker")
+        .complete();
+}
+
+/// Completes PROFILE arguments with the profiles of the AWS config.
+pub fn profiles() -> ArgValueCompleter {
+    ArgValueCompleter::new(|current: &std::ffi::OsStr| {
+        let prefix = current.to_string_lossy();
+        crate::profiles::AwsProfiles::load()
+            .map(|aws| aws.names())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|name| name.starts_with(prefix.as_ref()))
+            .map(CompletionCandidate::new)
+            .collect()
+    })
 }

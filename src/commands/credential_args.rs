@@ -18,7 +18,7 @@ use crate::{output, policy, profiles};
 #[derive(Debug, clap::Args)]
 pub struct CredentialArgs {
     /// The profile to use [default: $AWS_PROFILE, else "default"]
-    #[arg(value_name = "PROFILE")]
+    #[arg(value_name = "PROFILE", add = super::completions::profiles())]
     pub profile: Option<String>,
 
     /// How long the credentials last, like 15m, 1h or 3600s (AWS allows 15m to 12h for a role,

@@ -12,7 +12,7 @@ use crate::{exit_codes, output};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only this profile
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(long, value_name = "PROFILE", add = super::completions::profiles())]
     profile: Option<String>,
 
     /// Only records newer than this, like 1h, 30m or 7d

@@ -2,7 +2,7 @@
 
 mod add;
 mod clear;
-mod completions;
+pub mod completions;
 mod credential_args;
 mod exec;
 mod export;

@@ -14,7 +14,7 @@ pub struct Args {
     force: bool,
 
     /// The profile whose keys to delete
-    #[arg(value_name = "PROFILE")]
+    #[arg(value_name = "PROFILE", add = super::completions::profiles())]
     profile: String,
 }
 

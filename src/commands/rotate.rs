@@ -24,7 +24,7 @@ const VERIFY_PAUSE: Duration = Duration::from_secs(2);
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The profile whose key to rotate
-    #[arg(value_name = "PROFILE")]
+    #[arg(value_name = "PROFILE", add = super::completions::profiles())]
     profile: String,
 
     /// The current code of the profile's MFA device, instead of asking for it
