@@ -430,3 +430,40 @@ fn an_expired_cached_session_is_dropped_and_the_chain_retried_once() {
         "2 + the refused one + r1 and r2 again"
     );
 }
+
+#[test]
+fn web_identity_and_credential_process_sources() {
+    let moto = Moto::start(None);
+    let key = moto.create_user("wes");
+    let env = TestEnv::new()
+        .env("AWS_ENDPOINT_URL", &moto.endpoint())
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let token_file = env.dir.path().join("web-token");
+    std::fs::write(&token_file, "header.payload.signature\n").unwrap();
+    let process = serde_json::json!({"Version": 1, "AccessKeyId": key.access_key_id,
+        "SecretAccessKey": key.secret_access_key});
+    let process_file = env.dir.path().join("process.json");
+    std::fs::write(&process_file, process.to_string()).unwrap();
+    env.write_aws_config(&format!(
+        "[profile web]\nrole_arn = {}\nweb_identity_token_file = {}\nrole_session_name = ci\n\n\
+         [profile web-next]\nrole_arn = {}\nsource_profile = web\n\n\
+         [profile proc]\ncredential_process = cat {}\n\n\
+         [profile via-proc]\nrole_arn = {}\nsource_profile = proc\n",
+        role_arn("ci"),
+        token_file.display(),
+        role_arn("deploy"),
+        process_file.display(),
+        role_arn("from-process"),
+    ));
+    let creds = export_json(&env, &["web-next"]);
+    assert!(caller_of(&moto, &creds).contains(":assumed-role/deploy/"));
+    let sent = &moto.requests("AssumeRoleWithWebIdentity")[0];
+    assert_eq!(sent["WebIdentityToken"], "header.payload.signature");
+    assert_eq!(sent["RoleArn"], role_arn("ci"));
+    assert_eq!(moto.count("AssumeRole"), 1, "the second hop");
+
+    let creds = export_json(&env, &["via-proc"]);
+    assert!(caller_of(&moto, &creds).contains(":assumed-role/from-process/"));
+    assert_eq!(moto.count("AssumeRole"), 2);
+}
