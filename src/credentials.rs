@@ -90,11 +90,6 @@ impl From<LongTermKeys> for Credentials {
 }
 
 impl Credentials {
-    /// Time left before expiry; `None` for credentials that do not expire.
-    pub fn time_left(&self, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::TimeDelta> {
-        self.expiration.map(|e| e - now)
-    }
-
     /// The expiry as RFC 3339 UTC with seconds, as the AWS CLI and SDKs print it.
     pub fn expiration_rfc3339(&self) -> Option<String> {
         self.expiration

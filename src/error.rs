@@ -1,4 +1,4 @@
-//! The one user-facing error: a message, the chain of causes, an optional hint, an exit code.
+//! The one user-facing error: a one-line message, an optional hint, an exit code.
 //!
 //! Library modules keep their own `thiserror` enums; they become an [`Error`] here, where the
 //! hints live. An error message never carries a secret: the enums below hold only names, paths
@@ -12,7 +12,6 @@ use crate::exit_codes;
 #[derive(Debug)]
 pub struct Error {
     message: String,
-    causes: Vec<String>,
     hint: Option<String>,
     exit_code: u8,
 }
@@ -24,7 +23,6 @@ impl Error {
     pub fn new(message: impl Into<String>) -> Self {
         Error {
             message: message.into(),
-            causes: Vec::new(),
             hint: None,
             exit_code: exit_codes::FAILURE,
         }
@@ -44,12 +42,6 @@ impl Error {
         self
     }
 
-    /// Adds an underlying cause, printed as `caused by: …`.
-    pub fn caused_by(mut self, cause: impl fmt::Display) -> Self {
-        self.causes.push(one_line(&cause.to_string()));
-        self
-    }
-
     /// A failure with a specific exit status (`exec`'s 126 and 127).
     pub fn with_exit_code(mut self, code: u8) -> Self {
         self.exit_code = code;
@@ -63,18 +55,11 @@ impl Error {
     pub fn message(&self) -> &str {
         &self.message
     }
-
-    pub fn hint(&self) -> Option<&str> {
-        self.hint.as_deref()
-    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "broker: error: {}", one_line(&self.message))?;
-        for cause in &self.causes {
-            write!(f, "\ncaused by: {cause}")?;
-        }
         if let Some(hint) = &self.hint {
             write!(f, "\nhint: {hint}")?;
         }
@@ -169,13 +154,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn display_is_message_then_causes_then_hint() {
-        let err = Error::new("could not do it")
-            .caused_by("line one\nline two")
-            .with_hint("try again");
+    fn display_is_one_line_then_the_hint() {
+        let err = Error::new("could not do it:\nline two").with_hint("try again");
         assert_eq!(
             err.to_string(),
-            "broker: error: could not do it\ncaused by: line one; line two\nhint: try again"
+            "broker: error: could not do it:; line two\nhint: try again"
         );
     }
 
