@@ -26,7 +26,7 @@ pub enum Format {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FormatError {
-    #[error("the {0} format cannot carry a value with a line break or control character")]
+    #[error("the {0} format cannot carry this value (a line break, a control character, or for ini also surrounding blanks or a comment sign)")]
     Unrepresentable(&'static str),
     #[error("profile name `{0}` cannot be an ini section name")]
     BadSection(String),
@@ -122,12 +122,24 @@ pub fn render(
             if let Some(region) = region {
                 out += &format!("region = {region}\n");
             }
-            if vars.iter().any(|(_, v)| v.chars().any(char::is_control)) {
+            if !vars.iter().all(|(_, v)| ini_value_ok(v)) {
                 return Err(FormatError::Unrepresentable("ini"));
             }
             out
         }
     })
+}
+
+/// Whether an ini value reads back unchanged through the AWS profile parser, which trims
+/// blanks around a value and starts a comment at `#` or `;` after whitespace (found by fuzzing).
+fn ini_value_ok(value: &str) -> bool {
+    !value.chars().any(char::is_control)
+        && value.trim_matches([' ', '\t']) == value
+        && !value.starts_with(['#', ';'])
+        && !value
+            .chars()
+            .zip(value.chars().skip(1))
+            .any(|(a, b)| a.is_whitespace() && matches!(b, '#' | ';'))
 }
 
 /// POSIX single quotes: everything literal; a `'` becomes `'\''`.
@@ -156,6 +168,16 @@ pub fn powershell_quote(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ini_refuses_values_the_parser_would_change() {
+        for bad in ["s ;x", ";x", "s\u{a0}#x", " padded ", "line\nbreak"] {
+            assert!(!ini_value_ok(bad), "{bad:?}");
+        }
+        for good in ["wJalr/K7+MDENG", "a#b", "a;b", "x=y"] {
+            assert!(ini_value_ok(good), "{good:?}");
+        }
+    }
 
     #[test]
     fn quoting_neutralises_shell_syntax() {

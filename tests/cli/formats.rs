@@ -98,7 +98,7 @@ fn unrepresentable_values_are_refused() {
     assert_error(
         &out,
         1,
-        "the env format cannot carry a value with a line break",
+        "the env format cannot carry this value",
     );
     assert!(stdout_of(&out).is_empty());
     // sh quoting carries it intact.
