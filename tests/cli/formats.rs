@@ -95,11 +95,7 @@ fn unrepresentable_values_are_refused() {
         .args(["export", "--format", "env", "fixed"])
         .output()
         .unwrap();
-    assert_error(
-        &out,
-        1,
-        "the env format cannot carry this value",
-    );
+    assert_error(&out, 1, "the env format cannot carry this value");
     assert!(stdout_of(&out).is_empty());
     // sh quoting carries it intact.
     assert!(export(&env, "sh").contains("'line\nbreak'"));

@@ -11,6 +11,7 @@ mod crash;
 mod exec;
 mod export;
 mod formats;
+mod fuzz_regressions;
 mod hostile;
 mod incident;
 mod moto_smoke;
