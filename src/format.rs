@@ -104,7 +104,7 @@ pub fn render(
             if profile.is_empty()
                 || profile
                     .chars()
-                    .any(|c| c.is_control() || c == '[' || c == ']')
+                    .any(|c| c.is_control() || matches!(c, '[' | ']' | '#' | ';'))
             {
                 return Err(FormatError::BadSection(crate::error::escape_control(
                     profile,
