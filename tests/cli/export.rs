@@ -3,7 +3,7 @@
 
 use crate::common::moto::Moto;
 use crate::common::{assert_error, stderr_of, stdout_of, TestEnv};
-use crate::fixtures::{self, caller_of, export_json, role_arn, store_key, Chain};
+use crate::fixtures::{self, caller_of, export_json, file_env, role_arn, store_key, Chain};
 
 #[test]
 fn two_hop_chain_gives_the_last_role_and_is_cached() {
@@ -208,10 +208,7 @@ fn list_shows_sessions_and_clear_drops_them() {
 fn session_token_for_a_plain_user_and_no_session_keys() {
     let moto = Moto::start(None);
     let key = moto.create_user("bob");
-    let env = TestEnv::new()
-        .env("AWS_ENDPOINT_URL", &moto.endpoint())
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let env = file_env(&moto);
     env.write_aws_config("[profile bob]\nregion = eu-west-1\n");
     store_key(&env, "bob", &key.access_key_id, &key.secret_access_key);
     let creds = export_json(&env, &["bob"]);
@@ -244,10 +241,7 @@ fn one_mfa_session_serves_two_roles() {
     // MFA path runs against a moto without enforcement.
     let moto = Moto::start(None);
     let key = moto.create_user("carol");
-    let env = TestEnv::new()
-        .env("AWS_ENDPOINT_URL", &moto.endpoint())
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let env = file_env(&moto);
     let serial = format!("arn:aws:iam::{}:mfa/carol", fixtures::ACCOUNT);
     env.write_aws_config(&format!(
         "[profile carol]\nmfa_serial = {serial}\n\n\
@@ -281,10 +275,7 @@ fn one_mfa_session_serves_two_roles() {
 fn mfa_process_supplies_the_code() {
     let moto = Moto::start(None);
     let key = moto.create_user("dave");
-    let env = TestEnv::new()
-        .env("AWS_ENDPOINT_URL", &moto.endpoint())
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let env = file_env(&moto);
     env.write_aws_config(&format!(
         "[profile dave]\nmfa_serial = arn:aws:iam::{0}:mfa/dave\nmfa_process = echo 654321\n\n\
          [profile bad]\nmfa_serial = arn:aws:iam::{0}:mfa/dave\nmfa_process = exit 3\n",
@@ -386,11 +377,7 @@ fn an_unreachable_endpoint_fails_quickly_with_a_hint() {
 fn role_settings_are_passed_to_sts() {
     let moto = Moto::start(None);
     let key = moto.create_user("ivy");
-    let env = TestEnv::new()
-        .env("AWS_ENDPOINT_URL", &moto.endpoint())
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
-        .env("USER", "Ivy Doe/admin");
+    let env = file_env(&moto).env("USER", "Ivy Doe/admin");
     env.write_aws_config(&format!(
         "[profile ivy]\n\n[profile vendor]\nrole_arn = {}\nsource_profile = ivy\n\
          external_id = ext-123\nsource_identity = ivy-identity\nduration_seconds = 1800\n",
@@ -435,10 +422,7 @@ fn an_expired_cached_session_is_dropped_and_the_chain_retried_once() {
 fn web_identity_and_credential_process_sources() {
     let moto = Moto::start(None);
     let key = moto.create_user("wes");
-    let env = TestEnv::new()
-        .env("AWS_ENDPOINT_URL", &moto.endpoint())
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let env = file_env(&moto);
     let token_file = env.dir.path().join("web-token");
     std::fs::write(&token_file, "header.payload.signature\n").unwrap();
     let process = serde_json::json!({"Version": 1, "AccessKeyId": key.access_key_id,

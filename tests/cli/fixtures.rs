@@ -51,10 +51,7 @@ impl Chain {
             &format!("arn:aws:sts::{ACCOUNT}:assumed-role/r1/alice-session"),
         );
         moto.create_role("locked", &format!("arn:aws:iam::{ACCOUNT}:user/nobody"));
-        let env = TestEnv::new()
-            .env("AWS_ENDPOINT_URL", &moto.endpoint())
-            .env("BROKER_BACKEND", "file")
-            .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+        let env = file_env(&moto);
         env.write_aws_config(&format!(
             "[profile alice]\nregion = eu-west-1\n\n\
              [profile r1]\nrole_arn = {}\nsource_profile = alice\nrole_session_name = alice-session\nregion = eu-west-1\n\n\
@@ -67,6 +64,14 @@ impl Chain {
         store_key(&env, "alice", &key.access_key_id, &key.secret_access_key);
         Chain { moto, env, key }
     }
+}
+
+/// A sealed environment on `moto`, with the file backend and the test passphrase.
+pub fn file_env(moto: &Moto) -> TestEnv {
+    TestEnv::new()
+        .env("AWS_ENDPOINT_URL", &moto.endpoint())
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
 }
 
 pub fn store_key(env: &TestEnv, profile: &str, id: &str, secret: &str) {

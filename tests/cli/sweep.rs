@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use crate::common::moto::{venv, Moto};
-use crate::common::{broker_bin, stderr_of, stdout_of, TestEnv, TEST_PASSPHRASE};
-use crate::fixtures::{store_key, Chain, Federation};
+use crate::common::{stderr_of, stdout_of, TestEnv, TEST_PASSPHRASE};
+use crate::fixtures::{file_env, store_key, Chain, Federation};
 
 /// Runs broker with -v and keeps its stderr (and stdout, unless it is the credentials).
 fn run(env: &TestEnv, logs: &mut String, args: &[&str], keep_stdout: bool) -> std::process::Output {
@@ -212,10 +212,7 @@ fn no_secret_in_the_argv_of_any_process_broker_starts() {
     let moto = Moto::start(None);
     let key = moto.create_user("mia");
     let mfa = recorder(&dir, "mfa", &record, "echo 123456");
-    let env = TestEnv::new()
-        .env("AWS_ENDPOINT_URL", &moto.endpoint())
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", TEST_PASSPHRASE);
+    let env = file_env(&moto);
     env.write_aws_config(&format!(
         "[profile mia]\nmfa_serial = arn:aws:iam::123456789012:mfa/mia\nmfa_process = {}\n",
         mfa.display()
@@ -250,5 +247,4 @@ fn no_secret_in_the_argv_of_any_process_broker_starts() {
         !argv.contains("SigninToken"),
         "the sign-in token stays out of argv"
     );
-    let _ = broker_bin();
 }
