@@ -101,7 +101,9 @@ impl Cache {
     pub fn get(&self, key: &EntryKey) -> Option<(Credentials, DateTime<Utc>)> {
         let path = self.dir.join(key.file_name());
         let bytes = std::fs::read(&path).ok()?;
-        match self.decrypt(&bytes) {
+        // Without the cache key nothing can be read, but nothing is proven damaged either.
+        let identity = self.identity().ok()?;
+        match decode_entry(identity, &bytes) {
             Some(stored) if stored.key == key.canonical => {
                 Some((stored.credentials, stored.issued))
             }

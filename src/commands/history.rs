@@ -35,9 +35,11 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
             "skipped {bad} unreadable line(s) of the audit log"
         ));
     }
-    let cutoff = args.since.map(|d| {
-        chrono::Utc::now() - chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX)
-    });
+    // A --since longer than chrono can subtract means "since the beginning".
+    let cutoff = args
+        .since
+        .and_then(|d| chrono::TimeDelta::from_std(d).ok())
+        .and_then(|d| chrono::Utc::now().checked_sub_signed(d));
     let shown: Vec<&Record> = records
         .iter()
         .filter(|r| args.profile.as_ref().is_none_or(|p| &r.profile == p))

@@ -185,6 +185,11 @@ fn every_issuing_is_audited_and_history_filters_and_prints_a_table() {
     assert!(all[3]["error"].as_str().unwrap().contains("AccessDenied"));
     assert_eq!(history(&c.env, &["--profile", "r2"]).len(), 1);
     assert_eq!(history(&c.env, &["--since", "1h"]).len(), 4);
+    assert_eq!(
+        history(&c.env, &["--since", "9999999999999d"]).len(),
+        4,
+        "no overflow"
+    );
 
     let log = c.env.dir.path().join("state/broker/audit.jsonl");
     let mode =
