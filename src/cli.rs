@@ -28,7 +28,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Log what broker does to stderr (secrets are always redacted); repeat for more
+    /// Log what broker does to stderr (secrets are never logged)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 

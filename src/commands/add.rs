@@ -47,6 +47,12 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         "stored the keys of profile {profile} in the {} vault",
         vault.kind().name()
     ));
+    if vault.kind() == crate::vault::BackendKind::Keyutils {
+        output::notice(
+            "the keyutils backend keeps keys in the kernel keyring: they are lost at logout and \
+             reboot",
+        );
+    }
     if !aws.contains(&profile) {
         let path = profiles::append_profile_section(&profile)?;
         output::notice(&format!("added [profile {profile}] to {}", path.display()));

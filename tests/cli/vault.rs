@@ -84,6 +84,21 @@ fn keyutils_add_list_remove() {
 }
 
 #[test]
+fn keyutils_says_keys_are_lost_at_reboot() {
+    let env = TestEnv::new();
+    let profile = unique("reboot");
+    let out = add(&env, "keyutils", &profile);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("lost at logout and reboot"));
+    let removed = env
+        .broker()
+        .args(["remove", "-f", "--backend", "keyutils", &profile])
+        .output()
+        .unwrap();
+    assert!(removed.status.success());
+}
+
+#[test]
 fn file_add_list_remove() {
     add_list_remove(TestEnv::new(), "file");
 }
