@@ -16,4 +16,5 @@ mod hostile;
 mod incident;
 mod moto_smoke;
 mod sweep;
+mod terminal;
 mod vault;

@@ -1,0 +1,118 @@
+//! What broker asks on the terminal, answered through a real pseudo-terminal (util-linux
+//! `script`): `add` reading the key, `remove` confirming, break-glass typed confirmation.
+
+use crate::common::moto::Moto;
+use crate::common::{broker_bin, TestEnv};
+use crate::fixtures::{export_json, file_env, store_key, Chain};
+
+/// Runs broker with `args` on a pseudo-terminal whose keyboard input is `typed`; returns the
+/// exit status and everything the terminal showed.
+fn on_terminal(env: &TestEnv, args: &[&str], typed: &str) -> (Option<i32>, String) {
+    on_terminal_with(env, args, "", typed)
+}
+
+/// As [`on_terminal`], with a shell redirection (like `> file`) after the command.
+fn on_terminal_with(
+    env: &TestEnv,
+    args: &[&str],
+    redirect: &str,
+    typed: &str,
+) -> (Option<i32>, String) {
+    let mut line = broker::format::sh_quote(&broker_bin().to_string_lossy());
+    for arg in args {
+        line.push(' ');
+        line.push_str(&broker::format::sh_quote(arg));
+    }
+    line.push(' ');
+    line.push_str(redirect);
+    let out = env
+        .command("script")
+        .args(["-qec", &line, "/dev/null"])
+        .write_stdin(typed)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("util-linux `script` is needed: apt-get install bsdutils");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn add_asks_for_the_key_on_the_terminal_and_remove_confirms() {
+    let env = TestEnv::new()
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let (code, screen) = on_terminal(
+        &env,
+        &["add", "typed"],
+        "AKIAIOSFODNN7EXAMPLE\ntyped-secret-value\n",
+    );
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("Access key ID: "), "{screen}");
+    assert!(screen.contains("Secret access key: "), "{screen}");
+    let keys = export_json(&env, &["--no-session", "typed"]);
+    assert_eq!(keys["AccessKeyId"], "AKIAIOSFODNN7EXAMPLE");
+    assert_eq!(keys["SecretAccessKey"], "typed-secret-value");
+
+    let (code, screen) = on_terminal(&env, &["remove", "typed"], "n\n");
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains("Delete the keys of profile typed from the file vault? [y/N]"));
+    assert!(screen.contains("nothing was deleted"));
+    export_json(&env, &["--no-session", "typed"]);
+    let (code, screen) = on_terminal(&env, &["remove", "typed"], "y\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(!env.file_vault_dir().join("keys%3Atyped.age").exists());
+}
+
+#[test]
+fn break_glass_needs_the_profile_name_typed() {
+    let c = Chain::new();
+    c.env
+        .write_broker_config("[profile.r1]\nbreak_glass = true\n");
+    let args = ["export", "--reason", "INC-9", "r1"];
+    let (code, screen) = on_terminal(&c.env, &args, "r2\n");
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(
+        screen.contains("Type the profile name to confirm: "),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("did not match; nothing was issued"),
+        "{screen}"
+    );
+    assert_eq!(c.moto.count("AssumeRole"), 0);
+    let (code, screen) = on_terminal(&c.env, &args, "r1\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("AWS_SESSION_TOKEN="), "{screen}");
+    assert_eq!(c.moto.count("AssumeRole"), 1);
+}
+
+#[test]
+fn the_mfa_prompt_uses_the_terminal_while_stdout_is_captured() {
+    let moto = Moto::start(None);
+    let key = moto.create_user("tia");
+    let env = file_env(&moto);
+    env.write_aws_config("[profile tia]\nmfa_serial = arn:aws:iam::123456789012:mfa/tia\n");
+    store_key(&env, "tia", &key.access_key_id, &key.secret_access_key);
+    let captured = env.dir.path().join("captured.json");
+    let redirect = format!(
+        "> {}",
+        broker::format::sh_quote(&captured.to_string_lossy())
+    );
+    let (code, screen) = on_terminal_with(
+        &env,
+        &["export", "--format", "json", "tia"],
+        &redirect,
+        "123456\n",
+    );
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(
+        screen.contains("MFA code for arn:aws:iam::123456789012:mfa/tia: "),
+        "{screen}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&captured).unwrap()).expect("only JSON on stdout");
+    assert!(json["SessionToken"].is_string());
+    assert_eq!(moto.requests("GetSessionToken")[0]["TokenCode"], "123456");
+}
