@@ -116,3 +116,44 @@ fn the_mfa_prompt_uses_the_terminal_while_stdout_is_captured() {
     assert!(json["SessionToken"].is_string());
     assert_eq!(moto.requests("GetSessionToken")[0]["TokenCode"], "123456");
 }
+
+#[test]
+fn ctrl_c_at_the_terminal_reaches_the_child_and_broker_waits_for_it() {
+    use std::io::{BufRead, BufReader, Write};
+    let c = Chain::new();
+    let child_script = "n=0; trap 'n=$((n+1))' INT; echo ready; \
+        while [ $n -eq 0 ]; do sleep 0.05; done; sleep 0.5; echo count=$n";
+    let line = format!(
+        "exec {} exec r1 -- sh -c {}",
+        broker::format::sh_quote(&broker_bin().to_string_lossy()),
+        broker::format::sh_quote(child_script)
+    );
+    let mut script = c
+        .env
+        .std_command("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut screen = BufReader::new(script.stdout.take().unwrap());
+    let mut text = String::new();
+    while !text.contains("ready") {
+        let mut line = String::new();
+        assert!(screen.read_line(&mut line).unwrap() > 0, "no ready: {text}");
+        text.push_str(&line);
+    }
+    // Ctrl-C typed at the terminal: the kernel signals the whole foreground process group,
+    // broker included; broker must neither die of it nor stop waiting for the child, which
+    // handles it and exits 0. (broker also does not forward it a second time, but two SIGINTs
+    // this close coalesce in the child, so a test cannot tell.)
+    script.stdin.as_mut().unwrap().write_all(b"\x03").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut screen, &mut rest).unwrap();
+    let status = script.wait().unwrap();
+    assert!(status.success(), "{status:?} {rest}");
+    assert!(
+        rest.contains("count=1"),
+        "the child saw the signal once: {rest}"
+    );
+}
