@@ -406,9 +406,9 @@ fn verbose_runs_leave_no_secret_in_logs_or_files() {
 #[test]
 fn the_server_refreshes_credentials_before_they_expire() {
     let c = Chain::new();
-    // Credentials live 6 s and min_ttl (1h) is longer than that, so they are reused only while
-    // more than half their life (3 s) remains.
-    c.moto.set_lifetime(6);
+    // Credentials live 10 s and min_ttl (1h) is longer than that, so they are reused only while
+    // more than half their life (5 s) remains.
+    c.moto.set_lifetime(10);
     c.env.write_broker_config("[session]\nmin_ttl = \"1h\"\n");
     let (child, url, token, host) = start_server(&c, "r1");
     let (url, token, host) = (url.as_str(), token.as_str(), host.as_str());
@@ -423,7 +423,7 @@ fn the_server_refreshes_credentials_before_they_expire() {
         first["AccessKeyId"],
         "reused while fresh"
     );
-    std::thread::sleep(std::time::Duration::from_millis(3500));
+    std::thread::sleep(std::time::Duration::from_millis(5500));
     let second = fetch();
     assert_ne!(
         second["AccessKeyId"], first["AccessKeyId"],
