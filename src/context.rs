@@ -82,20 +82,29 @@ impl Context {
         crate::audit::AuditLog { path }
     }
 
-    /// How long an `mfa_process` may run.
-    pub fn mfa_process_timeout(&self) -> std::time::Duration {
-        self.settings
-            .mfa
-            .process_timeout
-            .unwrap_or(crate::mfa::DEFAULT_PROCESS_TIMEOUT)
-    }
-
-    /// Credentials with less than this left are not handed out if a refresh can do better.
-    pub fn min_ttl(&self) -> std::time::Duration {
-        self.settings
-            .session
-            .min_ttl
-            .unwrap_or(std::time::Duration::from_secs(15 * 60))
+    /// The engine's options from the settings, for one request.
+    pub fn engine_options(
+        &self,
+        refresh: bool,
+        mfa_token: Option<SecretString>,
+        tags: Vec<(String, String)>,
+    ) -> crate::engine::Options {
+        let session = &self.settings.session;
+        crate::engine::Options {
+            refresh,
+            mfa_token,
+            mfa_prompt: self.settings.mfa.prompt.unwrap_or_default(),
+            mfa_process_timeout: self
+                .settings
+                .mfa
+                .process_timeout
+                .unwrap_or(crate::mfa::DEFAULT_PROCESS_TIMEOUT),
+            // Credentials with less than this left are not handed out if a refresh can do better.
+            min_ttl: session
+                .min_ttl
+                .unwrap_or(std::time::Duration::from_secs(15 * 60)),
+            tags,
+        }
     }
 }
 

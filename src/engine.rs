@@ -506,7 +506,7 @@ fn credential_process(profile: &str, command: &str) -> Result<Credentials> {
         ))
     };
     verbose(format!("running the credential_process of {profile}"));
-    let out = mfa::shell(command)
+    let out = crate::process::shell(command)
         .stdin(std::process::Stdio::inherit())
         .stderr(std::process::Stdio::inherit())
         .output()

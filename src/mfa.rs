@@ -112,7 +112,7 @@ fn run_process(command: &str, timeout: Duration) -> Result<SecretString> {
         Error::new(format!("mfa_process failed: {why}"))
             .with_hint("check the mfa_process command in the profile, or give --mfa-token CODE")
     };
-    let mut command = shell(command);
+    let mut command = crate::process::shell(command);
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -158,17 +158,4 @@ fn kill_group(child: &mut std::process::Child) {
     }
     let _ = child.kill();
     let _ = child.wait();
-}
-
-/// `sh -c COMMAND` (or `cmd /C` on Windows), as the AWS CLI runs `credential_process`.
-pub fn shell(command: &str) -> Command {
-    if cfg!(windows) {
-        let mut cmd = Command::new("cmd");
-        cmd.args(["/C", command]);
-        cmd
-    } else {
-        let mut cmd = Command::new("sh");
-        cmd.args(["-c", command]);
-        cmd
-    }
 }

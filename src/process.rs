@@ -1,5 +1,6 @@
-//! Running the user's command: its environment (SPEC §4), signal forwarding, and its exit
-//! status reported the way shells do.
+//! Running other programs: the user's command for `exec` (its environment per SPEC §4, signal
+//! forwarding, its exit status reported the way shells do), and the shell that runs the
+//! profile's `credential_process` and `mfa_process`.
 //!
 //! The child's argv is exactly what the user gave; secrets reach it only through its
 //! environment, never through argv.
@@ -36,6 +37,19 @@ pub fn environment(set: Vec<(String, String)>) -> Vec<(OsString, OsString)> {
         .collect();
     env.extend(set.into_iter().map(|(k, v)| (k.into(), v.into())));
     env
+}
+
+/// `sh -c COMMAND` (or `cmd /C` on Windows), as the AWS CLI runs `credential_process`.
+pub fn shell(command: &str) -> Command {
+    if cfg!(windows) {
+        let mut cmd = Command::new("cmd");
+        cmd.args(["/C", command]);
+        cmd
+    } else {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", command]);
+        cmd
+    }
 }
 
 /// The command to run: the one given, else `$SHELL`, else `/bin/sh`.

@@ -110,14 +110,11 @@ impl CredentialArgs {
             _ => Vec::new(),
         };
         Ok(Issuer {
-            options: engine::Options {
-                refresh: self.refresh,
-                mfa_token: self.mfa_token.clone().map(SecretString::from),
-                mfa_prompt: ctx.settings.mfa.prompt.unwrap_or_default(),
-                mfa_process_timeout: ctx.mfa_process_timeout(),
-                min_ttl: ctx.min_ttl(),
+            options: ctx.engine_options(
+                self.refresh,
+                self.mfa_token.clone().map(SecretString::from),
                 tags,
-            },
+            ),
             chain,
             cache: ctx.cache(),
             vault: ctx.vault_spec(),

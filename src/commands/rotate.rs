@@ -53,14 +53,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     // The IAM calls are made as the user: with an MFA session when the profile needs one.
     let source_chain = chain::resolve(profile, &aws, &ctx.settings, &request)?;
     let caller: Credentials = if source_chain.mfa_serial.is_some() {
-        let options = engine::Options {
-            refresh: false,
-            mfa_token: args.mfa_token.map(Into::into),
-            mfa_prompt: ctx.settings.mfa.prompt.unwrap_or_default(),
-            mfa_process_timeout: ctx.mfa_process_timeout(),
-            min_ttl: ctx.min_ttl(),
-            tags: Vec::new(),
-        };
+        let options = ctx.engine_options(false, args.mfa_token.map(Into::into), Vec::new());
         engine::obtain(&source_chain, &ctx.cache(), &ctx.vault_spec(), &options)?.credentials
     } else {
         old.clone().into()
