@@ -60,28 +60,40 @@ mod kernel {
     pub fn load_or_create(
         lock: impl FnOnce() -> std::io::Result<std::fs::File>,
     ) -> Result<age::x25519::Identity, String> {
-        let ring = KeyRing::from_special_id(KeyRingIdentifier::User, true)
+        let user = KeyRing::from_special_id(KeyRingIdentifier::User, true)
             .map_err(|e| format!("{e:?}"))?;
-        if let Some(identity) = find(&ring) {
+        if let Some(identity) = find(&user) {
             return Ok(identity);
         }
         let _guard = lock().map_err(|e| e.to_string())?;
-        if let Some(identity) = find(&ring) {
+        if let Some(identity) = find(&user) {
             return Ok(identity);
         }
         let identity = age::x25519::Identity::generate();
         let secret = super::to_secret(&identity);
+        // The key is made in this process's own keyring, where this process possesses it and
+        // may set its permissions, and only then linked into @u. A key added straight to @u is
+        // not possessed when @u is not linked into the session keyring: its permissions cannot
+        // be set, and other processes of the user cannot find it. Linking displaces any older
+        // key of the same description that this user's processes cannot read.
+        let process = KeyRing::from_special_id(KeyRingIdentifier::Process, true)
+            .map_err(|e| format!("{e:?}"))?;
         let key = {
             use secrecy::ExposeSecret;
-            ring.add_key(DESCRIPTION, secret.expose_secret().as_bytes())
+            process
+                .add_key(DESCRIPTION, secret.expose_secret().as_bytes())
                 .map_err(|e| format!("{e:?}"))?
         };
-        // Readable by this user's processes even when @u is not linked into their session.
         let perms = KeyPermissionsBuilder::builder()
             .posessor(Permission::ALL)
             .user(Permission::VIEW | Permission::READ | Permission::SEARCH | Permission::WRITE)
             .build();
-        key.set_perms(perms).map_err(|e| format!("{e:?}"))?;
+        let linked = key
+            .set_perms(perms)
+            .and_then(|_| user.link_key(key))
+            .map_err(|e| format!("{e:?}"));
+        let _ = process.unlink_key(key);
+        linked?;
         Ok(identity)
     }
 
