@@ -78,7 +78,13 @@ impl Record {
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     pub path: PathBuf,
+    /// Whether the directory is broker's own (the default place), which broker keeps private;
+    /// a directory the user chose is only created where missing, never changed.
+    pub own_dir: bool,
 }
+
+/// The largest audit log `history` reads; a longer one should be rotated.
+const READ_CAP: u64 = 64 << 20;
 
 impl AuditLog {
     /// Appends one record as one line, under an exclusive lock, with a single write.
@@ -90,19 +96,17 @@ impl AuditLog {
             ))
             .with_hint("fix the path or permissions; broker hands out nothing it cannot audit")
         };
-        if let Some(dir) = self.path.parent() {
-            crate::fsutil::private_dir(dir).map_err(fail)?;
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if self.own_dir {
+                crate::fsutil::private_dir(dir)
+            } else {
+                crate::fsutil::create_dir(dir)
+            }
+            .map_err(fail)?;
         }
         let mut line = serde_json::to_vec(record).expect("records serialise");
         line.push(b'\n');
-        let mut options = std::fs::OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&self.path).map_err(fail)?;
+        let mut file = crate::fsutil::open_append(&self.path).map_err(fail)?;
         file.lock().map_err(fail)?;
         file.write_all(&line).map_err(fail)?;
         file.sync_data().map_err(fail)
@@ -115,14 +119,14 @@ impl AuditLog {
 }
 
 fn read(path: &Path) -> Result<(Vec<Record>, usize)> {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+    let text = match crate::fsutil::read_private(path, READ_CAP) {
+        Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        Ok(None) => return Ok((Vec::new(), 0)),
         Err(e) => {
-            return Err(Error::new(format!(
-                "cannot read the audit log {}: {e}",
-                path.display()
-            )))
+            return Err(
+                Error::new(format!("cannot read the audit log {}: {e}", path.display()))
+                    .with_hint("move a long log aside (rotate it) and keep it for review"),
+            )
         }
     };
     let mut bad = 0;

@@ -95,6 +95,11 @@ impl Chain {
             && (self.hops.is_empty() || self.mfa_serial.is_some())
     }
 
+    /// Whether the stored long-term keys themselves are handed out (`--no-session`, no role).
+    pub fn hands_out_long_term_keys(&self) -> bool {
+        self.no_session && self.hops.is_empty() && matches!(self.source, Source::Vault { .. })
+    }
+
     /// The role ARN handed out, if the profile is a role.
     pub fn role_arn(&self) -> Option<&str> {
         self.hops.last().map(|h| h.role_arn.as_str())

@@ -7,7 +7,7 @@ use secrecy::SecretString;
 
 use crate::error::{Error, Result};
 use crate::settings::Settings;
-use crate::vault::{BackendKind, Vault, VaultSpec};
+use crate::vault::{BackendKind, Passphrase, Vault, VaultSpec};
 
 /// The global options, as given on the command line.
 #[derive(Debug, Default)]
@@ -54,9 +54,25 @@ impl Context {
         VaultSpec {
             kind: self.backend,
             file_dir: self.file_dir.clone(),
-            passphrase: std::env::var("BROKER_FILE_PASSPHRASE")
-                .ok()
-                .map(SecretString::from),
+            passphrase: self.passphrase_source(),
+        }
+    }
+
+    /// Where the file vault's passphrase comes from: `BROKER_FILE_PASSPHRASE`, then
+    /// `BROKER_FILE_PASSPHRASE_FILE`, then `[file] passphrase_command`, then the terminal.
+    fn passphrase_source(&self) -> Passphrase {
+        if let Some(p) = std::env::var("BROKER_FILE_PASSPHRASE")
+            .ok()
+            .filter(|p| !p.is_empty())
+        {
+            return Passphrase::Given(SecretString::from(p));
+        }
+        if let Some(path) = env_path("BROKER_FILE_PASSPHRASE_FILE") {
+            return Passphrase::File(path);
+        }
+        match &self.settings.file.passphrase_command {
+            Some(command) if !command.trim().is_empty() => Passphrase::Command(command.clone()),
+            _ => Passphrase::Prompt,
         }
     }
 
@@ -73,13 +89,26 @@ impl Context {
         )
     }
 
+    /// A lock file of broker's own, for read-modify-writes of shared state outside the cache.
+    pub fn lock_path(&self, name: &str) -> PathBuf {
+        cache_dir()
+            .join("broker")
+            .join("locks")
+            .join(format!("{name}.lock"))
+    }
+
     /// The audit log: `[audit] path`, else `$XDG_STATE_HOME/broker/audit.jsonl`.
     pub fn audit_log(&self) -> crate::audit::AuditLog {
-        let path = match &self.settings.audit.path {
-            Some(p) => expand_tilde(p),
-            None => state_dir().join("broker").join("audit.jsonl"),
-        };
-        crate::audit::AuditLog { path }
+        match &self.settings.audit.path {
+            Some(p) => crate::audit::AuditLog {
+                path: expand_tilde(p),
+                own_dir: false,
+            },
+            None => crate::audit::AuditLog {
+                path: state_dir().join("broker").join("audit.jsonl"),
+                own_dir: true,
+            },
+        }
     }
 
     /// The engine's options from the settings, for one request.

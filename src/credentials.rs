@@ -90,6 +90,11 @@ impl From<LongTermKeys> for Credentials {
 }
 
 impl Credentials {
+    /// Whether these are temporary credentials: a session token and an expiry.
+    pub fn is_temporary(&self) -> bool {
+        self.session_token.is_some() && self.expiration.is_some()
+    }
+
     /// The expiry as RFC 3339 UTC with seconds, as the AWS CLI and SDKs print it.
     pub fn expiration_rfc3339(&self) -> Option<String> {
         self.expiration

@@ -374,12 +374,19 @@ impl<'a> Cold<'a> {
                 let Source::WebIdentity { token_file, .. } = &chain.source else {
                     unreachable!("planned only for web identity sources")
                 };
-                let token = std::fs::read_to_string(token_file).map_err(|e| {
+                let unreadable = |e: std::io::Error| {
                     Error::new(format!(
                         "cannot read web_identity_token_file {}: {e}",
                         token_file.display()
                     ))
-                })?;
+                };
+                let bytes = zeroize::Zeroizing::new(
+                    crate::fsutil::read_user_file(token_file, crate::fsutil::SMALL_FILE_CAP)
+                        .map_err(unreadable)?
+                        .ok_or_else(|| unreadable(std::io::ErrorKind::NotFound.into()))?,
+                );
+                let token = std::str::from_utf8(&bytes)
+                    .map_err(|_| unreadable(std::io::Error::other("not UTF-8 text")))?;
                 let hop = &chain.hops[0];
                 verbose(format!("AssumeRoleWithWebIdentity {}", hop.role_arn));
                 Ok(self.sts()?.assume_role_with_web_identity(

@@ -84,17 +84,9 @@ pub fn one_line(text: &str) -> String {
     out
 }
 
-/// Escapes control characters (and only those) so text is safe to echo to a terminal.
+/// Escapes what must not reach a terminal as itself (see [`crate::sanitize`]).
 pub fn escape_control(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
+    crate::sanitize::escape(text).into_owned()
 }
 
 impl From<crate::vault::VaultError> for Error {
@@ -106,11 +98,13 @@ impl From<crate::vault::VaultError> for Error {
                  type it when asked), or start a Secret Service such as gnome-keyring",
             ),
             V::WrongPassphrase { .. } => Some(
-                "check BROKER_FILE_PASSPHRASE, or the passphrase you typed; nothing was changed",
+                "check the passphrase (typed, BROKER_FILE_PASSPHRASE, BROKER_FILE_PASSPHRASE_FILE \
+                 or [file] passphrase_command); nothing was changed",
             ),
-            V::NoPassphrase { .. } => {
-                Some("set BROKER_FILE_PASSPHRASE, or run broker from a terminal")
-            }
+            V::NoPassphrase { .. } => Some(
+                "set [file] passphrase_command in config.toml or BROKER_FILE_PASSPHRASE_FILE, or \
+                 run broker from a terminal",
+            ),
             V::Corrupt { .. } | V::NotKeys { .. } => Some("store the keys again with `broker add`"),
             V::Backend { .. } | V::Io { .. } => None,
         };

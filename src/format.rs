@@ -77,16 +77,30 @@ pub fn render(
     let lines = |line: fn(&str, &str) -> String| -> String {
         vars.iter().map(|(k, v)| line(k, v) + "\n").collect()
     };
+    // A control character survives shell quoting but not a terminal, a paste or a later
+    // `read`: the line-oriented formats refuse it rather than hand it on.
+    let controls = vars.iter().any(|(_, v)| v.chars().any(char::is_control));
+    let refuse = |name| match controls {
+        true => Err(FormatError::Unrepresentable(name)),
+        false => Ok(()),
+    };
     Ok(match format {
         Format::Env => {
-            if vars.iter().any(|(_, v)| v.chars().any(char::is_control)) {
-                return Err(FormatError::Unrepresentable("env"));
-            }
+            refuse("env")?;
             lines(|k, v| format!("{k}={v}"))
         }
-        Format::Sh => lines(|k, v| format!("export {k}={}", sh_quote(v))),
-        Format::Fish => lines(|k, v| format!("set -gx {k} {};", fish_quote(v))),
-        Format::Powershell => lines(|k, v| format!("$env:{k} = {}", powershell_quote(v))),
+        Format::Sh => {
+            refuse("sh")?;
+            lines(|k, v| format!("export {k}={}", sh_quote(v)))
+        }
+        Format::Fish => {
+            refuse("fish")?;
+            lines(|k, v| format!("set -gx {k} {};", fish_quote(v)))
+        }
+        Format::Powershell => {
+            refuse("powershell")?;
+            lines(|k, v| format!("$env:{k} = {}", powershell_quote(v)))
+        }
         Format::Json => {
             let json = ProcessJson {
                 version: 1,

@@ -1,31 +1,200 @@
-//! Private files: directories `0700`, files `0600`, every write atomic (write, fsync, rename).
+//! Files and directories, safely: broker's own directories `0700`, its files `0600`, every write
+//! atomic (write, fsync, rename), every read bounded.
 //!
-//! Never writes anything in place: a crash leaves the old file or the new one, not half of each.
+//! Never changes the mode or owner of a directory it did not create (a shared `1777` directory,
+//! `$HOME`), never writes anything in place, never follows a symbolic link to a file of its own,
+//! and never reads a FIFO, a device or an unbounded file: each of those is a one-line error.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{Read, Write};
 use std::path::Path;
 
-/// Creates `dir` (and its parents) with mode `0700` where it creates them, and tightens `dir`
-/// itself to `0700` if it already existed with a looser mode.
-pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+/// Caps on what broker reads, by kind of file.
+pub const AWS_FILE_CAP: u64 = 8 << 20;
+pub const SETTINGS_CAP: u64 = 1 << 20;
+pub const SMALL_FILE_CAP: u64 = 64 << 10;
+
+/// Creates `dir` and its missing parents, each one created `0700`; a directory that already
+/// exists is left exactly as it is. For places the user chose, which may be shared.
+pub fn create_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        builder.mode(0o700);
-        builder.create(dir)?;
-        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
-        if mode != 0o700 {
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-        }
-        Ok(())
-    }
-    #[cfg(not(unix))]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
 }
 
-/// Replaces `path` with `contents` atomically; the file is `0600` from its first byte.
+/// A directory of broker's own (the cache, the file vault, the default audit directory): made
+/// `0700` where missing, and refused when another user owns it or others can write to it.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    create_dir(dir)?;
+    let meta = std::fs::symlink_metadata(dir)?;
+    if !meta.is_dir() {
+        return Err(other("not a directory"));
+    }
+    check_private(&meta)
+}
+
+/// Reads a file of broker's own (a cache entry, a vault item, the audit log): never through a
+/// symbolic link, only a regular file, at most `cap` bytes. `None` when it does not exist.
+pub fn read_private(path: &Path, cap: u64) -> std::io::Result<Option<Vec<u8>>> {
+    read_capped(path, cap, false)
+}
+
+/// Reads a file the user keeps (the AWS config, config.toml, a token file): through symbolic
+/// links (dotfiles, projected tokens), but only a regular file, at most `cap` bytes. `None`
+/// when it does not exist.
+pub fn read_user_file(path: &Path, cap: u64) -> std::io::Result<Option<Vec<u8>>> {
+    read_capped(path, cap, true)
+}
+
+/// Reads a secret the user keeps in a file (the vault's passphrase file): through symbolic links,
+/// but only a regular file of this user's that no one else can read or write.
+pub fn read_secret_file(path: &Path, cap: u64) -> std::io::Result<Option<Vec<u8>>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match std::fs::metadata(path) {
+            Ok(meta) => {
+                check_private(&meta)?;
+                if meta.mode() & 0o077 != 0 {
+                    return Err(other(format!(
+                        "other users can read it (mode {:o}); make it private with chmod 600",
+                        meta.mode() & 0o7777
+                    )));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+    read_capped(path, cap, true)
+}
+
+fn read_capped(path: &Path, cap: u64, follow: bool) -> std::io::Result<Option<Vec<u8>>> {
+    let file = match open(path, follow, OpenMode::Read) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(other("not a regular file"));
+    }
+    let too_large = || other(format!("larger than {}", size(cap)));
+    if meta.len() > cap {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(too_large());
+    }
+    Ok(Some(bytes))
+}
+
+/// Opens a file of broker's own for appending (the audit log), creating it `0600`: never through
+/// a symbolic link, only a regular file that this user owns and others cannot write.
+pub fn open_append(path: &Path) -> std::io::Result<File> {
+    open_checked(path, OpenMode::Append)
+}
+
+/// Takes an exclusive lock on `path` (created `0600` if needed), held until the file is dropped.
+pub fn lock(path: &Path) -> std::io::Result<File> {
+    let file = open_checked(path, OpenMode::Lock)?;
+    file.lock()?;
+    Ok(file)
+}
+
+fn open_checked(path: &Path, mode: OpenMode) -> std::io::Result<File> {
+    let file = open(path, false, mode)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(other("not a regular file"));
+    }
+    check_private(&meta)?;
+    Ok(file)
+}
+
+#[derive(Clone, Copy)]
+enum OpenMode {
+    Read,
+    Append,
+    Lock,
+}
+
+fn open(path: &Path, follow: bool, mode: OpenMode) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    match mode {
+        OpenMode::Read => options.read(true),
+        OpenMode::Append => options.append(true).create(true),
+        OpenMode::Lock => options.write(true).create(true).truncate(false),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+        // O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer; the
+        // regular-file check that follows refuses it.
+        let mut flags = libc::O_NONBLOCK;
+        if !follow {
+            flags |= libc::O_NOFOLLOW;
+        }
+        options.custom_flags(flags);
+    }
+    #[cfg(windows)]
+    if !follow {
+        use std::os::windows::fs::OpenOptionsExt;
+        // FILE_FLAG_OPEN_REPARSE_POINT: opens a symbolic link itself, which the regular-file
+        // check then refuses, instead of its target.
+        options.custom_flags(0x0020_0000);
+    }
+    options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if !follow && e.raw_os_error() == Some(libc::ELOOP) {
+            return other("a symbolic link, which broker does not follow for its own files");
+        }
+        e
+    })
+}
+
+/// Refuses what another user owns or can write (Unix). On Windows, files and directories under
+/// the user's profile are private by their inherited ACLs, which broker leaves alone.
+fn check_private(meta: &std::fs::Metadata) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            return Err(other(format!("owned by another user (uid {})", meta.uid())));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(other(format!(
+                "writable by other users (mode {:o}); make it private with chmod go-w",
+                meta.mode() & 0o7777
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    Ok(())
+}
+
+fn other(message: impl Into<String>) -> std::io::Error {
+    std::io::Error::other(message.into())
+}
+
+fn size(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{} KiB", bytes >> 10)
+    }
+}
+
+/// Replaces `path` with `contents` atomically; the file is `0600` from its first byte. A
+/// symbolic link at `path` is replaced, not followed (see [`write_through`] for the user's files).
 pub fn atomic_write(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
@@ -36,10 +205,26 @@ pub fn atomic_write(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Replaces the file the user keeps at `path` atomically, writing through a symbolic link to
+/// its target (a dotfiles repository stays linked) and keeping the file's mode.
+pub fn write_through(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let target = match std::fs::canonicalize(path) {
+        Ok(target) => target,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_owned(),
+        Err(e) => return Err(e),
+    };
+    let mode = std::fs::metadata(&target).ok().map(|m| m.permissions());
+    atomic_write(&target, contents)?;
+    if let Some(permissions) = mode {
+        std::fs::set_permissions(&target, permissions)?;
+    }
+    Ok(())
+}
+
 /// Makes a rename durable; best effort, as not every filesystem supports it.
 fn sync_dir(dir: &Path) {
     #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
+    if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
     #[cfg(not(unix))]
@@ -118,5 +303,72 @@ mod tests {
             1,
             "no temp file left"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn existing_directories_keep_their_mode_and_loose_ones_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        create_dir(&shared.join("inner")).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&shared), 0o1777, "a directory broker did not create");
+        assert_eq!(mode(&shared.join("inner")), 0o700);
+        let err = private_dir(&shared).unwrap_err().to_string();
+        assert!(err.contains("writable by other users"), "{err}");
+        assert_eq!(mode(&shared), 0o1777);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn reads_refuse_links_fifos_devices_and_large_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        std::fs::write(&real, b"hello").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert_eq!(read_user_file(&link, 10).unwrap().unwrap(), b"hello");
+        let err = read_private(&link, 10).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        assert!(read_private(&real, 4)
+            .unwrap_err()
+            .to_string()
+            .contains("larger than"));
+        for special in ["/dev/zero", "/dev/urandom", "/"] {
+            let err = read_user_file(Path::new(special), 10).unwrap_err();
+            assert!(err.to_string().contains("not a regular file"), "{special}");
+        }
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = read_user_file(&fifo, 10).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"));
+        assert!(read_private(&dir.path().join("missing"), 10)
+            .unwrap()
+            .is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_through_keeps_the_link_and_the_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("dotfiles-config");
+        std::fs::write(&target, b"old").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("config");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_through(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
     }
 }

@@ -23,6 +23,7 @@ pub mod output;
 pub mod policy;
 pub mod process;
 pub mod profiles;
+pub mod sanitize;
 pub mod server;
 pub mod settings;
 pub mod sts;
@@ -35,7 +36,8 @@ use clap::Parser;
 
 /// Parses the command line, runs the command, prints any error, and returns the exit status.
 pub fn main() -> ExitCode {
-    restrict_umask();
+    process::restrict_umask();
+    process::protect_memory();
     commands::completions::answer_if_asked();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
@@ -74,13 +76,4 @@ fn usage_error(e: &clap::Error) -> error::Error {
         .map(|l| l.trim_start_matches("tip: ").to_string())
         .unwrap_or_else(|| "see `broker --help`".into());
     error::Error::usage(message).with_hint(hint)
-}
-
-/// Files and directories broker creates are private to the user from their first byte.
-fn restrict_umask() {
-    #[cfg(unix)]
-    // SAFETY: umask only changes this process's file creation mask; it cannot fail.
-    unsafe {
-        libc::umask(0o077);
-    }
 }

@@ -4,9 +4,8 @@
 //! The code is a secret: it is held in a zeroing type, never logged, and never put in the argv
 //! of a process broker starts.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -93,7 +92,7 @@ fn prompt(serial: &str, driver: MfaPrompt) -> Result<SecretString> {
 }
 
 fn dialog(serial: &str, program: &str, args: &[&str]) -> Result<SecretString> {
-    let out = Command::new(program)
+    let out = crate::process::command(program)
         .args(args)
         .stdin(Stdio::null())
         .stderr(Stdio::null())
@@ -106,56 +105,10 @@ fn dialog(serial: &str, program: &str, args: &[&str]) -> Result<SecretString> {
     Ok(SecretString::from(text))
 }
 
-/// Runs `mfa_process` through the shell, with a time limit; its stdout is the code.
+/// Runs `mfa_process`; its stdout is the code.
 fn run_process(command: &str, timeout: Duration) -> Result<SecretString> {
-    let fail = |why: String| {
+    crate::process::secret_output(command, timeout).map_err(|why| {
         Error::new(format!("mfa_process failed: {why}"))
             .with_hint("check the mfa_process command in the profile, or give --mfa-token CODE")
-    };
-    let mut command = crate::process::shell(command);
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    // Its own process group, so a timeout stops everything it started, not just the shell.
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let mut child = command
-        .spawn()
-        .map_err(|e| fail(format!("cannot start it: {e}")))?;
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| fail(e.to_string()))? {
-            break status;
-        }
-        if started.elapsed() > timeout {
-            kill_group(&mut child);
-            return Err(fail(format!(
-                "it did not finish within {}",
-                crate::duration::format(timeout)
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let text = reader.join().unwrap_or_default();
-    if !status.success() {
-        return Err(fail(format!("it exited with {status}")));
-    }
-    Ok(SecretString::from(text))
-}
-
-fn kill_group(child: &mut std::process::Child) {
-    #[cfg(unix)]
-    // SAFETY: signals the process group this child leads (created with process_group(0)).
-    unsafe {
-        libc::kill(-(child.id() as i32), libc::SIGKILL);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    })
 }

@@ -25,7 +25,7 @@ pub fn max_duration(policy: &ProfilePolicy) -> Option<Duration> {
 /// Checks the reason and, for break-glass, the typed confirmation. An `Err` is a refusal.
 pub fn check(profile: &str, policy: &ProfilePolicy, reason: Option<&str>, yes: bool) -> Result<()> {
     let shown = escape_control(profile);
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    let reason = reason.filter(|r| !crate::sanitize::is_blank(r));
     if (policy.require_reason || policy.break_glass) && reason.is_none() {
         return Err(Error::new(format!("profile {shown} requires a reason"))
             .with_hint("say why with --reason TEXT; it is recorded in the audit log"));
@@ -97,7 +97,7 @@ pub fn notify(command: &[String], notice: &Notice<'_>) {
         ("BROKER_VIA".to_string(), notice.via.to_string()),
     ];
     let stderr = stderr_copy().unwrap_or_else(std::process::Stdio::inherit);
-    let spawned = std::process::Command::new(program)
+    let spawned = crate::process::command(program)
         .args(args)
         .env_clear()
         .envs(crate::process::environment(vars))

@@ -1,13 +1,15 @@
-//! Running other programs: the user's command for `exec` (its environment per SPEC §4, signal
-//! forwarding, its exit status reported the way shells do), and the shell that runs the
-//! profile's `credential_process` and `mfa_process`.
+//! Running other programs: the user's command for `exec` (its environment per the README,
+//! signal forwarding, its exit status reported the way shells do), and the shell that runs the
+//! profile's `credential_process` and `mfa_process` and the vault's `passphrase_command`.
 //!
-//! The child's argv is exactly what the user gave; secrets reach it only through its
-//! environment, never through argv.
+//! Every child starts from [`command`]: the caller's environment without broker's own secrets
+//! (the file vault's passphrase), and the caller's umask instead of broker's private one. The
+//! child's argv is exactly what the user gave; secrets reach it only through its environment,
+//! never through argv.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::process::Command;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 use crate::exit_codes;
@@ -25,10 +27,86 @@ const REMOVED: [&str; 9] = [
     "AWS_SDK_LOAD_CONFIG",
 ];
 
-/// The child's environment: the inherited one without AWS credential and profile variables
-/// (and `AWS_CONTAINER_*`), plus `set`.
+/// broker's own secrets among its environment variables: no child ever gets them.
+pub const SECRET_VARS: [&str; 1] = ["BROKER_FILE_PASSPHRASE"];
+
+/// The umask broker was started with, before it made its own private (`u32::MAX`: not known).
+static CALLER_UMASK: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// Makes files and directories broker creates private to the user from their first byte, and
+/// remembers the caller's umask for the children.
+pub fn restrict_umask() {
+    #[cfg(unix)]
+    {
+        // SAFETY: umask only changes this process's file creation mask; it cannot fail.
+        let caller = unsafe { libc::umask(0o077) };
+        CALLER_UMASK.store(caller as u32, Ordering::Relaxed);
+    }
+}
+
+/// Keeps the keys in broker's memory out of core files and away from debuggers of the same
+/// user: no core dumps, and on Linux not dumpable (no ptrace attach, `/proc/PID/mem` and
+/// `/proc/PID/environ` closed to the user's other processes). Matters most for the long-lived
+/// `exec --server`. Children get dumpable back at exec and the caller's core size from
+/// [`command`].
+pub fn protect_memory() {
+    #[cfg(unix)]
+    // SAFETY: getrlimit, setrlimit and prctl only read or change this process's own limits and
+    // flags, through valid pointers.
+    unsafe {
+        let mut core: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_CORE, &mut core) == 0 {
+            CALLER_CORE_LIMIT.store(core.rlim_cur as u64, Ordering::Relaxed);
+            core.rlim_cur = 0;
+            libc::setrlimit(libc::RLIMIT_CORE, &core);
+        }
+        #[cfg(target_os = "linux")]
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+}
+
+/// The soft core-size limit broker was started with (`u64::MAX`: not changed).
+static CALLER_CORE_LIMIT: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// A child process of broker's: the caller's environment without broker's secrets, and the
+/// caller's umask back.
+pub fn command(program: impl AsRef<OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env_clear().envs(inherited());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let umask = CALLER_UMASK.load(Ordering::Relaxed);
+        let core = CALLER_CORE_LIMIT.load(Ordering::Relaxed);
+        // SAFETY: umask, getrlimit and setrlimit are async-signal-safe and touch only the child.
+        unsafe {
+            cmd.pre_exec(move || {
+                if umask != u32::MAX {
+                    libc::umask(umask as libc::mode_t);
+                }
+                if core != u64::MAX {
+                    let mut limit: libc::rlimit = std::mem::zeroed();
+                    if libc::getrlimit(libc::RLIMIT_CORE, &mut limit) == 0 {
+                        limit.rlim_cur = core as libc::rlim_t;
+                        libc::setrlimit(libc::RLIMIT_CORE, &limit);
+                    }
+                }
+                Ok(())
+            });
+        }
+    }
+    cmd
+}
+
+/// The inherited environment without broker's own secrets.
+fn inherited() -> impl Iterator<Item = (OsString, OsString)> {
+    std::env::vars_os().filter(|(k, _)| !SECRET_VARS.iter().any(|s| k == s))
+}
+
+/// The `exec` child's environment: the inherited one without AWS credential and profile
+/// variables (and `AWS_CONTAINER_*`), plus `set`.
 pub fn environment(set: Vec<(String, String)>) -> Vec<(OsString, OsString)> {
-    let mut env: Vec<(OsString, OsString)> = std::env::vars_os()
+    let mut env: Vec<(OsString, OsString)> = inherited()
         .filter(|(k, _)| {
             let k = k.to_string_lossy();
             !REMOVED.contains(&k.as_ref()) && !k.starts_with("AWS_CONTAINER_")
@@ -42,14 +120,75 @@ pub fn environment(set: Vec<(String, String)>) -> Vec<(OsString, OsString)> {
 /// `sh -c COMMAND` (or `cmd /C` on Windows), as the AWS CLI runs `credential_process`.
 pub fn shell(command: &str) -> Command {
     if cfg!(windows) {
-        let mut cmd = Command::new("cmd");
+        let mut cmd = self::command("cmd");
         cmd.args(["/C", command]);
         cmd
     } else {
-        let mut cmd = Command::new("sh");
+        let mut cmd = self::command("sh");
         cmd.args(["-c", command]);
         cmd
     }
+}
+
+/// Runs `command` through the shell with no stdin and broker's stderr, and returns its stdout
+/// without trailing line breaks, in zeroing memory; after `timeout` it is stopped together with
+/// everything it started. For `mfa_process` and `passphrase_command`; the error says why.
+pub fn secret_output(
+    command: &str,
+    timeout: std::time::Duration,
+) -> std::result::Result<secrecy::SecretString, String> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut command = shell(command);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    // Its own process group, so a timeout stops everything it started, not just the shell.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot start it: {e}"))?;
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut text = zeroize::Zeroizing::new(Vec::new());
+        let _ = stdout.by_ref().take(64 << 10).read_to_end(&mut text);
+        text
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if started.elapsed() > timeout {
+            kill_group(&mut child);
+            return Err(format!(
+                "it did not finish within {}",
+                crate::duration::format(timeout)
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let bytes = reader.join().unwrap_or_default();
+    if !status.success() {
+        return Err(format!("it exited with {status}"));
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| "its output is not text".to_string())?;
+    Ok(secrecy::SecretString::from(
+        text.trim_end_matches(['\r', '\n']),
+    ))
+}
+
+/// Stops a child started in its own process group, and everything it started.
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    // SAFETY: signals the process group this child leads (created with process_group(0)).
+    unsafe {
+        libc::kill(-(child.id() as i32), libc::SIGKILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The command to run: the one given, else `$SHELL`, else `/bin/sh`.
@@ -67,7 +206,7 @@ pub fn command_line(given: Vec<OsString>) -> Vec<OsString> {
 /// broker, and returns the exit status to report: the child's, or 128+N for signal N.
 pub fn run(argv: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8> {
     let (program, args) = argv.split_first().expect("a command line is never empty");
-    let mut command = Command::new(program);
+    let mut command = command(program);
     command.args(args).env_clear().envs(env);
     let shown = crate::error::escape_control(&program.to_string_lossy());
     let guard = signals::Forwarding::prepare();

@@ -4,7 +4,7 @@
 //! Only reads: the single write, [`append_profile_section`], appends a section and never
 //! rewrites or reorders what is there. Never reads or keeps `aws_secret_access_key` values.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use aws_config::profile::{ProfileFileLoadError, ProfileSet};
 use aws_types::os_shim_internal::{Env, Fs};
@@ -29,28 +29,28 @@ pub struct AwsProfiles {
 
 impl AwsProfiles {
     /// Loads `AWS_CONFIG_FILE` (else `~/.aws/config`) and `AWS_SHARED_CREDENTIALS_FILE` (else
-    /// `~/.aws/credentials`); missing files are empty, as for the AWS CLI.
+    /// `~/.aws/credentials`); missing files are empty, as for the AWS CLI. broker reads the files
+    /// itself (regular files only, bounded, UTF-8) and hands their text to the SDK's parser.
     pub fn load() -> Result<AwsProfiles, ProfilesError> {
-        // The SDK's loader reads a file that is not UTF-8 as empty, silently: say so instead.
-        for path in [config_file_path(), credentials_file_path()]
-            .into_iter()
-            .flatten()
-        {
-            if let Ok(bytes) = std::fs::read(&path) {
-                if let Err(e) = std::str::from_utf8(&bytes) {
-                    let line = bytes[..e.valid_up_to()]
-                        .iter()
-                        .filter(|b| **b == b'\n')
-                        .count()
-                        + 1;
-                    return Err(ProfilesError::Load(format!(
-                        "{} is not UTF-8 text (line {line})",
-                        path.display()
-                    )));
-                }
+        use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+        let mut files = EnvConfigFiles::builder()
+            .include_default_config_file(false)
+            .include_default_credentials_file(false);
+        let mut contents = std::collections::HashMap::new();
+        for (kind, path) in [
+            (EnvConfigFileKind::Config, config_file_path()),
+            (EnvConfigFileKind::Credentials, credentials_file_path()),
+        ] {
+            let Some(path) = path else { continue };
+            if let Some(bytes) = read_aws_file(&path)? {
+                contents.insert(path.clone().into_os_string(), bytes);
+                files = files.with_file(kind, path);
             }
         }
-        let (fs, env, files) = (Fs::real(), Env::real(), Default::default());
+        if contents.is_empty() {
+            return AwsProfiles::from_texts("", "");
+        }
+        let (fs, env, files) = (Fs::from_raw_map(contents), Env::real(), files.build());
         let future = aws_config::profile::load(&fs, &env, &files, None);
         let set = block_on_ready(future).map_err(|e| ProfilesError::Load(describe(&e)))?;
         Ok(AwsProfiles { set })
@@ -88,6 +88,27 @@ impl AwsProfiles {
     }
 }
 
+/// One of the AWS files: a regular file (through symbolic links), at most 8 MiB, UTF-8 (the
+/// SDK's loader would read anything else as empty, silently). `None` when it does not exist.
+fn read_aws_file(path: &Path) -> Result<Option<Vec<u8>>, ProfilesError> {
+    let bytes = fsutil::read_user_file(path, fsutil::AWS_FILE_CAP)
+        .map_err(|e| ProfilesError::Load(format!("cannot read {}: {e}", path.display())))?;
+    if let Some(bytes) = &bytes {
+        if let Err(e) = std::str::from_utf8(bytes) {
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
+            return Err(ProfilesError::Load(format!(
+                "{} is not UTF-8 text (line {line})",
+                path.display()
+            )));
+        }
+    }
+    Ok(bytes)
+}
+
 /// The profile a command acts on when none is named: `AWS_PROFILE`, else `default`.
 pub fn default_profile_name() -> String {
     std::env::var("AWS_PROFILE")
@@ -120,8 +141,11 @@ pub fn expand_home(path: PathBuf) -> PathBuf {
     }
 }
 
-/// Appends `[profile NAME]` (or `[default]`) to the AWS config file, creating it if needed.
-pub fn append_profile_section(name: &str) -> Result<PathBuf, ProfilesError> {
+/// Appends `[profile NAME]` (or `[default]`) to the AWS config file, creating it if needed,
+/// unless another process added it meanwhile. Holds the lock at `lock` while it reads and
+/// writes, and writes through a symbolic link (dotfiles) to its target, keeping its mode.
+/// Returns the path written, or `None` when the section was already there.
+pub fn append_profile_section(name: &str, lock: &Path) -> Result<Option<PathBuf>, ProfilesError> {
     let path = config_file_path().ok_or_else(|| {
         ProfilesError::Load("cannot find the home directory; set AWS_CONFIG_FILE".into())
     })?;
@@ -129,11 +153,15 @@ pub fn append_profile_section(name: &str) -> Result<PathBuf, ProfilesError> {
         path: path.clone(),
         source,
     };
-    let mut text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(write_err(e)),
-    };
+    if let Some(dir) = lock.parent() {
+        fsutil::private_dir(dir).map_err(write_err)?;
+    }
+    let _lock = fsutil::lock(lock).map_err(write_err)?;
+    let bytes = read_aws_file(&path)?.unwrap_or_default();
+    let mut text = String::from_utf8(bytes).unwrap_or_default();
+    if AwsProfiles::from_texts(&text, "").is_ok_and(|aws| aws.contains(name)) {
+        return Ok(None);
+    }
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
@@ -146,37 +174,10 @@ pub fn append_profile_section(name: &str) -> Result<PathBuf, ProfilesError> {
         text.push_str(&format!("[profile {name}]\n"));
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(write_err)?;
+        fsutil::create_dir(dir).map_err(write_err)?;
     }
-    let mode = existing_mode(&path);
-    fsutil::atomic_write(&path, text.as_bytes()).map_err(write_err)?;
-    restore_mode(&path, mode).map_err(write_err)?;
-    Ok(path)
-}
-
-#[cfg(unix)]
-fn existing_mode(path: &std::path::Path) -> Option<u32> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).ok().map(|m| m.permissions().mode())
-}
-
-#[cfg(unix)]
-fn restore_mode(path: &std::path::Path, mode: Option<u32>) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    match mode {
-        Some(mode) => std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)),
-        None => Ok(()),
-    }
-}
-
-#[cfg(not(unix))]
-fn existing_mode(_: &std::path::Path) -> Option<u32> {
-    None
-}
-
-#[cfg(not(unix))]
-fn restore_mode(_: &std::path::Path, _: Option<u32>) -> std::io::Result<()> {
-    Ok(())
+    fsutil::write_through(&path, text.as_bytes()).map_err(write_err)?;
+    Ok(Some(path))
 }
 
 /// Checks that a name can be written as a config section header and read back unchanged.

@@ -24,6 +24,8 @@ pub struct Settings {
     #[serde(default)]
     pub audit: AuditSettings,
     #[serde(default)]
+    pub file: FileSettings,
+    #[serde(default)]
     pub profile: BTreeMap<String, ProfilePolicy>,
 }
 
@@ -55,6 +57,14 @@ pub enum MfaPrompt {
     Zenity,
     Kdialog,
     Osascript,
+}
+
+/// `[file]`: the file backend.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    /// A shell command whose stdout is the vault's passphrase.
+    pub passphrase_command: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,18 +103,18 @@ pub enum SettingsError {
 impl Settings {
     /// Reads `path`; a missing file means all defaults, unless it was named explicitly.
     pub fn load(path: &Path, must_exist: bool) -> Result<Settings, SettingsError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-                return Ok(Settings::default())
-            }
-            Err(source) => {
-                return Err(SettingsError::Read {
-                    path: path.to_owned(),
-                    source,
-                })
-            }
+        let read_error = |source| SettingsError::Read {
+            path: path.to_owned(),
+            source,
         };
+        let bytes = match crate::fsutil::read_user_file(path, crate::fsutil::SETTINGS_CAP) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) if !must_exist => return Ok(Settings::default()),
+            Ok(None) => return Err(read_error(std::io::ErrorKind::NotFound.into())),
+            Err(e) => return Err(read_error(e)),
+        };
+        let text = String::from_utf8(bytes)
+            .map_err(|_| read_error(std::io::Error::other("not UTF-8 text")))?;
         Settings::parse(&text).map_err(|detail| SettingsError::Parse {
             path: path.to_owned(),
             detail,

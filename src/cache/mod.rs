@@ -100,7 +100,7 @@ impl Cache {
     /// The entry for `key`, if it is there, readable, and really the entry for `key`.
     pub fn get(&self, key: &EntryKey) -> Option<(Credentials, DateTime<Utc>)> {
         let path = self.dir.join(key.file_name());
-        let bytes = std::fs::read(&path).ok()?;
+        let bytes = read_entry(&path)?;
         // Without the cache key nothing can be read, but nothing is proven damaged either.
         let identity = self.identity().ok()?;
         match decode_entry(identity, &bytes) {
@@ -163,13 +163,7 @@ impl Cache {
     fn lock_file(&self, name: &str) -> std::io::Result<std::fs::File> {
         let dir = self.dir.join("locks");
         fsutil::private_dir(&dir)?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join(format!("{name}.lock")))?;
-        file.lock()?;
-        Ok(file)
+        fsutil::lock(&dir.join(format!("{name}.lock")))
     }
 
     fn files(&self) -> Vec<(PathBuf, String, String)> {
@@ -204,7 +198,7 @@ impl Cache {
         self.files()
             .into_iter()
             .filter_map(|(path, profile, kind)| {
-                let stored = self.decrypt(&std::fs::read(path).ok()?)?;
+                let stored = self.decrypt(&read_entry(&path)?)?;
                 Some(Listed {
                     profile,
                     kind,
@@ -213,6 +207,13 @@ impl Cache {
             })
             .collect()
     }
+}
+
+/// An entry file's bytes: a regular file of at most 64 KiB, never through a symbolic link.
+fn read_entry(path: &std::path::Path) -> Option<Vec<u8>> {
+    fsutil::read_private(path, fsutil::SMALL_FILE_CAP)
+        .ok()
+        .flatten()
 }
 
 /// Encrypts one entry to `identity`; the plaintext exists only in zeroed memory.

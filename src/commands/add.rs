@@ -54,8 +54,11 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         );
     }
     if !aws.contains(&profile) {
-        let path = profiles::append_profile_section(&profile)?;
-        output::notice(&format!("added [profile {profile}] to {}", path.display()));
+        if let Some(path) =
+            profiles::append_profile_section(&profile, &ctx.lock_path("aws-config"))?
+        {
+            output::notice(&format!("added [profile {profile}] to {}", path.display()));
+        }
     }
     Ok(exit_codes::SUCCESS)
 }

@@ -88,12 +88,12 @@ impl CredentialArgs {
     pub fn issuer(&self, ctx: &Context, via: Via) -> Result<Issuer> {
         let profile = self.profile_name();
         let policy = ctx.settings.policy(&profile).cloned().unwrap_or_default();
+        // A reason of only blanks and invisible characters is no reason.
         let reason = self
             .reason
             .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned);
+            .filter(|r| !crate::sanitize::is_blank(r))
+            .map(|r| r.trim().to_owned());
         let audit = ctx.audit_log();
         let mut record = Record::new(&profile, via, reason.clone());
         let chain = match self.resolve(ctx, policy::max_duration(&policy)) {

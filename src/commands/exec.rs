@@ -4,7 +4,7 @@ use std::ffi::OsString;
 
 use crate::audit::Via;
 use crate::context::Context;
-use crate::error::{escape_control, Result};
+use crate::error::{escape_control, Error, Result};
 use crate::{format, output, process, server};
 
 use super::credential_args::CredentialArgs;
@@ -39,6 +39,14 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let issuer = args.credentials.issuer(ctx, Via::Exec)?;
     let chain = &issuer.chain;
+    if args.server && chain.hands_out_long_term_keys() {
+        return Err(Error::new(format!(
+            "exec --server cannot serve {}'s long-term keys: the credential server hands out \
+             temporary credentials only",
+            escape_control(&chain.profile)
+        ))
+        .with_hint("drop --no-session, or use exec without --server"));
+    }
     if let Some(previous) = std::env::var_os("BROKER_PROFILE").filter(|p| !p.is_empty()) {
         output::notice(&format!(
             "leaving profile {} for {} (the new credentials come from the vault)",
@@ -63,6 +71,14 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         return process::run(&argv, process::environment(vars));
     }
 
+    if !issued.credentials.is_temporary() {
+        return Err(Error::new(format!(
+            "exec --server cannot serve the credentials of {}: they have no session token or \
+             no expiry (a credential_process must print both)",
+            escape_control(&chain.profile)
+        ))
+        .with_hint("use exec without --server"));
+    }
     // Later requests refresh through the cache; --refresh applied to the first issue only.
     let mut issuer = issuer;
     issuer.options.refresh = false;

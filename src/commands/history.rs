@@ -48,7 +48,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let mut text = String::new();
     if args.json {
         for r in shown {
-            text.push_str(&serde_json::to_string(r).expect("records serialise"));
+            let json = serde_json::to_string(r).expect("records serialise");
+            text.push_str(&crate::sanitize::escape_json(&json));
             text.push('\n');
         }
     } else {

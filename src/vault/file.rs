@@ -11,16 +11,23 @@ use std::sync::OnceLock;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use super::{BackendKind, Vault, VaultError};
+use super::{BackendKind, Passphrase, Vault, VaultError};
 use crate::fsutil;
 
 const SUFFIX: &str = ".age";
+/// The lock that serialises writes to the vault directory (not an item: no `.age` suffix).
+const LOCK: &str = ".lock";
 
 pub struct FileVault {
     dir: PathBuf,
     passphrase: OnceLock<SecretString>,
-    from_env: Option<SecretString>,
+    source: Passphrase,
 }
+
+/// How long a `passphrase_command` may run.
+const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// The largest passphrase file read.
+const PASSPHRASE_FILE_CAP: u64 = 4 << 10;
 
 enum Decrypted {
     Plain(SecretString),
@@ -28,11 +35,11 @@ enum Decrypted {
 }
 
 impl FileVault {
-    pub fn new(dir: PathBuf, passphrase: Option<SecretString>) -> FileVault {
+    pub fn new(dir: PathBuf, source: Passphrase) -> FileVault {
         FileVault {
             dir,
             passphrase: OnceLock::new(),
-            from_env: passphrase,
+            source,
         }
     }
 
@@ -67,14 +74,23 @@ impl FileVault {
         Ok(items)
     }
 
-    /// The passphrase, from the environment or asked once on the terminal.
+    /// The passphrase, fetched once from its source.
     fn passphrase(&self, confirm_new: bool) -> Result<&SecretString, VaultError> {
         if let Some(p) = self.passphrase.get() {
             return Ok(p);
         }
-        let pass = match &self.from_env {
-            Some(p) => p.clone(),
-            None => ask_passphrase(confirm_new)?,
+        let failed = |detail: String| VaultError::NoPassphrase { detail };
+        let pass = match &self.source {
+            Passphrase::Given(p) => p.clone(),
+            Passphrase::File(path) => read_passphrase_file(path).map_err(|e| {
+                failed(format!(
+                    "BROKER_FILE_PASSPHRASE_FILE {}: {e}",
+                    path.display()
+                ))
+            })?,
+            Passphrase::Command(command) => crate::process::secret_output(command, COMMAND_TIMEOUT)
+                .map_err(|why| failed(format!("passphrase_command failed: {why}")))?,
+            Passphrase::Prompt => ask_passphrase(confirm_new)?,
         };
         if pass.expose_secret().is_empty() {
             return Err(VaultError::NoPassphrase {
@@ -112,9 +128,9 @@ impl FileVault {
 
     fn read(&self, item: &str) -> Result<Option<SecretString>, VaultError> {
         let path = self.path(item);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        let bytes = match fsutil::read_private(&path, fsutil::SMALL_FILE_CAP) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Ok(None),
             Err(e) => return Err(self.io(&path)(e)),
         };
         match self.decrypt(item, &path, &bytes)? {
@@ -136,9 +152,22 @@ impl FileVault {
     }
 }
 
+/// A passphrase file: a regular file of this user's that no one else can read or write; its
+/// text without trailing line breaks.
+fn read_passphrase_file(path: &Path) -> std::io::Result<SecretString> {
+    let bytes = Zeroizing::new(
+        fsutil::read_secret_file(path, PASSPHRASE_FILE_CAP)?
+            .ok_or_else(|| std::io::Error::other("no such file"))?,
+    );
+    let text = std::str::from_utf8(&bytes).map_err(|_| std::io::Error::other("not text"))?;
+    Ok(SecretString::from(text.trim_end_matches(['\r', '\n'])))
+}
+
 fn ask_passphrase(confirm_new: bool) -> Result<SecretString, VaultError> {
     let no_tty = |e: crate::tty::TtyError| VaultError::NoPassphrase {
-        detail: format!("{e}; set BROKER_FILE_PASSPHRASE"),
+        detail: format!(
+            "{e}; set [file] passphrase_command in config.toml or BROKER_FILE_PASSPHRASE_FILE"
+        ),
     };
     let pass = crate::tty::ask_secret("File vault passphrase: ").map_err(no_tty)?;
     if confirm_new {
@@ -166,9 +195,13 @@ impl Vault for FileVault {
     }
 
     fn set(&self, item: &str, secret: &SecretString) -> Result<(), VaultError> {
+        fsutil::private_dir(&self.dir).map_err(self.io(&self.dir))?;
+        // The check that the passphrase opens what is there and the write are one step for
+        // every process: two first `add`s at once cannot leave items under two passphrases.
+        let lock_path = self.dir.join(LOCK);
+        let _lock = fsutil::lock(&lock_path).map_err(self.io(&lock_path))?;
         self.check_passphrase_matches_vault(item)?;
         let passphrase = self.passphrase(false)?.clone();
-        fsutil::private_dir(&self.dir).map_err(self.io(&self.dir))?;
         let path = self.path(item);
         let mut out = Vec::new();
         let encryptor = age::Encryptor::with_user_passphrase(passphrase);
@@ -195,7 +228,7 @@ mod tests {
     use super::*;
 
     fn vault(dir: &Path, pass: &str) -> FileVault {
-        FileVault::new(dir.to_owned(), Some(SecretString::from(pass)))
+        FileVault::new(dir.to_owned(), Passphrase::Given(SecretString::from(pass)))
     }
 
     #[test]

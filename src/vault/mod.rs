@@ -112,12 +112,25 @@ pub fn set_keys(vault: &dyn Vault, profile: &str, keys: &LongTermKeys) -> Result
 }
 
 /// Which vault to open: the chosen backend (the platform default when `None`), and for the file
-/// backend its directory and the passphrase from `BROKER_FILE_PASSPHRASE` (asked when absent).
+/// backend its directory and where its passphrase comes from.
 #[derive(Clone)]
 pub struct VaultSpec {
     pub kind: Option<BackendKind>,
     pub file_dir: PathBuf,
-    pub passphrase: Option<SecretString>,
+    pub passphrase: Passphrase,
+}
+
+/// Where the file vault's passphrase comes from; it is fetched only when the vault is opened.
+#[derive(Clone)]
+pub enum Passphrase {
+    /// `BROKER_FILE_PASSPHRASE`.
+    Given(SecretString),
+    /// `BROKER_FILE_PASSPHRASE_FILE`: a file only this user can read.
+    File(PathBuf),
+    /// `[file] passphrase_command`: its stdout.
+    Command(String),
+    /// Asked on the terminal.
+    Prompt,
 }
 
 impl VaultSpec {
