@@ -85,6 +85,26 @@ pub fn store_key(env: &TestEnv, profile: &str, id: &str, secret: &str) {
     assert!(out.status.success(), "{}", stderr_of(&out));
 }
 
+/// A sealed environment whose profile `fixed` gets fixed temporary credentials (with `secret`)
+/// from a `credential_process`: no STS needed.
+pub fn fixed_process_env(secret: &str) -> TestEnv {
+    let env = TestEnv::new();
+    let json = json!({
+        "Version": 1,
+        "AccessKeyId": "ASIAFIXEDEXAMPLE0001",
+        "SecretAccessKey": secret,
+        "SessionToken": "FwoGZXIvYXdzEXAMPLETOKEN",
+        "Expiration": "2030-01-02T03:04:05Z",
+    });
+    let file = env.dir.path().join("creds.json");
+    std::fs::write(&file, json.to_string()).unwrap();
+    env.write_aws_config(&format!(
+        "[profile fixed]\ncredential_process = cat {}\nregion = eu-central-1\n",
+        file.display()
+    ));
+    env
+}
+
 /// Runs `broker export --format json PROFILE` and returns the parsed credential_process JSON.
 pub fn export_json(env: &TestEnv, args: &[&str]) -> serde_json::Value {
     let out = env

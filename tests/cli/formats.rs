@@ -2,26 +2,9 @@
 //! (no STS needed), including hostile values that must not run as shell code.
 
 use crate::common::{assert_error, stderr_of, stdout_of, TestEnv};
+use crate::fixtures::fixed_process_env;
 
 const HOSTILE_SECRET: &str = r#"s3cr3t'; touch pwned; echo '$(touch pwned2)`touch pwned3`"\"#;
-
-fn env_with_process(secret: &str) -> TestEnv {
-    let env = TestEnv::new();
-    let json = serde_json::json!({
-        "Version": 1,
-        "AccessKeyId": "ASIAFIXEDEXAMPLE0001",
-        "SecretAccessKey": secret,
-        "SessionToken": "FwoGZXIvYXdzEXAMPLETOKEN",
-        "Expiration": "2030-01-02T03:04:05Z",
-    });
-    let file = env.dir.path().join("creds.json");
-    std::fs::write(&file, json.to_string()).unwrap();
-    env.write_aws_config(&format!(
-        "[profile fixed]\ncredential_process = cat {}\nregion = eu-central-1\n",
-        file.display()
-    ));
-    env
-}
 
 fn export(env: &TestEnv, format: &str) -> String {
     let out = env
@@ -35,7 +18,7 @@ fn export(env: &TestEnv, format: &str) -> String {
 
 #[test]
 fn every_format_snapshot() {
-    let env = env_with_process("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    let env = fixed_process_env("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
     insta::assert_snapshot!("env", export(&env, "env"));
     insta::assert_snapshot!("sh", export(&env, "sh"));
     insta::assert_snapshot!("fish", export(&env, "fish"));
@@ -46,7 +29,7 @@ fn every_format_snapshot() {
 
 #[test]
 fn hostile_values_are_quoted_for_each_shell() {
-    let env = env_with_process(HOSTILE_SECRET);
+    let env = fixed_process_env(HOSTILE_SECRET);
     insta::assert_snapshot!("sh_hostile", export(&env, "sh"));
     insta::assert_snapshot!("fish_hostile", export(&env, "fish"));
     insta::assert_snapshot!("powershell_hostile", export(&env, "powershell"));
@@ -56,7 +39,7 @@ fn hostile_values_are_quoted_for_each_shell() {
 
 #[test]
 fn sh_output_evals_to_the_exact_values_and_runs_nothing() {
-    let env = env_with_process(HOSTILE_SECRET);
+    let env = fixed_process_env(HOSTILE_SECRET);
     let broker = crate::common::broker_bin();
     let script = format!(
         "cd {dir} && eval \"$({broker} export --format sh fixed)\" && printf '%s' \"$AWS_SECRET_ACCESS_KEY\"",
@@ -74,7 +57,7 @@ fn sh_output_evals_to_the_exact_values_and_runs_nothing() {
 #[test]
 fn fish_output_evals_to_the_exact_values() {
     let fish = which("fish").expect("fish is needed for this test: apt-get install fish");
-    let env = env_with_process(HOSTILE_SECRET);
+    let env = fixed_process_env(HOSTILE_SECRET);
     let broker = crate::common::broker_bin();
     let script = format!(
         "cd {dir}; {broker} export --format fish fixed | source; printf '%s' \"$AWS_SECRET_ACCESS_KEY\"",
@@ -88,17 +71,26 @@ fn fish_output_evals_to_the_exact_values() {
 }
 
 #[test]
-fn unrepresentable_values_are_refused() {
-    let env = env_with_process("line\nbreak");
-    let out = env
-        .broker()
-        .args(["export", "--format", "env", "fixed"])
-        .output()
-        .unwrap();
-    assert_error(&out, 1, "the env format cannot carry this value");
-    assert!(stdout_of(&out).is_empty());
-    // sh quoting carries it intact.
-    assert!(export(&env, "sh").contains("'line\nbreak'"));
+fn values_with_control_characters_are_refused_by_every_line_format() {
+    for value in ["line\nbreak", "bell\x07", "esc\x1b[2J"] {
+        let env = fixed_process_env(value);
+        for format in ["env", "sh", "fish", "powershell", "ini"] {
+            let out = env
+                .broker()
+                .args(["export", "--format", format, "fixed"])
+                .output()
+                .unwrap();
+            assert_error(
+                &out,
+                1,
+                &format!("the {format} format cannot carry this value"),
+            );
+            assert!(stdout_of(&out).is_empty(), "{format}: {value:?}");
+        }
+        // JSON escapes it, and a JSON reader gets the value back intact.
+        let json: serde_json::Value = serde_json::from_str(&export(&env, "json")).unwrap();
+        assert_eq!(json["SecretAccessKey"], value);
+    }
 }
 
 fn which(program: &str) -> Option<std::path::PathBuf> {

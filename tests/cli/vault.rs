@@ -112,12 +112,16 @@ fn file_vault_is_private_and_encrypted() {
     let dir = env.file_vault_dir();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir), 0o700);
-    let files: Vec<_> = std::fs::read_dir(&dir)
+    let (files, locks): (Vec<_>, Vec<_>) = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .collect();
+        .partition(|p| p.extension().is_some_and(|e| e == "age"));
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(mode(&files[0]), 0o600);
+    // Besides the items only the (empty) lock that serialises writes.
+    assert_eq!(locks, [dir.join(".lock")]);
+    assert_eq!(mode(&locks[0]), 0o600);
+    assert_eq!(std::fs::metadata(&locks[0]).unwrap().len(), 0);
     let bytes = std::fs::read(&files[0]).unwrap();
     assert!(
         bytes.starts_with(b"age-encryption.org/v1\n-> scrypt "),
