@@ -63,6 +63,8 @@ pub struct RoleHop {
     pub external_id: Option<String>,
     pub source_identity: Option<String>,
     pub duration: Duration,
+    /// This profile's own `mfa_serial`.
+    pub mfa_serial: Option<String>,
 }
 
 /// Everything needed to get credentials for a profile.
@@ -73,8 +75,12 @@ pub struct Chain {
     pub source: Source,
     /// Role hops from the source outwards; the last is the profile asked for.
     pub hops: Vec<RoleHop>,
-    /// The MFA device of the chain, if any hop asks for one.
+    /// The MFA device of the chain: the first `mfa_serial` along it, from the profile asked
+    /// for down to the source. Its code goes with GetSessionToken.
     pub mfa_serial: Option<String>,
+    /// The source profile's own `mfa_serial`: without a session token, its code goes with the
+    /// first AssumeRole.
+    pub source_mfa_serial: Option<String>,
     /// The first `mfa_process` found along the chain.
     pub mfa_process: Option<String>,
     pub region: String,
@@ -206,6 +212,10 @@ pub fn resolve(
         }
     };
     hops.reverse();
+    let source_mfa_serial = aws
+        .get(source.profile(), "mfa_serial")
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
 
     let mut notices = Vec::new();
     let session_default = settings
@@ -242,11 +252,6 @@ pub fn resolve(
             *handed_out = max;
         }
     }
-    check_range(
-        "session duration",
-        session_duration,
-        MAX_SESSION_TOKEN_DURATION,
-    )?;
     for (i, hop) in hops.iter_mut().enumerate() {
         let what = format!("the duration of {}", name(&hop.profile));
         check_range(&what, hop.duration, MAX_ROLE_DURATION)?;
@@ -277,18 +282,28 @@ pub fn resolve(
         ));
     }
 
-    Ok(Chain {
+    let chain = Chain {
         profile: profile.to_string(),
         endpoint: endpoint(aws.get(profile, "endpoint_url")),
         source,
         hops,
         mfa_serial,
+        source_mfa_serial,
         mfa_process,
         region,
         session_duration,
         no_session: request.no_session,
         notices,
-    })
+    };
+    // session_token_duration matters only to chains that call GetSessionToken.
+    if chain.uses_session_token() {
+        check_range(
+            "the session duration (--duration or [session] session_token_duration)",
+            chain.session_duration,
+            MAX_SESSION_TOKEN_DURATION,
+        )?;
+    }
+    Ok(chain)
 }
 
 fn role_hop(
@@ -326,6 +341,7 @@ fn role_hop(
         external_id: get("external_id").map(str::to_owned),
         source_identity: get("source_identity").map(str::to_owned),
         duration,
+        mfa_serial: get("mfa_serial").map(str::to_owned),
     })
 }
 

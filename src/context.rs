@@ -121,7 +121,7 @@ impl Context {
         let session = &self.settings.session;
         crate::engine::Options {
             refresh,
-            mfa_token,
+            mfa_token: crate::mfa::GivenCode::new(mfa_token),
             mfa_prompt: self.settings.mfa.prompt.unwrap_or_default(),
             mfa_process_timeout: self
                 .settings

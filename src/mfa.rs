@@ -5,6 +5,7 @@
 //! of a process broker starts.
 
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -15,22 +16,38 @@ use crate::settings::MfaPrompt;
 /// How long an `mfa_process` may run unless `[mfa] process_timeout` says otherwise.
 pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// A code given with `--mfa-token`, used at most once: STS refuses a one-time code it has
+/// seen, so later calls (a credential-server refresh) get theirs from the other sources.
+#[derive(Clone, Default)]
+pub struct GivenCode(Arc<Mutex<Option<SecretString>>>);
+
+impl GivenCode {
+    pub fn new(code: Option<SecretString>) -> GivenCode {
+        GivenCode(Arc::new(Mutex::new(code)))
+    }
+
+    /// The code, unless it was used already.
+    pub fn take(&self) -> Option<SecretString> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
 /// Where a code may come from, in order.
 pub struct Sources<'a> {
-    pub given: Option<&'a SecretString>,
+    pub given: &'a GivenCode,
     pub process: Option<&'a str>,
     pub process_timeout: Duration,
     pub prompt: MfaPrompt,
 }
 
-/// Gets a code for `serial`.
-pub fn code(serial: &str, sources: &Sources<'_>) -> Result<SecretString> {
-    let code = if let Some(given) = sources.given {
-        given.clone()
+/// Gets a code for `serial`, the device of `profile`.
+pub fn code(serial: &str, profile: &str, sources: &Sources<'_>) -> Result<SecretString> {
+    let code = if let Some(given) = sources.given.take() {
+        given
     } else if let Some(command) = sources.process {
         run_process(command, sources.process_timeout)?
     } else {
-        prompt(serial, sources.prompt)?
+        prompt(serial, profile, sources.prompt)?
     };
     let text = code.expose_secret().trim();
     if !valid_code(text) {
@@ -65,8 +82,12 @@ fn no_code(serial: &str, why: &str) -> Error {
     )
 }
 
-fn prompt(serial: &str, driver: MfaPrompt) -> Result<SecretString> {
-    let text = format!("MFA code for {}: ", escape_control(serial));
+fn prompt(serial: &str, profile: &str, driver: MfaPrompt) -> Result<SecretString> {
+    let text = format!(
+        "MFA code for {} (profile {}): ",
+        escape_control(serial),
+        escape_control(profile)
+    );
     match driver {
         MfaPrompt::Terminal => crate::tty::ask(&text)
             .map(SecretString::from)

@@ -49,12 +49,43 @@ pub fn check(profile: &str, policy: &ProfilePolicy, reason: Option<&str>, yes: b
     Ok(())
 }
 
-/// The reason as an STS session tag value: allowed characters only, at most 256.
+/// A profile whose duration policy caps what it hands out refuses to hand out its long-term
+/// keys (`--no-session` without a role), which have no expiry to cap.
+pub fn check_long_term_keys(profile: &str, policy: &ProfilePolicy, long_term: bool) -> Result<()> {
+    if long_term && max_duration(policy).is_some() {
+        return Err(Error::new(format!(
+            "profile {} caps its credentials' duration, so --no-session may not hand out its \
+             long-term keys",
+            escape_control(profile)
+        ))
+        .with_hint("drop --no-session to get temporary credentials"));
+    }
+    Ok(())
+}
+
+/// The reason as an STS session tag value: only what STS allows (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`,
+/// at most 256 characters); anything else, control characters included, becomes `_`.
 pub fn tag_value(reason: &str) -> String {
+    use unicode_general_category::{get_general_category, GeneralCategory as G};
     reason
         .chars()
         .map(|c| {
-            if c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c) {
+            let allowed = "_.:/=+-@".contains(c)
+                || matches!(
+                    get_general_category(c),
+                    G::UppercaseLetter
+                        | G::LowercaseLetter
+                        | G::TitlecaseLetter
+                        | G::ModifierLetter
+                        | G::OtherLetter
+                        | G::SpaceSeparator
+                        | G::LineSeparator
+                        | G::ParagraphSeparator
+                        | G::DecimalNumber
+                        | G::LetterNumber
+                        | G::OtherNumber
+                );
+            if allowed {
                 c
             } else {
                 '_'
@@ -162,6 +193,11 @@ mod tests {
             "INC-42: db down_ ssh __x_"
         );
         assert_eq!(tag_value(&"a".repeat(300)).len(), 256);
+        // Pasted from a ticket: tabs and line breaks are not \p{Z}.
+        assert_eq!(tag_value("INC-7\tdb\r\ndown"), "INC-7_db__down");
+        // Letters of any script stay; combining marks and format characters do not.
+        assert_eq!(tag_value("Lösung ½ ३"), "Lösung ½ ३");
+        assert_eq!(tag_value("o\u{308}\u{200B}\u{202E}"), "o___");
     }
 
     #[test]

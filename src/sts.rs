@@ -214,17 +214,7 @@ impl Sts {
                 .serial_number(mfa.serial)
                 .token_code(mfa.code.expose_secret());
         }
-        for (key, value) in tags {
-            let tag = aws_sdk_sts::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-                .map_err(|e| StsError {
-                    action: "AssumeRole",
-                    code: "InvalidTag".into(),
-                    detail: e.to_string(),
-                    endpoint: self.endpoint_label(),
-                })?;
+        for tag in self.tags("AssumeRole", tags)? {
             call = call.tags(tag);
         }
         let out = self
@@ -234,6 +224,28 @@ impl Sts {
         convert(out.credentials(), "AssumeRole")
     }
 
+    /// STS session tags from key-value pairs.
+    fn tags(
+        &self,
+        action: &'static str,
+        tags: &[(String, String)],
+    ) -> Result<Vec<aws_sdk_sts::types::Tag>, StsError> {
+        tags.iter()
+            .map(|(key, value)| {
+                aws_sdk_sts::types::Tag::builder()
+                    .key(key)
+                    .value(value)
+                    .build()
+                    .map_err(|e| StsError {
+                        action,
+                        code: "InvalidTag".into(),
+                        detail: e.to_string(),
+                        endpoint: self.endpoint_label(),
+                    })
+            })
+            .collect()
+    }
+
     /// GetFederationToken with the long-term keys: a console session for a plain IAM user. The
     /// inline policy allows everything, so the session gets exactly the user's permissions.
     pub fn get_federation_token(
@@ -241,6 +253,7 @@ impl Sts {
         keys: &Credentials,
         name: &str,
         duration: Duration,
+        tags: &[(String, String)],
     ) -> Result<Credentials, StsError> {
         const ALLOW_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
         let call = self
@@ -248,7 +261,8 @@ impl Sts {
             .get_federation_token()
             .name(name)
             .policy(ALLOW_ALL)
-            .duration_seconds(secs(duration));
+            .duration_seconds(secs(duration))
+            .set_tags(Some(self.tags("GetFederationToken", tags)?).filter(|t| !t.is_empty()));
         let out = self
             .runtime
             .block_on(call.send())

@@ -30,6 +30,9 @@ pub struct EntryKey {
     pub profile: String,
     /// `session`, `role` or `web`.
     pub kind: &'static str,
+    /// The profile whose stored keys (or `credential_process`, or token file) the entry was
+    /// made from, at any depth: when those keys change, every entry made from them goes.
+    pub source: String,
     /// Every input of the STS call (never a secret), one per line.
     pub canonical: String,
 }
@@ -41,14 +44,37 @@ impl EntryKey {
         digest[..16].iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// `OWNER.KIND.SOURCE.HASH.age`: the source is encoded without dots, so the name splits
+    /// from the right even when the owner's name has dots.
     fn file_name(&self) -> String {
         format!(
-            "{}.{}.{}{SUFFIX}",
+            "{}.{}.{}.{}{SUFFIX}",
             fsutil::encode_name(&self.profile),
             self.kind,
+            fsutil::encode_name(&self.source).replace('.', "%2E"),
             self.hash()
         )
     }
+}
+
+/// How much use is left in cached credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// More than `min_ttl` left (or, for credentials issued for less than `min_ttl`, more than
+    /// half their life): handed out as they are.
+    Fresh,
+    /// Inside the advisory window: refreshed, but if the refresh fails they are handed out
+    /// with a warning, so an STS hiccup does not break running jobs.
+    Usable,
+    /// Inside the mandatory window (the last third of the advisory one) or expired: a
+    /// refresh must succeed.
+    Stale,
+}
+
+/// A cached entry as read back: the credentials, when they were issued, how fresh they are.
+pub struct Cached {
+    pub credentials: Credentials,
+    pub freshness: Freshness,
 }
 
 /// What an entry file holds, once decrypted.
@@ -65,6 +91,27 @@ pub struct Listed {
     pub profile: String,
     pub kind: String,
     pub expiration: Option<DateTime<Utc>>,
+}
+
+/// An entry file's name, split: owner profile, kind, source profile.
+struct FileName {
+    profile: String,
+    kind: String,
+    source: String,
+}
+
+impl FileName {
+    fn parse(name: &str) -> Option<FileName> {
+        let stem = name.strip_suffix(SUFFIX)?;
+        let mut parts = stem.rsplitn(4, '.');
+        let (_hash, source, kind, profile) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        Some(FileName {
+            profile: fsutil::decode_name(profile)?,
+            kind: kind.to_string(),
+            source: fsutil::decode_name(source)?,
+        })
+    }
 }
 
 pub struct Cache {
@@ -95,6 +142,17 @@ impl Cache {
             || self.vault.open().map_err(crate::error::Error::from),
         )?;
         Ok(self.identity.get_or_init(|| id))
+    }
+
+    /// The entry for `key` with its freshness now, if it is there, readable, and really the
+    /// entry for `key`.
+    pub fn get_fresh(&self, key: &EntryKey, min_ttl: std::time::Duration) -> Option<Cached> {
+        let (credentials, issued) = self.get(key)?;
+        let freshness = freshness(&credentials, issued, min_ttl, Utc::now());
+        Some(Cached {
+            credentials,
+            freshness,
+        })
     }
 
     /// The entry for `key`, if it is there, readable, and really the entry for `key`.
@@ -166,7 +224,8 @@ impl Cache {
         fsutil::lock(&dir.join(format!("{name}.lock")))
     }
 
-    fn files(&self) -> Vec<(PathBuf, String, String)> {
+    /// Every entry file, with its parsed name (`None` for a name broker did not write).
+    fn files(&self) -> Vec<(PathBuf, Option<FileName>)> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return Vec::new();
         };
@@ -174,34 +233,50 @@ impl Cache {
             .filter_map(|e| e.ok())
             .filter_map(|e| {
                 let name = e.file_name().into_string().ok()?;
-                let stem = name.strip_suffix(SUFFIX)?;
-                let mut parts = stem.rsplitn(3, '.');
-                let (_hash, kind, profile) = (parts.next()?, parts.next()?, parts.next()?);
-                Some((e.path(), fsutil::decode_name(profile)?, kind.to_string()))
+                name.ends_with(SUFFIX)
+                    .then(|| (e.path(), FileName::parse(&name)))
             })
             .collect();
-        files.sort();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
         files
+    }
+
+    fn remove_where(&self, drop: impl Fn(&FileName) -> bool) -> usize {
+        self.files()
+            .into_iter()
+            .filter(|(_, name)| name.as_ref().is_some_and(&drop))
+            .filter(|(path, _)| std::fs::remove_file(path).is_ok())
+            .count()
     }
 
     /// Drops the entries owned by `profile`, or all entries; returns how many were dropped.
     pub fn clear(&self, profile: Option<&str>) -> usize {
-        self.files()
-            .into_iter()
-            .filter(|(_, owner, _)| profile.is_none_or(|p| p == owner))
-            .filter(|(path, _, _)| std::fs::remove_file(path).is_ok())
-            .count()
+        match profile {
+            Some(p) => self.remove_where(|name| name.profile == p),
+            None => self
+                .files()
+                .into_iter()
+                .filter(|(path, _)| std::fs::remove_file(path).is_ok())
+                .count(),
+        }
+    }
+
+    /// Drops every entry made, at any depth, from `profile`'s stored keys (or its
+    /// `credential_process`): for when those keys are replaced or removed.
+    pub fn clear_source(&self, profile: &str) -> usize {
+        self.remove_where(|name| name.source == profile)
     }
 
     /// Every readable entry, for `list`; unreadable ones are left for `get` to replace.
     pub fn list(&self) -> Vec<Listed> {
         self.files()
             .into_iter()
-            .filter_map(|(path, profile, kind)| {
+            .filter_map(|(path, name)| {
+                let name = name?;
                 let stored = self.decrypt(&read_entry(&path)?)?;
                 Some(Listed {
-                    profile,
-                    kind,
+                    profile: name.profile,
+                    kind: name.kind,
                     expiration: stored.credentials.expiration,
                 })
             })
@@ -242,24 +317,29 @@ pub fn decode_entry(identity: &age::x25519::Identity, bytes: &[u8]) -> Option<St
     serde_json::from_slice(&plain).ok()
 }
 
-/// Whether credentials issued at `issued` are still worth handing out: more than `min_ttl`
-/// left, or, when they were issued for less than `min_ttl`, more than half their life left.
-pub fn fresh(
+/// How fresh credentials issued at `issued` are at `now`: the advisory window is the last
+/// `min_ttl` of their life (the last half, for credentials issued for less than `min_ttl`), the
+/// mandatory window its last two thirds (10 of 15 minutes by default, as botocore does).
+pub fn freshness(
     credentials: &Credentials,
     issued: DateTime<Utc>,
     min_ttl: std::time::Duration,
     now: DateTime<Utc>,
-) -> bool {
+) -> Freshness {
     let Some(expiration) = credentials.expiration else {
-        return false;
+        return Freshness::Stale;
     };
     let left = expiration - now;
     let life = expiration - issued;
     let min_ttl = chrono::TimeDelta::from_std(min_ttl).unwrap_or(chrono::TimeDelta::MAX);
-    if life <= min_ttl {
-        left > life / 2
+    let advisory = if life <= min_ttl { life / 2 } else { min_ttl };
+    let mandatory = advisory * 2 / 3;
+    if left > advisory {
+        Freshness::Fresh
+    } else if left > mandatory {
+        Freshness::Usable
     } else {
-        left > min_ttl
+        Freshness::Stale
     }
 }
 
@@ -278,48 +358,60 @@ mod tests {
     }
 
     #[test]
-    fn freshness_follows_min_ttl_or_half_life() {
+    fn freshness_follows_min_ttl_or_half_life_with_a_mandatory_window() {
         let now = Utc::now();
         let min_ttl = std::time::Duration::from_secs(15 * 60);
-        let hour_ago = now - TimeDelta::minutes(30);
-        assert!(fresh(
-            &creds(now + TimeDelta::minutes(16)),
-            hour_ago,
-            min_ttl,
-            now
-        ));
-        assert!(!fresh(
-            &creds(now + TimeDelta::minutes(14)),
-            hour_ago,
-            min_ttl,
-            now
-        ));
-        // A 10-minute credential (below min_ttl) is reused while more than 5 minutes remain.
+        let at = |issued: DateTime<Utc>, minutes_left: i64, secs: i64| {
+            let exp = now + TimeDelta::minutes(minutes_left) + TimeDelta::seconds(secs);
+            freshness(&creds(exp), issued, min_ttl, now)
+        };
+        let hour_ago = now - TimeDelta::minutes(45);
+        assert_eq!(at(hour_ago, 16, 0), Freshness::Fresh);
+        assert_eq!(at(hour_ago, 14, 0), Freshness::Usable);
+        assert_eq!(at(hour_ago, 10, 1), Freshness::Usable);
+        assert_eq!(at(hour_ago, 9, 59), Freshness::Stale);
+        assert_eq!(at(hour_ago, -1, 0), Freshness::Stale);
+        // A 10-minute credential (below min_ttl): fresh while more than 5 minutes remain,
+        // usable down to 3m20s.
         let issued = now - TimeDelta::minutes(4);
-        assert!(fresh(
-            &creds(issued + TimeDelta::minutes(10)),
-            issued,
-            min_ttl,
-            now
-        ));
+        let exp = issued + TimeDelta::minutes(10);
+        assert_eq!(
+            freshness(&creds(exp), issued, min_ttl, now),
+            Freshness::Fresh
+        );
         let issued = now - TimeDelta::minutes(6);
-        assert!(!fresh(
-            &creds(issued + TimeDelta::minutes(10)),
-            issued,
-            min_ttl,
-            now
-        ));
+        let exp = issued + TimeDelta::minutes(10);
+        assert_eq!(
+            freshness(&creds(exp), issued, min_ttl, now),
+            Freshness::Usable
+        );
+        let issued = now - TimeDelta::minutes(7);
+        let exp = issued + TimeDelta::minutes(10);
+        assert_eq!(
+            freshness(&creds(exp), issued, min_ttl, now),
+            Freshness::Stale
+        );
     }
 
     #[test]
-    fn entry_file_names_keep_the_profile_and_kind() {
+    fn entry_file_names_keep_the_profile_kind_and_source() {
         let key = EntryKey {
             profile: "a.b/c".into(),
             kind: "role",
+            source: "base.user".into(),
             canonical: "x".into(),
         };
         let name = key.file_name();
-        assert!(name.starts_with("a.b%2Fc.role."), "{name}");
+        assert!(name.starts_with("a.b%2Fc.role.base%2Euser."), "{name}");
         assert!(name.ends_with(".age"));
+        let parsed = FileName::parse(&name).unwrap();
+        assert_eq!(
+            (
+                parsed.profile.as_str(),
+                parsed.kind.as_str(),
+                parsed.source.as_str()
+            ),
+            ("a.b/c", "role", "base.user")
+        );
     }
 }

@@ -41,8 +41,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     };
     let vault = ctx.vault()?;
     vault::set_keys(vault.as_ref(), &profile, &keys)?;
-    // Sessions made with the keys that were there before must not outlive them.
-    ctx.cache().clear(Some(&profile));
+    // Sessions made with the keys that were there before, at any depth, must not outlive them.
+    ctx.cache().clear_source(&profile);
     output::notice(&format!(
         "stored the keys of profile {profile} in the {} vault",
         vault.kind().name()

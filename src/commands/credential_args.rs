@@ -2,6 +2,7 @@
 //! one path from them to credentials: resolve the chain, apply the profile's policy, ask the
 //! engine, and audit every issuing, refusal and error.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -68,6 +69,9 @@ fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
 /// A resolved request that passed its policy: it issues credentials and audits each issuing.
 pub struct Issuer {
     pub chain: Chain,
+    plan: engine::Plan,
+    /// The plan's notices are shown once, when it is first used.
+    notices_pending: AtomicBool,
     pub options: engine::Options,
     cache: Cache,
     vault: VaultSpec,
@@ -101,7 +105,11 @@ impl CredentialArgs {
             Err(e) => return Err(audited(&audit, record, e)),
         };
         describe(&mut record, &chain);
-        if let Err(e) = policy::check(&profile, &policy, reason.as_deref(), self.yes) {
+        let checked =
+            policy::check(&profile, &policy, reason.as_deref(), self.yes).and_then(|_| {
+                policy::check_long_term_keys(&profile, &policy, chain.hands_out_long_term_keys())
+            });
+        if let Err(e) = checked {
             record.outcome = Outcome::Refused;
             return Err(audited(&audit, record, e));
         }
@@ -109,7 +117,13 @@ impl CredentialArgs {
             (Some(reason), true) => vec![("BrokerReason".to_string(), policy::tag_value(reason))],
             _ => Vec::new(),
         };
+        let plan = match engine::plan(&chain, &tags) {
+            Ok(plan) => plan,
+            Err(e) => return Err(audited(&audit, record, e)),
+        };
         Ok(Issuer {
+            notices_pending: AtomicBool::new(!plan.notices.is_empty()),
+            plan,
             options: ctx.engine_options(
                 self.refresh,
                 self.mfa_token.clone().map(SecretString::from),
@@ -160,8 +174,19 @@ impl Issuer {
 
     /// Gets credentials and audits them (a credential-server refresh uses this alone).
     pub fn issue(&self, via: Via) -> Result<Issued> {
+        if self.notices_pending.swap(false, Ordering::Relaxed) {
+            for notice in &self.plan.notices {
+                output::notice(notice);
+            }
+        }
         self.audit(via, || {
-            engine::obtain(&self.chain, &self.cache, &self.vault, &self.options)
+            engine::obtain(
+                &self.chain,
+                &self.plan,
+                &self.cache,
+                &self.vault,
+                &self.options,
+            )
         })
     }
 

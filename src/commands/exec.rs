@@ -79,9 +79,11 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         ))
         .with_hint("use exec without --server"));
     }
-    // Later requests refresh through the cache; --refresh applied to the first issue only.
+    // Later requests refresh through the cache; --refresh applied to the first issue only, and
+    // a --mfa-token code, good for seconds and once, is not kept for them.
     let mut issuer = issuer;
     issuer.options.refresh = false;
+    issuer.options.mfa_token.take();
     let server = server::Server::start(Box::new(move || {
         issuer.issue(Via::Server).map(|issued| issued.credentials)
     }))?;

@@ -40,7 +40,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         }
     }
     vault.delete(&item)?;
-    let sessions = ctx.cache().clear(Some(&profile));
+    let sessions = ctx.cache().clear_source(&profile);
     output::notice(&format!(
         "deleted the keys of profile {shown} and {sessions} cached session(s)"
     ));

@@ -54,7 +54,15 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let source_chain = chain::resolve(profile, &aws, &ctx.settings, &request)?;
     let caller: Credentials = if source_chain.mfa_serial.is_some() {
         let options = ctx.engine_options(false, args.mfa_token.map(Into::into), Vec::new());
-        engine::obtain(&source_chain, &ctx.cache(), &ctx.vault_spec(), &options)?.credentials
+        let plan = engine::plan(&source_chain, &[])?;
+        engine::obtain(
+            &source_chain,
+            &plan,
+            &ctx.cache(),
+            &ctx.vault_spec(),
+            &options,
+        )?
+        .credentials
     } else {
         old.clone().into()
     };
@@ -97,7 +105,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     }
     output::notice(&format!("stored {new_id} and checked that it works"));
 
-    let dropped = ctx.cache().clear(Some(profile));
+    let dropped = ctx.cache().clear_source(profile);
     if let Err(e) = iam.delete_access_key(&old_id) {
         return Err(
             Error::new(format!("could not delete the old key {old_id}: {e}")).with_hint(format!(
@@ -107,7 +115,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         );
     }
     output::notice(&format!(
-        "deleted the old key {old_id}; dropped {dropped} cached session(s) of {shown}"
+        "deleted the old key {old_id}; dropped {dropped} cached session(s) made from {shown}'s keys"
     ));
     Ok(exit_codes::SUCCESS)
 }

@@ -8,6 +8,7 @@ mod fixtures;
 mod completions;
 mod config;
 mod crash;
+mod edges;
 mod exec;
 mod export;
 mod formats;

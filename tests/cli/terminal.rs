@@ -108,7 +108,7 @@ fn the_mfa_prompt_uses_the_terminal_while_stdout_is_captured() {
     );
     assert_eq!(code, Some(0), "{screen}");
     assert!(
-        screen.contains("MFA code for arn:aws:iam::123456789012:mfa/tia: "),
+        screen.contains("MFA code for arn:aws:iam::123456789012:mfa/tia (profile tia): "),
         "{screen}"
     );
     let json: serde_json::Value =
