@@ -9,7 +9,21 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("cannot write the audit log {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read the audit log {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+type Result<T> = std::result::Result<T, AuditError>;
 
 /// How the credentials left broker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +33,8 @@ pub enum Via {
     Export,
     Server,
     Login,
+    /// The MFA session `rotate` makes its IAM calls with.
+    Rotate,
 }
 
 impl Via {
@@ -28,6 +44,7 @@ impl Via {
             Via::Export => "export",
             Via::Server => "server",
             Via::Login => "login",
+            Via::Rotate => "rotate",
         }
     }
 }
@@ -89,12 +106,9 @@ const READ_CAP: u64 = 64 << 20;
 impl AuditLog {
     /// Appends one record as one line, under an exclusive lock, with a single write.
     pub fn append(&self, record: &Record) -> Result<()> {
-        let fail = |e: std::io::Error| {
-            Error::new(format!(
-                "cannot write the audit log {}: {e}",
-                self.path.display()
-            ))
-            .with_hint("fix the path or permissions; broker hands out nothing it cannot audit")
+        let fail = |source: std::io::Error| AuditError::Write {
+            path: self.path.clone(),
+            source,
         };
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if self.own_dir {
@@ -122,11 +136,11 @@ fn read(path: &Path) -> Result<(Vec<Record>, usize)> {
     let text = match crate::fsutil::read_private(path, READ_CAP) {
         Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
         Ok(None) => return Ok((Vec::new(), 0)),
-        Err(e) => {
-            return Err(
-                Error::new(format!("cannot read the audit log {}: {e}", path.display()))
-                    .with_hint("move a long log aside (rotate it) and keep it for review"),
-            )
+        Err(source) => {
+            return Err(AuditError::Read {
+                path: path.to_owned(),
+                source,
+            })
         }
     };
     let mut bad = 0;

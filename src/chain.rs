@@ -1,11 +1,13 @@
-//! The profile resolver: turns a profile name, the AWS config, config.toml and the request's
-//! options into a [`Chain`] — where credentials come from and every role hop on top — before any
-//! call is made. Pure: reads no secret, calls nothing.
+//! The profile resolver: turns a profile name, the AWS config, config.toml, the environment and
+//! the request's options into a [`Chain`] — where credentials come from and every role hop on
+//! top — before any call is made. Pure: a function of its arguments; reads no secret, calls
+//! nothing.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::error::escape_control;
+use crate::endpoint::{self, Service};
+use crate::environment::Environment;
 use crate::profiles::AwsProfiles;
 use crate::settings::Settings;
 
@@ -89,6 +91,8 @@ pub struct Chain {
     pub session_duration: Duration,
     /// Hand out the source's own credentials (or assume the first role with them directly).
     pub no_session: bool,
+    /// The duration the request asked for, if it asked.
+    pub asked_duration: Option<Duration>,
     /// Notices for the user, such as a duration capped by role chaining.
     pub notices: Vec<String>,
 }
@@ -133,11 +137,11 @@ pub fn resolve(
     profile: &str,
     aws: &AwsProfiles,
     settings: &Settings,
+    env: &Environment,
     request: &Request,
 ) -> Result<Chain, ChainError> {
-    let name = |p: &str| escape_control(p);
     if !aws.contains(profile) {
-        return Err(ChainError::UnknownProfile(name(profile)));
+        return Err(ChainError::UnknownProfile(profile.to_string()));
     }
     let mut visited: Vec<String> = Vec::new();
     let mut hops = Vec::new();
@@ -147,8 +151,7 @@ pub fn resolve(
     let source = loop {
         if visited.contains(&current) {
             visited.push(current);
-            let path: Vec<String> = visited.iter().map(|p| name(p)).collect();
-            return Err(ChainError::Cycle(path.join(" -> ")));
+            return Err(ChainError::Cycle(visited.join(" -> ")));
         }
         visited.push(current.clone());
         let get = |key: &str| aws.get(&current, key).filter(|v| !v.is_empty());
@@ -174,23 +177,23 @@ pub fn resolve(
         };
         if !valid_role_arn(role_arn) {
             return Err(ChainError::BadArn {
-                profile: name(&current),
-                arn: escape_control(role_arn),
+                profile: current.clone(),
+                arn: role_arn.to_string(),
             });
         }
-        hops.push(role_hop(&current, role_arn, aws, settings)?);
+        hops.push(role_hop(&current, role_arn, aws, settings, env)?);
         if let Some(token_file) = get("web_identity_token_file") {
             break Source::WebIdentity {
                 profile: current.clone(),
-                token_file: crate::profiles::expand_home(PathBuf::from(token_file)),
+                token_file: env.expand_home(PathBuf::from(token_file)),
             };
         }
         match get("source_profile") {
             Some(next) => {
                 if !aws.contains(next) && next != current {
                     return Err(ChainError::MissingSource {
-                        from: name(&current),
-                        missing: name(next),
+                        from: current.clone(),
+                        missing: next.to_string(),
                     });
                 }
                 current = next.to_owned();
@@ -244,7 +247,7 @@ pub fn resolve(
             if request.duration.is_some() {
                 notices.push(format!(
                     "policy caps {} at {} (asked {})",
-                    name(profile),
+                    profile,
                     crate::duration::format(max),
                     crate::duration::format(*handed_out)
                 ));
@@ -253,7 +256,7 @@ pub fn resolve(
         }
     }
     for (i, hop) in hops.iter_mut().enumerate() {
-        let what = format!("the duration of {}", name(&hop.profile));
+        let what = format!("the duration of {}", hop.profile);
         check_range(&what, hop.duration, MAX_ROLE_DURATION)?;
         // Every hop after the first is assumed with another role's credentials.
         if i >= 1 && hop.duration > MAX_CHAINED_DURATION {
@@ -271,20 +274,17 @@ pub fn resolve(
         None => aws
             .get(profile, "region")
             .map(str::to_owned)
-            .or_else(|| env_nonempty("AWS_REGION"))
-            .or_else(|| env_nonempty("AWS_DEFAULT_REGION"))
+            .or_else(|| env.aws.region.clone())
+            .or_else(|| env.aws.default_region.clone())
             .unwrap_or_else(|| "us-east-1".to_string()),
     };
     if !valid_region(&region) {
-        return Err(bad(
-            profile,
-            &format!("invalid region `{}`", escape_control(&region)),
-        ));
+        return Err(bad(profile, &format!("invalid region `{region}`")));
     }
 
     let chain = Chain {
         profile: profile.to_string(),
-        endpoint: endpoint(aws.get(profile, "endpoint_url")),
+        endpoint: endpoint::configured(Service::Sts, env, aws.get(profile, "endpoint_url")),
         source,
         hops,
         mfa_serial,
@@ -293,6 +293,7 @@ pub fn resolve(
         region,
         session_duration,
         no_session: request.no_session,
+        asked_duration: request.duration,
         notices,
     };
     // session_token_duration matters only to chains that call GetSessionToken.
@@ -311,6 +312,7 @@ fn role_hop(
     role_arn: &str,
     aws: &AwsProfiles,
     settings: &Settings,
+    env: &Environment,
 ) -> Result<RoleHop, ChainError> {
     let get = |key: &str| aws.get(profile, key).filter(|v| !v.is_empty());
     let duration = match get("duration_seconds") {
@@ -321,10 +323,7 @@ fn role_hop(
             .map_err(|_| {
                 bad(
                     profile,
-                    &format!(
-                        "duration_seconds `{}` is not a number of seconds",
-                        escape_control(text)
-                    ),
+                    &format!("duration_seconds `{text}` is not a number of seconds"),
                 )
             })?,
         None => settings
@@ -337,7 +336,7 @@ fn role_hop(
         role_arn: role_arn.to_string(),
         session_name: get("role_session_name")
             .map(str::to_owned)
-            .unwrap_or_else(default_session_name),
+            .unwrap_or_else(|| sanitize_session_name(env.user_name())),
         external_id: get("external_id").map(str::to_owned),
         source_identity: get("source_identity").map(str::to_owned),
         duration,
@@ -347,7 +346,7 @@ fn role_hop(
 
 fn bad(profile: &str, detail: &str) -> ChainError {
     ChainError::BadSetting {
-        profile: escape_control(profile),
+        profile: profile.to_string(),
         detail: detail.to_string(),
     }
 }
@@ -361,33 +360,6 @@ fn check_range(what: &str, d: Duration, max: Duration) -> Result<(), ChainError>
         )));
     }
     Ok(())
-}
-
-fn env_nonempty(var: &str) -> Option<String> {
-    std::env::var(var).ok().filter(|v| !v.is_empty())
-}
-
-/// STS's endpoint, as the AWS SDKs choose it.
-pub fn endpoint(profile_endpoint: Option<&str>) -> Option<String> {
-    service_endpoint("AWS_ENDPOINT_URL_STS", profile_endpoint)
-}
-
-/// A service's endpoint, as the AWS SDKs choose it: the service's own variable (like
-/// `AWS_ENDPOINT_URL_STS`), then `AWS_ENDPOINT_URL`, then the profile's `endpoint_url`; none
-/// when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`.
-pub fn service_endpoint(service_var: &str, profile_endpoint: Option<&str>) -> Option<String> {
-    if env_nonempty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
-        return None;
-    }
-    env_nonempty(service_var)
-        .or_else(|| env_nonempty("AWS_ENDPOINT_URL"))
-        .or_else(|| {
-            profile_endpoint
-                .filter(|e| !e.is_empty())
-                .map(str::to_owned)
-        })
 }
 
 /// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`.
@@ -423,16 +395,7 @@ fn valid_region(region: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// The local user name, sanitised for RoleSessionName (`[\w+=,.@-]`, 2 to 64 characters).
-pub fn default_session_name() -> String {
-    let user = ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|v| env_nonempty(v))
-        .or_else(login_name)
-        .unwrap_or_else(|| "broker".to_string());
-    sanitize_session_name(&user)
-}
-
+/// A name sanitised for RoleSessionName (`[\w+=,.@-]`, 2 to 64 characters).
 pub fn sanitize_session_name(name: &str) -> String {
     let mut clean: String = name
         .chars()
@@ -451,29 +414,10 @@ pub fn sanitize_session_name(name: &str) -> String {
     clean
 }
 
-#[cfg(unix)]
-fn login_name() -> Option<String> {
-    // SAFETY: getpwuid returns a pointer into static storage or null; we copy the name at once.
-    unsafe {
-        let pw = libc::getpwuid(libc::getuid());
-        if pw.is_null() || (*pw).pw_name.is_null() {
-            return None;
-        }
-        std::ffi::CStr::from_ptr((*pw).pw_name)
-            .to_str()
-            .ok()
-            .map(str::to_owned)
-    }
-}
-
-#[cfg(not(unix))]
-fn login_name() -> Option<String> {
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profiles::AwsProfiles;
 
     #[test]
     fn role_arns() {
@@ -501,5 +445,197 @@ mod tests {
         assert_eq!(sanitize_session_name("Jane Doe/x"), "Jane-Doe-x");
         assert_eq!(sanitize_session_name("a"), "broker-a");
         assert_eq!(sanitize_session_name(&"x".repeat(100)).len(), 64);
+    }
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/";
+
+    fn resolve_in(
+        config: &str,
+        env: &[(&str, &str)],
+        profile: &str,
+        request: &Request,
+    ) -> Result<Chain, ChainError> {
+        let aws = AwsProfiles::from_texts(config, "").unwrap();
+        let env = Environment::from_pairs(env);
+        resolve(profile, &aws, &Settings::default(), &env, request)
+    }
+
+    fn chain_of(config: &str, profile: &str) -> Result<Chain, ChainError> {
+        resolve_in(config, &[("USER", "jane")], profile, &Request::default())
+    }
+
+    #[test]
+    fn cycles_and_missing_sources_name_the_profiles() {
+        let config = format!(
+            "[profile a]\nrole_arn = {ROLE}a\nsource_profile = b\n\
+             [profile b]\nrole_arn = {ROLE}b\nsource_profile = a\n\
+             [profile lost]\nrole_arn = {ROLE}l\nsource_profile = nowhere\n"
+        );
+        assert_eq!(
+            chain_of(&config, "a").unwrap_err(),
+            ChainError::Cycle("a -> b -> a".into())
+        );
+        assert_eq!(
+            chain_of(&config, "lost").unwrap_err(),
+            ChainError::MissingSource {
+                from: "lost".into(),
+                missing: "nowhere".into()
+            }
+        );
+        assert_eq!(
+            chain_of(&config, "ghost").unwrap_err(),
+            ChainError::UnknownProfile("ghost".into())
+        );
+    }
+
+    #[test]
+    fn a_chain_ends_at_stored_keys_a_process_or_a_token_file() {
+        let config = format!(
+            "[profile user]\n\
+             [profile r1]\nrole_arn = {ROLE}r1\nsource_profile = user\n\
+             [profile r2]\nrole_arn = {ROLE}r2\nsource_profile = r1\nrole_session_name = ops\n\
+             [profile proc]\ncredential_process = get-creds\n\
+             [profile web]\nrole_arn = {ROLE}web\nweb_identity_token_file = ~/token\n"
+        );
+        let chain = chain_of(&config, "r2").unwrap();
+        assert_eq!(
+            chain.source,
+            Source::Vault {
+                profile: "user".into()
+            }
+        );
+        let hops: Vec<_> = chain
+            .hops
+            .iter()
+            .map(|h| (h.profile.as_str(), h.session_name.as_str()))
+            .collect();
+        assert_eq!(hops, [("r1", "jane"), ("r2", "ops")]);
+        assert_eq!(
+            chain_of(&config, "proc").unwrap().source,
+            Source::Process {
+                profile: "proc".into(),
+                command: "get-creds".into()
+            }
+        );
+        let web = resolve_in(&config, &[("HOME", "/h")], "web", &Request::default()).unwrap();
+        assert_eq!(
+            web.source,
+            Source::WebIdentity {
+                profile: "web".into(),
+                token_file: "/h/token".into()
+            }
+        );
+    }
+
+    #[test]
+    fn the_endpoint_follows_the_sdks() {
+        let config = "[profile p]\nendpoint_url = http://profile\n";
+        let endpoint = |env: &[(&str, &str)]| {
+            resolve_in(config, env, "p", &Request::default())
+                .unwrap()
+                .endpoint
+        };
+        assert_eq!(endpoint(&[]).as_deref(), Some("http://profile"));
+        assert_eq!(
+            endpoint(&[("AWS_ENDPOINT_URL", "http://all")]).as_deref(),
+            Some("http://all")
+        );
+        assert_eq!(
+            endpoint(&[
+                ("AWS_ENDPOINT_URL", "http://all"),
+                ("AWS_ENDPOINT_URL_STS", "http://sts")
+            ])
+            .as_deref(),
+            Some("http://sts")
+        );
+    }
+
+    #[test]
+    fn the_region_comes_from_the_flag_the_profile_then_the_environment() {
+        let config = "[profile with]\nregion = eu-west-1\n[profile without]\n";
+        let region = |profile: &str, env: &[(&str, &str)], flag: Option<&str>| {
+            let request = Request {
+                region: flag.map(str::to_owned),
+                ..Request::default()
+            };
+            resolve_in(config, env, profile, &request).unwrap().region
+        };
+        let both = [
+            ("AWS_REGION", "ap-south-1"),
+            ("AWS_DEFAULT_REGION", "sa-east-1"),
+        ];
+        assert_eq!(region("with", &both, Some("us-west-2")), "us-west-2");
+        assert_eq!(region("with", &both, None), "eu-west-1");
+        assert_eq!(region("without", &both, None), "ap-south-1");
+        assert_eq!(
+            region("without", &[("AWS_DEFAULT_REGION", "sa-east-1")], None),
+            "sa-east-1"
+        );
+        assert_eq!(region("without", &[], None), "us-east-1");
+        let bad = Request {
+            region: Some("not a region".into()),
+            ..Request::default()
+        };
+        assert!(resolve_in(config, &[], "with", &bad).is_err());
+    }
+
+    #[test]
+    fn mfa_serials_along_the_chain() {
+        let config = format!(
+            "[profile user]\nmfa_serial = U\n\
+             [profile r1]\nrole_arn = {ROLE}r1\nsource_profile = user\n\
+             [profile r2]\nrole_arn = {ROLE}r2\nsource_profile = r1\nmfa_serial = R2\n"
+        );
+        let chain = chain_of(&config, "r2").unwrap();
+        assert_eq!(
+            chain.mfa_serial.as_deref(),
+            Some("R2"),
+            "the first from the top"
+        );
+        assert_eq!(chain.source_mfa_serial.as_deref(), Some("U"));
+        let own: Vec<_> = chain.hops.iter().map(|h| h.mfa_serial.as_deref()).collect();
+        assert_eq!(own, [None, Some("R2")]);
+        assert!(chain.uses_session_token());
+        assert!(!chain_of(&config, "r1").unwrap().hops.is_empty());
+    }
+
+    #[test]
+    fn durations_are_capped_by_policy_and_role_chaining() {
+        let config = format!(
+            "[profile user]\n\
+             [profile r1]\nrole_arn = {ROLE}r1\nsource_profile = user\nduration_seconds = 7200\n\
+             [profile r2]\nrole_arn = {ROLE}r2\nsource_profile = r1\n"
+        );
+        let asked = |profile: &str, duration: u64, max: Option<u64>| {
+            let request = Request {
+                duration: Some(Duration::from_secs(duration)),
+                max_duration: max.map(Duration::from_secs),
+                ..Request::default()
+            };
+            resolve_in(&config, &[], profile, &request)
+        };
+        let r1 = chain_of(&config, "r1").unwrap();
+        assert_eq!(r1.hops[0].duration, Duration::from_secs(7200));
+        let r2 = asked("r2", 3 * 3600, None).unwrap();
+        assert_eq!(r2.hops[1].duration, MAX_CHAINED_DURATION);
+        assert!(
+            r2.notices[0].contains("role chaining limits"),
+            "{:?}",
+            r2.notices
+        );
+        let capped = asked("r1", 3 * 3600, Some(1800)).unwrap();
+        assert_eq!(capped.hops[0].duration, Duration::from_secs(1800));
+        assert!(capped.notices[0].starts_with("policy caps r1 at 30m"));
+        assert_eq!(capped.asked_duration, Some(Duration::from_secs(3 * 3600)));
+        assert!(matches!(
+            asked("r1", 600, None),
+            Err(ChainError::BadRequest(_))
+        ));
+        assert!(matches!(
+            asked("r1", 13 * 3600, None),
+            Err(ChainError::BadRequest(_))
+        ));
+        let user = asked("user", 20 * 3600, None).unwrap();
+        assert_eq!(user.session_duration, Duration::from_secs(20 * 3600));
     }
 }

@@ -21,7 +21,7 @@ use crate::vault::BackendKind;
 )]
 pub struct Cli {
     /// Where long-term keys are stored [env: BROKER_BACKEND]
-    #[arg(long, global = true, value_name = "BACKEND", value_enum)]
+    #[arg(long, global = true, value_name = "BACKEND", value_parser = backend_parser())]
     pub backend: Option<BackendKind>,
 
     /// broker's settings file [env: BROKER_CONFIG] [default: $XDG_CONFIG_HOME/broker/config.toml]
@@ -34,6 +34,26 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: commands::Command,
+}
+
+/// The backends, for the command line.
+fn backend_parser() -> impl clap::builder::TypedValueParser<Value = BackendKind> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let about = |kind| match kind {
+        BackendKind::SecretService => {
+            "D-Bus Secret Service: GNOME Keyring, KeePassXC, KWallet (Linux/BSD default)"
+        }
+        BackendKind::Keychain => "The macOS Keychain (macOS default)",
+        BackendKind::Wincred => "The Windows Credential Manager (Windows default)",
+        BackendKind::Keyutils => "The Linux kernel keyring: fast, but lost at reboot",
+        BackendKind::File => {
+            "age-encrypted files under `file_dir`, one per item, protected by a passphrase"
+        }
+    };
+    PossibleValuesParser::new(
+        BackendKind::ALL.map(|kind| PossibleValue::new(kind.name()).help(about(kind))),
+    )
+    .map(|name| BackendKind::from_name(&name).expect("one of the possible values"))
 }
 
 #[cfg(test)]

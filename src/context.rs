@@ -2,12 +2,17 @@
 //! config.toml beats the platform defaults. Commands receive a [`Context`], never clap types.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use secrecy::SecretString;
-
+use crate::audit::AuditLog;
+use crate::cache::Cache;
+use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::vault::{BackendKind, Passphrase, Vault, VaultSpec};
+
+/// Credentials with less than this left are not handed out if a refresh can do better.
+const DEFAULT_MIN_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// The global options, as given on the command line.
 #[derive(Debug, Default)]
@@ -17,33 +22,36 @@ pub struct GlobalOptions {
 }
 
 pub struct Context {
+    pub env: Environment,
     pub settings: Settings,
-    pub config_path: PathBuf,
     pub backend: Option<BackendKind>,
     pub file_dir: PathBuf,
 }
 
 impl Context {
-    pub fn resolve(opts: GlobalOptions) -> Result<Context> {
-        let explicit = opts.config.or_else(|| env_path("BROKER_CONFIG"));
+    pub fn resolve(opts: GlobalOptions, env: Environment) -> Result<Context> {
+        let explicit = opts.config.or_else(|| env.broker.config.clone());
         let must_exist = explicit.is_some();
-        let config_path = explicit.unwrap_or_else(default_config_path);
-        let settings = Settings::load(&config_path, must_exist).map_err(|e| {
-            Error::new(e.to_string()).with_hint("fix the file, or see the README for every key")
-        })?;
-        let backend = match opts.backend {
-            Some(b) => Some(b),
-            None => match std::env::var("BROKER_BACKEND") {
-                Ok(name) if !name.is_empty() => Some(parse_backend(&name)?),
-                _ => settings.backend,
-            },
+        let config_path =
+            explicit.unwrap_or_else(|| env.config_dir().join("broker").join("config.toml"));
+        let settings = Settings::load(&config_path, must_exist)?;
+        let backend = match (opts.backend, &env.broker.backend) {
+            (Some(b), _) => Some(b),
+            (None, Some(name)) => Some(BackendKind::from_name(name).ok_or_else(|| {
+                Error::new(format!("BROKER_BACKEND names an unknown backend `{name}`"))
+                    .with_hint("use one of: secret-service, keychain, wincred, keyutils, file")
+            })?),
+            (None, None) => settings.backend,
         };
-        let file_dir = env_path("BROKER_FILE_DIR")
-            .or_else(|| settings.file_dir.as_ref().map(|d| expand_tilde(d)))
-            .unwrap_or_else(|| data_dir().join("broker").join("vault"));
+        let file_dir = env
+            .broker
+            .file_dir
+            .clone()
+            .or_else(|| settings.file_dir.as_ref().map(|d| env.expand_home(d)))
+            .unwrap_or_else(|| env.data_dir().join("broker").join("vault"));
         Ok(Context {
+            env,
             settings,
-            config_path,
             backend,
             file_dir,
         })
@@ -55,20 +63,18 @@ impl Context {
             kind: self.backend,
             file_dir: self.file_dir.clone(),
             passphrase: self.passphrase_source(),
+            dbus_session: self.env.dbus_session,
         }
     }
 
     /// Where the file vault's passphrase comes from: `BROKER_FILE_PASSPHRASE`, then
     /// `BROKER_FILE_PASSPHRASE_FILE`, then `[file] passphrase_command`, then the terminal.
     fn passphrase_source(&self) -> Passphrase {
-        if let Some(p) = std::env::var("BROKER_FILE_PASSPHRASE")
-            .ok()
-            .filter(|p| !p.is_empty())
-        {
-            return Passphrase::Given(SecretString::from(p));
+        if let Some(p) = &self.env.broker.file_passphrase {
+            return Passphrase::Given(p.clone());
         }
-        if let Some(path) = env_path("BROKER_FILE_PASSPHRASE_FILE") {
-            return Passphrase::File(path);
+        if let Some(path) = &self.env.broker.file_passphrase_file {
+            return Passphrase::File(path.clone());
         }
         match &self.settings.file.passphrase_command {
             Some(command) if !command.trim().is_empty() => Passphrase::Command(command.clone()),
@@ -78,112 +84,71 @@ impl Context {
 
     /// Opens the vault.
     pub fn vault(&self) -> Result<Box<dyn Vault>> {
-        self.vault_spec().open().map_err(Error::from)
+        Ok(self.vault_spec().open()?)
     }
 
     /// The session cache.
-    pub fn cache(&self) -> crate::cache::Cache {
-        crate::cache::Cache::new(
-            cache_dir().join("broker").join("sessions"),
+    pub fn cache(&self) -> Cache {
+        Cache::new(
+            self.env.cache_dir().join("broker").join("sessions"),
             self.vault_spec(),
         )
     }
 
     /// A lock file of broker's own, for read-modify-writes of shared state outside the cache.
     pub fn lock_path(&self, name: &str) -> PathBuf {
-        cache_dir()
+        self.env
+            .cache_dir()
             .join("broker")
             .join("locks")
             .join(format!("{name}.lock"))
     }
 
     /// The audit log: `[audit] path`, else `$XDG_STATE_HOME/broker/audit.jsonl`.
-    pub fn audit_log(&self) -> crate::audit::AuditLog {
+    pub fn audit_log(&self) -> AuditLog {
         match &self.settings.audit.path {
-            Some(p) => crate::audit::AuditLog {
-                path: expand_tilde(p),
+            Some(p) => AuditLog {
+                path: self.env.expand_home(p),
                 own_dir: false,
             },
-            None => crate::audit::AuditLog {
-                path: state_dir().join("broker").join("audit.jsonl"),
+            None => AuditLog {
+                path: self.env.state_dir().join("broker").join("audit.jsonl"),
                 own_dir: true,
             },
         }
+    }
+
+    /// How long one STS (or IAM) call may take: `BROKER_STS_TIMEOUT`, else 20 s.
+    pub fn sts_timeout(&self) -> Duration {
+        self.env
+            .broker
+            .sts_timeout
+            .as_deref()
+            .and_then(|t| crate::duration::parse(t).ok())
+            .filter(|t| !t.is_zero())
+            .unwrap_or(crate::aws::DEFAULT_CALL_TIMEOUT)
     }
 
     /// The engine's options from the settings, for one request.
     pub fn engine_options(
         &self,
         refresh: bool,
-        mfa_token: Option<SecretString>,
+        mfa_token: crate::mfa::GivenCode,
         tags: Vec<(String, String)>,
     ) -> crate::engine::Options {
-        let session = &self.settings.session;
         crate::engine::Options {
             refresh,
-            mfa_token: crate::mfa::GivenCode::new(mfa_token),
+            mfa_token,
             mfa_prompt: self.settings.mfa.prompt.unwrap_or_default(),
             mfa_process_timeout: self
                 .settings
                 .mfa
                 .process_timeout
                 .unwrap_or(crate::mfa::DEFAULT_PROCESS_TIMEOUT),
-            // Credentials with less than this left are not handed out if a refresh can do better.
-            min_ttl: session
-                .min_ttl
-                .unwrap_or(std::time::Duration::from_secs(15 * 60)),
+            min_ttl: self.settings.session.min_ttl.unwrap_or(DEFAULT_MIN_TTL),
+            sts_timeout: self.sts_timeout(),
+            defer_advisory_refresh: false,
             tags,
         }
     }
-}
-
-fn parse_backend(name: &str) -> Result<BackendKind> {
-    use clap::ValueEnum;
-    BackendKind::from_str(name, true).map_err(|_| {
-        Error::new(format!(
-            "BROKER_BACKEND names an unknown backend `{}`",
-            crate::error::escape_control(name)
-        ))
-        .with_hint("use one of: secret-service, keychain, wincred, keyutils, file")
-    })
-}
-
-fn env_path(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(|v| crate::profiles::expand_home(PathBuf::from(v)))
-}
-
-/// `~/x` → `$HOME/x`, for paths written in config.toml.
-pub fn expand_tilde(path: &str) -> PathBuf {
-    crate::profiles::expand_home(PathBuf::from(path))
-}
-
-/// `$XDG_CONFIG_HOME/broker/config.toml`, with the platform's config dir as the fallback.
-fn default_config_path() -> PathBuf {
-    xdg_dir("XDG_CONFIG_HOME", dirs::config_dir, ".config")
-        .join("broker")
-        .join("config.toml")
-}
-
-fn data_dir() -> PathBuf {
-    xdg_dir("XDG_DATA_HOME", dirs::data_dir, ".local/share")
-}
-
-/// `$XDG_STATE_HOME`, else `~/.local/state`.
-pub fn state_dir() -> PathBuf {
-    xdg_dir("XDG_STATE_HOME", dirs::state_dir, ".local/state")
-}
-
-/// `$XDG_CACHE_HOME`, else the platform cache dir.
-pub fn cache_dir() -> PathBuf {
-    xdg_dir("XDG_CACHE_HOME", dirs::cache_dir, ".cache")
-}
-
-fn xdg_dir(var: &str, platform: fn() -> Option<PathBuf>, under_home: &str) -> PathBuf {
-    env_path(var)
-        .filter(|p| p.is_absolute())
-        .or_else(platform)
-        .or_else(|| dirs::home_dir().map(|h| h.join(under_home)))
-        .unwrap_or_else(|| PathBuf::from(under_home))
 }

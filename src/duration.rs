@@ -20,8 +20,8 @@ pub fn parse(text: &str) -> Result<Duration, ParseDurationError> {
     if trimmed.is_empty() {
         return Err(ParseDurationError::Empty);
     }
-    let invalid = || ParseDurationError::Invalid(crate::error::escape_control(text));
-    let too_large = || ParseDurationError::TooLarge(crate::error::escape_control(trimmed));
+    let invalid = || ParseDurationError::Invalid(text.to_string());
+    let too_large = || ParseDurationError::TooLarge(trimmed.to_string());
     if trimmed.bytes().all(|b| b.is_ascii_digit()) {
         let secs: u64 = trimmed.parse().map_err(|_| too_large())?;
         return Ok(Duration::from_secs(secs));

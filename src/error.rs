@@ -1,18 +1,23 @@
-//! The one user-facing error: a one-line message, an optional hint, an exit code.
+//! The one user-facing error, and every hint: each module that can fail has its own `thiserror`
+//! enum; here they become an [`Error`] with the next step to suggest and an exit code.
 //!
-//! Library modules keep their own `thiserror` enums; they become an [`Error`] here, where the
-//! hints live. An error message never carries a secret: the enums below hold only names, paths
-//! and the text of upstream errors, never key material.
+//! What the user sees is one line `broker: error: …`, the causes as `caused by: …` lines under
+//! `-v`, then `hint: …`. The text is sanitised where it is printed. No error carries a secret:
+//! the enums hold names, paths, AWS error codes and upstream messages, never key material.
 
 use std::fmt;
 
+use crate::aws::{AwsCode, AwsError};
 use crate::exit_codes;
 
-/// What `broker` prints as `broker: error: …` before exiting.
+type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What `broker` prints before exiting with a failure.
 #[derive(Debug)]
 pub struct Error {
     message: String,
     hint: Option<String>,
+    source: Option<Source>,
     exit_code: u8,
 }
 
@@ -24,6 +29,7 @@ impl Error {
         Error {
             message: message.into(),
             hint: None,
+            source: None,
             exit_code: exit_codes::FAILURE,
         }
     }
@@ -48,6 +54,15 @@ impl Error {
         self
     }
 
+    /// An error whose message is `error`'s text and whose causes are `error`'s sources.
+    fn from_error(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error {
+            message: error.to_string(),
+            source: Some(Box::new(error)),
+            ..Error::new("")
+        }
+    }
+
     pub fn exit_code(&self) -> u8 {
         self.exit_code
     }
@@ -55,48 +70,64 @@ impl Error {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The text to print: the message on one line, under `verbose` every cause the message
+    /// does not already say, then the hint. Sanitised: no control or invisible character of an
+    /// upstream message reaches the terminal.
+    pub fn render(&self, verbose: bool) -> String {
+        let mut out = format!("broker: error: {}", one_line(&self.message));
+        if verbose {
+            let mut cause = self.source.as_deref().and_then(std::error::Error::source);
+            while let Some(e) = cause {
+                let text = one_line(&e.to_string());
+                if !text.is_empty() && !out.contains(&text) {
+                    out.push_str(&format!("\ncaused by: {text}"));
+                }
+                cause = e.source();
+            }
+        }
+        if let Some(hint) = &self.hint {
+            out.push_str(&format!("\nhint: {}", one_line(hint)));
+        }
+        out
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "broker: error: {}", one_line(&self.message))?;
-        if let Some(hint) = &self.hint {
-            write!(f, "\nhint: {hint}")?;
-        }
-        Ok(())
+        f.write_str(&self.render(false))
     }
 }
 
-/// Folds a possibly multi-line upstream message onto one line and escapes control characters,
-/// so a hostile value cannot repaint the terminal.
+/// Folds a possibly multi-line message onto one line, sanitised for a terminal.
 pub fn one_line(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for part in text
-        .split(['\n', '\r'])
+    text.split(['\n', '\r'])
         .map(str::trim)
         .filter(|p| !p.is_empty())
-    {
-        if !out.is_empty() {
-            out.push_str("; ");
-        }
-        out.push_str(&escape_control(part));
-    }
-    out
+        .map(|p| crate::sanitize::escape(p).into_owned())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
-/// Escapes what must not reach a terminal as itself (see [`crate::sanitize`]).
-pub fn escape_control(text: &str) -> String {
-    crate::sanitize::escape(text).into_owned()
+/// Builds the [`Error`] of a module's error enum: its text, its causes, and the hint.
+fn hinted(error: impl std::error::Error + Send + Sync + 'static, hint: Option<String>) -> Error {
+    let err = Error::from_error(error);
+    match hint {
+        Some(h) => err.with_hint(h),
+        None => err,
+    }
 }
+
+const FIX_PROFILE: &str = "fix the profile in the AWS config";
+const LIST_PROFILES: &str = "`broker list` shows the profiles of the AWS config";
+const USE_FILE_BACKEND: &str = "use `--backend file` (an encrypted file vault; see the README \
+     for its passphrase), or start a Secret Service such as gnome-keyring";
 
 impl From<crate::vault::VaultError> for Error {
     fn from(e: crate::vault::VaultError) -> Self {
         use crate::vault::VaultError as V;
         let hint = match &e {
-            V::NoBackend { .. } | V::Unavailable { .. } => Some(
-                "use `--backend file` (an encrypted file vault; set BROKER_FILE_PASSPHRASE or \
-                 type it when asked), or start a Secret Service such as gnome-keyring",
-            ),
+            V::NoBackend { .. } | V::Unavailable { .. } => Some(USE_FILE_BACKEND),
             V::WrongPassphrase { .. } => Some(
                 "check the passphrase (typed, BROKER_FILE_PASSPHRASE, BROKER_FILE_PASSPHRASE_FILE \
                  or [file] passphrase_command); nothing was changed",
@@ -108,23 +139,28 @@ impl From<crate::vault::VaultError> for Error {
             V::Corrupt { .. } | V::NotKeys { .. } => Some("store the keys again with `broker add`"),
             V::Backend { .. } | V::Io { .. } => None,
         };
-        let err = Error::new(e.to_string());
-        match hint {
-            Some(h) => err.with_hint(h),
-            None => err,
-        }
+        hinted(e, hint.map(str::to_owned))
     }
 }
 
 impl From<crate::profiles::ProfilesError> for Error {
     fn from(e: crate::profiles::ProfilesError) -> Self {
-        Error::new(e.to_string())
+        hinted(e, None)
+    }
+}
+
+impl From<crate::settings::SettingsError> for Error {
+    fn from(e: crate::settings::SettingsError) -> Self {
+        hinted(
+            e,
+            Some("fix the file, or see the README for every key".into()),
+        )
     }
 }
 
 impl From<crate::tty::TtyError> for Error {
     fn from(e: crate::tty::TtyError) -> Self {
-        Error::new(e.to_string())
+        hinted(e, None)
     }
 }
 
@@ -132,32 +168,187 @@ impl From<crate::chain::ChainError> for Error {
     fn from(e: crate::chain::ChainError) -> Self {
         use crate::chain::ChainError as C;
         let hint = match &e {
-            C::UnknownProfile(_) | C::MissingSource { .. } => {
-                "`broker list` shows the profiles of the AWS config"
-            }
+            C::UnknownProfile(_) | C::MissingSource { .. } => LIST_PROFILES,
             C::Cycle(_) => "make the last profile of the chain hold keys (no source_profile)",
-            C::BadArn { .. } | C::BadSetting { .. } => "fix the profile in the AWS config",
+            C::BadArn { .. } | C::BadSetting { .. } => FIX_PROFILE,
             C::BadRequest(_) => "durations are like 15m, 1h or 3600s",
         };
-        Error::new(e.to_string()).with_hint(hint)
+        hinted(e, Some(hint.into()))
     }
+}
+
+impl From<crate::mfa::MfaError> for Error {
+    fn from(e: crate::mfa::MfaError) -> Self {
+        use crate::mfa::MfaError as M;
+        let hint = match &e {
+            M::NoCode { .. } => {
+                "give one with --mfa-token CODE, set `mfa_process` in the profile, or run broker \
+                 from a terminal"
+            }
+            M::Malformed => "give the current code from your MFA device with --mfa-token CODE",
+            M::Process(_) => {
+                "check the mfa_process command in the profile, or give --mfa-token CODE"
+            }
+        };
+        hinted(e, Some(hint.into()))
+    }
+}
+
+impl From<crate::audit::AuditError> for Error {
+    fn from(e: crate::audit::AuditError) -> Self {
+        use crate::audit::AuditError as A;
+        let hint = match &e {
+            A::Write { .. } => {
+                "fix the path or permissions; broker hands out nothing it cannot audit"
+            }
+            A::Read { .. } => "move a long log aside (rotate it) and keep it for review",
+        };
+        hinted(e, Some(hint.into()))
+    }
+}
+
+impl From<crate::policy::PolicyError> for Error {
+    fn from(e: crate::policy::PolicyError) -> Self {
+        use crate::policy::PolicyError as P;
+        let hint = match &e {
+            P::NoReason { .. } => {
+                Some("say why with --reason TEXT; it is recorded in the audit log")
+            }
+            P::NotConfirmed { .. } => Some("run it from a terminal, or confirm with --yes"),
+            P::Mismatch { .. } => None,
+            P::LongTermKeys { .. } => Some("drop --no-session to get temporary credentials"),
+        };
+        hinted(e, hint.map(str::to_owned))
+    }
+}
+
+impl From<crate::cache::CacheError> for Error {
+    fn from(e: crate::cache::CacheError) -> Self {
+        hinted(e, None)
+    }
+}
+
+impl From<crate::format::FormatError> for Error {
+    fn from(e: crate::format::FormatError) -> Self {
+        hinted(
+            e,
+            Some("use --format json, which escapes every value".into()),
+        )
+    }
+}
+
+impl From<crate::process::ProcessError> for Error {
+    fn from(e: crate::process::ProcessError) -> Self {
+        use crate::process::ProcessError as P;
+        let code = match &e {
+            P::NotFound { .. } => exit_codes::COMMAND_NOT_FOUND,
+            P::CannotRun { .. } => exit_codes::CANNOT_EXECUTE,
+            _ => exit_codes::FAILURE,
+        };
+        hinted(e, None).with_exit_code(code)
+    }
+}
+
+impl From<crate::engine::EngineError> for Error {
+    fn from(e: crate::engine::EngineError) -> Self {
+        use crate::engine::EngineError as E;
+        match e {
+            E::Vault(e) => e.into(),
+            E::Mfa(e) => e.into(),
+            E::Cache(e) => e.into(),
+            E::Aws {
+                source_profile,
+                error,
+            } => {
+                let hint = aws_hint(&error, &source_profile);
+                hinted(error, hint)
+            }
+            E::NoKeys { ref profile, .. } => {
+                let hint = format!("store them with `broker add {profile}`");
+                hinted(e, Some(hint))
+            }
+            E::Expired { .. } => hinted(e, Some(CLOCK_THEN_REFRESH.into())),
+            E::MfaUnsendable { .. } => hinted(
+                e,
+                Some("remove mfa_serial, or put it on a role profile of the chain".into()),
+            ),
+            E::CredentialProcess(_)
+            | E::TokenFile { .. }
+            | E::WebIdentityOnly { .. }
+            | E::Runtime(_) => hinted(e, None),
+        }
+    }
+}
+
+const CLOCK_THEN_REFRESH: &str =
+    "check that the local clock is right (AWS allows 5 minutes of skew), then run again with \
+     --refresh";
+
+/// The next step for an STS or IAM failure (the README's list of STS errors).
+pub fn aws_hint(error: &AwsError, source_profile: &str) -> Option<String> {
+    let hint = match &error.code {
+        AwsCode::AccessDenied if error.is_mfa_failure() => {
+            "the MFA code was wrong or already used: wait for the next code and try again".into()
+        }
+        AwsCode::AccessDenied => "check that the role's trust policy allows this caller, and \
+                                  that the caller's permissions allow sts:AssumeRole on it"
+            .into(),
+        AwsCode::InvalidClientTokenId | AwsCode::SignatureDoesNotMatch => format!(
+            "the key stored for profile {source_profile} is wrong or was deleted: store a \
+             working one with `broker add {source_profile}` or replace it with `broker rotate \
+             {source_profile}`"
+        ),
+        AwsCode::ExpiredToken => CLOCK_THEN_REFRESH.into(),
+        AwsCode::Throttling => {
+            "STS kept throttling the request after retries: wait a little and try again".into()
+        }
+        AwsCode::Unreachable | AwsCode::Timeout => "check endpoint_url in the profile, \
+                                                    AWS_ENDPOINT_URL/AWS_ENDPOINT_URL_STS, and \
+                                                    the network"
+            .into(),
+        AwsCode::BadResponse => "the endpoint does not look like STS: check endpoint_url".into(),
+        AwsCode::RegionDisabled => "activate STS in that region, or use --region".into(),
+        AwsCode::Other(_) => return None,
+    };
+    Some(hint)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[derive(Debug, thiserror::Error)]
+    #[error("could not read the thing")]
+    struct Outer(#[source] std::io::Error);
+
     #[test]
-    fn display_is_one_line_then_the_hint() {
+    fn one_line_then_the_causes_under_verbose_then_the_hint() {
         let err = Error::new("could not do it:\nline two").with_hint("try again");
         assert_eq!(
             err.to_string(),
             "broker: error: could not do it:; line two\nhint: try again"
         );
+        let err = hinted(
+            Outer(std::io::Error::other("disk on fire")),
+            Some("cool it".into()),
+        );
+        assert_eq!(
+            err.render(false),
+            "broker: error: could not read the thing\nhint: cool it"
+        );
+        assert_eq!(
+            err.render(true),
+            "broker: error: could not read the thing\ncaused by: disk on fire\nhint: cool it"
+        );
     }
 
     #[test]
-    fn control_characters_are_escaped() {
+    fn what_reaches_the_terminal_is_sanitised() {
         assert_eq!(one_line("a\x1b[2Jb"), "a\\u{1b}[2Jb");
+        let err = Error::new("profile evil\u{202E}txt").with_hint("x\u{85}y");
+        assert_eq!(
+            err.to_string(),
+            "broker: error: profile evil\\u{202e}txt\nhint: x\\u{85}y"
+        );
     }
 }

@@ -21,18 +21,11 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 /// How long `login` waits for the browser to follow the local redirect.
 const BROWSER_WAIT: Duration = Duration::from_secs(120);
 
-/// The federation endpoint: `BROKER_FEDERATION_URL`, else AWS's.
-pub fn endpoint() -> Result<Url> {
-    let text = std::env::var("BROKER_FEDERATION_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| DEFAULT_URL.to_string());
-    Url::parse(&text).map_err(|e| {
-        Error::new(format!(
-            "BROKER_FEDERATION_URL `{}` is not a URL: {e}",
-            crate::error::escape_control(&text)
-        ))
-    })
+/// The federation endpoint: `BROKER_FEDERATION_URL` (given), else AWS's.
+pub fn endpoint(given: Option<&str>) -> Result<Url> {
+    let text = given.unwrap_or(DEFAULT_URL);
+    Url::parse(text)
+        .map_err(|e| Error::new(format!("BROKER_FEDERATION_URL `{text}` is not a URL: {e}")))
 }
 
 /// The console home of `region`.
@@ -87,9 +80,7 @@ pub fn signin_url(
 
 /// One HTTP(S) GET, bounded in time; the body of a 200 answer.
 fn get(url: &SecretString) -> Result<Vec<u8>> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+    let runtime = crate::aws::runtime()
         .map_err(|e| Error::new(format!("cannot start the HTTP client: {e}")))?;
     let uri: hyper::Uri = url
         .expose_secret()
@@ -154,7 +145,7 @@ pub fn open_in_browser(url: &SecretString) -> Result<()> {
         vec!["xdg-open".to_string(), local]
     };
     // Not waited for before serving: some openers only return once the page has loaded.
-    let mut child = std::process::Command::new(&opener[0])
+    let mut child = crate::process::command(&opener[0])
         .args(&opener[1..])
         .stdin(std::process::Stdio::null())
         .spawn()

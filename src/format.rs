@@ -8,20 +8,52 @@ use serde::Serialize;
 
 use crate::credentials::Credentials;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// `KEY=value` lines
     Env,
-    /// `export KEY='value'` lines, safe to `eval` in sh, bash and zsh
     Sh,
-    /// `set -gx KEY 'value'` lines for fish
     Fish,
-    /// `$env:KEY = 'value'` lines for PowerShell
     Powershell,
-    /// The AWS `credential_process` JSON
     Json,
-    /// A credentials-file section
     Ini,
+}
+
+impl Format {
+    pub const ALL: [Format; 6] = [
+        Format::Env,
+        Format::Sh,
+        Format::Fish,
+        Format::Powershell,
+        Format::Json,
+        Format::Ini,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Env => "env",
+            Format::Sh => "sh",
+            Format::Fish => "fish",
+            Format::Powershell => "powershell",
+            Format::Json => "json",
+            Format::Ini => "ini",
+        }
+    }
+
+    /// What the format is, in a few words.
+    pub fn about(self) -> &'static str {
+        match self {
+            Format::Env => "`KEY=value` lines",
+            Format::Sh => "`export KEY='value'` lines, safe to `eval` in sh, bash and zsh",
+            Format::Fish => "`set -gx KEY 'value'` lines for fish",
+            Format::Powershell => "`$env:KEY = 'value'` lines for PowerShell",
+            Format::Json => "The AWS `credential_process` JSON",
+            Format::Ini => "A credentials-file section",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -120,9 +152,7 @@ pub fn render(
                     .chars()
                     .any(|c| c.is_control() || matches!(c, '[' | ']' | '#' | ';'))
             {
-                return Err(FormatError::BadSection(crate::error::escape_control(
-                    profile,
-                )));
+                return Err(FormatError::BadSection(profile.to_string()));
             }
             let mut out = format!("[{profile}]\n");
             out += &format!("aws_access_key_id = {}\n", credentials.access_key_id);

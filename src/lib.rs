@@ -4,6 +4,7 @@
 //! parse ([`cli`]) → resolve ([`context`], [`profiles`], [`settings`]) → act ([`commands`]).
 
 pub mod audit;
+pub mod aws;
 pub mod cache;
 pub mod chain;
 pub mod cli;
@@ -11,15 +12,19 @@ pub mod commands;
 pub mod context;
 pub mod credentials;
 pub mod duration;
+pub mod endpoint;
 pub mod engine;
+pub mod environment;
 pub mod error;
 pub mod exit_codes;
 pub mod federation;
 pub mod format;
 pub mod fsutil;
 pub mod iam;
+pub mod issue;
 pub mod mfa;
 pub mod output;
+pub mod plan;
 pub mod policy;
 pub mod process;
 pub mod profiles;
@@ -56,10 +61,12 @@ pub fn main() -> ExitCode {
         backend: cli.backend,
         config: cli.config,
     };
-    match commands::run(cli.command, || context::Context::resolve(options)) {
+    let env = environment::Environment::from_process();
+    process::init(&env);
+    match commands::run(cli.command, || context::Context::resolve(options, env)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("{}", e.render(cli.verbose > 0));
             ExitCode::from(e.exit_code())
         }
     }

@@ -10,8 +10,20 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::error::{escape_control, Error, Result};
+use crate::sanitize::escape;
 use crate::settings::MfaPrompt;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MfaError {
+    #[error("an MFA code is needed for {serial} and none could be obtained: {why}")]
+    NoCode { serial: String, why: String },
+    #[error("the MFA code must be 6 digits")]
+    Malformed,
+    #[error("mfa_process failed: {0}")]
+    Process(String),
+}
+
+type Result<T> = std::result::Result<T, MfaError>;
 
 /// How long an `mfa_process` may run unless `[mfa] process_timeout` says otherwise.
 pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
@@ -51,16 +63,15 @@ pub fn code(serial: &str, profile: &str, sources: &Sources<'_>) -> Result<Secret
     };
     let text = code.expose_secret().trim();
     if !valid_code(text) {
-        return Err(Error::new("the MFA code must be 6 digits")
-            .with_hint("give the current code from your MFA device with --mfa-token CODE"));
+        return Err(MfaError::Malformed);
     }
     Ok(SecretString::from(text.to_string()))
 }
 
 /// For `--mfa-token`: a malformed code is a usage error, found before anything else runs.
-pub fn parse_code(text: &str) -> std::result::Result<String, String> {
+pub fn parse_code(text: &str) -> std::result::Result<SecretString, String> {
     if valid_code(text.trim()) {
-        Ok(text.trim().to_string())
+        Ok(SecretString::from(text.trim()))
     } else {
         Err("an MFA code is 6 digits".into())
     }
@@ -71,22 +82,18 @@ pub fn valid_code(code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn no_code(serial: &str, why: &str) -> Error {
-    Error::new(format!(
-        "an MFA code is needed for {} and none could be obtained: {why}",
-        escape_control(serial)
-    ))
-    .with_hint(
-        "give one with --mfa-token CODE, set `mfa_process` in the profile, or run broker from a \
-         terminal",
-    )
+fn no_code(serial: &str, why: &str) -> MfaError {
+    MfaError::NoCode {
+        serial: serial.to_string(),
+        why: why.to_string(),
+    }
 }
 
 fn prompt(serial: &str, profile: &str, driver: MfaPrompt) -> Result<SecretString> {
     let text = format!(
         "MFA code for {} (profile {}): ",
-        escape_control(serial),
-        escape_control(profile)
+        escape(serial),
+        escape(profile)
     );
     match driver {
         MfaPrompt::Terminal => crate::tty::ask(&text)
@@ -128,8 +135,5 @@ fn dialog(serial: &str, program: &str, args: &[&str]) -> Result<SecretString> {
 
 /// Runs `mfa_process`; its stdout is the code.
 fn run_process(command: &str, timeout: Duration) -> Result<SecretString> {
-    crate::process::secret_output(command, timeout).map_err(|why| {
-        Error::new(format!("mfa_process failed: {why}"))
-            .with_hint("check the mfa_process command in the profile, or give --mfa-token CODE")
-    })
+    crate::process::secret_output(command, timeout).map_err(MfaError::Process)
 }

@@ -17,7 +17,7 @@ pub fn stdout(bytes: &[u8]) -> Result<()> {
 
 /// Prints a notice for the user on stderr, never on stdout.
 pub fn notice(text: &str) {
-    eprintln!("broker: {}", crate::error::escape_control(text));
+    eprintln!("broker: {}", crate::error::one_line(text));
 }
 
 /// Logs a line when `-v` was given. Callers pass names and paths, never secrets.
@@ -25,17 +25,25 @@ pub fn verbose(text: impl std::fmt::Display) {
     if VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         eprintln!(
             "broker: [debug] {}",
-            crate::error::escape_control(&text.to_string())
+            crate::error::one_line(&text.to_string())
         );
     }
 }
 
 pub static VERBOSE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 
-/// Left-aligned columns separated by two spaces, trailing blanks trimmed.
+/// Left-aligned columns separated by two spaces, trailing blanks trimmed; every cell
+/// sanitised for the terminal.
 pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let rows: Vec<[String; N]> = rows
+        .iter()
+        .map(|row| {
+            row.clone()
+                .map(|cell| crate::sanitize::escape(&cell).into_owned())
+        })
+        .collect();
     let mut widths = header.map(|h| h.chars().count());
-    for row in rows {
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -53,7 +61,7 @@ pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String 
         out.trim_end().to_string() + "\n"
     };
     let mut text = line(header.to_vec());
-    for row in rows {
+    for row in &rows {
         text.push_str(&line(row.iter().map(String::as_str).collect()));
     }
     text

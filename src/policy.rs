@@ -6,8 +6,26 @@
 
 use std::time::{Duration, Instant};
 
-use crate::error::{escape_control, Error, Result};
+use crate::sanitize::escape;
 use crate::settings::ProfilePolicy;
+
+/// A request the profile's policy refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("profile {profile} requires a reason")]
+    NoReason { profile: String },
+    #[error("break-glass profile {profile} needs confirmation: {why}")]
+    NotConfirmed { profile: String, why: String },
+    #[error("break-glass confirmation for {profile} did not match; nothing was issued")]
+    Mismatch { profile: String },
+    #[error(
+        "profile {profile} caps its credentials' duration, so --no-session may not hand out its \
+         long-term keys"
+    )]
+    LongTermKeys { profile: String },
+}
+
+type Result<T> = std::result::Result<T, PolicyError>;
 
 /// Break-glass profiles are capped at this unless `max_duration` says otherwise.
 pub const DEFAULT_BREAK_GLASS_MAX: Duration = Duration::from_secs(3600);
@@ -22,43 +40,41 @@ pub fn max_duration(policy: &ProfilePolicy) -> Option<Duration> {
     }
 }
 
-/// Checks the reason and, for break-glass, the typed confirmation. An `Err` is a refusal.
-pub fn check(profile: &str, policy: &ProfilePolicy, reason: Option<&str>, yes: bool) -> Result<()> {
-    let shown = escape_control(profile);
+/// Checks the reason and, for break-glass, the typed confirmation; a profile whose duration
+/// policy caps what it hands out also refuses to hand out its long-term keys (`--no-session`
+/// without a role), which have no expiry to cap. An `Err` is a refusal.
+pub fn check(
+    profile: &str,
+    policy: &ProfilePolicy,
+    reason: Option<&str>,
+    yes: bool,
+    long_term_keys: bool,
+) -> Result<()> {
     let reason = reason.filter(|r| !crate::sanitize::is_blank(r));
     if (policy.require_reason || policy.break_glass) && reason.is_none() {
-        return Err(Error::new(format!("profile {shown} requires a reason"))
-            .with_hint("say why with --reason TEXT; it is recorded in the audit log"));
+        return Err(PolicyError::NoReason {
+            profile: profile.to_string(),
+        });
+    }
+    if long_term_keys && max_duration(policy).is_some() {
+        return Err(PolicyError::LongTermKeys {
+            profile: profile.to_string(),
+        });
     }
     if policy.break_glass && !yes {
         let prompt = format!(
-            "{shown} is a break-glass profile; this use is audited.\nType the profile name to confirm: "
+            "{} is a break-glass profile; this use is audited.\nType the profile name to confirm: ",
+            escape(profile)
         );
-        let typed = crate::tty::ask(&prompt).map_err(|e| {
-            Error::new(format!(
-                "break-glass profile {shown} needs confirmation: {e}"
-            ))
-            .with_hint("run it from a terminal, or confirm with --yes")
+        let typed = crate::tty::ask(&prompt).map_err(|e| PolicyError::NotConfirmed {
+            profile: profile.to_string(),
+            why: e.to_string(),
         })?;
         if typed.trim() != profile {
-            return Err(Error::new(format!(
-                "break-glass confirmation for {shown} did not match; nothing was issued"
-            )));
+            return Err(PolicyError::Mismatch {
+                profile: profile.to_string(),
+            });
         }
-    }
-    Ok(())
-}
-
-/// A profile whose duration policy caps what it hands out refuses to hand out its long-term
-/// keys (`--no-session` without a role), which have no expiry to cap.
-pub fn check_long_term_keys(profile: &str, policy: &ProfilePolicy, long_term: bool) -> Result<()> {
-    if long_term && max_duration(policy).is_some() {
-        return Err(Error::new(format!(
-            "profile {} caps its credentials' duration, so --no-session may not hand out its \
-             long-term keys",
-            escape_control(profile)
-        ))
-        .with_hint("drop --no-session to get temporary credentials"));
     }
     Ok(())
 }
@@ -139,8 +155,7 @@ pub fn notify(command: &[String], notice: &Notice<'_>) {
         Ok(child) => child,
         Err(e) => {
             crate::output::notice(&format!(
-                "warning: notify_command {} could not start: {e}",
-                escape_control(program)
+                "warning: notify_command {program} could not start: {e}"
             ));
             return;
         }
@@ -218,8 +233,8 @@ mod tests {
             require_reason: true,
             ..Default::default()
         };
-        assert!(check("x", &p, None, true).is_err());
-        assert!(check("x", &p, Some("  "), true).is_err());
-        assert!(check("x", &p, Some("INC-1"), true).is_ok());
+        assert!(check("x", &p, None, true, false).is_err());
+        assert!(check("x", &p, Some("  "), true, false).is_err());
+        assert!(check("x", &p, Some("INC-1"), true, false).is_ok());
     }
 }

@@ -8,11 +8,39 @@
 //! never through argv.
 
 use std::ffi::{OsStr, OsString};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
 
-use crate::error::{Error, Result};
+use chrono::Utc;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::credentials::Credentials;
+use crate::environment::Environment;
 use crate::exit_codes;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("cannot run {program}: {source}")]
+    NotFound {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("cannot run {program}: {source}")]
+    CannotRun {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("waiting for {program} failed: {source}")]
+    Wait {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("credential_process of profile {profile} failed: {why}")]
+    CredentialProcess { profile: String, why: String },
+}
 
 /// Inherited variables that would let a child see credentials other than the ones given.
 const REMOVED: [&str; 9] = [
@@ -27,8 +55,18 @@ const REMOVED: [&str; 9] = [
     "AWS_SDK_LOAD_CONFIG",
 ];
 
-/// broker's own secrets among its environment variables: no child ever gets them.
-pub const SECRET_VARS: [&str; 1] = ["BROKER_FILE_PASSPHRASE"];
+/// What every child's environment starts from: the caller's, without broker's secrets. Set
+/// once at start from the [`Environment`]; empty until then.
+static INHERITED: OnceLock<Vec<(OsString, OsString)>> = OnceLock::new();
+
+/// Remembers what children inherit: the caller's environment (without broker's secrets).
+pub fn init(env: &Environment) {
+    let _ = INHERITED.set(env.inherited().to_vec());
+}
+
+fn inherited() -> impl Iterator<Item = &'static (OsString, OsString)> {
+    INHERITED.get().into_iter().flatten()
+}
 
 /// The umask broker was started with, before it made its own private (`u32::MAX`: not known).
 static CALLER_UMASK: AtomicU32 = AtomicU32::new(u32::MAX);
@@ -72,7 +110,7 @@ static CALLER_CORE_LIMIT: AtomicU64 = AtomicU64::new(u64::MAX);
 /// caller's umask back.
 pub fn command(program: impl AsRef<OsStr>) -> Command {
     let mut cmd = Command::new(program);
-    cmd.env_clear().envs(inherited());
+    cmd.env_clear().envs(inherited().cloned());
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
@@ -98,11 +136,6 @@ pub fn command(program: impl AsRef<OsStr>) -> Command {
     cmd
 }
 
-/// The inherited environment without broker's own secrets.
-fn inherited() -> impl Iterator<Item = (OsString, OsString)> {
-    std::env::vars_os().filter(|(k, _)| !SECRET_VARS.iter().any(|s| k == s))
-}
-
 /// The `exec` child's environment: the inherited one without AWS credential and profile
 /// variables (and `AWS_CONTAINER_*`), plus `set`.
 pub fn environment(set: Vec<(String, String)>) -> Vec<(OsString, OsString)> {
@@ -112,6 +145,7 @@ pub fn environment(set: Vec<(String, String)>) -> Vec<(OsString, OsString)> {
             !REMOVED.contains(&k.as_ref()) && !k.starts_with("AWS_CONTAINER_")
         })
         .filter(|(k, _)| !set.iter().any(|(s, _)| k == s.as_str()))
+        .cloned()
         .collect();
     env.extend(set.into_iter().map(|(k, v)| (k.into(), v.into())));
     env
@@ -133,12 +167,8 @@ pub fn shell(command: &str) -> Command {
 /// Runs `command` through the shell with no stdin and broker's stderr, and returns its stdout
 /// without trailing line breaks, in zeroing memory; after `timeout` it is stopped together with
 /// everything it started. For `mfa_process` and `passphrase_command`; the error says why.
-pub fn secret_output(
-    command: &str,
-    timeout: std::time::Duration,
-) -> std::result::Result<secrecy::SecretString, String> {
+pub fn secret_output(command: &str, timeout: Duration) -> Result<SecretString, String> {
     use std::io::Read;
-    use std::process::Stdio;
     let mut command = shell(command);
     command
         .stdin(Stdio::null())
@@ -168,16 +198,14 @@ pub fn secret_output(
                 crate::duration::format(timeout)
             ));
         }
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(20));
     };
     let bytes = reader.join().unwrap_or_default();
     if !status.success() {
         return Err(format!("it exited with {status}"));
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| "its output is not text".to_string())?;
-    Ok(secrecy::SecretString::from(
-        text.trim_end_matches(['\r', '\n']),
-    ))
+    Ok(SecretString::from(text.trim_end_matches(['\r', '\n'])))
 }
 
 /// Stops a child started in its own process group, and everything it started.
@@ -191,11 +219,12 @@ fn kill_group(child: &mut std::process::Child) {
     let _ = child.wait();
 }
 
-/// The command to run: the one given, else `$SHELL`, else `/bin/sh`.
-pub fn command_line(given: Vec<OsString>) -> Vec<OsString> {
+/// The command to run: the one given, else the user's shell (`$SHELL`, `%COMSPEC%`), else
+/// `/bin/sh`.
+pub fn command_line(given: Vec<OsString>, shell: Option<&OsStr>) -> Vec<OsString> {
     if given.is_empty() {
-        vec![std::env::var_os("SHELL")
-            .filter(|s| !s.is_empty())
+        vec![shell
+            .map(OsStr::to_owned)
             .unwrap_or_else(|| "/bin/sh".into())]
     } else {
         given
@@ -204,26 +233,91 @@ pub fn command_line(given: Vec<OsString>) -> Vec<OsString> {
 
 /// Runs `argv` with exactly `env`, forwarding SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to
 /// broker, and returns the exit status to report: the child's, or 128+N for signal N.
-pub fn run(argv: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8> {
+pub fn run(argv: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, ProcessError> {
     let (program, args) = argv.split_first().expect("a command line is never empty");
     let mut command = command(program);
     command.args(args).env_clear().envs(env);
-    let shown = crate::error::escape_control(&program.to_string_lossy());
+    let shown = program.to_string_lossy().into_owned();
     let guard = signals::Forwarding::prepare();
-    let mut child = command.spawn().map_err(|e| {
-        let code = if e.kind() == std::io::ErrorKind::NotFound {
-            exit_codes::COMMAND_NOT_FOUND
+    let mut child = command.spawn().map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ProcessError::NotFound {
+                program: shown.clone(),
+                source,
+            }
         } else {
-            exit_codes::CANNOT_EXECUTE
-        };
-        Error::new(format!("cannot run {shown}: {e}")).with_exit_code(code)
+            ProcessError::CannotRun {
+                program: shown.clone(),
+                source,
+            }
+        }
     })?;
     guard.forward_to(child.id() as i32);
-    let status = child
-        .wait()
-        .map_err(|e| Error::new(format!("waiting for {shown} failed: {e}")))?;
+    let status = child.wait().map_err(|source| ProcessError::Wait {
+        program: shown,
+        source,
+    })?;
     drop(guard);
     Ok(exit_status(status))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProcessOutput {
+    version: u32,
+    access_key_id: String,
+    secret_access_key: SecretString,
+    session_token: Option<SecretString>,
+    expiration: Option<chrono::DateTime<Utc>>,
+}
+
+/// Runs a profile's `credential_process` and reads its JSON, as the AWS CLI does; refuses
+/// credentials that have expired already.
+pub fn credential_process(profile: &str, command: &str) -> Result<Credentials, ProcessError> {
+    let fail = |why: String| ProcessError::CredentialProcess {
+        profile: profile.to_string(),
+        why,
+    };
+    crate::output::verbose(format!("running the credential_process of {profile}"));
+    let out = shell(command)
+        .stdin(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| fail(format!("cannot start it: {e}")))?;
+    let stdout = zeroize::Zeroizing::new(out.stdout);
+    if !out.status.success() {
+        return Err(fail(format!("it exited with {}", out.status)));
+    }
+    let parsed: ProcessOutput = serde_json::from_slice(&stdout).map_err(|e| {
+        fail(format!(
+            "its output is not credential_process JSON ({})",
+            json_problem(&e)
+        ))
+    })?;
+    if parsed.version != 1 {
+        return Err(fail(format!("unsupported Version {}", parsed.version)));
+    }
+    if let Some(expiration) = parsed.expiration.filter(|e| *e <= Utc::now()) {
+        return Err(fail(format!(
+            "it returned credentials that expired at {}",
+            expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )));
+    }
+    Ok(Credentials {
+        access_key_id: parsed.access_key_id,
+        secret_access_key: parsed.secret_access_key,
+        session_token: parsed.session_token,
+        expiration: parsed.expiration,
+    })
+}
+
+fn json_problem(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "missing or wrong fields",
+        serde_json::error::Category::Eof => "truncated",
+    }
 }
 
 /// The status a shell would report.

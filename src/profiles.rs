@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use aws_config::profile::{ProfileFileLoadError, ProfileSet};
 use aws_types::os_shim_internal::{Env, Fs};
 
+use crate::environment::Environment;
 use crate::fsutil;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,15 +32,15 @@ impl AwsProfiles {
     /// Loads `AWS_CONFIG_FILE` (else `~/.aws/config`) and `AWS_SHARED_CREDENTIALS_FILE` (else
     /// `~/.aws/credentials`); missing files are empty, as for the AWS CLI. broker reads the files
     /// itself (regular files only, bounded, UTF-8) and hands their text to the SDK's parser.
-    pub fn load() -> Result<AwsProfiles, ProfilesError> {
+    pub fn load(env: &Environment) -> Result<AwsProfiles, ProfilesError> {
         use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
         let mut files = EnvConfigFiles::builder()
             .include_default_config_file(false)
             .include_default_credentials_file(false);
         let mut contents = std::collections::HashMap::new();
         for (kind, path) in [
-            (EnvConfigFileKind::Config, config_file_path()),
-            (EnvConfigFileKind::Credentials, credentials_file_path()),
+            (EnvConfigFileKind::Config, config_file_path(env)),
+            (EnvConfigFileKind::Credentials, credentials_file_path(env)),
         ] {
             let Some(path) = path else { continue };
             if let Some(bytes) = read_aws_file(&path)? {
@@ -50,8 +51,13 @@ impl AwsProfiles {
         if contents.is_empty() {
             return AwsProfiles::from_texts("", "");
         }
-        let (fs, env, files) = (Fs::from_raw_map(contents), Env::real(), files.build());
-        let future = aws_config::profile::load(&fs, &env, &files, None);
+        // The files are named explicitly and read from memory: the loader needs no environment.
+        let (fs, sdk_env, files) = (
+            Fs::from_raw_map(contents),
+            Env::from_slice(&[]),
+            files.build(),
+        );
+        let future = aws_config::profile::load(&fs, &sdk_env, &files, None);
         let set = block_on_ready(future).map_err(|e| ProfilesError::Load(describe(&e)))?;
         Ok(AwsProfiles { set })
     }
@@ -110,43 +116,40 @@ fn read_aws_file(path: &Path) -> Result<Option<Vec<u8>>, ProfilesError> {
 }
 
 /// The profile a command acts on when none is named: `AWS_PROFILE`, else `default`.
-pub fn default_profile_name() -> String {
-    std::env::var("AWS_PROFILE")
-        .ok()
-        .filter(|p| !p.is_empty())
+pub fn default_profile_name(env: &Environment) -> String {
+    env.aws
+        .profile
+        .clone()
         .unwrap_or_else(|| "default".to_string())
 }
 
 /// The AWS config file path: `AWS_CONFIG_FILE`, else `~/.aws/config`.
-pub fn config_file_path() -> Option<PathBuf> {
-    match std::env::var_os("AWS_CONFIG_FILE") {
-        Some(p) if !p.is_empty() => Some(expand_home(PathBuf::from(p))),
-        _ => dirs::home_dir().map(|h| h.join(".aws").join("config")),
-    }
+pub fn config_file_path(env: &Environment) -> Option<PathBuf> {
+    env.aws
+        .config_file
+        .clone()
+        .or_else(|| env.home.as_ref().map(|h| h.join(".aws").join("config")))
 }
 
 /// The AWS credentials file path: `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
-pub fn credentials_file_path() -> Option<PathBuf> {
-    match std::env::var_os("AWS_SHARED_CREDENTIALS_FILE") {
-        Some(p) if !p.is_empty() => Some(expand_home(PathBuf::from(p))),
-        _ => dirs::home_dir().map(|h| h.join(".aws").join("credentials")),
-    }
-}
-
-/// Expands a leading `~/` the way the AWS CLI does.
-pub fn expand_home(path: PathBuf) -> PathBuf {
-    match (path.strip_prefix("~"), dirs::home_dir()) {
-        (Ok(rest), Some(home)) => home.join(rest),
-        _ => path,
-    }
+pub fn credentials_file_path(env: &Environment) -> Option<PathBuf> {
+    env.aws.shared_credentials_file.clone().or_else(|| {
+        env.home
+            .as_ref()
+            .map(|h| h.join(".aws").join("credentials"))
+    })
 }
 
 /// Appends `[profile NAME]` (or `[default]`) to the AWS config file, creating it if needed,
 /// unless another process added it meanwhile. Holds the lock at `lock` while it reads and
 /// writes, and writes through a symbolic link (dotfiles) to its target, keeping its mode.
 /// Returns the path written, or `None` when the section was already there.
-pub fn append_profile_section(name: &str, lock: &Path) -> Result<Option<PathBuf>, ProfilesError> {
-    let path = config_file_path().ok_or_else(|| {
+pub fn append_profile_section(
+    name: &str,
+    lock: &Path,
+    env: &Environment,
+) -> Result<Option<PathBuf>, ProfilesError> {
+    let path = config_file_path(env).ok_or_else(|| {
         ProfilesError::Load("cannot find the home directory; set AWS_CONFIG_FILE".into())
     })?;
     let write_err = |source| ProfilesError::Write {
@@ -198,7 +201,7 @@ fn describe(err: &ProfileFileLoadError) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    crate::error::one_line(&text)
+    text
 }
 
 /// Runs a future that never waits. The SDK's profile loader is `async` but reads files with

@@ -60,9 +60,7 @@ impl Server {
             issue: std::sync::Mutex::new(issue),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+        let runtime = crate::aws::runtime()
             .map_err(|e| Error::new(format!("cannot start the credentials server: {e}")))?;
         let thread = std::thread::spawn(move || runtime.block_on(serve(listener, state, stopped)));
         Ok(Server {

@@ -124,7 +124,7 @@ impl Settings {
     /// Parses config.toml text; the error is one line: `line N: what is wrong`.
     pub fn parse(text: &str) -> Result<Settings, String> {
         toml::from_str(text).map_err(|e| {
-            let message = crate::error::one_line(e.message());
+            let message = e.message().trim().to_string();
             match e.span() {
                 Some(span) => {
                     let line = text[..span.start.min(text.len())].matches('\n').count() + 1;

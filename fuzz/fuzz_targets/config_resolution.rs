@@ -1,6 +1,6 @@
 //! Config resolution never panics: config.toml, the AWS config and credentials files, and every
-//! profile of them resolved into a chain. Every error message (and every notice) is one line
-//! without raw control characters.
+//! profile of them resolved into a chain and planned. Every error and every notice, as broker
+//! prints it, is one line without raw control characters.
 //!
 //! Input: up to six fields separated by the byte 0xFF (which never occurs in UTF-8), each read
 //! as UTF-8 (lossily):
@@ -12,16 +12,33 @@
 use std::borrow::Cow;
 
 use broker::chain::{self, Request};
+use broker::environment::Environment;
 use broker::profiles::AwsProfiles;
 use broker::settings::Settings;
 use libfuzzer_sys::fuzz_target;
 
-/// One line, and no raw control character (escaped ones, like `\u{1b}`, are fine).
+/// As broker prints it: one line, and no raw control character (escaped ones, like
+/// `\u{1b}`, are fine).
 fn check_line(what: &str, text: &str) {
+    let shown = broker::error::one_line(text);
     assert!(
-        !text.chars().any(char::is_control),
-        "{what} is not one clean line: {text:?}"
+        !shown.chars().any(broker::sanitize::is_unsafe),
+        "{what} is not one clean line: {shown:?}"
     );
+}
+
+/// An error as broker prints it: `broker: error: …` on one line, then at most a hint.
+fn check_error(what: &str, err: broker::error::Error) {
+    let shown = err.render(true);
+    let mut lines = shown.lines();
+    let first = lines.next().unwrap_or_default();
+    assert!(first.starts_with("broker: error: "), "{what}: {shown:?}");
+    for line in std::iter::once(first).chain(lines) {
+        assert!(
+            !line.chars().any(broker::sanitize::is_unsafe),
+            "{what} is not clean: {shown:?}"
+        );
+    }
 }
 
 fn field(fields: &[&[u8]], i: usize) -> Option<String> {
@@ -53,14 +70,11 @@ fuzz_target!(|data: &[u8]| {
     let aws = match AwsProfiles::from_texts(&config, &credentials) {
         Ok(aws) => aws,
         Err(e) => {
-            check_line("AwsProfiles::from_texts error", &e.to_string());
-            check_line(
-                "broker::error::Error message",
-                broker::error::Error::from(e).message(),
-            );
+            check_error("AwsProfiles::from_texts error", e.into());
             return;
         }
     };
+    let env = Environment::from_pairs(&[("HOME", "/home/fuzz"), ("USER", "fuzz")]);
     let mut names = aws.names();
     // Names that are not profiles take the UnknownProfile path.
     names.push(String::new());
@@ -77,24 +91,28 @@ fuzz_target!(|data: &[u8]| {
             },
         ];
         for request in &requests {
-            match chain::resolve(name, &aws, &settings, request) {
+            match chain::resolve(name, &aws, &settings, &env, request) {
                 Ok(chain) => {
                     for notice in &chain.notices {
                         check_line("notice", notice);
                     }
                     assert_eq!(&chain.profile, name);
                     assert!(chain.hops.iter().all(|h| h.duration >= chain::MIN_DURATION));
+                    let tags = [("BrokerReason".to_string(), "fuzz".to_string())];
+                    match broker::plan::plan(&chain, &tags) {
+                        Ok(plan) => plan.notices.iter().for_each(|n| check_line("plan", n)),
+                        Err(e) => check_error(
+                            "PlanError",
+                            broker::engine::EngineError::from(e).into(),
+                        ),
+                    }
                 }
-                Err(e) => {
-                    check_line("ChainError", &e.to_string());
-                    let err = broker::error::Error::from(e);
-                    check_line("broker::error::Error message", err.message());
-                }
+                Err(e) => check_error("ChainError", e.into()),
             }
         }
         // The policy check must not panic either (`yes` so it never asks on a terminal).
-        if let Err(e) = broker::policy::check(name, &policy, Some("fuzz"), true) {
-            check_line("policy::check error", e.message());
+        if let Err(e) = broker::policy::check(name, &policy, Some("fuzz"), true, false) {
+            check_error("policy::check error", e.into());
         }
     }
 });

@@ -1,5 +1,5 @@
 //! `broker::duration::parse` never panics; every duration it accepts formats back to itself; and
-//! every error message is one line without raw control characters.
+//! every error, as broker prints it, is one line without raw control characters.
 //!
 //! Input: the text to parse. Its first 8 bytes, as a little-endian u64, are also formatted as
 //! seconds and parsed back, so `format` is checked over the whole u64 range too.
@@ -11,7 +11,9 @@ use broker::duration::{format, parse};
 use libfuzzer_sys::fuzz_target;
 
 fn clean_line(text: &str) -> bool {
-    !text.chars().any(char::is_control)
+    !broker::error::one_line(text)
+        .chars()
+        .any(broker::sanitize::is_unsafe)
 }
 
 fuzz_target!(|data: &[u8]| {

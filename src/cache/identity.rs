@@ -9,15 +9,15 @@ use std::str::FromStr;
 use age::secrecy::ExposeSecret;
 use secrecy::SecretString;
 
-use crate::vault::Vault;
+use crate::vault::{Vault, VaultError};
 
 const VAULT_ITEM: &str = "cache-identity";
 
 /// Finds the identity, or creates and stores one. `lock` serialises creation between processes.
 pub fn load_or_create(
     lock: impl FnOnce() -> std::io::Result<std::fs::File>,
-    vault: impl FnOnce() -> crate::error::Result<Box<dyn Vault>>,
-) -> crate::error::Result<age::x25519::Identity> {
+    vault: impl FnOnce() -> Result<Box<dyn Vault>, VaultError>,
+) -> Result<age::x25519::Identity, VaultError> {
     #[cfg(target_os = "linux")]
     {
         match kernel::load_or_create(lock) {

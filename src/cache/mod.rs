@@ -16,7 +16,25 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
-use crate::error::Result;
+use crate::vault::VaultError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cannot write the cache in {dir}: {source}")]
+    Write {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot lock the cache in {dir}: {source}")]
+    Lock {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Key(#[from] VaultError),
+}
+
+type Result<T> = std::result::Result<T, CacheError>;
 use crate::fsutil;
 use crate::vault::VaultSpec;
 
@@ -137,10 +155,7 @@ impl Cache {
         if let Some(id) = self.identity.get() {
             return Ok(id);
         }
-        let id = identity::load_or_create(
-            || self.lock_file("identity"),
-            || self.vault.open().map_err(crate::error::Error::from),
-        )?;
+        let id = identity::load_or_create(|| self.lock_file("identity"), || self.vault.open())?;
         Ok(self.identity.get_or_init(|| id))
     }
 
@@ -192,11 +207,9 @@ impl Cache {
             issued,
             credentials: credentials.clone(),
         };
-        let io = |e: std::io::Error| {
-            crate::error::Error::new(format!(
-                "cannot write the cache in {}: {e}",
-                self.dir.display()
-            ))
+        let io = |source: std::io::Error| CacheError::Write {
+            dir: self.dir.clone(),
+            source,
         };
         let bytes = encode_entry(self.identity()?, &stored).map_err(io)?;
         fsutil::private_dir(&self.dir).map_err(io)?;
@@ -210,12 +223,12 @@ impl Cache {
 
     /// Takes the lock that serialises computing `key` across processes.
     pub fn lock(&self, key: &EntryKey) -> Result<Lock> {
-        self.lock_file(&key.hash()).map(Lock).map_err(|e| {
-            crate::error::Error::new(format!(
-                "cannot lock the cache in {}: {e}",
-                self.dir.display()
-            ))
-        })
+        self.lock_file(&key.hash())
+            .map(Lock)
+            .map_err(|source| CacheError::Lock {
+                dir: self.dir.clone(),
+                source,
+            })
     }
 
     fn lock_file(&self, name: &str) -> std::io::Result<std::fs::File> {

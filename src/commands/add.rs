@@ -4,7 +4,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::context::Context;
 use crate::credentials::{self, LongTermKeys};
-use crate::error::{escape_control, Error, Result};
+use crate::environment::Environment;
+use crate::error::{Error, Result};
 use crate::{exit_codes, output, profiles, tty, vault};
 
 /// Store an IAM user's access key for a profile
@@ -28,14 +29,13 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let profile = args.profile;
     if !profiles::valid_profile_name(&profile) {
         return Err(Error::usage(format!(
-            "invalid profile name `{}`: it must not be empty, start or end with a space, or \
-             hold control characters, brackets, `#` or `;`",
-            escape_control(&profile)
+            "invalid profile name `{profile}`: it must not be empty, start or end with a space, \
+             or hold control characters, brackets, `#` or `;`"
         )));
     }
-    let aws = profiles::AwsProfiles::load()?;
+    let aws = profiles::AwsProfiles::load(&ctx.env)?;
     let keys = if args.env {
-        from_env()?
+        from_env(&ctx.env)?
     } else {
         from_terminal(&profile)?
     };
@@ -55,7 +55,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     }
     if !aws.contains(&profile) {
         if let Some(path) =
-            profiles::append_profile_section(&profile, &ctx.lock_path("aws-config"))?
+            profiles::append_profile_section(&profile, &ctx.lock_path("aws-config"), &ctx.env)?
         {
             output::notice(&format!("added [profile {profile}] to {}", path.display()));
         }
@@ -63,22 +63,20 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     Ok(exit_codes::SUCCESS)
 }
 
-fn from_env() -> Result<LongTermKeys> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let (Some(access_key_id), Some(secret)) =
-        (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
+fn from_env(env: &Environment) -> Result<LongTermKeys> {
+    let (Some(access_key_id), Some(secret)) = (&env.aws.access_key_id, &env.aws.secret_access_key)
     else {
         return Err(Error::new(
             "--env needs both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to be set",
         ));
     };
-    if var("AWS_SESSION_TOKEN").is_some() {
+    if env.aws.session_token_set {
         return Err(Error::new(
             "AWS_SESSION_TOKEN is set, so these are temporary credentials, not an IAM user's key",
         )
         .with_hint("unset AWS_SESSION_TOKEN and give a long-term access key"));
     }
-    checked(access_key_id, SecretString::from(secret))
+    checked(access_key_id.clone(), secret.clone())
 }
 
 fn from_terminal(profile: &str) -> Result<LongTermKeys> {
@@ -91,8 +89,8 @@ fn from_terminal(profile: &str) -> Result<LongTermKeys> {
 fn checked(access_key_id: String, secret_access_key: SecretString) -> Result<LongTermKeys> {
     if !credentials::valid_access_key_id(&access_key_id) {
         return Err(Error::new(format!(
-            "`{}` is not an access key id (expected upper-case letters and digits, like AKIA…)",
-            escape_control(&access_key_id)
+            "`{access_key_id}` is not an access key id (expected upper-case letters and digits, \
+             like AKIA…)"
         )));
     }
     if secret_access_key.expose_secret().trim().is_empty() {

@@ -1,7 +1,7 @@
 //! `broker clear`: drops cached sessions.
 
 use crate::context::Context;
-use crate::error::{escape_control, Result};
+use crate::error::Result;
 use crate::{exit_codes, output};
 
 /// Drop cached sessions
@@ -18,7 +18,7 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let dropped = ctx.cache().clear(args.profile.as_deref());
     let whose = match &args.profile {
-        Some(p) => format!(" of profile {}", escape_control(p)),
+        Some(p) => format!(" of profile {p}"),
         None => String::new(),
     };
     output::notice(&format!("dropped {dropped} cached session(s){whose}"));

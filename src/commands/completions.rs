@@ -57,7 +57,8 @@ pub fn answer_if_asked() {
 pub fn profiles() -> ArgValueCompleter {
     ArgValueCompleter::new(|current: &std::ffi::OsStr| {
         let prefix = current.to_string_lossy();
-        crate::profiles::AwsProfiles::load()
+        let env = crate::environment::Environment::from_process();
+        crate::profiles::AwsProfiles::load(&env)
             .map(|aws| aws.names())
             .unwrap_or_default()
             .into_iter()

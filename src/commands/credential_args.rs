@@ -1,20 +1,15 @@
-//! The options shared by the commands that hand out credentials (export, exec, login), and the
-//! one path from them to credentials: resolve the chain, apply the profile's policy, ask the
-//! engine, and audit every issuing, refusal and error.
+//! The options shared by the commands that hand out credentials (export, exec, login), turned
+//! into a plain [`Request`] for [`crate::issue`].
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::audit::{AuditLog, Outcome, Record, Via};
-use crate::cache::Cache;
-use crate::chain::{self, Chain};
+use crate::audit::Via;
+use crate::chain;
 use crate::context::Context;
-use crate::engine::{self, Issued};
-use crate::error::{Error, Result};
-use crate::vault::VaultSpec;
-use crate::{output, policy, profiles};
+use crate::error::Result;
+use crate::issue::{Issuer, Request};
 
 #[derive(Debug, clap::Args)]
 pub struct CredentialArgs {
@@ -34,7 +29,7 @@ pub struct CredentialArgs {
 
     /// The current code of the profile's MFA device, instead of asking for it
     #[arg(short = 't', long, value_name = "CODE", value_parser = crate::mfa::parse_code)]
-    pub mfa_token: Option<String>,
+    pub mfa_token: Option<SecretString>,
 
     /// The region for STS and for the credentials' environment [default: the profile's
     /// region, else $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1]
@@ -66,176 +61,30 @@ fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     Ok(d)
 }
 
-/// A resolved request that passed its policy: it issues credentials and audits each issuing.
-pub struct Issuer {
-    pub chain: Chain,
-    plan: engine::Plan,
-    /// The plan's notices are shown once, when it is first used.
-    notices_pending: AtomicBool,
-    pub options: engine::Options,
-    cache: Cache,
-    vault: VaultSpec,
-    audit: AuditLog,
-    reason: Option<String>,
-    notify_command: Vec<String>,
-}
-
 impl CredentialArgs {
     /// The profile named, else `AWS_PROFILE`, else `default`.
-    pub fn profile_name(&self) -> String {
+    pub fn profile_name(&self, ctx: &Context) -> String {
         self.profile
             .clone()
-            .unwrap_or_else(profiles::default_profile_name)
+            .unwrap_or_else(|| crate::profiles::default_profile_name(&ctx.env))
     }
 
-    /// Resolves the chain and applies the profile's policy. Errors and refusals are audited.
-    pub fn issuer(&self, ctx: &Context, via: Via) -> Result<Issuer> {
-        let profile = self.profile_name();
-        let policy = ctx.settings.policy(&profile).cloned().unwrap_or_default();
-        // A reason of only blanks and invisible characters is no reason.
-        let reason = self
-            .reason
-            .as_deref()
-            .filter(|r| !crate::sanitize::is_blank(r))
-            .map(|r| r.trim().to_owned());
-        let audit = ctx.audit_log();
-        let mut record = Record::new(&profile, via, reason.clone());
-        let chain = match self.resolve(ctx, policy::max_duration(&policy)) {
-            Ok(chain) => chain,
-            Err(e) => return Err(audited(&audit, record, e)),
-        };
-        describe(&mut record, &chain);
-        let checked =
-            policy::check(&profile, &policy, reason.as_deref(), self.yes).and_then(|_| {
-                policy::check_long_term_keys(&profile, &policy, chain.hands_out_long_term_keys())
-            });
-        if let Err(e) = checked {
-            record.outcome = Outcome::Refused;
-            return Err(audited(&audit, record, e));
-        }
-        let tags = match (&reason, policy.tag_reason) {
-            (Some(reason), true) => vec![("BrokerReason".to_string(), policy::tag_value(reason))],
-            _ => Vec::new(),
-        };
-        let plan = match engine::plan(&chain, &tags) {
-            Ok(plan) => plan,
-            Err(e) => return Err(audited(&audit, record, e)),
-        };
-        Ok(Issuer {
-            notices_pending: AtomicBool::new(!plan.notices.is_empty()),
-            plan,
-            options: ctx.engine_options(
-                self.refresh,
-                self.mfa_token.clone().map(SecretString::from),
-                tags,
-            ),
-            chain,
-            cache: ctx.cache(),
-            vault: ctx.vault_spec(),
-            audit,
-            reason,
-            notify_command: policy.notify_command,
-        })
-    }
-
-    fn resolve(&self, ctx: &Context, max_duration: Option<Duration>) -> Result<Chain> {
-        let aws = profiles::AwsProfiles::load()?;
-        let request = chain::Request {
+    /// The request these options make.
+    pub fn request(&self, ctx: &Context) -> Request {
+        Request {
+            profile: self.profile_name(ctx),
             duration: self.duration,
-            region: self.region.clone(),
             no_session: self.no_session,
-            max_duration,
-        };
-        let chain = chain::resolve(&self.profile_name(), &aws, &ctx.settings, &request)
-            .map_err(Error::from)?;
-        for notice in &chain.notices {
-            output::notice(notice);
-        }
-        Ok(chain)
-    }
-}
-
-impl Issuer {
-    /// Gets credentials, audits them, and runs the profile's notification.
-    pub fn issue_and_notify(&self, via: Via) -> Result<Issued> {
-        let issued = self.issue(via)?;
-        self.notify(via, &issued);
-        Ok(issued)
-    }
-
-    /// A GetFederationToken console session for a plain IAM user, audited and notified.
-    pub fn federate_and_notify(&self, via: Via, duration: Duration) -> Result<Issued> {
-        let issued = self.audit(via, || {
-            engine::federation_token(&self.chain, &self.vault, &self.options, duration)
-        })?;
-        self.notify(via, &issued);
-        Ok(issued)
-    }
-
-    /// Gets credentials and audits them (a credential-server refresh uses this alone).
-    pub fn issue(&self, via: Via) -> Result<Issued> {
-        if self.notices_pending.swap(false, Ordering::Relaxed) {
-            for notice in &self.plan.notices {
-                output::notice(notice);
-            }
-        }
-        self.audit(via, || {
-            engine::obtain(
-                &self.chain,
-                &self.plan,
-                &self.cache,
-                &self.vault,
-                &self.options,
-            )
-        })
-    }
-
-    /// Runs `get` and appends its outcome to the audit log; credentials that cannot be
-    /// audited are not handed out.
-    fn audit(&self, via: Via, get: impl FnOnce() -> Result<Issued>) -> Result<Issued> {
-        let mut record = Record::new(&self.chain.profile, via, self.reason.clone());
-        describe(&mut record, &self.chain);
-        match get() {
-            Ok(issued) => {
-                record.outcome = Outcome::Issued;
-                record.cached = issued.cached;
-                record.expiration = issued.credentials.expiration;
-                self.audit.append(&record)?;
-                Ok(issued)
-            }
-            Err(e) => Err(audited(&self.audit, record, e)),
+            mfa_token: self.mfa_token.clone(),
+            region: self.region.clone(),
+            reason: self.reason.clone(),
+            yes: self.yes,
+            refresh: self.refresh,
         }
     }
 
-    fn notify(&self, via: Via, issued: &Issued) {
-        if self.notify_command.is_empty() {
-            return;
-        }
-        policy::notify(
-            &self.notify_command,
-            &policy::Notice {
-                profile: &self.chain.profile,
-                role_arn: self.chain.role_arn(),
-                reason: self.reason.as_deref(),
-                expiration: issued.credentials.expiration_rfc3339(),
-                via: via.name(),
-            },
-        );
+    /// Resolves the request and applies its policy (see [`Issuer::new`]).
+    pub fn issuer(&self, ctx: &Context, via: Via) -> Result<Issuer> {
+        Issuer::new(ctx, self.request(ctx), via)
     }
-}
-
-fn describe(record: &mut Record, chain: &Chain) {
-    let last = chain.hops.last();
-    record.role_arn = last.map(|h| h.role_arn.clone());
-    record.session_name = last.map(|h| h.session_name.clone());
-    record.source_identity = last.and_then(|h| h.source_identity.clone());
-}
-
-/// Records a failure (an error, or a refusal when the record says so) and returns it.
-fn audited(audit: &AuditLog, mut record: Record, error: Error) -> Error {
-    record.error = Some(error.message().to_string());
-    if let Err(e) = audit.append(&record) {
-        output::notice(&format!("warning: {}", e.message()));
-    }
-    error
 }

@@ -1,10 +1,12 @@
 //! `broker exec`: runs a command with credentials, in its environment or from a local server.
 
 use std::ffi::OsString;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use crate::audit::Via;
 use crate::context::Context;
-use crate::error::{escape_control, Error, Result};
+use crate::error::{Error, Result};
 use crate::{format, output, process, server};
 
 use super::credential_args::CredentialArgs;
@@ -43,18 +45,17 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         return Err(Error::new(format!(
             "exec --server cannot serve {}'s long-term keys: the credential server hands out \
              temporary credentials only",
-            escape_control(&chain.profile)
+            chain.profile
         ))
         .with_hint("drop --no-session, or use exec without --server"));
     }
-    if let Some(previous) = std::env::var_os("BROKER_PROFILE").filter(|p| !p.is_empty()) {
+    if let Some(previous) = &ctx.env.broker.profile {
         output::notice(&format!(
-            "leaving profile {} for {} (the new credentials come from the vault)",
-            escape_control(&previous.to_string_lossy()),
-            escape_control(&chain.profile)
+            "leaving profile {previous} for {} (the new credentials come from the vault)",
+            chain.profile
         ));
     }
-    let argv = process::command_line(args.command);
+    let argv = process::command_line(args.command, ctx.env.shell.as_deref());
     let mut vars = vec![
         ("AWS_REGION".to_string(), chain.region.clone()),
         ("AWS_DEFAULT_REGION".to_string(), chain.region.clone()),
@@ -68,24 +69,37 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v)),
         );
-        return process::run(&argv, process::environment(vars));
+        return Ok(process::run(&argv, process::environment(vars))?);
     }
 
     if !issued.credentials.is_temporary() {
         return Err(Error::new(format!(
             "exec --server cannot serve the credentials of {}: they have no session token or \
              no expiry (a credential_process must print both)",
-            escape_control(&chain.profile)
+            chain.profile
         ))
         .with_hint("use exec without --server"));
     }
     // Later requests refresh through the cache; --refresh applied to the first issue only, and
     // a --mfa-token code, good for seconds and once, is not kept for them.
+    // Credentials in their advisory window are served at once and refreshed in the background,
+    // one refresh at a time, so a child never waits on STS while valid credentials are at hand.
     let mut issuer = issuer;
     issuer.options.refresh = false;
     issuer.options.mfa_token.take();
+    issuer.options.defer_advisory_refresh = true;
+    let issuer = Arc::new(issuer);
+    let refreshing = Arc::new(AtomicBool::new(false));
     let server = server::Server::start(Box::new(move || {
-        issuer.issue(Via::Server).map(|issued| issued.credentials)
+        let issued = issuer.issue(Via::Server)?;
+        if issued.refresh_due && !refreshing.swap(true, Ordering::SeqCst) {
+            let (issuer, refreshing) = (issuer.clone(), refreshing.clone());
+            std::thread::spawn(move || {
+                let _ = issuer.refresh(Via::Server);
+                refreshing.store(false, Ordering::SeqCst);
+            });
+        }
+        Ok(issued.credentials)
     }))?;
     output::verbose(format!("credentials server listening on {}", server.url));
     vars.push((
@@ -98,5 +112,5 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     ));
     let status = process::run(&argv, process::environment(vars));
     drop(server);
-    status
+    Ok(status?)
 }

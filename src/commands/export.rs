@@ -2,7 +2,7 @@
 
 use crate::audit::Via;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::format::{self, Format};
 use crate::{exit_codes, output};
 
@@ -18,7 +18,7 @@ use super::credential_args::CredentialArgs;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The output format
-    #[arg(short, long, value_name = "FORMAT", value_enum, default_value = "env")]
+    #[arg(short, long, value_name = "FORMAT", default_value = "env", value_parser = format_parser())]
     format: Format,
 
     #[command(flatten)]
@@ -34,8 +34,14 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         &chain.profile,
         &issued.credentials,
         Some(&chain.region),
-    )
-    .map_err(|e| Error::new(e.to_string()))?;
+    )?;
     output::stdout(text.as_bytes())?;
     Ok(exit_codes::SUCCESS)
+}
+
+/// The formats, for the command line.
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(Format::ALL.map(|f| PossibleValue::new(f.name()).help(f.about())))
+        .map(|name| Format::from_name(&name).expect("one of the possible values"))
 }

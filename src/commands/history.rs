@@ -2,7 +2,7 @@
 
 use crate::audit::{Outcome, Record};
 use crate::context::Context;
-use crate::error::{escape_control, Result};
+use crate::error::Result;
 use crate::{exit_codes, output};
 
 /// Show the audit log of issued and refused credentials
@@ -64,11 +64,11 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
                 };
                 [
                     r.time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                    escape_control(&r.profile),
+                    r.profile.clone(),
                     r.via.name().to_string(),
                     outcome.to_string(),
-                    r.role_arn.as_deref().map_or("-".into(), escape_control),
-                    r.reason.as_deref().map_or("-".into(), escape_control),
+                    r.role_arn.clone().unwrap_or_else(|| "-".into()),
+                    r.reason.clone().unwrap_or_else(|| "-".into()),
                 ]
             })
             .collect();

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::error::{escape_control, Result};
+use crate::error::Result;
 use crate::{exit_codes, output, profiles, vault};
 
 /// List profiles, their stored keys and cached sessions
@@ -36,7 +36,7 @@ struct Session {
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
-    let aws = profiles::AwsProfiles::load()?;
+    let aws = profiles::AwsProfiles::load(&ctx.env)?;
     let vault = ctx.vault()?;
     let cached = ctx.cache().list();
     let now = chrono::Utc::now();
@@ -78,8 +78,8 @@ fn table(rows: &[Row]) -> String {
         .iter()
         .map(|r| {
             [
-                escape_control(&r.profile),
-                r.role_arn.as_deref().map_or("-".into(), escape_control),
+                r.profile.clone(),
+                r.role_arn.clone().unwrap_or_else(|| "-".into()),
                 r.keys.unwrap_or("-").to_string(),
                 sessions_cell(&r.sessions),
             ]

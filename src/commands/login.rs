@@ -36,7 +36,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         if chain.mfa_serial.is_some() {
             output::notice("GetFederationToken does not take MFA: this console session is not MFA-authenticated");
         }
-        let duration = match args.credentials.duration {
+        let duration = match chain.asked_duration {
             Some(_) => chain.session_duration,
             None => DEFAULT_FEDERATION_DURATION.min(chain.session_duration),
         };
@@ -45,9 +45,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         issuer.issue_and_notify(Via::Login)?
     };
     // A role session may ask the console for its own length; a federation token has one.
-    let session_duration = args.credentials.duration.filter(|_| !plain_user);
+    let session_duration = chain.asked_duration.filter(|_| !plain_user);
     let url = federation::signin_url(
-        &federation::endpoint()?,
+        &federation::endpoint(ctx.env.broker.federation_url.as_deref())?,
         &issued.credentials,
         session_duration,
         &federation::console_destination(&chain.region),

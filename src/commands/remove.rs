@@ -1,7 +1,7 @@
 //! `broker remove`: deletes a profile's stored keys.
 
 use crate::context::Context;
-use crate::error::{escape_control, Error, Result};
+use crate::error::{Error, Result};
 use crate::{exit_codes, output, tty, vault};
 
 /// Delete the stored keys and cached sessions of a profile
@@ -20,7 +20,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let profile = args.profile;
-    let shown = escape_control(&profile);
+    let shown = &profile;
     let vault = ctx.vault()?;
     let item = vault::keys_item(&profile);
     if !vault.contains(&item)? {

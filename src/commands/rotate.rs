@@ -3,13 +3,19 @@
 
 use std::time::Duration;
 
+use secrecy::SecretString;
+
+use crate::audit::Via;
+use crate::aws::{AwsCode, AwsError};
 use crate::chain::{self, Source};
 use crate::context::Context;
 use crate::credentials::Credentials;
-use crate::error::{escape_control, Error, Result};
-use crate::iam::{self, Iam};
+use crate::endpoint::{self, Service};
+use crate::error::{Error, Result};
+use crate::iam::Iam;
+use crate::issue::{Issuer, Request};
 use crate::sts::Sts;
-use crate::{engine, exit_codes, output, profiles, vault};
+use crate::{exit_codes, output, profiles, vault};
 
 /// How often, and how far apart, the new key is tried before it counts as not working (IAM
 /// takes a few seconds to propagate a new key).
@@ -29,45 +35,47 @@ pub struct Args {
 
     /// The current code of the profile's MFA device, instead of asking for it
     #[arg(short = 't', long, value_name = "CODE", value_parser = crate::mfa::parse_code)]
-    mfa_token: Option<String>,
+    mfa_token: Option<SecretString>,
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
-    let aws = profiles::AwsProfiles::load()?;
-    let request = chain::Request::default();
-    let chain = chain::resolve(&args.profile, &aws, &ctx.settings, &request)?;
+    let aws = profiles::AwsProfiles::load(&ctx.env)?;
+    let chain = chain::resolve(
+        &args.profile,
+        &aws,
+        &ctx.settings,
+        &ctx.env,
+        &chain::Request::default(),
+    )?;
     let Source::Vault { profile } = &chain.source else {
         return Err(Error::new(format!(
             "profile {} gets its credentials from a web identity or credential_process; \
              broker has no key to rotate",
-            escape_control(&args.profile)
+            args.profile
         )));
     };
-    let shown = escape_control(profile);
     let vault = ctx.vault()?;
     let old = vault::get_keys(vault.as_ref(), profile)?.ok_or_else(|| {
-        Error::new(format!("no keys are stored for profile {shown}"))
-            .with_hint(format!("store them with `broker add {shown}`"))
+        Error::new(format!("no keys are stored for profile {profile}"))
+            .with_hint(format!("store them with `broker add {profile}`"))
     })?;
 
-    // The IAM calls are made as the user: with an MFA session when the profile needs one.
-    let source_chain = chain::resolve(profile, &aws, &ctx.settings, &request)?;
-    let caller: Credentials = if source_chain.mfa_serial.is_some() {
-        let options = ctx.engine_options(false, args.mfa_token.map(Into::into), Vec::new());
-        let plan = engine::plan(&source_chain, &[])?;
-        engine::obtain(
-            &source_chain,
-            &plan,
-            &ctx.cache(),
-            &ctx.vault_spec(),
-            &options,
-        )?
-        .credentials
+    // The IAM calls are made as the user: with an MFA session (issued and audited like any
+    // other) when the profile needs one.
+    let request = Request {
+        profile: profile.clone(),
+        mfa_token: args.mfa_token,
+        ..Request::default()
+    };
+    let session = Issuer::new(ctx, request, Via::Rotate)?;
+    let caller: Credentials = if session.chain.mfa_serial.is_some() {
+        session.issue(Via::Rotate)?.credentials
     } else {
         old.clone().into()
     };
-    let iam_endpoint = iam::endpoint(aws.get(profile, "endpoint_url"));
-    let iam = Iam::new(iam_endpoint.as_deref(), &caller)
+    let iam_endpoint =
+        endpoint::configured(Service::Iam, &ctx.env, aws.get(profile, "endpoint_url"));
+    let iam = Iam::new(iam_endpoint.as_deref(), ctx.sts_timeout(), &caller)
         .map_err(|e| Error::new(format!("cannot start the IAM client: {e}")))?;
     let old_id = old.access_key_id.clone();
 
@@ -78,7 +86,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         ))
     })?;
     let new_id = new.access_key_id.clone();
-    output::notice(&format!("created access key {new_id} for profile {shown}"));
+    output::notice(&format!(
+        "created access key {new_id} for profile {profile}"
+    ));
 
     if let Err(e) = vault::set_keys(vault.as_ref(), profile, &new) {
         let cleanup = describe_cleanup(iam.delete_access_key(&new_id), &new_id);
@@ -89,7 +99,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         );
     }
 
-    if let Err(why) = verify(&chain, &new.clone().into()) {
+    if let Err(why) = verify(&chain, ctx.sts_timeout(), &new.clone().into()) {
         let restored = vault::set_keys(vault.as_ref(), profile, &old);
         let cleanup = describe_cleanup(iam.delete_access_key(&new_id), &new_id);
         let state = match restored {
@@ -115,19 +125,29 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         );
     }
     output::notice(&format!(
-        "deleted the old key {old_id}; dropped {dropped} cached session(s) made from {shown}'s keys"
+        "deleted the old key {old_id}; dropped {dropped} cached session(s) made from {profile}'s keys"
     ));
     Ok(exit_codes::SUCCESS)
 }
 
 /// Tries the new key with GetCallerIdentity until IAM has propagated it.
-fn verify(chain: &chain::Chain, keys: &Credentials) -> std::result::Result<(), String> {
-    let sts = Sts::new(&chain.region, chain.endpoint.as_deref()).map_err(|e| e.to_string())?;
+fn verify(
+    chain: &chain::Chain,
+    timeout: Duration,
+    keys: &Credentials,
+) -> std::result::Result<(), String> {
+    let sts =
+        Sts::new(&chain.region, chain.endpoint.as_deref(), timeout).map_err(|e| e.to_string())?;
     let mut last = String::new();
     for attempt in 1..=VERIFY_ATTEMPTS {
         match sts.caller_arn(keys) {
             Ok(_) => return Ok(()),
-            Err(e) if e.code == "InvalidClientTokenId" || e.code == "SignatureDoesNotMatch" => {
+            Err(e)
+                if matches!(
+                    e.code,
+                    AwsCode::InvalidClientTokenId | AwsCode::SignatureDoesNotMatch
+                ) =>
+            {
                 last = e.to_string();
                 if attempt < VERIFY_ATTEMPTS {
                     std::thread::sleep(VERIFY_PAUSE);
@@ -139,7 +159,7 @@ fn verify(chain: &chain::Chain, keys: &Credentials) -> std::result::Result<(), S
     Err(last)
 }
 
-fn describe_cleanup(result: std::result::Result<(), crate::sts::StsError>, new_id: &str) -> String {
+fn describe_cleanup(result: std::result::Result<(), AwsError>, new_id: &str) -> String {
     match result {
         Ok(()) => format!("the new key {new_id} was deleted again"),
         Err(e) => format!(

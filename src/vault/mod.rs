@@ -17,7 +17,7 @@ use crate::credentials::LongTermKeys;
 pub use file::FileVault;
 
 /// Which store holds the secrets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BackendKind {
     /// D-Bus Secret Service: GNOME Keyring, KeePassXC, KWallet (Linux/BSD default).
@@ -33,6 +33,21 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
+    pub const ALL: [BackendKind; 5] = [
+        BackendKind::SecretService,
+        BackendKind::Keychain,
+        BackendKind::Wincred,
+        BackendKind::Keyutils,
+        BackendKind::File,
+    ];
+
+    /// The backend called `name` (as in config.toml and `--backend`), case-insensitively.
+    pub fn from_name(name: &str) -> Option<BackendKind> {
+        BackendKind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(name))
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             BackendKind::SecretService => "secret-service",
@@ -118,6 +133,8 @@ pub struct VaultSpec {
     pub kind: Option<BackendKind>,
     pub file_dir: PathBuf,
     pub passphrase: Passphrase,
+    /// Whether a D-Bus session bus is there for a Secret Service to answer on.
+    pub dbus_session: bool,
 }
 
 /// Where the file vault's passphrase comes from; it is fetched only when the vault is opened.
@@ -140,8 +157,8 @@ impl VaultSpec {
                 self.file_dir.clone(),
                 self.passphrase.clone(),
             ))),
-            Some(kind) => os::open(kind),
-            None => os::open_default(),
+            Some(kind) => os::open(kind, self.dbus_session),
+            None => os::open_default(self.dbus_session),
         }
     }
 }

@@ -14,15 +14,15 @@ pub struct OsVault {
 }
 
 /// Opens a named OS backend, checking that it answers.
-pub fn open(kind: BackendKind) -> Result<Box<dyn Vault>, VaultError> {
+pub fn open(kind: BackendKind, dbus_session: bool) -> Result<Box<dyn Vault>, VaultError> {
     let vault = OsVault { kind };
-    vault.probe()?;
+    vault.probe(dbus_session)?;
     Ok(Box::new(vault))
 }
 
 /// The platform default: Secret Service on Linux/BSD (when one answers on the session bus), the
 /// Keychain on macOS, the Credential Manager on Windows.
-pub fn open_default() -> Result<Box<dyn Vault>, VaultError> {
+pub fn open_default(dbus_session: bool) -> Result<Box<dyn Vault>, VaultError> {
     let kind = if cfg!(target_os = "macos") {
         BackendKind::Keychain
     } else if cfg!(windows) {
@@ -30,7 +30,7 @@ pub fn open_default() -> Result<Box<dyn Vault>, VaultError> {
     } else {
         BackendKind::SecretService
     };
-    open(kind).map_err(|e| VaultError::NoBackend {
+    open(kind, dbus_session).map_err(|e| VaultError::NoBackend {
         detail: e.to_string(),
     })
 }
@@ -43,21 +43,21 @@ impl OsVault {
     fn error(&self, e: keyring::Error) -> VaultError {
         VaultError::Backend {
             backend: self.kind.name(),
-            detail: crate::error::one_line(&e.to_string()),
+            detail: e.to_string(),
         }
     }
 
     /// A lookup of an item that does not exist: it succeeds exactly when the store answers.
-    fn probe(&self) -> Result<(), VaultError> {
+    fn probe(&self, dbus_session: bool) -> Result<(), VaultError> {
         let unavailable = |detail: String| VaultError::Unavailable {
             backend: self.kind.name(),
             detail,
         };
-        platform::precheck(self.kind).map_err(unavailable)?;
+        platform::precheck(self.kind, dbus_session).map_err(unavailable)?;
         let entry = platform::entry(self.kind, "probe").map_err(|e| unavailable(e.to_string()))?;
         match entry.get_password() {
             Ok(_) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(unavailable(crate::error::one_line(&e.to_string()))),
+            Err(e) => Err(unavailable(e.to_string())),
         }
     }
 }
@@ -95,11 +95,9 @@ mod platform {
     use super::{BackendKind, SERVICE};
     use keyring::{keyutils::KeyutilsCredential, secret_service::SsCredential, Entry};
 
-    pub fn precheck(kind: BackendKind) -> Result<(), String> {
+    pub fn precheck(kind: BackendKind, dbus_session: bool) -> Result<(), String> {
         match kind {
-            BackendKind::SecretService
-                if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() =>
-            {
+            BackendKind::SecretService if !dbus_session => {
                 Err("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)".into())
             }
             BackendKind::SecretService | BackendKind::Keyutils => Ok(()),
@@ -130,7 +128,7 @@ mod platform {
         BackendKind::Keychain
     };
 
-    pub fn precheck(kind: BackendKind) -> Result<(), String> {
+    pub fn precheck(kind: BackendKind, _dbus_session: bool) -> Result<(), String> {
         if kind == NATIVE {
             Ok(())
         } else {
@@ -147,7 +145,7 @@ mod platform {
 mod platform {
     use super::BackendKind;
 
-    pub fn precheck(kind: BackendKind) -> Result<(), String> {
+    pub fn precheck(kind: BackendKind, _dbus_session: bool) -> Result<(), String> {
         Err(format!(
             "{} is not built into broker on this platform",
             kind.name()

@@ -1,0 +1,268 @@
+//! The process environment, read once: every variable broker honours, as plain values, and the
+//! whole inherited set for building children's environments.
+//!
+//! The only module that reads `std::env`; everything below takes an [`Environment`], so the
+//! resolver and the engine's planning are pure functions that unit tests feed directly.
+//! Secrets read here (`BROKER_FILE_PASSPHRASE`, `AWS_SECRET_ACCESS_KEY` for `add --env`) are
+//! held in redacting, zeroing types.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use secrecy::SecretString;
+
+/// broker's own secrets among its environment variables: no child ever gets them.
+pub const SECRET_VARS: [&str; 1] = ["BROKER_FILE_PASSPHRASE"];
+
+#[derive(Debug, Default)]
+pub struct Environment {
+    /// Every variable as inherited, broker's secrets left out: what children start from.
+    inherited: Vec<(OsString, OsString)>,
+    pub home: Option<PathBuf>,
+    pub aws: AwsVars,
+    pub broker: BrokerVars,
+    /// `SHELL`, else `COMSPEC` (Windows): the default command of `exec`.
+    pub shell: Option<OsString>,
+    /// `BROWSER`: the command that opens a URL.
+    pub browser: Option<String>,
+    /// Whether `DBUS_SESSION_BUS_ADDRESS` is set (a Secret Service may answer).
+    pub dbus_session: bool,
+    user_names: Vec<String>,
+    user_name: OnceLock<String>,
+    xdg: Xdg,
+}
+
+/// The AWS SDKs' variables.
+#[derive(Debug, Default)]
+pub struct AwsVars {
+    pub profile: Option<String>,
+    pub config_file: Option<PathBuf>,
+    pub shared_credentials_file: Option<PathBuf>,
+    pub region: Option<String>,
+    pub default_region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub endpoint_url_sts: Option<String>,
+    pub endpoint_url_iam: Option<String>,
+    pub endpoint_url_sso: Option<String>,
+    pub endpoint_url_sso_oidc: Option<String>,
+    pub ignore_configured_endpoint_urls: bool,
+    /// For `add --env`.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<SecretString>,
+    pub session_token_set: bool,
+}
+
+/// broker's own variables.
+#[derive(Debug, Default)]
+pub struct BrokerVars {
+    pub backend: Option<String>,
+    pub config: Option<PathBuf>,
+    pub file_dir: Option<PathBuf>,
+    pub file_passphrase: Option<SecretString>,
+    pub file_passphrase_file: Option<PathBuf>,
+    pub federation_url: Option<String>,
+    pub sts_timeout: Option<String>,
+    /// The profile of the `broker exec` this process runs inside, if any.
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Xdg {
+    config: Option<PathBuf>,
+    data: Option<PathBuf>,
+    state: Option<PathBuf>,
+    cache: Option<PathBuf>,
+}
+
+impl Environment {
+    /// Reads this process's environment.
+    pub fn from_process() -> Environment {
+        Environment::from_vars(std::env::vars_os().collect(), dirs::home_dir())
+    }
+
+    /// An environment of exactly `pairs` (for tests), with `HOME` as the home directory.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Environment {
+        let vars: Vec<(OsString, OsString)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        let home = pairs
+            .iter()
+            .find(|(k, _)| *k == "HOME")
+            .map(|(_, v)| PathBuf::from(v));
+        Environment::from_vars(vars, home)
+    }
+
+    fn from_vars(vars: Vec<(OsString, OsString)>, home: Option<PathBuf>) -> Environment {
+        let get = |name: &str| -> Option<String> {
+            vars.iter()
+                .find(|(k, _)| k == name)
+                .and_then(|(_, v)| v.to_str())
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let path = |name: &str| get(name).map(|p| expand_home(&home, PathBuf::from(p)));
+        let absolute = |name: &str| path(name).filter(|p| p.is_absolute());
+        Environment {
+            aws: AwsVars {
+                profile: get("AWS_PROFILE"),
+                config_file: path("AWS_CONFIG_FILE"),
+                shared_credentials_file: path("AWS_SHARED_CREDENTIALS_FILE"),
+                region: get("AWS_REGION"),
+                default_region: get("AWS_DEFAULT_REGION"),
+                endpoint_url: get("AWS_ENDPOINT_URL"),
+                endpoint_url_sts: get("AWS_ENDPOINT_URL_STS"),
+                endpoint_url_iam: get("AWS_ENDPOINT_URL_IAM"),
+                endpoint_url_sso: get("AWS_ENDPOINT_URL_SSO"),
+                endpoint_url_sso_oidc: get("AWS_ENDPOINT_URL_SSO_OIDC"),
+                ignore_configured_endpoint_urls: get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+                access_key_id: get("AWS_ACCESS_KEY_ID"),
+                secret_access_key: get("AWS_SECRET_ACCESS_KEY").map(SecretString::from),
+                session_token_set: get("AWS_SESSION_TOKEN").is_some(),
+            },
+            broker: BrokerVars {
+                backend: get("BROKER_BACKEND"),
+                config: path("BROKER_CONFIG"),
+                file_dir: path("BROKER_FILE_DIR"),
+                file_passphrase: get("BROKER_FILE_PASSPHRASE").map(SecretString::from),
+                file_passphrase_file: path("BROKER_FILE_PASSPHRASE_FILE"),
+                federation_url: get("BROKER_FEDERATION_URL"),
+                sts_timeout: get("BROKER_STS_TIMEOUT"),
+                profile: get("BROKER_PROFILE"),
+            },
+            shell: ["SHELL", "COMSPEC"]
+                .iter()
+                .find_map(|name| vars.iter().find(|(k, v)| k == name && !v.is_empty()))
+                .map(|(_, v)| v.clone()),
+            browser: get("BROWSER"),
+            dbus_session: vars.iter().any(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS"),
+            user_names: ["USER", "LOGNAME", "USERNAME"]
+                .iter()
+                .filter_map(|name| get(name))
+                .collect(),
+            user_name: OnceLock::new(),
+            xdg: Xdg {
+                config: absolute("XDG_CONFIG_HOME"),
+                data: absolute("XDG_DATA_HOME"),
+                state: absolute("XDG_STATE_HOME"),
+                cache: absolute("XDG_CACHE_HOME"),
+            },
+            inherited: vars
+                .into_iter()
+                .filter(|(k, _)| !SECRET_VARS.iter().any(|s| k == s))
+                .collect(),
+            home,
+        }
+    }
+
+    /// The inherited variables without broker's secrets.
+    pub fn inherited(&self) -> &[(OsString, OsString)] {
+        &self.inherited
+    }
+
+    /// `~/x` → `$HOME/x`, the way the AWS CLI expands paths.
+    pub fn expand_home(&self, path: impl Into<PathBuf>) -> PathBuf {
+        expand_home(&self.home, path.into())
+    }
+
+    /// The local user name: `USER`, `LOGNAME` or `USERNAME`, else the account database (looked
+    /// up at most once, and only when no variable names the user).
+    pub fn user_name(&self) -> &str {
+        self.user_name.get_or_init(|| {
+            self.user_names
+                .first()
+                .cloned()
+                .or_else(login_name)
+                .unwrap_or_else(|| "broker".to_string())
+        })
+    }
+
+    /// `$XDG_CONFIG_HOME`, else the platform's configuration directory.
+    pub fn config_dir(&self) -> PathBuf {
+        self.xdg_dir(&self.xdg.config, dirs::config_dir, ".config")
+    }
+
+    /// `$XDG_DATA_HOME`, else the platform's data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.xdg_dir(&self.xdg.data, dirs::data_dir, ".local/share")
+    }
+
+    /// `$XDG_STATE_HOME`, else `~/.local/state`.
+    pub fn state_dir(&self) -> PathBuf {
+        self.xdg_dir(&self.xdg.state, dirs::state_dir, ".local/state")
+    }
+
+    /// `$XDG_CACHE_HOME`, else the platform's cache directory.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.xdg_dir(&self.xdg.cache, dirs::cache_dir, ".cache")
+    }
+
+    fn xdg_dir(
+        &self,
+        set: &Option<PathBuf>,
+        platform: fn() -> Option<PathBuf>,
+        under_home: &str,
+    ) -> PathBuf {
+        set.clone()
+            .or_else(platform)
+            .or_else(|| self.home.as_ref().map(|h| h.join(under_home)))
+            .unwrap_or_else(|| PathBuf::from(under_home))
+    }
+}
+
+fn expand_home(home: &Option<PathBuf>, path: PathBuf) -> PathBuf {
+    match (path.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path,
+    }
+}
+
+#[cfg(unix)]
+fn login_name() -> Option<String> {
+    // SAFETY: getpwuid returns a pointer into static storage or null; we copy the name at once.
+    unsafe {
+        let pw = libc::getpwuid(libc::getuid());
+        if pw.is_null() || (*pw).pw_name.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr((*pw).pw_name)
+            .to_str()
+            .ok()
+            .map(str::to_owned)
+    }
+}
+
+#[cfg(not(unix))]
+fn login_name() -> Option<String> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_values_are_unset_and_secrets_are_not_inherited() {
+        let env = Environment::from_pairs(&[
+            ("HOME", "/home/u"),
+            ("AWS_REGION", ""),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_CONFIG_FILE", "~/cfg"),
+            ("BROKER_FILE_PASSPHRASE", "s3cret"),
+            ("XDG_CACHE_HOME", "relative/ignored"),
+            ("USER", "jane"),
+        ]);
+        assert_eq!(env.aws.region, None);
+        assert_eq!(env.aws.default_region.as_deref(), Some("eu-west-1"));
+        assert_eq!(env.aws.config_file, Some(PathBuf::from("/home/u/cfg")));
+        assert!(env.broker.file_passphrase.is_some());
+        assert!(!env
+            .inherited()
+            .iter()
+            .any(|(k, _)| k == "BROKER_FILE_PASSPHRASE"));
+        assert_eq!(env.user_name(), "jane");
+        assert!(!format!("{env:?}").contains("s3cret"));
+    }
+}

@@ -1,0 +1,226 @@
+//! The one audited path from a request to credentials: resolve the chain, apply the profile's
+//! policy, plan, ask the engine, audit every issuing, refusal and error, and notify.
+//!
+//! Knows nothing of the command line: `exec`, `export`, `login` and `rotate` each build a
+//! [`Request`]. Never hands out credentials it could not audit.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::audit::{AuditLog, Outcome, Record, Via};
+use crate::cache::Cache;
+use crate::chain::{self, Chain};
+use crate::context::Context;
+use crate::engine::{self, Issued};
+use crate::error::{Error, Result};
+use crate::mfa::GivenCode;
+use crate::plan::{self, Plan};
+use crate::vault::VaultSpec;
+use crate::{output, policy, profiles};
+
+/// What is asked for, in plain values.
+#[derive(Default)]
+pub struct Request {
+    pub profile: String,
+    pub duration: Option<Duration>,
+    pub no_session: bool,
+    pub mfa_token: Option<SecretString>,
+    pub region: Option<String>,
+    pub reason: Option<String>,
+    /// Skip the break-glass confirmation (not the reason).
+    pub yes: bool,
+    pub refresh: bool,
+}
+
+/// A resolved request that passed its policy: it issues credentials and audits each issuing.
+pub struct Issuer {
+    pub chain: Chain,
+    plan: Plan,
+    /// The plan's notices are shown once, when it is first used.
+    notices_pending: AtomicBool,
+    pub options: engine::Options,
+    cache: Cache,
+    vault: VaultSpec,
+    audit: AuditLog,
+    reason: Option<String>,
+    notify_command: Vec<String>,
+    /// The name a plain user's console session is made under.
+    user_name: String,
+}
+
+impl Issuer {
+    /// Resolves the chain and applies the profile's policy. Errors and refusals are audited
+    /// (as made `via`).
+    pub fn new(ctx: &Context, request: Request, via: Via) -> Result<Issuer> {
+        let profile = request.profile.clone();
+        let policy = ctx.settings.policy(&profile).cloned().unwrap_or_default();
+        // A reason of only blanks and invisible characters is no reason.
+        let reason = request
+            .reason
+            .as_deref()
+            .filter(|r| !crate::sanitize::is_blank(r))
+            .map(|r| r.trim().to_owned());
+        let audit = ctx.audit_log();
+        let mut record = Record::new(&profile, via, reason.clone());
+        let resolved = profiles::AwsProfiles::load(&ctx.env)
+            .map_err(Error::from)
+            .and_then(|aws| {
+                let chain_request = chain::Request {
+                    duration: request.duration,
+                    region: request.region.clone(),
+                    no_session: request.no_session,
+                    max_duration: policy::max_duration(&policy),
+                };
+                Ok(chain::resolve(
+                    &profile,
+                    &aws,
+                    &ctx.settings,
+                    &ctx.env,
+                    &chain_request,
+                )?)
+            });
+        let chain = match resolved {
+            Ok(chain) => chain,
+            Err(e) => return Err(audited(&audit, record, e)),
+        };
+        for notice in &chain.notices {
+            output::notice(notice);
+        }
+        describe(&mut record, &chain);
+        let checked = policy::check(
+            &profile,
+            &policy,
+            reason.as_deref(),
+            request.yes,
+            chain.hands_out_long_term_keys(),
+        );
+        if let Err(e) = checked {
+            record.outcome = Outcome::Refused;
+            return Err(audited(&audit, record, e.into()));
+        }
+        let tags = match (&reason, policy.tag_reason) {
+            (Some(reason), true) => vec![("BrokerReason".to_string(), policy::tag_value(reason))],
+            _ => Vec::new(),
+        };
+        let plan = match plan::plan(&chain, &tags) {
+            Ok(plan) => plan,
+            Err(e) => return Err(audited(&audit, record, engine::EngineError::from(e).into())),
+        };
+        Ok(Issuer {
+            notices_pending: AtomicBool::new(!plan.notices.is_empty()),
+            plan,
+            options: ctx.engine_options(request.refresh, GivenCode::new(request.mfa_token), tags),
+            chain,
+            cache: ctx.cache(),
+            vault: ctx.vault_spec(),
+            audit,
+            reason,
+            notify_command: policy.notify_command,
+            user_name: ctx.env.user_name().to_string(),
+        })
+    }
+
+    /// Gets credentials, audits them, and runs the profile's notification.
+    pub fn issue_and_notify(&self, via: Via) -> Result<Issued> {
+        let issued = self.issue(via)?;
+        self.notify(via, &issued);
+        Ok(issued)
+    }
+
+    /// A GetFederationToken console session for a plain IAM user, audited and notified.
+    pub fn federate_and_notify(&self, via: Via, duration: Duration) -> Result<Issued> {
+        let name = chain::sanitize_session_name(&self.user_name);
+        let issued = self.audit(via, || {
+            Ok(engine::federation_token(
+                &self.chain,
+                &self.vault,
+                &self.options,
+                &name,
+                duration,
+            )?)
+        })?;
+        self.notify(via, &issued);
+        Ok(issued)
+    }
+
+    /// Gets credentials and audits them (a credential-server refresh uses this alone).
+    pub fn issue(&self, via: Via) -> Result<Issued> {
+        if self.notices_pending.swap(false, Ordering::Relaxed) {
+            for notice in &self.plan.notices {
+                output::notice(notice);
+            }
+        }
+        self.audit(via, || self.obtain(&self.options))
+    }
+
+    /// Makes the refresh that credentials handed out in their advisory window are due (see
+    /// [`engine::Options::defer_advisory_refresh`]), and audits it.
+    pub fn refresh(&self, via: Via) -> Result<Issued> {
+        let options = engine::Options {
+            defer_advisory_refresh: false,
+            ..self.options.clone()
+        };
+        self.audit(via, || self.obtain(&options))
+    }
+
+    fn obtain(&self, options: &engine::Options) -> Result<Issued> {
+        Ok(engine::obtain(
+            &self.chain,
+            &self.plan,
+            &self.cache,
+            &self.vault,
+            options,
+        )?)
+    }
+
+    /// Runs `get` and appends its outcome to the audit log; credentials that cannot be
+    /// audited are not handed out.
+    fn audit(&self, via: Via, get: impl FnOnce() -> Result<Issued>) -> Result<Issued> {
+        let mut record = Record::new(&self.chain.profile, via, self.reason.clone());
+        describe(&mut record, &self.chain);
+        match get() {
+            Ok(issued) => {
+                record.outcome = Outcome::Issued;
+                record.cached = issued.cached;
+                record.expiration = issued.credentials.expiration;
+                self.audit.append(&record)?;
+                Ok(issued)
+            }
+            Err(e) => Err(audited(&self.audit, record, e)),
+        }
+    }
+
+    fn notify(&self, via: Via, issued: &Issued) {
+        if self.notify_command.is_empty() {
+            return;
+        }
+        policy::notify(
+            &self.notify_command,
+            &policy::Notice {
+                profile: &self.chain.profile,
+                role_arn: self.chain.role_arn(),
+                reason: self.reason.as_deref(),
+                expiration: issued.credentials.expiration_rfc3339(),
+                via: via.name(),
+            },
+        );
+    }
+}
+
+fn describe(record: &mut Record, chain: &Chain) {
+    let last = chain.hops.last();
+    record.role_arn = last.map(|h| h.role_arn.clone());
+    record.session_name = last.map(|h| h.session_name.clone());
+    record.source_identity = last.and_then(|h| h.source_identity.clone());
+}
+
+/// Records a failure (an error, or a refusal when the record says so) and returns it.
+fn audited(audit: &AuditLog, mut record: Record, error: Error) -> Error {
+    record.error = Some(error.message().to_string());
+    if let Err(e) = audit.append(&record) {
+        output::notice(&format!("warning: {e}"));
+    }
+    error
+}

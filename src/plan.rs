@@ -1,0 +1,343 @@
+//! The plan of a chain: which STS calls make its credentials, each call's cache key, and where
+//! MFA codes and session tags go — decided once, before anything is called or cached.
+//!
+//! Pure: a function of the chain and the request's tags.
+
+use crate::cache::EntryKey;
+use crate::chain::{Chain, Source};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("profile {profile} has an mfa_serial that no call can carry: {why}")]
+    MfaUnsendable { profile: String, why: &'static str },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    SessionToken,
+    WebIdentity,
+    /// AssumeRole for the hop at this index.
+    Role(usize),
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::SessionToken => "GetSessionToken",
+            Action::WebIdentity => "AssumeRoleWithWebIdentity",
+            Action::Role(_) => "AssumeRole",
+        }
+    }
+}
+
+/// One STS call of a plan, with everything decided about it.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub key: EntryKey,
+    pub action: Action,
+    /// The profile this call is made for (for prompts and messages).
+    pub profile: String,
+    /// The MFA device whose code goes with this call.
+    pub mfa: Option<String>,
+    /// Whether the request's session tags go with this call.
+    pub tagged: bool,
+}
+
+/// The STS calls that make a chain's credentials, decided once: which calls, their cache keys,
+/// where MFA codes and session tags go.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    /// For the user, once: what the plan could not do as asked.
+    pub notices: Vec<String>,
+}
+
+/// Plans the STS calls of `chain`: the session token when one is used, then each role hop.
+///
+/// MFA: with a session token, its call carries the code of the source profile's `mfa_serial`
+/// (else the first one along the chain) and the hops none. Without
+/// one (`--no-session`, a `credential_process` or web identity source), each AssumeRole carries
+/// the code of its own profile's `mfa_serial`, and the first AssumeRole also the source
+/// profile's when its own profile has none. An `mfa_serial` that no call can carry is an error.
+/// Tags go with the last call when it is an AssumeRole; otherwise a notice says they cannot.
+pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError> {
+    let endpoint = chain.endpoint.as_deref().unwrap_or("-");
+    let source = chain.source.profile().to_string();
+    let mut steps = Vec::new();
+    let mut notices = Vec::new();
+    let mut parent = match &chain.source {
+        Source::Vault { profile } => format!("keys:{profile}"),
+        Source::Process { command, .. } => format!("process:{command}"),
+        Source::WebIdentity { .. } => String::new(),
+    };
+    let session_token = chain.uses_session_token();
+    if session_token {
+        // The device of the IAM user whose keys sign the call: the source profile's own
+        // mfa_serial, else the first one along the chain.
+        let mfa = chain.source_mfa_serial.clone().or(chain.mfa_serial.clone());
+        let canonical = canonical(&[
+            "session",
+            &source,
+            mfa.as_deref().unwrap_or("-"),
+            &chain.session_duration.as_secs().to_string(),
+            endpoint,
+        ]);
+        let key = EntryKey {
+            profile: source.clone(),
+            kind: "session",
+            source: source.clone(),
+            canonical,
+        };
+        parent = key.hash();
+        steps.push(Step {
+            key,
+            action: Action::SessionToken,
+            profile: source.clone(),
+            mfa,
+            tagged: false,
+        });
+    }
+    // The serial waiting for the first AssumeRole: the source profile's, or a web identity
+    // profile's own (AssumeRoleWithWebIdentity takes no MFA code).
+    let mut pending = (!session_token)
+        .then(|| chain.source_mfa_serial.clone())
+        .flatten();
+    let last_index = chain.hops.len().wrapping_sub(1);
+    for (i, hop) in chain.hops.iter().enumerate() {
+        let web = i == 0 && matches!(chain.source, Source::WebIdentity { .. });
+        let mfa = if session_token {
+            None
+        } else if web {
+            pending = hop.mfa_serial.clone().or(pending.take());
+            None
+        } else {
+            // Only the first AssumeRole inherits the waiting serial.
+            hop.mfa_serial.clone().or(pending.take())
+        };
+        let tagged = i == last_index && !web && !tags.is_empty();
+        let tag_text = if tagged {
+            tags.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        } else {
+            String::new()
+        };
+        let token_file = match &chain.source {
+            Source::WebIdentity { token_file, .. } if web => token_file.display().to_string(),
+            _ => String::new(),
+        };
+        let kind = if web { "web" } else { "role" };
+        let canonical = canonical(&[
+            kind,
+            &hop.profile,
+            &hop.role_arn,
+            &hop.session_name,
+            hop.external_id.as_deref().unwrap_or("-"),
+            hop.source_identity.as_deref().unwrap_or("-"),
+            &hop.duration.as_secs().to_string(),
+            endpoint,
+            &tag_text,
+            mfa.as_deref().unwrap_or("-"),
+            &token_file,
+            &parent,
+        ]);
+        let key = EntryKey {
+            profile: hop.profile.clone(),
+            kind,
+            source: source.clone(),
+            canonical,
+        };
+        parent = key.hash();
+        steps.push(Step {
+            key,
+            action: if web {
+                Action::WebIdentity
+            } else {
+                Action::Role(i)
+            },
+            profile: hop.profile.clone(),
+            mfa,
+            tagged,
+        });
+    }
+    let serial_in_chain = chain.mfa_serial.is_some() || chain.source_mfa_serial.is_some();
+    if serial_in_chain && !steps.iter().any(|s| s.mfa.is_some()) {
+        let what = match &chain.source {
+            Source::WebIdentity { .. } => "AssumeRoleWithWebIdentity takes no MFA code",
+            _ => "its credentials come from credential_process and it assumes no role",
+        };
+        return Err(PlanError::MfaUnsendable {
+            profile: chain.profile.clone(),
+            why: what,
+        });
+    }
+    if !tags.is_empty() && !steps.iter().any(|s| s.tagged) {
+        let call = match steps.last().map(|s| s.action) {
+            Some(Action::SessionToken) => "GetSessionToken takes",
+            Some(Action::WebIdentity) => "AssumeRoleWithWebIdentity takes",
+            _ => "credentials that come straight from the source take",
+        };
+        notices.push(format!(
+            "the reason cannot be sent as a session tag for {}: {call} no tags (it is in the \
+             audit log)",
+            chain.profile
+        ));
+    }
+    Ok(Plan { steps, notices })
+}
+
+/// An unambiguous text of the fields (a JSON array), for hashing and for checking entries.
+fn canonical(fields: &[&str]) -> String {
+    let mut all = vec!["broker-cache-v2"];
+    all.extend_from_slice(fields);
+    serde_json::to_string(&all).expect("strings serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::{resolve, Request};
+    use crate::environment::Environment;
+    use crate::profiles::AwsProfiles;
+    use crate::settings::Settings;
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/";
+
+    fn plan_of(
+        config: &str,
+        profile: &str,
+        no_session: bool,
+        tags: bool,
+    ) -> Result<Plan, PlanError> {
+        let aws = AwsProfiles::from_texts(config, "").unwrap();
+        let request = Request {
+            no_session,
+            ..Request::default()
+        };
+        let env = Environment::from_pairs(&[("USER", "jane")]);
+        let chain = resolve(profile, &aws, &Settings::default(), &env, &request).unwrap();
+        let tags = if tags {
+            vec![("BrokerReason".to_string(), "INC-1".to_string())]
+        } else {
+            Vec::new()
+        };
+        plan(&chain, &tags)
+    }
+
+    /// Each step as `ACTION(profile)`, `+mfa:SERIAL` and `+tags` when they go with it.
+    fn shape(plan: &Plan) -> Vec<String> {
+        plan.steps
+            .iter()
+            .map(|s| {
+                let mut text = format!("{}({})", s.action.name(), s.profile);
+                if let Some(serial) = &s.mfa {
+                    text += &format!("+mfa:{serial}");
+                }
+                if s.tagged {
+                    text += "+tags";
+                }
+                text
+            })
+            .collect()
+    }
+
+    fn chain3(alice: &str, r1: &str, r2: &str) -> String {
+        format!(
+            "[profile alice]\n{alice}\n[profile r1]\nrole_arn = {ROLE}r1\nsource_profile = alice\n{r1}\n\
+             [profile r2]\nrole_arn = {ROLE}r2\nsource_profile = r1\n{r2}\n"
+        )
+    }
+
+    #[test]
+    fn one_mfa_session_carries_the_code_for_every_role() {
+        let config = chain3("mfa_serial = A", "", "mfa_serial = B");
+        let plan = plan_of(&config, "r2", false, true).unwrap();
+        // The IAM user's own device first.
+        assert_eq!(
+            shape(&plan),
+            [
+                "GetSessionToken(alice)+mfa:A",
+                "AssumeRole(r1)",
+                "AssumeRole(r2)+tags"
+            ]
+        );
+        // Else the first serial along the chain from the profile asked for.
+        let config = chain3("", "mfa_serial = C", "mfa_serial = B");
+        let plan = plan_of(&config, "r2", false, false).unwrap();
+        assert_eq!(
+            shape(&plan),
+            [
+                "GetSessionToken(alice)+mfa:B",
+                "AssumeRole(r1)",
+                "AssumeRole(r2)"
+            ]
+        );
+        assert!(plan.notices.is_empty());
+        assert!(plan.steps.iter().all(|s| s.key.source == "alice"));
+    }
+
+    #[test]
+    fn without_a_session_each_role_carries_its_own_device() {
+        let config = chain3("mfa_serial = A", "", "mfa_serial = B");
+        let plan = plan_of(&config, "r2", true, false).unwrap();
+        assert_eq!(
+            shape(&plan),
+            ["AssumeRole(r1)+mfa:A", "AssumeRole(r2)+mfa:B"]
+        );
+        let config = chain3("", "", "mfa_serial = B");
+        let plan = plan_of(&config, "r2", true, false).unwrap();
+        assert_eq!(shape(&plan), ["AssumeRole(r1)", "AssumeRole(r2)+mfa:B"]);
+        let config = chain3("", "mfa_serial = C", "");
+        let plan = plan_of(&config, "r2", true, false).unwrap();
+        assert_eq!(shape(&plan), ["AssumeRole(r1)+mfa:C", "AssumeRole(r2)"]);
+    }
+
+    #[test]
+    fn credential_process_and_web_identity_sources_send_the_code_with_the_first_assume_role() {
+        let config = format!(
+            "[profile proc]\ncredential_process = x\nmfa_serial = P\n\
+             [profile role]\nrole_arn = {ROLE}role\nsource_profile = proc\n\
+             [profile web]\nrole_arn = {ROLE}web\nweb_identity_token_file = /t\nmfa_serial = W\n\
+             [profile above]\nrole_arn = {ROLE}above\nsource_profile = web\n"
+        );
+        let plan = plan_of(&config, "role", false, false).unwrap();
+        assert_eq!(shape(&plan), ["AssumeRole(role)+mfa:P"]);
+        let plan = plan_of(&config, "above", false, true).unwrap();
+        assert_eq!(
+            shape(&plan),
+            [
+                "AssumeRoleWithWebIdentity(web)",
+                "AssumeRole(above)+mfa:W+tags"
+            ]
+        );
+        for alone in ["proc", "web"] {
+            let err = plan_of(&config, alone, false, false).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("has an mfa_serial that no call can carry"),
+                "{alone}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn tags_that_no_call_takes_are_a_notice_and_stay_out_of_the_cache_key() {
+        let config = format!(
+            "[profile user]\n\
+             [profile web]\nrole_arn = {ROLE}web\nweb_identity_token_file = /t\n"
+        );
+        for profile in ["user", "web"] {
+            let tagged = plan_of(&config, profile, false, true).unwrap();
+            let plain = plan_of(&config, profile, false, false).unwrap();
+            assert_eq!(tagged.notices.len(), 1, "{profile}");
+            assert!(tagged.notices[0].contains("cannot be sent as a session tag"));
+            assert!(!tagged.steps.iter().any(|s| s.tagged));
+            assert_eq!(
+                tagged.steps.last().unwrap().key,
+                plain.steps.last().unwrap().key,
+                "{profile}"
+            );
+        }
+    }
+}
