@@ -1,6 +1,6 @@
 """A strict local stand-in for AWS IAM Identity Center: the SSO OIDC and SSO portal APIs.
 
-No public mock implements these two APIs, so broker's tests run this one (SPEC.md section 10).
+No public mock implements these two APIs, so broker's SSO tests run this one.
 Started by the Rust tests (tests/cli/common/sso.rs) with the venv's Python; standard library
 only. It prints the port it bound on 127.0.0.1 on its first stdout line, then serves on that one
 port both REST-JSON APIs exactly as botocore's models (sso-oidc and sso, 2019-06-10) define them,
@@ -23,10 +23,11 @@ registration (public, its grant types, its redirect URIs, unexpired secret); at 
 registered redirect URI (a loopback IP literal matches on any port, RFC 8252 section 7.3),
 S256 and a well-formed challenge, the scopes; at CreateToken the PKCE verifier
 (BASE64URL-NOPAD(SHA256(verifier)) == challenge), the same redirect URI and client, one-time
-codes (a second exchange fails and revokes what the first one issued) that expire; the device
-flow's interval (a poll sooner than the interval after the previous answer gets slow_down, and
-every slow_down adds the increment to the interval, RFC 8628 section 3.5) and expiry; refresh
-tokens that rotate (the old one stops working); access tokens that expire or are logged out.
+codes (burnt by their first presentation; a second exchange fails and revokes what the first
+one issued) that expire; the device flow's interval (the first poll may come at once, but a poll
+sooner than the interval after the answer to the previous one gets slow_down, and every
+slow_down adds the increment to the interval, RFC 8628 section 3.5) and expiry; refresh tokens
+that rotate (the old one stops working); access tokens that expire or are logged out.
 
 Test hooks, all GET unless said (answers are JSON):
   /_broker_test/counts                 requests per operation, incl. Authorize and DeviceVerify
@@ -43,7 +44,7 @@ Test hooks, all GET unless said (answers are JSON):
   /_broker_test/expire_access          every access token issued so far expires now
   /_broker_test/expire_clients         every client registration so far expires now
   /_broker_test/deny?times=N           the next N sign-ins (authorize or device) are refused
-  /_broker_test/pending?times=N        the next N device polls are pending, even if approved
+  /_broker_test/pending?times=N        the next N polls after approval still answer pending
   /_broker_test/slow_down?times=N      the next N device polls answer slow_down
   /_broker_test/tamper_state?times=N   the next N authorize redirects carry a different state
   /_broker_test/assign?account=A&role=R&name=N[&email=E]   adds an assignment
@@ -62,6 +63,7 @@ import secrets
 import sys
 import threading
 import time
+import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -728,6 +730,10 @@ class Handler(BaseHTTPRequestHandler):
             answer = self.dispatch(method, path, query, raw)
         except Answer as error:
             answer = error
+        except Exception as bug:  # noqa: BLE001 - a stand-in bug must fail the test, loudly
+            traceback.print_exc()
+            answer = Answer(500, {"message": f"sso_server.py bug: {bug!r}"},
+                            [("x-amzn-ErrorType", "StandInBug")])
         if answer.status is None:  # "hang": hold the connection, answer nothing
             time.sleep(3600)
             return
@@ -742,9 +748,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self, method, path, query, raw):
         if path.startswith("/_broker_test/"):
-            body = json.loads(raw) if raw else None
-            with store.lock:
-                return Answer(200, hook(Call(self, path, query, body), method))
+            try:
+                body = json.loads(raw) if raw else None
+                with store.lock:
+                    return Answer(200, hook(Call(self, path, query, body), method))
+            except (KeyError, ValueError, TypeError) as e:
+                return Answer(400, {"message": f"bad hook call {path}?{query}: {e!r}"})
         route = ROUTES.get((method, path))
         if route is None:
             return Answer(404, {"message": f"No operation at {method} {path}"},
