@@ -707,18 +707,19 @@ fn logout_invalidates_the_access_token_and_its_refresh_token() {
 #[test]
 fn an_expired_access_token_is_unauthorized() {
     let sso = Sso::start();
-    sso.set_token_lifetime(1);
+    // Long enough for the first call to be in time on a loaded machine.
+    sso.set_token_lifetime(3);
     let r = botocore(
         &sso,
         r#"
         token = sign_in(register_pkce())
         result["expiresIn"] = token["expiresIn"]
         result["fresh"] = len(sso.list_accounts(accessToken=token["accessToken"])["accountList"])
-        time.sleep(1.2)
+        time.sleep(3.1)
         result["stale"] = error(sso.list_accounts, accessToken=token["accessToken"])
         "#,
     );
-    assert_eq!(r["expiresIn"], 1);
+    assert_eq!(r["expiresIn"], 3);
     assert_eq!(r["fresh"], 2);
     assert_eq!(r["stale"]["class"], "UnauthorizedException");
     assert_eq!(r["stale"]["status"], 401);
