@@ -17,6 +17,7 @@ mod hostile;
 mod incident;
 mod moto_smoke;
 mod safety;
+mod sso_standin;
 mod sweep;
 mod terminal;
 mod vault;

@@ -2,6 +2,7 @@
 //! temporary HOME and XDG directories, and an AWS config file of its own.
 
 pub mod moto;
+pub mod sso;
 
 use std::path::{Path, PathBuf};
 

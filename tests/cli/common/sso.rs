@@ -1,0 +1,426 @@
+#![allow(dead_code)] // shared helpers; not every test uses every one
+//! The local stand-in of IAM Identity Center (tests/sso_server.py: the SSO OIDC and portal
+//! APIs on a free loopback port) with a method per test hook, and the test browser that
+//! `$BROWSER` points at (tests/sso_browser.py). No public mock implements these APIs, so this
+//! one checks what the real service checks (PKCE, redirect URI, one-time codes,
+//! the device-flow interval) and counts its calls.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::moto::venv;
+
+pub struct Sso {
+    child: Child,
+    pub port: u16,
+}
+
+/// One device-code CreateToken call, as the stand-in saw it.
+#[derive(Debug, Clone)]
+pub struct Poll {
+    /// When it arrived, in seconds since the epoch.
+    pub at: f64,
+    /// Seconds since the stand-in answered the previous poll of the same device code; `None`
+    /// for the first one.
+    pub since_previous: Option<f64>,
+    /// The interval the stand-in required before this poll (raised by every slow_down).
+    pub required: f64,
+    /// `token`, or the OAuth error it answered: `authorization_pending`, `slow_down`, ...
+    pub answer: String,
+    pub user_code: String,
+}
+
+/// An HTTP answer from the stand-in, for hooks and for playing the browser by hand.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One account/role assignment of the signed-in user.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    pub account: String,
+    pub role: String,
+    pub name: String,
+}
+
+impl Sso {
+    /// Starts the stand-in with the venv's Python (only the standard library is needed).
+    pub fn start() -> Sso {
+        let python = venv().join("bin/python");
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sso_server.py");
+        let mut child = Command::new(&python)
+            .arg(script)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {} tests/sso_server.py ({e}): run scripts/test.sh, which \
+                     creates the venv (needs python3-venv)",
+                    python.display()
+                )
+            });
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("read the SSO stand-in's port");
+        let port = line.trim().parse().unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!(
+                "tests/sso_server.py did not start (printed {line:?}); it needs Python 3.11 \
+                 with its standard library, from the venv of scripts/test.sh"
+            )
+        });
+        Sso { child, port }
+    }
+
+    /// The base URL of both APIs (and of /authorize and /device).
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The environment that sends SSO OIDC and SSO portal clients here.
+    pub fn endpoint_env(&self) -> [(&'static str, String); 2] {
+        [
+            ("AWS_ENDPOINT_URL_SSO_OIDC", self.endpoint()),
+            ("AWS_ENDPOINT_URL_SSO", self.endpoint()),
+        ]
+    }
+
+    /// How many calls of each operation arrived: RegisterClient, StartDeviceAuthorization,
+    /// CreateToken, Authorize, DeviceVerify, GetRoleCredentials, ListAccounts,
+    /// ListAccountRoles, Logout.
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        serde_json::from_value(self.hook("counts")).expect("counts JSON")
+    }
+
+    pub fn count(&self, op: &str) -> u64 {
+        self.counts().get(op).copied().unwrap_or(0)
+    }
+
+    /// The parameters of every call of `op`, oldest first, by the model's member names
+    /// (`accessToken` is the x-amz-sso_bearer_token header); Authorize and DeviceVerify by
+    /// their query names. Secrets included.
+    pub fn requests(&self, op: &str) -> Vec<BTreeMap<String, Value>> {
+        let all: BTreeMap<String, Vec<BTreeMap<String, Value>>> =
+            serde_json::from_value(self.hook("requests")).expect("requests JSON");
+        all.get(op).cloned().unwrap_or_default()
+    }
+
+    /// Every device-code CreateToken call, oldest first.
+    pub fn poll_times(&self) -> Vec<Poll> {
+        let polls = self.hook("poll_times");
+        polls
+            .as_array()
+            .expect("poll_times JSON")
+            .iter()
+            .map(|p| Poll {
+                at: p["at"].as_f64().unwrap(),
+                since_previous: p["since_previous"].as_f64(),
+                required: p["required"].as_f64().unwrap(),
+                answer: p["answer"].as_str().unwrap_or_default().to_string(),
+                user_code: p["user_code"].as_str().unwrap_or_default().to_string(),
+            })
+            .collect()
+    }
+
+    /// Every secret the stand-in handed out: client secrets, codes, device codes, access and
+    /// refresh tokens, role secret keys and session tokens.
+    pub fn secrets(&self) -> Vec<String> {
+        serde_json::from_value(self.hook("secrets")).expect("secrets JSON")
+    }
+
+    /// `expiresIn` of access tokens issued from now on (default 3600).
+    pub fn set_token_lifetime(&self, seconds: u64) {
+        self.hook(&format!("token_lifetime?seconds={seconds}"));
+    }
+
+    /// Lifetime of role credentials issued from now on (default 3600).
+    pub fn set_credential_lifetime(&self, seconds: u64) {
+        self.hook(&format!("credential_lifetime?seconds={seconds}"));
+    }
+
+    /// Lifetime of authorization codes issued from now on (default 300).
+    pub fn set_code_lifetime(&self, seconds: u64) {
+        self.hook(&format!("code_lifetime?seconds={seconds}"));
+    }
+
+    /// The device flow of authorizations started from now on: `interval` and `expiresIn`
+    /// (defaults 1 and 600, as AWS answers), and what each slow_down adds to the interval the
+    /// stand-in enforces (default 5, RFC 8628 §3.5; lower it only for a client that can).
+    pub fn set_device_timing(&self, interval: u64, expires_in: u64, slow_down_increment: u64) {
+        self.hook(&format!(
+            "device_timing?interval={interval}&expires_in={expires_in}\
+             &slow_down_increment={slow_down_increment}"
+        ));
+    }
+
+    /// Page size of ListAccounts and ListAccountRoles (default 2).
+    pub fn set_page_size(&self, n: u32) {
+        self.hook(&format!("page_size?n={n}"));
+    }
+
+    /// The only startUrl (StartDeviceAuthorization) and issuerUrl (RegisterClient) accepted;
+    /// by default any http(s) URL is.
+    pub fn set_start_url(&self, url: &str) {
+        self.hook(&format!("start_url?url={}", encode(url)));
+    }
+
+    /// Every refresh token issued so far stops working (CreateToken answers invalid_grant).
+    pub fn revoke_refresh(&self) {
+        self.hook("revoke_refresh");
+    }
+
+    /// Every access token issued so far expires now (the portal answers 401).
+    pub fn expire_access(&self) {
+        self.hook("expire_access");
+    }
+
+    /// Every client registration so far expires now (invalid_client).
+    pub fn expire_clients(&self) {
+        self.hook("expire_clients");
+    }
+
+    /// The next `times` sign-ins are refused: /authorize redirects with error=access_denied,
+    /// and a device authorization visited at /device is denied (polls answer access_denied).
+    pub fn deny_next(&self, times: u32) {
+        self.hook(&format!("deny?times={times}"));
+    }
+
+    /// The next `times` polls of an approved device authorization still answer
+    /// authorization_pending.
+    pub fn pending_next(&self, times: u32) {
+        self.hook(&format!("pending?times={times}"));
+    }
+
+    /// The next `times` device polls answer slow_down (raising the enforced interval each).
+    pub fn slow_down_next(&self, times: u32) {
+        self.hook(&format!("slow_down?times={times}"));
+    }
+
+    /// The next `times` /authorize redirects carry a state other than the one asked for (with
+    /// a valid code), as a forged callback would.
+    pub fn tamper_state_next(&self, times: u32) {
+        self.hook(&format!("tamper_state?times={times}"));
+    }
+
+    /// Assigns `role` in `account` (named `name`) to the user.
+    pub fn assign(&self, account: &str, role: &str, name: &str) {
+        self.hook(&format!(
+            "assign?account={}&role={}&name={}",
+            encode(account),
+            encode(role),
+            encode(name)
+        ));
+    }
+
+    pub fn unassign(&self, account: &str, role: &str) {
+        self.hook(&format!(
+            "unassign?account={}&role={}",
+            encode(account),
+            encode(role)
+        ));
+    }
+
+    /// Replaces every assignment (the default is three accounts, five roles).
+    pub fn set_assignments(&self, assignments: &[Assignment]) {
+        let body: Vec<Value> = assignments
+            .iter()
+            .map(|a| serde_json::json!({"account": a.account, "role": a.role, "name": a.name}))
+            .collect();
+        let reply = self.request(
+            "POST",
+            "/_broker_test/assign",
+            Some(&Value::Array(body).to_string()),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+
+    /// Makes the next `times` calls of `op` fail with `mode`: 500 (an HTML 500), hang (no
+    /// answer), garbage (200 with a body that is not JSON), throttle (429
+    /// TooManyRequestsException).
+    pub fn fail_next(&self, op: &str, mode: &str, times: u32) {
+        self.hook(&format!("fail?op={op}&mode={mode}&times={times}"));
+    }
+
+    /// GETs a URL on the stand-in without following redirects, as a browser's first request:
+    /// `visit(authorize_url).header("Location")` is where the user would be sent.
+    pub fn visit(&self, url: &str) -> Reply {
+        let prefix = self.endpoint();
+        let path = url
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("{url} is not on the stand-in at {prefix}"));
+        self.request("GET", path, None)
+    }
+
+    /// One HTTP/1.0 request to the stand-in.
+    pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> Reply {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let body = body.unwrap_or_default();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut bytes = Vec::new();
+        stream.read_to_end(&mut bytes).unwrap();
+        let response = String::from_utf8_lossy(&bytes);
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&*response, ""));
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no HTTP answer from the stand-in: {response:?}"));
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        Reply {
+            status,
+            headers,
+            body: body.to_string(),
+        }
+    }
+
+    fn hook(&self, name: &str) -> Value {
+        let reply = self.request("GET", &format!("/_broker_test/{name}"), None);
+        assert_eq!(reply.status, 200, "hook {name}: {}", reply.body);
+        serde_json::from_str(&reply.body).expect("hook answers JSON")
+    }
+}
+
+impl Drop for Sso {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The test browser: `command` is what `$BROWSER` should be. It logs every argv it is given
+/// and, unless inert, visits the URL the way a signed-in user's browser would (following the
+/// authorize redirect to the client's loopback callback, or opening a device verification URL).
+pub struct TestBrowser {
+    pub command: PathBuf,
+    dir: PathBuf,
+}
+
+impl TestBrowser {
+    /// A browser in `dir` (which it writes to) that follows what it is given.
+    pub fn new(dir: &Path) -> TestBrowser {
+        TestBrowser::write(dir, "follow")
+    }
+
+    /// A browser that only logs its argv: nobody signs in.
+    pub fn inert(dir: &Path) -> TestBrowser {
+        TestBrowser::write(dir, "inert")
+    }
+
+    fn write(dir: &Path, mode: &str) -> TestBrowser {
+        use std::os::unix::fs::PermissionsExt;
+        let python = venv().join("bin/python");
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sso_browser.py");
+        let dir = dir.join("test-browser");
+        std::fs::create_dir_all(&dir).unwrap();
+        let quote = |p: &Path| {
+            let s = p.to_str().expect("UTF-8 path");
+            assert!(!s.contains('\''), "a quote in {s}");
+            format!("'{s}'")
+        };
+        let command = dir.join("browser");
+        let text = format!(
+            "#!/bin/sh\nexec {} {} {} {mode} -- \"$@\"\n",
+            quote(&python),
+            quote(&script),
+            quote(&dir)
+        );
+        std::fs::write(&command, text).unwrap();
+        std::fs::set_permissions(&command, std::fs::Permissions::from_mode(0o700)).unwrap();
+        TestBrowser { command, dir }
+    }
+
+    /// The arguments of every run, oldest first (each should be exactly one URL).
+    pub fn invocations(&self) -> Vec<Vec<String>> {
+        read_json_lines(&self.dir.join("browser-argv.jsonl"))
+            .into_iter()
+            .map(|v| serde_json::from_value(v).expect("argv list"))
+            .collect()
+    }
+
+    /// The first argument of every run.
+    pub fn urls(&self) -> Vec<String> {
+        self.invocations()
+            .into_iter()
+            .filter_map(|argv| argv.into_iter().next())
+            .collect()
+    }
+
+    /// What the browser saw on each visit: {"url", "status", "final_url"} or {"url", "error"}.
+    pub fn visits(&self) -> Vec<Value> {
+        read_json_lines(&self.dir.join("browser-visits.jsonl"))
+    }
+
+    /// Waits until `n` visits have finished (they run after the browser command returned).
+    pub fn wait_for_visits(&self, n: usize, timeout: Duration) -> Vec<Value> {
+        let start = Instant::now();
+        loop {
+            let visits = self.visits();
+            if visits.len() >= n {
+                return visits;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "the test browser made {} of {n} visits in {timeout:?}: {visits:?}",
+                visits.len()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn read_json_lines(path: &Path) -> Vec<Value> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
