@@ -18,6 +18,7 @@ pub mod federation;
 pub mod format;
 pub mod fsutil;
 pub mod iam;
+pub mod listener;
 pub mod mfa;
 pub mod output;
 pub mod policy;

@@ -2,7 +2,9 @@
 
 use std::ffi::OsString;
 
-use crate::audit::Via;
+use secrecy::ExposeSecret;
+
+use crate::audit::{Outcome, Via};
 use crate::context::Context;
 use crate::error::{escape_control, Result};
 use crate::{format, output, process, server};
@@ -66,9 +68,12 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     // Later requests refresh through the cache; --refresh applied to the first issue only.
     let mut issuer = issuer;
     issuer.options.refresh = false;
-    let server = server::Server::start(Box::new(move || {
-        issuer.issue(Via::Server).map(|issued| issued.credentials)
-    }))?;
+    let issuer = std::sync::Arc::new(issuer);
+    let auditor = issuer.clone();
+    let server = server::Server::start(
+        Box::new(move || issuer.issue(Via::Server).map(|issued| issued.credentials)),
+        Box::new(move |report| auditor.record(Via::Server, Outcome::Refused, report)),
+    )?;
     output::verbose(format!("credentials server listening on {}", server.url));
     vars.push((
         "AWS_CONTAINER_CREDENTIALS_FULL_URI".into(),
@@ -76,7 +81,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     ));
     vars.push((
         "AWS_CONTAINER_AUTHORIZATION_TOKEN".into(),
-        server.token.clone(),
+        server.token.expose_secret().to_string(),
     ));
     let status = process::run(&argv, process::environment(vars));
     drop(server);

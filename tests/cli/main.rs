@@ -15,6 +15,7 @@ mod fuzz_regressions;
 mod hostile;
 mod incident;
 mod moto_smoke;
+mod server;
 mod sweep;
 mod terminal;
 mod vault;
