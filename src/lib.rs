@@ -4,6 +4,7 @@
 //! parse ([`cli`]) → resolve ([`context`], [`profiles`], [`settings`]) → act ([`commands`]).
 
 pub mod audit;
+pub mod browser;
 pub mod cache;
 pub mod chain;
 pub mod cli;
