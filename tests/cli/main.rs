@@ -15,6 +15,7 @@ mod fuzz_regressions;
 mod hostile;
 mod incident;
 mod moto_smoke;
+#[cfg(target_os = "linux")]
 mod server;
 mod sweep;
 mod terminal;

@@ -1,6 +1,7 @@
 //! `exec --server` under attack from another local user: a flood of idle connections with few
 //! file descriptors left, connections that never send a request, request smuggling shapes, and
-//! the audit trail of refusals, against moto with enforcement and the real AWS CLI.
+//! the audit trail of refusals, against moto with enforcement and the real AWS CLI. Linux only:
+//! it reads broker's CPU time from `/proc`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Stdio};
