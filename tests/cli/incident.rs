@@ -333,13 +333,13 @@ impl TestBrowser {
             "the console login tests need root: they act as a second local user (nobody) with \
              setpriv; run them as root (CI does)"
         );
-        let setpriv = std::process::Command::new("setpriv")
-            .arg("--version")
-            .output();
-        assert!(
-            setpriv.is_ok_and(|o| o.status.success()),
-            "the console login tests need setpriv (apt-get install util-linux) and curl"
-        );
+        for (tool, package) in [("setpriv", "util-linux"), ("curl", "curl")] {
+            let found = std::process::Command::new(tool).arg("--version").output();
+            assert!(
+                found.is_ok_and(|o| o.status.success()),
+                "the console login tests need {tool}: apt-get install {package}"
+            );
+        }
         // Only broker's own directories may keep the second user out of the page.
         let root = c.env.dir.path();
         std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o755))
@@ -511,8 +511,9 @@ echo "exit=$? ms=$(( ($(date +%s%N) - start) / 1000000 ))" > "$out/curl""#,
     let curl = browser.read("curl");
     assert!(curl.starts_with("exit=0 "), "the browser's request: {curl}");
     let ms: u64 = curl.trim().rsplit('=').next().unwrap().parse().unwrap();
+    // Behind a one-at-a-time server it would wait for the idle connections' 5 s timeout.
     assert!(
-        ms < 1000,
+        ms < 2500,
         "the browser waited {ms} ms behind idle connections"
     );
     assert!(browser
