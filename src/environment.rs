@@ -69,6 +69,7 @@ pub struct BrokerVars {
 
 #[derive(Debug, Default)]
 struct Xdg {
+    runtime: Option<PathBuf>,
     config: Option<PathBuf>,
     data: Option<PathBuf>,
     state: Option<PathBuf>,
@@ -144,6 +145,7 @@ impl Environment {
                 .collect(),
             user_name: OnceLock::new(),
             xdg: Xdg {
+                runtime: absolute("XDG_RUNTIME_DIR"),
                 config: absolute("XDG_CONFIG_HOME"),
                 data: absolute("XDG_DATA_HOME"),
                 state: absolute("XDG_STATE_HOME"),
@@ -177,6 +179,11 @@ impl Environment {
                 .or_else(login_name)
                 .unwrap_or_else(|| "broker".to_string())
         })
+    }
+
+    /// `$XDG_RUNTIME_DIR` (a per-user tmpfs on Linux), if set.
+    pub fn runtime_dir(&self) -> Option<PathBuf> {
+        self.xdg.runtime.clone()
     }
 
     /// `$XDG_CONFIG_HOME`, else the platform's configuration directory.

@@ -3,25 +3,33 @@
 //!
 //! The credentials travel only in the HTTPS request to the federation endpoint; the login URL
 //! holds the short-lived sign-in token, which is printed only with `--stdout` and otherwise
-//! reaches the browser through a one-time local redirect, never through a process's argv.
+//! reaches the browser through a private page and a one-time local redirect that answers only
+//! this user, never through a process's argv.
 
-use std::io::{BufRead, BufReader, Write};
-use std::time::Duration;
+use std::sync::mpsc::{RecvTimeoutError, Sender};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
+use hyper::header::{HeaderValue, CONNECTION, REFERRER_POLICY};
+use hyper::{Method, Request, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
 use url::Url;
+use zeroize::Zeroizing;
 
+use crate::browser::{self, Browser};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
+use crate::listener::{self, Body, Listener, Payload, Peer, PeerUser};
 
 pub const DEFAULT_URL: &str = "https://signin.aws.amazon.com/federation";
 const TIMEOUT: Duration = Duration::from_secs(20);
 /// How long `login` waits for the browser to follow the local redirect.
 const BROWSER_WAIT: Duration = Duration::from_secs(120);
 
-/// The federation endpoint: `BROKER_FEDERATION_URL` (given), else AWS's.
+/// The federation endpoint: `BROKER_FEDERATION_URL`, else AWS's.
 pub fn endpoint(given: Option<&str>) -> Result<Url> {
     let text = given.unwrap_or(DEFAULT_URL);
     Url::parse(text)
@@ -80,8 +88,7 @@ pub fn signin_url(
 
 /// One HTTP(S) GET, bounded in time; the body of a 200 answer.
 fn get(url: &SecretString) -> Result<Vec<u8>> {
-    let runtime = crate::aws::runtime()
-        .map_err(|e| Error::new(format!("cannot start the HTTP client: {e}")))?;
+    let runtime = listener::runtime()?;
     let uri: hyper::Uri = url
         .expose_secret()
         .parse()
@@ -118,93 +125,160 @@ fn get(url: &SecretString) -> Result<Vec<u8>> {
     })
 }
 
-/// Opens `url` in the browser without putting it in any argv: the opener gets a one-time
-/// local address that redirects to it, and broker waits for the browser to follow it.
-pub fn open_in_browser(url: &SecretString) -> Result<()> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| Error::new(format!("cannot open the local redirect: {e}")))?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| Error::new(format!("cannot open the local redirect: {e}")))?
-        .port();
-    let mut secret = [0u8; 16];
-    getrandom::getrandom(&mut secret).map_err(|e| Error::new(format!("no randomness: {e}")))?;
-    let path: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-    let local = format!("http://127.0.0.1:{port}/{path}");
-    let opener = if cfg!(target_os = "macos") {
-        vec!["open".to_string(), local]
-    } else if cfg!(windows) {
-        vec![
-            "cmd".into(),
-            "/C".into(),
-            "start".into(),
-            String::new(),
-            local,
-        ]
-    } else {
-        vec!["xdg-open".to_string(), local]
+/// Opens the sign-in `url` in the browser so that no other local user can take it.
+///
+/// The browser is handed a [`PrivatePage`](crate::browser::PrivatePage) (only its path goes in the opener's argv) that sends
+/// it to a one-time address on a local listener: `http://127.0.0.1:PORT/SECRET`, the 128-bit
+/// secret path written only inside the page. The first request for that path from this user
+/// gets a page that sends the browser on to `url`. A request for it from another user (known
+/// on Linux from the kernel's socket tables) is refused and ends the sign-in with an error, as
+/// does a second request for it. Waits up to 2 minutes for the browser, then deletes the page.
+pub fn open_in_browser(url: &SecretString, browser: &Browser) -> Result<()> {
+    let manual = "use `broker login --stdout` and open the URL yourself";
+    let path = random_path()?;
+    let (events, received) = std::sync::mpsc::channel();
+    let redirect = Redirect {
+        path: SecretString::from(format!("/{}", path.expose_secret())),
+        page: Mutex::new(Some(signin_page(url, events.clone()))),
+        events: Mutex::new(events),
     };
-    // Not waited for before serving: some openers only return once the page has loaded.
-    let mut child = crate::process::command(&opener[0])
-        .args(&opener[1..])
-        .stdin(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| {
-            Error::new(format!("cannot start {}: {e}", opener[0]))
-                .with_hint("use `broker login --stdout` and open the URL yourself")
-        })?;
-    let served = serve_redirect(listener, &path, url, &mut child);
-    // Reap it if it is done; a browser it started in the foreground may run on.
-    let _ = child.try_wait();
-    served
+    let listener = Listener::start(
+        "sign-in redirect",
+        Box::new(move |request, peer| redirect.answer(request, peer)),
+        None,
+    )?;
+    let local = SecretString::from(format!(
+        "http://127.0.0.1:{}/{}",
+        listener.port(),
+        path.expose_secret()
+    ));
+    let (_page, mut opener) = browser
+        .open_privately(&local)
+        .map_err(|e| e.with_hint(manual))?;
+    let deadline = Instant::now() + BROWSER_WAIT;
+    loop {
+        match received.recv_timeout(Duration::from_millis(100)) {
+            Ok(Event::Sent) => break,
+            Ok(event) => return Err(event.error()),
+            Err(RecvTimeoutError::Timeout) => {
+                if let Some(e) = opener.failure() {
+                    return Err(e.with_hint(manual));
+                }
+                if Instant::now() >= deadline {
+                    return Err(Error::new(
+                        "the browser did not open the sign-in link within 2 minutes",
+                    )
+                    .with_hint(manual));
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Error::new("the local sign-in redirect stopped"))
+            }
+        }
+    }
+    // Sent to this user; anything else already seen for the path means someone else had it too.
+    match received.try_iter().find(|e| !matches!(e, Event::Sent)) {
+        Some(event) => Err(event.error()),
+        None => Ok(()),
+    }
 }
 
-/// Answers requests on `listener` until one asks for `/path`, which gets a 302 to `url`.
-fn serve_redirect(
-    listener: std::net::TcpListener,
-    path: &str,
-    url: &SecretString,
-    opener: &mut std::process::Child,
-) -> Result<()> {
-    let deadline = std::time::Instant::now() + BROWSER_WAIT;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| Error::new(format!("local redirect: {e}")))?;
-    while std::time::Instant::now() < deadline {
-        let (mut stream, _) = match listener.accept() {
-            Ok(conn) => conn,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                if let Ok(Some(status)) = opener.try_wait() {
-                    if !status.success() {
-                        return Err(
-                            Error::new(format!("the browser opener failed with {status}"))
-                                .with_hint("use `broker login --stdout` and open the URL yourself"),
-                        );
-                    }
-                }
-                std::thread::sleep(Duration::from_millis(50));
-                continue;
-            }
-            Err(e) => return Err(Error::new(format!("local redirect: {e}"))),
-        };
-        let _ = stream.set_nonblocking(false);
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-        let mut line = String::new();
-        let _ = BufReader::new(&stream).read_line(&mut line);
-        let wanted = format!("GET /{path} ");
-        if line.starts_with(&wanted) {
-            let _ = write!(
-                stream,
-                "HTTP/1.1 302 Found\r\nLocation: {}\r\nCache-Control: no-store\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                url.expose_secret()
-            );
-            return Ok(());
+/// What happened to the one-time path.
+enum Event {
+    /// The sign-in page was written in full to this user's connection.
+    Sent,
+    /// A request for it came from another user.
+    Stolen(u32),
+    /// A request for it came after the sign-in page was handed out.
+    Again,
+}
+
+impl Event {
+    fn error(&self) -> Error {
+        match self {
+            Event::Stolen(uid) => Error::new(format!(
+                "another local user (uid {uid}) asked for the one-time sign-in link; it was \
+                 refused and this sign-in abandoned"
+            ))
+            .with_hint("someone may be watching your sign-ins; run `broker login` again"),
+            Event::Again | Event::Sent => Error::new(
+                "the one-time sign-in link was asked for twice; someone else may have signed in \
+                 with it",
+            )
+            .with_hint(
+                "sign out of the console session if it is not yours, and run `broker login` again",
+            ),
         }
-        let _ = stream
-            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     }
-    Err(
-        Error::new("the browser did not open the sign-in link within 2 minutes")
-            .with_hint("use `broker login --stdout` and open the URL yourself"),
-    )
+}
+
+/// The one-time redirect's handler.
+struct Redirect {
+    path: SecretString,
+    /// Taken by the first rightful request: the page is handed out once.
+    page: Mutex<Option<Payload>>,
+    events: Mutex<Sender<Event>>,
+}
+
+impl Redirect {
+    fn answer(&self, request: &Request<()>, peer: &Peer) -> Response<Body> {
+        let asked = request.uri().path().as_bytes();
+        if !bool::from(asked.ct_eq(self.path.expose_secret().as_bytes())) {
+            return listener::refuse(StatusCode::NOT_FOUND, "unknown path");
+        }
+        let send = |event| {
+            let _ = self
+                .events
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .send(event);
+        };
+        if let PeerUser::Other(uid) = peer.user() {
+            // Nobody gets the page after that, not even this user's browser: the sign-in failed.
+            drop(self.page.lock().unwrap_or_else(|e| e.into_inner()).take());
+            send(Event::Stolen(uid));
+            return listener::refuse(
+                StatusCode::FORBIDDEN,
+                "sign-in link asked for by another user",
+            );
+        }
+        if request.method() != Method::GET {
+            return listener::refuse(StatusCode::METHOD_NOT_ALLOWED, "method other than GET");
+        }
+        match self.page.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            Some(page) => {
+                let mut response =
+                    listener::respond(StatusCode::OK, "text/html; charset=utf-8", page);
+                let headers = response.headers_mut();
+                headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+                headers.insert(CONNECTION, HeaderValue::from_static("close"));
+                response
+            }
+            None => {
+                send(Event::Again);
+                listener::refuse(StatusCode::GONE, "sign-in link already used")
+            }
+        }
+    }
+}
+
+/// The page that sends the browser to the sign-in URL; says [`Event::Sent`] once written.
+fn signin_page(url: &SecretString, events: Sender<Event>) -> Payload {
+    let mut page = browser::redirect_page(url);
+    let bytes = Zeroizing::new(std::mem::take(&mut *page).into_bytes());
+    Payload::new(bytes).on_sent(move || {
+        let _ = events.send(Event::Sent);
+    })
+}
+
+/// 128 random bits, hex-encoded.
+fn random_path() -> Result<SecretString> {
+    let mut secret = Zeroizing::new([0u8; 16]);
+    getrandom::getrandom(secret.as_mut()).map_err(|e| Error::new(format!("no randomness: {e}")))?;
+    Ok(SecretString::from(
+        secret
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+    ))
 }

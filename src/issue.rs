@@ -192,6 +192,15 @@ impl Issuer {
         }
     }
 
+    /// Records an event after the issuing (a refused request to the credentials server, a
+    /// console sign-in that went wrong) in the audit log.
+    pub fn record(&self, via: Via, outcome: Outcome, message: &str) {
+        let mut record = Record::new(&self.chain.profile, via, self.reason.clone());
+        describe(&mut record, &self.chain);
+        record.outcome = outcome;
+        audited(&self.audit, record, Error::new(message));
+    }
+
     fn notify(&self, via: Via, issued: &Issued) {
         if self.notify_command.is_empty() {
             return;

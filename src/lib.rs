@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod aws;
+pub mod browser;
 pub mod cache;
 pub mod chain;
 pub mod cli;
@@ -22,6 +23,7 @@ pub mod format;
 pub mod fsutil;
 pub mod iam;
 pub mod issue;
+pub mod listener;
 pub mod mfa;
 pub mod output;
 pub mod plan;

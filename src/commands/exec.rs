@@ -4,7 +4,9 @@ use std::ffi::OsString;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::audit::Via;
+use secrecy::ExposeSecret;
+
+use crate::audit::{Outcome, Via};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::{format, output, process, server};
@@ -89,8 +91,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     issuer.options.mfa_token.take();
     issuer.options.defer_advisory_refresh = true;
     let issuer = Arc::new(issuer);
+    let auditor = issuer.clone();
     let refreshing = Arc::new(AtomicBool::new(false));
-    let server = server::Server::start(Box::new(move || {
+    let serve = move || {
         let issued = issuer.issue(Via::Server)?;
         if issued.refresh_due && !refreshing.swap(true, Ordering::SeqCst) {
             let (issuer, refreshing) = (issuer.clone(), refreshing.clone());
@@ -100,7 +103,11 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
             });
         }
         Ok(issued.credentials)
-    }))?;
+    };
+    let server = server::Server::start(
+        Box::new(serve),
+        Box::new(move |report| auditor.record(Via::Server, Outcome::Refused, report)),
+    )?;
     output::verbose(format!("credentials server listening on {}", server.url));
     vars.push((
         "AWS_CONTAINER_CREDENTIALS_FULL_URI".into(),
@@ -108,7 +115,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     ));
     vars.push((
         "AWS_CONTAINER_AUTHORIZATION_TOKEN".into(),
-        server.token.clone(),
+        server.token.expose_secret().to_string(),
     ));
     let status = process::run(&argv, process::environment(vars));
     drop(server);

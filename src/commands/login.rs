@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::audit::Via;
+use crate::audit::{Outcome, Via};
+use crate::browser::Browser;
 use crate::chain::Source;
 use crate::context::Context;
 use crate::error::Result;
@@ -17,7 +18,9 @@ const DEFAULT_FEDERATION_DURATION: Duration = Duration::from_secs(3600);
 ///
 /// For a role, signs in with the role's credentials; for a plain IAM user, with a
 /// GetFederationToken session made from the stored keys (AWS does not accept MFA for
-/// GetFederationToken). Opens the browser, or with --stdout prints the sign-in URL.
+/// GetFederationToken). Opens the browser ($BROWSER, else xdg-open, open or start) on a page
+/// only you can read, which leads to a one-time local link; or with --stdout prints the
+/// sign-in URL.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Print the sign-in URL instead of opening a browser (it signs in whoever opens it)
@@ -55,8 +58,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     if args.stdout {
         use secrecy::ExposeSecret;
         output::stdout(format!("{}\n", url.expose_secret()).as_bytes())?;
-    } else {
-        federation::open_in_browser(&url)?;
+    } else if let Err(e) = federation::open_in_browser(&url, &Browser::new(&ctx.env)) {
+        // Issued but maybe not delivered, or delivered to someone else: the trail says so.
+        issuer.record(Via::Login, Outcome::Error, e.message());
+        return Err(e);
     }
     Ok(exit_codes::SUCCESS)
 }

@@ -17,6 +17,8 @@ mod hostile;
 mod incident;
 mod moto_smoke;
 mod safety;
+#[cfg(target_os = "linux")]
+mod server;
 mod sso_standin;
 mod sweep;
 mod terminal;
