@@ -36,6 +36,10 @@ pub enum AwsCode {
     SignatureDoesNotMatch,
     Throttling,
     RegionDisabled,
+    /// The SSO portal refused the access token (expired, logged out).
+    Unauthorized,
+    /// The SSO portal refused the account or role (not assigned).
+    Forbidden,
     /// No connection could be made.
     Unreachable,
     /// No answer within the call timeout.
@@ -55,6 +59,8 @@ impl AwsCode {
             "SignatureDoesNotMatch" => AwsCode::SignatureDoesNotMatch,
             "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => AwsCode::Throttling,
             "RegionDisabledException" => AwsCode::RegionDisabled,
+            "UnauthorizedException" => AwsCode::Unauthorized,
+            "ForbiddenException" => AwsCode::Forbidden,
             other => AwsCode::Other(other.to_string()),
         }
     }

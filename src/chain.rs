@@ -43,6 +43,13 @@ pub enum Source {
     },
     /// A `credential_process` command.
     Process { profile: String, command: String },
+    /// An IAM Identity Center role: GetRoleCredentials with the session's sign-in.
+    Sso {
+        profile: String,
+        session: SsoSession,
+        account_id: String,
+        role_name: String,
+    },
 }
 
 impl Source {
@@ -50,8 +57,44 @@ impl Source {
         match self {
             Source::Vault { profile }
             | Source::WebIdentity { profile, .. }
-            | Source::Process { profile, .. } => profile,
+            | Source::Process { profile, .. }
+            | Source::Sso { profile, .. } => profile,
         }
+    }
+}
+
+/// An SSO session: a `[sso-session NAME]` section, or the `sso_*` keys of a legacy profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoSession {
+    /// The section's name; for a legacy profile, its start URL.
+    pub name: String,
+    pub start_url: String,
+    pub region: String,
+    pub scopes: Vec<String>,
+    /// The configured SSO OIDC and portal endpoints, if any (else AWS's for `region`).
+    pub oidc_endpoint: Option<String>,
+    pub portal_endpoint: Option<String>,
+}
+
+impl SsoSession {
+    /// The scope every sign-in needs for the portal.
+    pub const DEFAULT_SCOPE: &'static str = "sso:account:access";
+
+    /// The vault item holding the session's registration and tokens.
+    pub fn vault_item(&self) -> String {
+        format!("sso:{}", self.name)
+    }
+
+    /// What cache entries made from this session's sign-in name as their source.
+    pub fn cache_source(&self) -> String {
+        format!("sso-session:{}", self.name)
+    }
+
+    /// The SSO OIDC endpoint, for the browser's authorize URL.
+    pub fn oidc_url(&self) -> String {
+        self.oidc_endpoint
+            .clone()
+            .unwrap_or_else(|| format!("https://oidc.{}.amazonaws.com", self.region))
     }
 }
 
@@ -130,6 +173,12 @@ pub enum ChainError {
     BadSetting { profile: String, detail: String },
     #[error("{0}")]
     BadRequest(String),
+    #[error("profile {profile} names sso_session {session}, which is not in the AWS config")]
+    NoSsoSession { profile: String, session: String },
+    #[error("sso-session {0} is not in the AWS config")]
+    UnknownSsoSession(String),
+    #[error("sso-session {session} has no {key}")]
+    SsoSessionIncomplete { session: String, key: &'static str },
 }
 
 /// Resolves `profile` into a chain.
@@ -165,15 +214,7 @@ pub fn resolve(
             if get("web_identity_token_file").is_some() {
                 return Err(bad(&current, "web_identity_token_file needs a role_arn"));
             }
-            break match get("credential_process") {
-                Some(command) => Source::Process {
-                    profile: current.clone(),
-                    command: command.to_owned(),
-                },
-                None => Source::Vault {
-                    profile: current.clone(),
-                },
-            };
+            break terminal_source(&current, aws, env)?;
         };
         if !valid_role_arn(role_arn) {
             return Err(ChainError::BadArn {
@@ -198,20 +239,9 @@ pub fn resolve(
                 }
                 current = next.to_owned();
             }
-            None => match get("credential_process") {
-                Some(command) => {
-                    break Source::Process {
-                        profile: current.clone(),
-                        command: command.to_owned(),
-                    }
-                }
-                // A role profile without a source uses the keys stored under its own name.
-                None => {
-                    break Source::Vault {
-                        profile: current.clone(),
-                    }
-                }
-            },
+            // A role profile without a source uses its own credential_process, SSO role or
+            // stored keys.
+            None => break terminal_source(&current, aws, env)?,
         }
     };
     hops.reverse();
@@ -305,6 +335,115 @@ pub fn resolve(
         )?;
     }
     Ok(chain)
+}
+
+/// Where a profile's own credentials come from: its `credential_process`, else its IAM
+/// Identity Center role, else the keys stored under its name.
+fn terminal_source(
+    profile: &str,
+    aws: &AwsProfiles,
+    env: &Environment,
+) -> Result<Source, ChainError> {
+    let get = |key: &str| aws.get(profile, key).filter(|v| !v.is_empty());
+    if let Some(command) = get("credential_process") {
+        return Ok(Source::Process {
+            profile: profile.to_string(),
+            command: command.to_owned(),
+        });
+    }
+    let Some(session) = profile_sso_session(profile, aws, env)? else {
+        return Ok(Source::Vault {
+            profile: profile.to_string(),
+        });
+    };
+    Ok(Source::Sso {
+        profile: profile.to_string(),
+        account_id: get("sso_account_id")
+            .ok_or_else(|| bad(profile, "an SSO profile needs sso_account_id"))?
+            .to_string(),
+        role_name: get("sso_role_name")
+            .ok_or_else(|| bad(profile, "an SSO profile needs sso_role_name"))?
+            .to_string(),
+        session,
+    })
+}
+
+/// The SSO session a profile signs in with: its `sso_session`, or the legacy `sso_start_url`
+/// and `sso_region` in the profile itself; `None` for a profile without either.
+pub fn profile_sso_session(
+    profile: &str,
+    aws: &AwsProfiles,
+    env: &Environment,
+) -> Result<Option<SsoSession>, ChainError> {
+    let get = |key: &str| aws.get(profile, key).filter(|v| !v.is_empty());
+    let endpoint_url = get("endpoint_url");
+    let session = match (get("sso_session"), get("sso_start_url")) {
+        (None, None) => return Ok(None),
+        (Some(name), _) => {
+            if !aws.has_sso_session(name) {
+                return Err(ChainError::NoSsoSession {
+                    profile: profile.to_string(),
+                    session: name.to_string(),
+                });
+            }
+            sso_session(name, aws, env, endpoint_url)?
+        }
+        // The legacy form: the session's keys in the profile itself.
+        (None, Some(start_url)) => SsoSession {
+            name: start_url.to_string(),
+            start_url: start_url.to_string(),
+            region: get("sso_region")
+                .ok_or_else(|| bad(profile, "sso_start_url needs sso_region"))?
+                .to_string(),
+            scopes: vec![SsoSession::DEFAULT_SCOPE.into()],
+            oidc_endpoint: endpoint::configured(Service::SsoOidc, env, endpoint_url),
+            portal_endpoint: endpoint::configured(Service::Sso, env, endpoint_url),
+        },
+    };
+    Ok(Some(session))
+}
+
+/// The `[sso-session NAME]` section, resolved (endpoints as for any service, with
+/// `endpoint_url` from the profile that names it, if any).
+pub fn sso_session(
+    name: &str,
+    aws: &AwsProfiles,
+    env: &Environment,
+    endpoint_url: Option<&str>,
+) -> Result<SsoSession, ChainError> {
+    let section = |key: &'static str| {
+        aws.sso_session_get(name, key)
+            .filter(|v| !v.is_empty())
+            .ok_or(ChainError::SsoSessionIncomplete {
+                session: name.to_string(),
+                key,
+            })
+    };
+    if !aws.has_sso_session(name) {
+        return Err(ChainError::UnknownSsoSession(name.to_string()));
+    }
+    let scopes: Vec<String> = aws
+        .sso_session_get(name, "sso_registration_scopes")
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(SsoSession {
+        name: name.to_string(),
+        start_url: section("sso_start_url")?.to_string(),
+        region: section("sso_region")?.to_string(),
+        scopes: if scopes.is_empty() {
+            vec![SsoSession::DEFAULT_SCOPE.into()]
+        } else {
+            scopes
+        },
+        oidc_endpoint: endpoint::configured(Service::SsoOidc, env, endpoint_url),
+        portal_endpoint: endpoint::configured(Service::Sso, env, endpoint_url),
+    })
 }
 
 fn role_hop(

@@ -129,6 +129,15 @@ impl Context {
             .unwrap_or(crate::aws::DEFAULT_CALL_TIMEOUT)
     }
 
+    /// How an SSO sign-in is made.
+    pub fn sso_sign_in(&self, flow: crate::sso::Flow, open_browser: bool) -> crate::sso::SignIn {
+        crate::sso::SignIn {
+            flow,
+            open_browser,
+            browser: std::sync::Arc::new(crate::browser::Browser::new(&self.env)),
+        }
+    }
+
     /// The engine's options from the settings, for one request.
     pub fn engine_options(
         &self,
@@ -149,6 +158,7 @@ impl Context {
             sts_timeout: self.sts_timeout(),
             defer_advisory_refresh: false,
             tags,
+            sso: self.sso_sign_in(crate::sso::Flow::default(), true),
         }
     }
 }

@@ -24,6 +24,7 @@ use crate::output::{notice, verbose};
 use crate::plan::{Action, Plan, Step};
 use crate::process::ProcessError;
 use crate::settings::MfaPrompt;
+use crate::sso::{Portal, SignIn, SsoError};
 use crate::sts::{Mfa, Sts};
 use crate::vault::{self, VaultError, VaultSpec};
 
@@ -43,8 +44,8 @@ pub enum EngineError {
         profile: String,
         backend: &'static str,
     },
-    #[error("profile {profile} gets its credentials from a web identity token only")]
-    WebIdentityOnly { profile: String },
+    #[error("profile {profile} has no credentials of its own to hand out, only a role's")]
+    NoOwnCredentials { profile: String },
     #[error("cannot read web_identity_token_file {path}: {source}")]
     TokenFile {
         path: PathBuf,
@@ -62,6 +63,8 @@ pub enum EngineError {
     MfaUnsendable(#[from] crate::plan::PlanError),
     #[error("cannot start the STS client: {0}")]
     Runtime(std::io::Error),
+    #[error(transparent)]
+    Sso(#[from] SsoError),
 }
 
 type Result<T, E = EngineError> = std::result::Result<T, E>;
@@ -83,6 +86,8 @@ pub struct Options {
     pub defer_advisory_refresh: bool,
     /// Session tags for the call that takes them (the last AssumeRole).
     pub tags: Vec<(String, String)>,
+    /// How to sign in to an SSO session when it needs it.
+    pub sso: SignIn,
 }
 
 /// Credentials handed out, and whether they came from the cache.
@@ -195,8 +200,8 @@ impl Retry {
     }
 }
 
-impl<E: Into<EngineError>> From<E> for Retry {
-    fn from(e: E) -> Self {
+impl From<CacheError> for Retry {
+    fn from(e: CacheError) -> Self {
         Retry::Fail(e.into())
     }
 }
@@ -260,7 +265,7 @@ impl<'a> Cold<'a> {
                 _ => None,
             };
             let base = parent.as_ref().map(|(c, _, _)| c);
-            match (self.call(step, base), usable) {
+            match (self.call(step, base, cache), usable) {
                 (Ok(credentials), _) => {
                     cache.put(&step.key, &credentials, Utc::now())?;
                     parent = Some((credentials, false, &step.key));
@@ -325,9 +330,15 @@ impl<'a> Cold<'a> {
         Ok(Some((serial.clone(), code)))
     }
 
-    fn call(&self, step: &Step, parent: Option<&Credentials>) -> Result<Credentials> {
+    fn call(
+        &self,
+        step: &Step,
+        parent: Option<&Credentials>,
+        cache: &Cache,
+    ) -> Result<Credentials> {
         let chain = self.chain;
         let credentials = match step.action {
+            Action::SsoRole => return self.sso_role(cache),
             Action::SessionToken => {
                 let keys = self.source()?;
                 let mfa = self.mfa_code(step)?;
@@ -379,6 +390,36 @@ impl<'a> Cold<'a> {
         Ok(credentials)
     }
 
+    /// The role credentials of an IAM Identity Center source: GetRoleCredentials with the
+    /// session's access token, which is kept, refreshed or signed in for under the session's
+    /// lock. A token the portal refuses (401) is forgotten, and the call tried once more.
+    fn sso_role(&self, cache: &Cache) -> Result<Credentials> {
+        let Source::Sso {
+            session,
+            account_id,
+            role_name,
+            ..
+        } = &self.chain.source
+        else {
+            unreachable!("planned only for SSO sources")
+        };
+        let portal =
+            Portal::new(session, self.options.sts_timeout).map_err(EngineError::Runtime)?;
+        let vault = self.vault.open()?;
+        let token = || -> Result<SecretString> {
+            let _lock = cache.lock_named(&format!("sso-{}", session.name))?;
+            Ok(portal.token(vault.as_ref(), self.options.min_ttl, &self.options.sso)?)
+        };
+        match portal.role_credentials(&token()?, account_id, role_name) {
+            Err(SsoError::Aws(e)) if e.code == AwsCode::Unauthorized => {
+                verbose("the SSO portal refused the kept access token; getting a new one");
+                portal.forget_token(vault.as_ref())?;
+                Ok(portal.role_credentials(&token()?, account_id, role_name)?)
+            }
+            other => Ok(other?),
+        }
+    }
+
     /// The web identity token: a regular file (through symbolic links, as Kubernetes projects
     /// it), at most 64 KiB, UTF-8, trimmed.
     fn web_identity_token(&self) -> Result<SecretString> {
@@ -417,8 +458,8 @@ impl<'a> Cold<'a> {
             Source::Process { profile, command } => {
                 crate::process::credential_process(profile, command)?
             }
-            Source::WebIdentity { profile, .. } => {
-                return Err(EngineError::WebIdentityOnly {
+            Source::WebIdentity { profile, .. } | Source::Sso { profile, .. } => {
+                return Err(EngineError::NoOwnCredentials {
                     profile: profile.clone(),
                 })
             }

@@ -172,6 +172,12 @@ impl From<crate::chain::ChainError> for Error {
             C::Cycle(_) => "make the last profile of the chain hold keys (no source_profile)",
             C::BadArn { .. } | C::BadSetting { .. } => FIX_PROFILE,
             C::BadRequest(_) => "durations are like 15m, 1h or 3600s",
+            C::NoSsoSession { .. } | C::UnknownSsoSession(_) => {
+                "add the [sso-session NAME] section (sso_start_url, sso_region) to the AWS config"
+            }
+            C::SsoSessionIncomplete { .. } => {
+                "an [sso-session] needs sso_start_url and sso_region; see the README's SSO section"
+            }
         };
         hinted(e, Some(hint.into()))
     }
@@ -249,11 +255,46 @@ impl From<crate::process::ProcessError> for Error {
     }
 }
 
+impl From<crate::sso::SsoError> for Error {
+    fn from(e: crate::sso::SsoError) -> Self {
+        use crate::sso::SsoError as S;
+        let login = "run `broker sso login` (with --use-device-code on a machine without a \
+                     browser)";
+        let hint = match &e {
+            S::Aws(aws) => match aws.code {
+                AwsCode::Unreachable | AwsCode::Timeout => Some(
+                    "check AWS_ENDPOINT_URL_SSO/AWS_ENDPOINT_URL_SSO_OIDC, the sso_region and \
+                     the network"
+                        .to_string(),
+                ),
+                _ => aws_hint(aws, ""),
+            },
+            S::Vault(_) => None,
+            S::NotAssigned { .. } => {
+                Some("`broker sso profiles` lists the accounts and roles you have".into())
+            }
+            S::Denied { .. } | S::DeviceCodeExpired { .. } | S::NoCallback { .. } => {
+                Some(login.into())
+            }
+            S::ForgedState { .. } | S::ForeignCallback { .. } => Some(
+                "someone may be interfering with your sign-ins; run `broker sso login` again"
+                    .into(),
+            ),
+            S::Local { .. } => Some(login.into()),
+        };
+        match e {
+            S::Vault(v) => v.into(),
+            e => hinted(e, hint),
+        }
+    }
+}
+
 impl From<crate::engine::EngineError> for Error {
     fn from(e: crate::engine::EngineError) -> Self {
         use crate::engine::EngineError as E;
         match e {
             E::Vault(e) => e.into(),
+            E::Sso(e) => e.into(),
             E::Mfa(e) => e.into(),
             E::Cache(e) => e.into(),
             E::Aws {
@@ -274,7 +315,7 @@ impl From<crate::engine::EngineError> for Error {
             ),
             E::CredentialProcess(_)
             | E::TokenFile { .. }
-            | E::WebIdentityOnly { .. }
+            | E::NoOwnCredentials { .. }
             | E::Runtime(_) => hinted(e, None),
         }
     }
@@ -308,6 +349,8 @@ pub fn aws_hint(error: &AwsError, source_profile: &str) -> Option<String> {
             .into(),
         AwsCode::BadResponse => "the endpoint does not look like STS: check endpoint_url".into(),
         AwsCode::RegionDisabled => "activate STS in that region, or use --region".into(),
+        AwsCode::Unauthorized => "sign in again with `broker sso login`".into(),
+        AwsCode::Forbidden => "`broker sso profiles` lists the accounts and roles you have".into(),
         AwsCode::Other(_) => return None,
     };
     Some(hint)

@@ -273,12 +273,5 @@ fn signin_page(url: &SecretString, events: Sender<Event>) -> Payload {
 
 /// 128 random bits, hex-encoded.
 fn random_path() -> Result<SecretString> {
-    let mut secret = Zeroizing::new([0u8; 16]);
-    getrandom::getrandom(secret.as_mut()).map_err(|e| Error::new(format!("no randomness: {e}")))?;
-    Ok(SecretString::from(
-        secret
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>(),
-    ))
+    crate::credentials::random_secret(16).map_err(Error::new)
 }

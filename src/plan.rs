@@ -14,6 +14,8 @@ pub enum PlanError {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// GetRoleCredentials of an IAM Identity Center role.
+    SsoRole,
     SessionToken,
     WebIdentity,
     /// AssumeRole for the hop at this index.
@@ -23,6 +25,7 @@ pub enum Action {
 impl Action {
     pub fn name(self) -> &'static str {
         match self {
+            Action::SsoRole => "GetRoleCredentials",
             Action::SessionToken => "GetSessionToken",
             Action::WebIdentity => "AssumeRoleWithWebIdentity",
             Action::Role(_) => "AssumeRole",
@@ -54,22 +57,58 @@ pub struct Plan {
 
 /// Plans the STS calls of `chain`: the session token when one is used, then each role hop.
 ///
+/// An IAM Identity Center source adds its GetRoleCredentials as the first step, whose entry
+/// names the SSO session as its source.
+///
 /// MFA: with a session token, its call carries the code of the source profile's `mfa_serial`
-/// (else the first one along the chain) and the hops none. Without
-/// one (`--no-session`, a `credential_process` or web identity source), each AssumeRole carries
+/// (else the first one along the chain) and the hops none. Without one (`--no-session`, a
+/// `credential_process`, web identity or SSO source), each AssumeRole carries
 /// the code of its own profile's `mfa_serial`, and the first AssumeRole also the source
 /// profile's when its own profile has none. An `mfa_serial` that no call can carry is an error.
 /// Tags go with the last call when it is an AssumeRole; otherwise a notice says they cannot.
 pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError> {
     let endpoint = chain.endpoint.as_deref().unwrap_or("-");
-    let source = chain.source.profile().to_string();
+    let mut source = chain.source.profile().to_string();
     let mut steps = Vec::new();
     let mut notices = Vec::new();
     let mut parent = match &chain.source {
         Source::Vault { profile } => format!("keys:{profile}"),
         Source::Process { command, .. } => format!("process:{command}"),
-        Source::WebIdentity { .. } => String::new(),
+        Source::WebIdentity { .. } | Source::Sso { .. } => String::new(),
     };
+    if let Source::Sso {
+        profile,
+        session,
+        account_id,
+        role_name,
+    } = &chain.source
+    {
+        // Everything made from this session's sign-in goes when it signs out.
+        source = session.cache_source();
+        let canonical = canonical(&[
+            "sso",
+            profile,
+            &session.name,
+            &session.start_url,
+            account_id,
+            role_name,
+            session.portal_endpoint.as_deref().unwrap_or("-"),
+        ]);
+        let key = EntryKey {
+            profile: profile.clone(),
+            kind: "sso",
+            source: source.clone(),
+            canonical,
+        };
+        parent = key.hash();
+        steps.push(Step {
+            key,
+            action: Action::SsoRole,
+            profile: profile.clone(),
+            mfa: None,
+            tagged: false,
+        });
+    }
     let session_token = chain.uses_session_token();
     if session_token {
         // The device of the IAM user whose keys sign the call: the source profile's own
@@ -165,6 +204,9 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
     if serial_in_chain && !steps.iter().any(|s| s.mfa.is_some()) {
         let what = match &chain.source {
             Source::WebIdentity { .. } => "AssumeRoleWithWebIdentity takes no MFA code",
+            Source::Sso { .. } => {
+                "its credentials come from IAM Identity Center and it assumes no role"
+            }
             _ => "its credentials come from credential_process and it assumes no role",
         };
         return Err(PlanError::MfaUnsendable {
@@ -174,6 +216,7 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
     }
     if !tags.is_empty() && !steps.iter().any(|s| s.tagged) {
         let call = match steps.last().map(|s| s.action) {
+            Some(Action::SsoRole) => "GetRoleCredentials takes",
             Some(Action::SessionToken) => "GetSessionToken takes",
             Some(Action::WebIdentity) => "AssumeRoleWithWebIdentity takes",
             _ => "credentials that come straight from the source take",

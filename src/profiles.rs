@@ -88,6 +88,23 @@ impl AwsProfiles {
         self.set.get_profile(name).is_some()
     }
 
+    /// Whether a `[sso-session NAME]` section exists.
+    pub fn has_sso_session(&self, name: &str) -> bool {
+        self.set.sso_session(name).is_some()
+    }
+
+    /// The value of `key` in `[sso-session NAME]`, if both exist.
+    pub fn sso_session_get(&self, name: &str, key: &str) -> Option<&str> {
+        self.set.sso_session(name)?.get(key)
+    }
+
+    /// Every `[sso-session]` name, sorted.
+    pub fn sso_session_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.set.sso_sessions().map(str::to_owned).collect();
+        names.sort();
+        names
+    }
+
     /// The value of `key` in profile `name`, if both exist.
     pub fn get(&self, name: &str, key: &str) -> Option<&str> {
         self.set.get_profile(name)?.get(key)

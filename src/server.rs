@@ -110,12 +110,7 @@ fn document(c: &Credentials) -> Option<Payload> {
 
 /// 256 random bits, hex-encoded.
 fn random_token() -> Result<SecretString> {
-    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
-    getrandom::getrandom(bytes.as_mut())
-        .map_err(|e| Error::new(format!("no randomness for the server token: {e}")))?;
-    Ok(SecretString::from(
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(),
-    ))
+    crate::credentials::random_secret(32).map_err(Error::new)
 }
 
 #[cfg(test)]

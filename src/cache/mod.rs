@@ -221,6 +221,16 @@ impl Cache {
         let _ = std::fs::remove_file(self.dir.join(key.file_name()));
     }
 
+    /// Takes a lock by name (an SSO session's sign-in), serialising it across processes.
+    pub fn lock_named(&self, name: &str) -> Result<Lock> {
+        self.lock_file(&fsutil::encode_name(name))
+            .map(Lock)
+            .map_err(|source| CacheError::Lock {
+                dir: self.dir.clone(),
+                source,
+            })
+    }
+
     /// Takes the lock that serialises computing `key` across processes.
     pub fn lock(&self, key: &EntryKey) -> Result<Lock> {
         self.lock_file(&key.hash())

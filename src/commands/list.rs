@@ -1,10 +1,12 @@
 //! `broker list`: the profiles of the AWS config and what broker holds for each.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::context::Context;
 use crate::error::Result;
-use crate::{exit_codes, output, profiles, vault};
+use crate::{chain, exit_codes, output, profiles, vault};
 
 /// List profiles, their stored keys and cached sessions
 ///
@@ -24,7 +26,17 @@ struct Row {
     source_profile: Option<String>,
     /// The backend holding this profile's keys, if any.
     keys: Option<&'static str>,
+    /// The IAM Identity Center session the profile signs in with, if any.
+    sso: Option<SsoStatus>,
     sessions: Vec<Session>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct SsoStatus {
+    session: String,
+    signed_in: bool,
+    /// How long the access token lasts (it is refreshed without a browser after that).
+    seconds_left: Option<i64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -41,8 +53,25 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let cached = ctx.cache().list();
     let now = chrono::Utc::now();
     let mut rows = Vec::new();
+    let mut sso_statuses: BTreeMap<String, SsoStatus> = BTreeMap::new();
     for name in aws.names() {
         let stored = vault.contains(&vault::keys_item(&name))?;
+        let sso = match chain::profile_sso_session(&name, &aws, &ctx.env) {
+            Ok(Some(session)) => Some(match sso_statuses.get(&session.name) {
+                Some(status) => status.clone(),
+                None => {
+                    let until = crate::sso::signed_in_until(vault.as_ref(), &session)?;
+                    let status = SsoStatus {
+                        session: session.name.clone(),
+                        signed_in: until.is_some(),
+                        seconds_left: until.map(|u| (u - now).num_seconds().max(0)),
+                    };
+                    sso_statuses.insert(session.name.clone(), status.clone());
+                    status
+                }
+            }),
+            _ => None,
+        };
         let sessions = cached
             .iter()
             .filter(|c| c.profile == name)
@@ -58,6 +87,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
             role_arn: aws.get(&name, "role_arn").map(str::to_owned),
             source_profile: aws.get(&name, "source_profile").map(str::to_owned),
             keys: stored.then(|| vault.kind().name()),
+            sso,
             profile: name,
             sessions,
         });
@@ -80,12 +110,31 @@ fn table(rows: &[Row]) -> String {
             [
                 r.profile.clone(),
                 r.role_arn.clone().unwrap_or_else(|| "-".into()),
-                r.keys.unwrap_or("-").to_string(),
+                keys_cell(r),
                 sessions_cell(&r.sessions),
             ]
         })
         .collect();
     output::table(["PROFILE", "ROLE", "KEYS", "SESSIONS"], &cells)
+}
+
+/// The backend holding the keys, or `sso NAME (signed in, 7h59m)`, or `-`.
+fn keys_cell(row: &Row) -> String {
+    match (&row.sso, row.keys) {
+        (Some(sso), _) => match sso.seconds_left {
+            Some(left) => format!("sso {} (signed in, {})", sso.session, minutes(left)),
+            None => format!("sso {} (signed out)", sso.session),
+        },
+        (None, Some(backend)) => backend.to_string(),
+        (None, None) => "-".into(),
+    }
+}
+
+/// Whole minutes, like `7h59m`.
+fn minutes(seconds: i64) -> String {
+    crate::duration::format(std::time::Duration::from_secs(
+        seconds.max(0) as u64 / 60 * 60,
+    ))
 }
 
 /// `role 52m, session 7h59m`, or `-`.
@@ -96,10 +145,7 @@ fn sessions_cell(sessions: &[Session]) -> String {
     sessions
         .iter()
         .map(|s| match s.seconds_left {
-            Some(left) => {
-                let minutes = std::time::Duration::from_secs(left.max(0) as u64 / 60 * 60);
-                format!("{} {}", s.kind, crate::duration::format(minutes))
-            }
+            Some(left) => format!("{} {}", s.kind, minutes(left)),
             None => s.kind.clone(),
         })
         .collect::<Vec<_>>()

@@ -11,6 +11,7 @@ mod list;
 mod login;
 mod remove;
 mod rotate;
+mod sso;
 
 use clap::Subcommand;
 
@@ -27,6 +28,7 @@ pub enum Command {
     Export(export::Args),
     Login(login::Args),
     Clear(clear::Args),
+    Sso(sso::Args),
     History(history::Args),
     Completions(completions::Args),
 }
@@ -43,6 +45,7 @@ pub fn run(command: Command, resolve: impl FnOnce() -> Result<Context>) -> Resul
         Command::Export(args) => export::run(args, &resolve()?),
         Command::Login(args) => login::run(args, &resolve()?),
         Command::Clear(args) => clear::run(args, &resolve()?),
+        Command::Sso(args) => sso::run(args, &resolve()?),
         Command::History(args) => history::run(args, &resolve()?),
     }
 }

@@ -19,6 +19,7 @@ mod moto_smoke;
 mod safety;
 #[cfg(target_os = "linux")]
 mod server;
+mod sso;
 mod sso_standin;
 mod sweep;
 mod terminal;

@@ -188,3 +188,22 @@ pub fn assert_error(output: &std::process::Output, code: i32, needle: &str) {
     assert!(first.contains(needle), "expected {needle:?} in {first:?}");
     assert!(!err.contains("panicked"), "panic: {err}");
 }
+
+/// As [`assert_error`], for commands that may print notices (`broker: …` lines on stderr)
+/// before failing, such as "signing in in your browser".
+pub fn assert_error_after_notices(output: &std::process::Output, code: i32, needle: &str) {
+    let err = stderr_of(output);
+    assert_eq!(output.status.code(), Some(code), "stderr: {err}");
+    let mut lines = err.lines();
+    let error = lines
+        .by_ref()
+        .find(|l| !l.starts_with("broker: ") || l.starts_with("broker: error: "))
+        .unwrap_or_default();
+    assert!(error.starts_with("broker: error: "), "stderr: {err}");
+    assert!(error.contains(needle), "expected {needle:?} in {error:?}");
+    assert!(
+        lines.all(|l| l.starts_with("hint: ") || l.starts_with("caused by: ")),
+        "more than one line of error: {err}"
+    );
+    assert!(!err.contains("panicked"), "panic: {err}");
+}

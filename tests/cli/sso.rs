@@ -1,0 +1,508 @@
+//! IAM Identity Center: sign-in (authorization code with PKCE, device code), tokens kept in the
+//! vault and refreshed without a browser, role credentials cached like STS steps, logout, and
+//! SSO profiles everywhere a profile works — against the strict local stand-in of the SSO OIDC
+//! and portal APIs (tests/sso_server.py), with the test browser of `$BROWSER`.
+
+use std::time::{Duration, Instant};
+
+use crate::common::moto::{venv, Moto};
+use crate::common::sso::{Sso, TestBrowser};
+use crate::common::{
+    assert_error, assert_error_after_notices, broker_bin, stderr_of, stdout_of, TestEnv,
+    TEST_PASSPHRASE,
+};
+
+const CONFIG: &str = "[sso-session corp]
+sso_start_url = https://corp.example.awsapps.com/start
+sso_region = eu-west-1
+
+[profile dev-analyst]
+sso_session = corp
+sso_account_id = 111111111111
+sso_role_name = Analyst
+region = eu-central-1
+
+[profile dev-admin]
+sso_session = corp
+sso_account_id = 111111111111
+sso_role_name = AdministratorAccess
+
+[profile prod-admin]
+sso_session = corp
+sso_account_id = 222222222222
+sso_role_name = AdministratorAccess
+
+[profile legacy]
+sso_start_url = https://legacy.example.awsapps.com/start
+sso_region = eu-west-1
+sso_account_id = 333333333333
+sso_role_name = SecurityAudit
+
+[profile ghost]
+sso_session = missing
+sso_account_id = 111111111111
+sso_role_name = Analyst
+
+[sso-session half]
+sso_start_url = https://half.example.awsapps.com/start
+
+[profile half]
+sso_session = half
+sso_account_id = 111111111111
+sso_role_name = Analyst
+";
+
+/// The stand-in, a sealed environment on the file vault whose `$BROWSER` is the test browser,
+/// and the AWS config above.
+struct Corp {
+    sso: Sso,
+    env: TestEnv,
+    browser: TestBrowser,
+}
+
+impl Corp {
+    fn new() -> Corp {
+        Corp::with_browser(TestBrowser::new)
+    }
+
+    fn with_browser(make: fn(&std::path::Path) -> TestBrowser) -> Corp {
+        let sso = Sso::start();
+        let mut env = TestEnv::new()
+            .env("BROKER_BACKEND", "file")
+            .env("BROKER_FILE_PASSPHRASE", TEST_PASSPHRASE)
+            .env("BROKER_STS_TIMEOUT", "5s");
+        for (key, value) in sso.endpoint_env() {
+            env = env.env(key, &value);
+        }
+        let browser = make(env.dir.path());
+        let env = env.env("BROWSER", browser.command.to_str().unwrap());
+        env.write_aws_config(CONFIG);
+        Corp { sso, env, browser }
+    }
+
+    fn broker(&self, args: &[&str]) -> std::process::Output {
+        self.env
+            .broker()
+            .args(args)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    }
+
+    fn export(&self, profile: &str) -> serde_json::Value {
+        let out = self.broker(&["export", "--format", "json", profile]);
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        serde_json::from_slice(&out.stdout).expect("only JSON on stdout")
+    }
+
+    /// CreateToken calls by grant type.
+    fn grants(&self, grant: &str) -> usize {
+        self.sso
+            .requests("CreateToken")
+            .iter()
+            .filter(|r| r.get("grantType").and_then(|g| g.as_str()) == Some(grant))
+            .count()
+    }
+}
+
+#[test]
+fn one_sign_in_serves_every_role_of_the_session_and_credentials_are_cached() {
+    let c = Corp::new();
+    let first = c.export("dev-analyst");
+    assert!(first["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+    assert_eq!(c.sso.count("RegisterClient"), 1);
+    assert_eq!(c.sso.count("Authorize"), 1);
+    assert_eq!(c.grants("authorization_code"), 1);
+    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+    let sent = &c.sso.requests("GetRoleCredentials")[0];
+    assert_eq!(sent["accountId"], "111111111111");
+    assert_eq!(sent["roleName"], "Analyst");
+
+    // The same role again: from the cache.
+    assert_eq!(c.export("dev-analyst"), first);
+    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+    // A second role of the same session: no sign-in.
+    let admin = c.export("dev-admin");
+    assert_ne!(admin["AccessKeyId"], first["AccessKeyId"]);
+    assert_eq!(c.sso.count("GetRoleCredentials"), 2);
+    assert_eq!(c.sso.count("Authorize"), 1);
+    assert_eq!(c.sso.count("RegisterClient"), 1);
+    assert_eq!(
+        c.browser.invocations().len(),
+        1,
+        "one browser for one sign-in"
+    );
+
+    // What the browser was given: the authorize URL, and nothing secret.
+    let url = &c.browser.urls()[0];
+    assert!(
+        url.starts_with(&format!("{}/authorize?", c.sso.endpoint())),
+        "{url}"
+    );
+    for needed in [
+        "response_type=code",
+        "code_challenge_method=S256",
+        "redirect_uri=http%3A%2F%2F127.0.0.1%3A",
+        "scopes=sso%3Aaccount%3Aaccess",
+    ] {
+        assert!(url.contains(needed), "{needed} in {url}");
+    }
+    for secret in c.sso.secrets() {
+        assert!(!url.contains(&secret), "a secret in the browser's argv");
+    }
+}
+
+#[test]
+fn an_access_token_near_expiry_is_refreshed_without_a_browser() {
+    let c = Corp::new();
+    // Tokens of 2 minutes: within min_ttl (15m) at once, so the next use refreshes.
+    c.sso.set_token_lifetime(120);
+    c.export("dev-analyst");
+    c.export("dev-admin");
+    assert_eq!(c.grants("authorization_code"), 1);
+    assert_eq!(c.grants("refresh_token"), 1);
+    assert_eq!(c.sso.count("Authorize"), 1, "no second sign-in");
+    assert_eq!(c.browser.invocations().len(), 1);
+}
+
+#[test]
+fn a_refused_refresh_leads_to_one_new_sign_in() {
+    let c = Corp::new();
+    c.export("dev-analyst");
+    c.sso.revoke_refresh();
+    c.sso.expire_access();
+    let out = c.broker(&["export", "--format", "json", "dev-admin"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("could not be refreshed"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(c.grants("refresh_token"), 1);
+    assert_eq!(c.sso.count("Authorize"), 2);
+    assert_eq!(c.grants("authorization_code"), 2);
+}
+
+#[test]
+fn a_token_the_portal_refuses_is_replaced_once() {
+    let c = Corp::new();
+    c.export("dev-analyst");
+    // The portal forgets the token (logged out elsewhere); the vault still holds it.
+    c.sso.expire_access();
+    c.sso.revoke_refresh();
+    let out = c.broker(&["export", "--format", "json", "--refresh", "dev-analyst"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(c.sso.count("Authorize"), 2);
+}
+
+#[test]
+fn eight_concurrent_cold_processes_sign_in_once() {
+    let c = Corp::new();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            c.env
+                .std_command(broker_bin())
+                .args(["export", "--format", "json", "dev-analyst"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let keys: Vec<String> = children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", stderr_of(&out));
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            json["AccessKeyId"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert!(keys.iter().all(|k| k == &keys[0]), "{keys:?}");
+    assert_eq!(c.sso.count("RegisterClient"), 1);
+    assert_eq!(c.sso.count("Authorize"), 1);
+    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+}
+
+#[test]
+fn device_code_sign_in_honours_the_interval_pending_and_slow_down() {
+    let c = Corp::new();
+    c.sso.set_device_timing(1, 600, 2);
+    c.sso.pending_next(2);
+    c.sso.slow_down_next(1);
+    let out = c.broker(&["sso", "login", "--use-device-code", "--sso-session", "corp"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let polls = c.sso.poll_times();
+    let answers: Vec<&str> = polls.iter().map(|p| p.answer.as_str()).collect();
+    assert_eq!(answers.last(), Some(&"token"), "{answers:?}");
+    assert!(answers.contains(&"slow_down"), "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .filter(|a| **a == "authorization_pending")
+            .count()
+            >= 2,
+        "{answers:?}"
+    );
+    for poll in &polls {
+        if let Some(gap) = poll.since_previous {
+            assert!(gap >= poll.required - 0.05, "polled too fast: {polls:?}");
+        }
+    }
+    // The user code was shown; the browser opened the verification page.
+    let err = stderr_of(&out);
+    let code = &polls[0].user_code;
+    assert!(err.contains(code.as_str()), "{err}");
+    assert!(c.browser.urls()[0].contains("/device"));
+    // Signed in: a profile of the session needs no other sign-in.
+    c.export("dev-analyst");
+    assert_eq!(c.sso.count("StartDeviceAuthorization"), 1);
+    assert_eq!(c.sso.count("Authorize"), 0);
+}
+
+#[test]
+fn a_device_code_nobody_confirms_times_out() {
+    let c = Corp::with_browser(TestBrowser::inert);
+    c.sso.set_device_timing(1, 3, 5);
+    let started = Instant::now();
+    let out = c.broker(&["sso", "login", "--use-device-code", "--sso-session", "corp"]);
+    assert_error_after_notices(&out, 1, "expired before the sign-in was confirmed");
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+#[test]
+fn a_forged_state_is_refused_and_its_code_never_exchanged() {
+    let c = Corp::new();
+    c.sso.tamper_state_next(1);
+    let out = c.broker(&["export", "dev-analyst"]);
+    assert_error_after_notices(
+        &out,
+        1,
+        "carried a wrong or no state; its code was not used",
+    );
+    assert_eq!(c.sso.count("Authorize"), 1);
+    assert_eq!(c.grants("authorization_code"), 0);
+    assert_eq!(c.sso.count("GetRoleCredentials"), 0);
+}
+
+#[test]
+fn a_denied_sign_in_is_an_error_with_a_hint() {
+    let c = Corp::new();
+    c.sso.deny_next(1);
+    let out = c.broker(&["export", "dev-analyst"]);
+    assert_error_after_notices(&out, 1, "the sign-in to SSO session corp was denied");
+    assert!(stderr_of(&out).contains("hint: run `broker sso login`"));
+}
+
+#[test]
+fn logout_signs_out_at_the_portal_and_forgets_everything() {
+    let c = Corp::new();
+    c.export("dev-analyst");
+    let listed = stdout_of(&c.broker(&["list"]));
+    assert!(listed.contains("sso corp (signed in"), "{listed}");
+    let out = c.broker(&["sso", "logout", "corp"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("signed out of SSO session corp; dropped 1 cached"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(c.sso.count("Logout"), 1);
+    let listed = stdout_of(&c.broker(&["list"]));
+    assert!(listed.contains("sso corp (signed out)"), "{listed}");
+    // The next use signs in again and gets new credentials.
+    c.export("dev-analyst");
+    assert_eq!(c.sso.count("Authorize"), 2);
+    assert_eq!(c.sso.count("GetRoleCredentials"), 2);
+}
+
+#[test]
+fn sso_profiles_prints_every_account_and_role_as_profiles() {
+    let c = Corp::new();
+    let out = c.broker(&["sso", "profiles", "--sso-session", "corp"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = stdout_of(&out);
+    insta::assert_snapshot!("sso_profiles", text);
+    // Pages of two: every page was followed.
+    assert!(c.sso.count("ListAccounts") >= 2);
+    // They parse as the AWS config does.
+    let aws = broker::profiles::AwsProfiles::from_texts(&format!("{CONFIG}\n{text}"), "").unwrap();
+    assert_eq!(
+        aws.get("security-audit-securityaudit", "sso_account_id"),
+        Some("333333333333")
+    );
+}
+
+#[test]
+fn errors_name_the_cause_and_the_next_step() {
+    let c = Corp::new();
+    assert_error(
+        &c.broker(&["export", "ghost"]),
+        1,
+        "profile ghost names sso_session missing, which is not in the AWS config",
+    );
+    assert_error(
+        &c.broker(&["export", "half"]),
+        1,
+        "sso-session half has no sso_region",
+    );
+    let out = c.broker(&["export", "prod-admin"]);
+    assert_error_after_notices(
+        &out,
+        1,
+        "you are not assigned role AdministratorAccess in account 222222222222",
+    );
+    assert!(stderr_of(&out).contains("hint: `broker sso profiles`"));
+    // The portal does not answer: bounded by BROKER_STS_TIMEOUT.
+    c.sso.fail_next("GetRoleCredentials", "hang", 3);
+    let started = Instant::now();
+    let out = c.broker(&["export", "dev-admin"]);
+    assert_error_after_notices(&out, 1, "GetRoleCredentials failed: no answer from");
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn a_legacy_profile_signs_in_with_its_own_start_url() {
+    let c = Corp::new();
+    let creds = c.export("legacy");
+    assert!(creds["SessionToken"].is_string());
+    let register = &c.sso.requests("RegisterClient")[0];
+    assert_eq!(
+        register["issuerUrl"],
+        "https://legacy.example.awsapps.com/start"
+    );
+}
+
+#[test]
+fn a_role_chained_from_an_sso_profile() {
+    let c = Corp::new();
+    let moto = Moto::start(None);
+    let config = format!(
+        "{CONFIG}\n[profile hub]\nrole_arn = arn:aws:iam::123456789012:role/hub\n\
+         source_profile = dev-analyst\nrole_session_name = jane\n"
+    );
+    c.env.write_aws_config(&config);
+    let out = c
+        .env
+        .broker()
+        .args(["export", "--format", "json", "hub"])
+        .env("AWS_ENDPOINT_URL_STS", moto.endpoint())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let sent = &moto.requests("AssumeRole")[0];
+    assert_eq!(sent["RoleArn"], "arn:aws:iam::123456789012:role/hub");
+    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+    // Signed with the SSO role's credentials.
+    let sso_key = c.sso.secrets();
+    assert!(!sso_key.is_empty());
+}
+
+#[test]
+fn the_aws_cli_uses_an_sso_profile_through_credential_process_and_the_server() {
+    let c = Corp::new();
+    let moto = Moto::start(None);
+    let config = format!(
+        "{CONFIG}\n[profile cli]\ncredential_process = {} export --format json dev-analyst\n\
+         region = eu-west-1\n",
+        broker_bin().display()
+    );
+    c.env.write_aws_config(&config);
+    let aws = venv().join("bin/aws");
+    let out = c
+        .env
+        .command(&aws)
+        .args(["sts", "get-caller-identity", "--profile", "cli"])
+        .env("AWS_ENDPOINT_URL_STS", moto.endpoint())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).contains("Account"), "{}", stdout_of(&out));
+    let out = c
+        .env
+        .broker()
+        .args(["exec", "--server", "dev-analyst", "--"])
+        .arg(&aws)
+        .args(["sts", "get-caller-identity"])
+        .env("AWS_ENDPOINT_URL_STS", moto.endpoint())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(c.sso.count("Authorize"), 1);
+    assert_eq!(
+        c.sso.count("GetRoleCredentials"),
+        1,
+        "the server used the cache"
+    );
+}
+
+#[test]
+fn policy_and_audit_apply_to_sso_profiles() {
+    let c = Corp::new();
+    c.env
+        .write_broker_config("[profile.dev-admin]\nrequire_reason = true\n");
+    assert_error(
+        &c.broker(&["export", "dev-admin"]),
+        1,
+        "profile dev-admin requires a reason",
+    );
+    let out = c.broker(&["export", "--reason", "INC-9", "dev-admin"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let history = stdout_of(&c.broker(&["history", "--json"]));
+    let last: serde_json::Value = serde_json::from_str(history.lines().last().unwrap()).unwrap();
+    assert_eq!(last["profile"], "dev-admin");
+    assert_eq!(last["outcome"], "issued");
+    assert_eq!(last["reason"], "INC-9");
+}
+
+#[test]
+fn no_token_code_or_client_secret_is_on_disk_in_plaintext() {
+    let c = Corp::new();
+    c.export("dev-analyst");
+    c.sso.set_token_lifetime(120);
+    c.broker(&["sso", "login", "--sso-session", "corp"]);
+    c.export("dev-admin");
+    let secrets = c.sso.secrets();
+    assert!(secrets.len() >= 4, "{secrets:?}");
+    // The test browser's own logs (what it visited) are the test's, not broker's.
+    let browser_logs = c.env.dir.path().join("test-browser");
+    for secret in &secrets {
+        let found: Vec<_> = c
+            .env
+            .files_containing(secret)
+            .into_iter()
+            .filter(|p| !p.starts_with(&browser_logs))
+            .collect();
+        assert_eq!(found, Vec::<std::path::PathBuf>::new(), "a secret on disk");
+        for argv in c.browser.invocations() {
+            assert!(!argv.iter().any(|a| a.contains(secret.as_str())));
+        }
+    }
+}
+
+#[test]
+fn console_login_and_clear_work_with_an_sso_profile() {
+    let c = Corp::new();
+    let fed = crate::fixtures::Federation::start();
+    let out = c
+        .env
+        .broker()
+        .args(["login", "--stdout", "dev-analyst"])
+        .env("BROKER_FEDERATION_URL", &fed.url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).contains("SigninToken=signin-token-123"));
+    let session = &fed.sessions.lock().unwrap()[0];
+    assert!(session["sessionId"].as_str().unwrap().starts_with("ASIA"));
+    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+    let out = c.broker(&["clear", "dev-analyst"]);
+    assert!(
+        stderr_of(&out).contains("dropped 1 cached session(s)"),
+        "{}",
+        stderr_of(&out)
+    );
+    c.export("dev-analyst");
+    assert_eq!(c.sso.count("GetRoleCredentials"), 2);
+    assert_eq!(c.sso.count("Authorize"), 1, "clear keeps the sign-in");
+}
