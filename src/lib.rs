@@ -3,40 +3,40 @@
 //! The binary's `main` calls [`main`]; everything else is here so tests can reach it. The flow is
 //! parse ([`cli`]) → resolve ([`context`], [`profiles`], [`settings`]) → act ([`commands`]).
 
-pub mod audit;
-pub mod aws;
-pub mod browser;
+pub(crate) mod audit;
+pub(crate) mod aws;
+pub(crate) mod browser;
 pub mod cache;
 pub mod chain;
-pub mod cli;
-pub mod commands;
-pub mod context;
+pub(crate) mod cli;
+pub(crate) mod commands;
+pub(crate) mod context;
 pub mod credentials;
 pub mod duration;
-pub mod endpoint;
+pub(crate) mod endpoint;
 pub mod engine;
 pub mod environment;
 pub mod error;
-pub mod exit_codes;
-pub mod federation;
+pub(crate) mod exit_codes;
+pub(crate) mod federation;
 pub mod format;
-pub mod fsutil;
-pub mod iam;
-pub mod issue;
-pub mod listener;
-pub mod mfa;
-pub mod output;
+pub(crate) mod fsutil;
+pub(crate) mod iam;
+pub(crate) mod issue;
+pub(crate) mod listener;
+pub(crate) mod mfa;
+pub(crate) mod output;
 pub mod plan;
 pub mod policy;
-pub mod process;
+pub(crate) mod process;
 pub mod profiles;
 pub mod sanitize;
-pub mod server;
+pub(crate) mod server;
 pub mod settings;
-pub mod sso;
-pub mod sts;
-pub mod tty;
-pub mod vault;
+pub(crate) mod sso;
+pub(crate) mod sts;
+pub(crate) mod tty;
+pub(crate) mod vault;
 
 use std::process::ExitCode;
 
