@@ -86,6 +86,7 @@ pub struct Chain {
     /// The first `mfa_process` found along the chain.
     pub mfa_process: Option<String>,
     pub region: String,
+    pub region_source: RegionSource,
     pub endpoint: Option<String>,
     /// GetSessionToken's duration, when one is used.
     pub session_duration: Duration,
@@ -269,15 +270,7 @@ pub fn resolve(
         }
     }
 
-    let region = match &request.region {
-        Some(r) => r.clone(),
-        None => aws
-            .get(profile, "region")
-            .map(str::to_owned)
-            .or_else(|| env.aws.region.clone())
-            .or_else(|| env.aws.default_region.clone())
-            .unwrap_or_else(|| "us-east-1".to_string()),
-    };
+    let (region, region_source) = region(profile, aws, env, request);
     if !valid_region(&region) {
         return Err(bad(profile, &format!("invalid region `{region}`")));
     }
@@ -291,6 +284,7 @@ pub fn resolve(
         source_mfa_serial,
         mfa_process,
         region,
+        region_source,
         session_duration,
         no_session: request.no_session,
         asked_duration: request.duration,
@@ -305,6 +299,69 @@ pub fn resolve(
         )?;
     }
     Ok(chain)
+}
+
+/// Where a chain's region came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionSource {
+    /// `--region`.
+    Flag,
+    /// `AWS_REGION`, set by the user.
+    AwsRegion,
+    /// `AWS_DEFAULT_REGION`, set by the user.
+    AwsDefaultRegion,
+    /// The profile's `region`.
+    Profile,
+    /// The region a parent `broker exec` set for its child.
+    ParentExec,
+    /// None of them: `us-east-1`.
+    Default,
+}
+
+impl RegionSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            RegionSource::Flag => "--region",
+            RegionSource::AwsRegion => "AWS_REGION",
+            RegionSource::AwsDefaultRegion => "AWS_DEFAULT_REGION",
+            RegionSource::Profile => "profile",
+            RegionSource::ParentExec => "parent broker exec",
+            RegionSource::Default => "default",
+        }
+    }
+}
+
+/// The region, as the AWS SDKs choose it: `--region`, then `AWS_REGION`, then
+/// `AWS_DEFAULT_REGION`, then the profile's `region` — except that a variable holding the region
+/// a parent `broker exec` set (its `BROKER_REGION`) is broker's, not the user's: it comes after
+/// the profile, so that a role switch inside a broker shell takes the new profile's region.
+fn region(
+    profile: &str,
+    aws: &AwsProfiles,
+    env: &Environment,
+    request: &Request,
+) -> (String, RegionSource) {
+    if let Some(r) = &request.region {
+        return (r.clone(), RegionSource::Flag);
+    }
+    let marker = env.broker.region.as_deref();
+    let users = |value: &Option<String>| value.clone().filter(|v| Some(v.as_str()) != marker);
+    if let Some(r) = users(&env.aws.region) {
+        return (r, RegionSource::AwsRegion);
+    }
+    if let Some(r) = users(&env.aws.default_region) {
+        return (r, RegionSource::AwsDefaultRegion);
+    }
+    if let Some(r) = aws.get(profile, "region").filter(|v| !v.is_empty()) {
+        return (r.to_owned(), RegionSource::Profile);
+    }
+    let inherited = [&env.aws.region, &env.aws.default_region]
+        .into_iter()
+        .any(|v| v.is_some() && v.as_deref() == marker);
+    match marker {
+        Some(r) if inherited => (r.to_owned(), RegionSource::ParentExec),
+        _ => ("us-east-1".to_string(), RegionSource::Default),
+    }
 }
 
 fn role_hop(
@@ -551,32 +608,77 @@ mod tests {
     }
 
     #[test]
-    fn the_region_comes_from_the_flag_the_profile_then_the_environment() {
+    fn the_region_comes_from_the_flag_the_environment_then_the_profile() {
         let config = "[profile with]\nregion = eu-west-1\n[profile without]\n";
         let region = |profile: &str, env: &[(&str, &str)], flag: Option<&str>| {
             let request = Request {
                 region: flag.map(str::to_owned),
                 ..Request::default()
             };
-            resolve_in(config, env, profile, &request).unwrap().region
+            let chain = resolve_in(config, env, profile, &request).unwrap();
+            (chain.region, chain.region_source.name())
         };
         let both = [
             ("AWS_REGION", "ap-south-1"),
             ("AWS_DEFAULT_REGION", "sa-east-1"),
         ];
-        assert_eq!(region("with", &both, Some("us-west-2")), "us-west-2");
-        assert_eq!(region("with", &both, None), "eu-west-1");
-        assert_eq!(region("without", &both, None), "ap-south-1");
         assert_eq!(
-            region("without", &[("AWS_DEFAULT_REGION", "sa-east-1")], None),
-            "sa-east-1"
+            region("with", &both, Some("us-west-2")),
+            ("us-west-2".into(), "--region")
         );
-        assert_eq!(region("without", &[], None), "us-east-1");
+        assert_eq!(
+            region("with", &both, None),
+            ("ap-south-1".into(), "AWS_REGION")
+        );
+        assert_eq!(
+            region("with", &[("AWS_DEFAULT_REGION", "sa-east-1")], None),
+            ("sa-east-1".into(), "AWS_DEFAULT_REGION")
+        );
+        assert_eq!(region("with", &[], None), ("eu-west-1".into(), "profile"));
+        assert_eq!(
+            region("without", &[], None),
+            ("us-east-1".into(), "default")
+        );
         let bad = Request {
             region: Some("not a region".into()),
             ..Request::default()
         };
         assert!(resolve_in(config, &[], "with", &bad).is_err());
+    }
+
+    #[test]
+    fn a_region_set_by_a_parent_broker_exec_does_not_beat_the_profile() {
+        let config = "[profile with]\nregion = eu-west-1\n[profile without]\n";
+        let region = |profile: &str, env: &[(&str, &str)]| {
+            let chain = resolve_in(config, env, profile, &Request::default()).unwrap();
+            (chain.region, chain.region_source.name())
+        };
+        let parent = [
+            ("AWS_REGION", "ap-south-1"),
+            ("AWS_DEFAULT_REGION", "ap-south-1"),
+            ("BROKER_REGION", "ap-south-1"),
+        ];
+        assert_eq!(region("with", &parent), ("eu-west-1".into(), "profile"));
+        assert_eq!(
+            region("without", &parent),
+            ("ap-south-1".into(), "parent broker exec"),
+            "below the profile, the parent's region still holds"
+        );
+        // The user changed a variable after the parent set it: theirs again.
+        let changed = [
+            ("AWS_REGION", "ap-south-1"),
+            ("AWS_DEFAULT_REGION", "sa-east-1"),
+            ("BROKER_REGION", "ap-south-1"),
+        ];
+        assert_eq!(
+            region("with", &changed),
+            ("sa-east-1".into(), "AWS_DEFAULT_REGION")
+        );
+        // A marker without the variables it marks (the user unset them) means nothing.
+        assert_eq!(
+            region("without", &[("BROKER_REGION", "ap-south-1")]),
+            ("us-east-1".into(), "default")
+        );
     }
 
     #[test]

@@ -15,6 +15,10 @@ use secrecy::SecretString;
 /// broker's own secrets among its environment variables: no child ever gets them.
 pub const SECRET_VARS: [&str; 1] = ["BROKER_FILE_PASSPHRASE"];
 
+/// The variable in which `broker exec` tells its child which region it set in `AWS_REGION` and
+/// `AWS_DEFAULT_REGION`, so that a `broker exec` inside can tell them from the user's own.
+pub const REGION_MARKER: &str = "BROKER_REGION";
+
 #[derive(Debug, Default)]
 pub struct Environment {
     /// Every variable as inherited, broker's secrets left out: what children start from.
@@ -65,6 +69,9 @@ pub struct BrokerVars {
     pub sts_timeout: Option<String>,
     /// The profile of the `broker exec` this process runs inside, if any.
     pub profile: Option<String>,
+    /// `BROKER_REGION`: the region a parent `broker exec` gave its child. An inherited
+    /// `AWS_REGION` or `AWS_DEFAULT_REGION` equal to it was set by broker, not by the user.
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -132,6 +139,7 @@ impl Environment {
                 federation_url: get("BROKER_FEDERATION_URL"),
                 sts_timeout: get("BROKER_STS_TIMEOUT"),
                 profile: get("BROKER_PROFILE"),
+                region: get(REGION_MARKER),
             },
             shell: ["SHELL", "COMSPEC"]
                 .iter()
