@@ -189,9 +189,11 @@ pub fn resolve(
                 token_file: env.expand_home(PathBuf::from(token_file)),
             };
         }
-        match get("source_profile") {
+        // A profile naming itself as its source means its own keys (or process), as the AWS
+        // CLI reads it: a role and the keys to assume it with in one profile.
+        match get("source_profile").filter(|next| *next != current) {
             Some(next) => {
-                if !aws.contains(next) && next != current {
+                if !aws.contains(next) {
                     return Err(ChainError::MissingSource {
                         from: current.clone(),
                         missing: next.to_string(),
@@ -542,6 +544,40 @@ mod tests {
         assert_eq!(
             chain_of(&config, "ghost").unwrap_err(),
             ChainError::UnknownProfile("ghost".into())
+        );
+    }
+
+    #[test]
+    fn a_profile_that_names_itself_as_its_source_uses_its_own_keys() {
+        let config = format!(
+            "[profile me]\nrole_arn = {ROLE}me\nsource_profile = me\n\
+             [profile above]\nrole_arn = {ROLE}above\nsource_profile = me\n\
+             [profile proc]\nrole_arn = {ROLE}proc\nsource_profile = proc\ncredential_process = x\n"
+        );
+        let me = chain_of(&config, "me").unwrap();
+        assert_eq!(
+            me.source,
+            Source::Vault {
+                profile: "me".into()
+            }
+        );
+        let hops: Vec<_> = me.hops.iter().map(|h| h.profile.as_str()).collect();
+        assert_eq!(hops, ["me"]);
+        let above = chain_of(&config, "above").unwrap();
+        assert_eq!(
+            above.source,
+            Source::Vault {
+                profile: "me".into()
+            }
+        );
+        let hops: Vec<_> = above.hops.iter().map(|h| h.profile.as_str()).collect();
+        assert_eq!(hops, ["me", "above"]);
+        assert_eq!(
+            chain_of(&config, "proc").unwrap().source,
+            Source::Process {
+                profile: "proc".into(),
+                command: "x".into()
+            }
         );
     }
 
