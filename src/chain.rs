@@ -131,6 +131,8 @@ pub enum ChainError {
     BadSetting { profile: String, detail: String },
     #[error("{0}")]
     BadRequest(String),
+    #[error(transparent)]
+    Include(#[from] crate::profiles::IncludeError),
 }
 
 /// Resolves `profile` into a chain.
@@ -155,6 +157,7 @@ pub fn resolve(
             return Err(ChainError::Cycle(visited.join(" -> ")));
         }
         visited.push(current.clone());
+        aws.includes(&current)?;
         let get = |key: &str| aws.get(&current, key).filter(|v| !v.is_empty());
         if mfa_serial.is_none() {
             mfa_serial = get("mfa_serial").map(str::to_owned);
@@ -579,6 +582,34 @@ mod tests {
                 command: "x".into()
             }
         );
+    }
+
+    #[test]
+    fn include_profile_is_followed_along_the_chain_and_broken_includes_are_errors() {
+        let config = format!(
+            "[profile shared]\nsource_profile = user\nmfa_serial = M\nregion = eu-west-1\n\
+             [profile user]\n\
+             [profile role]\ninclude_profile = shared\nrole_arn = {ROLE}role\n\
+             [profile loop]\ninclude_profile = loop2\nrole_arn = {ROLE}loop\n\
+             [profile loop2]\ninclude_profile = loop\n\
+             [profile above]\nrole_arn = {ROLE}above\nsource_profile = loop\n"
+        );
+        let chain = chain_of(&config, "role").unwrap();
+        assert_eq!(
+            chain.source,
+            Source::Vault {
+                profile: "user".into()
+            }
+        );
+        assert_eq!(chain.hops[0].mfa_serial.as_deref(), Some("M"));
+        assert_eq!(chain.region, "eu-west-1");
+        for profile in ["loop", "above"] {
+            assert_eq!(
+                chain_of(&config, profile).unwrap_err().to_string(),
+                "include_profile cycle: loop -> loop2 -> loop",
+                "{profile}"
+            );
+        }
     }
 
     #[test]
