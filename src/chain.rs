@@ -67,6 +67,11 @@ pub struct RoleHop {
     pub duration: Duration,
     /// This profile's own `mfa_serial`.
     pub mfa_serial: Option<String>,
+    /// aws-vault's `session_tags` (`key1=value1,key2=value2`), in the order written: sent with
+    /// this hop's AssumeRole.
+    pub session_tags: Vec<(String, String)>,
+    /// aws-vault's `transitive_session_tags` (`key1,key2`): sent with this hop's AssumeRole.
+    pub transitive_tag_keys: Vec<String>,
 }
 
 /// Everything needed to get credentials for a profile.
@@ -221,12 +226,22 @@ pub fn resolve(
         }
     };
     hops.reverse();
+    let mut notices = Vec::new();
+    if hops.is_empty()
+        && aws
+            .get(profile, "session_tags")
+            .is_some_and(|t| !t.is_empty())
+    {
+        notices.push(format!(
+            "the session_tags of {profile} are not sent: only AssumeRole takes them, and \
+             {profile} assumes no role"
+        ));
+    }
     let source_mfa_serial = aws
         .get(source.profile(), "mfa_serial")
         .filter(|v| !v.is_empty())
         .map(str::to_owned);
 
-    let mut notices = Vec::new();
     let session_default = settings
         .session
         .session_token_duration
@@ -403,7 +418,48 @@ fn role_hop(
         source_identity: get("source_identity").map(str::to_owned),
         duration,
         mfa_serial: get("mfa_serial").map(str::to_owned),
+        session_tags: match get("session_tags") {
+            Some(text) => parse_session_tags(text).map_err(|why| bad(profile, &why))?,
+            None => Vec::new(),
+        },
+        transitive_tag_keys: get("transitive_session_tags")
+            .map(parse_tag_keys)
+            .unwrap_or_default(),
     })
+}
+
+/// `session_tags` as aws-vault reads it: `key=value` pairs separated by commas, blanks around
+/// keys and values trimmed. An entry without `=`, an empty key or a key given twice (STS
+/// compares keys without case) is an error.
+fn parse_session_tags(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut tags: Vec<(String, String)> = Vec::new();
+    for entry in text.split(',') {
+        let Some((key, value)) = entry.split_once('=') else {
+            return Err(format!(
+                "session_tags `{text}` is not key1=value1,key2=value2 (`{}` has no =)",
+                entry.trim()
+            ));
+        };
+        let (key, value) = (key.trim(), value.trim());
+        if key.is_empty() {
+            return Err(format!("session_tags `{text}` has a tag without a key"));
+        }
+        if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            return Err(format!("session_tags `{text}` sets {key} twice"));
+        }
+        tags.push((key.to_string(), value.to_string()));
+    }
+    Ok(tags)
+}
+
+/// `transitive_session_tags` as aws-vault reads it: keys separated by commas, blanks trimmed,
+/// empty entries dropped.
+fn parse_tag_keys(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn bad(profile: &str, detail: &str) -> ChainError {
@@ -609,6 +665,43 @@ mod tests {
                 "include_profile cycle: loop -> loop2 -> loop",
                 "{profile}"
             );
+        }
+    }
+
+    #[test]
+    fn session_tags_are_read_as_aws_vault_reads_them() {
+        let config = format!(
+            "[profile user]\nsession_tags = ignored=here\n\
+             [profile r1]\nrole_arn = {ROLE}r1\nsource_profile = user\n\
+             session_tags = team = ops , env=prod=eu\ntransitive_session_tags = team, ,env,\n\
+             [profile r2]\nrole_arn = {ROLE}r2\nsource_profile = r1\n"
+        );
+        let chain = chain_of(&config, "r2").unwrap();
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            chain.hops[0].session_tags,
+            pairs(&[("team", "ops"), ("env", "prod=eu")])
+        );
+        assert_eq!(chain.hops[0].transitive_tag_keys, ["team", "env"]);
+        assert!(chain.hops[1].session_tags.is_empty(), "each hop its own");
+        assert!(chain.notices.is_empty());
+        let user = chain_of(&config, "user").unwrap();
+        assert!(user.notices[0].contains("session_tags of user are not sent"));
+        for bad in ["", "a=1,", "a=1,b", "=x", "a=1,A=2"] {
+            let config =
+                format!("[profile r]\nrole_arn = {ROLE}r\nsession_tags = {bad}\n[profile x]\n");
+            let err = chain_of(&config, "r");
+            // An empty value is no setting at all, as for every key.
+            if bad.is_empty() {
+                assert!(err.is_ok());
+                continue;
+            }
+            let err = err.unwrap_err().to_string();
+            assert!(err.starts_with("profile r: session_tags"), "{bad}: {err}");
         }
     }
 
