@@ -50,7 +50,7 @@ pub struct CredentialArgs {
     pub refresh: bool,
 }
 
-fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+pub(super) fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     let d = crate::duration::parse(text).map_err(|e| e.to_string())?;
     if d < chain::MIN_DURATION || d > chain::MAX_SESSION_TOKEN_DURATION {
         return Err(format!(
