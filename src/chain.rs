@@ -170,6 +170,16 @@ pub fn resolve(
         if mfa_process.is_none() {
             mfa_process = get("mfa_process").map(str::to_owned);
         }
+        if let Some(kind) = get("credential_source") {
+            return Err(bad(
+                &current,
+                &format!(
+                    "credential_source = {kind} is not supported: broker's credentials come from \
+                     its vault (source_profile), never from instance metadata, a container \
+                     endpoint or the environment"
+                ),
+            ));
+        }
         let Some(role_arn) = get("role_arn") else {
             if get("web_identity_token_file").is_some() {
                 return Err(bad(&current, "web_identity_token_file needs a role_arn"));
@@ -604,6 +614,19 @@ mod tests {
             chain_of(&config, "ghost").unwrap_err(),
             ChainError::UnknownProfile("ghost".into())
         );
+        let config = format!(
+            "[profile ec2]\nrole_arn = {ROLE}a\ncredential_source = Ec2InstanceMetadata\n\
+             [profile above]\nrole_arn = {ROLE}b\nsource_profile = ec2\n"
+        );
+        for profile in ["ec2", "above"] {
+            let err = chain_of(&config, profile).unwrap_err().to_string();
+            assert!(
+                err.starts_with(
+                    "profile ec2: credential_source = Ec2InstanceMetadata is not supported"
+                ),
+                "{err}"
+            );
+        }
     }
 
     #[test]
