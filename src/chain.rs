@@ -180,6 +180,13 @@ pub fn resolve(
                 ),
             ));
         }
+        if get("web_identity_token_process").is_some() {
+            return Err(bad(
+                &current,
+                "web_identity_token_process (aws-vault's) is not supported: write the token to \
+                 a file and name it in web_identity_token_file",
+            ));
+        }
         let Some(role_arn) = get("role_arn") else {
             if get("web_identity_token_file").is_some() {
                 return Err(bad(&current, "web_identity_token_file needs a role_arn"));
@@ -618,6 +625,14 @@ mod tests {
             "[profile ec2]\nrole_arn = {ROLE}a\ncredential_source = Ec2InstanceMetadata\n\
              [profile above]\nrole_arn = {ROLE}b\nsource_profile = ec2\n"
         );
+        let err = chain_of(
+            &format!("[profile p]\nrole_arn = {ROLE}p\nweb_identity_token_process = x\n"),
+            "p",
+        )
+        .unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("web_identity_token_process (aws-vault's) is not supported"));
         for profile in ["ec2", "above"] {
             let err = chain_of(&config, profile).unwrap_err().to_string();
             assert!(

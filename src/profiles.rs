@@ -18,6 +18,16 @@ use crate::fsutil;
 
 /// aws-vault's key: merge the named profile's keys into this one (the profile's own win).
 pub const INCLUDE_PROFILE: &str = "include_profile";
+/// aws-vault's older, deprecated name for `include_profile`.
+const PARENT_PROFILE: &str = "parent_profile";
+
+/// The profile `profile` includes, if it names one.
+fn included(profile: &aws_config::profile::Profile) -> Option<&str> {
+    [INCLUDE_PROFILE, PARENT_PROFILE]
+        .into_iter()
+        .find_map(|key| profile.get(key))
+        .filter(|name| !name.is_empty())
+}
 
 /// An `include_profile` that cannot be followed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -116,9 +126,7 @@ impl AwsProfiles {
                 return Some(value);
             }
             visited.push(current);
-            current = profile
-                .get(INCLUDE_PROFILE)
-                .filter(|next| !next.is_empty() && !visited.contains(next))?;
+            current = included(profile).filter(|next| !visited.contains(next))?;
         }
     }
 
@@ -126,12 +134,7 @@ impl AwsProfiles {
     pub fn includes(&self, name: &str) -> Result<Vec<&str>, IncludeError> {
         let mut chain: Vec<&str> = Vec::new();
         let mut current = name;
-        while let Some(next) = self
-            .set
-            .get_profile(current)
-            .and_then(|p| p.get(INCLUDE_PROFILE))
-            .filter(|next| !next.is_empty())
-        {
+        while let Some(next) = self.set.get_profile(current).and_then(included) {
             if next == name || chain.contains(&next) {
                 let mut names: Vec<&str> = std::iter::once(name).chain(chain).collect();
                 names.push(next);
@@ -282,7 +285,8 @@ mod tests {
         let aws = AwsProfiles::from_texts(
             "[profile base]\nregion = eu-west-1\nmfa_serial = M\nexternal_id = base\n\
              [profile mid]\ninclude_profile = base\nexternal_id = mid\n\
-             [profile top]\ninclude_profile = mid\nrole_arn = R\n",
+             [profile top]\ninclude_profile = mid\nrole_arn = R\n\
+             [profile old]\nparent_profile = base\n",
             "",
         )
         .unwrap();
@@ -292,6 +296,11 @@ mod tests {
         assert_eq!(aws.get("mid", "role_arn"), None);
         assert_eq!(aws.includes("top"), Ok(vec!["mid", "base"]));
         assert_eq!(aws.includes("base"), Ok(vec![]));
+        assert_eq!(
+            aws.get("old", "region"),
+            Some("eu-west-1"),
+            "aws-vault's older name"
+        );
     }
 
     #[test]
