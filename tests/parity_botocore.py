@@ -8,7 +8,10 @@ every STS call its providers make on the way (role ARN, session name, external i
 duration, source identity, tags, and which credentials sign it). Nothing leaves the process:
 each STS client botocore creates answers from a `before-call` hook (botocore's own mechanism
 for stubbing a call) with made-up credentials that name the call, so the next hop's signature
-shows which credentials it was assumed with. The MFA prompt answers a fixed code.
+shows which credentials it was assumed with. The MFA prompt answers a fixed code. For IAM
+Identity Center profiles, a signed-in token is put in a cache of the case's own for every
+`[sso-session]` and legacy start URL, so botocore's SSO provider makes its GetRoleCredentials
+call without a browser.
 
 Run as `parity_botocore.py process NAME`, it is a credential_process that prints made-up
 credentials naming NAME, so a chain's source shows which profile's process it came from.
@@ -17,11 +20,14 @@ Prints a JSON list of results, one per case, in order.
 """
 
 import datetime
+import hashlib
 import json
 import os
 import sys
 
+import botocore.credentials
 import botocore.session
+import botocore.tokens
 from botocore.awsrequest import AWSResponse
 
 FAR = datetime.datetime(2100, 1, 1, tzinfo=datetime.timezone.utc)
@@ -63,9 +69,15 @@ def resolve(case):
         def answer(params, model, **_):
             calls[-1]["url"] = params.get("url")
             key = f"CALL{len(calls) - 1}"
-            credentials = {"AccessKeyId": key, "SecretAccessKey": "not-a-secret",
-                           "SessionToken": "not-a-token", "Expiration": FAR}
-            return AWSResponse(params.get("url"), 200, {}, None), {"Credentials": credentials}
+            if model.name == "GetRoleCredentials":
+                body = {"roleCredentials": {
+                    "accessKeyId": key, "secretAccessKey": "not-a-secret",
+                    "sessionToken": "not-a-token", "expiration": int(FAR.timestamp() * 1000)}}
+            else:
+                body = {"Credentials": {
+                    "AccessKeyId": key, "SecretAccessKey": "not-a-secret",
+                    "SessionToken": "not-a-token", "Expiration": FAR}}
+            return AWSResponse(params.get("url"), 200, {}, None), body
 
         client.meta.events.register("before-parameter-build", params)
         client.meta.events.register("before-call", answer)
@@ -73,6 +85,7 @@ def resolve(case):
 
     # The credential providers create their STS clients through the session at call time.
     session.create_client = recording_client
+    sign_in(session, os.path.join(directory, "sso-cache"))
     result = {"name": case["name"]}
     try:
         result["region"] = session.get_config_variable("region")
@@ -88,6 +101,26 @@ def resolve(case):
         result["error"] = {"type": type(e).__name__, "message": str(e)}
     result["calls"] = [describe(call) for call in calls]
     return result
+
+
+def sign_in(session, cache):
+    """A valid IAM Identity Center token for every sso-session and legacy start URL of the
+    config, in a token cache of the case's own (botocore fixes its default at import)."""
+    botocore.credentials.SSOProvider._SSO_TOKEN_CACHE_DIR = cache
+    botocore.tokens.SSOTokenProvider._SSO_TOKEN_CACHE_DIR = cache
+    try:
+        config = session.full_config
+    except Exception:  # noqa: BLE001 - the resolution reports it
+        return
+    tokens = {name: s.get("sso_start_url") for name, s in config.get("sso_sessions", {}).items()}
+    tokens.update({p["sso_start_url"]: p["sso_start_url"]
+                   for p in config.get("profiles", {}).values() if "sso_start_url" in p})
+    os.makedirs(cache, exist_ok=True)
+    for key, start_url in tokens.items():
+        path = os.path.join(cache, hashlib.sha1(key.encode()).hexdigest() + ".json")
+        with open(path, "w") as f:
+            json.dump({"startUrl": start_url, "region": "us-east-1",
+                       "accessToken": "not-a-token", "expiresAt": "2100-01-01T00:00:00Z"}, f)
 
 
 def describe(call):
@@ -109,6 +142,9 @@ def describe(call):
         "transitive_tag_keys": list(p.get("TransitiveTagKeys", [])),
         # The web identity token is the token file's path (the test writes it so).
         "web_identity_token": p.get("WebIdentityToken"),
+        # IAM Identity Center's GetRoleCredentials.
+        "sso_account_id": p.get("accountId"),
+        "sso_role_name": p.get("roleName"),
     }
 
 
