@@ -110,6 +110,11 @@ pub struct RoleHop {
     pub duration: Duration,
     /// This profile's own `mfa_serial`.
     pub mfa_serial: Option<String>,
+    /// aws-vault's `session_tags` (`key1=value1,key2=value2`), in the order written: sent with
+    /// this hop's AssumeRole.
+    pub session_tags: Vec<(String, String)>,
+    /// aws-vault's `transitive_session_tags` (`key1,key2`): sent with this hop's AssumeRole.
+    pub transitive_tag_keys: Vec<String>,
 }
 
 /// Everything needed to get credentials for a profile.
@@ -129,6 +134,7 @@ pub struct Chain {
     /// The first `mfa_process` found along the chain.
     pub mfa_process: Option<String>,
     pub region: String,
+    pub region_source: RegionSource,
     pub endpoint: Option<String>,
     /// GetSessionToken's duration, when one is used.
     pub session_duration: Duration,
@@ -179,6 +185,8 @@ pub enum ChainError {
     UnknownSsoSession(String),
     #[error("sso-session {session} has no {key}")]
     SsoSessionIncomplete { session: String, key: &'static str },
+    #[error(transparent)]
+    Include(#[from] crate::profiles::IncludeError),
 }
 
 /// Resolves `profile` into a chain.
@@ -203,12 +211,30 @@ pub fn resolve(
             return Err(ChainError::Cycle(visited.join(" -> ")));
         }
         visited.push(current.clone());
+        aws.includes(&current)?;
         let get = |key: &str| aws.get(&current, key).filter(|v| !v.is_empty());
         if mfa_serial.is_none() {
             mfa_serial = get("mfa_serial").map(str::to_owned);
         }
         if mfa_process.is_none() {
             mfa_process = get("mfa_process").map(str::to_owned);
+        }
+        if let Some(kind) = get("credential_source") {
+            return Err(bad(
+                &current,
+                &format!(
+                    "credential_source = {kind} is not supported: broker's credentials come from \
+                     its vault (source_profile), never from instance metadata, a container \
+                     endpoint or the environment"
+                ),
+            ));
+        }
+        if get("web_identity_token_process").is_some() {
+            return Err(bad(
+                &current,
+                "web_identity_token_process (aws-vault's) is not supported: write the token to \
+                 a file and name it in web_identity_token_file",
+            ));
         }
         let Some(role_arn) = get("role_arn") else {
             if get("web_identity_token_file").is_some() {
@@ -229,9 +255,11 @@ pub fn resolve(
                 token_file: env.expand_home(PathBuf::from(token_file)),
             };
         }
-        match get("source_profile") {
+        // A profile naming itself as its source means its own keys (or process), as the AWS
+        // CLI reads it: a role and the keys to assume it with in one profile.
+        match get("source_profile").filter(|next| *next != current) {
             Some(next) => {
-                if !aws.contains(next) && next != current {
+                if !aws.contains(next) {
                     return Err(ChainError::MissingSource {
                         from: current.clone(),
                         missing: next.to_string(),
@@ -245,12 +273,22 @@ pub fn resolve(
         }
     };
     hops.reverse();
+    let mut notices = Vec::new();
+    if hops.is_empty()
+        && aws
+            .get(profile, "session_tags")
+            .is_some_and(|t| !t.is_empty())
+    {
+        notices.push(format!(
+            "the session_tags of {profile} are not sent: only AssumeRole takes them, and \
+             {profile} assumes no role"
+        ));
+    }
     let source_mfa_serial = aws
         .get(source.profile(), "mfa_serial")
         .filter(|v| !v.is_empty())
         .map(str::to_owned);
 
-    let mut notices = Vec::new();
     let session_default = settings
         .session
         .session_token_duration
@@ -299,15 +337,7 @@ pub fn resolve(
         }
     }
 
-    let region = match &request.region {
-        Some(r) => r.clone(),
-        None => aws
-            .get(profile, "region")
-            .map(str::to_owned)
-            .or_else(|| env.aws.region.clone())
-            .or_else(|| env.aws.default_region.clone())
-            .unwrap_or_else(|| "us-east-1".to_string()),
-    };
+    let (region, region_source) = region(profile, aws, env, request);
     if !valid_region(&region) {
         return Err(bad(profile, &format!("invalid region `{region}`")));
     }
@@ -321,6 +351,7 @@ pub fn resolve(
         source_mfa_serial,
         mfa_process,
         region,
+        region_source,
         session_duration,
         no_session: request.no_session,
         asked_duration: request.duration,
@@ -446,6 +477,69 @@ pub fn sso_session(
     })
 }
 
+/// Where a chain's region came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionSource {
+    /// `--region`.
+    Flag,
+    /// `AWS_REGION`, set by the user.
+    AwsRegion,
+    /// `AWS_DEFAULT_REGION`, set by the user.
+    AwsDefaultRegion,
+    /// The profile's `region`.
+    Profile,
+    /// The region a parent `broker exec` set for its child.
+    ParentExec,
+    /// None of them: `us-east-1`.
+    Default,
+}
+
+impl RegionSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            RegionSource::Flag => "--region",
+            RegionSource::AwsRegion => "AWS_REGION",
+            RegionSource::AwsDefaultRegion => "AWS_DEFAULT_REGION",
+            RegionSource::Profile => "profile",
+            RegionSource::ParentExec => "parent broker exec",
+            RegionSource::Default => "default",
+        }
+    }
+}
+
+/// The region, as the AWS SDKs choose it: `--region`, then `AWS_REGION`, then
+/// `AWS_DEFAULT_REGION`, then the profile's `region` — except that a variable holding the region
+/// a parent `broker exec` set (its `BROKER_REGION`) is broker's, not the user's: it comes after
+/// the profile, so that a role switch inside a broker shell takes the new profile's region.
+fn region(
+    profile: &str,
+    aws: &AwsProfiles,
+    env: &Environment,
+    request: &Request,
+) -> (String, RegionSource) {
+    if let Some(r) = &request.region {
+        return (r.clone(), RegionSource::Flag);
+    }
+    let marker = env.broker.region.as_deref();
+    let users = |value: &Option<String>| value.clone().filter(|v| Some(v.as_str()) != marker);
+    if let Some(r) = users(&env.aws.region) {
+        return (r, RegionSource::AwsRegion);
+    }
+    if let Some(r) = users(&env.aws.default_region) {
+        return (r, RegionSource::AwsDefaultRegion);
+    }
+    if let Some(r) = aws.get(profile, "region").filter(|v| !v.is_empty()) {
+        return (r.to_owned(), RegionSource::Profile);
+    }
+    let inherited = [&env.aws.region, &env.aws.default_region]
+        .into_iter()
+        .any(|v| v.is_some() && v.as_deref() == marker);
+    match marker {
+        Some(r) if inherited => (r.to_owned(), RegionSource::ParentExec),
+        _ => ("us-east-1".to_string(), RegionSource::Default),
+    }
+}
+
 fn role_hop(
     profile: &str,
     role_arn: &str,
@@ -480,7 +574,48 @@ fn role_hop(
         source_identity: get("source_identity").map(str::to_owned),
         duration,
         mfa_serial: get("mfa_serial").map(str::to_owned),
+        session_tags: match get("session_tags") {
+            Some(text) => parse_session_tags(text).map_err(|why| bad(profile, &why))?,
+            None => Vec::new(),
+        },
+        transitive_tag_keys: get("transitive_session_tags")
+            .map(parse_tag_keys)
+            .unwrap_or_default(),
     })
+}
+
+/// `session_tags` as aws-vault reads it: `key=value` pairs separated by commas, blanks around
+/// keys and values trimmed. An entry without `=`, an empty key or a key given twice (STS
+/// compares keys without case) is an error.
+fn parse_session_tags(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut tags: Vec<(String, String)> = Vec::new();
+    for entry in text.split(',') {
+        let Some((key, value)) = entry.split_once('=') else {
+            return Err(format!(
+                "session_tags `{text}` is not key1=value1,key2=value2 (`{}` has no =)",
+                entry.trim()
+            ));
+        };
+        let (key, value) = (key.trim(), value.trim());
+        if key.is_empty() {
+            return Err(format!("session_tags `{text}` has a tag without a key"));
+        }
+        if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            return Err(format!("session_tags `{text}` sets {key} twice"));
+        }
+        tags.push((key.to_string(), value.to_string()));
+    }
+    Ok(tags)
+}
+
+/// `transitive_session_tags` as aws-vault reads it: keys separated by commas, blanks trimmed,
+/// empty entries dropped.
+fn parse_tag_keys(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn bad(profile: &str, detail: &str) -> ChainError {
@@ -625,6 +760,126 @@ mod tests {
             chain_of(&config, "ghost").unwrap_err(),
             ChainError::UnknownProfile("ghost".into())
         );
+        let config = format!(
+            "[profile ec2]\nrole_arn = {ROLE}a\ncredential_source = Ec2InstanceMetadata\n\
+             [profile above]\nrole_arn = {ROLE}b\nsource_profile = ec2\n"
+        );
+        let err = chain_of(
+            &format!("[profile p]\nrole_arn = {ROLE}p\nweb_identity_token_process = x\n"),
+            "p",
+        )
+        .unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("web_identity_token_process (aws-vault's) is not supported"));
+        for profile in ["ec2", "above"] {
+            let err = chain_of(&config, profile).unwrap_err().to_string();
+            assert!(
+                err.starts_with(
+                    "profile ec2: credential_source = Ec2InstanceMetadata is not supported"
+                ),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_profile_that_names_itself_as_its_source_uses_its_own_keys() {
+        let config = format!(
+            "[profile me]\nrole_arn = {ROLE}me\nsource_profile = me\n\
+             [profile above]\nrole_arn = {ROLE}above\nsource_profile = me\n\
+             [profile proc]\nrole_arn = {ROLE}proc\nsource_profile = proc\ncredential_process = x\n"
+        );
+        let me = chain_of(&config, "me").unwrap();
+        assert_eq!(
+            me.source,
+            Source::Vault {
+                profile: "me".into()
+            }
+        );
+        let hops: Vec<_> = me.hops.iter().map(|h| h.profile.as_str()).collect();
+        assert_eq!(hops, ["me"]);
+        let above = chain_of(&config, "above").unwrap();
+        assert_eq!(
+            above.source,
+            Source::Vault {
+                profile: "me".into()
+            }
+        );
+        let hops: Vec<_> = above.hops.iter().map(|h| h.profile.as_str()).collect();
+        assert_eq!(hops, ["me", "above"]);
+        assert_eq!(
+            chain_of(&config, "proc").unwrap().source,
+            Source::Process {
+                profile: "proc".into(),
+                command: "x".into()
+            }
+        );
+    }
+
+    #[test]
+    fn include_profile_is_followed_along_the_chain_and_broken_includes_are_errors() {
+        let config = format!(
+            "[profile shared]\nsource_profile = user\nmfa_serial = M\nregion = eu-west-1\n\
+             [profile user]\n\
+             [profile role]\ninclude_profile = shared\nrole_arn = {ROLE}role\n\
+             [profile loop]\ninclude_profile = loop2\nrole_arn = {ROLE}loop\n\
+             [profile loop2]\ninclude_profile = loop\n\
+             [profile above]\nrole_arn = {ROLE}above\nsource_profile = loop\n"
+        );
+        let chain = chain_of(&config, "role").unwrap();
+        assert_eq!(
+            chain.source,
+            Source::Vault {
+                profile: "user".into()
+            }
+        );
+        assert_eq!(chain.hops[0].mfa_serial.as_deref(), Some("M"));
+        assert_eq!(chain.region, "eu-west-1");
+        for profile in ["loop", "above"] {
+            assert_eq!(
+                chain_of(&config, profile).unwrap_err().to_string(),
+                "include_profile cycle: loop -> loop2 -> loop",
+                "{profile}"
+            );
+        }
+    }
+
+    #[test]
+    fn session_tags_are_read_as_aws_vault_reads_them() {
+        let config = format!(
+            "[profile user]\nsession_tags = ignored=here\n\
+             [profile r1]\nrole_arn = {ROLE}r1\nsource_profile = user\n\
+             session_tags = team = ops , env=prod=eu\ntransitive_session_tags = team, ,env,\n\
+             [profile r2]\nrole_arn = {ROLE}r2\nsource_profile = r1\n"
+        );
+        let chain = chain_of(&config, "r2").unwrap();
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            chain.hops[0].session_tags,
+            pairs(&[("team", "ops"), ("env", "prod=eu")])
+        );
+        assert_eq!(chain.hops[0].transitive_tag_keys, ["team", "env"]);
+        assert!(chain.hops[1].session_tags.is_empty(), "each hop its own");
+        assert!(chain.notices.is_empty());
+        let user = chain_of(&config, "user").unwrap();
+        assert!(user.notices[0].contains("session_tags of user are not sent"));
+        for bad in ["", "a=1,", "a=1,b", "=x", "a=1,A=2"] {
+            let config =
+                format!("[profile r]\nrole_arn = {ROLE}r\nsession_tags = {bad}\n[profile x]\n");
+            let err = chain_of(&config, "r");
+            // An empty value is no setting at all, as for every key.
+            if bad.is_empty() {
+                assert!(err.is_ok());
+                continue;
+            }
+            let err = err.unwrap_err().to_string();
+            assert!(err.starts_with("profile r: session_tags"), "{bad}: {err}");
+        }
     }
 
     #[test]
@@ -690,32 +945,77 @@ mod tests {
     }
 
     #[test]
-    fn the_region_comes_from_the_flag_the_profile_then_the_environment() {
+    fn the_region_comes_from_the_flag_the_environment_then_the_profile() {
         let config = "[profile with]\nregion = eu-west-1\n[profile without]\n";
         let region = |profile: &str, env: &[(&str, &str)], flag: Option<&str>| {
             let request = Request {
                 region: flag.map(str::to_owned),
                 ..Request::default()
             };
-            resolve_in(config, env, profile, &request).unwrap().region
+            let chain = resolve_in(config, env, profile, &request).unwrap();
+            (chain.region, chain.region_source.name())
         };
         let both = [
             ("AWS_REGION", "ap-south-1"),
             ("AWS_DEFAULT_REGION", "sa-east-1"),
         ];
-        assert_eq!(region("with", &both, Some("us-west-2")), "us-west-2");
-        assert_eq!(region("with", &both, None), "eu-west-1");
-        assert_eq!(region("without", &both, None), "ap-south-1");
         assert_eq!(
-            region("without", &[("AWS_DEFAULT_REGION", "sa-east-1")], None),
-            "sa-east-1"
+            region("with", &both, Some("us-west-2")),
+            ("us-west-2".into(), "--region")
         );
-        assert_eq!(region("without", &[], None), "us-east-1");
+        assert_eq!(
+            region("with", &both, None),
+            ("ap-south-1".into(), "AWS_REGION")
+        );
+        assert_eq!(
+            region("with", &[("AWS_DEFAULT_REGION", "sa-east-1")], None),
+            ("sa-east-1".into(), "AWS_DEFAULT_REGION")
+        );
+        assert_eq!(region("with", &[], None), ("eu-west-1".into(), "profile"));
+        assert_eq!(
+            region("without", &[], None),
+            ("us-east-1".into(), "default")
+        );
         let bad = Request {
             region: Some("not a region".into()),
             ..Request::default()
         };
         assert!(resolve_in(config, &[], "with", &bad).is_err());
+    }
+
+    #[test]
+    fn a_region_set_by_a_parent_broker_exec_does_not_beat_the_profile() {
+        let config = "[profile with]\nregion = eu-west-1\n[profile without]\n";
+        let region = |profile: &str, env: &[(&str, &str)]| {
+            let chain = resolve_in(config, env, profile, &Request::default()).unwrap();
+            (chain.region, chain.region_source.name())
+        };
+        let parent = [
+            ("AWS_REGION", "ap-south-1"),
+            ("AWS_DEFAULT_REGION", "ap-south-1"),
+            ("BROKER_REGION", "ap-south-1"),
+        ];
+        assert_eq!(region("with", &parent), ("eu-west-1".into(), "profile"));
+        assert_eq!(
+            region("without", &parent),
+            ("ap-south-1".into(), "parent broker exec"),
+            "below the profile, the parent's region still holds"
+        );
+        // The user changed a variable after the parent set it: theirs again.
+        let changed = [
+            ("AWS_REGION", "ap-south-1"),
+            ("AWS_DEFAULT_REGION", "sa-east-1"),
+            ("BROKER_REGION", "ap-south-1"),
+        ];
+        assert_eq!(
+            region("with", &changed),
+            ("sa-east-1".into(), "AWS_DEFAULT_REGION")
+        );
+        // A marker without the variables it marks (the user unset them) means nothing.
+        assert_eq!(
+            region("without", &[("BROKER_REGION", "ap-south-1")]),
+            ("us-east-1".into(), "default")
+        );
     }
 
     #[test]

@@ -30,6 +30,11 @@ pub struct Context {
 
 impl Context {
     pub fn resolve(opts: GlobalOptions, env: Environment) -> Result<Context> {
+        for (name, instead) in &env.ignored_aws_vault_vars {
+            crate::output::verbose(format!(
+                "ignoring {name} (aws-vault's); broker reads {instead}"
+            ));
+        }
         let explicit = opts.config.or_else(|| env.broker.config.clone());
         let must_exist = explicit.is_some();
         let config_path =

@@ -84,7 +84,8 @@ pub struct Options {
     /// due to the caller (the credential server, whose clients must not wait on STS while
     /// valid credentials are at hand).
     pub defer_advisory_refresh: bool,
-    /// Session tags for the call that takes them (the last AssumeRole).
+    /// The request's session tags (the reason), for GetFederationToken; the plan's steps carry
+    /// what each AssumeRole sends.
     pub tags: Vec<(String, String)>,
     /// How to sign in to an SSO session when it needs it.
     pub sso: SignIn,
@@ -370,7 +371,7 @@ impl<'a> Cold<'a> {
                     None => self.source()?,
                 };
                 let mfa = self.mfa_code(step)?;
-                let tags: &[(String, String)] = if step.tagged { &self.options.tags } else { &[] };
+
                 verbose(format!(
                     "AssumeRole {} as {}{}",
                     hop.role_arn,
@@ -381,7 +382,8 @@ impl<'a> Cold<'a> {
                     base,
                     hop,
                     mfa.as_ref().map(|(serial, code)| Mfa { serial, code }),
-                    tags,
+                    &step.tags,
+                    &step.transitive_tag_keys,
                 )
             }
         }

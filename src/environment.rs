@@ -15,6 +15,53 @@ use secrecy::SecretString;
 /// broker's own secrets among its environment variables: no child ever gets them.
 pub const SECRET_VARS: [&str; 1] = ["BROKER_FILE_PASSPHRASE"];
 
+/// aws-vault's own variables, with what broker reads instead. broker ignores them: no AWS SDK
+/// knows them, and they would change roles, devices or durations behind the config's back.
+pub const AWS_VAULT_VARS: [(&str, &str); 20] = [
+    ("AWS_VAULT_BACKEND", "BROKER_BACKEND"),
+    (
+        "AWS_VAULT_KEYCHAIN_NAME",
+        "nothing (broker names its own items)",
+    ),
+    ("AWS_VAULT_PROMPT", "[mfa] prompt in config.toml"),
+    ("AWS_VAULT_FILE_DIR", "BROKER_FILE_DIR"),
+    ("AWS_VAULT_FILE_PASSPHRASE", "BROKER_FILE_PASSPHRASE"),
+    (
+        "AWS_VAULT_PASS_PASSWORD_STORE_DIR",
+        "nothing (no pass backend)",
+    ),
+    ("AWS_VAULT_PASS_CMD", "nothing (no pass backend)"),
+    ("AWS_VAULT_PASS_PREFIX", "nothing (no pass backend)"),
+    ("AWS_VAULT_BIOMETRICS", "nothing"),
+    (
+        "AWS_SESSION_TOKEN_TTL",
+        "[session] session_token_duration or --duration",
+    ),
+    (
+        "AWS_CHAINED_SESSION_TOKEN_TTL",
+        "[session] session_token_duration",
+    ),
+    (
+        "AWS_ASSUME_ROLE_TTL",
+        "duration_seconds, [session] assume_role_duration or --duration",
+    ),
+    ("AWS_FEDERATION_TOKEN_TTL", "login --duration"),
+    ("AWS_MIN_TTL", "[session] min_ttl"),
+    ("AWS_MFA_SERIAL", "mfa_serial in the profile"),
+    ("AWS_ROLE_ARN", "role_arn in the profile"),
+    ("AWS_ROLE_SESSION_NAME", "role_session_name in the profile"),
+    ("AWS_SESSION_TAGS", "session_tags in the profile"),
+    (
+        "AWS_TRANSITIVE_TAGS",
+        "transitive_session_tags in the profile",
+    ),
+    ("AWS_SOURCE_IDENTITY", "source_identity in the profile"),
+];
+
+/// The variable in which `broker exec` tells its child which region it set in `AWS_REGION` and
+/// `AWS_DEFAULT_REGION`, so that a `broker exec` inside can tell them from the user's own.
+pub const REGION_MARKER: &str = "BROKER_REGION";
+
 #[derive(Debug, Default)]
 pub struct Environment {
     /// Every variable as inherited, broker's secrets left out: what children start from.
@@ -28,6 +75,8 @@ pub struct Environment {
     pub browser: Option<String>,
     /// Whether `DBUS_SESSION_BUS_ADDRESS` is set (a Secret Service may answer).
     pub dbus_session: bool,
+    /// The aws-vault variables ([`AWS_VAULT_VARS`]) that are set, which broker ignores.
+    pub ignored_aws_vault_vars: Vec<(&'static str, &'static str)>,
     user_names: Vec<String>,
     user_name: OnceLock<String>,
     xdg: Xdg,
@@ -65,6 +114,9 @@ pub struct BrokerVars {
     pub sts_timeout: Option<String>,
     /// The profile of the `broker exec` this process runs inside, if any.
     pub profile: Option<String>,
+    /// `BROKER_REGION`: the region a parent `broker exec` gave its child. An inherited
+    /// `AWS_REGION` or `AWS_DEFAULT_REGION` equal to it was set by broker, not by the user.
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -132,6 +184,7 @@ impl Environment {
                 federation_url: get("BROKER_FEDERATION_URL"),
                 sts_timeout: get("BROKER_STS_TIMEOUT"),
                 profile: get("BROKER_PROFILE"),
+                region: get(REGION_MARKER),
             },
             shell: ["SHELL", "COMSPEC"]
                 .iter()
@@ -139,6 +192,10 @@ impl Environment {
                 .map(|(_, v)| v.clone()),
             browser: get("BROWSER"),
             dbus_session: vars.iter().any(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS"),
+            ignored_aws_vault_vars: AWS_VAULT_VARS
+                .into_iter()
+                .filter(|(name, _)| get(name).is_some())
+                .collect(),
             user_names: ["USER", "LOGNAME", "USERNAME"]
                 .iter()
                 .filter_map(|name| get(name))
@@ -271,5 +328,17 @@ mod tests {
             .any(|(k, _)| k == "BROKER_FILE_PASSPHRASE"));
         assert_eq!(env.user_name(), "jane");
         assert!(!format!("{env:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn aws_vault_variables_are_noted_not_read() {
+        let env = Environment::from_pairs(&[
+            ("AWS_ASSUME_ROLE_TTL", "2h"),
+            ("AWS_VAULT_BACKEND", "file"),
+            ("AWS_MFA_SERIAL", ""),
+        ]);
+        let names: Vec<_> = env.ignored_aws_vault_vars.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["AWS_VAULT_BACKEND", "AWS_ASSUME_ROLE_TTL"]);
+        assert_eq!(env.broker.backend, None);
     }
 }

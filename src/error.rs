@@ -170,7 +170,7 @@ impl From<crate::chain::ChainError> for Error {
         let hint = match &e {
             C::UnknownProfile(_) | C::MissingSource { .. } => LIST_PROFILES,
             C::Cycle(_) => "make the last profile of the chain hold keys (no source_profile)",
-            C::BadArn { .. } | C::BadSetting { .. } => FIX_PROFILE,
+            C::BadArn { .. } | C::BadSetting { .. } | C::Include(_) => FIX_PROFILE,
             C::BadRequest(_) => "durations are like 15m, 1h or 3600s",
             C::NoSsoSession { .. } | C::UnknownSsoSession(_) => {
                 "add the [sso-session NAME] section (sso_start_url, sso_region) to the AWS config"

@@ -17,6 +17,7 @@ use crate::engine::{self, Issued};
 use crate::error::{Error, Result};
 use crate::mfa::GivenCode;
 use crate::plan::{self, Plan};
+use crate::settings::ProfilePolicy;
 use crate::vault::VaultSpec;
 use crate::{output, policy, profiles};
 
@@ -32,6 +33,44 @@ pub struct Request {
     /// Skip the break-glass confirmation (not the reason).
     pub yes: bool,
     pub refresh: bool,
+}
+
+impl Request {
+    /// The reason given; one of only blanks and invisible characters is no reason.
+    pub fn reason(&self) -> Option<String> {
+        self.reason
+            .as_deref()
+            .filter(|r| !crate::sanitize::is_blank(r))
+            .map(|r| r.trim().to_owned())
+    }
+}
+
+/// The chain of `request` under the profile's `policy` (its duration cap), from the AWS files
+/// as they are now.
+pub fn resolve(ctx: &Context, request: &Request, policy: &ProfilePolicy) -> Result<Chain> {
+    let aws = profiles::AwsProfiles::load(&ctx.env)?;
+    let chain_request = chain::Request {
+        duration: request.duration,
+        region: request.region.clone(),
+        no_session: request.no_session,
+        max_duration: policy::max_duration(policy),
+    };
+    Ok(chain::resolve(
+        &request.profile,
+        &aws,
+        &ctx.settings,
+        &ctx.env,
+        &chain_request,
+    )?)
+}
+
+/// The session tags a request sends: the reason as `BrokerReason`, when the profile's policy
+/// says `tag_reason`.
+pub fn reason_tags(reason: Option<&str>, policy: &ProfilePolicy) -> Vec<(String, String)> {
+    match (reason, policy.tag_reason) {
+        (Some(reason), true) => vec![("BrokerReason".to_string(), policy::tag_value(reason))],
+        _ => Vec::new(),
+    }
 }
 
 /// A resolved request that passed its policy: it issues credentials and audits each issuing.
@@ -56,31 +95,10 @@ impl Issuer {
     pub fn new(ctx: &Context, request: Request, via: Via) -> Result<Issuer> {
         let profile = request.profile.clone();
         let policy = ctx.settings.policy(&profile).cloned().unwrap_or_default();
-        // A reason of only blanks and invisible characters is no reason.
-        let reason = request
-            .reason
-            .as_deref()
-            .filter(|r| !crate::sanitize::is_blank(r))
-            .map(|r| r.trim().to_owned());
+        let reason = request.reason();
         let audit = ctx.audit_log();
         let mut record = Record::new(&profile, via, reason.clone());
-        let resolved = profiles::AwsProfiles::load(&ctx.env)
-            .map_err(Error::from)
-            .and_then(|aws| {
-                let chain_request = chain::Request {
-                    duration: request.duration,
-                    region: request.region.clone(),
-                    no_session: request.no_session,
-                    max_duration: policy::max_duration(&policy),
-                };
-                Ok(chain::resolve(
-                    &profile,
-                    &aws,
-                    &ctx.settings,
-                    &ctx.env,
-                    &chain_request,
-                )?)
-            });
+        let resolved = resolve(ctx, &request, &policy);
         let chain = match resolved {
             Ok(chain) => chain,
             Err(e) => return Err(audited(&audit, record, e)),
@@ -100,10 +118,7 @@ impl Issuer {
             record.outcome = Outcome::Refused;
             return Err(audited(&audit, record, e.into()));
         }
-        let tags = match (&reason, policy.tag_reason) {
-            (Some(reason), true) => vec![("BrokerReason".to_string(), policy::tag_value(reason))],
-            _ => Vec::new(),
-        };
+        let tags = reason_tags(reason.as_deref(), &policy);
         let plan = match plan::plan(&chain, &tags) {
             Ok(plan) => plan,
             Err(e) => return Err(audited(&audit, record, engine::EngineError::from(e).into())),

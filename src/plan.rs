@@ -42,8 +42,11 @@ pub struct Step {
     pub profile: String,
     /// The MFA device whose code goes with this call.
     pub mfa: Option<String>,
-    /// Whether the request's session tags go with this call.
-    pub tagged: bool,
+    /// The session tags that go with this call: its profile's `session_tags`, and on the last
+    /// AssumeRole the request's (the reason), which replace a profile tag of the same key.
+    pub tags: Vec<(String, String)>,
+    /// The keys of `tags` set transitive: its profile's `transitive_session_tags`.
+    pub transitive_tag_keys: Vec<String>,
 }
 
 /// The STS calls that make a chain's credentials, decided once: which calls, their cache keys,
@@ -65,7 +68,8 @@ pub struct Plan {
 /// `credential_process`, web identity or SSO source), each AssumeRole carries
 /// the code of its own profile's `mfa_serial`, and the first AssumeRole also the source
 /// profile's when its own profile has none. An `mfa_serial` that no call can carry is an error.
-/// Tags go with the last call when it is an AssumeRole; otherwise a notice says they cannot.
+/// A profile's `session_tags` go with its own AssumeRole; the request's tags with the last call
+/// when it is an AssumeRole. Tags no call can take are a notice.
 pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError> {
     let endpoint = chain.endpoint.as_deref().unwrap_or("-");
     let mut source = chain.source.profile().to_string();
@@ -106,7 +110,8 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
             action: Action::SsoRole,
             profile: profile.clone(),
             mfa: None,
-            tagged: false,
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
         });
     }
     let session_token = chain.uses_session_token();
@@ -133,7 +138,8 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
             action: Action::SessionToken,
             profile: source.clone(),
             mfa,
-            tagged: false,
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
         });
     }
     // The serial waiting for the first AssumeRole: the source profile's, or a web identity
@@ -142,6 +148,7 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
         .then(|| chain.source_mfa_serial.clone())
         .flatten();
     let last_index = chain.hops.len().wrapping_sub(1);
+    let mut reason_sent = false;
     for (i, hop) in chain.hops.iter().enumerate() {
         let web = i == 0 && matches!(chain.source, Source::WebIdentity { .. });
         let mfa = if session_token {
@@ -153,21 +160,36 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
             // Only the first AssumeRole inherits the waiting serial.
             hop.mfa_serial.clone().or(pending.take())
         };
-        let tagged = i == last_index && !web && !tags.is_empty();
-        let tag_text = if tagged {
-            tags.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(",")
+        let (step_tags, transitive_tag_keys) = if web {
+            if !hop.session_tags.is_empty() || !hop.transitive_tag_keys.is_empty() {
+                notices.push(format!(
+                    "the session_tags of {} are not sent: AssumeRoleWithWebIdentity takes no \
+                     tags (they come from the token)",
+                    hop.profile
+                ));
+            }
+            (Vec::new(), Vec::new())
         } else {
-            String::new()
+            let mut step_tags = hop.session_tags.clone();
+            if i == last_index {
+                step_tags.retain(|(k, _)| !tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)));
+                step_tags.extend(tags.iter().cloned());
+                reason_sent = !tags.is_empty();
+            }
+            (step_tags, hop.transitive_tag_keys.clone())
         };
+        let tag_text = step_tags
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",");
         let token_file = match &chain.source {
             Source::WebIdentity { token_file, .. } if web => token_file.display().to_string(),
             _ => String::new(),
         };
         let kind = if web { "web" } else { "role" };
-        let canonical = canonical(&[
+        let transitive_text = transitive_tag_keys.join(",");
+        let mut fields = vec![
             kind,
             &hop.profile,
             &hop.role_arn,
@@ -180,7 +202,15 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
             mfa.as_deref().unwrap_or("-"),
             &token_file,
             &parent,
-        ]);
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<String>>();
+        // Only when set, so that the keys of entries made without them stay as they were.
+        if !transitive_tag_keys.is_empty() {
+            fields.push(format!("transitive:{transitive_text}"));
+        }
+        let canonical = canonical(&fields.iter().map(String::as_str).collect::<Vec<_>>());
         let key = EntryKey {
             profile: hop.profile.clone(),
             kind,
@@ -197,7 +227,8 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
             },
             profile: hop.profile.clone(),
             mfa,
-            tagged,
+            tags: step_tags,
+            transitive_tag_keys,
         });
     }
     let serial_in_chain = chain.mfa_serial.is_some() || chain.source_mfa_serial.is_some();
@@ -214,7 +245,7 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
             why: what,
         });
     }
-    if !tags.is_empty() && !steps.iter().any(|s| s.tagged) {
+    if !tags.is_empty() && !reason_sent {
         let call = match steps.last().map(|s| s.action) {
             Some(Action::SsoRole) => "GetRoleCredentials takes",
             Some(Action::SessionToken) => "GetSessionToken takes",
@@ -277,8 +308,12 @@ mod tests {
                 if let Some(serial) = &s.mfa {
                     text += &format!("+mfa:{serial}");
                 }
-                if s.tagged {
-                    text += "+tags";
+                if !s.tags.is_empty() {
+                    let keys: Vec<_> = s.tags.iter().map(|(k, _)| k.as_str()).collect();
+                    text += &format!("+tags:{}", keys.join(","));
+                }
+                if !s.transitive_tag_keys.is_empty() {
+                    text += &format!("+transitive:{}", s.transitive_tag_keys.join(","));
                 }
                 text
             })
@@ -302,7 +337,7 @@ mod tests {
             [
                 "GetSessionToken(alice)+mfa:A",
                 "AssumeRole(r1)",
-                "AssumeRole(r2)+tags"
+                "AssumeRole(r2)+tags:BrokerReason"
             ]
         );
         // Else the first serial along the chain from the profile asked for.
@@ -351,7 +386,7 @@ mod tests {
             shape(&plan),
             [
                 "AssumeRoleWithWebIdentity(web)",
-                "AssumeRole(above)+mfa:W+tags"
+                "AssumeRole(above)+mfa:W+tags:BrokerReason"
             ]
         );
         for alone in ["proc", "web"] {
@@ -375,12 +410,53 @@ mod tests {
             let plain = plan_of(&config, profile, false, false).unwrap();
             assert_eq!(tagged.notices.len(), 1, "{profile}");
             assert!(tagged.notices[0].contains("cannot be sent as a session tag"));
-            assert!(!tagged.steps.iter().any(|s| s.tagged));
+            assert!(!tagged.steps.iter().any(|s| !s.tags.is_empty()));
             assert_eq!(
                 tagged.steps.last().unwrap().key,
                 plain.steps.last().unwrap().key,
                 "{profile}"
             );
         }
+    }
+
+    #[test]
+    fn profile_session_tags_go_with_their_own_hop_and_the_reason_replaces_a_tag_of_its_key() {
+        let config = chain3(
+            "",
+            "session_tags = team=ops\ntransitive_session_tags = team",
+            "session_tags = brokerreason=old,env=prod",
+        );
+        let tagged = plan_of(&config, "r2", false, true).unwrap();
+        assert_eq!(
+            shape(&tagged),
+            [
+                "AssumeRole(r1)+tags:team+transitive:team",
+                "AssumeRole(r2)+tags:env,BrokerReason"
+            ]
+        );
+        assert_eq!(tagged.steps[1].tags[1].1, "INC-1");
+        let plain = plan_of(&config, "r2", false, false).unwrap();
+        assert_eq!(
+            shape(&plain),
+            [
+                "AssumeRole(r1)+tags:team+transitive:team",
+                "AssumeRole(r2)+tags:brokerreason,env"
+            ]
+        );
+        // Tags change the credentials, so they are part of every later step's key.
+        let untagged = plan_of(&chain3("", "", ""), "r2", false, false).unwrap();
+        assert_ne!(plain.steps[0].key, untagged.steps[0].key);
+        assert_ne!(plain.steps[1].key, untagged.steps[1].key);
+        assert_ne!(plain.steps[1].key, tagged.steps[1].key);
+        let web = format!(
+            "[profile web]\nrole_arn = {ROLE}web\nweb_identity_token_file = /t\nsession_tags = a=b\n\
+             [profile above]\nrole_arn = {ROLE}above\nsource_profile = web\n"
+        );
+        let plan = plan_of(&web, "above", false, false).unwrap();
+        assert_eq!(
+            shape(&plan),
+            ["AssumeRoleWithWebIdentity(web)", "AssumeRole(above)"]
+        );
+        assert!(plan.notices[0].contains("AssumeRoleWithWebIdentity takes no tags"));
     }
 }

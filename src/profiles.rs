@@ -1,6 +1,10 @@
 //! The AWS shared config and credentials files, read with the AWS SDK's own profile loader so
 //! that every profile means exactly what it means to the AWS CLI.
 //!
+//! aws-vault's `include_profile` is honoured here, in the one reader of the files: a profile
+//! takes every key it does not set itself from the profile it includes (and so on down), so
+//! everything that reads a profile sees the merged keys.
+//!
 //! Only reads: the single write, [`append_profile_section`], appends a section and never
 //! rewrites or reorders what is there. Never reads or keeps `aws_secret_access_key` values.
 
@@ -11,6 +15,28 @@ use aws_types::os_shim_internal::{Env, Fs};
 
 use crate::environment::Environment;
 use crate::fsutil;
+
+/// aws-vault's key: merge the named profile's keys into this one (the profile's own win).
+pub const INCLUDE_PROFILE: &str = "include_profile";
+/// aws-vault's older, deprecated name for `include_profile`.
+const PARENT_PROFILE: &str = "parent_profile";
+
+/// The profile `profile` includes, if it names one.
+fn included(profile: &aws_config::profile::Profile) -> Option<&str> {
+    [INCLUDE_PROFILE, PARENT_PROFILE]
+        .into_iter()
+        .find_map(|key| profile.get(key))
+        .filter(|name| !name.is_empty())
+}
+
+/// An `include_profile` that cannot be followed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IncludeError {
+    #[error("include_profile cycle: {0}")]
+    Cycle(String),
+    #[error("profile {from} has include_profile {missing}, which is not in the AWS config")]
+    Missing { from: String, missing: String },
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProfilesError {
@@ -105,9 +131,42 @@ impl AwsProfiles {
         names
     }
 
-    /// The value of `key` in profile `name`, if both exist.
+    /// The value of `key` in profile `name`, if both exist: the profile's own, else that of the
+    /// profile it includes (`include_profile`), and so on down. A broken include ends the
+    /// search; [`AwsProfiles::includes`] reports it.
     pub fn get(&self, name: &str, key: &str) -> Option<&str> {
-        self.set.get_profile(name)?.get(key)
+        let mut visited: Vec<&str> = Vec::new();
+        let mut current = name;
+        loop {
+            let profile = self.set.get_profile(current)?;
+            if let Some(value) = profile.get(key) {
+                return Some(value);
+            }
+            visited.push(current);
+            current = included(profile).filter(|next| !visited.contains(next))?;
+        }
+    }
+
+    /// The profiles `name` includes, nearest first; an error names a cycle or a missing profile.
+    pub fn includes(&self, name: &str) -> Result<Vec<&str>, IncludeError> {
+        let mut chain: Vec<&str> = Vec::new();
+        let mut current = name;
+        while let Some(next) = self.set.get_profile(current).and_then(included) {
+            if next == name || chain.contains(&next) {
+                let mut names: Vec<&str> = std::iter::once(name).chain(chain).collect();
+                names.push(next);
+                return Err(IncludeError::Cycle(names.join(" -> ")));
+            }
+            if !self.contains(next) {
+                return Err(IncludeError::Missing {
+                    from: current.to_string(),
+                    missing: next.to_string(),
+                });
+            }
+            chain.push(next);
+            current = next;
+        }
+        Ok(chain)
     }
 }
 
@@ -231,5 +290,68 @@ fn block_on_ready<F: std::future::Future>(future: F) -> F::Output {
             return out;
         }
         std::thread::yield_now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_profile_merges_keys_and_the_profiles_own_win() {
+        let aws = AwsProfiles::from_texts(
+            "[profile base]\nregion = eu-west-1\nmfa_serial = M\nexternal_id = base\n\
+             [profile mid]\ninclude_profile = base\nexternal_id = mid\n\
+             [profile top]\ninclude_profile = mid\nrole_arn = R\n\
+             [profile old]\nparent_profile = base\n",
+            "",
+        )
+        .unwrap();
+        assert_eq!(aws.get("top", "region"), Some("eu-west-1"));
+        assert_eq!(aws.get("top", "external_id"), Some("mid"));
+        assert_eq!(aws.get("top", "role_arn"), Some("R"));
+        assert_eq!(aws.get("mid", "role_arn"), None);
+        assert_eq!(aws.includes("top"), Ok(vec!["mid", "base"]));
+        assert_eq!(aws.includes("base"), Ok(vec![]));
+        assert_eq!(
+            aws.get("old", "region"),
+            Some("eu-west-1"),
+            "aws-vault's older name"
+        );
+    }
+
+    #[test]
+    fn broken_includes_are_errors_naming_the_profiles() {
+        let aws = AwsProfiles::from_texts(
+            "[profile a]\ninclude_profile = b\n[profile b]\ninclude_profile = a\nregion = x\n\
+             [profile self]\ninclude_profile = self\n\
+             [profile lost]\ninclude_profile = nowhere\n\
+             [profile above]\ninclude_profile = a\n",
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            aws.includes("a"),
+            Err(IncludeError::Cycle("a -> b -> a".into()))
+        );
+        assert_eq!(
+            aws.includes("above"),
+            Err(IncludeError::Cycle("above -> a -> b -> a".into()))
+        );
+        assert_eq!(
+            aws.includes("self"),
+            Err(IncludeError::Cycle("self -> self".into()))
+        );
+        assert_eq!(
+            aws.includes("lost"),
+            Err(IncludeError::Missing {
+                from: "lost".into(),
+                missing: "nowhere".into()
+            })
+        );
+        // Lookups still end: a cycle is walked once.
+        assert_eq!(aws.get("a", "region"), Some("x"));
+        assert_eq!(aws.get("a", "role_arn"), None);
+        assert_eq!(aws.get("lost", "region"), None);
     }
 }

@@ -62,6 +62,7 @@ impl Sts {
         hop: &RoleHop,
         mfa: Option<Mfa<'_>>,
         tags: &[(String, String)],
+        transitive_tag_keys: &[String],
     ) -> Result<Credentials, AwsError> {
         let mut call = self
             .client(Some(credentials))
@@ -78,6 +79,9 @@ impl Sts {
         }
         for tag in Self::tags("AssumeRole", tags)? {
             call = call.tags(tag);
+        }
+        for key in transitive_tag_keys {
+            call = call.transitive_tag_keys(key);
         }
         let out = self
             .aws

@@ -31,8 +31,8 @@ pub struct CredentialArgs {
     #[arg(short = 't', long, value_name = "CODE", value_parser = crate::mfa::parse_code)]
     pub mfa_token: Option<SecretString>,
 
-    /// The region for STS and for the credentials' environment [default: the profile's
-    /// region, else $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1]
+    /// The region for STS and for the credentials' environment [default: $AWS_REGION, else
+    /// $AWS_DEFAULT_REGION, else the profile's region, else us-east-1]
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
 
@@ -50,7 +50,7 @@ pub struct CredentialArgs {
     pub refresh: bool,
 }
 
-fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+pub(super) fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     let d = crate::duration::parse(text).map_err(|e| e.to_string())?;
     if d < chain::MIN_DURATION || d > chain::MAX_SESSION_TOKEN_DURATION {
         return Err(format!(

@@ -8,6 +8,7 @@ use secrecy::ExposeSecret;
 
 use crate::audit::{Outcome, Via};
 use crate::context::Context;
+use crate::environment::REGION_MARKER;
 use crate::error::{Error, Result};
 use crate::{format, output, process, server};
 
@@ -17,9 +18,11 @@ use super::credential_args::CredentialArgs;
 ///
 /// Runs CMD (default: $SHELL) with temporary credentials in AWS_ACCESS_KEY_ID,
 /// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION, the region in
-/// AWS_REGION and AWS_DEFAULT_REGION, and BROKER_PROFILE=PROFILE. Inherited AWS credential and
-/// profile variables are removed first. Running `broker exec` inside a broker shell switches
-/// role: the new credentials come from the vault, never from the inherited variables.
+/// AWS_REGION, AWS_DEFAULT_REGION and BROKER_REGION, and BROKER_PROFILE=PROFILE. Inherited AWS
+/// credential and profile variables are removed first. Running `broker exec` inside a broker
+/// shell switches role: the new credentials come from the vault, never from the inherited
+/// variables, and the region from the new profile unless you changed AWS_REGION or
+/// AWS_DEFAULT_REGION yourself (BROKER_REGION tells broker's own values from yours).
 ///
 /// broker exits with the command's status (128+N if a signal N killed it); SIGINT, SIGTERM,
 /// SIGHUP and SIGQUIT sent to broker are passed on to the command.
@@ -61,6 +64,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let mut vars = vec![
         ("AWS_REGION".to_string(), chain.region.clone()),
         ("AWS_DEFAULT_REGION".to_string(), chain.region.clone()),
+        // Tells a `broker exec` inside that these two region variables are broker's own.
+        (REGION_MARKER.to_string(), chain.region.clone()),
         ("BROKER_PROFILE".to_string(), chain.profile.clone()),
     ];
     let via = if args.server { Via::Server } else { Via::Exec };

@@ -4,6 +4,7 @@ mod add;
 mod clear;
 pub mod completions;
 mod credential_args;
+mod debug;
 mod exec;
 mod export;
 mod history;
@@ -31,6 +32,7 @@ pub enum Command {
     Sso(sso::Args),
     History(history::Args),
     Completions(completions::Args),
+    Debug(debug::Args),
 }
 
 /// Runs a command. `completions` needs no settings, so it runs before they are read.
@@ -47,5 +49,6 @@ pub fn run(command: Command, resolve: impl FnOnce() -> Result<Context>) -> Resul
         Command::Clear(args) => clear::run(args, &resolve()?),
         Command::Sso(args) => sso::run(args, &resolve()?),
         Command::History(args) => history::run(args, &resolve()?),
+        Command::Debug(args) => debug::run(args, &resolve()?),
     }
 }

@@ -77,36 +77,99 @@ fn the_child_gets_exactly_the_documented_environment() {
 }
 
 #[test]
-fn the_region_comes_from_the_flag_the_profile_or_the_environment() {
+fn the_region_comes_from_the_flag_the_environment_or_the_profile() {
     let c = Chain::new();
-    let region = |args: &[&str], inherited: &str| {
-        let out = c
-            .env
-            .broker()
-            .arg("exec")
-            .args(args)
-            .args(["--", "env"])
-            .env("AWS_REGION", inherited)
-            .output()
-            .unwrap();
+    let region = |args: &[&str], inherited: &[(&str, &str)]| {
+        let mut cmd = c.env.broker();
+        cmd.arg("exec").args(args).args(["--", "env"]);
+        for (k, v) in inherited {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
         assert!(out.status.success(), "{}", stderr_of(&out));
         let env = env_map(&stdout_of(&out));
         assert_eq!(env["AWS_REGION"], env["AWS_DEFAULT_REGION"]);
+        assert_eq!(env["AWS_REGION"], env["BROKER_REGION"], "the marker");
         env["AWS_REGION"].clone()
     };
+    // As the AWS SDKs and the AWS CLI do: the environment beats the profile's region.
     assert_eq!(
-        region(&["r1"], "ap-south-1"),
-        "eu-west-1",
-        "the profile's region"
+        region(&["r1"], &[("AWS_REGION", "ap-south-1")]),
+        "ap-south-1"
     );
     assert_eq!(
-        region(&["--region", "sa-east-1", "r1"], "ap-south-1"),
+        region(&["r1"], &[("AWS_DEFAULT_REGION", "ap-south-1")]),
+        "ap-south-1"
+    );
+    assert_eq!(
+        region(
+            &["r1"],
+            &[
+                ("AWS_REGION", "ap-south-1"),
+                ("AWS_DEFAULT_REGION", "sa-east-1")
+            ]
+        ),
+        "ap-south-1",
+        "AWS_REGION first"
+    );
+    assert_eq!(
+        region(
+            &["--region", "sa-east-1", "r1"],
+            &[("AWS_REGION", "ap-south-1")]
+        ),
         "sa-east-1"
     );
+    assert_eq!(region(&["r1"], &[]), "eu-west-1", "the profile's region");
+    assert_eq!(region(&["r2"], &[]), "us-east-1", "no region anywhere");
+}
+
+#[test]
+fn a_role_switch_inside_a_broker_shell_takes_the_new_profiles_region() {
+    let c = Chain::new();
+    // r2 gets a region of its own; r1 (the outer shell) has eu-west-1.
+    let config = std::fs::read_to_string(c.env.aws_config()).unwrap();
+    c.env.write_aws_config(
+        &config.replace("[profile r2]\n", "[profile r2]\nregion = ca-central-1\n"),
+    );
+    let inner = |script: &str, outer_env: &[(&str, &str)]| {
+        let script = script.replace("BROKER", &broker_bin().display().to_string());
+        let mut cmd = c.env.broker();
+        cmd.args(["exec", "r1", "--", "sh", "-c", &script]);
+        for (k, v) in outer_env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        let env = env_map(&stdout_of(&out));
+        assert_eq!(env["BROKER_PROFILE"], "r2");
+        assert_eq!(env["AWS_REGION"], env["BROKER_REGION"]);
+        assert_eq!(
+            caller_of(&c.moto, &creds_json(&env)),
+            format!("arn:aws:sts::{ACCOUNT}:assumed-role/r2/alice-session"),
+            "real credentials for r2, made in its region"
+        );
+        (env["AWS_REGION"].clone(), env["AWS_DEFAULT_REGION"].clone())
+    };
+    let both = |r: &str| (r.to_string(), r.to_string());
+    // The outer exec set eu-west-1 in both variables and marked it: the inner one takes r2's.
+    assert_eq!(inner("BROKER exec r2 -- env", &[]), both("ca-central-1"));
+    // Even when the outer region came from the user's own AWS_REGION: inside the shell, the
+    // variables are broker's until the user sets them again.
     assert_eq!(
-        region(&["r2"], "ap-south-1"),
-        "ap-south-1",
-        "no region in r2: AWS_REGION"
+        inner("BROKER exec r2 -- env", &[("AWS_REGION", "ap-south-1")]),
+        both("ca-central-1")
+    );
+    // Set again inside the shell, a variable is the user's and beats the profile.
+    assert_eq!(
+        inner("AWS_REGION=sa-east-1 BROKER exec r2 -- env", &[]),
+        both("sa-east-1")
+    );
+    assert_eq!(
+        inner(
+            "export AWS_DEFAULT_REGION=sa-east-1; BROKER exec r2 -- env",
+            &[]
+        ),
+        both("sa-east-1")
     );
 }
 

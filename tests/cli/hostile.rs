@@ -173,12 +173,13 @@ fn malformed_aws_files_and_bad_profiles() {
         "is not UTF-8 text (line 2)",
     );
     let cycle1 = format!("[profile a]\nrole_arn = {arn}\nsource_profile = a\n");
+    // Naming itself, a profile means its own keys (as in the AWS CLI): none are stored here.
     c.case(
-        "cycle of 1",
+        "source of itself",
         aws_config(&cycle1),
         &["export", "a"],
         1,
-        "source_profile cycle: a -> a",
+        "no keys are stored for profile a in the",
     );
     let cycle2 = format!("[profile a]\nrole_arn = {arn}\nsource_profile = b\n[profile b]\nrole_arn = {arn}\nsource_profile = a\n");
     c.case(
@@ -197,6 +198,24 @@ fn malformed_aws_files_and_bad_profiles() {
         &["export", "a"],
         1,
         "source_profile cycle: a -> b -> c -> a",
+    );
+    let include_cycle = format!(
+        "[profile a]\nrole_arn = {arn}\ninclude_profile = b\n[profile b]\ninclude_profile = a\n"
+    );
+    c.case(
+        "include_profile cycle",
+        aws_config(&include_cycle),
+        &["export", "a"],
+        1,
+        "include_profile cycle: a -> b -> a",
+    );
+    let tags = format!("[profile a]\nrole_arn = {arn}\nsession_tags = k=\u{1b}[2J,oops\n");
+    c.case(
+        "malformed session_tags with a control character",
+        aws_config(&tags),
+        &["export", "a"],
+        1,
+        "profile a: session_tags `k=\\u{1b}[2J,oops` is not key1=value1,key2=value2",
     );
     let missing = format!("[profile a]\nrole_arn = {arn}\nsource_profile = ghost\n");
     c.case(

@@ -16,6 +16,8 @@ mod fuzz_regressions;
 mod hostile;
 mod incident;
 mod moto_smoke;
+mod parity;
+mod profile_keys;
 mod safety;
 #[cfg(target_os = "linux")]
 mod server;
