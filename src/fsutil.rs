@@ -5,6 +5,9 @@
 use std::io::Write;
 use std::path::Path;
 
+#[cfg(windows)]
+mod acl;
+
 /// Creates `dir` (and its parents) with mode `0700` where it creates them, and tightens `dir`
 /// itself to `0700` if it already existed with a looser mode.
 pub fn private_dir(dir: &Path) -> std::io::Result<()> {
@@ -21,8 +24,8 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
         }
         Ok(())
     }
-    #[cfg(not(unix))]
-    builder.create(dir)
+    #[cfg(windows)]
+    acl::private_dir(dir)
 }
 
 /// Replaces `path` with `contents` atomically; the file is `0600` from its first byte.
