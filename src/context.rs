@@ -137,13 +137,20 @@ fn default_config_path() -> PathBuf {
         .join("config.toml")
 }
 
+/// `$XDG_DATA_HOME`, else the platform's local data dir (on Windows `%LOCALAPPDATA%`, not the
+/// roaming `%APPDATA%`: a file vault holds long-term keys and stays on its machine).
 fn data_dir() -> PathBuf {
-    xdg_dir("XDG_DATA_HOME", dirs::data_dir, ".local/share")
+    xdg_dir("XDG_DATA_HOME", dirs::data_local_dir, ".local/share")
 }
 
-/// `$XDG_STATE_HOME`, else `~/.local/state`.
+/// `$XDG_STATE_HOME`, else `~/.local/state` on Linux and the local data dir elsewhere (macOS
+/// and Windows have no state dir of their own).
 pub fn state_dir() -> PathBuf {
-    xdg_dir("XDG_STATE_HOME", dirs::state_dir, ".local/state")
+    xdg_dir(
+        "XDG_STATE_HOME",
+        || dirs::state_dir().or_else(dirs::data_local_dir),
+        ".local/state",
+    )
 }
 
 /// `$XDG_CACHE_HOME`, else the platform cache dir.
