@@ -108,12 +108,15 @@ pub fn caller_of(moto: &Moto, creds: &serde_json::Value) -> String {
 }
 
 /// A stand-in for the AWS federation endpoint: answers getSigninToken with a token and keeps
-/// the Session it was given. (No public mock implements this endpoint.)
+/// the Session it was given. (No public mock implements this endpoint.) Only the Linux-only
+/// modules use it.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub struct Federation {
     pub url: String,
     pub sessions: Arc<Mutex<Vec<serde_json::Value>>>,
 }
 
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 impl Federation {
     pub fn start() -> Federation {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -16,8 +16,10 @@ fn env_with_process(secret: &str) -> TestEnv {
     });
     let file = env.dir.path().join("creds.json");
     std::fs::write(&file, json.to_string()).unwrap();
+    // The shell broker runs it with: sh on Unix, cmd on Windows.
+    let print = if cfg!(windows) { "type" } else { "cat" };
     env.write_aws_config(&format!(
-        "[profile fixed]\ncredential_process = cat {}\nregion = eu-central-1\n",
+        "[profile fixed]\ncredential_process = {print} {}\nregion = eu-central-1\n",
         file.display()
     ));
     env
@@ -55,6 +57,7 @@ fn hostile_values_are_quoted_for_each_shell() {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "needs sh")]
 fn sh_output_evals_to_the_exact_values_and_runs_nothing() {
     let env = env_with_process(HOSTILE_SECRET);
     let broker = crate::common::broker_bin();
@@ -72,6 +75,10 @@ fn sh_output_evals_to_the_exact_values_and_runs_nothing() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs fish, which scripts/test.sh installs on Linux"
+)]
 fn fish_output_evals_to_the_exact_values() {
     let fish = which("fish").expect("fish is needed for this test: apt-get install fish");
     let env = env_with_process(HOSTILE_SECRET);

@@ -133,6 +133,10 @@ fn broker_config(text: &str) -> impl FnOnce(&TestEnv) + '_ {
 fn nothing(_: &TestEnv) {}
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the kernel keyring: the Linux test rig"
+)]
 fn malformed_aws_files_and_bad_profiles() {
     let c = Corpus::new();
     let arn = role_arn("x");
@@ -281,6 +285,10 @@ fn malformed_aws_files_and_bad_profiles() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the kernel keyring: the Linux test rig"
+)]
 fn bad_settings_and_flags() {
     let c = Corpus::new();
     c.case(
@@ -369,15 +377,33 @@ fn bad_settings_and_flags() {
     );
 }
 
+/// An argument that is not valid Unicode: a stray byte on Unix, an unpaired surrogate on
+/// Windows.
+fn not_unicode() -> std::ffi::OsString {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::ffi::OsStr::from_bytes(b"bad\xffname").to_owned()
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::ffi::OsStringExt;
+        std::ffi::OsString::from_wide(&[u16::from(b'b'), u16::from(b'a'), u16::from(b'd'), 0xD800])
+    }
+}
+
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the kernel keyring: the Linux test rig"
+)]
 fn non_utf8_arguments_are_usage_errors() {
-    use std::os::unix::ffi::OsStrExt;
     let c = Corpus::new();
     let out = c
         .env
         .broker()
         .arg("export")
-        .arg(std::ffi::OsStr::from_bytes(b"bad\xffname"))
+        .arg(not_unicode())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
@@ -390,6 +416,10 @@ fn non_utf8_arguments_are_usage_errors() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the kernel keyring: the Linux test rig"
+)]
 fn broken_sts_endpoints() {
     let c = Corpus::new();
     let fresh = ["export", "--refresh", "good"];
@@ -445,6 +475,10 @@ fn broken_sts_endpoints() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the kernel keyring: the Linux test rig"
+)]
 fn one_throttled_answer_is_retried() {
     let c = Corpus::new();
     c.moto.fail_next("AssumeRole", "throttle", 1);
@@ -458,6 +492,10 @@ fn one_throttled_answer_is_retried() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the kernel keyring: the Linux test rig"
+)]
 fn failing_and_hanging_mfa_process() {
     let c = Corpus::new();
     let serial = "arn:aws:iam::123456789012:mfa/eve";

@@ -1,20 +1,35 @@
-//! End-to-end tests of the real `broker` binary against real parts (SPEC.md §9): moto for
-//! STS/IAM, a private gnome-keyring, the kernel keyring, the file vault, the AWS CLI.
+//! End-to-end tests of the real `broker` binary against real parts: moto for STS/IAM, a private
+//! gnome-keyring, the kernel keyring, the file vault, the AWS CLI.
 //! One test binary, a module per command or concern.
+//!
+//! On Linux everything runs (scripts/test.sh sets up the rig). On macOS and Windows the tests
+//! that need no rig run: the modules below the first group, where the tests that do need it
+//! are marked `#[cfg(target_os = "linux")]` one by one, and `platform`, which checks what
+//! broker does with each operating system.
 
 mod common;
 mod fixtures;
 
 mod completions;
 mod config;
-mod crash;
-mod exec;
 mod export;
 mod formats;
 mod fuzz_regressions;
 mod hostile;
-mod incident;
-mod moto_smoke;
-mod sweep;
-mod terminal;
+mod platform;
 mod vault;
+
+// Every test here needs the rig that scripts/test.sh sets up on Linux: moto and the AWS CLI
+// from its venv, the kernel keyring, util-linux `script`, /proc.
+#[cfg(target_os = "linux")]
+mod crash;
+#[cfg(target_os = "linux")]
+mod exec;
+#[cfg(target_os = "linux")]
+mod incident;
+#[cfg(target_os = "linux")]
+mod moto_smoke;
+#[cfg(target_os = "linux")]
+mod sweep;
+#[cfg(target_os = "linux")]
+mod terminal;
