@@ -447,7 +447,7 @@ impl<'a> Cold<'a> {
         Ok(self.source.get_or_init(|| credentials))
     }
 
-    /// Turns an STS failure into the user's one-line error with its hint (SPEC §3).
+    /// Turns an STS failure into the user's one-line error with its hint.
     fn sts_error(&self, e: StsError) -> Error {
         let source = escape_control(self.chain.source.profile());
         let hint = match e.code.as_str() {

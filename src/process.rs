@@ -1,6 +1,6 @@
-//! Running other programs: the user's command for `exec` (its environment per SPEC §4, signal
-//! forwarding, its exit status reported the way shells do), and the shell that runs the
-//! profile's `credential_process` and `mfa_process`.
+//! Running other programs: the user's command for `exec` (its environment as the README
+//! says, signal forwarding, its exit status reported the way shells do), and the shell that
+//! runs the profile's `credential_process` and `mfa_process`.
 //!
 //! The child's argv is exactly what the user gave; secrets reach it only through its
 //! environment, never through argv.

@@ -208,7 +208,7 @@ fn no_secret_in_the_argv_of_any_process_broker_starts() {
         "the browser stand-in reached the sign-in"
     );
 
-    // mfa_process, on a moto without enforcement (SPEC §9).
+    // mfa_process, on a moto without enforcement (MFA flows need one; see export.rs).
     let moto = Moto::start(None);
     let key = moto.create_user("mia");
     let mfa = recorder(&dir, "mfa", &record, "echo 123456");
