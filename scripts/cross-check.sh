@@ -149,7 +149,9 @@ done
 $need_build_std && setup_debian_rustc
 setup_zig
 
-export CARGO_TARGET_DIR=$TARGET_DIR AWS_LC_SYS_PREBUILT_NASM=1 PATH="$HOME_DIR/path:$PATH"
+# No debug info: nothing here is run or debugged, and build-std compiles std with codegen.
+export CARGO_TARGET_DIR=$TARGET_DIR AWS_LC_SYS_PREBUILT_NASM=1 PATH="$HOME_DIR/path:$PATH" \
+    CARGO_PROFILE_DEV_DEBUG=0
 unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER RUSTC RUSTC_BOOTSTRAP
 
 status=0
