@@ -248,14 +248,20 @@ impl Environment {
         self.xdg_dir(&self.xdg.config, dirs::config_dir, ".config")
     }
 
-    /// `$XDG_DATA_HOME`, else the platform's data directory.
+    /// `$XDG_DATA_HOME`, else the platform's local data directory (on Windows `%LOCALAPPDATA%`,
+    /// not the roaming `%APPDATA%`: a file vault holds long-term keys and stays on its machine).
     pub fn data_dir(&self) -> PathBuf {
-        self.xdg_dir(&self.xdg.data, dirs::data_dir, ".local/share")
+        self.xdg_dir(&self.xdg.data, dirs::data_local_dir, ".local/share")
     }
 
-    /// `$XDG_STATE_HOME`, else `~/.local/state`.
+    /// `$XDG_STATE_HOME`, else `~/.local/state` on Linux and the local data directory elsewhere
+    /// (macOS and Windows have no state directory of their own).
     pub fn state_dir(&self) -> PathBuf {
-        self.xdg_dir(&self.xdg.state, dirs::state_dir, ".local/state")
+        self.xdg_dir(
+            &self.xdg.state,
+            || dirs::state_dir().or_else(dirs::data_local_dir),
+            ".local/state",
+        )
     }
 
     /// `$XDG_CACHE_HOME`, else the platform's cache directory.

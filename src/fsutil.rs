@@ -9,19 +9,28 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
+#[cfg(windows)]
+mod acl;
+
 /// Caps on what broker reads, by kind of file.
 pub const AWS_FILE_CAP: u64 = 8 << 20;
 pub const SETTINGS_CAP: u64 = 1 << 20;
 pub const SMALL_FILE_CAP: u64 = 64 << 10;
 
-/// Creates `dir` and its missing parents, each one created `0700`; a directory that already
-/// exists is left exactly as it is. For places the user chose, which may be shared.
+/// Creates `dir` and its missing parents, each one created `0700` (on Windows with an ACL
+/// private to the user); a directory that already exists is left exactly as it is. For places
+/// the user chose, which may be shared.
 pub fn create_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
+    #[cfg(windows)]
+    return acl::private_dir(dir);
+    #[cfg(not(windows))]
+    {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)
+    }
 }
 
 /// A directory of broker's own (the cache, the file vault, the default audit directory): made

@@ -193,8 +193,12 @@ fn stderr_copy() -> Option<std::process::Stdio> {
         let fd = std::io::stderr().as_fd().try_clone_to_owned().ok()?;
         Some(std::process::Stdio::from(fd))
     }
-    #[cfg(not(unix))]
-    None
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsHandle;
+        let handle = std::io::stderr().as_handle().try_clone_to_owned().ok()?;
+        Some(std::process::Stdio::from(handle))
+    }
 }
 
 #[cfg(test)]

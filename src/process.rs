@@ -9,7 +9,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -141,23 +141,48 @@ pub fn command(program: impl AsRef<OsStr>) -> Command {
 pub fn environment(set: Vec<(String, String)>) -> Vec<(OsString, OsString)> {
     let mut env: Vec<(OsString, OsString)> = inherited()
         .filter(|(k, _)| {
-            let k = k.to_string_lossy();
-            !REMOVED.contains(&k.as_ref()) && !k.starts_with("AWS_CONTAINER_")
+            !REMOVED.iter().any(|r| same_name(k, r)) && !has_prefix(k, "AWS_CONTAINER_")
         })
-        .filter(|(k, _)| !set.iter().any(|(s, _)| k == s.as_str()))
+        .filter(|(k, _)| !set.iter().any(|(s, _)| same_name(k, s)))
         .cloned()
         .collect();
     env.extend(set.into_iter().map(|(k, v)| (k.into(), v.into())));
     env
 }
 
-/// `sh -c COMMAND` (or `cmd /C` on Windows), as the AWS CLI runs `credential_process`.
-pub fn shell(command: &str) -> Command {
+/// Whether two environment variable names are the same: exactly on Unix, ignoring ASCII case
+/// on Windows, where `Aws_Access_Key_Id` and `AWS_ACCESS_KEY_ID` are one variable.
+fn same_name(name: &OsStr, other: &str) -> bool {
+    let name = name.to_string_lossy();
     if cfg!(windows) {
-        let mut cmd = self::command("cmd");
-        cmd.args(["/C", command]);
-        cmd
+        name.eq_ignore_ascii_case(other)
     } else {
+        name == other
+    }
+}
+
+fn has_prefix(name: &OsStr, prefix: &str) -> bool {
+    let name = name.to_string_lossy();
+    name.get(..prefix.len())
+        .is_some_and(|start| same_name(OsStr::new(start), prefix))
+}
+
+/// The shell that runs a profile's `credential_process` and `mfa_process`: `sh -c COMMAND`, or
+/// on Windows `cmd.exe /D /S /C "COMMAND"` with COMMAND passed as written (Rust's argument
+/// quoting is for programs that parse their command line as the C runtime does; cmd does not).
+pub fn shell(command: &str) -> Command {
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        let mut cmd = self::command("cmd.exe");
+        // /D: no AutoRun commands from the registry. /S: cmd strips exactly the outer quotes
+        // and runs the rest as typed.
+        cmd.args(["/D", "/S", "/C"])
+            .raw_arg(format!("\"{command}\""));
+        cmd
+    }
+    #[cfg(not(windows))]
+    {
         let mut cmd = self::command("sh");
         cmd.args(["-c", command]);
         cmd
@@ -174,12 +199,11 @@ pub fn secret_output(command: &str, timeout: Duration) -> Result<SecretString, S
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    // Its own process group, so a timeout stops everything it started, not just the shell.
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    group::prepare(&mut command);
     let mut child = command
         .spawn()
         .map_err(|e| format!("cannot start it: {e}"))?;
+    let group = group::Group::adopt(&child);
     let mut stdout = child.stdout.take().expect("piped stdout");
     let reader = std::thread::spawn(move || {
         let mut text = zeroize::Zeroizing::new(Vec::new());
@@ -192,7 +216,9 @@ pub fn secret_output(command: &str, timeout: Duration) -> Result<SecretString, S
             break status;
         }
         if started.elapsed() > timeout {
-            kill_group(&mut child);
+            group.kill();
+            let _ = child.kill();
+            let _ = child.wait();
             return Err(format!(
                 "it did not finish within {}",
                 crate::duration::format(timeout)
@@ -208,31 +234,21 @@ pub fn secret_output(command: &str, timeout: Duration) -> Result<SecretString, S
     Ok(SecretString::from(text.trim_end_matches(['\r', '\n'])))
 }
 
-/// Stops a child started in its own process group, and everything it started.
-fn kill_group(child: &mut std::process::Child) {
-    #[cfg(unix)]
-    // SAFETY: signals the process group this child leads (created with process_group(0)).
-    unsafe {
-        libc::kill(-(child.id() as i32), libc::SIGKILL);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-/// The command to run: the one given, else the user's shell (`$SHELL`, `%COMSPEC%`), else
-/// `/bin/sh`.
+/// The command to run: the one given, else the user's shell (`$SHELL`, then `%COMSPEC%` on
+/// Windows), else `/bin/sh` (`cmd.exe` on Windows).
 pub fn command_line(given: Vec<OsString>, shell: Option<&OsStr>) -> Vec<OsString> {
-    if given.is_empty() {
-        vec![shell
-            .map(OsStr::to_owned)
-            .unwrap_or_else(|| "/bin/sh".into())]
-    } else {
-        given
+    if !given.is_empty() {
+        return given;
     }
+    let fallback = if cfg!(windows) { "cmd.exe" } else { "/bin/sh" };
+    vec![shell
+        .map(OsStr::to_owned)
+        .unwrap_or_else(|| fallback.into())]
 }
 
-/// Runs `argv` with exactly `env`, forwarding SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to
-/// broker, and returns the exit status to report: the child's, or 128+N for signal N.
+/// Runs `argv` with exactly `env` and returns the exit status to report: the child's, or 128+N
+/// for signal N. While it runs, signals (Unix) or console events (Windows) are handled as
+/// [`signals`] says.
 pub fn run(argv: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, ProcessError> {
     let (program, args) = argv.split_first().expect("a command line is never empty");
     let mut command = command(program);
@@ -252,7 +268,7 @@ pub fn run(argv: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Proc
             }
         }
     })?;
-    guard.forward_to(child.id() as i32);
+    guard.forward_to(child.id());
     let status = child.wait().map_err(|source| ProcessError::Wait {
         program: shown,
         source,
@@ -320,7 +336,14 @@ fn json_problem(e: &serde_json::Error) -> &'static str {
     }
 }
 
-/// The status a shell would report.
+/// The status to exit with, as a shell reports it: the child's own, or 128+N when signal N
+/// killed it (Unix).
+///
+/// A Windows exit code is 32 bits (an NTSTATUS such as `0xC000013A` after Ctrl-C), and std's
+/// `ExitCode` carries 8: a code that does not fit ends broker here, with the child's full
+/// code. Nothing is left to do by then (the audit record was written before the child
+/// started; a `--server` listener ends with the process), and truncating would turn exit
+/// code 256 into success.
 pub fn exit_status(status: std::process::ExitStatus) -> u8 {
     #[cfg(unix)]
     {
@@ -329,24 +352,43 @@ pub fn exit_status(status: std::process::ExitStatus) -> u8 {
             return exit_codes::for_signal(signal);
         }
     }
-    status
-        .code()
-        .map(|c| (c & 0xff) as u8)
-        .unwrap_or(exit_codes::FAILURE)
+    let code = status.code().unwrap_or(exit_codes::FAILURE.into());
+    #[cfg(windows)]
+    if u8::try_from(code).is_err() {
+        std::process::exit(code);
+    }
+    (code & 0xff) as u8
 }
 
-static CHILD: AtomicI32 = AtomicI32::new(0);
-
+/// What `exec` does with signals and console events while its child runs: the one place where
+/// Unix and Windows differ here.
+///
+/// Unix: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to broker by another process are passed on
+/// to the child. The same signals coming from the terminal (Ctrl-C, `Ctrl-\`, hang-up) are not:
+/// the terminal signals its whole foreground process group, the child included, and a second
+/// copy would be a second Ctrl-C. How the two are told apart depends on the kernel (see
+/// `from_terminal`).
+///
+/// Windows has no signals to pass on: Ctrl-C and Ctrl-Break are console events that reach
+/// every process attached to the console, the child included. broker ignores them while the
+/// child runs, so it stays to report the child's exit code; the child decides for itself.
 #[cfg(unix)]
 mod signals {
-    use std::sync::atomic::AtomicI32;
+    use std::sync::atomic::{AtomicI32, Ordering};
 
-    use super::{Ordering, CHILD};
+    use libc::c_int;
 
-    const FORWARDED: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+    const FORWARDED: [c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+    /// The child to forward to, once it exists (0: none).
+    static CHILD: AtomicI32 = AtomicI32::new(0);
 
     /// A signal that arrived before the child existed, to pass on once it does.
     static PENDING: AtomicI32 = AtomicI32::new(0);
+
+    /// broker's controlling terminal, open while forwarding (-1: none); see [`from_terminal`].
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    static TERMINAL: AtomicI32 = AtomicI32::new(-1);
 
     /// Installs the forwarding handlers before the child is spawned (the child gets default
     /// dispositions back at exec), so no signal sent to broker in between is lost.
@@ -355,7 +397,14 @@ mod signals {
     impl Forwarding {
         pub fn prepare() -> Forwarding {
             PENDING.store(0, Ordering::SeqCst);
-            // SAFETY: installs an async-signal-safe handler (atomics and kill only).
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            // SAFETY: opens a file descriptor that Drop closes; close-on-exec, so the child
+            // does not inherit it. Without a controlling terminal it fails, and stays -1.
+            unsafe {
+                let fd = libc::open(c"/dev/tty".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+                TERMINAL.store(fd, Ordering::SeqCst);
+            }
+            // SAFETY: installs an async-signal-safe handler (atomics, tcgetpgrp, getpgrp, kill).
             unsafe {
                 for s in FORWARDED {
                     let mut action: libc::sigaction = std::mem::zeroed();
@@ -368,7 +417,8 @@ mod signals {
             Forwarding
         }
 
-        pub fn forward_to(&self, pid: i32) {
+        pub fn forward_to(&self, pid: u32) {
+            let pid = pid as i32;
             CHILD.store(pid, Ordering::SeqCst);
             let pending = PENDING.swap(0, Ordering::SeqCst);
             if pending != 0 {
@@ -384,15 +434,23 @@ mod signals {
         fn drop(&mut self) {
             // The child is gone (or never started): forward nothing to a recycled pid.
             CHILD.store(0, Ordering::SeqCst);
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            {
+                let fd = TERMINAL.swap(-1, Ordering::SeqCst);
+                if fd >= 0 {
+                    // SAFETY: closes the descriptor prepare() opened, once.
+                    unsafe {
+                        libc::close(fd);
+                    }
+                }
+            }
         }
     }
 
-    /// Forwards a signal that another process sent to broker. A signal from the terminal
-    /// (Ctrl-C, Ctrl-\, hang-up) already reached the child through its process group, so
-    /// forwarding it again would deliver it twice.
-    extern "C" fn handler(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
-        // SAFETY: the kernel passes a valid siginfo with SA_SIGINFO.
-        if unsafe { (*info).si_code } == libc::SI_KERNEL {
+    /// Forwards a signal that another process sent to broker; see [`from_terminal`].
+    extern "C" fn handler(signal: c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        // SAFETY: with SA_SIGINFO the kernel passes a valid siginfo.
+        if from_terminal(signal, unsafe { &*info }) {
             return;
         }
         let pid = CHILD.load(Ordering::SeqCst);
@@ -405,19 +463,152 @@ mod signals {
             PENDING.store(signal, Ordering::SeqCst);
         }
     }
+
+    /// Whether `signal` came from the terminal rather than from a process.
+    ///
+    /// Linux says so: the terminal's signals carry `si_code == SI_KERNEL`, while `kill()`,
+    /// `sigqueue()` and `tgkill()` give `SI_USER`, `SI_QUEUE`, `SI_TKILL`. The code decides, not
+    /// the sender's pid, which reads 0 when the sender is in an outer PID namespace (a
+    /// container runtime stopping the container).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn from_terminal(_signal: c_int, info: &libc::siginfo_t) -> bool {
+        info.si_code == libc::SI_KERNEL
+    }
+
+    /// macOS does not say. It has no `SI_KERNEL`; XNU gives every caught signal `si_code` 0 and
+    /// the pid of the process in whose context it was raised, which for Ctrl-C is the terminal
+    /// emulator (or sshd, or tmux) writing ^C to the pseudo-terminal, so `si_pid` does not tell
+    /// either. broker asks the terminal instead: while broker is in its terminal's foreground
+    /// process group, SIGINT, SIGQUIT and SIGHUP are taken to be the terminal's (or the shell's,
+    /// sent to the whole job), and the child, in the same group, has them already. SIGTERM,
+    /// which no terminal sends, and every signal while broker runs in the background or without
+    /// a terminal, are forwarded. The price: a `kill -INT` aimed at broker alone while it is in
+    /// the foreground does not reach the child (SIGTERM does).
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn from_terminal(signal: c_int, _info: &libc::siginfo_t) -> bool {
+        let terminal = TERMINAL.load(Ordering::SeqCst);
+        // SAFETY: tcgetpgrp and getpgrp are async-signal-safe; a closed or invalid descriptor
+        // makes tcgetpgrp fail with -1, which matches no process group.
+        signal != libc::SIGTERM
+            && terminal >= 0
+            && unsafe { libc::tcgetpgrp(terminal) == libc::getpgrp() }
+    }
 }
 
-#[cfg(not(unix))]
+#[cfg(windows)]
 mod signals {
+    use windows_sys::core::BOOL;
+    use windows_sys::Win32::System::Console::{
+        SetConsoleCtrlHandler, CTRL_BREAK_EVENT, CTRL_C_EVENT,
+    };
+
+    /// Claims Ctrl-C and Ctrl-Break from the moment before the child starts until it has
+    /// exited. Closing the console, logoff and shutdown keep their default: the system ends
+    /// every process on the console.
     pub struct Forwarding;
 
     impl Forwarding {
         pub fn prepare() -> Forwarding {
+            // SAFETY: registers a handler that only inspects its argument.
+            unsafe {
+                SetConsoleCtrlHandler(Some(ignore_interrupts), 1);
+            }
             Forwarding
         }
 
-        pub fn forward_to(&self, pid: i32) {
-            super::CHILD.store(pid, super::Ordering::SeqCst);
+        /// Nothing to forward: the child is on the same console and gets its own events.
+        pub fn forward_to(&self, _pid: u32) {}
+    }
+
+    impl Drop for Forwarding {
+        fn drop(&mut self) {
+            // SAFETY: removes the handler prepare() registered.
+            unsafe {
+                SetConsoleCtrlHandler(Some(ignore_interrupts), 0);
+            }
+        }
+    }
+
+    /// "Handled" for Ctrl-C and Ctrl-Break, so the default handler (which ends broker) does not
+    /// run. Not `SetConsoleCtrlHandler(NULL, TRUE)`: that setting is inherited, and the child
+    /// would ignore Ctrl-C too.
+    unsafe extern "system" fn ignore_interrupts(event: u32) -> BOOL {
+        BOOL::from(event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT)
+    }
+}
+
+/// A shell command (`mfa_process`, `passphrase_command`) and everything it starts, as one unit
+/// that a timeout stops: the one place
+/// where Unix and Windows differ here. Whatever it leaves running after a normal exit (an
+/// agent it started) is left alone on both.
+mod group {
+    use std::process::{Child, Command};
+
+    /// Unix: its own process group, led by the shell, killed as a whole with SIGKILL.
+    #[cfg(unix)]
+    pub struct Group(i32);
+
+    #[cfg(unix)]
+    pub fn prepare(command: &mut Command) {
+        std::os::unix::process::CommandExt::process_group(command, 0);
+    }
+
+    #[cfg(unix)]
+    impl Group {
+        pub fn adopt(child: &Child) -> Group {
+            Group(child.id() as i32)
+        }
+
+        pub fn kill(self) {
+            // SAFETY: signals the process group this child leads (made by process_group(0)).
+            unsafe {
+                libc::kill(-self.0, libc::SIGKILL);
+            }
+        }
+    }
+
+    /// Windows: a job object, which the shell joins right after it starts; every process it
+    /// starts from then on is in the job too, and TerminateJobObject ends them all. (One it
+    /// started in the microseconds before joining would escape; cmd.exe has not started
+    /// anything by then.) When no job can be made, only the shell itself is stopped.
+    #[cfg(windows)]
+    pub struct Group(Option<std::os::windows::io::OwnedHandle>);
+
+    #[cfg(windows)]
+    pub fn prepare(_command: &mut Command) {}
+
+    #[cfg(windows)]
+    impl Group {
+        pub fn adopt(child: &Child) -> Group {
+            use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
+            use windows_sys::Win32::System::JobObjects::{
+                AssignProcessToJobObject, CreateJobObjectW,
+            };
+            // SAFETY: a new unnamed job with default security. (Closing its handle later does
+            // not end the processes in it: no KILL_ON_JOB_CLOSE.)
+            let job = unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) };
+            if job.is_null() {
+                return Group(None);
+            }
+            // SAFETY: a valid handle that nothing else owns.
+            let job = unsafe { OwnedHandle::from_raw_handle(job) };
+            // SAFETY: both handles are valid for the duration of the call.
+            let joined =
+                unsafe { AssignProcessToJobObject(job.as_raw_handle(), child.as_raw_handle()) };
+            Group((joined != 0).then_some(job))
+        }
+
+        pub fn kill(self) {
+            use std::os::windows::io::AsRawHandle;
+            if let Some(job) = self.0 {
+                // SAFETY: ends the processes of a job we created and still hold.
+                unsafe {
+                    windows_sys::Win32::System::JobObjects::TerminateJobObject(
+                        job.as_raw_handle(),
+                        1,
+                    );
+                }
+            }
         }
     }
 }

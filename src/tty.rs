@@ -1,44 +1,34 @@
-//! Talking to the user through `/dev/tty`, so prompts work while stdout is captured (as it is
-//! under `credential_process`) and never mix with output meant for programs.
+//! Talking to the user through the terminal itself — `/dev/tty` on Unix, the console
+//! (`CONIN$`, `CONOUT$`) on Windows — so prompts work while stdout is captured (as it is under
+//! `credential_process`) and never mix with output meant for programs.
 //!
 //! Secrets typed here are read without echo and returned in zeroing types; they are never echoed.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 
 use secrecy::SecretString;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TtyError {
-    #[error("no terminal to ask on (/dev/tty: {0})")]
+    #[error("no terminal to ask on ({device}: {0})", device = platform::DEVICE)]
     NoTerminal(std::io::Error),
     #[error("reading from the terminal failed: {0}")]
     Io(std::io::Error),
 }
 
-fn open_tty() -> Result<std::fs::File, TtyError> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .map_err(TtyError::NoTerminal)
-}
-
 /// Asks a question whose answer may be shown as it is typed.
 pub fn ask(prompt: &str) -> Result<String, TtyError> {
-    let mut tty = open_tty()?;
-    tty.write_all(prompt.as_bytes()).map_err(TtyError::Io)?;
-    tty.flush().map_err(TtyError::Io)?;
-    let mut line = String::new();
-    BufReader::new(tty)
-        .read_line(&mut line)
-        .map_err(TtyError::Io)?;
+    let (input, mut output) = platform::open().map_err(TtyError::NoTerminal)?;
+    output.write_all(prompt.as_bytes()).map_err(TtyError::Io)?;
+    output.flush().map_err(TtyError::Io)?;
+    let line = platform::read_line(input).map_err(TtyError::Io)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-/// Asks for a secret without echoing it.
+/// Asks for a secret without echoing it (`rpassword` reads the same device as [`ask`]).
 pub fn ask_secret(prompt: &str) -> Result<SecretString, TtyError> {
     // Open first so a missing terminal is reported as such, not as an I/O error.
-    drop(open_tty()?);
+    drop(platform::open().map_err(TtyError::NoTerminal)?);
     rpassword::prompt_password(prompt)
         .map(SecretString::from)
         .map_err(TtyError::Io)
@@ -51,4 +41,79 @@ pub fn confirm(prompt: &str) -> Result<bool, TtyError> {
         answer.trim().to_ascii_lowercase().as_str(),
         "y" | "yes"
     ))
+}
+
+/// The terminal device per platform: the one place where they differ here.
+#[cfg(unix)]
+mod platform {
+    use std::fs::File;
+    use std::io::{BufRead, BufReader};
+
+    pub const DEVICE: &str = "/dev/tty";
+
+    /// The controlling terminal, for reading and for writing.
+    pub fn open() -> std::io::Result<(File, File)> {
+        let tty = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(DEVICE)?;
+        Ok((tty.try_clone()?, tty))
+    }
+
+    pub fn read_line(input: File) -> std::io::Result<String> {
+        let mut line = String::new();
+        BufReader::new(input).read_line(&mut line)?;
+        Ok(line)
+    }
+}
+
+/// Windows: the console's input and output buffers, which exist whatever stdin and stdout are
+/// redirected to, and fail to open in a process without a console.
+#[cfg(windows)]
+mod platform {
+    use std::fs::File;
+    use std::os::windows::io::AsRawHandle;
+
+    use windows_sys::Win32::System::Console::ReadConsoleW;
+
+    pub const DEVICE: &str = "CONIN$";
+
+    pub fn open() -> std::io::Result<(File, File)> {
+        let open = |name| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(name)
+        };
+        Ok((open("CONIN$")?, open("CONOUT$")?))
+    }
+
+    /// One line as typed (the console echoes it), read as UTF-16 so that any character
+    /// arrives intact whatever the console's code page.
+    pub fn read_line(input: File) -> std::io::Result<String> {
+        let mut line: Vec<u16> = Vec::new();
+        let mut buffer = [0u16; 256];
+        while !line.contains(&u16::from(b'\n')) {
+            let mut read = 0u32;
+            // SAFETY: the buffer is valid for `buffer.len()` UTF-16 units; `read` receives
+            // how many were written.
+            let ok = unsafe {
+                ReadConsoleW(
+                    input.as_raw_handle(),
+                    buffer.as_mut_ptr().cast(),
+                    buffer.len() as u32,
+                    &mut read,
+                    std::ptr::null(),
+                )
+            };
+            if ok == 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if read == 0 {
+                break;
+            }
+            line.extend_from_slice(&buffer[..read as usize]);
+        }
+        Ok(String::from_utf16_lossy(&line))
+    }
 }

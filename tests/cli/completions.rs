@@ -59,6 +59,10 @@ fn in_shell(env: &TestEnv, shell: &str, script: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs bash and fish, which scripts/test.sh installs on Linux"
+)]
 fn subcommands_and_profile_names_complete_in_bash_and_fish() {
     let env = TestEnv::new();
     env.write_aws_config("[profile alpha]\n[profile beta]\n[profile alpine]\n");

@@ -6,6 +6,10 @@ use crate::common::{assert_error, stderr_of, stdout_of, TestEnv};
 use crate::fixtures::{self, caller_of, export_json, file_env, role_arn, store_key, Chain};
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the AWS CLI: the Linux test rig"
+)]
 fn two_hop_chain_gives_the_last_role_and_is_cached() {
     let c = Chain::new();
     let creds = export_json(&c.env, &["r2"]);
@@ -53,6 +57,10 @@ fn two_hop_chain_gives_the_last_role_and_is_cached() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the AWS CLI: the Linux test rig"
+)]
 fn aws_cli_works_through_credential_process() {
     let c = Chain::new();
     let aws = crate::common::moto::venv().join("bin/aws");
@@ -94,6 +102,10 @@ fn aws_cli_works_through_credential_process() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the AWS CLI: the Linux test rig"
+)]
 fn sixteen_processes_make_one_call_per_hop() {
     let c = Chain::new();
     let children: Vec<_> = (0..16)
@@ -123,6 +135,10 @@ fn sixteen_processes_make_one_call_per_hop() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the AWS CLI: the Linux test rig"
+)]
 fn access_denied_is_one_line_with_a_hint() {
     let c = Chain::new();
     let out = c.env.broker().args(["export", "locked"]).output().unwrap();
@@ -132,6 +148,10 @@ fn access_denied_is_one_line_with_a_hint() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the AWS CLI: the Linux test rig"
+)]
 fn a_wrong_stored_key_points_to_add_and_rotate() {
     let c = Chain::new();
     store_key(&c.env, "alice", "AKIAIOSFODNN7EXAMPLE", "not-the-secret");
@@ -146,6 +166,10 @@ fn a_wrong_stored_key_points_to_add_and_rotate() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the AWS CLI: the Linux test rig"
+)]
 fn a_corrupt_cache_entry_is_ignored_and_replaced() {
     let c = Chain::new();
     let creds = export_json(&c.env, &["r1"]);
@@ -174,6 +198,10 @@ fn a_corrupt_cache_entry_is_ignored_and_replaced() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the AWS CLI: the Linux test rig"
+)]
 fn list_shows_sessions_and_clear_drops_them() {
     let c = Chain::new();
     export_json(&c.env, &["r2"]);
@@ -205,6 +233,10 @@ fn list_shows_sessions_and_clear_drops_them() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the AWS CLI: the Linux test rig"
+)]
 fn session_token_for_a_plain_user_and_no_session_keys() {
     let moto = Moto::start(None);
     let key = moto.create_user("bob");
@@ -236,8 +268,12 @@ fn session_token_for_a_plain_user_and_no_session_keys() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the AWS CLI: the Linux test rig"
+)]
 fn one_mfa_session_serves_two_roles() {
-    // moto does not accept its own session-token credentials while enforcing (SPEC §9), so the
+    // moto does not accept its own session-token credentials while enforcing, so the
     // MFA path runs against a moto without enforcement.
     let moto = Moto::start(None);
     let key = moto.create_user("carol");
@@ -272,6 +308,10 @@ fn one_mfa_session_serves_two_roles() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the AWS CLI: the Linux test rig"
+)]
 fn mfa_process_supplies_the_code() {
     let moto = Moto::start(None);
     let key = moto.create_user("dave");
@@ -379,6 +419,10 @@ fn an_unreachable_endpoint_fails_quickly_with_a_hint() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the AWS CLI: the Linux test rig"
+)]
 fn role_settings_are_passed_to_sts() {
     let moto = Moto::start(None);
     let key = moto.create_user("ivy");
@@ -407,6 +451,10 @@ fn role_settings_are_passed_to_sts() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the AWS CLI: the Linux test rig"
+)]
 fn an_expired_cached_session_is_dropped_and_the_chain_retried_once() {
     let c = Chain::new();
     export_json(&c.env, &["r2"]);
@@ -424,6 +472,10 @@ fn an_expired_cached_session_is_dropped_and_the_chain_retried_once() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the AWS CLI: the Linux test rig"
+)]
 fn web_identity_and_credential_process_sources() {
     let moto = Moto::start(None);
     let key = moto.create_user("wes");

@@ -98,8 +98,10 @@ pub fn fixed_process_env(secret: &str) -> TestEnv {
     });
     let file = env.dir.path().join("creds.json");
     std::fs::write(&file, json.to_string()).unwrap();
+    // The shell broker runs it with: sh on Unix, cmd on Windows.
+    let print = if cfg!(windows) { "type" } else { "cat" };
     env.write_aws_config(&format!(
-        "[profile fixed]\ncredential_process = cat {}\nregion = eu-central-1\n",
+        "[profile fixed]\ncredential_process = {print} {}\nregion = eu-central-1\n",
         file.display()
     ));
     env
@@ -128,12 +130,15 @@ pub fn caller_of(moto: &Moto, creds: &serde_json::Value) -> String {
 }
 
 /// A stand-in for the AWS federation endpoint: answers getSigninToken with a token and keeps
-/// the Session it was given. (No public mock implements this endpoint.)
+/// the Session it was given. (No public mock implements this endpoint.) Only the Linux-only
+/// modules use it.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub struct Federation {
     pub url: String,
     pub sessions: Arc<Mutex<Vec<serde_json::Value>>>,
 }
 
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 impl Federation {
     pub fn start() -> Federation {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

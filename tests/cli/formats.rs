@@ -38,6 +38,7 @@ fn hostile_values_are_quoted_for_each_shell() {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "needs sh")]
 fn sh_output_evals_to_the_exact_values_and_runs_nothing() {
     let env = fixed_process_env(HOSTILE_SECRET);
     let broker = crate::common::broker_bin();
@@ -55,6 +56,10 @@ fn sh_output_evals_to_the_exact_values_and_runs_nothing() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs fish, which scripts/test.sh installs on Linux"
+)]
 fn fish_output_evals_to_the_exact_values() {
     let fish = which("fish").expect("fish is needed for this test: apt-get install fish");
     let env = fixed_process_env(HOSTILE_SECRET);

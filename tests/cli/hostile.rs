@@ -1,4 +1,4 @@
-//! The hostile-input corpus (SPEC §7): every case gets its exit status and a one-line message
+//! The hostile-input corpus: every case gets its exit status and a one-line message
 //! naming the cause, never a panic, and afterwards the vault and the cache still work.
 
 use crate::common::moto::Moto;
@@ -133,6 +133,10 @@ fn broker_config(text: &str) -> impl FnOnce(&TestEnv) + '_ {
 fn nothing(_: &TestEnv) {}
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the kernel keyring: the Linux test rig"
+)]
 fn malformed_aws_files_and_bad_profiles() {
     let c = Corpus::new();
     let arn = role_arn("x");
@@ -300,6 +304,10 @@ fn malformed_aws_files_and_bad_profiles() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the kernel keyring: the Linux test rig"
+)]
 fn bad_settings_and_flags() {
     let c = Corpus::new();
     c.case(
@@ -388,15 +396,33 @@ fn bad_settings_and_flags() {
     );
 }
 
+/// An argument that is not valid Unicode: a stray byte on Unix, an unpaired surrogate on
+/// Windows.
+fn not_unicode() -> std::ffi::OsString {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::ffi::OsStr::from_bytes(b"bad\xffname").to_owned()
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::ffi::OsStringExt;
+        std::ffi::OsString::from_wide(&[u16::from(b'b'), u16::from(b'a'), u16::from(b'd'), 0xD800])
+    }
+}
+
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the kernel keyring: the Linux test rig"
+)]
 fn non_utf8_arguments_are_usage_errors() {
-    use std::os::unix::ffi::OsStrExt;
     let c = Corpus::new();
     let out = c
         .env
         .broker()
         .arg("export")
-        .arg(std::ffi::OsStr::from_bytes(b"bad\xffname"))
+        .arg(not_unicode())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
@@ -409,6 +435,10 @@ fn non_utf8_arguments_are_usage_errors() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the kernel keyring: the Linux test rig"
+)]
 fn broken_sts_endpoints() {
     let c = Corpus::new();
     let fresh = ["export", "--refresh", "good"];
@@ -464,6 +494,10 @@ fn broken_sts_endpoints() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the kernel keyring: the Linux test rig"
+)]
 fn one_throttled_answer_is_retried() {
     let c = Corpus::new();
     c.moto.fail_next("AssumeRole", "throttle", 1);
@@ -477,6 +511,10 @@ fn one_throttled_answer_is_retried() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the kernel keyring: the Linux test rig"
+)]
 fn failing_and_hanging_mfa_process() {
     let c = Corpus::new();
     let serial = "arn:aws:iam::123456789012:mfa/eve";

@@ -1,9 +1,20 @@
-//! add / list / remove on every backend this machine has for real: the Secret Service (a
-//! private gnome-keyring), the kernel keyring, and the age file vault.
+//! add / list / remove on every backend the machine has for real: on Linux the Secret Service
+//! (a private gnome-keyring) and the kernel keyring, on macOS the Keychain, on Windows the
+//! Credential Manager, and everywhere the age file vault.
 
-use crate::common::{assert_error, secret_service_bus, stderr_of, stdout_of, unique, TestEnv};
+use crate::common::{
+    assert_error, assert_private, secret_service_bus, stderr_of, stdout_of, unique, TestEnv,
+};
 
 const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+/// A backend of the operating system that needs no set-up.
+const OS_BACKEND: &str = if cfg!(target_os = "macos") {
+    "keychain"
+} else if cfg!(windows) {
+    "wincred"
+} else {
+    "keyutils"
+};
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz-unique-test-secret";
 
 fn add(env: &TestEnv, backend: &str, profile: &str) -> std::process::Output {
@@ -70,6 +81,10 @@ fn add_list_remove(env: TestEnv, backend: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "the Secret Service backend is Linux's"
+)]
 fn secret_service_add_list_remove() {
     let bus = secret_service_bus();
     add_list_remove(
@@ -79,11 +94,35 @@ fn secret_service_add_list_remove() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "the kernel keyring backend is Linux's"
+)]
 fn keyutils_add_list_remove() {
     add_list_remove(TestEnv::new(), "keyutils");
 }
 
+/// The round trip through the macOS Keychain (the login keychain of the user running the
+/// tests; the item is removed again).
+#[cfg(target_os = "macos")]
 #[test]
+fn keychain_add_list_remove() {
+    add_list_remove(TestEnv::new(), "keychain");
+}
+
+/// The round trip through the Windows Credential Manager (the user's; the item is removed
+/// again).
+#[cfg(windows)]
+#[test]
+fn wincred_add_list_remove() {
+    add_list_remove(TestEnv::new(), "wincred");
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "the kernel keyring backend is Linux's"
+)]
 fn keyutils_says_keys_are_lost_at_reboot() {
     let env = TestEnv::new();
     let profile = unique("reboot");
@@ -105,22 +144,20 @@ fn file_add_list_remove() {
 
 #[test]
 fn file_vault_is_private_and_encrypted() {
-    use std::os::unix::fs::PermissionsExt;
     let env = TestEnv::new();
     let out = add(&env, "file", "ci");
     assert!(out.status.success(), "{}", stderr_of(&out));
     let dir = env.file_vault_dir();
-    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&dir), 0o700);
+    assert_private(&dir);
     let (files, locks): (Vec<_>, Vec<_>) = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .partition(|p| p.extension().is_some_and(|e| e == "age"));
     assert_eq!(files.len(), 1, "{files:?}");
-    assert_eq!(mode(&files[0]), 0o600);
+    assert_private(&files[0]);
     // Besides the items only the (empty) lock that serialises writes.
     assert_eq!(locks, [dir.join(".lock")]);
-    assert_eq!(mode(&locks[0]), 0o600);
+    assert_private(&locks[0]);
     assert_eq!(std::fs::metadata(&locks[0]).unwrap().len(), 0);
     let bytes = std::fs::read(&files[0]).unwrap();
     assert!(
@@ -259,6 +296,10 @@ fn add_env_refuses_missing_or_temporary_keys() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "elsewhere the default backend is the OS store, which answers"
+)]
 fn no_secret_service_names_the_file_backend() {
     // No D-Bus session at all: the automatic choice fails and says what to do.
     let env = TestEnv::new();
@@ -286,7 +327,7 @@ fn backend_from_environment_and_config_file() {
     let out = env
         .broker()
         .args(["list", "--json"])
-        .env("BROKER_BACKEND", "keyutils")
+        .env("BROKER_BACKEND", OS_BACKEND)
         .output()
         .unwrap();
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -90,6 +90,16 @@ impl TestEnv {
                 "AWS_SHARED_CREDENTIALS_FILE",
                 self.home().join(".aws/credentials"),
             );
+        if cfg!(windows) {
+            // Where Windows looks for temporary files, instead of TMPDIR.
+            cmd.env("TMP", root.join("tmp"))
+                .env("TEMP", root.join("tmp"));
+        }
+        for name in SYSTEM_VARIABLES {
+            if let Some(value) = std::env::var_os(name) {
+                cmd.env(name, value);
+            }
+        }
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }
@@ -117,6 +127,8 @@ pub fn broker_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_broker"))
 }
 
+/// Unix: a new session, so the child has no controlling terminal and `/dev/tty` fails.
+#[cfg(unix)]
 fn detach_from_terminal(cmd: &mut std::process::Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: setsid is async-signal-safe and touches only the child.
@@ -127,6 +139,22 @@ fn detach_from_terminal(cmd: &mut std::process::Command) {
         });
     }
 }
+
+/// Windows: no console (DETACHED_PROCESS), so `CONIN$` fails to open. (CREATE_NO_WINDOW
+/// would give it a hidden console, on which a prompt would wait for ever.)
+#[cfg(windows)]
+fn detach_from_terminal(cmd: &mut std::process::Command) {
+    use std::os::windows::process::CommandExt;
+    const DETACHED_PROCESS: u32 = 0x0000_0008;
+    cmd.creation_flags(DETACHED_PROCESS);
+}
+
+/// What a Windows process needs from the environment to work at all (Winsock and the system
+/// libraries find themselves through `SystemRoot`), kept when the environment is cleared.
+#[cfg(windows)]
+const SYSTEM_VARIABLES: &[&str] = &["SystemRoot", "SystemDrive", "windir", "PATHEXT"];
+#[cfg(not(windows))]
+const SYSTEM_VARIABLES: &[&str] = &[];
 
 fn walk(dir: &Path, needle: &[u8], hits: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -167,6 +195,74 @@ pub fn unique(prefix: &str) -> String {
         .unwrap()
         .subsec_nanos();
     format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+/// Asserts that only the user can reach `path`. Unix: mode `0700` for a directory, `0600` for a
+/// file. Windows: a DACL that grants access to the user and SYSTEM only, protected from
+/// inheritance on a directory broker made; read with `icacls /save`, which writes SDDL (SIDs,
+/// not account names, so the check does not depend on the system's language).
+pub fn assert_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path).unwrap();
+        let expected = if meta.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(
+            meta.permissions().mode() & 0o777,
+            expected,
+            "mode of {}",
+            path.display()
+        );
+    }
+    #[cfg(windows)]
+    {
+        let saved = tempfile::NamedTempFile::new().unwrap();
+        let status = std::process::Command::new("icacls")
+            .arg(path)
+            .arg("/save")
+            .arg(saved.path())
+            .status()
+            .expect("icacls");
+        assert!(status.success(), "icacls {}", path.display());
+        // UTF-16: the file name on one line, its SDDL on the next.
+        let bytes = std::fs::read(saved.path()).unwrap();
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        let text = String::from_utf16_lossy(&units);
+        let dacl = &text[text.find("D:").expect("a DACL")..];
+        let whoami = std::process::Command::new("whoami")
+            .arg("/user")
+            .output()
+            .unwrap();
+        let whoami = String::from_utf8_lossy(&whoami.stdout);
+        let me = whoami
+            .split_whitespace()
+            .find(|w| w.starts_with("S-1-"))
+            .expect("whoami /user prints the user's SID");
+        let aces: Vec<&str> = dacl
+            .split('(')
+            .skip(1)
+            .map(|ace| ace.split(')').next().unwrap())
+            .collect();
+        assert!(!aces.is_empty(), "{}: {dacl}", path.display());
+        for ace in aces {
+            let trustee = ace.rsplit(';').next().unwrap();
+            assert!(
+                ace.starts_with("A;") && (trustee == me || trustee == "SY"),
+                "{} grants {ace} to someone else: {dacl}",
+                path.display()
+            );
+        }
+        if path.is_dir() {
+            assert!(
+                dacl.starts_with("D:P"),
+                "{} inherits: {dacl}",
+                path.display()
+            );
+        }
+    }
 }
 
 /// The combined stderr of a finished command, as text.
