@@ -28,6 +28,8 @@ pub struct Environment {
     pub browser: Option<String>,
     /// Whether `DBUS_SESSION_BUS_ADDRESS` is set (a Secret Service may answer).
     pub dbus_session: bool,
+    /// `COLUMNS`: the width of the terminal, when the shell exports it.
+    pub columns: Option<usize>,
     user_names: Vec<String>,
     user_name: OnceLock<String>,
     xdg: Xdg,
@@ -65,6 +67,9 @@ pub struct BrokerVars {
     pub sts_timeout: Option<String>,
     /// The profile of the `broker exec` this process runs inside, if any.
     pub profile: Option<String>,
+    /// `BROKER_TEST_SYSLOG_SOCKET`: the syslog socket instead of the platform's, for the tests
+    /// (they run a syslog daemon of their own).
+    pub test_syslog_socket: Option<PathBuf>,
 }
 
 #[derive(Debug, Default)]
@@ -132,6 +137,7 @@ impl Environment {
                 federation_url: get("BROKER_FEDERATION_URL"),
                 sts_timeout: get("BROKER_STS_TIMEOUT"),
                 profile: get("BROKER_PROFILE"),
+                test_syslog_socket: absolute("BROKER_TEST_SYSLOG_SOCKET"),
             },
             shell: ["SHELL", "COMSPEC"]
                 .iter()
@@ -139,6 +145,9 @@ impl Environment {
                 .map(|(_, v)| v.clone()),
             browser: get("BROWSER"),
             dbus_session: vars.iter().any(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS"),
+            columns: get("COLUMNS")
+                .and_then(|c| c.parse().ok())
+                .filter(|&c| c > 0),
             user_names: ["USER", "LOGNAME", "USERNAME"]
                 .iter()
                 .filter_map(|name| get(name))
@@ -179,6 +188,11 @@ impl Environment {
                 .or_else(login_name)
                 .unwrap_or_else(|| "broker".to_string())
         })
+    }
+
+    /// The path of the running broker binary, to start it again as a helper.
+    pub fn current_exe(&self) -> Option<PathBuf> {
+        std::env::current_exe().ok()
     }
 
     /// `$XDG_RUNTIME_DIR` (a per-user tmpfs on Linux), if set.

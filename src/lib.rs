@@ -33,6 +33,7 @@ pub mod profiles;
 pub mod sanitize;
 pub mod server;
 pub mod settings;
+pub mod shipping;
 pub mod sts;
 pub mod tty;
 pub mod vault;

@@ -209,7 +209,7 @@ pub fn secret_output(command: &str, timeout: Duration) -> Result<SecretString, S
 }
 
 /// Stops a child started in its own process group, and everything it started.
-fn kill_group(child: &mut std::process::Child) {
+pub(crate) fn kill_group(child: &mut std::process::Child) {
     #[cfg(unix)]
     // SAFETY: signals the process group this child leads (created with process_group(0)).
     unsafe {
