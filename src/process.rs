@@ -234,6 +234,14 @@ pub fn command_line(given: Vec<OsString>, shell: Option<&OsStr>) -> Vec<OsString
 /// Runs `argv` with exactly `env`, forwarding SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to
 /// broker, and returns the exit status to report: the child's, or 128+N for signal N.
 pub fn run(argv: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, ProcessError> {
+    run_status(argv, env).map(exit_status)
+}
+
+/// [`run`], returning the child's status as it is (for the audit log's `ended` record).
+pub fn run_status(
+    argv: &[OsString],
+    env: Vec<(OsString, OsString)>,
+) -> Result<std::process::ExitStatus, ProcessError> {
     let (program, args) = argv.split_first().expect("a command line is never empty");
     let mut command = command(program);
     command.args(args).env_clear().envs(env);
@@ -258,7 +266,7 @@ pub fn run(argv: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Proc
         source,
     })?;
     drop(guard);
-    Ok(exit_status(status))
+    Ok(status)
 }
 
 #[derive(Deserialize)]
