@@ -13,6 +13,8 @@ mod exec;
 mod export;
 mod formats;
 mod fuzz_regressions;
+#[cfg(unix)]
+mod history;
 mod hostile;
 mod incident;
 mod moto_smoke;
