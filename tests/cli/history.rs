@@ -153,7 +153,7 @@ fn history_key_finds_the_record_of_the_key_the_aws_cli_signed_with() {
 
 #[test]
 fn a_session_without_a_role_takes_its_account_from_its_key() {
-    // GetSessionToken credentials: moto accepts them only without enforcement (SPEC §9).
+    // GetSessionToken: moto accepts its credentials only without enforcement (see the README).
     let moto = Moto::start(None);
     let key = moto.create_user("mia");
     let env = file_env(&moto);
