@@ -2,7 +2,7 @@
 # The one test command (README, .ci/run): installs what is missing on a fresh Debian machine,
 # starts a private D-Bus session with an unlocked gnome-keyring, then runs cargo fmt --check,
 # clippy with -D warnings, and every test against real parts (moto_server, the AWS CLI, the
-# Secret Service, the kernel keyring, the file vault).
+# Secret Service, the kernel keyring, the file vault, a syslog daemon).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -14,6 +14,7 @@ command -v dbus-run-session >/dev/null || missing+=(dbus dbus-bin)
 command -v keyctl >/dev/null || missing+=(keyutils)
 command -v hyperfine >/dev/null || missing+=(hyperfine)
 command -v fish >/dev/null || missing+=(fish)
+command -v rsyslogd >/dev/null || [ -x /usr/sbin/rsyslogd ] || missing+=(rsyslog)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then

@@ -9,6 +9,7 @@ use crate::cache::Cache;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
+use crate::shipping::{Shipping, Syslog};
 use crate::vault::{BackendKind, Passphrase, Vault, VaultSpec};
 
 /// Credentials with less than this left are not handed out if a refresh can do better.
@@ -109,16 +110,37 @@ impl Context {
             .join(format!("{name}.lock"))
     }
 
-    /// The audit log: `[audit] path`, else `$XDG_STATE_HOME/broker/audit.jsonl`.
+    /// The audit log: `[audit] path`, else `$XDG_STATE_HOME/broker/audit.jsonl`, and where its
+    /// records are shipped (`[audit] syslog`, `command`, `command_timeout`).
     pub fn audit_log(&self) -> AuditLog {
-        match &self.settings.audit.path {
-            Some(p) => AuditLog {
-                path: self.env.expand_home(p),
-                own_dir: false,
-            },
-            None => AuditLog {
-                path: self.env.state_dir().join("broker").join("audit.jsonl"),
-                own_dir: true,
+        let audit = &self.settings.audit;
+        let (path, own_dir) = match &audit.path {
+            Some(p) => (self.env.expand_home(p), false),
+            None => (
+                self.env.state_dir().join("broker").join("audit.jsonl"),
+                true,
+            ),
+        };
+        let syslog = match (audit.syslog, &self.env.broker.test_syslog_socket) {
+            (false, _) => Syslog::Off,
+            (true, Some(socket)) => Syslog::Socket(socket.clone()),
+            (true, None) => crate::shipping::default_socket()
+                .map(Syslog::Socket)
+                .unwrap_or(Syslog::Unsupported),
+        };
+        AuditLog {
+            path,
+            own_dir,
+            shipping: Shipping {
+                syslog,
+                helper: (!audit.command.is_empty())
+                    .then(|| self.env.current_exe())
+                    .flatten(),
+                command: audit.command.clone(),
+                command_timeout: audit
+                    .command_timeout
+                    .filter(|t| !t.is_zero())
+                    .unwrap_or(crate::shipping::DEFAULT_COMMAND_TIMEOUT),
             },
         }
     }

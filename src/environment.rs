@@ -77,6 +77,8 @@ pub struct Environment {
     pub dbus_session: bool,
     /// The aws-vault variables ([`AWS_VAULT_VARS`]) that are set, which broker ignores.
     pub ignored_aws_vault_vars: Vec<(&'static str, &'static str)>,
+    /// `COLUMNS`: the width of the terminal, when the shell exports it.
+    pub columns: Option<usize>,
     user_names: Vec<String>,
     user_name: OnceLock<String>,
     xdg: Xdg,
@@ -117,6 +119,9 @@ pub struct BrokerVars {
     /// `BROKER_REGION`: the region a parent `broker exec` gave its child. An inherited
     /// `AWS_REGION` or `AWS_DEFAULT_REGION` equal to it was set by broker, not by the user.
     pub region: Option<String>,
+    /// `BROKER_TEST_SYSLOG_SOCKET`: the syslog socket instead of the platform's, for the tests
+    /// (they run a syslog daemon of their own).
+    pub test_syslog_socket: Option<PathBuf>,
 }
 
 #[derive(Debug, Default)]
@@ -185,6 +190,7 @@ impl Environment {
                 sts_timeout: get("BROKER_STS_TIMEOUT"),
                 profile: get("BROKER_PROFILE"),
                 region: get(REGION_MARKER),
+                test_syslog_socket: absolute("BROKER_TEST_SYSLOG_SOCKET"),
             },
             shell: ["SHELL", "COMSPEC"]
                 .iter()
@@ -196,6 +202,9 @@ impl Environment {
                 .into_iter()
                 .filter(|(name, _)| get(name).is_some())
                 .collect(),
+            columns: get("COLUMNS")
+                .and_then(|c| c.parse().ok())
+                .filter(|&c| c > 0),
             user_names: ["USER", "LOGNAME", "USERNAME"]
                 .iter()
                 .filter_map(|name| get(name))
@@ -236,6 +245,11 @@ impl Environment {
                 .or_else(login_name)
                 .unwrap_or_else(|| "broker".to_string())
         })
+    }
+
+    /// The path of the running broker binary, to start it again as a helper.
+    pub fn current_exe(&self) -> Option<PathBuf> {
+        std::env::current_exe().ok()
     }
 
     /// `$XDG_RUNTIME_DIR` (a per-user tmpfs on Linux), if set.

@@ -208,6 +208,10 @@ impl From<crate::audit::AuditError> for Error {
                 "fix the path or permissions; broker hands out nothing it cannot audit"
             }
             A::Read { .. } => "move a long log aside (rotate it) and keep it for review",
+            A::Tampered { .. } => {
+                "the lines before the one named are as broker wrote them; compare the rest with \
+                 the copies shipped to syslog or by [audit] command"
+            }
         };
         hinted(e, Some(hint.into()))
     }

@@ -102,8 +102,9 @@ fn read_capped(path: &Path, cap: u64, follow: bool) -> std::io::Result<Option<Ve
     Ok(Some(bytes))
 }
 
-/// Opens a file of broker's own for appending (the audit log), creating it `0600`: never through
-/// a symbolic link, only a regular file that this user owns and others cannot write.
+/// Opens a file of broker's own for appending and reading its tail (the audit log), creating it
+/// `0600`: never through a symbolic link, only a regular file that this user owns and others
+/// cannot write.
 pub fn open_append(path: &Path) -> std::io::Result<File> {
     open_checked(path, OpenMode::Append)
 }
@@ -136,7 +137,7 @@ fn open(path: &Path, follow: bool, mode: OpenMode) -> std::io::Result<File> {
     let mut options = std::fs::OpenOptions::new();
     match mode {
         OpenMode::Read => options.read(true),
-        OpenMode::Append => options.append(true).create(true),
+        OpenMode::Append => options.read(true).append(true).create(true),
         OpenMode::Lock => options.write(true).create(true).truncate(false),
     };
     #[cfg(unix)]

@@ -1,11 +1,15 @@
 //! The one audited path from a request to credentials: resolve the chain, apply the profile's
-//! policy, plan, ask the engine, audit every issuing, refusal and error, and notify.
+//! policy, plan, ask the engine, audit every issuing, refusal and error, and notify; and, for a
+//! program `exec` runs, audit (and notify) its end.
 //!
 //! Knows nothing of the command line: `exec`, `export`, `login` and `rotate` each build a
-//! [`Request`]. Never hands out credentials it could not audit.
+//! [`Request`]. Never hands out credentials it could not audit. Records carry the access key id
+//! handed out, never a secret.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
 
 use secrecy::SecretString;
 
@@ -139,15 +143,73 @@ impl Issuer {
 
     /// Gets credentials, audits them, and runs the profile's notification.
     pub fn issue_and_notify(&self, via: Via) -> Result<Issued> {
-        let issued = self.issue(via)?;
+        let (issued, _) = self.issue_timed(via)?;
         self.notify(via, &issued);
         Ok(issued)
+    }
+
+    /// Gets credentials for a program `exec` runs, audits and notifies like
+    /// [`issue_and_notify`](Self::issue_and_notify), and starts the session that
+    /// [`end`](Self::end) records the end of.
+    pub fn start(&self, via: Via) -> Result<(Issued, Session)> {
+        let (issued, started) = self.issue_timed(via)?;
+        self.notify(via, &issued);
+        let session = Session {
+            via,
+            started,
+            clock: Instant::now(),
+            access_key_id: issued.credentials.access_key_id.clone(),
+            expiration: issued.credentials.expiration,
+        };
+        Ok((issued, session))
+    }
+
+    /// Records the end of a session: the program's exit status (or signal) and how long it
+    /// ran with the credentials; then, for a profile with `notify_command`, runs it again with
+    /// `BROKER_EVENT=ended`. A log that cannot be written is a warning: the program has run.
+    pub fn end(&self, session: Session, ending: &Ending) {
+        let mut record = Record::new(&self.chain.profile, session.via, self.reason.clone());
+        describe(&mut record, &self.chain);
+        record.outcome = Outcome::Ended;
+        record.started = Some(session.started);
+        record.expiration = session.expiration;
+        record.account_id = account(&self.chain, &session.access_key_id);
+        record.access_key_id = Some(session.access_key_id.clone());
+        record.seconds_in_use = Some(session.clock.elapsed().as_millis() as f64 / 1000.0);
+        match ending {
+            Ending::Exited(code) => record.exit_code = Some(*code),
+            Ending::Signalled(signal) => record.signal = Some(*signal),
+            Ending::NotStarted { message, status } => {
+                record.exit_code = Some(i32::from(*status));
+                record.error = Some(message.clone());
+            }
+        }
+        if let Err(e) = self.audit.append(&record) {
+            output::notice(&format!("warning: {e}"));
+        }
+        if !self.notify_command.is_empty() {
+            policy::notify(
+                &self.notify_command,
+                &policy::Notice {
+                    event: "ended",
+                    profile: &self.chain.profile,
+                    role_arn: self.chain.role_arn(),
+                    reason: self.reason.as_deref(),
+                    expiration: record
+                        .expiration
+                        .map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    via: session.via.name(),
+                    access_key_id: Some(&session.access_key_id),
+                    exit_status: Some(ending.exit_status()),
+                },
+            );
+        }
     }
 
     /// A GetFederationToken console session for a plain IAM user, audited and notified.
     pub fn federate_and_notify(&self, via: Via, duration: Duration) -> Result<Issued> {
         let name = chain::sanitize_session_name(&self.user_name);
-        let issued = self.audit(via, || {
+        let (issued, _) = self.audit(via, || {
             Ok(engine::federation_token(
                 &self.chain,
                 &self.vault,
@@ -162,6 +224,11 @@ impl Issuer {
 
     /// Gets credentials and audits them (a credential-server refresh uses this alone).
     pub fn issue(&self, via: Via) -> Result<Issued> {
+        self.issue_timed(via).map(|(issued, _)| issued)
+    }
+
+    /// [`issue`](Self::issue), with the time of the `issued` record.
+    fn issue_timed(&self, via: Via) -> Result<(Issued, DateTime<Utc>)> {
         if self.notices_pending.swap(false, Ordering::Relaxed) {
             for notice in &self.plan.notices {
                 output::notice(notice);
@@ -178,6 +245,7 @@ impl Issuer {
             ..self.options.clone()
         };
         self.audit(via, || self.obtain(&options))
+            .map(|(issued, _)| issued)
     }
 
     fn obtain(&self, options: &engine::Options) -> Result<Issued> {
@@ -191,17 +259,24 @@ impl Issuer {
     }
 
     /// Runs `get` and appends its outcome to the audit log; credentials that cannot be
-    /// audited are not handed out.
-    fn audit(&self, via: Via, get: impl FnOnce() -> Result<Issued>) -> Result<Issued> {
+    /// audited are not handed out. Returns them with the time of their record.
+    fn audit(
+        &self,
+        via: Via,
+        get: impl FnOnce() -> Result<Issued>,
+    ) -> Result<(Issued, DateTime<Utc>)> {
         let mut record = Record::new(&self.chain.profile, via, self.reason.clone());
         describe(&mut record, &self.chain);
         match get() {
             Ok(issued) => {
+                let key = &issued.credentials.access_key_id;
                 record.outcome = Outcome::Issued;
                 record.cached = issued.cached;
                 record.expiration = issued.credentials.expiration;
+                record.account_id = account(&self.chain, key);
+                record.access_key_id = Some(key.clone());
                 self.audit.append(&record)?;
-                Ok(issued)
+                Ok((issued, record.time))
             }
             Err(e) => Err(audited(&self.audit, record, e)),
         }
@@ -223,13 +298,69 @@ impl Issuer {
         policy::notify(
             &self.notify_command,
             &policy::Notice {
+                event: "issued",
                 profile: &self.chain.profile,
                 role_arn: self.chain.role_arn(),
                 reason: self.reason.as_deref(),
                 expiration: issued.credentials.expiration_rfc3339(),
                 via: via.name(),
+                access_key_id: Some(&issued.credentials.access_key_id),
+                exit_status: None,
             },
         );
+    }
+}
+
+/// Credentials in use by a program `exec` runs, from the `issued` record on.
+pub struct Session {
+    via: Via,
+    /// The time of the `issued` record, which the `ended` record names.
+    started: DateTime<Utc>,
+    clock: Instant,
+    access_key_id: String,
+    expiration: Option<DateTime<Utc>>,
+}
+
+/// How the program ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    Exited(i32),
+    /// Killed by this signal.
+    Signalled(i32),
+    /// It could not be started; broker exits with `status`.
+    NotStarted {
+        message: String,
+        status: u8,
+    },
+}
+
+impl Ending {
+    pub fn of(status: std::process::ExitStatus) -> Ending {
+        #[cfg(unix)]
+        if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
+            return Ending::Signalled(signal);
+        }
+        Ending::Exited(status.code().unwrap_or(-1))
+    }
+
+    /// The status broker reports, the way shells do (128+N for signal N).
+    ///
+    /// A Windows exit code is 32 bits (an NTSTATUS such as `0xC000013A` after Ctrl-C), and an
+    /// exit status carries 8: a code that does not fit ends broker here, with the child's full
+    /// code, since truncating would turn exit code 256 into success. The `ended` record is
+    /// written by then.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            Ending::Exited(code) => {
+                #[cfg(windows)]
+                if u8::try_from(*code).is_err() {
+                    std::process::exit(*code);
+                }
+                (code & 0xff) as u8
+            }
+            Ending::Signalled(signal) => crate::exit_codes::for_signal(*signal),
+            Ending::NotStarted { status, .. } => *status,
+        }
     }
 }
 
@@ -238,6 +369,23 @@ fn describe(record: &mut Record, chain: &Chain) {
     record.role_arn = last.map(|h| h.role_arn.clone());
     record.session_name = last.map(|h| h.session_name.clone());
     record.source_identity = last.and_then(|h| h.source_identity.clone());
+    record.account_id = configured_account(chain);
+}
+
+/// The account the chain's credentials act in, as the config says: the last role's, else the
+/// IAM Identity Center role's.
+fn configured_account(chain: &Chain) -> Option<String> {
+    match (&chain.source, chain.role_arn()) {
+        (_, Some(arn)) => crate::audit::account_from_arn(arn),
+        (crate::chain::Source::Sso { account_id, .. }, None) => Some(account_id.clone()),
+        _ => None,
+    }
+}
+
+/// The account credentials act in: the configured one, else the one their access key id
+/// encodes (no STS call to ask; `None` for keys of the old format, which do not say).
+fn account(chain: &Chain, access_key_id: &str) -> Option<String> {
+    configured_account(chain).or_else(|| crate::audit::account_from_key(access_key_id))
 }
 
 /// Records a failure (an error, or a refusal when the record says so) and returns it.

@@ -3,7 +3,7 @@
 //! The binary's `main` calls [`main`]; everything else is here so tests can reach it. The flow is
 //! parse ([`cli`]) → resolve ([`context`], [`profiles`], [`settings`]) → act ([`commands`]).
 
-pub(crate) mod audit;
+pub mod audit;
 pub(crate) mod aws;
 pub(crate) mod browser;
 pub mod cache;
@@ -33,6 +33,7 @@ pub mod profiles;
 pub mod sanitize;
 pub(crate) mod server;
 pub mod settings;
+pub(crate) mod shipping;
 pub(crate) mod sso;
 pub(crate) mod sts;
 pub(crate) mod tty;

@@ -1,5 +1,6 @@
 //! Per-profile policy from config.toml: a required reason, break-glass confirmation, a cap on
-//! durations, the reason as a session tag, and the notification run after issuing.
+//! durations, the reason as a session tag, and the notification run after issuing (and again
+//! when the program an `exec` ran ends).
 //!
 //! The notification gets context in `BROKER_*` variables and never a credential: it runs with
 //! the same scrubbed environment as `exec`, without any AWS key variable.
@@ -113,11 +114,17 @@ pub fn tag_value(reason: &str) -> String {
 
 /// What the notification is told.
 pub struct Notice<'a> {
+    /// `issued`, or `ended` when the program a `broker exec` ran has ended.
+    pub event: &'a str,
     pub profile: &'a str,
     pub role_arn: Option<&'a str>,
     pub reason: Option<&'a str>,
     pub expiration: Option<String>,
     pub via: &'a str,
+    /// The access key id handed out (not a secret: CloudTrail logs it).
+    pub access_key_id: Option<&'a str>,
+    /// `ended`: the status broker reports for the program (128+N for signal N).
+    pub exit_status: Option<u8>,
 }
 
 /// Runs `notify_command` with the context in its environment; its output goes to stderr so
@@ -127,7 +134,7 @@ pub fn notify(command: &[String], notice: &Notice<'_>) {
     let Some((program, args)) = command.split_first() else {
         return;
     };
-    let vars = vec![
+    let mut vars = vec![
         ("BROKER_PROFILE".to_string(), notice.profile.to_string()),
         (
             "BROKER_ROLE_ARN".to_string(),
@@ -142,7 +149,15 @@ pub fn notify(command: &[String], notice: &Notice<'_>) {
             notice.expiration.clone().unwrap_or_default(),
         ),
         ("BROKER_VIA".to_string(), notice.via.to_string()),
+        ("BROKER_EVENT".to_string(), notice.event.to_string()),
+        (
+            "BROKER_ACCESS_KEY_ID".to_string(),
+            notice.access_key_id.unwrap_or_default().to_string(),
+        ),
     ];
+    if let Some(status) = notice.exit_status {
+        vars.push(("BROKER_EXIT_STATUS".to_string(), status.to_string()));
+    }
     let stderr = stderr_copy().unwrap_or_else(std::process::Stdio::inherit);
     let spawned = crate::process::command(program)
         .args(args)

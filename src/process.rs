@@ -19,7 +19,6 @@ use serde::Deserialize;
 
 use crate::credentials::Credentials;
 use crate::environment::Environment;
-use crate::exit_codes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
@@ -246,10 +245,13 @@ pub fn command_line(given: Vec<OsString>, shell: Option<&OsStr>) -> Vec<OsString
         .unwrap_or_else(|| fallback.into())]
 }
 
-/// Runs `argv` with exactly `env` and returns the exit status to report: the child's, or 128+N
-/// for signal N. While it runs, signals (Unix) or console events (Windows) are handled as
-/// [`signals`] says.
-pub fn run(argv: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, ProcessError> {
+/// Runs `argv` with exactly `env` and returns its status (for the audit log's `ended` record
+/// and broker's own, see [`crate::issue::Ending`]). While it runs, signals (Unix) or console
+/// events (Windows) are handled as [`signals`] says.
+pub fn run_status(
+    argv: &[OsString],
+    env: Vec<(OsString, OsString)>,
+) -> Result<std::process::ExitStatus, ProcessError> {
     let (program, args) = argv.split_first().expect("a command line is never empty");
     let mut command = command(program);
     command.args(args).env_clear().envs(env);
@@ -274,7 +276,7 @@ pub fn run(argv: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8, Proc
         source,
     })?;
     drop(guard);
-    Ok(exit_status(status))
+    Ok(status)
 }
 
 #[derive(Deserialize)]
@@ -334,30 +336,6 @@ fn json_problem(e: &serde_json::Error) -> &'static str {
         serde_json::error::Category::Data => "missing or wrong fields",
         serde_json::error::Category::Eof => "truncated",
     }
-}
-
-/// The status to exit with, as a shell reports it: the child's own, or 128+N when signal N
-/// killed it (Unix).
-///
-/// A Windows exit code is 32 bits (an NTSTATUS such as `0xC000013A` after Ctrl-C), and std's
-/// `ExitCode` carries 8: a code that does not fit ends broker here, with the child's full
-/// code. Nothing is left to do by then (the audit record was written before the child
-/// started; a `--server` listener ends with the process), and truncating would turn exit
-/// code 256 into success.
-pub fn exit_status(status: std::process::ExitStatus) -> u8 {
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            return exit_codes::for_signal(signal);
-        }
-    }
-    let code = status.code().unwrap_or(exit_codes::FAILURE.into());
-    #[cfg(windows)]
-    if u8::try_from(code).is_err() {
-        std::process::exit(code);
-    }
-    (code & 0xff) as u8
 }
 
 /// What `exec` does with signals and console events while its child runs: the one place where
@@ -541,7 +519,7 @@ mod signals {
 /// that a timeout stops: the one place
 /// where Unix and Windows differ here. Whatever it leaves running after a normal exit (an
 /// agent it started) is left alone on both.
-mod group {
+pub(crate) mod group {
     use std::process::{Child, Command};
 
     /// Unix: its own process group, led by the shell, killed as a whole with SIGKILL.

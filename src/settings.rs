@@ -67,10 +67,20 @@ pub struct FileSettings {
     pub passphrase_command: Option<String>,
 }
 
+/// `[audit]`: where the log is, and where its records are shipped.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditSettings {
     pub path: Option<String>,
+    /// Also send each record to the local syslog (facility authpriv, tag broker).
+    #[serde(default)]
+    pub syslog: bool,
+    /// A command run once per record, with the record's JSON line on stdin.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// How long `command` may run per record (default 10s).
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    pub command_timeout: Option<Duration>,
 }
 
 /// Per-profile policy, `[profile.NAME]`.
@@ -158,6 +168,9 @@ prompt = "terminal"
 
 [audit]
 path = "~/.local/state/broker/audit.jsonl"
+syslog = true
+command = ["/usr/local/bin/ship-audit", "--stream", "broker"]
+command_timeout = "5s"
 
 [profile.breakglass]
 break_glass = true
@@ -177,6 +190,9 @@ tag_reason = true
             Some(Duration::from_secs(8 * 3600))
         );
         assert_eq!(s.mfa.prompt, Some(MfaPrompt::Terminal));
+        assert!(s.audit.syslog);
+        assert_eq!(s.audit.command[0], "/usr/local/bin/ship-audit");
+        assert_eq!(s.audit.command_timeout, Some(Duration::from_secs(5)));
         let p = s.policy("breakglass").unwrap();
         assert!(p.break_glass && p.require_reason && p.tag_reason);
         assert_eq!(p.max_duration, Some(Duration::from_secs(3600)));

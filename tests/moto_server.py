@@ -4,7 +4,8 @@ Started by the Rust tests (tests/cli/common/moto.rs) with the venv's Python. It 
 it bound on its first stdout line, then serves moto's full WSGI app, exactly as `moto_server`
 does, behind a thin layer that:
   * counts the AWS actions it receives (GET /_broker_test/counts -> {"AssumeRole": 2, ...}) and
-    keeps their parameters (GET /_broker_test/requests -> {"AssumeRole": [{"RoleArn": ...}]});
+    keeps their parameters (GET /_broker_test/requests -> {"AssumeRole": [{"RoleArn": ...}]}),
+    with the access key id the request was signed with as `_AccessKeyId` (as CloudTrail logs it);
   * on request, answers the next N calls of an action with a failure instead of passing them to
     moto (GET /_broker_test/fail?action=AssumeRole&mode=500|garbage|throttle|expired|hang&times=N),
     to test broker's handling of broken endpoints;
@@ -42,6 +43,16 @@ def action_of(environ, body):
         if values:
             return values[0]
     return None
+
+
+def access_key_of(environ):
+    """The access key id a SigV4 request was signed with: what CloudTrail logs as
+    userIdentity.accessKeyId."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    marker = "Credential="
+    if marker not in auth:
+        return None
+    return auth.split(marker, 1)[1].split("/", 1)[0]
 
 
 def respond(start_response, status, body, content_type="application/json"):
@@ -115,6 +126,9 @@ def make_app(inner):
             if action:
                 counts[action] = counts.get(action, 0) + 1
                 params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+                signer = access_key_of(environ)
+                if signer:
+                    params["_AccessKeyId"] = signer
                 requests.setdefault(action, []).append(params)
                 failure = failures.get(action)
                 if failure and failure[1] > 0:

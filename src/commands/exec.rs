@@ -10,6 +10,7 @@ use crate::audit::{Outcome, Via};
 use crate::context::Context;
 use crate::environment::REGION_MARKER;
 use crate::error::{Error, Result};
+use crate::issue::{Ending, Issuer, Session};
 use crate::{format, output, process, server};
 
 use super::credential_args::CredentialArgs;
@@ -25,7 +26,8 @@ use super::credential_args::CredentialArgs;
 /// AWS_DEFAULT_REGION yourself (BROKER_REGION tells broker's own values from yours).
 ///
 /// broker exits with the command's status (128+N if a signal N killed it); SIGINT, SIGTERM,
-/// SIGHUP and SIGQUIT sent to broker are passed on to the command.
+/// SIGHUP and SIGQUIT sent to broker are passed on to the command. When the command ends, the
+/// audit log gets an `ended` record with its exit status and how long it ran.
 ///
 /// Example: broker exec prod-admin -- aws s3 ls
 #[derive(Debug, clap::Args)]
@@ -69,23 +71,26 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         ("BROKER_PROFILE".to_string(), chain.profile.clone()),
     ];
     let via = if args.server { Via::Server } else { Via::Exec };
-    let issued = issuer.issue_and_notify(via)?;
+    let (issued, session) = issuer.start(via)?;
     if !args.server {
         vars.extend(
             format::variables(&issued.credentials, None)
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v)),
         );
-        return Ok(process::run(&argv, process::environment(vars))?);
+        drop(issued);
+        let status = process::run_status(&argv, process::environment(vars));
+        return ended(&issuer, session, status);
     }
 
     if !issued.credentials.is_temporary() {
-        return Err(Error::new(format!(
+        let error = Error::new(format!(
             "exec --server cannot serve the credentials of {}: they have no session token or \
              no expiry (a credential_process must print both)",
             chain.profile
         ))
-        .with_hint("use exec without --server"));
+        .with_hint("use exec without --server");
+        return Err(not_started(&issuer, session, error));
     }
     // Later requests refresh through the cache; --refresh applied to the first issue only, and
     // a --mfa-token code, good for seconds and once, is not kept for them.
@@ -109,10 +114,14 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         }
         Ok(issued.credentials)
     };
-    let server = server::Server::start(
+    let reporter = auditor.clone();
+    let server = match server::Server::start(
         Box::new(serve),
-        Box::new(move |report| auditor.record(Via::Server, Outcome::Refused, report)),
-    )?;
+        Box::new(move |report| reporter.record(Via::Server, Outcome::Refused, report)),
+    ) {
+        Ok(server) => server,
+        Err(e) => return Err(not_started(&auditor, session, e)),
+    };
     output::verbose(format!("credentials server listening on {}", server.url));
     vars.push((
         "AWS_CONTAINER_CREDENTIALS_FULL_URI".into(),
@@ -122,7 +131,35 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         "AWS_CONTAINER_AUTHORIZATION_TOKEN".into(),
         server.token.expose_secret().to_string(),
     ));
-    let status = process::run(&argv, process::environment(vars));
+    let status = process::run_status(&argv, process::environment(vars));
     drop(server);
-    Ok(status?)
+    ended(&auditor, session, status)
+}
+
+/// Records how the program ended (or that it could not start) and returns broker's status.
+fn ended(
+    issuer: &Issuer,
+    session: Session,
+    status: std::result::Result<std::process::ExitStatus, process::ProcessError>,
+) -> Result<u8> {
+    match status {
+        Ok(status) => {
+            let ending = Ending::of(status);
+            issuer.end(session, &ending);
+            Ok(ending.exit_status())
+        }
+        Err(e) => Err(not_started(issuer, session, e.into())),
+    }
+}
+
+/// Records that the credentials were issued but the program never ran, and returns the error.
+fn not_started(issuer: &Issuer, session: Session, error: Error) -> Error {
+    issuer.end(
+        session,
+        &Ending::NotStarted {
+            message: error.message().to_string(),
+            status: error.exit_code(),
+        },
+    );
+    error
 }

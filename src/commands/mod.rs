@@ -1,6 +1,7 @@
 //! One module per subcommand, each with its `Args` and a `run`; one enum and one `match`.
 
 mod add;
+mod audit_ship;
 mod clear;
 pub mod completions;
 mod credential_args;
@@ -33,12 +34,16 @@ pub enum Command {
     History(history::Args),
     Completions(completions::Args),
     Debug(debug::Args),
+    #[command(hide = true)]
+    AuditShip(audit_ship::Args),
 }
 
-/// Runs a command. `completions` needs no settings, so it runs before they are read.
+/// Runs a command. `completions` and `audit-ship` need no settings, so they run before they are
+/// read.
 pub fn run(command: Command, resolve: impl FnOnce() -> Result<Context>) -> Result<u8> {
     match command {
         Command::Completions(args) => completions::run(args),
+        Command::AuditShip(args) => audit_ship::run(args),
         Command::Add(args) => add::run(args, &resolve()?),
         Command::List(args) => list::run(args, &resolve()?),
         Command::Remove(args) => remove::run(args, &resolve()?),

@@ -15,6 +15,8 @@ mod config;
 mod export;
 mod formats;
 mod fuzz_regressions;
+#[cfg(unix)]
+mod history;
 mod hostile;
 mod platform;
 mod vault;

@@ -1,11 +1,13 @@
 //! The secrets sweep: every command, run with `-v`, then the whole test tree (HOME, XDG dirs,
-//! TMPDIR) and every captured log are searched for the long-term secret, the session secret,
-//! the session token and the passphrase. And no process broker starts ever gets a secret in
-//! its argv.
+//! TMPDIR, what a syslog daemon received of the audit records and what the audit command got
+//! on its stdin and in its environment) and every captured log are searched for the long-term
+//! secret, the session secret, the session token and the passphrase. And no process broker
+//! starts ever gets a secret in its argv.
 
 use std::path::Path;
 
 use crate::common::moto::{venv, Moto};
+use crate::common::syslog::Syslog;
 use crate::common::{stderr_of, stdout_of, TestEnv, TEST_PASSPHRASE};
 use crate::fixtures::{file_env, store_key, Chain, Federation};
 
@@ -22,8 +24,27 @@ fn run(env: &TestEnv, logs: &mut String, args: &[&str], keep_stdout: bool) -> st
 
 #[test]
 fn no_secret_in_files_or_logs_after_every_command() {
-    let c = Chain::new();
+    let mut c = Chain::new();
     let fed = Federation::start();
+    // Every audit record also goes to a real syslog daemon and to an audit command, which
+    // keeps its stdin and its environment: all under the swept tree.
+    let syslog = Syslog::start(c.env.dir.path());
+    c.env.extra_env.push((
+        "BROKER_TEST_SYSLOG_SOCKET".into(),
+        syslog.socket.display().to_string(),
+    ));
+    let shipped = c.env.dir.path().join("shipped");
+    let ship = c.env.dir.path().join("ship");
+    std::fs::write(
+        &ship,
+        format!("#!/bin/sh\ncat >> {0}\nenv >> {0}.env\n", shipped.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&ship, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    c.env.write_broker_config(&format!(
+        "[audit]\nsyslog = true\ncommand = [\"{}\"]\n",
+        ship.display()
+    ));
     let env = &c.env;
     let mut logs = String::new();
     let mut secrets = vec![c.key.secret_access_key.clone(), TEST_PASSPHRASE.to_string()];
@@ -92,6 +113,25 @@ fn no_secret_in_files_or_logs_after_every_command() {
     run(env, &mut logs, &["clear"], true);
 
     assert!(logs.contains("[debug]"), "verbose logging was on");
+    // Every record reached syslog and the audit command (which run in the background).
+    let records = std::fs::read_to_string(env.dir.path().join("state/broker/audit.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert!(records > 10, "{records} records");
+    assert_eq!(
+        syslog.wait_for(records).len(),
+        records,
+        "syslog got every record"
+    );
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&shipped).map_or(0, |s| s.lines().count()) < records {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the audit command did not get every record"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     for secret in &secrets {
         assert!(secret.len() >= 8, "a real secret: {secret:?}");
         assert!(!logs.contains(secret.as_str()), "a secret in the logs");
@@ -150,6 +190,7 @@ for _ in range(3):
         &format!("{} {} \"$1\"", python.display(), follow.display()),
     );
     let notify = recorder(&dir, "notify", &record, "true");
+    let ship = recorder(&dir, "ship", &record, "cat > /dev/null");
     let creds_json = serde_json::json!({"Version": 1, "AccessKeyId": "ASIAPROCESSEXAMPLE01",
         "SecretAccessKey": "process-secret-value", "SessionToken": "process-token-value"});
     let creds_file = c.env.dir.path().join("creds.json");
@@ -166,7 +207,8 @@ for _ in range(3):
         process.display()
     ));
     c.env.write_broker_config(&format!(
-        "[profile.r1]\nrequire_reason = true\nnotify_command = [\"{}\"]\n",
+        "[audit]\ncommand = [\"{}\"]\n[profile.r1]\nrequire_reason = true\nnotify_command = [\"{}\"]\n",
+        ship.display(),
         notify.display()
     ));
     let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap());
@@ -239,8 +281,21 @@ for _ in range(3):
     secrets.push(key.secret_access_key.clone());
     secrets.push("123456".into());
 
+    // The audit command runs in the background: wait for its runs (one per record).
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&record).map_or(0, |a| a.matches("/ship").count()) < 5 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let argv = std::fs::read_to_string(&record).unwrap();
-    for started in ["/xdg-open file:///", "/notify", "/creds", "/child", "/mfa"] {
+    for started in [
+        "/xdg-open file:///",
+        "/notify",
+        "/creds",
+        "/child",
+        "/mfa",
+        "/ship",
+    ] {
         assert!(argv.contains(started), "{started} did not run: {argv}");
     }
     for secret in &secrets {

@@ -3,6 +3,7 @@
 
 pub mod moto;
 pub mod sso;
+pub mod syslog;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,13 @@
+//! `broker audit-ship` (hidden): broker's own helper that runs `[audit] command` for records
+//! in the background, so the command that issued them never waits (see [`crate::shipping`]).
+
+use crate::error::{Error, Result};
+
+/// broker's own helper for shipping audit records; not for direct use
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_: Args) -> Result<u8> {
+    crate::shipping::run_helper(std::io::stdin().lock()).map_err(Error::new)?;
+    Ok(crate::exit_codes::SUCCESS)
+}
