@@ -14,6 +14,8 @@ command -v dbus-run-session >/dev/null || missing+=(dbus dbus-bin)
 command -v keyctl >/dev/null || missing+=(keyutils)
 command -v hyperfine >/dev/null || missing+=(hyperfine)
 command -v fish >/dev/null || missing+=(fish)
+command -v curl >/dev/null || missing+=(curl)
+command -v setpriv >/dev/null || missing+=(util-linux)
 command -v rsyslogd >/dev/null || [ -x /usr/sbin/rsyslogd ] || missing+=(rsyslog)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 if ((${#missing[@]})); then
