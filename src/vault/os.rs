@@ -4,6 +4,7 @@
 //! texts from the platform are passed on, never the bytes of a secret.
 
 use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
 
 use super::{BackendKind, Vault, VaultError};
 
@@ -62,31 +63,104 @@ impl OsVault {
     }
 }
 
+/// The longest secret one item holds: the Windows Credential Manager takes 2560 bytes of UTF-16,
+/// 1280 characters. A longer secret (an SSO session's tokens) is split over `ITEM#0`, `ITEM#1`…
+/// with `ITEM` holding only [`CHUNKED`] and their number; the same on every platform.
+const CHUNK: usize = 1000;
+const CHUNKED: &str = "broker-chunks:";
+
+impl OsVault {
+    fn get_one(&self, item: &str) -> Result<Option<Zeroizing<String>>, VaultError> {
+        match self.entry(item)?.get_password() {
+            Ok(secret) => Ok(Some(Zeroizing::new(secret))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    fn set_one(&self, item: &str, secret: &str) -> Result<(), VaultError> {
+        self.entry(item)?
+            .set_password(secret)
+            .map_err(|e| self.error(e))
+    }
+
+    fn delete_one(&self, item: &str) -> Result<bool, VaultError> {
+        match self.entry(item)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    /// How many chunks `item` is split over, if it is.
+    fn chunks(&self, item: &str) -> Result<Option<usize>, VaultError> {
+        Ok(self
+            .get_one(item)?
+            .and_then(|head| head.strip_prefix(CHUNKED)?.parse().ok()))
+    }
+
+    /// Deletes the chunks of `item` from `from` on.
+    fn delete_chunks(&self, item: &str, from: usize, count: usize) -> Result<(), VaultError> {
+        for i in from..count {
+            self.delete_one(&format!("{item}#{i}"))?;
+        }
+        Ok(())
+    }
+}
+
 impl Vault for OsVault {
     fn kind(&self) -> BackendKind {
         self.kind
     }
 
     fn get(&self, item: &str) -> Result<Option<SecretString>, VaultError> {
-        match self.entry(item)?.get_password() {
-            Ok(secret) => Ok(Some(SecretString::from(secret))),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(self.error(e)),
+        let Some(head) = self.get_one(item)? else {
+            return Ok(None);
+        };
+        let Some(count) = head
+            .strip_prefix(CHUNKED)
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            return Ok(Some(SecretString::from(head.as_str())));
+        };
+        let mut whole = Zeroizing::new(String::new());
+        for i in 0..count {
+            let part =
+                self.get_one(&format!("{item}#{i}"))?
+                    .ok_or_else(|| VaultError::Corrupt {
+                        item: item.to_string(),
+                        path: format!("{} backend", self.kind.name()).into(),
+                        detail: format!("part {i} of {count} is missing"),
+                    })?;
+            whole.push_str(&part);
         }
+        Ok(Some(SecretString::from(whole.as_str())))
     }
 
     fn set(&self, item: &str, secret: &SecretString) -> Result<(), VaultError> {
-        self.entry(item)?
-            .set_password(secret.expose_secret())
-            .map_err(|e| self.error(e))
+        let old = self.chunks(item)?.unwrap_or(0);
+        let chars: Vec<char> = secret.expose_secret().chars().collect();
+        let chars = Zeroizing::new(chars);
+        if chars.len() <= CHUNK {
+            self.set_one(item, secret.expose_secret())?;
+            return self.delete_chunks(item, 0, old);
+        }
+        let parts: Vec<Zeroizing<String>> = chars
+            .chunks(CHUNK)
+            .map(|c| Zeroizing::new(c.iter().collect()))
+            .collect();
+        for (i, part) in parts.iter().enumerate() {
+            self.set_one(&format!("{item}#{i}"), part)?;
+        }
+        self.set_one(item, &format!("{CHUNKED}{}", parts.len()))?;
+        self.delete_chunks(item, parts.len(), old)
     }
 
     fn delete(&self, item: &str) -> Result<bool, VaultError> {
-        match self.entry(item)?.delete_credential() {
-            Ok(()) => Ok(true),
-            Err(keyring::Error::NoEntry) => Ok(false),
-            Err(e) => Err(self.error(e)),
-        }
+        let chunks = self.chunks(item)?.unwrap_or(0);
+        let deleted = self.delete_one(item)?;
+        self.delete_chunks(item, 0, chunks)?;
+        Ok(deleted)
     }
 }
 

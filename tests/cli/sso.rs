@@ -506,3 +506,43 @@ fn console_login_and_clear_work_with_an_sso_profile() {
     assert_eq!(c.sso.count("GetRoleCredentials"), 2);
     assert_eq!(c.sso.count("Authorize"), 1, "clear keeps the sign-in");
 }
+
+#[test]
+fn the_tokens_fit_an_os_store_split_over_several_items() {
+    // The kernel keyring through the same OS-store code as the Keychain and the Credential
+    // Manager (whose items hold 1280 characters): the session's registration and tokens are
+    // longer than one item takes, so they are split and joined again.
+    let c = Corp::new();
+    let name = crate::common::unique("corp");
+    c.env.write_aws_config(&CONFIG.replace("corp", &name));
+    let keyutils = |args: &[&str]| {
+        c.env
+            .broker()
+            .args(args)
+            .env("BROKER_BACKEND", "keyutils")
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    };
+    let out = keyutils(&["export", "--format", "json", "dev-analyst"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = keyutils(&["export", "--format", "json", "dev-admin"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(
+        c.sso.count("Authorize"),
+        1,
+        "the tokens were read back whole"
+    );
+    let out = keyutils(&["sso", "logout", &name]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(
+        c.sso.count("Logout"),
+        1,
+        "the access token was read back whole"
+    );
+    let listed = stdout_of(&keyutils(&["list"]));
+    assert!(
+        listed.contains(&format!("sso {name} (signed out)")),
+        "{listed}"
+    );
+}
