@@ -95,6 +95,9 @@ pub struct Chain {
     pub asked_duration: Option<Duration>,
     /// Notices for the user, such as a duration capped by role chaining.
     pub notices: Vec<String>,
+    /// The source profile has `aws_access_key_id` in the AWS files: where its keys are when
+    /// the vault holds none (`broker import` moves them).
+    pub keys_in_aws_files: bool,
 }
 
 impl Chain {
@@ -118,8 +121,14 @@ impl Chain {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ChainError {
-    #[error("profile {0} is not in the AWS config")]
-    UnknownProfile(String),
+    #[error("profile {profile} is not in the AWS config")]
+    UnknownProfile {
+        profile: String,
+        /// The closest profile names, for "did you mean".
+        suggestions: Vec<String>,
+    },
+    #[error("profile {profile} uses {what}, which broker does not support yet")]
+    Unsupported { profile: String, what: &'static str },
     #[error("profile {from} names source_profile {missing}, which is not in the AWS config")]
     MissingSource { from: String, missing: String },
     #[error("source_profile cycle: {0}")]
@@ -141,7 +150,7 @@ pub fn resolve(
     request: &Request,
 ) -> Result<Chain, ChainError> {
     if !aws.contains(profile) {
-        return Err(ChainError::UnknownProfile(profile.to_string()));
+        return Err(unknown_profile(profile, aws));
     }
     let mut visited: Vec<String> = Vec::new();
     let mut hops = Vec::new();
@@ -155,6 +164,12 @@ pub fn resolve(
         }
         visited.push(current.clone());
         let get = |key: &str| aws.get(&current, key).filter(|v| !v.is_empty());
+        if let Some(what) = unsupported(aws, &current) {
+            return Err(ChainError::Unsupported {
+                profile: current.clone(),
+                what,
+            });
+        }
         if mfa_serial.is_none() {
             mfa_serial = get("mfa_serial").map(str::to_owned);
         }
@@ -282,6 +297,8 @@ pub fn resolve(
         return Err(bad(profile, &format!("invalid region `{region}`")));
     }
 
+    let keys_in_aws_files = matches!(source, Source::Vault { .. })
+        && aws.get(source.profile(), "aws_access_key_id").is_some();
     let chain = Chain {
         profile: profile.to_string(),
         endpoint: endpoint::configured(Service::Sts, env, aws.get(profile, "endpoint_url")),
@@ -295,6 +312,7 @@ pub fn resolve(
         no_session: request.no_session,
         asked_duration: request.duration,
         notices,
+        keys_in_aws_files,
     };
     // session_token_duration matters only to chains that call GetSessionToken.
     if chain.uses_session_token() {
@@ -305,6 +323,38 @@ pub fn resolve(
         )?;
     }
     Ok(chain)
+}
+
+/// The profile `name` is not in the AWS config: the error, with the closest names.
+pub fn unknown_profile(name: &str, aws: &AwsProfiles) -> ChainError {
+    let names = aws.names();
+    ChainError::UnknownProfile {
+        profile: name.to_string(),
+        suggestions: crate::profiles::closest(name, names.iter().map(String::as_str)),
+    }
+}
+
+/// What of a profile broker cannot act on yet, rather than taking it for a profile with keys
+/// in the vault: IAM Identity Center (SSO) settings, `include_profile`, `credential_source`.
+fn unsupported(aws: &AwsProfiles, profile: &str) -> Option<&'static str> {
+    let has = |key: &str| aws.get(profile, key).is_some_and(|v| !v.is_empty());
+    if [
+        "sso_session",
+        "sso_start_url",
+        "sso_account_id",
+        "sso_role_name",
+    ]
+    .iter()
+    .any(|k| has(k))
+    {
+        Some("IAM Identity Center (SSO)")
+    } else if has("include_profile") {
+        Some("include_profile")
+    } else if has("credential_source") {
+        Some("credential_source")
+    } else {
+        None
+    }
 }
 
 fn role_hop(
@@ -484,8 +534,39 @@ mod tests {
         );
         assert_eq!(
             chain_of(&config, "ghost").unwrap_err(),
-            ChainError::UnknownProfile("ghost".into())
+            ChainError::UnknownProfile {
+                profile: "ghost".into(),
+                suggestions: vec![]
+            }
         );
+        assert_eq!(
+            chain_of(&config, "los").unwrap_err(),
+            ChainError::UnknownProfile {
+                profile: "los".into(),
+                suggestions: vec!["lost".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn sso_and_include_profile_are_refused_by_name_not_taken_for_stored_keys() {
+        let config = format!(
+            "[profile sso]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = R\n\
+             [sso-session corp]\nsso_start_url = https://x.awsapps.com/start\nsso_region = eu-west-1\n\
+             [profile legacy]\nsso_start_url = https://x.awsapps.com/start\n\
+             [profile hub]\nrole_arn = {ROLE}hub\nsource_profile = sso\n\
+             [profile inc]\ninclude_profile = base\n\
+             [profile ec2]\nrole_arn = {ROLE}x\ncredential_source = Ec2InstanceMetadata\n"
+        );
+        let refused = |profile: &str| match chain_of(&config, profile) {
+            Err(ChainError::Unsupported { profile, what }) => (profile, what),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(refused("sso"), ("sso".into(), "IAM Identity Center (SSO)"));
+        assert_eq!(refused("legacy").1, "IAM Identity Center (SSO)");
+        assert_eq!(refused("hub"), ("sso".into(), "IAM Identity Center (SSO)"));
+        assert_eq!(refused("inc").1, "include_profile");
+        assert_eq!(refused("ec2").1, "credential_source");
     }
 
     #[test]

@@ -38,10 +38,13 @@ pub enum EngineError {
     },
     #[error("STS refused the cached {kind} credentials of {profile} as expired")]
     Expired { kind: &'static str, profile: String },
-    #[error("no keys are stored for profile {profile} in the {backend} vault")]
+    #[error("no keys are stored for profile {profile} in the {backend} vault{}",
+        if *in_aws_files { "; they are in the AWS credentials file" } else { "" })]
     NoKeys {
         profile: String,
         backend: &'static str,
+        /// The profile has `aws_access_key_id` in the AWS files.
+        in_aws_files: bool,
     },
     #[error("profile {profile} gets its credentials from a web identity token only")]
     WebIdentityOnly { profile: String },
@@ -411,6 +414,7 @@ impl<'a> Cold<'a> {
                     vault::get_keys(vault.as_ref(), profile)?.ok_or(EngineError::NoKeys {
                         profile: profile.clone(),
                         backend: vault.kind().name(),
+                        in_aws_files: self.chain.keys_in_aws_files,
                     })?;
                 Credentials::from(keys)
             }

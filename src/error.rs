@@ -168,12 +168,26 @@ impl From<crate::chain::ChainError> for Error {
     fn from(e: crate::chain::ChainError) -> Self {
         use crate::chain::ChainError as C;
         let hint = match &e {
-            C::UnknownProfile(_) | C::MissingSource { .. } => LIST_PROFILES,
-            C::Cycle(_) => "make the last profile of the chain hold keys (no source_profile)",
-            C::BadArn { .. } | C::BadSetting { .. } => FIX_PROFILE,
-            C::BadRequest(_) => "durations are like 15m, 1h or 3600s",
+            C::UnknownProfile { suggestions, .. } => did_you_mean(suggestions),
+            C::MissingSource { .. } => Some(LIST_PROFILES.into()),
+            C::Unsupported { profile, what } => Some(match *what {
+                "include_profile" => {
+                    "copy the settings of the included profile into it for now".to_string()
+                }
+                "credential_source" => {
+                    "use source_profile with keys stored by `broker add` instead".to_string()
+                }
+                _ => format!(
+                    "use the AWS CLI for it meanwhile (`aws sso login --profile {profile}`)"
+                ),
+            }),
+            C::Cycle(_) => {
+                Some("make the last profile of the chain hold keys (no source_profile)".into())
+            }
+            C::BadArn { .. } | C::BadSetting { .. } => Some(FIX_PROFILE.into()),
+            C::BadRequest(_) => Some("durations are like 15m, 1h or 3600s".into()),
         };
-        hinted(e, Some(hint.into()))
+        hinted(e, hint)
     }
 }
 
@@ -263,8 +277,19 @@ impl From<crate::engine::EngineError> for Error {
                 let hint = aws_hint(&error, &source_profile);
                 hinted(error, hint)
             }
-            E::NoKeys { ref profile, .. } => {
-                let hint = format!("store them with `broker add {profile}`");
+            E::NoKeys {
+                ref profile,
+                in_aws_files,
+                ..
+            } => {
+                let hint = if in_aws_files {
+                    format!(
+                        "`broker import {profile}` moves them into the vault and removes them \
+                         from the file"
+                    )
+                } else {
+                    format!("store them with `broker add {profile}`")
+                };
                 hinted(e, Some(hint))
             }
             E::Expired { .. } => hinted(e, Some(CLOCK_THEN_REFRESH.into())),
@@ -278,6 +303,19 @@ impl From<crate::engine::EngineError> for Error {
             | E::Runtime(_) => hinted(e, None),
         }
     }
+}
+
+/// The hint for an unknown profile: the closest names, else where to see them all.
+pub fn did_you_mean(suggestions: &[String]) -> Option<String> {
+    let names: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
+    let list = match names.as_slice() {
+        [] => return Some(LIST_PROFILES.into()),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    };
+    Some(format!(
+        "did you mean {list}? (`broker list` shows every profile)"
+    ))
 }
 
 const CLOCK_THEN_REFRESH: &str =

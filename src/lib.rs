@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod context;
 pub mod credentials;
+pub mod credentials_file;
 pub mod duration;
 pub mod endpoint;
 pub mod engine;

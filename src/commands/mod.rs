@@ -7,6 +7,7 @@ mod credential_args;
 mod exec;
 mod export;
 mod history;
+mod import;
 mod list;
 mod login;
 mod remove;
@@ -20,6 +21,7 @@ use crate::error::Result;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Add(add::Args),
+    Import(import::Args),
     List(list::Args),
     Remove(remove::Args),
     Rotate(rotate::Args),
@@ -36,6 +38,7 @@ pub fn run(command: Command, resolve: impl FnOnce() -> Result<Context>) -> Resul
     match command {
         Command::Completions(args) => completions::run(args),
         Command::Add(args) => add::run(args, &resolve()?),
+        Command::Import(args) => import::run(args, &resolve()?),
         Command::List(args) => list::run(args, &resolve()?),
         Command::Remove(args) => remove::run(args, &resolve()?),
         Command::Rotate(args) => rotate::run(args, &resolve()?),

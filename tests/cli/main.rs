@@ -14,6 +14,7 @@ mod export;
 mod formats;
 mod fuzz_regressions;
 mod hostile;
+mod import;
 mod incident;
 mod moto_smoke;
 mod safety;
