@@ -1,6 +1,7 @@
 //! The command line: clap types only. [`crate::context`] turns the global options into settings,
 //! and each command's `run` turns its own `Args` into plain values before working.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::Parser;
@@ -34,6 +35,13 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: commands::Command,
+}
+
+/// Parses `argv` (the program name first).
+pub fn parse(argv: Vec<OsString>) -> Result<Cli, clap::Error> {
+    let mut cli = Cli::try_parse_from(&argv)?;
+    commands::after_parse(&mut cli.command, &argv);
+    Ok(cli)
 }
 
 /// The backends, for the command line.

@@ -40,14 +40,12 @@ pub mod vault;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 /// Parses the command line, runs the command, prints any error, and returns the exit status.
 pub fn main() -> ExitCode {
     process::restrict_umask();
     process::protect_memory();
     commands::completions::answer_if_asked();
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version

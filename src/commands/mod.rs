@@ -33,6 +33,14 @@ pub enum Command {
     Completions(completions::Args),
 }
 
+/// Fixes up what clap cannot tell from the command line alone (see
+/// [`exec::Args::dashes_before_command`]).
+pub fn after_parse(command: &mut Command, argv: &[std::ffi::OsString]) {
+    if let Command::Exec(args) = command {
+        args.dashes_before_command(argv);
+    }
+}
+
 /// Runs a command. `completions` needs no settings, so it runs before they are read.
 pub fn run(command: Command, resolve: impl FnOnce() -> Result<Context>) -> Result<u8> {
     match command {
