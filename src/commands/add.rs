@@ -80,9 +80,18 @@ fn from_env(env: &Environment) -> Result<LongTermKeys> {
 }
 
 fn from_terminal(profile: &str) -> Result<LongTermKeys> {
-    output::notice(&format!("adding keys for profile {profile}"));
-    let access_key_id = tty::ask("Access key ID: ")?;
-    let secret = tty::ask_secret("Secret access key: ")?;
+    let no_terminal = |e: tty::TtyError| {
+        Error::from(e).with_hint(format!(
+            "run it from a terminal, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY and run \
+             `broker add --env {profile}`"
+        ))
+    };
+    let prompt = format!(
+        "Adding keys for profile {}\nAccess key ID: ",
+        crate::sanitize::escape(profile)
+    );
+    let access_key_id = tty::ask(&prompt).map_err(no_terminal)?;
+    let secret = tty::ask_secret("Secret access key: ").map_err(no_terminal)?;
     checked(access_key_id.trim().to_string(), secret)
 }
 

@@ -174,37 +174,6 @@ fn a_corrupt_cache_entry_is_ignored_and_replaced() {
 }
 
 #[test]
-fn list_shows_sessions_and_clear_drops_them() {
-    let c = Chain::new();
-    export_json(&c.env, &["r2"]);
-    let out = c.env.broker().args(["list", "--json"]).output().unwrap();
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let sessions = |rows: &serde_json::Value, p: &str| {
-        rows.as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["profile"] == p)
-            .unwrap()["sessions"]
-            .clone()
-    };
-    assert_eq!(sessions(&rows, "r2").as_array().unwrap().len(), 1);
-    assert_eq!(sessions(&rows, "r2")[0]["kind"], "role");
-    assert!(sessions(&rows, "r2")[0]["seconds_left"].as_i64().unwrap() > 3000);
-    assert_eq!(sessions(&rows, "r1").as_array().unwrap().len(), 1);
-
-    let out = c.env.broker().args(["clear", "r2"]).output().unwrap();
-    assert!(stderr_of(&out).contains("dropped 1 cached session(s) of profile r2"));
-    export_json(&c.env, &["r2"]);
-    assert_eq!(c.moto.count("AssumeRole"), 3, "only r2 was dropped");
-    let out = c.env.broker().args(["clear"]).output().unwrap();
-    assert!(
-        stderr_of(&out).contains("dropped 2 cached session(s)"),
-        "{}",
-        stderr_of(&out)
-    );
-}
-
-#[test]
 fn session_token_for_a_plain_user_and_no_session_keys() {
     let moto = Moto::start(None);
     let key = moto.create_user("bob");

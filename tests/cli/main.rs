@@ -5,6 +5,8 @@
 mod common;
 mod fixtures;
 
+mod add;
+mod clear;
 mod completions;
 mod config;
 mod crash;
@@ -13,10 +15,15 @@ mod exec;
 mod export;
 mod formats;
 mod fuzz_regressions;
+mod history;
 mod hostile;
 mod import;
 mod incident;
+mod list;
+mod login;
 mod moto_smoke;
+mod remove;
+mod rotate;
 mod safety;
 #[cfg(target_os = "linux")]
 mod server;

@@ -56,7 +56,7 @@ fn add_asks_for_the_key_on_the_terminal_and_remove_confirms() {
     assert_eq!(keys["SecretAccessKey"], "typed-secret-value");
 
     let (code, screen) = on_terminal(&env, &["remove", "typed"], "n\n");
-    assert_eq!(code, Some(1), "{screen}");
+    assert_eq!(code, Some(0), "a no is an answer, not a failure: {screen}");
     assert!(screen.contains("Delete the keys of profile typed from the file vault? [y/N]"));
     assert!(screen.contains("nothing was deleted"));
     export_json(&env, &["--no-session", "typed"]);

@@ -3,10 +3,10 @@
 
 use crate::common::{assert_error, secret_service_bus, stderr_of, stdout_of, unique, TestEnv};
 
-const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz-unique-test-secret";
+pub const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz-unique-test-secret";
 
-fn add(env: &TestEnv, backend: &str, profile: &str) -> std::process::Output {
+pub fn add(env: &TestEnv, backend: &str, profile: &str) -> std::process::Output {
     env.broker()
         .args(["add", "--env", "--backend", backend, profile])
         .env("AWS_ACCESS_KEY_ID", KEY_ID)
@@ -176,86 +176,6 @@ fn empty_passphrase_is_refused() {
         .unwrap();
     // An empty BROKER_FILE_PASSPHRASE is no passphrase, and there is no terminal to ask on.
     assert_error(&out, 1, "the file vault needs a passphrase");
-}
-
-#[test]
-fn add_keeps_the_existing_config_and_adds_only_missing_sections() {
-    let env = TestEnv::new();
-    let original = "# my settings\n[default]\nregion = eu-west-1\n\n[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops\nsource_profile = default";
-    env.write_aws_config(original);
-    assert!(add(&env, "file", "default").status.success());
-    assert_eq!(std::fs::read_to_string(env.aws_config()).unwrap(), original);
-    assert!(add(&env, "file", "new").status.success());
-    assert_eq!(
-        std::fs::read_to_string(env.aws_config()).unwrap(),
-        format!("{original}\n\n[profile new]\n")
-    );
-}
-
-#[test]
-fn list_shows_every_profile_with_its_role_and_keys() {
-    let env = TestEnv::new();
-    env.write_aws_config(
-        "[default]\nregion = eu-west-1\n[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops\nsource_profile = default\n",
-    );
-    std::fs::write(
-        env.home().join(".aws/credentials"),
-        "[legacy]\nregion = us-east-1\n",
-    )
-    .unwrap();
-    assert!(add(&env, "file", "default").status.success());
-    let out = env
-        .broker()
-        .args(["list", "--backend", "file"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    insta::assert_snapshot!(stdout_of(&out), @r"
-    PROFILE  ROLE                                KEYS  SESSIONS
-    default  -                                   file  -
-    legacy   -                                   -     -
-    ops      arn:aws:iam::123456789012:role/ops  -     -
-    ");
-}
-
-#[test]
-fn add_env_refuses_missing_or_temporary_keys() {
-    let env = TestEnv::new();
-    let out = env
-        .broker_file()
-        .args(["add", "--env", "p"])
-        .env("AWS_ACCESS_KEY_ID", KEY_ID)
-        .output()
-        .unwrap();
-    assert_error(
-        &out,
-        1,
-        "--env needs both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-    );
-    let out = env
-        .broker_file()
-        .args(["add", "--env", "p"])
-        .env("AWS_ACCESS_KEY_ID", KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env("AWS_SESSION_TOKEN", "tok")
-        .output()
-        .unwrap();
-    assert_error(&out, 1, "temporary credentials");
-    let out = env
-        .broker_file()
-        .args(["add", "--env", "p"])
-        .env("AWS_ACCESS_KEY_ID", "not a key")
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .output()
-        .unwrap();
-    assert_error(&out, 1, "is not an access key id");
-    let out = env
-        .broker_file()
-        .args(["add", "--env", "bad]name"])
-        .output()
-        .unwrap();
-    assert_error(&out, 2, "invalid profile name");
-    assert!(!env.file_vault_dir().exists(), "nothing stored");
 }
 
 #[test]
