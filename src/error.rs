@@ -164,6 +164,31 @@ impl From<crate::tty::TtyError> for Error {
     }
 }
 
+impl From<crate::picker::PickError> for Error {
+    fn from(e: crate::picker::PickError) -> Self {
+        use crate::picker::PickError as P;
+        match &e {
+            P::NotATerminal { some, total } => {
+                let more = match total - some.len() {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
+                let hint = format!(
+                    "name one (or set AWS_PROFILE): {}{more}; `broker list` shows them all",
+                    some.join(", ")
+                );
+                Error::usage(e.to_string()).with_hint(hint)
+            }
+            P::NoProfiles => {
+                let hint = "add one with `broker add PROFILE`, or `broker import` the keys of \
+                            ~/.aws/credentials";
+                Error::usage(e.to_string()).with_hint(hint)
+            }
+            P::Cancelled | P::Terminal(_) => hinted(e, None),
+        }
+    }
+}
+
 impl From<crate::chain::ChainError> for Error {
     fn from(e: crate::chain::ChainError) -> Self {
         use crate::chain::ChainError as C;

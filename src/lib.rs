@@ -27,6 +27,7 @@ pub mod issue;
 pub mod listener;
 pub mod mfa;
 pub mod output;
+pub mod picker;
 pub mod plan;
 pub mod policy;
 pub mod process;

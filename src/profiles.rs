@@ -121,14 +121,6 @@ fn read_aws_file(path: &Path) -> Result<Option<Vec<u8>>, ProfilesError> {
     Ok(bytes)
 }
 
-/// The profile a command acts on when none is named: `AWS_PROFILE`, else `default`.
-pub fn default_profile_name(env: &Environment) -> String {
-    env.aws
-        .profile
-        .clone()
-        .unwrap_or_else(|| "default".to_string())
-}
-
 /// The AWS config file path: `AWS_CONFIG_FILE`, else `~/.aws/config`.
 pub fn config_file_path(env: &Environment) -> Option<PathBuf> {
     env.aws

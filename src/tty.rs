@@ -23,6 +23,13 @@ fn open_tty() -> Result<std::fs::File, TtyError> {
         .map_err(TtyError::NoTerminal)
 }
 
+/// Whether a person is at a terminal to answer: stderr is one (so a list or a spinner is
+/// seen there) and `/dev/tty` opens.
+pub fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && open_tty().is_ok()
+}
+
 /// Asks a question whose answer may be shown as it is typed.
 pub fn ask(prompt: &str) -> Result<String, TtyError> {
     let mut tty = open_tty()?;

@@ -13,7 +13,8 @@ use crate::issue::{Issuer, Request};
 
 #[derive(Debug, clap::Args)]
 pub struct CredentialArgs {
-    /// The profile to use [default: $AWS_PROFILE, else "default"]
+    /// The profile to use [default: $AWS_PROFILE, else the profile "default" if there is one,
+    /// else chosen from a list on the terminal]
     #[arg(value_name = "PROFILE", add = super::completions::profiles())]
     pub profile: Option<String>,
 
@@ -62,17 +63,26 @@ fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
 }
 
 impl CredentialArgs {
-    /// The profile named, else `AWS_PROFILE`, else `default`.
-    pub fn profile_name(&self, ctx: &Context) -> String {
-        self.profile
-            .clone()
-            .unwrap_or_else(|| crate::profiles::default_profile_name(&ctx.env))
+    /// The profile named, else `AWS_PROFILE`, else `default` when the AWS config has it, else
+    /// the one picked on the terminal (see [`crate::picker`]).
+    pub fn profile_name(&self, ctx: &Context) -> Result<String> {
+        if let Some(profile) = self.profile.as_ref().or(ctx.env.aws.profile.as_ref()) {
+            return Ok(profile.clone());
+        }
+        let aws = crate::profiles::AwsProfiles::load(&ctx.env)?;
+        if aws.contains("default") {
+            return Ok("default".into());
+        }
+        // The audit log orders the list; unreadable, it orders nothing.
+        let (records, _) = ctx.audit_log().read().unwrap_or_default();
+        let ordered = crate::picker::order(&aws.names(), &records);
+        Ok(crate::picker::pick(&ordered, crate::tty::interactive())?)
     }
 
     /// The request these options make.
-    pub fn request(&self, ctx: &Context) -> Request {
-        Request {
-            profile: self.profile_name(ctx),
+    pub fn request(&self, ctx: &Context) -> Result<Request> {
+        Ok(Request {
+            profile: self.profile_name(ctx)?,
             duration: self.duration,
             no_session: self.no_session,
             mfa_token: self.mfa_token.clone(),
@@ -80,11 +90,11 @@ impl CredentialArgs {
             reason: self.reason.clone(),
             yes: self.yes,
             refresh: self.refresh,
-        }
+        })
     }
 
     /// Resolves the request and applies its policy (see [`Issuer::new`]).
     pub fn issuer(&self, ctx: &Context, via: Via) -> Result<Issuer> {
-        Issuer::new(ctx, self.request(ctx), via)
+        Issuer::new(ctx, self.request(ctx)?, via)
     }
 }

@@ -120,10 +120,15 @@ fn choose<'a>(sections: &'a [Section], named: &[String], shown: &str) -> Result<
     let mut chosen = Vec::new();
     for name in named {
         let Some(section) = sections.iter().find(|s| &s.profile == name) else {
-            let with_keys = sections.iter().map(|s| s.profile.as_str());
-            let hint = crate::error::did_you_mean(&profiles::closest(name, with_keys))
-                .filter(|_| !sections.is_empty())
-                .unwrap_or_else(|| format!("{shown} holds no keys of any profile"));
+            let with_keys: Vec<&str> = sections.iter().map(|s| s.profile.as_str()).collect();
+            let close = profiles::closest(name, with_keys.iter().copied());
+            let hint = if with_keys.is_empty() {
+                format!("{shown} holds no keys of any profile")
+            } else if close.is_empty() {
+                format!("it holds keys of: {}", with_keys.join(", "))
+            } else {
+                crate::error::did_you_mean(&close).unwrap_or_default()
+            };
             return Err(
                 Error::new(format!("profile {name} has no keys in {shown}")).with_hint(hint)
             );

@@ -11,6 +11,7 @@ mod completions;
 mod config;
 mod crash;
 mod edges;
+mod errors;
 mod exec;
 mod export;
 mod formats;

@@ -157,3 +157,139 @@ fn ctrl_c_at_the_terminal_reaches_the_child_and_broker_waits_for_it() {
         "the child saw the signal once: {rest}"
     );
 }
+
+/// Runs broker on a pseudo-terminal, and for each `(wait_for, keys)` types `keys` once the
+/// screen shows `wait_for` (typing ahead would race the program switching the terminal to raw
+/// mode); returns the exit status and everything the terminal showed.
+fn on_terminal_typing(
+    env: &TestEnv,
+    args: &[&str],
+    steps: &[(&str, &str)],
+) -> (Option<i32>, String) {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let mut line = broker::format::sh_quote(&broker_bin().to_string_lossy());
+    for arg in args {
+        line.push(' ');
+        line.push_str(&broker::format::sh_quote(arg));
+    }
+    let mut script = env
+        .std_command("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` is needed: apt-get install bsdutils");
+    let screen = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let screen = screen.clone();
+        let mut stdout = script.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                screen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let text = || String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
+    let mut stdin = script.stdin.take().unwrap();
+    let mut seen = 0;
+    for (wait_for, keys) in steps {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let now = text();
+            if let Some(at) = now[seen.min(now.len())..].find(wait_for) {
+                seen += at + wait_for.len();
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never saw {wait_for:?}: {now}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        // Let the program reach its read before the keys arrive.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        stdin.write_all(keys.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+    let status = script.wait().unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    (status.code(), text())
+}
+
+/// The screen's text without its ANSI escape sequences.
+fn without_escapes(screen: &str) -> String {
+    let mut out = String::new();
+    let mut chars = screen.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Profiles `alpha`, `beta` and `gamma`, each a `credential_process` with its own key id.
+fn three_profiles() -> TestEnv {
+    let env = TestEnv::new();
+    let mut config = String::new();
+    for (i, name) in ["alpha", "beta", "gamma"].iter().enumerate() {
+        let file = env.dir.path().join(format!("{name}.json"));
+        let json = serde_json::json!({
+            "Version": 1,
+            "AccessKeyId": format!("ASIA{}EXAMPLE000{i}", name.to_uppercase()),
+            "SecretAccessKey": "secret",
+            "SessionToken": "token",
+            "Expiration": "2030-01-02T03:04:05Z",
+        });
+        std::fs::write(&file, json.to_string()).unwrap();
+        config.push_str(&format!(
+            "[profile {name}]\ncredential_process = cat {}\n",
+            file.display()
+        ));
+    }
+    env.write_aws_config(&config);
+    env
+}
+
+#[test]
+fn without_a_profile_the_terminal_offers_a_list_to_filter_recent_first() {
+    let env = three_profiles();
+    // beta was used last, so it comes first.
+    export_json(&env, &["beta"]);
+    let prompt = "Profile (type to filter";
+    let (code, screen) = on_terminal_typing(
+        &env,
+        &["export", "--format", "json"],
+        &[(prompt, "gam"), ("gamma", "\r")],
+    );
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("ASIAGAMMAEXAMPLE0002"), "{screen}");
+    let plain = without_escapes(&screen);
+    assert!(
+        plain.contains("❯ beta\r\n  alpha\r\n  gamma"),
+        "the most recent first, then by name: {plain}"
+    );
+    // Enter at once takes the first: now gamma, the most recent.
+    let (code, screen) =
+        on_terminal_typing(&env, &["export", "--format", "json"], &[(prompt, "\r")]);
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("ASIAGAMMAEXAMPLE0002"), "{screen}");
+    // Esc chooses nothing.
+    let (code, screen) = on_terminal_typing(&env, &["export"], &[(prompt, "\x1b")]);
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains("no profile was chosen"), "{screen}");
+}
