@@ -137,8 +137,12 @@ pub enum ChainError {
     BadArn { profile: String, arn: String },
     #[error("profile {profile}: {detail}")]
     BadSetting { profile: String, detail: String },
-    #[error("{0}")]
-    BadRequest(String),
+    /// A duration outside AWS's bounds, given with `--duration` (`from_flag`) or in a file.
+    #[error("{error}")]
+    Duration {
+        error: crate::duration::DurationError,
+        from_flag: bool,
+    },
 }
 
 /// Resolves `profile` into a chain.
@@ -242,12 +246,6 @@ pub fn resolve(
         .unwrap_or(DEFAULT_SESSION_TOKEN_DURATION);
     let mut session_duration = session_default;
     if let Some(asked) = request.duration {
-        if asked < MIN_DURATION {
-            return Err(ChainError::BadRequest(format!(
-                "duration {} is below AWS's minimum of 15m",
-                crate::duration::format(asked)
-            )));
-        }
         match hops.last_mut() {
             Some(last) => last.duration = asked,
             None => session_duration = asked,
@@ -270,9 +268,16 @@ pub fn resolve(
             *handed_out = max;
         }
     }
+    let last = hops.len().saturating_sub(1);
     for (i, hop) in hops.iter_mut().enumerate() {
-        let what = format!("the duration of {}", hop.profile);
-        check_range(&what, hop.duration, MAX_ROLE_DURATION)?;
+        let place = if i == last && request.duration.is_some() {
+            "--duration".to_string()
+        } else if aws.get(&hop.profile, "duration_seconds").is_some() {
+            format!("duration_seconds of profile {}", hop.profile)
+        } else {
+            "[session] assume_role_duration".to_string()
+        };
+        check_range(hop.duration, MAX_ROLE_DURATION, "a role", place)?;
         // Every hop after the first is assumed with another role's credentials.
         if i >= 1 && hop.duration > MAX_CHAINED_DURATION {
             notices.push(format!(
@@ -316,10 +321,16 @@ pub fn resolve(
     };
     // session_token_duration matters only to chains that call GetSessionToken.
     if chain.uses_session_token() {
+        let place = if chain.hops.is_empty() && request.duration.is_some() {
+            "--duration"
+        } else {
+            "[session] session_token_duration"
+        };
         check_range(
-            "the session duration (--duration or [session] session_token_duration)",
             chain.session_duration,
             MAX_SESSION_TOKEN_DURATION,
+            "a session token",
+            place.to_string(),
         )?;
     }
     Ok(chain)
@@ -401,14 +412,19 @@ fn bad(profile: &str, detail: &str) -> ChainError {
     }
 }
 
-fn check_range(what: &str, d: Duration, max: Duration) -> Result<(), ChainError> {
-    if d < MIN_DURATION || d > max {
-        return Err(ChainError::BadRequest(format!(
-            "{what} {} is outside AWS's bounds of 15m to {}",
-            crate::duration::format(d),
-            crate::duration::format(max)
-        )));
-    }
+/// AWS's bounds on a duration given at `place` (a flag or setting).
+fn check_range(
+    d: Duration,
+    max: Duration,
+    what: &'static str,
+    place: String,
+) -> Result<(), ChainError> {
+    crate::duration::check_range(d, MIN_DURATION, max, Some(what)).map_err(|e| {
+        ChainError::Duration {
+            from_flag: place == "--duration",
+            error: e.at(place),
+        }
+    })?;
     Ok(())
 }
 
@@ -710,12 +726,26 @@ mod tests {
         assert_eq!(capped.asked_duration, Some(Duration::from_secs(3 * 3600)));
         assert!(matches!(
             asked("r1", 600, None),
-            Err(ChainError::BadRequest(_))
+            Err(ChainError::Duration {
+                from_flag: true,
+                ..
+            })
         ));
-        assert!(matches!(
-            asked("r1", 13 * 3600, None),
-            Err(ChainError::BadRequest(_))
-        ));
+        assert_eq!(
+            asked("r1", 13 * 3600, None).unwrap_err().to_string(),
+            "invalid duration `13h` for --duration: AWS allows 15m to 12h for a role"
+        );
+        let long = format!("[profile u]\n[profile r]\nrole_arn = {ROLE}r\nsource_profile = u\nduration_seconds = 86400\n");
+        match chain_of(&long, "r") {
+            Err(ChainError::Duration {
+                error,
+                from_flag: false,
+            }) => assert_eq!(
+                error.to_string(),
+                "invalid duration `24h` for duration_seconds of profile r: AWS allows 15m to 12h for a role"
+            ),
+            other => panic!("{other:?}"),
+        }
         let user = asked("user", 20 * 3600, None).unwrap();
         assert_eq!(user.session_duration, Duration::from_secs(20 * 3600));
     }

@@ -210,7 +210,13 @@ impl From<crate::chain::ChainError> for Error {
                 Some("make the last profile of the chain hold keys (no source_profile)".into())
             }
             C::BadArn { .. } | C::BadSetting { .. } => Some(FIX_PROFILE.into()),
-            C::BadRequest(_) => Some("durations are like 15m, 1h or 3600s".into()),
+            C::Duration {
+                from_flag: true, ..
+            } => return Error::usage(e.to_string()),
+            C::Duration { error, .. } => Some(match error.place.as_deref() {
+                Some(p) if p.starts_with("duration_seconds") => FIX_PROFILE.into(),
+                _ => "fix the [session] durations in config.toml".into(),
+            }),
         };
         hinted(e, hint)
     }

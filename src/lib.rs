@@ -76,6 +76,9 @@ pub fn main() -> ExitCode {
 
 /// A clap error as broker's one-line error, with clap's own tip as the hint.
 fn usage_error(e: &clap::Error) -> error::Error {
+    if let Some(message) = duration_error(e) {
+        return error::Error::usage(message);
+    }
     let text = e.to_string();
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or("invalid command line");
@@ -85,4 +88,33 @@ fn usage_error(e: &clap::Error) -> error::Error {
         .map(|l| l.trim_start_matches("tip: ").to_string())
         .unwrap_or_else(|| "see `broker --help`".into());
     error::Error::usage(message).with_hint(hint)
+}
+
+/// A refused duration flag in the one wording of [`duration::DurationError`], naming the flag,
+/// instead of clap's "invalid value … for …" around it.
+fn duration_error(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::ValueValidation {
+        return None;
+    }
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let flag = context(ContextKind::InvalidArg)?;
+    let flag = flag
+        .split([' ', '='])
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let source = std::error::Error::source(e)?;
+    if let Some(d) = source.downcast_ref::<duration::DurationError>() {
+        return Some(d.clone().at(flag).to_string());
+    }
+    // A parser that returned the error as text (`history --since`).
+    let text = source.to_string();
+    let value = context(ContextKind::InvalidValue)?;
+    let head = format!("invalid duration `{}`", value.trim());
+    let reason = text.strip_prefix(&head)?;
+    Some(format!("{head} for {flag}{reason}"))
 }

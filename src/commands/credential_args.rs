@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use crate::audit::Via;
 use crate::chain;
 use crate::context::Context;
+use crate::duration::{self, DurationError};
 use crate::error::Result;
 use crate::issue::{Issuer, Request};
 
@@ -51,15 +52,19 @@ pub struct CredentialArgs {
     pub refresh: bool,
 }
 
-fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
-    let d = crate::duration::parse(text).map_err(|e| e.to_string())?;
-    if d < chain::MIN_DURATION || d > chain::MAX_SESSION_TOKEN_DURATION {
-        return Err(format!(
-            "{} is outside AWS's bounds of 15m to 36h",
-            crate::duration::format(d)
-        ));
-    }
-    Ok(d)
+/// A duration within AWS's widest bounds (a role's are checked once the chain is known).
+fn parse_duration(text: &str) -> std::result::Result<Duration, DurationError> {
+    let d = duration::parse(text)?;
+    duration::check_range(
+        d,
+        chain::MIN_DURATION,
+        chain::MAX_SESSION_TOKEN_DURATION,
+        None,
+    )
+    .map_err(|e| DurationError {
+        value: text.trim().to_string(),
+        ..e
+    })
 }
 
 impl CredentialArgs {

@@ -90,3 +90,32 @@ fn key_errors_snapshot() {
         ]
     ));
 }
+
+#[test]
+fn duration_errors_snapshot() {
+    let env = file_env();
+    env.write_aws_config(&format!(
+        "[profile user]\n\
+         [profile role]\nrole_arn = {ROLE}/r\nsource_profile = user\n\
+         [profile long]\nrole_arn = {ROLE}/l\nsource_profile = user\nduration_seconds = 86400\n"
+    ));
+    let settings = file_env();
+    settings.write_aws_config("[profile user]\n");
+    settings.write_broker_config("[session]\nmin_ttl = \"900\"\n");
+    insta::assert_snapshot!(format!(
+        "{}\n{}",
+        transcripts(
+            &env,
+            &[
+                &["export", "-d", "3600", "role"],
+                &["export", "--duration", "soon", "role"],
+                &["export", "--duration=10m", "role"],
+                &["export", "-d", "37h", "user"],
+                &["export", "-d", "13h", "role"],
+                &["export", "long"],
+                &["history", "--since", "7"],
+            ]
+        ),
+        transcript(&settings, &["export", "user"])
+    ));
+}

@@ -303,11 +303,15 @@ fn bad_flags_are_usage_errors() {
         ),
         (
             &["export", "--duration", "5m", "p"][..],
-            "outside AWS's bounds",
+            "invalid duration `5m` for --duration: AWS allows 15m to 36h",
         ),
         (
             &["export", "--duration", "48h", "p"][..],
-            "outside AWS's bounds",
+            "invalid duration `48h` for --duration: AWS allows 15m to 36h",
+        ),
+        (
+            &["export", "--duration", "3600", "p"][..],
+            "invalid duration `3600` for --duration: a number needs a unit, like 3600s",
         ),
         (
             &["export", "--format", "yaml", "p"][..],
