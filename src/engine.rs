@@ -314,7 +314,7 @@ impl<'a> Cold<'a> {
     }
 
     /// The code for `step`'s MFA device, if it carries one.
-    fn mfa_code(&self, step: &Step) -> Result<Option<(String, SecretString)>> {
+    fn mfa_code(&self, step: &Step) -> Result<Option<(String, mfa::Code)>> {
         let Some(serial) = &step.mfa else {
             return Ok(None);
         };
@@ -328,12 +328,49 @@ impl<'a> Cold<'a> {
         Ok(Some((serial.clone(), code)))
     }
 
+    /// Makes `step`'s call. A typed MFA code that STS refuses (wrong, or used already) is asked
+    /// for again, up to [`mfa::TYPED_TRIES`] codes in all.
     fn call(&self, step: &Step, parent: Option<&Credentials>) -> Result<Credentials> {
+        // The source's keys first: no code is asked for a call that cannot be made.
+        if step.action == Action::SessionToken || (parent.is_none() && step.mfa.is_some()) {
+            if !matches!(self.chain.source, Source::WebIdentity { .. }) {
+                self.source()?;
+            }
+        }
+        let mut tries = 1;
+        loop {
+            let mfa = self.mfa_code(step)?;
+            let typed = mfa.as_ref().is_some_and(|(_, c)| c.typed);
+            match self.call_with(step, parent, mfa.as_ref()) {
+                Err(EngineError::Aws { error, .. })
+                    if typed && error.is_mfa_failure() && tries < mfa::TYPED_TRIES =>
+                {
+                    tries += 1;
+                    notice(&format!(
+                        "STS refused the MFA code (wrong, or used already): try the next one \
+                         ({tries} of {})",
+                        mfa::TYPED_TRIES
+                    ));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn call_with(
+        &self,
+        step: &Step,
+        parent: Option<&Credentials>,
+        mfa: Option<&(String, mfa::Code)>,
+    ) -> Result<Credentials> {
         let chain = self.chain;
+        let mfa = mfa.map(|(serial, c)| Mfa {
+            serial,
+            code: &c.code,
+        });
         let credentials = match step.action {
             Action::SessionToken => {
                 let keys = self.source()?;
-                let mfa = self.mfa_code(step)?;
                 verbose(format!(
                     "GetSessionToken for {} ({})",
                     chain.source.profile(),
@@ -343,11 +380,8 @@ impl<'a> Cold<'a> {
                         "without MFA"
                     }
                 ));
-                self.sts()?.get_session_token(
-                    keys,
-                    chain.session_duration,
-                    mfa.as_ref().map(|(serial, code)| Mfa { serial, code }),
-                )
+                self.sts()?
+                    .get_session_token(keys, chain.session_duration, mfa)
             }
             Action::WebIdentity => {
                 let token = self.web_identity_token()?;
@@ -361,7 +395,6 @@ impl<'a> Cold<'a> {
                     Some(c) => c,
                     None => self.source()?,
                 };
-                let mfa = self.mfa_code(step)?;
                 let tags: &[(String, String)] = if step.tagged { &self.options.tags } else { &[] };
                 verbose(format!(
                     "AssumeRole {} as {}{}",
@@ -369,12 +402,7 @@ impl<'a> Cold<'a> {
                     hop.session_name,
                     if mfa.is_some() { " with MFA" } else { "" }
                 ));
-                self.sts()?.assume_role(
-                    base,
-                    hop,
-                    mfa.as_ref().map(|(serial, code)| Mfa { serial, code }),
-                    tags,
-                )
+                self.sts()?.assume_role(base, hop, mfa, tags)
             }
         }
         .map_err(|e| self.aws_error(e))?;

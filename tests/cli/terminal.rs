@@ -293,3 +293,70 @@ fn without_a_profile_the_terminal_offers_a_list_to_filter_recent_first() {
     assert_eq!(code, Some(1), "{screen}");
     assert!(screen.contains("no profile was chosen"), "{screen}");
 }
+
+#[test]
+fn a_refused_mfa_code_is_asked_again_up_to_three_times() {
+    let moto = Moto::start(None);
+    let key = moto.create_user("tia");
+    let env = file_env(&moto);
+    env.write_aws_config("[profile tia]\nmfa_serial = arn:aws:iam::123456789012:mfa/tia\n");
+    store_key(&env, "tia", &key.access_key_id, &key.secret_access_key);
+    let prompt = "MFA code for arn:aws:iam::123456789012:mfa/tia (profile tia): ";
+
+    moto.fail_next("GetSessionToken", "mfa", 1);
+    let (code, screen) = on_terminal_typing(
+        &env,
+        &["export", "--format", "json", "tia"],
+        &[(prompt, "111111\r"), (prompt, "222222\r")],
+    );
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(
+        screen.contains(
+            "STS refused the MFA code (wrong, or used already): try the next one (2 of 3)"
+        ),
+        "{screen}"
+    );
+    assert!(screen.contains("\"SessionToken\""), "{screen}");
+    let codes: Vec<_> = moto
+        .requests("GetSessionToken")
+        .iter()
+        .map(|r| r["TokenCode"].clone())
+        .collect();
+    assert_eq!(codes, ["111111", "222222"]);
+
+    // Three refusals end it, with the MFA hint.
+    let clear = || {
+        assert!(env
+            .broker()
+            .args(["clear", "tia"])
+            .output()
+            .unwrap()
+            .status
+            .success())
+    };
+    clear();
+    moto.fail_next("GetSessionToken", "mfa", 3);
+    let (code, screen) = on_terminal_typing(
+        &env,
+        &["export", "--format", "json", "tia"],
+        &[
+            (prompt, "333333\r"),
+            (prompt, "444444\r"),
+            (prompt, "555555\r"),
+        ],
+    );
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains("(3 of 3)"), "{screen}");
+    assert!(
+        screen.contains("hint: the MFA code was wrong or already used"),
+        "{screen}"
+    );
+    assert_eq!(moto.count("GetSessionToken"), 5);
+
+    // A code given with --mfa-token is not typed: one refusal is final.
+    clear();
+    moto.fail_next("GetSessionToken", "mfa", 1);
+    let (code, screen) = on_terminal_typing(&env, &["export", "--mfa-token", "666666", "tia"], &[]);
+    assert_eq!(code, Some(1), "{screen}");
+    assert_eq!(moto.count("GetSessionToken"), 6);
+}
