@@ -332,10 +332,10 @@ impl<'a> Cold<'a> {
     /// for again, up to [`mfa::TYPED_TRIES`] codes in all.
     fn call(&self, step: &Step, parent: Option<&Credentials>) -> Result<Credentials> {
         // The source's keys first: no code is asked for a call that cannot be made.
-        if step.action == Action::SessionToken || (parent.is_none() && step.mfa.is_some()) {
-            if !matches!(self.chain.source, Source::WebIdentity { .. }) {
-                self.source()?;
-            }
+        let from_source =
+            step.action == Action::SessionToken || (parent.is_none() && step.mfa.is_some());
+        if from_source && !matches!(self.chain.source, Source::WebIdentity { .. }) {
+            self.source()?;
         }
         let mut tries = 1;
         loop {
