@@ -71,6 +71,10 @@ impl Error {
         &self.message
     }
 
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
     /// The text to print: the message on one line, under `verbose` every cause the message
     /// does not already say, then the hint. Sanitised: no control or invisible character of an
     /// upstream message reaches the terminal.

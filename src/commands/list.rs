@@ -3,14 +3,21 @@
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::vault::VaultError;
 use crate::{exit_codes, output, profiles, vault};
 
 /// List profiles, their stored keys and cached sessions
 ///
 /// Shows every profile of the AWS config and credentials files, its role, whether the vault
-/// holds long-term keys for it, and its cached sessions with the time they have left.
+/// holds long-term keys for it, and its cached sessions with the time they have left. When the
+/// vault cannot be opened, the profiles are still listed, with a warning, and the KEYS column
+/// says why it cannot tell.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker list
+  broker list --json | jq -r '.[] | select(.keys == null) | .profile'")]
 pub struct Args {
     /// Print a JSON array instead of a table
     #[arg(long)]
@@ -24,6 +31,11 @@ struct Row {
     source_profile: Option<String>,
     /// The backend holding this profile's keys, if any.
     keys: Option<&'static str>,
+    /// Why the vault could not tell whether it holds keys for this profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keys_error: Option<String>,
+    /// The profile has `aws_access_key_id` in the AWS files (`broker import` moves it).
+    keys_in_aws_files: bool,
     sessions: Vec<Session>,
 }
 
@@ -37,12 +49,33 @@ struct Session {
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let aws = profiles::AwsProfiles::load(&ctx.env)?;
-    let vault = ctx.vault()?;
+    // Without a vault the profiles are still worth listing; the KEYS column says why it is
+    // empty.
+    let (vault, mut unknown) = match ctx.vault_spec().open() {
+        Ok(vault) => (Some(vault), None),
+        Err(e) => {
+            let cell = short_reason(&e);
+            warn(&Error::from(e));
+            (None, Some(cell))
+        }
+    };
     let cached = ctx.cache().list();
     let now = chrono::Utc::now();
     let mut rows = Vec::new();
     for name in aws.names() {
-        let stored = vault.contains(&vault::keys_item(&name))?;
+        let (stored, keys_error) = match &vault {
+            Some(v) => match v.contains(&vault::keys_item(&name)) {
+                Ok(stored) => (stored.then(|| v.kind().name()), None),
+                Err(e) => {
+                    let cell = short_reason(&e);
+                    if unknown.replace(cell.clone()).is_none() {
+                        warn(&Error::from(e));
+                    }
+                    (None, Some(cell))
+                }
+            },
+            None => (None, unknown.clone()),
+        };
         let sessions = cached
             .iter()
             .filter(|c| c.profile == name)
@@ -57,7 +90,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         rows.push(Row {
             role_arn: aws.get(&name, "role_arn").map(str::to_owned),
             source_profile: aws.get(&name, "source_profile").map(str::to_owned),
-            keys: stored.then(|| vault.kind().name()),
+            keys: stored,
+            keys_error,
+            keys_in_aws_files: aws.get(&name, "aws_access_key_id").is_some(),
             profile: name,
             sessions,
         });
@@ -73,6 +108,25 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     Ok(exit_codes::SUCCESS)
 }
 
+/// The warning for a vault that cannot be read: the error and its hint, on stderr.
+fn warn(e: &Error) {
+    output::notice(&format!("warning: {}", e.message()));
+    if let Some(hint) = e.hint() {
+        eprintln!("hint: {}", crate::error::one_line(hint));
+    }
+}
+
+/// Why the vault cannot tell, short enough for a table cell.
+fn short_reason(e: &VaultError) -> String {
+    match e {
+        VaultError::NoBackend { .. } => "no backend".into(),
+        VaultError::Unavailable { backend, .. } => format!("{backend} unavailable"),
+        VaultError::WrongPassphrase { .. } => "wrong passphrase".into(),
+        VaultError::NoPassphrase { .. } => "no passphrase".into(),
+        _ => "vault error".into(),
+    }
+}
+
 fn table(rows: &[Row]) -> String {
     let cells: Vec<[String; 4]> = rows
         .iter()
@@ -80,7 +134,12 @@ fn table(rows: &[Row]) -> String {
             [
                 r.profile.clone(),
                 r.role_arn.clone().unwrap_or_else(|| "-".into()),
-                r.keys.unwrap_or("-").to_string(),
+                match (r.keys, &r.keys_error) {
+                    (Some(backend), _) => backend.to_string(),
+                    (None, Some(why)) => format!("? ({why})"),
+                    (None, None) if r.keys_in_aws_files => "credentials file".into(),
+                    (None, None) => "-".into(),
+                },
                 sessions_cell(&r.sessions),
             ]
         })

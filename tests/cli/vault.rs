@@ -182,7 +182,7 @@ fn empty_passphrase_is_refused() {
 fn no_secret_service_names_the_file_backend() {
     // No D-Bus session at all: the automatic choice fails and says what to do.
     let env = TestEnv::new();
-    let out = env.broker().args(["list"]).output().unwrap();
+    let out = env.broker().args(["remove", "-f", "p"]).output().unwrap();
     assert_error(&out, 1, "no usable vault backend");
     assert!(
         stderr_of(&out).contains("--backend file"),
