@@ -79,22 +79,54 @@ impl Error {
     /// does not already say, then the hint. Sanitised: no control or invisible character of an
     /// upstream message reaches the terminal.
     pub fn render(&self, verbose: bool) -> String {
-        let mut out = format!("broker: error: {}", one_line(&self.message));
+        self.render_with(verbose, false)
+    }
+
+    /// [`Error::render`] with its labels coloured (ANSI), for a terminal that takes colour.
+    pub fn render_styled(&self, verbose: bool) -> String {
+        self.render_with(verbose, true)
+    }
+
+    fn render_with(&self, verbose: bool, styled: bool) -> String {
+        let label = |text: &str, style: anstyle::Style, rest: &str| {
+            if styled {
+                styled_label(text, style, rest)
+            } else {
+                format!("{text} {rest}")
+            }
+        };
+        let mut out = label("broker: error:", ERROR_STYLE, &one_line(&self.message));
         if verbose {
             let mut cause = self.source.as_deref().and_then(std::error::Error::source);
             while let Some(e) = cause {
                 let text = one_line(&e.to_string());
                 if !text.is_empty() && !out.contains(&text) {
-                    out.push_str(&format!("\ncaused by: {text}"));
+                    out.push('\n');
+                    out.push_str(&label("caused by:", CAUSE_STYLE, &text));
                 }
                 cause = e.source();
             }
         }
         if let Some(hint) = &self.hint {
-            out.push_str(&format!("\nhint: {}", one_line(hint)));
+            out.push('\n');
+            out.push_str(&label("hint:", HINT_STYLE, &one_line(hint)));
         }
         out
     }
+}
+
+pub const ERROR_STYLE: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Red)));
+pub const CAUSE_STYLE: anstyle::Style =
+    anstyle::Style::new().fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Yellow)));
+pub const HINT_STYLE: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Cyan)));
+
+/// `label rest`, the label in `style`.
+pub fn styled_label(label: &str, style: anstyle::Style, rest: &str) -> String {
+    format!("{}{label}{} {rest}", style.render(), style.render_reset())
 }
 
 impl fmt::Display for Error {

@@ -35,6 +35,7 @@ pub mod profiles;
 pub mod sanitize;
 pub mod server;
 pub mod settings;
+pub mod spinner;
 pub mod sts;
 pub mod tty;
 pub mod vault;
@@ -46,6 +47,8 @@ pub fn main() -> ExitCode {
     process::restrict_umask();
     process::protect_memory();
     commands::completions::answer_if_asked();
+    let env = environment::Environment::from_process();
+    output::init_color(env.color);
     let cli = match cli::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -54,7 +57,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit_codes::SUCCESS);
         }
         Err(e) => {
-            eprintln!("{}", usage_error(&e));
+            output::error(&usage_error(&e), false);
             return ExitCode::from(exit_codes::USAGE);
         }
     };
@@ -63,12 +66,11 @@ pub fn main() -> ExitCode {
         backend: cli.backend,
         config: cli.config,
     };
-    let env = environment::Environment::from_process();
     process::init(&env);
     match commands::run(cli.command, || context::Context::resolve(options, env)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("{}", e.render(cli.verbose > 0));
+            output::error(&e, cli.verbose > 0);
             ExitCode::from(e.exit_code())
         }
     }

@@ -63,6 +63,7 @@ pub fn pick(ordered: &[String], on_terminal: bool) -> Result<String, PickError> 
         .iter()
         .map(|n| crate::sanitize::escape(n).into_owned())
         .collect();
+    console::set_colors_enabled_stderr(crate::output::stderr_colors());
     let term = console::Term::stderr();
     let chosen = dialoguer::FuzzySelect::with_theme(&dialoguer::theme::ColorfulTheme::default())
         .with_prompt("Profile (type to filter, Enter to choose, Esc to cancel)")

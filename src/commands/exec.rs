@@ -99,6 +99,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     ];
     let via = if args.server { Via::Server } else { Via::Exec };
     let issued = issuer.issue_and_notify(via)?;
+    // The child owns the terminal from here: the server's refreshes wait without a spinner.
+    crate::spinner::forbid();
     if !args.server {
         vars.extend(
             format::variables(&issued.credentials, None)

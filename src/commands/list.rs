@@ -104,7 +104,11 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     } else {
         table(&rows)
     };
-    output::stdout(text.as_bytes())?;
+    if args.json {
+        output::stdout(text.as_bytes())?;
+    } else {
+        output::print_table(&text)?;
+    }
     Ok(exit_codes::SUCCESS)
 }
 
@@ -112,7 +116,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
 fn warn(e: &Error) {
     output::notice(&format!("warning: {}", e.message()));
     if let Some(hint) = e.hint() {
-        eprintln!("hint: {}", crate::error::one_line(hint));
+        output::hint(hint);
     }
 }
 

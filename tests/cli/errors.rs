@@ -119,3 +119,33 @@ fn duration_errors_snapshot() {
         transcript(&settings, &["export", "user"])
     ));
 }
+
+#[test]
+fn colours_follow_no_color_and_clicolor_force_snapshot() {
+    let env = file_env();
+    env.write_aws_config("[profile prod]\n");
+    let stderr = |vars: &[(&str, &str)]| {
+        let mut cmd = env.broker();
+        cmd.args(["export", "prd"]);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        format!("{:?}", crate::common::stderr_of(&cmd.output().unwrap()))
+    };
+    let table = {
+        let out = env
+            .broker()
+            .args(["list"])
+            .env("CLICOLOR_FORCE", "1")
+            .output()
+            .unwrap();
+        format!("{:?}", crate::common::stdout_of(&out))
+    };
+    insta::assert_snapshot!(format!(
+        "off a terminal: {}\nCLICOLOR_FORCE=1: {}\nCLICOLOR_FORCE=1 NO_COLOR=1: {}\nlist, CLICOLOR_FORCE=1: {}\n",
+        stderr(&[]),
+        stderr(&[("CLICOLOR_FORCE", "1")]),
+        stderr(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+        table,
+    ));
+}

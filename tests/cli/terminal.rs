@@ -348,7 +348,7 @@ fn a_refused_mfa_code_is_asked_again_up_to_three_times() {
     assert_eq!(code, Some(1), "{screen}");
     assert!(screen.contains("(3 of 3)"), "{screen}");
     assert!(
-        screen.contains("hint: the MFA code was wrong or already used"),
+        without_escapes(&screen).contains("hint: the MFA code was wrong or already used"),
         "{screen}"
     );
     assert_eq!(moto.count("GetSessionToken"), 5);
@@ -359,4 +359,99 @@ fn a_refused_mfa_code_is_asked_again_up_to_three_times() {
     let (code, screen) = on_terminal_typing(&env, &["export", "--mfa-token", "666666", "tia"], &[]);
     assert_eq!(code, Some(1), "{screen}");
     assert_eq!(moto.count("GetSessionToken"), 6);
+}
+
+/// A stand-in STS that accepts connections and never answers.
+fn silent_endpoint() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    (listener, url)
+}
+
+#[test]
+fn a_slow_sts_shows_a_spinner_on_the_terminal_only() {
+    let (listener, url) = silent_endpoint();
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().take(8) {
+            open.push(stream);
+        }
+    });
+    let env = TestEnv::new()
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("BROKER_STS_TIMEOUT", "2s");
+    env.write_aws_config("[profile slow]\n");
+    store_key(&env, "slow", "AKIAIOSFODNN7EXAMPLE", "slow-secret");
+    let (code, screen) = on_terminal_typing(&env, &["export", "slow"], &[]);
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains(&format!("waiting for {url}")), "{screen}");
+    // Off a terminal, the same wait shows nothing.
+    let out = env.broker().args(["export", "slow"]).output().unwrap();
+    assert!(!crate::common::stderr_of(&out).contains("waiting for"));
+    drop(held);
+}
+
+/// A stand-in STS that refuses every request at once (InvalidClientTokenId, which is not
+/// retried).
+fn refusing_endpoint() -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let xml = "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>\
+                       <Message>The security token included in the request is invalid.</Message>\
+                       </Error><RequestId>x</RequestId></ErrorResponse>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{xml}",
+                xml.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn a_quick_answer_shows_no_spinner_and_errors_are_coloured_on_a_terminal() {
+    let env = TestEnv::new()
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
+        .env("AWS_ENDPOINT_URL", &refusing_endpoint());
+    env.write_aws_config("[profile quick]\n");
+    store_key(&env, "quick", "AKIAIOSFODNN7EXAMPLE", "quick-secret");
+    let (code, screen) = on_terminal_typing(&env, &["export", "quick"], &[]);
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains("InvalidClientTokenId"), "{screen}");
+    assert!(!screen.contains("waiting for"), "{screen}");
+    assert!(
+        screen.contains("\x1b[1m\x1b[31mbroker: error:\x1b[0m "),
+        "{screen:?}"
+    );
+    assert!(
+        screen.contains("\x1b[1m\x1b[36mhint:\x1b[0m "),
+        "{screen:?}"
+    );
+    // NO_COLOR: none, even on a terminal.
+    let plain = env.env("NO_COLOR", "1");
+    let (_, screen) = on_terminal_typing(&plain, &["export", "quick"], &[]);
+    assert!(screen.contains("broker: error: "), "{screen:?}");
+    assert!(!screen.contains('\x1b'), "{screen:?}");
 }
