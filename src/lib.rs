@@ -67,7 +67,7 @@ pub fn main() -> ExitCode {
         config: cli.config,
     };
     process::init(&env);
-    match commands::run(cli.command, || context::Context::resolve(options, env)) {
+    match commands::run(cli.command, options, env) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             output::error(&e, cli.verbose > 0);

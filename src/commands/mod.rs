@@ -4,6 +4,7 @@ mod add;
 mod clear;
 pub mod completions;
 mod credential_args;
+mod doctor;
 mod exec;
 mod export;
 mod history;
@@ -15,7 +16,8 @@ mod rotate;
 
 use clap::Subcommand;
 
-use crate::context::Context;
+use crate::context::{Context, GlobalOptions};
+use crate::environment::Environment;
 use crate::error::Result;
 
 #[derive(Debug, Subcommand)]
@@ -30,6 +32,7 @@ pub enum Command {
     Login(login::Args),
     Clear(clear::Args),
     History(history::Args),
+    Doctor(doctor::Args),
     Completions(completions::Args),
 }
 
@@ -41,9 +44,16 @@ pub fn after_parse(command: &mut Command, argv: &[std::ffi::OsString]) {
     }
 }
 
-/// Runs a command. `completions` needs no settings, so it runs before they are read.
-pub fn run(command: Command, resolve: impl FnOnce() -> Result<Context>) -> Result<u8> {
+/// Runs a command. `completions` needs no settings, so it runs before they are read; `doctor`
+/// reports broken settings instead of stopping at them, so it resolves them itself.
+pub fn run(command: Command, options: GlobalOptions, env: Environment) -> Result<u8> {
+    let command = match command {
+        Command::Doctor(args) => return doctor::run(args, options, env),
+        command => command,
+    };
+    let resolve = || Context::resolve(options, env);
     match command {
+        Command::Doctor(_) => unreachable!("run above"),
         Command::Completions(args) => completions::run(args),
         Command::Add(args) => add::run(args, &resolve()?),
         Command::Import(args) => import::run(args, &resolve()?),

@@ -10,6 +10,7 @@ mod clear;
 mod completions;
 mod config;
 mod crash;
+mod doctor;
 mod edges;
 mod errors;
 mod exec;
