@@ -15,6 +15,10 @@ use crate::{exit_codes, output, profiles, tty, vault};
 /// AWS_SECRET_ACCESS_KEY. Replaces keys already stored for PROFILE. Adds a `[profile PROFILE]`
 /// section to the AWS config file when there is none.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker add alice                                  # asks for the key on the terminal
+  AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… broker add --env ci")]
 pub struct Args {
     /// Take the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead of asking
     #[arg(long)]

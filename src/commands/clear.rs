@@ -9,6 +9,10 @@ use crate::{chain, exit_codes, output, profiles};
 /// Drops every cached session, or only those of PROFILE (its session token or its role). The
 /// next use of a profile gets fresh credentials from STS.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker clear analyst    # the next use of analyst asks STS again
+  broker clear            # every cached session")]
 pub struct Args {
     /// Only this profile's sessions
     #[arg(value_name = "PROFILE", add = super::completions::profiles())]

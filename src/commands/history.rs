@@ -10,6 +10,10 @@ use crate::{exit_codes, output};
 /// Every exec, export, login and credential-server refresh is recorded with its profile, role,
 /// reason, outcome and time. Shows a table by default, oldest first.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker history --since 1d
+  broker history --profile breakglass --json | jq .")]
 pub struct Args {
     /// Only this profile
     #[arg(long, value_name = "PROFILE", add = super::completions::profiles())]

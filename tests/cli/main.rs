@@ -17,6 +17,7 @@ mod exec;
 mod export;
 mod formats;
 mod fuzz_regressions;
+mod help;
 mod history;
 mod hostile;
 mod import;
