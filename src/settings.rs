@@ -144,7 +144,7 @@ impl Settings {
 mod tests {
     use super::*;
 
-    const SPEC_EXAMPLE: &str = r#"
+    const README_EXAMPLE: &str = r#"
 backend = "secret-service"     # secret-service | keychain | wincred | keyutils | file
 file_dir = "~/.local/share/broker/vault"   # for the file backend
 
@@ -169,7 +169,7 @@ tag_reason = true
 
     #[test]
     fn accepts_every_key_of_the_spec_example() {
-        let s = Settings::parse(SPEC_EXAMPLE).unwrap();
+        let s = Settings::parse(README_EXAMPLE).unwrap();
         assert_eq!(s.backend, Some(BackendKind::SecretService));
         assert_eq!(s.session.min_ttl, Some(Duration::from_secs(900)));
         assert_eq!(

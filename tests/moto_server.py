@@ -13,7 +13,7 @@ does, behind a thin layer that:
   * sums, per action, the wall-clock seconds spent reading the request body and inside moto's
     handler (GET /_broker_test/timings -> {"AssumeRole": 0.0123, ...}), for scripts/bench.sh.
 Set INITIAL_NO_AUTH_ACTION_COUNT in the environment to make moto enforce SigV4 and IAM after
-that many requests, as SPEC.md section 9 asks.
+that many requests, as AWS checks every request (see the README, Development).
 """
 
 import io

@@ -206,7 +206,7 @@ fn session_token_for_a_plain_user_and_no_session_keys() {
 
 #[test]
 fn one_mfa_session_serves_two_roles() {
-    // moto does not accept its own session-token credentials while enforcing (SPEC §9), so the
+    // moto does not accept its own session-token credentials while enforcing (README, Development), so the
     // MFA path runs against a moto without enforcement.
     let moto = Moto::start(None);
     let key = moto.create_user("carol");

@@ -1,4 +1,4 @@
-//! The hostile-input corpus (SPEC §7): every case gets its exit status and a one-line message
+//! The hostile-input corpus (README, Safety): every case gets its exit status and a one-line message
 //! naming the cause, never a panic, and afterwards the vault and the cache still work.
 
 use crate::common::moto::Moto;

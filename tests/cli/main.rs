@@ -1,4 +1,4 @@
-//! End-to-end tests of the real `broker` binary against real parts (SPEC.md §9): moto for
+//! End-to-end tests of the real `broker` binary against real parts (README, Development): moto for
 //! STS/IAM, a private gnome-keyring, the kernel keyring, the file vault, the AWS CLI.
 //! One test binary, a module per command or concern.
 
