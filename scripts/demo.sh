@@ -5,7 +5,7 @@
 # The demo makes an IAM user demo-user with an access key, a role demo-analyst that trusts the
 # user, and a role demo-breakglass that trusts demo-analyst's sessions; stores the key with
 # broker's file backend (the passphrase is the demo's own, "demo-passphrase"); then runs
-#   broker exec demo-breakglass -- aws sts get-caller-identity
+#   broker exec demo-breakglass aws sts get-caller-identity
 #   aws sts get-caller-identity --profile demo-cli   (credential_process = broker export ...)
 #   broker list
 # Everything happens in a temporary HOME/XDG tree, removed on exit with moto. Nothing touches
@@ -19,9 +19,13 @@ root=$(pwd)
 . scripts/venv.sh
 py="$venv/bin/python"
 
-# The broker binary: $BROKER_BIN, else the release build, else the debug build, else build one.
+# The broker binary: $BROKER_BIN, else the one installed on PATH, else the release build, else
+# the debug build, else build one. The demo puts it on PATH as `broker`, so every command below
+# runs, and is printed, as you would type it.
 if [ -n "${BROKER_BIN:-}" ]; then
   broker=$BROKER_BIN
+elif command -v broker >/dev/null; then
+  broker=$(command -v broker)
 elif [ -x target/release/broker ]; then
   broker=$root/target/release/broker
 elif [ -x target/debug/broker ]; then
@@ -47,12 +51,14 @@ trap 'exit 130' INT TERM
 
 # A sealed environment: nothing of your own AWS or broker setup leaks in.
 while read -r var; do unset "$var"; done < <(compgen -e | grep -E '^(AWS_|BROKER_)' || true)
-mkdir -p "$tmp/home/.aws" "$tmp/config" "$tmp/data" "$tmp/state" "$tmp/cache" "$tmp/tmp"
+mkdir -p "$tmp/home/.aws" "$tmp/config" "$tmp/data" "$tmp/state" "$tmp/cache" "$tmp/tmp" "$tmp/bin"
+ln -s "$broker" "$tmp/bin/broker"
+echo "demo.sh: broker is $broker"
 export HOME="$tmp/home"
 export XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
 export XDG_STATE_HOME="$tmp/state" XDG_CACHE_HOME="$tmp/cache" TMPDIR="$tmp/tmp"
 export AWS_CONFIG_FILE="$HOME/.aws/config" AWS_SHARED_CREDENTIALS_FILE="$HOME/.aws/credentials"
-export PATH="$venv/bin:$PATH" # `aws` is the venv's AWS CLI
+export PATH="$tmp/bin:$venv/bin:$PATH" # `broker` as chosen above; `aws` is the venv's AWS CLI
 export BROKER_BACKEND=file
 export BROKER_FILE_PASSPHRASE=demo-passphrase # a demo passphrase: never use one like it for real keys
 
@@ -132,34 +138,25 @@ role_session_name = demo
 region = us-east-1
 
 [profile demo-cli]
-credential_process = $broker export --format json demo-breakglass
+credential_process = broker export --format json demo-breakglass
 region = us-east-1
 EOF
 cat "$AWS_CONFIG_FILE"
 
 say "Storing demo-user's key with the file backend (BROKER_FILE_PASSPHRASE=$BROKER_FILE_PASSPHRASE, a demo passphrase)"
 printf '%s$ AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=... broker add --env demo-user%s\n' "$bold" "$key_id" "$plain"
-AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$key_secret "$broker" add --env demo-user
+AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$key_secret broker add --env demo-user
 echo "(the vault file is in $XDG_DATA_HOME/broker/vault, age-encrypted; the long-term key never goes to aws)"
 
-if "$broker" exec --help >/dev/null 2>&1; then
-  say "Running the AWS CLI as demo-breakglass: demo-user -> demo-analyst -> demo-breakglass"
-  show "$broker" exec demo-breakglass -- aws sts get-caller-identity
-else
-  say "broker exec is not available yet in this build; using broker export --format sh instead"
-  printf '%s$ eval "$(broker export --format sh demo-breakglass)"; aws sts get-caller-identity%s\n' "$bold" "$plain"
-  (
-    eval "$("$broker" export --format sh demo-breakglass)"
-    aws sts get-caller-identity
-  )
-fi
+say "Running the AWS CLI as demo-breakglass: demo-user -> demo-analyst -> demo-breakglass"
+show broker exec demo-breakglass aws sts get-caller-identity
 
 say "The AWS CLI on its own, through credential_process = broker export --format json demo-breakglass"
 echo "(broker's encrypted session cache already holds demo-breakglass's session, so no STS call is made)"
 show aws sts get-caller-identity --profile demo-cli --query Arn --output text
 
 say "What broker holds"
-show "$broker" list
+show broker list
 
 say "STS calls moto saw"
 "$py" -c 'import json,sys,urllib.request; c=json.load(urllib.request.urlopen(sys.argv[1]+"/_broker_test/counts")); print(", ".join(f"{k}={c[k]}" for k in ("GetSessionToken","AssumeRole","GetCallerIdentity") if k in c))' "$AWS_ENDPOINT_URL"

@@ -180,8 +180,10 @@ impl Client {
         config.build()
     }
 
-    /// Runs one SDK call to completion.
+    /// Runs one SDK call to completion, with a spinner on the terminal while it takes long.
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        let _spinner =
+            crate::spinner::Spinner::start(&format!("waiting for {}", self.endpoint_label()));
         self.runtime.block_on(future)
     }
 

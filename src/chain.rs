@@ -144,6 +144,9 @@ pub struct Chain {
     pub asked_duration: Option<Duration>,
     /// Notices for the user, such as a duration capped by role chaining.
     pub notices: Vec<String>,
+    /// The source profile has `aws_access_key_id` in the AWS files: where its keys are when
+    /// the vault holds none (`broker import` moves them).
+    pub keys_in_aws_files: bool,
 }
 
 impl Chain {
@@ -167,8 +170,12 @@ impl Chain {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ChainError {
-    #[error("profile {0} is not in the AWS config")]
-    UnknownProfile(String),
+    #[error("profile {profile} is not in the AWS config")]
+    UnknownProfile {
+        profile: String,
+        /// The closest profile names, for "did you mean".
+        suggestions: Vec<String>,
+    },
     #[error("profile {from} names source_profile {missing}, which is not in the AWS config")]
     MissingSource { from: String, missing: String },
     #[error("source_profile cycle: {0}")]
@@ -177,8 +184,6 @@ pub enum ChainError {
     BadArn { profile: String, arn: String },
     #[error("profile {profile}: {detail}")]
     BadSetting { profile: String, detail: String },
-    #[error("{0}")]
-    BadRequest(String),
     #[error("profile {profile} names sso_session {session}, which is not in the AWS config")]
     NoSsoSession { profile: String, session: String },
     #[error("sso-session {0} is not in the AWS config")]
@@ -187,6 +192,12 @@ pub enum ChainError {
     SsoSessionIncomplete { session: String, key: &'static str },
     #[error(transparent)]
     Include(#[from] crate::profiles::IncludeError),
+    /// A duration outside AWS's bounds, given with `--duration` (`from_flag`) or in a file.
+    #[error("{error}")]
+    Duration {
+        error: crate::duration::DurationError,
+        from_flag: bool,
+    },
 }
 
 /// Resolves `profile` into a chain.
@@ -198,7 +209,7 @@ pub fn resolve(
     request: &Request,
 ) -> Result<Chain, ChainError> {
     if !aws.contains(profile) {
-        return Err(ChainError::UnknownProfile(profile.to_string()));
+        return Err(unknown_profile(profile, aws));
     }
     let mut visited: Vec<String> = Vec::new();
     let mut hops = Vec::new();
@@ -295,12 +306,6 @@ pub fn resolve(
         .unwrap_or(DEFAULT_SESSION_TOKEN_DURATION);
     let mut session_duration = session_default;
     if let Some(asked) = request.duration {
-        if asked < MIN_DURATION {
-            return Err(ChainError::BadRequest(format!(
-                "duration {} is below AWS's minimum of 15m",
-                crate::duration::format(asked)
-            )));
-        }
         match hops.last_mut() {
             Some(last) => last.duration = asked,
             None => session_duration = asked,
@@ -323,9 +328,16 @@ pub fn resolve(
             *handed_out = max;
         }
     }
+    let last = hops.len().saturating_sub(1);
     for (i, hop) in hops.iter_mut().enumerate() {
-        let what = format!("the duration of {}", hop.profile);
-        check_range(&what, hop.duration, MAX_ROLE_DURATION)?;
+        let place = if i == last && request.duration.is_some() {
+            "--duration".to_string()
+        } else if aws.get(&hop.profile, "duration_seconds").is_some() {
+            format!("duration_seconds of profile {}", hop.profile)
+        } else {
+            "[session] assume_role_duration".to_string()
+        };
+        check_range(hop.duration, MAX_ROLE_DURATION, "a role", place)?;
         // Every hop after the first is assumed with another role's credentials.
         if i >= 1 && hop.duration > MAX_CHAINED_DURATION {
             notices.push(format!(
@@ -342,6 +354,8 @@ pub fn resolve(
         return Err(bad(profile, &format!("invalid region `{region}`")));
     }
 
+    let keys_in_aws_files = matches!(source, Source::Vault { .. })
+        && aws.get(source.profile(), "aws_access_key_id").is_some();
     let chain = Chain {
         profile: profile.to_string(),
         endpoint: endpoint::configured(Service::Sts, env, aws.get(profile, "endpoint_url")),
@@ -356,13 +370,20 @@ pub fn resolve(
         no_session: request.no_session,
         asked_duration: request.duration,
         notices,
+        keys_in_aws_files,
     };
     // session_token_duration matters only to chains that call GetSessionToken.
     if chain.uses_session_token() {
+        let place = if chain.hops.is_empty() && request.duration.is_some() {
+            "--duration"
+        } else {
+            "[session] session_token_duration"
+        };
         check_range(
-            "the session duration (--duration or [session] session_token_duration)",
             chain.session_duration,
             MAX_SESSION_TOKEN_DURATION,
+            "a session token",
+            place.to_string(),
         )?;
     }
     Ok(chain)
@@ -540,6 +561,15 @@ fn region(
     }
 }
 
+/// The profile `name` is not in the AWS config: the error, with the closest names.
+pub fn unknown_profile(name: &str, aws: &AwsProfiles) -> ChainError {
+    let names = aws.names();
+    ChainError::UnknownProfile {
+        profile: name.to_string(),
+        suggestions: crate::profiles::closest(name, names.iter().map(String::as_str)),
+    }
+}
+
 fn role_hop(
     profile: &str,
     role_arn: &str,
@@ -625,14 +655,19 @@ fn bad(profile: &str, detail: &str) -> ChainError {
     }
 }
 
-fn check_range(what: &str, d: Duration, max: Duration) -> Result<(), ChainError> {
-    if d < MIN_DURATION || d > max {
-        return Err(ChainError::BadRequest(format!(
-            "{what} {} is outside AWS's bounds of 15m to {}",
-            crate::duration::format(d),
-            crate::duration::format(max)
-        )));
-    }
+/// AWS's bounds on a duration given at `place` (a flag or setting).
+fn check_range(
+    d: Duration,
+    max: Duration,
+    what: &'static str,
+    place: String,
+) -> Result<(), ChainError> {
+    crate::duration::check_range(d, MIN_DURATION, max, Some(what)).map_err(|e| {
+        ChainError::Duration {
+            from_flag: place == "--duration",
+            error: e.at(place),
+        }
+    })?;
     Ok(())
 }
 
@@ -758,7 +793,17 @@ mod tests {
         );
         assert_eq!(
             chain_of(&config, "ghost").unwrap_err(),
-            ChainError::UnknownProfile("ghost".into())
+            ChainError::UnknownProfile {
+                profile: "ghost".into(),
+                suggestions: vec![]
+            }
+        );
+        assert_eq!(
+            chain_of(&config, "los").unwrap_err(),
+            ChainError::UnknownProfile {
+                profile: "los".into(),
+                suggestions: vec!["lost".into()]
+            }
         );
         let config = format!(
             "[profile ec2]\nrole_arn = {ROLE}a\ncredential_source = Ec2InstanceMetadata\n\
@@ -1068,12 +1113,26 @@ mod tests {
         assert_eq!(capped.asked_duration, Some(Duration::from_secs(3 * 3600)));
         assert!(matches!(
             asked("r1", 600, None),
-            Err(ChainError::BadRequest(_))
+            Err(ChainError::Duration {
+                from_flag: true,
+                ..
+            })
         ));
-        assert!(matches!(
-            asked("r1", 13 * 3600, None),
-            Err(ChainError::BadRequest(_))
-        ));
+        assert_eq!(
+            asked("r1", 13 * 3600, None).unwrap_err().to_string(),
+            "invalid duration `13h` for --duration: AWS allows 15m to 12h for a role"
+        );
+        let long = format!("[profile u]\n[profile r]\nrole_arn = {ROLE}r\nsource_profile = u\nduration_seconds = 86400\n");
+        match chain_of(&long, "r") {
+            Err(ChainError::Duration {
+                error,
+                from_flag: false,
+            }) => assert_eq!(
+                error.to_string(),
+                "invalid duration `24h` for duration_seconds of profile r: AWS allows 15m to 12h for a role"
+            ),
+            other => panic!("{other:?}"),
+        }
         let user = asked("user", 20 * 3600, None).unwrap();
         assert_eq!(user.session_duration, Duration::from_secs(20 * 3600));
     }

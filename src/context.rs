@@ -27,6 +27,8 @@ pub struct Context {
     pub settings: Settings,
     pub backend: Option<BackendKind>,
     pub file_dir: PathBuf,
+    /// broker's settings file, read or not.
+    pub settings_path: PathBuf,
 }
 
 impl Context {
@@ -36,17 +38,33 @@ impl Context {
                 "ignoring {name} (aws-vault's); broker reads {instead}"
             ));
         }
+        match Context::resolve_lenient(opts, env) {
+            (ctx, None) => Ok(ctx),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    /// As [`Context::resolve`], but broken settings (config.toml, `BROKER_BACKEND`) give the
+    /// defaults and the error beside them, for `doctor`, which reports them and goes on.
+    pub fn resolve_lenient(opts: GlobalOptions, env: Environment) -> (Context, Option<Error>) {
         let explicit = opts.config.or_else(|| env.broker.config.clone());
         let must_exist = explicit.is_some();
         let config_path =
             explicit.unwrap_or_else(|| env.config_dir().join("broker").join("config.toml"));
-        let settings = Settings::load(&config_path, must_exist)?;
+        let mut error = None;
+        let settings = Settings::load(&config_path, must_exist).unwrap_or_else(|e| {
+            error = Some(Error::from(e));
+            Settings::default()
+        });
         let backend = match (opts.backend, &env.broker.backend) {
             (Some(b), _) => Some(b),
-            (None, Some(name)) => Some(BackendKind::from_name(name).ok_or_else(|| {
-                Error::new(format!("BROKER_BACKEND names an unknown backend `{name}`"))
-                    .with_hint("use one of: secret-service, keychain, wincred, keyutils, file")
-            })?),
+            (None, Some(name)) => BackendKind::from_name(name).or_else(|| {
+                error.get_or_insert_with(|| {
+                    Error::new(format!("BROKER_BACKEND names an unknown backend `{name}`"))
+                        .with_hint("use one of: secret-service, keychain, wincred, keyutils, file")
+                });
+                None
+            }),
             (None, None) => settings.backend,
         };
         let file_dir = env
@@ -55,12 +73,14 @@ impl Context {
             .clone()
             .or_else(|| settings.file_dir.as_ref().map(|d| env.expand_home(d)))
             .unwrap_or_else(|| env.data_dir().join("broker").join("vault"));
-        Ok(Context {
+        let ctx = Context {
             env,
             settings,
             backend,
             file_dir,
-        })
+            settings_path: config_path,
+        };
+        (ctx, error)
     }
 
     /// The vault chosen by `--backend`, `BROKER_BACKEND`, `backend =`, or the default.

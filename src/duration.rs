@@ -1,30 +1,85 @@
-//! Human durations (`15m`, `1h`, `3600s`, `1h30m`, `90`): the one parser for flags and config.
+//! Human durations (`15m`, `1h`, `3600s`, `1h30m`): the one parser for flags and config, and
+//! the one wording for every duration broker refuses, malformed or out of AWS's range:
+//! ``invalid duration `VALUE` [for WHERE]: REASON``.
 //!
-//! A bare number means seconds, as in the AWS `duration_seconds` setting. Never panics on input.
+//! A bare number is refused: `3600` could mean seconds (as `duration_seconds` does) or minutes,
+//! so broker asks for `3600s`. Never panics on input.
 
 use std::time::Duration;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ParseDurationError {
-    #[error("empty duration")]
-    Empty,
-    #[error("invalid duration `{0}`: expected a number with a unit, like 15m, 1h or 3600s")]
-    Invalid(String),
-    #[error("duration `{0}` is too large")]
-    TooLarge(String),
+/// A duration broker refuses.
+#[derive(Debug, thiserror::Error, PartialEq, Eq, Clone)]
+#[error("invalid duration `{value}`{}: {reason}", place.as_ref().map(|p| format!(" for {p}")).unwrap_or_default())]
+pub struct DurationError {
+    /// As given (malformed), or as formatted (out of range).
+    pub value: String,
+    /// The flag or setting it was given for, when known.
+    pub place: Option<String>,
+    pub reason: Reason,
 }
 
-/// Parses `15m`, `1h`, `3600s`, `1h30m`, `2d` or plain seconds.
-pub fn parse(text: &str) -> Result<Duration, ParseDurationError> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err(ParseDurationError::Empty);
+#[derive(Debug, thiserror::Error, PartialEq, Eq, Clone)]
+pub enum Reason {
+    #[error("expected a number with a unit, like 15m, 1h or 3600s")]
+    Malformed,
+    #[error("a number needs a unit, like {0}s")]
+    NoUnit(String),
+    #[error("too large")]
+    TooLarge,
+    /// AWS's bounds, for what (a role, a session token…).
+    #[error("AWS allows {} to {}{}", format(*.min), format(*.max), .what.map(|w| format!(" for {w}")).unwrap_or_default())]
+    OutOfRange {
+        min: Duration,
+        max: Duration,
+        what: Option<&'static str>,
+    },
+}
+
+impl DurationError {
+    fn new(value: &str, reason: Reason) -> DurationError {
+        DurationError {
+            value: value.to_string(),
+            place: None,
+            reason,
+        }
     }
-    let invalid = || ParseDurationError::Invalid(text.to_string());
-    let too_large = || ParseDurationError::TooLarge(trimmed.to_string());
+
+    /// Says which flag or setting the duration was given for.
+    pub fn at(mut self, place: impl Into<String>) -> DurationError {
+        self.place = Some(place.into());
+        self
+    }
+}
+
+/// The error for `d` outside `min..=max`, or `Ok` inside.
+pub fn check_range(
+    d: Duration,
+    min: Duration,
+    max: Duration,
+    what: Option<&'static str>,
+) -> Result<Duration, DurationError> {
+    if d < min || d > max {
+        return Err(DurationError::new(
+            &format(d),
+            Reason::OutOfRange { min, max, what },
+        ));
+    }
+    Ok(d)
+}
+
+/// Parses `15m`, `1h`, `3600s`, `1h30m`, `2d`.
+pub fn parse(text: &str) -> Result<Duration, DurationError> {
+    let trimmed = text.trim();
+    let invalid = || DurationError::new(trimmed, Reason::Malformed);
+    let too_large = || DurationError::new(trimmed, Reason::TooLarge);
+    if trimmed.is_empty() {
+        return Err(invalid());
+    }
     if trimmed.bytes().all(|b| b.is_ascii_digit()) {
-        let secs: u64 = trimmed.parse().map_err(|_| too_large())?;
-        return Ok(Duration::from_secs(secs));
+        return Err(DurationError::new(
+            trimmed,
+            Reason::NoUnit(trimmed.to_string()),
+        ));
     }
     let mut total: u64 = 0;
     let mut rest = trimmed;
@@ -92,8 +147,35 @@ mod tests {
         assert_eq!(parse("1h"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse("3600s"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse("900"), Ok(Duration::from_secs(900)));
         assert_eq!(parse(" 2d "), Ok(Duration::from_secs(172_800)));
+    }
+
+    #[test]
+    fn every_refusal_has_one_wording() {
+        let message = |text: &str| parse(text).unwrap_err().to_string();
+        assert_eq!(
+            message("900"),
+            "invalid duration `900`: a number needs a unit, like 900s"
+        );
+        assert_eq!(
+            message("soon"),
+            "invalid duration `soon`: expected a number with a unit, like 15m, 1h or 3600s"
+        );
+        assert_eq!(
+            parse("99999999999999999999h")
+                .unwrap_err()
+                .at("--duration")
+                .to_string(),
+            "invalid duration `99999999999999999999h` for --duration: too large"
+        );
+        let hour = Duration::from_secs(3600);
+        assert_eq!(
+            check_range(13 * hour, hour / 4, 12 * hour, Some("a role"))
+                .unwrap_err()
+                .to_string(),
+            "invalid duration `13h`: AWS allows 15m to 12h for a role"
+        );
+        assert_eq!(check_range(hour, hour / 4, 12 * hour, None), Ok(hour));
     }
 
     #[test]
@@ -110,10 +192,10 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be rejected");
         }
-        assert!(matches!(
-            parse("999999999999999999h"),
-            Err(ParseDurationError::TooLarge(_))
-        ));
+        assert_eq!(
+            parse("999999999999999999h").unwrap_err().reason,
+            Reason::TooLarge
+        );
     }
 
     #[test]

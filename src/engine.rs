@@ -39,10 +39,13 @@ pub enum EngineError {
     },
     #[error("STS refused the cached {kind} credentials of {profile} as expired")]
     Expired { kind: &'static str, profile: String },
-    #[error("no keys are stored for profile {profile} in the {backend} vault")]
+    #[error("no keys are stored for profile {profile} in the {backend} vault{}",
+        if *in_aws_files { "; they are in the AWS credentials file" } else { "" })]
     NoKeys {
         profile: String,
         backend: &'static str,
+        /// The profile has `aws_access_key_id` in the AWS files.
+        in_aws_files: bool,
     },
     #[error("profile {profile} has no credentials of its own to hand out, only a role's")]
     NoOwnCredentials { profile: String },
@@ -317,7 +320,7 @@ impl<'a> Cold<'a> {
     }
 
     /// The code for `step`'s MFA device, if it carries one.
-    fn mfa_code(&self, step: &Step) -> Result<Option<(String, SecretString)>> {
+    fn mfa_code(&self, step: &Step) -> Result<Option<(String, mfa::Code)>> {
         let Some(serial) = &step.mfa else {
             return Ok(None);
         };
@@ -331,18 +334,56 @@ impl<'a> Cold<'a> {
         Ok(Some((serial.clone(), code)))
     }
 
+    /// Makes `step`'s call. A typed MFA code that STS refuses (wrong, or used already) is asked
+    /// for again, up to [`mfa::TYPED_TRIES`] codes in all.
     fn call(
         &self,
         step: &Step,
         parent: Option<&Credentials>,
         cache: &Cache,
     ) -> Result<Credentials> {
+        // The source's keys first: no code is asked for a call that cannot be made.
+        let from_source =
+            step.action == Action::SessionToken || (parent.is_none() && step.mfa.is_some());
+        if from_source && !matches!(self.chain.source, Source::WebIdentity { .. }) {
+            self.source()?;
+        }
+        let mut tries = 1;
+        loop {
+            let mfa = self.mfa_code(step)?;
+            let typed = mfa.as_ref().is_some_and(|(_, c)| c.typed);
+            match self.call_with(step, parent, cache, mfa.as_ref()) {
+                Err(EngineError::Aws { error, .. })
+                    if typed && error.is_mfa_failure() && tries < mfa::TYPED_TRIES =>
+                {
+                    tries += 1;
+                    notice(&format!(
+                        "STS refused the MFA code (wrong, or used already): try the next one \
+                         ({tries} of {})",
+                        mfa::TYPED_TRIES
+                    ));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn call_with(
+        &self,
+        step: &Step,
+        parent: Option<&Credentials>,
+        cache: &Cache,
+        mfa: Option<&(String, mfa::Code)>,
+    ) -> Result<Credentials> {
         let chain = self.chain;
+        let mfa = mfa.map(|(serial, c)| Mfa {
+            serial,
+            code: &c.code,
+        });
         let credentials = match step.action {
             Action::SsoRole => return self.sso_role(cache),
             Action::SessionToken => {
                 let keys = self.source()?;
-                let mfa = self.mfa_code(step)?;
                 verbose(format!(
                     "GetSessionToken for {} ({})",
                     chain.source.profile(),
@@ -352,11 +393,8 @@ impl<'a> Cold<'a> {
                         "without MFA"
                     }
                 ));
-                self.sts()?.get_session_token(
-                    keys,
-                    chain.session_duration,
-                    mfa.as_ref().map(|(serial, code)| Mfa { serial, code }),
-                )
+                self.sts()?
+                    .get_session_token(keys, chain.session_duration, mfa)
             }
             Action::WebIdentity => {
                 let token = self.web_identity_token()?;
@@ -370,21 +408,14 @@ impl<'a> Cold<'a> {
                     Some(c) => c,
                     None => self.source()?,
                 };
-                let mfa = self.mfa_code(step)?;
-
                 verbose(format!(
                     "AssumeRole {} as {}{}",
                     hop.role_arn,
                     hop.session_name,
                     if mfa.is_some() { " with MFA" } else { "" }
                 ));
-                self.sts()?.assume_role(
-                    base,
-                    hop,
-                    mfa.as_ref().map(|(serial, code)| Mfa { serial, code }),
-                    &step.tags,
-                    &step.transitive_tag_keys,
-                )
+                self.sts()?
+                    .assume_role(base, hop, mfa, &step.tags, &step.transitive_tag_keys)
             }
         }
         .map_err(|e| self.aws_error(e))?;
@@ -454,6 +485,7 @@ impl<'a> Cold<'a> {
                     vault::get_keys(vault.as_ref(), profile)?.ok_or(EngineError::NoKeys {
                         profile: profile.clone(),
                         backend: vault.kind().name(),
+                        in_aws_files: self.chain.keys_in_aws_files,
                     })?;
                 Credentials::from(keys)
             }

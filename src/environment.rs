@@ -79,6 +79,8 @@ pub struct Environment {
     pub ignored_aws_vault_vars: Vec<(&'static str, &'static str)>,
     /// `COLUMNS`: the width of the terminal, when the shell exports it.
     pub columns: Option<usize>,
+    /// What the colour conventions say.
+    pub color: ColorVars,
     user_names: Vec<String>,
     user_name: OnceLock<String>,
     xdg: Xdg,
@@ -102,6 +104,20 @@ pub struct AwsVars {
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<SecretString>,
     pub session_token_set: bool,
+}
+
+/// The colour conventions: `NO_COLOR` (no-color.org), `CLICOLOR` and `CLICOLOR_FORCE`, and
+/// `TERM=dumb`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ColorVars {
+    /// `NO_COLOR` set and not empty: never.
+    pub no_color: bool,
+    /// `CLICOLOR_FORCE` set and not `0`: even off a terminal.
+    pub force: bool,
+    /// `CLICOLOR=0`: not on a terminal either.
+    pub off: bool,
+    /// `TERM=dumb`.
+    pub dumb_terminal: bool,
 }
 
 /// broker's own variables.
@@ -205,6 +221,12 @@ impl Environment {
             columns: get("COLUMNS")
                 .and_then(|c| c.parse().ok())
                 .filter(|&c| c > 0),
+            color: ColorVars {
+                no_color: get("NO_COLOR").is_some(),
+                force: get("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
+                off: get("CLICOLOR").is_some_and(|v| v == "0"),
+                dumb_terminal: get("TERM").is_some_and(|v| v == "dumb"),
+            },
             user_names: ["USER", "LOGNAME", "USERNAME"]
                 .iter()
                 .filter_map(|name| get(name))

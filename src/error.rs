@@ -71,26 +71,62 @@ impl Error {
         &self.message
     }
 
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
     /// The text to print: the message on one line, under `verbose` every cause the message
     /// does not already say, then the hint. Sanitised: no control or invisible character of an
     /// upstream message reaches the terminal.
     pub fn render(&self, verbose: bool) -> String {
-        let mut out = format!("broker: error: {}", one_line(&self.message));
+        self.render_with(verbose, false)
+    }
+
+    /// [`Error::render`] with its labels coloured (ANSI), for a terminal that takes colour.
+    pub fn render_styled(&self, verbose: bool) -> String {
+        self.render_with(verbose, true)
+    }
+
+    fn render_with(&self, verbose: bool, styled: bool) -> String {
+        let label = |text: &str, style: anstyle::Style, rest: &str| {
+            if styled {
+                styled_label(text, style, rest)
+            } else {
+                format!("{text} {rest}")
+            }
+        };
+        let mut out = label("broker: error:", ERROR_STYLE, &one_line(&self.message));
         if verbose {
             let mut cause = self.source.as_deref().and_then(std::error::Error::source);
             while let Some(e) = cause {
                 let text = one_line(&e.to_string());
                 if !text.is_empty() && !out.contains(&text) {
-                    out.push_str(&format!("\ncaused by: {text}"));
+                    out.push('\n');
+                    out.push_str(&label("caused by:", CAUSE_STYLE, &text));
                 }
                 cause = e.source();
             }
         }
         if let Some(hint) = &self.hint {
-            out.push_str(&format!("\nhint: {}", one_line(hint)));
+            out.push('\n');
+            out.push_str(&label("hint:", HINT_STYLE, &one_line(hint)));
         }
         out
     }
+}
+
+pub const ERROR_STYLE: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Red)));
+pub const CAUSE_STYLE: anstyle::Style =
+    anstyle::Style::new().fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Yellow)));
+pub const HINT_STYLE: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Cyan)));
+
+/// `label rest`, the label in `style`.
+pub fn styled_label(label: &str, style: anstyle::Style, rest: &str) -> String {
+    format!("{}{label}{} {rest}", style.render(), style.render_reset())
 }
 
 impl fmt::Display for Error {
@@ -164,22 +200,58 @@ impl From<crate::tty::TtyError> for Error {
     }
 }
 
+impl From<crate::picker::PickError> for Error {
+    fn from(e: crate::picker::PickError) -> Self {
+        use crate::picker::PickError as P;
+        match &e {
+            P::NotATerminal { some, total } => {
+                let more = match total - some.len() {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
+                let hint = format!(
+                    "name one (or set AWS_PROFILE): {}{more}; `broker list` shows them all",
+                    some.join(", ")
+                );
+                Error::usage(e.to_string()).with_hint(hint)
+            }
+            P::NoProfiles => {
+                let hint = "add one with `broker add PROFILE`, or `broker import` the keys of \
+                            ~/.aws/credentials";
+                Error::usage(e.to_string()).with_hint(hint)
+            }
+            P::Cancelled | P::Terminal(_) => hinted(e, None),
+        }
+    }
+}
+
 impl From<crate::chain::ChainError> for Error {
     fn from(e: crate::chain::ChainError) -> Self {
         use crate::chain::ChainError as C;
         let hint = match &e {
-            C::UnknownProfile(_) | C::MissingSource { .. } => LIST_PROFILES,
-            C::Cycle(_) => "make the last profile of the chain hold keys (no source_profile)",
-            C::BadArn { .. } | C::BadSetting { .. } | C::Include(_) => FIX_PROFILE,
-            C::BadRequest(_) => "durations are like 15m, 1h or 3600s",
-            C::NoSsoSession { .. } | C::UnknownSsoSession(_) => {
+            C::UnknownProfile { suggestions, .. } => did_you_mean(suggestions),
+            C::MissingSource { .. } => Some(LIST_PROFILES.into()),
+            C::Cycle(_) => {
+                Some("make the last profile of the chain hold keys (no source_profile)".into())
+            }
+            C::BadArn { .. } | C::BadSetting { .. } | C::Include(_) => Some(FIX_PROFILE.into()),
+            C::NoSsoSession { .. } | C::UnknownSsoSession(_) => Some(
                 "add the [sso-session NAME] section (sso_start_url, sso_region) to the AWS config"
-            }
-            C::SsoSessionIncomplete { .. } => {
+                    .into(),
+            ),
+            C::SsoSessionIncomplete { .. } => Some(
                 "an [sso-session] needs sso_start_url and sso_region; see the README's SSO section"
-            }
+                    .into(),
+            ),
+            C::Duration {
+                from_flag: true, ..
+            } => return Error::usage(e.to_string()),
+            C::Duration { error, .. } => Some(match error.place.as_deref() {
+                Some(p) if p.starts_with("duration_seconds") => FIX_PROFILE.into(),
+                _ => "fix the [session] durations in config.toml".into(),
+            }),
         };
-        hinted(e, Some(hint.into()))
+        hinted(e, hint)
     }
 }
 
@@ -308,8 +380,19 @@ impl From<crate::engine::EngineError> for Error {
                 let hint = aws_hint(&error, &source_profile);
                 hinted(error, hint)
             }
-            E::NoKeys { ref profile, .. } => {
-                let hint = format!("store them with `broker add {profile}`");
+            E::NoKeys {
+                ref profile,
+                in_aws_files,
+                ..
+            } => {
+                let hint = if in_aws_files {
+                    format!(
+                        "`broker import {profile}` moves them into the vault and removes them \
+                         from the file"
+                    )
+                } else {
+                    format!("store them with `broker add {profile}`")
+                };
                 hinted(e, Some(hint))
             }
             E::Expired { .. } => hinted(e, Some(CLOCK_THEN_REFRESH.into())),
@@ -323,6 +406,19 @@ impl From<crate::engine::EngineError> for Error {
             | E::Runtime(_) => hinted(e, None),
         }
     }
+}
+
+/// The hint for an unknown profile: the closest names, else where to see them all.
+pub fn did_you_mean(suggestions: &[String]) -> Option<String> {
+    let names: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
+    let list = match names.as_slice() {
+        [] => return Some(LIST_PROFILES.into()),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    };
+    Some(format!(
+        "did you mean {list}? (`broker list` shows every profile)"
+    ))
 }
 
 const CLOCK_THEN_REFRESH: &str =

@@ -156,6 +156,8 @@ pub fn open_in_browser(url: &SecretString, browser: &Browser) -> Result<()> {
         .open_privately(&local)
         .map_err(|e| e.with_hint(manual))?;
     let deadline = Instant::now() + BROWSER_WAIT;
+    let _spinner =
+        crate::spinner::Spinner::start("waiting for the browser to open the sign-in page");
     loop {
         match received.recv_timeout(Duration::from_millis(100)) {
             Ok(Event::Sent) => break,

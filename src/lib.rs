@@ -8,10 +8,11 @@ pub(crate) mod aws;
 pub(crate) mod browser;
 pub mod cache;
 pub mod chain;
-pub(crate) mod cli;
+pub mod cli;
 pub(crate) mod commands;
 pub(crate) mod context;
 pub mod credentials;
+pub mod credentials_file;
 pub mod duration;
 pub(crate) mod endpoint;
 pub mod engine;
@@ -26,6 +27,7 @@ pub(crate) mod issue;
 pub(crate) mod listener;
 pub(crate) mod mfa;
 pub(crate) mod output;
+pub(crate) mod picker;
 pub mod plan;
 pub mod policy;
 pub(crate) mod process;
@@ -34,6 +36,7 @@ pub mod sanitize;
 pub(crate) mod server;
 pub mod settings;
 pub(crate) mod shipping;
+pub(crate) mod spinner;
 pub(crate) mod sso;
 pub(crate) mod sts;
 pub(crate) mod tty;
@@ -41,14 +44,14 @@ pub(crate) mod vault;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 /// Parses the command line, runs the command, prints any error, and returns the exit status.
 pub fn main() -> ExitCode {
     process::restrict_umask();
     process::protect_memory();
     commands::completions::answer_if_asked();
-    let cli = match cli::Cli::try_parse() {
+    let env = environment::Environment::from_process();
+    output::init_color(env.color);
+    let cli = match cli::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version
@@ -56,7 +59,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit_codes::SUCCESS);
         }
         Err(e) => {
-            eprintln!("{}", usage_error(&e));
+            output::error(&usage_error(&e), false);
             return ExitCode::from(exit_codes::USAGE);
         }
     };
@@ -65,12 +68,11 @@ pub fn main() -> ExitCode {
         backend: cli.backend,
         config: cli.config,
     };
-    let env = environment::Environment::from_process();
     process::init(&env);
-    match commands::run(cli.command, || context::Context::resolve(options, env)) {
+    match commands::run(cli.command, options, env) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("{}", e.render(cli.verbose > 0));
+            output::error(&e, cli.verbose > 0);
             ExitCode::from(e.exit_code())
         }
     }
@@ -78,6 +80,9 @@ pub fn main() -> ExitCode {
 
 /// A clap error as broker's one-line error, with clap's own tip as the hint.
 fn usage_error(e: &clap::Error) -> error::Error {
+    if let Some(message) = duration_error(e) {
+        return error::Error::usage(message);
+    }
     let text = e.to_string();
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or("invalid command line");
@@ -87,4 +92,33 @@ fn usage_error(e: &clap::Error) -> error::Error {
         .map(|l| l.trim_start_matches("tip: ").to_string())
         .unwrap_or_else(|| "see `broker --help`".into());
     error::Error::usage(message).with_hint(hint)
+}
+
+/// A refused duration flag in the one wording of [`duration::DurationError`], naming the flag,
+/// instead of clap's "invalid value … for …" around it.
+fn duration_error(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::ValueValidation {
+        return None;
+    }
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let flag = context(ContextKind::InvalidArg)?;
+    let flag = flag
+        .split([' ', '='])
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let source = std::error::Error::source(e)?;
+    if let Some(d) = source.downcast_ref::<duration::DurationError>() {
+        return Some(d.clone().at(flag).to_string());
+    }
+    // A parser that returned the error as text (`history --since`).
+    let text = source.to_string();
+    let value = context(ContextKind::InvalidValue)?;
+    let head = format!("invalid duration `{}`", value.trim());
+    let reason = text.strip_prefix(&head)?;
+    Some(format!("{head} for {flag}{reason}"))
 }

@@ -52,20 +52,33 @@ pub struct Sources<'a> {
     pub prompt: MfaPrompt,
 }
 
+/// A code, and whether a person typed it (at the prompt or in a dialog): only then is it worth
+/// asking again when STS refuses it.
+pub struct Code {
+    pub code: SecretString,
+    pub typed: bool,
+}
+
+/// How many codes a person may type for one call before a refusal is final.
+pub const TYPED_TRIES: u32 = 3;
+
 /// Gets a code for `serial`, the device of `profile`.
-pub fn code(serial: &str, profile: &str, sources: &Sources<'_>) -> Result<SecretString> {
-    let code = if let Some(given) = sources.given.take() {
-        given
+pub fn code(serial: &str, profile: &str, sources: &Sources<'_>) -> Result<Code> {
+    let (code, typed) = if let Some(given) = sources.given.take() {
+        (given, false)
     } else if let Some(command) = sources.process {
-        run_process(command, sources.process_timeout)?
+        (run_process(command, sources.process_timeout)?, false)
     } else {
-        prompt(serial, profile, sources.prompt)?
+        (prompt(serial, profile, sources.prompt)?, true)
     };
     let text = code.expose_secret().trim();
     if !valid_code(text) {
         return Err(MfaError::Malformed);
     }
-    Ok(SecretString::from(text.to_string()))
+    Ok(Code {
+        code: SecretString::from(text.to_string()),
+        typed,
+    })
 }
 
 /// For `--mfa-token`: a malformed code is a usage error, found before anything else runs.

@@ -1,9 +1,99 @@
-//! Writing to stdout: the only channel for program-readable output. A closed pipe ends the
-//! command quietly instead of panicking.
+//! Writing to stdout (the only channel for program-readable output) and stderr (notices,
+//! errors). A closed pipe ends the command quietly instead of panicking. Colour (errors, hints,
+//! table headers) only where [`colors`] allows it: never for `NO_COLOR`, always for
+//! `CLICOLOR_FORCE`, else on a terminal that is not `dumb` unless `CLICOLOR=0`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicU8, Ordering};
 
+use crate::environment::ColorVars;
 use crate::error::{Error, Result};
+
+/// The colour conventions in force, set once at start (0: not set, 1: never, 2: always,
+/// 3: on a terminal).
+static COLOR: AtomicU8 = AtomicU8::new(0);
+
+/// Remembers the colour conventions of the environment. Only a store: whether a stream is a
+/// terminal is asked when something is to be coloured.
+pub fn init_color(vars: ColorVars) {
+    let mode = match colors(vars, None) {
+        Some(false) => 1,
+        Some(true) => 2,
+        None => 3,
+    };
+    COLOR.store(mode, Ordering::Relaxed);
+}
+
+/// Whether to colour a stream: `Some` when the conventions decide alone, `None` when it
+/// depends on `terminal` (given: decided). Pure.
+pub fn colors(vars: ColorVars, terminal: Option<bool>) -> Option<bool> {
+    if vars.no_color {
+        Some(false)
+    } else if vars.force {
+        Some(true)
+    } else if vars.off || vars.dumb_terminal {
+        Some(false)
+    } else {
+        terminal
+    }
+}
+
+/// Whether stderr gets colour.
+pub fn stderr_colors() -> bool {
+    decide(|| std::io::stderr().is_terminal())
+}
+
+/// Whether stdout gets colour.
+pub fn stdout_colors() -> bool {
+    decide(|| std::io::stdout().is_terminal())
+}
+
+fn decide(terminal: impl FnOnce() -> bool) -> bool {
+    match COLOR.load(Ordering::Relaxed) {
+        1 => false,
+        2 => true,
+        3 => terminal(),
+        _ => false,
+    }
+}
+
+fn choice(colored: bool) -> anstream::ColorChoice {
+    if colored {
+        anstream::ColorChoice::Always
+    } else {
+        anstream::ColorChoice::Never
+    }
+}
+
+/// Prints an error the way broker ends with one, coloured where allowed.
+pub fn error(e: &Error, verbose: bool) {
+    let mut out = anstream::AutoStream::new(std::io::stderr(), choice(stderr_colors()));
+    let _ = writeln!(out, "{}", e.render_styled(verbose));
+}
+
+/// Prints a hint line on stderr (after a warning), coloured where allowed.
+pub fn hint(text: &str) {
+    let mut out = anstream::AutoStream::new(std::io::stderr(), choice(stderr_colors()));
+    let _ = writeln!(
+        out,
+        "{}",
+        crate::error::styled_label(
+            "hint:",
+            crate::error::HINT_STYLE,
+            &crate::error::one_line(text)
+        )
+    );
+}
+
+/// Writes a table from [`table`] to stdout, its header bold where allowed.
+pub fn print_table(text: &str) -> Result<()> {
+    if !stdout_colors() {
+        return stdout(text.as_bytes());
+    }
+    let bold = anstyle::Style::new().bold();
+    let (header, rest) = text.split_once('\n').unwrap_or((text, ""));
+    stdout(format!("{}{header}{}\n{rest}", bold.render(), bold.render_reset()).as_bytes())
+}
 
 /// Writes all of `bytes` to stdout and flushes.
 pub fn stdout(bytes: &[u8]) -> Result<()> {
@@ -65,4 +155,39 @@ pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String 
         text.push_str(&line(row.iter().map(String::as_str).collect()));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_follows_no_color_then_clicolor_force_then_the_terminal() {
+        let none = ColorVars::default();
+        assert_eq!(colors(none, Some(true)), Some(true));
+        assert_eq!(colors(none, Some(false)), Some(false));
+        assert_eq!(colors(none, None), None);
+        let no_color = ColorVars {
+            no_color: true,
+            force: true,
+            ..none
+        };
+        assert_eq!(colors(no_color, Some(true)), Some(false), "NO_COLOR wins");
+        let force = ColorVars {
+            force: true,
+            ..none
+        };
+        assert_eq!(
+            colors(force, Some(false)),
+            Some(true),
+            "even off a terminal"
+        );
+        let off = ColorVars { off: true, ..none };
+        assert_eq!(colors(off, Some(true)), Some(false));
+        let dumb = ColorVars {
+            dumb_terminal: true,
+            ..none
+        };
+        assert_eq!(colors(dumb, Some(true)), Some(false));
+    }
 }

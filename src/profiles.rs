@@ -5,8 +5,9 @@
 //! takes every key it does not set itself from the profile it includes (and so on down), so
 //! everything that reads a profile sees the merged keys.
 //!
-//! Only reads: the single write, [`append_profile_section`], appends a section and never
-//! rewrites or reorders what is there. Never reads or keeps `aws_secret_access_key` values.
+//! Only reads: the single write here, [`append_profile_section`], appends a section and never
+//! rewrites or reorders what is there. Never reads or keeps `aws_secret_access_key` values
+//! (`broker import` reads them with [`crate::credentials_file`]).
 
 use std::path::{Path, PathBuf};
 
@@ -170,6 +171,11 @@ impl AwsProfiles {
     }
 }
 
+/// The text of one of the AWS files (see [`read_aws_file`]); `None` when it does not exist.
+pub fn read_text(path: &Path) -> Result<Option<String>, ProfilesError> {
+    Ok(read_aws_file(path)?.map(|bytes| String::from_utf8(bytes).expect("checked UTF-8")))
+}
+
 /// One of the AWS files: a regular file (through symbolic links), at most 8 MiB, UTF-8 (the
 /// SDK's loader would read anything else as empty, silently). `None` when it does not exist.
 fn read_aws_file(path: &Path) -> Result<Option<Vec<u8>>, ProfilesError> {
@@ -189,14 +195,6 @@ fn read_aws_file(path: &Path) -> Result<Option<Vec<u8>>, ProfilesError> {
         }
     }
     Ok(bytes)
-}
-
-/// The profile a command acts on when none is named: `AWS_PROFILE`, else `default`.
-pub fn default_profile_name(env: &Environment) -> String {
-    env.aws
-        .profile
-        .clone()
-        .unwrap_or_else(|| "default".to_string())
 }
 
 /// The AWS config file path: `AWS_CONFIG_FILE`, else `~/.aws/config`.
@@ -257,6 +255,32 @@ pub fn append_profile_section(
     }
     fsutil::write_through(&path, text.as_bytes()).map_err(write_err)?;
     Ok(Some(path))
+}
+
+/// The names among `names` closest to `name`, best first, at most three: for "did you mean".
+/// Case-insensitive; close means a small edit distance (a transposition counts as one edit),
+/// or, for three characters or more, one name containing the other. Pure.
+pub fn closest<'a>(name: &str, names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let wanted = name.to_lowercase();
+    let limit = (wanted.chars().count() / 3).clamp(1, 4);
+    let mut scored: Vec<(usize, &str)> = names
+        .into_iter()
+        .filter(|candidate| *candidate != name)
+        .filter_map(|candidate| {
+            let lower = candidate.to_lowercase();
+            let distance = strsim::osa_distance(&wanted, &lower);
+            let contains =
+                wanted.chars().count() >= 3 && (lower.contains(&wanted) || wanted.contains(&lower));
+            (distance <= limit || contains).then_some((distance, candidate))
+        })
+        .collect();
+    scored.sort();
+    scored.dedup();
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, n)| n.to_string())
+        .collect()
 }
 
 /// Checks that a name can be written as a config section header and read back unchanged.
@@ -353,5 +377,26 @@ mod tests {
         assert_eq!(aws.get("a", "region"), Some("x"));
         assert_eq!(aws.get("a", "role_arn"), None);
         assert_eq!(aws.get("lost", "region"), None);
+    }
+
+    #[test]
+    fn closest_names_are_near_in_spelling_or_contain_each_other() {
+        let names = [
+            "prod-admin",
+            "prod-read",
+            "Staging",
+            "dev",
+            "analyst",
+            "breakglass",
+        ];
+        assert_eq!(closest("prod-amdin", names), ["prod-admin"]);
+        assert_eq!(closest("staging", names), ["Staging"], "case-insensitive");
+        assert_eq!(closest("prod", names), ["prod-read", "prod-admin"]);
+        assert_eq!(closest("analyts", names), ["analyst"], "a transposition");
+        assert_eq!(closest("deb", names), ["dev"]);
+        assert!(closest("zzzzzz", names).is_empty());
+        assert!(closest("analyst", names).is_empty(), "not itself");
+        let many = ["ab1", "ab2", "ab3", "ab4"];
+        assert_eq!(closest("ab", many).len(), 3, "at most three");
     }
 }

@@ -16,6 +16,13 @@ pub enum TtyError {
     Io(std::io::Error),
 }
 
+/// Whether a person is at a terminal to answer: stderr is one (so a list or a spinner is
+/// seen there) and the terminal device opens.
+pub fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && platform::open().is_ok()
+}
+
 /// Asks a question whose answer may be shown as it is typed.
 pub fn ask(prompt: &str) -> Result<String, TtyError> {
     let (input, mut output) = platform::open().map_err(TtyError::NoTerminal)?;

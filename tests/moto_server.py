@@ -7,14 +7,15 @@ does, behind a thin layer that:
     keeps their parameters (GET /_broker_test/requests -> {"AssumeRole": [{"RoleArn": ...}]}),
     with the access key id the request was signed with as `_AccessKeyId` (as CloudTrail logs it);
   * on request, answers the next N calls of an action with a failure instead of passing them to
-    moto (GET /_broker_test/fail?action=AssumeRole&mode=500|garbage|throttle|expired|hang&times=N),
+    moto (GET /_broker_test/fail?action=AssumeRole&mode=500|garbage|throttle|expired|mfa|hang&times=N),
     to test broker's handling of broken endpoints;
   * on request, makes the credentials of later STS answers expire N seconds after they are
     issued (GET /_broker_test/lifetime?seconds=N), to test refreshing without waiting an hour;
   * sums, per action, the wall-clock seconds spent reading the request body and inside moto's
     handler (GET /_broker_test/timings -> {"AssumeRole": 0.0123, ...}), for scripts/bench.sh.
 Set INITIAL_NO_AUTH_ACTION_COUNT in the environment to make moto enforce SigV4 and IAM after
-that many requests, as AWS does after the tests' IAM set-up.
+that many requests, as AWS checks every request after the tests' IAM set-up (see the README,
+Development).
 """
 
 import io
@@ -147,6 +148,11 @@ def make_app(inner):
                    b"<Message>The security token included in the request is expired</Message>"
                    b"</Error><RequestId>x</RequestId></ErrorResponse>")
             return respond(start_response, "400 Bad Request", xml, "text/xml")
+        if mode == "mfa":
+            xml = (b"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                   b"<Message>MultiFactorAuthentication failed with invalid MFA one time pass code. "
+                   b"</Message></Error><RequestId>x</RequestId></ErrorResponse>")
+            return respond(start_response, "403 Forbidden", xml, "text/xml")
         if mode == "hang":
             time.sleep(3600)
         with lock:

@@ -40,6 +40,39 @@ pub fn load_or_create(
     Ok(identity)
 }
 
+/// Where the identity is kept, without making one: `None` when there is none yet (the first
+/// credentials cached make it), an error when it is there but cannot be read.
+pub fn locate(
+    vault: impl FnOnce() -> Result<Box<dyn Vault>, VaultError>,
+) -> Result<Option<String>, VaultError> {
+    #[cfg(target_os = "linux")]
+    {
+        match kernel::locate() {
+            Ok(Some(true)) => return Ok(Some("the kernel keyring (@u)".into())),
+            Ok(Some(false)) => {
+                return Err(VaultError::Backend {
+                    backend: "keyutils",
+                    detail: "the cache key in the kernel keyring (@u) cannot be read".into(),
+                })
+            }
+            Ok(None) => return Ok(None),
+            Err(e) => crate::output::verbose(format!(
+                "kernel keyring unavailable for the cache key ({e}); looking in the vault"
+            )),
+        }
+    }
+    let vault = vault()?;
+    match vault.get(VAULT_ITEM)? {
+        None => Ok(None),
+        Some(secret) if parse(&secret).is_some() => {
+            Ok(Some(format!("the {} vault", vault.kind().name())))
+        }
+        Some(_) => Err(VaultError::NotKeys {
+            item: VAULT_ITEM.into(),
+        }),
+    }
+}
+
 fn parse(secret: &SecretString) -> Option<age::x25519::Identity> {
     use secrecy::ExposeSecret as _;
     age::x25519::Identity::from_str(secret.expose_secret().trim()).ok()
@@ -95,6 +128,17 @@ mod kernel {
         let _ = process.unlink_key(key);
         linked?;
         Ok(identity)
+    }
+
+    /// Whether @u holds the key (`Some`) and this process can read it (`true`); an error when
+    /// @u cannot be reached.
+    pub fn locate() -> Result<Option<bool>, String> {
+        let user = KeyRing::from_special_id(KeyRingIdentifier::User, true)
+            .map_err(|e| format!("{e:?}"))?;
+        if find(&user).is_some() {
+            return Ok(Some(true));
+        }
+        Ok(user.search(DESCRIPTION).ok().map(|_| false))
     }
 
     fn find(ring: &KeyRing) -> Option<age::x25519::Identity> {

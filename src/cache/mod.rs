@@ -159,6 +159,11 @@ impl Cache {
         Ok(self.identity.get_or_init(|| id))
     }
 
+    /// Where the cache's key is kept, without making one (see [`identity::locate`]).
+    pub fn key_place(&self) -> std::result::Result<Option<String>, crate::vault::VaultError> {
+        identity::locate(|| self.vault.open())
+    }
+
     /// The entry for `key` with its freshness now, if it is there, readable, and really the
     /// entry for `key`.
     pub fn get_fresh(&self, key: &EntryKey, min_ttl: std::time::Duration) -> Option<Cached> {

@@ -15,6 +15,10 @@ use crate::{exit_codes, output, profiles, tty, vault};
 /// AWS_SECRET_ACCESS_KEY. Replaces keys already stored for PROFILE. Adds a `[profile PROFILE]`
 /// section to the AWS config file when there is none.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker add alice                                  # asks for the key on the terminal
+  AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… broker add --env ci")]
 pub struct Args {
     /// Take the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead of asking
     #[arg(long)]
@@ -80,9 +84,18 @@ fn from_env(env: &Environment) -> Result<LongTermKeys> {
 }
 
 fn from_terminal(profile: &str) -> Result<LongTermKeys> {
-    output::notice(&format!("adding keys for profile {profile}"));
-    let access_key_id = tty::ask("Access key ID: ")?;
-    let secret = tty::ask_secret("Secret access key: ")?;
+    let no_terminal = |e: tty::TtyError| {
+        Error::from(e).with_hint(format!(
+            "run it from a terminal, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY and run \
+             `broker add --env {profile}`"
+        ))
+    };
+    let prompt = format!(
+        "Adding keys for profile {}\nAccess key ID: ",
+        crate::sanitize::escape(profile)
+    );
+    let access_key_id = tty::ask(&prompt).map_err(no_terminal)?;
+    let secret = tty::ask_secret("Secret access key: ").map_err(no_terminal)?;
     checked(access_key_id.trim().to_string(), secret)
 }
 

@@ -2,13 +2,17 @@
 
 use crate::context::Context;
 use crate::error::Result;
-use crate::{exit_codes, output};
+use crate::{chain, exit_codes, output, profiles};
 
 /// Drop cached sessions
 ///
 /// Drops every cached session, or only those of PROFILE (its session token or its role). The
 /// next use of a profile gets fresh credentials from STS.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker clear analyst    # the next use of analyst asks STS again
+  broker clear            # every cached session")]
 pub struct Args {
     /// Only this profile's sessions
     #[arg(value_name = "PROFILE", add = super::completions::profiles())]
@@ -17,6 +21,14 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let dropped = ctx.cache().clear(args.profile.as_deref());
+    // Sessions of a profile since removed from the config are dropped all the same; a name that
+    // is neither in the config nor in the cache is a typo.
+    if let Some(profile) = args.profile.as_deref().filter(|_| dropped == 0) {
+        let aws = profiles::AwsProfiles::load(&ctx.env)?;
+        if !aws.contains(profile) {
+            return Err(chain::unknown_profile(profile, &aws).into());
+        }
+    }
     let whose = match &args.profile {
         Some(p) => format!(" of profile {p}"),
         None => String::new(),

@@ -16,6 +16,10 @@ use crate::error::{Error, Result};
 /// `broker completions bash > ~/.local/share/bash-completion/completions/broker`.
 /// The scripts for every shell are also in the `completions/` folder of the source.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker completions bash > ~/.local/share/bash-completion/completions/broker
+  broker completions zsh > ~/.zfunc/_broker")]
 pub struct Args {
     /// The shell to complete for
     #[arg(value_name = "SHELL", value_enum)]

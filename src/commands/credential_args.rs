@@ -8,12 +8,14 @@ use secrecy::SecretString;
 use crate::audit::Via;
 use crate::chain;
 use crate::context::Context;
+use crate::duration::{self, DurationError};
 use crate::error::Result;
 use crate::issue::{Issuer, Request};
 
 #[derive(Debug, clap::Args)]
 pub struct CredentialArgs {
-    /// The profile to use [default: $AWS_PROFILE, else "default"]
+    /// The profile to use [default: $AWS_PROFILE, else the profile "default" if there is one,
+    /// else chosen from a list on the terminal]
     #[arg(value_name = "PROFILE", add = super::completions::profiles())]
     pub profile: Option<String>,
 
@@ -50,29 +52,48 @@ pub struct CredentialArgs {
     pub refresh: bool,
 }
 
-pub(super) fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
-    let d = crate::duration::parse(text).map_err(|e| e.to_string())?;
-    if d < chain::MIN_DURATION || d > chain::MAX_SESSION_TOKEN_DURATION {
-        return Err(format!(
-            "{} is outside AWS's bounds of 15m to 36h",
-            crate::duration::format(d)
-        ));
+/// A duration within AWS's widest bounds (a role's are checked once the chain is known).
+pub(super) fn parse_duration(text: &str) -> std::result::Result<Duration, DurationError> {
+    let d = duration::parse(text)?;
+    duration::check_range(
+        d,
+        chain::MIN_DURATION,
+        chain::MAX_SESSION_TOKEN_DURATION,
+        None,
+    )
+    .map_err(|e| DurationError {
+        value: text.trim().to_string(),
+        ..e
+    })
+}
+
+/// The profile named, else `AWS_PROFILE`, else `default` when the AWS config has it, else the
+/// one picked on the terminal (see [`crate::picker`]).
+pub(super) fn profile_or_default(named: Option<&String>, ctx: &Context) -> Result<String> {
+    if let Some(profile) = named.or(ctx.env.aws.profile.as_ref()) {
+        return Ok(profile.clone());
     }
-    Ok(d)
+    let aws = crate::profiles::AwsProfiles::load(&ctx.env)?;
+    if aws.contains("default") {
+        return Ok("default".into());
+    }
+    // The audit log orders the list; unreadable, it orders nothing.
+    let (records, _) = ctx.audit_log().read().unwrap_or_default();
+    let records: Vec<_> = records.into_iter().map(|(record, _)| record).collect();
+    let ordered = crate::picker::order(&aws.names(), &records);
+    Ok(crate::picker::pick(&ordered, crate::tty::interactive())?)
 }
 
 impl CredentialArgs {
-    /// The profile named, else `AWS_PROFILE`, else `default`.
-    pub fn profile_name(&self, ctx: &Context) -> String {
-        self.profile
-            .clone()
-            .unwrap_or_else(|| crate::profiles::default_profile_name(&ctx.env))
+    /// The profile named, else the default (see [`profile_or_default`]).
+    pub fn profile_name(&self, ctx: &Context) -> Result<String> {
+        profile_or_default(self.profile.as_ref(), ctx)
     }
 
     /// The request these options make.
-    pub fn request(&self, ctx: &Context) -> Request {
-        Request {
-            profile: self.profile_name(ctx),
+    pub fn request(&self, ctx: &Context) -> Result<Request> {
+        Ok(Request {
+            profile: self.profile_name(ctx)?,
             duration: self.duration,
             no_session: self.no_session,
             mfa_token: self.mfa_token.clone(),
@@ -80,11 +101,11 @@ impl CredentialArgs {
             reason: self.reason.clone(),
             yes: self.yes,
             refresh: self.refresh,
-        }
+        })
     }
 
     /// Resolves the request and applies its policy (see [`Issuer::new`]).
     pub fn issuer(&self, ctx: &Context, via: Via) -> Result<Issuer> {
-        Issuer::new(ctx, self.request(ctx), via)
+        Issuer::new(ctx, self.request(ctx)?, via)
     }
 }

@@ -13,10 +13,14 @@ use crate::context::Context;
 use crate::error::Result;
 use crate::issue::{self, Request};
 use crate::plan::{self, Action, Plan};
-use crate::{exit_codes, output, profiles, sanitize};
+use crate::{exit_codes, output, sanitize};
 
 /// Show what broker would do, without doing it
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker debug resolve prod-admin
+  broker debug resolve --json --region eu-west-1 prod-admin")]
 pub struct Args {
     #[command(subcommand)]
     command: DebugCommand,
@@ -35,8 +39,13 @@ enum DebugCommand {
 /// device, session tags), the region and the STS endpoint. Calls nothing, opens no vault,
 /// reads no cache.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker debug resolve prod-admin
+  AWS_REGION=eu-west-1 broker debug resolve --json prod-admin | jq .calls")]
 struct ResolveArgs {
-    /// The profile [default: $AWS_PROFILE, else "default"]
+    /// The profile [default: $AWS_PROFILE, else the profile "default" if there is one, else
+    /// chosen from a list on the terminal]
     #[arg(value_name = "PROFILE", add = super::completions::profiles())]
     profile: Option<String>,
 
@@ -69,9 +78,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
 
 fn resolve(args: ResolveArgs, ctx: &Context) -> Result<u8> {
     let request = Request {
-        profile: args
-            .profile
-            .unwrap_or_else(|| profiles::default_profile_name(&ctx.env)),
+        profile: super::credential_args::profile_or_default(args.profile.as_ref(), ctx)?,
         duration: args.duration,
         no_session: args.no_session,
         region: args.region,

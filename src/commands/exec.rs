@@ -1,6 +1,6 @@
 //! `broker exec`: runs a command with credentials, in its environment or from a local server.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -19,18 +19,24 @@ use super::credential_args::CredentialArgs;
 ///
 /// Runs CMD (default: $SHELL) with temporary credentials in AWS_ACCESS_KEY_ID,
 /// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION, the region in
-/// AWS_REGION, AWS_DEFAULT_REGION and BROKER_REGION, and BROKER_PROFILE=PROFILE. Inherited AWS
-/// credential and profile variables are removed first. Running `broker exec` inside a broker
-/// shell switches role: the new credentials come from the vault, never from the inherited
-/// variables, and the region from the new profile unless you changed AWS_REGION or
-/// AWS_DEFAULT_REGION yourself (BROKER_REGION tells broker's own values from yours).
+/// AWS_REGION, AWS_DEFAULT_REGION and BROKER_REGION, and BROKER_PROFILE=PROFILE and
+/// AWS_VAULT=PROFILE (for shell prompts that show aws-vault's profile). Inherited AWS credential
+/// and profile variables are removed first. Running `broker exec` inside a broker shell switches
+/// role: the new credentials come from the vault, never from the inherited variables, and the
+/// region from the new profile unless you changed AWS_REGION or AWS_DEFAULT_REGION yourself
+/// (BROKER_REGION tells broker's own values from yours).
 ///
-/// broker exits with the command's status (128+N if a signal N killed it); SIGINT, SIGTERM,
-/// SIGHUP and SIGQUIT sent to broker are passed on to the command. When the command ends, the
-/// audit log gets an `ended` record with its exit status and how long it ran.
-///
-/// Example: broker exec prod-admin -- aws s3 ls
+/// The first word after PROFILE starts the command, and every word after it goes to the
+/// command as it is, flags included; `--` before the command is allowed too. broker exits with
+/// the command's status (128+N if a signal N killed it); SIGINT, SIGTERM, SIGHUP and SIGQUIT
+/// sent to broker are passed on to the command. When the command ends, the audit log gets an
+/// `ended` record with its exit status and how long it ran.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker exec prod-admin aws s3 ls              # the command's flags stay its own
+  broker exec --server prod-admin terraform apply
+  broker exec prod-admin                        # a shell with the role's credentials")]
 pub struct Args {
     /// Serve credentials from a local endpoint that refreshes them (the ECS container
     /// credentials protocol) instead of putting keys in the environment; for long jobs
@@ -40,9 +46,34 @@ pub struct Args {
     #[command(flatten)]
     credentials: CredentialArgs,
 
-    /// The command and its arguments, after `--` [default: $SHELL]
-    #[arg(last = true, value_name = "CMD")]
+    /// The command to run and its arguments, from the first word after PROFILE (or after
+    /// `--`) [default: $SHELL]
+    #[arg(trailing_var_arg = true, value_name = "CMD")]
     command: Vec<OsString>,
+}
+
+impl Args {
+    /// `broker exec -- CMD ARGS…` runs CMD with the default profile. clap takes CMD for the
+    /// profile there, as `--` only ends broker's options; so when the words after the first
+    /// `--` are exactly the profile and the command, the `--` came first and CMD is no profile.
+    pub fn dashes_before_command(&mut self, argv: &[OsString]) {
+        let Some(profile) = self.credentials.profile.clone() else {
+            return;
+        };
+        let Some(exec) = argv.iter().position(|a| a == "exec") else {
+            return;
+        };
+        let Some(dashes) = argv[exec + 1..].iter().position(|a| a == "--") else {
+            return;
+        };
+        let after = &argv[exec + 1 + dashes + 1..];
+        if after.first().map(OsString::as_os_str) == Some(OsStr::new(&profile))
+            && after[1..] == self.command[..]
+        {
+            self.credentials.profile = None;
+            self.command.insert(0, profile.into());
+        }
+    }
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
@@ -69,9 +100,14 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         // Tells a `broker exec` inside that these two region variables are broker's own.
         (REGION_MARKER.to_string(), chain.region.clone()),
         ("BROKER_PROFILE".to_string(), chain.profile.clone()),
+        // What shell prompts (starship, powerlevel10k, oh-my-zsh) show for aws-vault, and what
+        // aws-vault's own nesting guard looks for.
+        ("AWS_VAULT".to_string(), chain.profile.clone()),
     ];
     let via = if args.server { Via::Server } else { Via::Exec };
     let (issued, session) = issuer.start(via)?;
+    // The child owns the terminal from here: the server's refreshes wait without a spinner.
+    crate::spinner::forbid();
     if !args.server {
         vars.extend(
             format::variables(&issued.credentials, None)
@@ -162,4 +198,52 @@ fn not_started(issuer: &Issuer, session: Session, error: Error) -> Error {
         },
     );
     error
+}
+
+#[cfg(test)]
+mod tests {
+    /// `(profile, command)` of `broker ARGS`.
+    fn exec(args: &str) -> (Option<String>, Vec<String>) {
+        let argv = std::iter::once("broker")
+            .chain(args.split(' '))
+            .map(std::ffi::OsString::from)
+            .collect();
+        match crate::cli::parse(argv).unwrap().command {
+            crate::commands::Command::Exec(args) => (
+                args.credentials.profile,
+                args.command
+                    .into_iter()
+                    .map(|w| w.into_string().unwrap())
+                    .collect(),
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_first_word_after_the_profile_starts_the_command() {
+        let p = |s: &str| Some(s.to_string());
+        let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            exec("exec prod aws s3 ls --recursive"),
+            (p("prod"), words("aws s3 ls --recursive"))
+        );
+        assert_eq!(exec("exec prod -- aws -x"), (p("prod"), words("aws -x")));
+        assert_eq!(
+            exec("exec -- aws -x"),
+            (None, words("aws -x")),
+            "the default profile"
+        );
+        assert_eq!(
+            exec("exec --server prod cmd --server"),
+            (p("prod"), words("cmd --server"))
+        );
+        assert_eq!(exec("exec prod --server cmd"), (p("prod"), words("cmd")));
+        assert_eq!(exec("exec prod cmd -- x"), (p("prod"), words("cmd -- x")));
+        assert_eq!(exec("exec prod -- prod"), (p("prod"), words("prod")));
+        assert_eq!(exec("exec --reason x -- prod"), (None, words("prod")));
+        assert_eq!(exec("--config exec exec -- x"), (None, words("x")));
+        assert_eq!(exec("exec prod"), (p("prod"), vec![]));
+        assert_eq!(exec("exec"), (None, vec![]));
+    }
 }

@@ -16,9 +16,13 @@ use super::credential_args::CredentialArgs;
 ///
 ///     credential_process = broker export --format json PROFILE
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  eval \"$(broker export --format sh analyst)\"
+  broker export --format json analyst    # what credential_process = … expects")]
 pub struct Args {
     /// The output format
-    #[arg(short, long, value_name = "FORMAT", default_value = "env", value_parser = format_parser())]
+    #[arg(long, value_name = "FORMAT", default_value = "env", value_parser = format_parser())]
     format: Format,
 
     #[command(flatten)]

@@ -21,6 +21,10 @@ use crate::{exit_codes, output};
 /// To see what a session did in AWS, look its access key id up in CloudTrail:
 /// `aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=KEY`
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker history --since 1d
+  broker history --profile breakglass --json | jq .")]
 pub struct Args {
     /// Only this profile
     #[arg(long, value_name = "PROFILE", add = super::completions::profiles())]

@@ -5,14 +5,21 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::vault::VaultError;
 use crate::{chain, exit_codes, output, profiles, vault};
 
 /// List profiles, their stored keys and cached sessions
 ///
 /// Shows every profile of the AWS config and credentials files, its role, whether the vault
-/// holds long-term keys for it, and its cached sessions with the time they have left.
+/// holds long-term keys for it, and its cached sessions with the time they have left. When the
+/// vault cannot be opened, the profiles are still listed, with a warning, and the KEYS column
+/// says why it cannot tell.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker list
+  broker list --json | jq -r '.[] | select(.keys == null) | .profile'")]
 pub struct Args {
     /// Print a JSON array instead of a table
     #[arg(long)]
@@ -26,6 +33,11 @@ struct Row {
     source_profile: Option<String>,
     /// The backend holding this profile's keys, if any.
     keys: Option<&'static str>,
+    /// Why the vault could not tell whether it holds keys for this profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keys_error: Option<String>,
+    /// The profile has `aws_access_key_id` in the AWS files (`broker import` moves it).
+    keys_in_aws_files: bool,
     /// The IAM Identity Center session the profile signs in with, if any.
     sso: Option<SsoStatus>,
     sessions: Vec<Session>,
@@ -49,27 +61,48 @@ struct Session {
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let aws = profiles::AwsProfiles::load(&ctx.env)?;
-    let vault = ctx.vault()?;
+    // Without a vault the profiles are still worth listing; the KEYS column says why it is
+    // empty.
+    let (vault, mut unknown) = match ctx.vault_spec().open() {
+        Ok(vault) => (Some(vault), None),
+        Err(e) => {
+            let cell = short_reason(&e);
+            warn(&Error::from(e));
+            (None, Some(cell))
+        }
+    };
     let cached = ctx.cache().list();
     let now = chrono::Utc::now();
     let mut rows = Vec::new();
     let mut sso_statuses: BTreeMap<String, SsoStatus> = BTreeMap::new();
     for name in aws.names() {
-        let stored = vault.contains(&vault::keys_item(&name))?;
-        let sso = match chain::profile_sso_session(&name, &aws, &ctx.env) {
-            Ok(Some(session)) => Some(match sso_statuses.get(&session.name) {
-                Some(status) => status.clone(),
-                None => {
-                    let until = crate::sso::signed_in_until(vault.as_ref(), &session)?;
-                    let status = SsoStatus {
-                        session: session.name.clone(),
-                        signed_in: until.is_some(),
-                        seconds_left: until.map(|u| (u - now).num_seconds().max(0)),
-                    };
-                    sso_statuses.insert(session.name.clone(), status.clone());
-                    status
-                }
-            }),
+        let (stored, mut keys_error) = match &vault {
+            Some(v) => match v.contains(&vault::keys_item(&name)) {
+                Ok(stored) => (stored.then(|| v.kind().name()), None),
+                Err(e) => (None, Some(unreadable(e, &mut unknown))),
+            },
+            None => (None, unknown.clone()),
+        };
+        let sso = match (chain::profile_sso_session(&name, &aws, &ctx.env), &vault) {
+            (Ok(Some(session)), Some(v)) => match sso_statuses.get(&session.name) {
+                Some(status) => Some(status.clone()),
+                None => match crate::sso::signed_in_until(v.as_ref(), &session) {
+                    Ok(until) => {
+                        let status = SsoStatus {
+                            session: session.name.clone(),
+                            signed_in: until.is_some(),
+                            seconds_left: until.map(|u| (u - now).num_seconds().max(0)),
+                        };
+                        sso_statuses.insert(session.name.clone(), status.clone());
+                        Some(status)
+                    }
+                    Err(crate::sso::SsoError::Vault(e)) => {
+                        keys_error = Some(unreadable(e, &mut unknown));
+                        None
+                    }
+                    Err(e) => return Err(e.into()),
+                },
+            },
             _ => None,
         };
         let sessions = cached
@@ -86,7 +119,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         rows.push(Row {
             role_arn: aws.get(&name, "role_arn").map(str::to_owned),
             source_profile: aws.get(&name, "source_profile").map(str::to_owned),
-            keys: stored.then(|| vault.kind().name()),
+            keys: stored,
+            keys_error,
+            keys_in_aws_files: aws.get(&name, "aws_access_key_id").is_some(),
             sso,
             profile: name,
             sessions,
@@ -99,8 +134,40 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     } else {
         table(&rows)
     };
-    output::stdout(text.as_bytes())?;
+    if args.json {
+        output::stdout(text.as_bytes())?;
+    } else {
+        output::print_table(&text)?;
+    }
     Ok(exit_codes::SUCCESS)
+}
+
+/// The warning for a vault that cannot be read: the error and its hint, on stderr.
+fn warn(e: &Error) {
+    output::notice(&format!("warning: {}", e.message()));
+    if let Some(hint) = e.hint() {
+        output::hint(hint);
+    }
+}
+
+/// Why the vault cannot tell, short enough for a table cell.
+/// The KEYS cell of a vault that cannot answer; the first such error is also a warning.
+fn unreadable(e: VaultError, unknown: &mut Option<String>) -> String {
+    let cell = short_reason(&e);
+    if unknown.replace(cell.clone()).is_none() {
+        warn(&Error::from(e));
+    }
+    cell
+}
+
+fn short_reason(e: &VaultError) -> String {
+    match e {
+        VaultError::NoBackend { .. } => "no backend".into(),
+        VaultError::Unavailable { backend, .. } => format!("{backend} unavailable"),
+        VaultError::WrongPassphrase { .. } => "wrong passphrase".into(),
+        VaultError::NoPassphrase { .. } => "no passphrase".into(),
+        _ => "vault error".into(),
+    }
 }
 
 fn table(rows: &[Row]) -> String {
@@ -120,13 +187,15 @@ fn table(rows: &[Row]) -> String {
 
 /// The backend holding the keys, or `sso NAME (signed in, 7h59m)`, or `-`.
 fn keys_cell(row: &Row) -> String {
-    match (&row.sso, row.keys) {
-        (Some(sso), _) => match sso.seconds_left {
+    match (&row.sso, row.keys, &row.keys_error) {
+        (Some(sso), _, _) => match sso.seconds_left {
             Some(left) => format!("sso {} (signed in, {})", sso.session, minutes(left)),
             None => format!("sso {} (signed out)", sso.session),
         },
-        (None, Some(backend)) => backend.to_string(),
-        (None, None) => "-".into(),
+        (None, Some(backend), _) => backend.to_string(),
+        (None, None, Some(why)) => format!("? ({why})"),
+        (None, None, None) if row.keys_in_aws_files => "credentials file".into(),
+        (None, None, None) => "-".into(),
     }
 }
 

@@ -22,6 +22,10 @@ const DEFAULT_FEDERATION_DURATION: Duration = Duration::from_secs(3600);
 /// only you can read, which leads to a one-time local link; or with --stdout prints the
 /// sign-in URL.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker login analyst
+  broker login --stdout analyst    # print the sign-in URL instead")]
 pub struct Args {
     /// Print the sign-in URL instead of opening a browser (it signs in whoever opens it)
     #[arg(long)]

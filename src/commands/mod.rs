@@ -6,9 +6,11 @@ mod clear;
 pub mod completions;
 mod credential_args;
 mod debug;
+mod doctor;
 mod exec;
 mod export;
 mod history;
+mod import;
 mod list;
 mod login;
 mod remove;
@@ -17,12 +19,14 @@ mod sso;
 
 use clap::Subcommand;
 
-use crate::context::Context;
+use crate::context::{Context, GlobalOptions};
+use crate::environment::Environment;
 use crate::error::Result;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Add(add::Args),
+    Import(import::Args),
     List(list::Args),
     Remove(remove::Args),
     Rotate(rotate::Args),
@@ -32,19 +36,36 @@ pub enum Command {
     Clear(clear::Args),
     Sso(sso::Args),
     History(history::Args),
+    Doctor(doctor::Args),
     Completions(completions::Args),
     Debug(debug::Args),
     #[command(hide = true)]
     AuditShip(audit_ship::Args),
 }
 
-/// Runs a command. `completions` and `audit-ship` need no settings, so they run before they are
-/// read.
-pub fn run(command: Command, resolve: impl FnOnce() -> Result<Context>) -> Result<u8> {
+/// Fixes up what clap cannot tell from the command line alone (see
+/// [`exec::Args::dashes_before_command`]).
+pub fn after_parse(command: &mut Command, argv: &[std::ffi::OsString]) {
+    if let Command::Exec(args) = command {
+        args.dashes_before_command(argv);
+    }
+}
+
+/// Runs a command. `completions` and `audit-ship` need no settings, so they run before they
+/// are read; `doctor`
+/// reports broken settings instead of stopping at them, so it resolves them itself.
+pub fn run(command: Command, options: GlobalOptions, env: Environment) -> Result<u8> {
+    let command = match command {
+        Command::Doctor(args) => return doctor::run(args, options, env),
+        command => command,
+    };
+    let resolve = || Context::resolve(options, env);
     match command {
+        Command::Doctor(_) => unreachable!("run above"),
         Command::Completions(args) => completions::run(args),
         Command::AuditShip(args) => audit_ship::run(args),
         Command::Add(args) => add::run(args, &resolve()?),
+        Command::Import(args) => import::run(args, &resolve()?),
         Command::List(args) => list::run(args, &resolve()?),
         Command::Remove(args) => remove::run(args, &resolve()?),
         Command::Rotate(args) => rotate::run(args, &resolve()?),

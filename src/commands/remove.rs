@@ -2,12 +2,16 @@
 
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::{exit_codes, output, tty, vault};
+use crate::{chain, exit_codes, output, profiles, tty, vault};
 
 /// Delete the stored keys and cached sessions of a profile
 ///
 /// Asks for confirmation on the terminal unless --force is given.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker remove old-user        # asks first
+  broker remove -f old-user     # in a script")]
 pub struct Args {
     /// Do not ask for confirmation
     #[arg(short, long)]
@@ -24,6 +28,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let vault = ctx.vault()?;
     let item = vault::keys_item(&profile);
     if !vault.contains(&item)? {
+        let aws = profiles::AwsProfiles::load(&ctx.env)?;
+        if !aws.contains(&profile) {
+            return Err(chain::unknown_profile(&profile, &aws).into());
+        }
         return Err(Error::new(format!(
             "no keys are stored for profile {shown} in the {} vault",
             vault.kind().name()
@@ -35,8 +43,14 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
             "Delete the keys of profile {shown} from the {} vault? [y/N] ",
             vault.kind().name()
         );
-        if !tty::confirm(&question)? {
-            return Err(Error::new("nothing was deleted"));
+        let confirmed = tty::confirm(&question).map_err(|e| {
+            Error::from(e).with_hint(format!(
+                "run it from a terminal, or delete without asking with `broker remove -f {profile}`"
+            ))
+        })?;
+        if !confirmed {
+            output::notice("nothing was deleted");
+            return Ok(exit_codes::SUCCESS);
         }
     }
     vault.delete(&item)?;

@@ -28,6 +28,10 @@ const VERIFY_PAUSE: Duration = Duration::from_secs(2);
 /// has mfa_serial), stores it, checks that it works, deletes the old key, and drops the
 /// profile's cached sessions. For a role profile, rotates the keys of its source profile.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker rotate alice
+  broker rotate analyst    # rotates the key of analyst's source profile")]
 pub struct Args {
     /// The profile whose key to rotate
     #[arg(value_name = "PROFILE", add = super::completions::profiles())]

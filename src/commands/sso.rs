@@ -15,6 +15,11 @@ use crate::{exit_codes, output};
 /// broker signs in on demand when an SSO profile needs it; these commands do it ahead of time,
 /// sign out, or print the profiles a sign-in can use.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker sso login --sso-session corp
+  broker sso profiles >> ~/.aws/config
+  broker sso logout")]
 pub struct Args {
     #[command(subcommand)]
     command: Command,
@@ -46,8 +51,13 @@ struct HowArgs {
 /// previous sign-in. The browser opens at the IAM Identity Center sign-in ($BROWSER, else the
 /// system's opener).
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker sso login corp-admin
+  broker sso login --sso-session corp --use-device-code")]
 struct LoginArgs {
-    /// An SSO profile whose session to sign in to [default: $AWS_PROFILE, else "default"]
+    /// An SSO profile whose session to sign in to [default: $AWS_PROFILE, else the profile
+    /// "default" if there is one, else chosen from a list on the terminal]
     #[arg(value_name = "PROFILE", add = super::completions::profiles(), conflicts_with = "sso_session")]
     profile: Option<String>,
 
@@ -64,6 +74,10 @@ struct LoginArgs {
 /// Signs out at the portal, deletes the session's tokens from the vault, and drops every
 /// credential cached from its sign-in.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker sso logout corp
+  broker sso logout                             # every SSO session")]
 struct LogoutArgs {
     /// The [sso-session] to sign out of (for a legacy profile: its sso_start_url)
     /// [default: every SSO session of the AWS config]
@@ -76,6 +90,9 @@ struct LogoutArgs {
 /// Lists the accounts and roles of the sign-in (ListAccounts, ListAccountRoles) as
 /// `[profile ACCOUNT-ROLE]` sections to append to the AWS config. Writes nothing itself.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker sso profiles --sso-session corp >> ~/.aws/config")]
 struct ProfilesArgs {
     /// The [sso-session NAME] to list [default: the only one in the AWS config]
     #[arg(long, value_name = "NAME")]
@@ -106,10 +123,7 @@ fn login(args: LoginArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
     let session = match &args.sso_session {
         Some(name) => chain::sso_session(name, aws, &ctx.env, None)?,
         None => {
-            let profile = args
-                .profile
-                .clone()
-                .unwrap_or_else(|| crate::profiles::default_profile_name(&ctx.env));
+            let profile = super::credential_args::profile_or_default(args.profile.as_ref(), ctx)?;
             of_profile(&profile, aws, ctx)?
         }
     };

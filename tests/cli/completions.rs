@@ -1,5 +1,6 @@
 //! The committed completion scripts in `completions/` are exactly what `broker completions`
-//! prints today. Run with `BROKER_UPDATE_COMPLETIONS=1` to rewrite them after changing the CLI.
+//! prints today, and the man pages in `man/` what clap_mangen makes of the CLI. Run with
+//! `BROKER_UPDATE_COMPLETIONS=1` to rewrite both after changing the CLI.
 
 use std::path::PathBuf;
 
@@ -95,4 +96,48 @@ fn the_bash_script_asks_broker() {
     let out = env.broker().args(["completions", "bash"]).output().unwrap();
     let script = String::from_utf8(out.stdout).unwrap();
     assert!(script.contains("COMPLETE=\"bash\""), "asks broker itself");
+}
+
+/// The man pages in `man/` are exactly what clap_mangen makes of the CLI today: `broker.1` and
+/// one page per command. `BROKER_UPDATE_COMPLETIONS=1` rewrites them too.
+#[test]
+fn committed_man_pages_match_the_cli() {
+    use clap::CommandFactory;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("man");
+    let fresh = tempfile::tempdir().unwrap();
+    clap_mangen::generate_to(broker::cli::Cli::command(), fresh.path()).unwrap();
+    let names = |dir: &std::path::Path| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    if std::env::var_os("BROKER_UPDATE_COMPLETIONS").is_some() {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in names(fresh.path()) {
+            std::fs::copy(fresh.path().join(&name), dir.join(&name)).unwrap();
+        }
+    }
+    let made = names(fresh.path());
+    assert!(made.contains(&"broker.1".to_string()), "{made:?}");
+    assert!(made.contains(&"broker-exec.1".to_string()), "{made:?}");
+    assert_eq!(
+        names(&dir),
+        made,
+        "man/ is out of date: run `BROKER_UPDATE_COMPLETIONS=1 cargo test completions`"
+    );
+    for name in made {
+        let committed = std::fs::read(dir.join(&name)).unwrap();
+        assert!(
+            committed == std::fs::read(fresh.path().join(&name)).unwrap(),
+            "man/{name} is out of date: run `BROKER_UPDATE_COMPLETIONS=1 cargo test completions`"
+        );
+    }
 }

@@ -326,8 +326,8 @@ fn an_out_of_range_session_duration_breaks_only_what_uses_it() {
     assert_error(
         &export(&c.env, &["alice"]),
         1,
-        "the session duration (--duration or [session] session_token_duration) 48h is outside \
-         AWS's bounds of 15m to 36h",
+        "invalid duration `48h` for [session] session_token_duration: AWS allows 15m to 36h for \
+         a session token",
     );
 }
 

@@ -42,6 +42,7 @@ fn the_child_gets_exactly_the_documented_environment() {
             "http://169.254.170.2/x",
         )
         .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", "t")
+        .env("AWS_VAULT", "inherited")
         .env("UNRELATED", "kept")
         .output()
         .unwrap();
@@ -60,6 +61,10 @@ fn the_child_gets_exactly_the_documented_environment() {
     }
     assert_eq!(env["UNRELATED"], "kept");
     assert_eq!(env["BROKER_PROFILE"], "r2");
+    assert_eq!(
+        env["AWS_VAULT"], "r2",
+        "for shell prompts made for aws-vault"
+    );
     // r2 has no region of its own; the inherited AWS_REGION is absent here, so the default.
     assert_eq!(env["AWS_REGION"], "us-east-1");
     assert_eq!(env["AWS_DEFAULT_REGION"], "us-east-1");
@@ -286,13 +291,56 @@ fn sigterm_and_sigint_sent_to_broker_reach_the_child() {
 }
 
 #[test]
-fn exec_inside_a_broker_shell_switches_role_from_the_vault() {
+fn aws_vault_users_change_one_word() {
     let c = Chain::new();
-    let inner = format!("{} exec r1 -- env", broker_bin().display());
+    // No `--`: the first word after the profile starts the command, and its flags, a `--`
+    // included, are its own.
     let out = c
         .env
         .broker()
-        .args(["exec", "r2", "--", "sh", "-c", &inner])
+        .args([
+            "exec", "r1", "printf", "[%s]\\n", "-d", "--server", "--", "x",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "[-d]\n[--server]\n[--]\n[x]\n");
+    // broker's own flags before the command are still broker's.
+    let out = c
+        .env
+        .broker()
+        .args([
+            "exec",
+            "r1",
+            "--region",
+            "eu-north-1",
+            "sh",
+            "-c",
+            "echo $AWS_REGION",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&out), "eu-north-1\n", "{}", stderr_of(&out));
+    // `--` right after broker's options still means: the default profile runs the command.
+    let out = c
+        .env
+        .broker()
+        .args(["exec", "--", "sh", "-c", "echo $AWS_VAULT"])
+        .env("AWS_PROFILE", "r1")
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&out), "r1\n", "{}", stderr_of(&out));
+}
+
+#[test]
+fn exec_inside_a_broker_shell_switches_role_from_the_vault() {
+    let c = Chain::new();
+    // As aws-vault users type it; AWS_VAULT is set inside and must not stop the switch.
+    let inner = format!("{} exec r1 env", broker_bin().display());
+    let out = c
+        .env
+        .broker()
+        .args(["exec", "r2", "sh", "-c", &inner])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
@@ -303,6 +351,7 @@ fn exec_inside_a_broker_shell_switches_role_from_the_vault() {
     );
     let env = env_map(&stdout_of(&out));
     assert_eq!(env["BROKER_PROFILE"], "r1");
+    assert_eq!(env["AWS_VAULT"], "r1");
     assert_eq!(
         caller_of(&c.moto, &creds_json(&env)),
         format!("arn:aws:sts::{ACCOUNT}:assumed-role/r1/alice-session")

@@ -17,7 +17,8 @@ const SECRET: &str = "fixed-secret-key-EXAMPLE";
 const FIXED_KEY: &str = "ASIAFIXEDEXAMPLE0001";
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn history(env: &TestEnv, args: &[&str]) -> Vec<Value> {
+/// The records `broker history --json ARGS` prints.
+pub fn history(env: &TestEnv, args: &[&str]) -> Vec<Value> {
     let out = env
         .broker()
         .args(["history", "--json"])

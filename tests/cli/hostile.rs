@@ -1,4 +1,4 @@
-//! The hostile-input corpus: every case gets its exit status and a one-line message
+//! The hostile-input corpus (README, Safety): every case gets its exit status and a one-line message
 //! naming the cause, never a panic, and afterwards the vault and the cache still work.
 
 use crate::common::moto::Moto;
@@ -264,7 +264,7 @@ fn malformed_aws_files_and_bad_profiles() {
         aws_config(&long_secs),
         &["export", "a"],
         1,
-        "the duration of a 27h46m39s is outside AWS's bounds",
+        "invalid duration `27h46m39s` for duration_seconds of profile a: AWS allows 15m to 12h",
     );
     c.case(
         "control characters in a region",
@@ -357,21 +357,21 @@ fn bad_settings_and_flags() {
         nothing,
         &["export", "--duration", "10m", "good"],
         2,
-        "10m is outside AWS's bounds",
+        "invalid duration `10m` for --duration: AWS allows 15m to 36h",
     );
     c.case(
         "--duration too long",
         nothing,
         &["export", "--duration", "48h", "good"],
         2,
-        "48h is outside AWS's bounds",
+        "invalid duration `48h` for --duration: AWS allows 15m to 36h",
     );
     c.case(
         "--duration overflow",
         nothing,
         &["export", "--duration", "99999999999999999999s", "good"],
         2,
-        "is too large",
+        "for --duration: too large",
     );
     c.case(
         "unknown --format",

@@ -1,5 +1,5 @@
-//! End-to-end tests of the real `broker` binary against real parts: moto for STS/IAM, a private
-//! gnome-keyring, the kernel keyring, the file vault, the AWS CLI.
+//! End-to-end tests of the real `broker` binary against real parts (README, Development): moto for
+//! STS/IAM, a private gnome-keyring, the kernel keyring, the file vault, the AWS CLI.
 //! One test binary, a module per command or concern.
 //!
 //! On Linux everything runs (scripts/test.sh sets up the rig). On macOS and Windows the tests
@@ -10,11 +10,14 @@
 mod common;
 mod fixtures;
 
+mod add;
 mod completions;
 mod config;
+mod errors;
 mod export;
 mod formats;
 mod fuzz_regressions;
+mod help;
 #[cfg(unix)]
 mod history;
 mod hostile;
@@ -25,19 +28,33 @@ mod vault;
 // botocore and the AWS CLI from its venv, the kernel keyring, util-linux `script` and
 // `setpriv`, /proc.
 #[cfg(target_os = "linux")]
+mod clear;
+#[cfg(target_os = "linux")]
 mod crash;
+#[cfg(target_os = "linux")]
+mod doctor;
 #[cfg(target_os = "linux")]
 mod edges;
 #[cfg(target_os = "linux")]
 mod exec;
 #[cfg(target_os = "linux")]
+mod import;
+#[cfg(target_os = "linux")]
 mod incident;
+#[cfg(target_os = "linux")]
+mod list;
+#[cfg(target_os = "linux")]
+mod login;
 #[cfg(target_os = "linux")]
 mod moto_smoke;
 #[cfg(target_os = "linux")]
 mod parity;
 #[cfg(target_os = "linux")]
 mod profile_keys;
+#[cfg(target_os = "linux")]
+mod remove;
+#[cfg(target_os = "linux")]
+mod rotate;
 #[cfg(target_os = "linux")]
 mod safety;
 #[cfg(target_os = "linux")]

@@ -262,7 +262,7 @@ for _ in range(3):
         "the browser stand-in reached the sign-in"
     );
 
-    // mfa_process, on a moto without enforcement (MFA flows need one; see export.rs).
+    // mfa_process, on a moto without enforcement (README, Development).
     let moto = Moto::start(None);
     let key = moto.create_user("mia");
     let mfa = recorder(&dir, "mfa", &record, "echo 123456");

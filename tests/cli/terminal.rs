@@ -56,7 +56,7 @@ fn add_asks_for_the_key_on_the_terminal_and_remove_confirms() {
     assert_eq!(keys["SecretAccessKey"], "typed-secret-value");
 
     let (code, screen) = on_terminal(&env, &["remove", "typed"], "n\n");
-    assert_eq!(code, Some(1), "{screen}");
+    assert_eq!(code, Some(0), "a no is an answer, not a failure: {screen}");
     assert!(screen.contains("Delete the keys of profile typed from the file vault? [y/N]"));
     assert!(screen.contains("nothing was deleted"));
     export_json(&env, &["--no-session", "typed"]);
@@ -156,4 +156,302 @@ fn ctrl_c_at_the_terminal_reaches_the_child_and_broker_waits_for_it() {
         rest.contains("count=1"),
         "the child saw the signal once: {rest}"
     );
+}
+
+/// Runs broker on a pseudo-terminal, and for each `(wait_for, keys)` types `keys` once the
+/// screen shows `wait_for` (typing ahead would race the program switching the terminal to raw
+/// mode); returns the exit status and everything the terminal showed.
+fn on_terminal_typing(
+    env: &TestEnv,
+    args: &[&str],
+    steps: &[(&str, &str)],
+) -> (Option<i32>, String) {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let mut line = broker::format::sh_quote(&broker_bin().to_string_lossy());
+    for arg in args {
+        line.push(' ');
+        line.push_str(&broker::format::sh_quote(arg));
+    }
+    let mut script = env
+        .std_command("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` is needed: apt-get install bsdutils");
+    let screen = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let screen = screen.clone();
+        let mut stdout = script.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                screen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let text = || String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
+    let mut stdin = script.stdin.take().unwrap();
+    let mut seen = 0;
+    for (wait_for, keys) in steps {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let now = text();
+            if let Some(at) = now[seen.min(now.len())..].find(wait_for) {
+                seen += at + wait_for.len();
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never saw {wait_for:?}: {now}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        // Let the program reach its read before the keys arrive.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        stdin.write_all(keys.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+    let status = script.wait().unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    (status.code(), text())
+}
+
+/// The screen's text without its ANSI escape sequences.
+fn without_escapes(screen: &str) -> String {
+    let mut out = String::new();
+    let mut chars = screen.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Profiles `alpha`, `beta` and `gamma`, each a `credential_process` with its own key id.
+fn three_profiles() -> TestEnv {
+    let env = TestEnv::new();
+    let mut config = String::new();
+    for (i, name) in ["alpha", "beta", "gamma"].iter().enumerate() {
+        let file = env.dir.path().join(format!("{name}.json"));
+        let json = serde_json::json!({
+            "Version": 1,
+            "AccessKeyId": format!("ASIA{}EXAMPLE000{i}", name.to_uppercase()),
+            "SecretAccessKey": "secret",
+            "SessionToken": "token",
+            "Expiration": "2030-01-02T03:04:05Z",
+        });
+        std::fs::write(&file, json.to_string()).unwrap();
+        config.push_str(&format!(
+            "[profile {name}]\ncredential_process = cat {}\n",
+            file.display()
+        ));
+    }
+    env.write_aws_config(&config);
+    env
+}
+
+#[test]
+fn without_a_profile_the_terminal_offers_a_list_to_filter_recent_first() {
+    let env = three_profiles();
+    // beta was used last, so it comes first.
+    export_json(&env, &["beta"]);
+    let prompt = "Profile (type to filter";
+    let (code, screen) = on_terminal_typing(
+        &env,
+        &["export", "--format", "json"],
+        &[(prompt, "gam"), ("gamma", "\r")],
+    );
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("ASIAGAMMAEXAMPLE0002"), "{screen}");
+    let plain = without_escapes(&screen);
+    assert!(
+        plain.contains("❯ beta\r\n  alpha\r\n  gamma"),
+        "the most recent first, then by name: {plain}"
+    );
+    // Enter at once takes the first: now gamma, the most recent.
+    let (code, screen) =
+        on_terminal_typing(&env, &["export", "--format", "json"], &[(prompt, "\r")]);
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("ASIAGAMMAEXAMPLE0002"), "{screen}");
+    // Esc chooses nothing.
+    let (code, screen) = on_terminal_typing(&env, &["export"], &[(prompt, "\x1b")]);
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains("no profile was chosen"), "{screen}");
+}
+
+#[test]
+fn a_refused_mfa_code_is_asked_again_up_to_three_times() {
+    let moto = Moto::start(None);
+    let key = moto.create_user("tia");
+    let env = file_env(&moto);
+    env.write_aws_config("[profile tia]\nmfa_serial = arn:aws:iam::123456789012:mfa/tia\n");
+    store_key(&env, "tia", &key.access_key_id, &key.secret_access_key);
+    let prompt = "MFA code for arn:aws:iam::123456789012:mfa/tia (profile tia): ";
+
+    moto.fail_next("GetSessionToken", "mfa", 1);
+    let (code, screen) = on_terminal_typing(
+        &env,
+        &["export", "--format", "json", "tia"],
+        &[(prompt, "111111\r"), (prompt, "222222\r")],
+    );
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(
+        screen.contains(
+            "STS refused the MFA code (wrong, or used already): try the next one (2 of 3)"
+        ),
+        "{screen}"
+    );
+    assert!(screen.contains("\"SessionToken\""), "{screen}");
+    let codes: Vec<_> = moto
+        .requests("GetSessionToken")
+        .iter()
+        .map(|r| r["TokenCode"].clone())
+        .collect();
+    assert_eq!(codes, ["111111", "222222"]);
+
+    // Three refusals end it, with the MFA hint.
+    let clear = || {
+        assert!(env
+            .broker()
+            .args(["clear", "tia"])
+            .output()
+            .unwrap()
+            .status
+            .success())
+    };
+    clear();
+    moto.fail_next("GetSessionToken", "mfa", 3);
+    let (code, screen) = on_terminal_typing(
+        &env,
+        &["export", "--format", "json", "tia"],
+        &[
+            (prompt, "333333\r"),
+            (prompt, "444444\r"),
+            (prompt, "555555\r"),
+        ],
+    );
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains("(3 of 3)"), "{screen}");
+    assert!(
+        without_escapes(&screen).contains("hint: the MFA code was wrong or already used"),
+        "{screen}"
+    );
+    assert_eq!(moto.count("GetSessionToken"), 5);
+
+    // A code given with --mfa-token is not typed: one refusal is final.
+    clear();
+    moto.fail_next("GetSessionToken", "mfa", 1);
+    let (code, screen) = on_terminal_typing(&env, &["export", "--mfa-token", "666666", "tia"], &[]);
+    assert_eq!(code, Some(1), "{screen}");
+    assert_eq!(moto.count("GetSessionToken"), 6);
+}
+
+/// A stand-in STS that accepts connections and never answers.
+fn silent_endpoint() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    (listener, url)
+}
+
+#[test]
+fn a_slow_sts_shows_a_spinner_on_the_terminal_only() {
+    let (listener, url) = silent_endpoint();
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().take(8) {
+            open.push(stream);
+        }
+    });
+    let env = TestEnv::new()
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("BROKER_STS_TIMEOUT", "2s");
+    env.write_aws_config("[profile slow]\n");
+    store_key(&env, "slow", "AKIAIOSFODNN7EXAMPLE", "slow-secret");
+    let (code, screen) = on_terminal_typing(&env, &["export", "slow"], &[]);
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains(&format!("waiting for {url}")), "{screen}");
+    // Off a terminal, the same wait shows nothing.
+    let out = env.broker().args(["export", "slow"]).output().unwrap();
+    assert!(!crate::common::stderr_of(&out).contains("waiting for"));
+    drop(held);
+}
+
+/// A stand-in STS that refuses every request at once (InvalidClientTokenId, which is not
+/// retried).
+fn refusing_endpoint() -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let xml = "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>\
+                       <Message>The security token included in the request is invalid.</Message>\
+                       </Error><RequestId>x</RequestId></ErrorResponse>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{xml}",
+                xml.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn a_quick_answer_shows_no_spinner_and_errors_are_coloured_on_a_terminal() {
+    let env = TestEnv::new()
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
+        .env("AWS_ENDPOINT_URL", &refusing_endpoint());
+    env.write_aws_config("[profile quick]\n");
+    store_key(&env, "quick", "AKIAIOSFODNN7EXAMPLE", "quick-secret");
+    let (code, screen) = on_terminal_typing(&env, &["export", "quick"], &[]);
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains("InvalidClientTokenId"), "{screen}");
+    assert!(!screen.contains("waiting for"), "{screen}");
+    assert!(
+        screen.contains("\x1b[1m\x1b[31mbroker: error:\x1b[0m "),
+        "{screen:?}"
+    );
+    assert!(
+        screen.contains("\x1b[1m\x1b[36mhint:\x1b[0m "),
+        "{screen:?}"
+    );
+    // NO_COLOR: none, even on a terminal.
+    let plain = env.env("NO_COLOR", "1");
+    let (_, screen) = on_terminal_typing(&plain, &["export", "quick"], &[]);
+    assert!(screen.contains("broker: error: "), "{screen:?}");
+    assert!(!screen.contains('\x1b'), "{screen:?}");
 }

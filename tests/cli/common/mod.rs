@@ -304,3 +304,25 @@ pub fn assert_error_after_notices(output: &std::process::Output, code: i32, need
     );
     assert!(!err.contains("panicked"), "panic: {err}");
 }
+
+/// `text` with the test's temporary directory written `[TMP]`, for snapshots.
+pub fn normalize(env: &TestEnv, text: &str) -> String {
+    text.replace(&env.dir.path().display().to_string(), "[TMP]")
+}
+
+/// A transcript of `broker ARGS` for a snapshot: the command, its exit status, its stderr
+/// (and stdout, when there is any), with the temporary directory written `[TMP]`.
+pub fn transcript(env: &TestEnv, args: &[&str]) -> String {
+    let out = env.broker().args(args).output().unwrap();
+    let mut text = format!(
+        "$ broker {}\n[exit {}]\n",
+        args.join(" "),
+        out.status.code().unwrap_or(-1)
+    );
+    text.push_str(&stderr_of(&out));
+    if !out.stdout.is_empty() {
+        text.push_str("[stdout]\n");
+        text.push_str(&stdout_of(&out));
+    }
+    normalize(env, &text)
+}

@@ -107,7 +107,7 @@ impl Moto {
     }
 
     /// Makes the next `times` requests of `action` fail with `mode`: 500, garbage, throttle,
-    /// expired (an ExpiredToken error), hang.
+    /// expired (an ExpiredToken error), mfa (STS's refusal of a wrong MFA code), hang.
     pub fn fail_next(&self, action: &str, mode: &str, times: u32) {
         self.get(&format!(
             "/_broker_test/fail?action={action}&mode={mode}&times={times}"

@@ -1,0 +1,492 @@
+//! `broker doctor`: checks that broker can work on this machine and says what to fix, one line
+//! per check. Reads and probes only: it makes no credentials, and sends STS no signed request.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::context::{Context, GlobalOptions};
+use crate::environment::Environment;
+use crate::error::{Error, Result};
+use crate::{endpoint, exit_codes, fsutil, output, profiles, vault};
+
+/// Check that broker can work here, and say what to fix
+///
+/// One line per check, ✓ or ✗: the AWS config and credentials files parse, broker's settings
+/// parse, the vault backend is usable, the vault is readable, the session cache's key is in
+/// place, the STS endpoint answers, the local clock is within 5 minutes of STS's (AWS refuses
+/// signatures made with a clock further off), the audit log is writable, and completions are
+/// installed for your shell. Exits 1 when any check fails.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker doctor
+  AWS_REGION=eu-west-1 broker doctor   # checks that region's STS endpoint")]
+pub struct Args {}
+
+/// AWS refuses SigV4 signatures made with a clock further off than this.
+const MAX_SKEW: Duration = Duration::from_secs(5 * 60);
+/// How long the STS endpoint has to answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One check's outcome: what was found, and for a failure what to do.
+struct Check {
+    name: &'static str,
+    ok: bool,
+    detail: String,
+    hint: Option<String>,
+}
+
+fn pass(name: &'static str, detail: impl Into<String>) -> Check {
+    Check {
+        name,
+        ok: true,
+        detail: detail.into(),
+        hint: None,
+    }
+}
+
+fn fail(name: &'static str, detail: impl Into<String>, hint: Option<&str>) -> Check {
+    Check {
+        name,
+        ok: false,
+        detail: detail.into(),
+        hint: hint.map(str::to_owned),
+    }
+}
+
+fn failed_with(name: &'static str, e: &Error) -> Check {
+    fail(name, e.message(), e.hint())
+}
+
+pub fn run(_args: Args, options: GlobalOptions, env: Environment) -> Result<u8> {
+    let (ctx, settings_error) = Context::resolve_lenient(options, env);
+    let mut checks = Vec::new();
+
+    checks.push(aws_files(&ctx.env));
+    checks.push(match settings_error {
+        Some(e) => failed_with("settings", &e),
+        None if ctx.settings_path.exists() => {
+            pass("settings", ctx.settings_path.display().to_string())
+        }
+        None => pass(
+            "settings",
+            format!(
+                "the defaults ({} does not exist)",
+                ctx.settings_path.display()
+            ),
+        ),
+    });
+    let (backend, vault) = backend_and_vault(&ctx);
+    checks.push(backend);
+    checks.push(vault);
+    checks.push(cache_key(&ctx));
+    let (endpoint, clock) = sts_and_clock(&ctx.env);
+    checks.push(endpoint);
+    checks.push(clock);
+    checks.push(audit_log(&ctx));
+    checks.push(completions(&ctx.env));
+
+    let colors = output::stdout_colors();
+    let mut text = String::new();
+    for check in &checks {
+        text.push_str(&line(check, colors));
+        text.push('\n');
+    }
+    output::stdout(text.as_bytes())?;
+    let failed = checks.iter().filter(|c| !c.ok).count();
+    if failed > 0 {
+        return Err(Error::new(format!(
+            "{failed} of {} checks failed",
+            checks.len()
+        )));
+    }
+    Ok(exit_codes::SUCCESS)
+}
+
+/// `✓ name: detail`, or `✗ name: detail → hint`; sanitised, coloured where allowed.
+fn line(check: &Check, colors: bool) -> String {
+    let (mark, color) = if check.ok {
+        ("✓", anstyle::AnsiColor::Green)
+    } else {
+        ("✗", anstyle::AnsiColor::Red)
+    };
+    let mark = if colors {
+        let style = anstyle::Style::new().bold().fg_color(Some(color.into()));
+        format!("{}{mark}{}", style.render(), style.render_reset())
+    } else {
+        mark.to_string()
+    };
+    let mut text = format!(
+        "{mark} {}: {}",
+        check.name,
+        crate::error::one_line(&check.detail)
+    );
+    if let Some(hint) = &check.hint {
+        text.push_str(" → ");
+        text.push_str(&crate::error::one_line(hint));
+    }
+    text
+}
+
+fn aws_files(env: &Environment) -> Check {
+    let paths: Vec<String> = [
+        profiles::config_file_path(env),
+        profiles::credentials_file_path(env),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|p| p.exists())
+    .map(|p| p.display().to_string())
+    .collect();
+    match profiles::AwsProfiles::load(env) {
+        Ok(aws) if paths.is_empty() => fail(
+            "AWS config",
+            format!(
+                "no config or credentials file ({} profiles)",
+                aws.names().len()
+            ),
+            Some("add a profile with `broker add PROFILE`"),
+        ),
+        Ok(aws) => pass(
+            "AWS config",
+            format!(
+                "{} profile(s) in {}",
+                aws.names().len(),
+                paths.join(" and ")
+            ),
+        ),
+        Err(e) => failed_with("AWS config", &e.into()),
+    }
+}
+
+fn backend_and_vault(ctx: &Context) -> (Check, Check) {
+    let vault = match ctx.vault_spec().open() {
+        Ok(vault) => vault,
+        Err(e) => {
+            let e = Error::from(e);
+            return (
+                failed_with("backend", &e),
+                fail("vault", "not checked: no usable backend", None),
+            );
+        }
+    };
+    let name = vault.kind().name();
+    let backend = pass("backend", name);
+    let names = profiles::AwsProfiles::load(&ctx.env)
+        .map(|aws| aws.names())
+        .unwrap_or_default();
+    let mut stored = Vec::new();
+    for profile in &names {
+        match vault.contains(&vault::keys_item(profile)) {
+            Ok(true) => stored.push(profile.as_str()),
+            Ok(false) => {}
+            Err(e) => return (backend, failed_with("vault", &e.into())),
+        }
+    }
+    // Reading one item proves the vault opens (the file vault's passphrase is right).
+    let check = match stored.first() {
+        None => pass("vault", format!("no keys stored yet in the {name} vault")),
+        Some(first) => match vault::get_keys(vault.as_ref(), first) {
+            Ok(_) => pass(
+                "vault",
+                format!(
+                    "readable: keys of {} profile(s) in the {name} vault",
+                    stored.len()
+                ),
+            ),
+            Err(e) => failed_with("vault", &e.into()),
+        },
+    };
+    (backend, check)
+}
+
+fn cache_key(ctx: &Context) -> Check {
+    match ctx.cache().key_place() {
+        Ok(Some(place)) => pass("cache key", format!("in {place}")),
+        Ok(None) => pass(
+            "cache key",
+            "none yet: the first credentials broker caches make it",
+        ),
+        Err(e) => {
+            let e = Error::from(e);
+            fail(
+                "cache key",
+                e.message(),
+                Some("`broker clear` and a new `broker export` make a new one"),
+            )
+        }
+    }
+}
+
+/// The STS endpoint a profile without `endpoint_url` uses, in the environment's region.
+fn sts_url(env: &Environment) -> String {
+    if let Some(url) = endpoint::configured(endpoint::Service::Sts, env, None) {
+        return url;
+    }
+    let region = env
+        .aws
+        .region
+        .clone()
+        .or_else(|| env.aws.default_region.clone())
+        .unwrap_or_else(|| "us-east-1".into());
+    let domain = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("https://sts.{region}.{domain}")
+}
+
+fn sts_and_clock(env: &Environment) -> (Check, Check) {
+    let url = sts_url(env);
+    let started = Instant::now();
+    let probed = {
+        let _spinner = crate::spinner::Spinner::start(&format!("waiting for {url}"));
+        probe(&url)
+    };
+    let answer =
+        match probed {
+            Ok(answer) => answer,
+            Err(why) => return (
+                fail(
+                    "STS endpoint",
+                    format!("{url} does not answer: {why}"),
+                    Some("check AWS_ENDPOINT_URL/AWS_ENDPOINT_URL_STS, AWS_REGION and the network"),
+                ),
+                fail("clock", "not checked: no answer from STS", None),
+            ),
+        };
+    let endpoint = pass("STS endpoint", format!("{url} answers"));
+    // STS's Date is whole seconds; compare it with the local time halfway through the call.
+    let local = Utc::now() - chrono::TimeDelta::from_std(started.elapsed() / 2).unwrap_or_default();
+    let Some(date) = answer else {
+        return (
+            endpoint,
+            fail("clock", "not checked: the answer had no Date", None),
+        );
+    };
+    (endpoint, clock(local, date))
+}
+
+/// How far `local` is from STS's `date`, against AWS's 5 minutes. Pure.
+fn clock(local: DateTime<Utc>, date: DateTime<Utc>) -> Check {
+    let skew = (local - date).num_seconds();
+    // STS's Date is whole seconds, so the skew is known to a second or two: said in minutes.
+    let minutes = (skew.unsigned_abs() + 30) / 60;
+    let off = crate::duration::format(Duration::from_secs(minutes * 60));
+    let direction = if skew > 0 { "ahead of" } else { "behind" };
+    if skew.unsigned_abs() > MAX_SKEW.as_secs() {
+        fail(
+            "clock",
+            format!("{off} {direction} STS's: AWS refuses signatures more than 5m off"),
+            Some("set the clock right, or let NTP do it (`timedatectl set-ntp true`)"),
+        )
+    } else if skew.unsigned_abs() < 60 {
+        pass("clock", "within a minute of STS's")
+    } else {
+        pass("clock", format!("{off} {direction} STS's, within AWS's 5m"))
+    }
+}
+
+/// One unsigned GET of `url`: any HTTP answer means the endpoint is there; its `Date`, when
+/// it sent one.
+fn probe(url: &str) -> std::result::Result<Option<DateTime<Utc>>, String> {
+    use http_body_util::Empty;
+    use hyper::body::Bytes;
+    let uri: hyper::Uri = url.parse().map_err(|_| "not a valid URL".to_string())?;
+    let runtime = crate::aws::runtime().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|e| format!("no TLS roots: {e}"))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build::<_, Empty<Bytes>>(https);
+        let response = tokio::time::timeout(PROBE_TIMEOUT, client.get(uri))
+            .await
+            .map_err(|_| format!("no answer within {}s", PROBE_TIMEOUT.as_secs()))?
+            .map_err(|e| describe(&e))?;
+        Ok(response
+            .headers()
+            .get(hyper::header::DATE)
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+            .map(|d| d.with_timezone(&Utc)))
+    })
+}
+
+/// A client error with its causes (the one that says "connection refused").
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
+}
+
+fn audit_log(ctx: &Context) -> Check {
+    let log = ctx.audit_log();
+    let shown = log.path.display().to_string();
+    // As appending does it: broker's own directory private, a chosen one only created.
+    let opened = match log.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) if log.own_dir => fsutil::private_dir(dir),
+        Some(dir) => fsutil::create_dir(dir),
+        None => Ok(()),
+    }
+    .and_then(|()| fsutil::open_append(&log.path));
+    match opened {
+        Ok(_) => pass("audit log", format!("{shown} is writable")),
+        Err(e) => fail(
+            "audit log",
+            format!("cannot write {shown}: {e}"),
+            Some("fix the path ([audit] path in config.toml) or its permissions; broker hands out nothing it cannot audit"),
+        ),
+    }
+}
+
+fn completions(env: &Environment) -> Check {
+    let shell = env
+        .shell
+        .as_ref()
+        .and_then(|s| {
+            Path::new(s)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    let Some(kind) = ["bash", "zsh", "fish", "elvish"]
+        .into_iter()
+        .find(|k| *k == shell)
+    else {
+        return pass(
+            "completions",
+            format!(
+                "not checked for shell `{}`",
+                if shell.is_empty() { "?" } else { &shell }
+            ),
+        );
+    };
+    let mut current = Vec::new();
+    let generated = kind
+        .parse::<clap_complete::Shell>()
+        .ok()
+        .and_then(|s| super::completions::write(s, &mut current).ok())
+        .is_some();
+    let setup = format!("broker completions {kind}");
+    for path in completion_paths(kind, env) {
+        let Ok(installed) = std::fs::read(&path) else {
+            continue;
+        };
+        let rc = path.file_name().is_some_and(|n| {
+            n.to_string_lossy().starts_with('.') || n == "config.fish" || n == "rc.elv"
+        });
+        if rc {
+            if String::from_utf8_lossy(&installed).contains(&setup) {
+                return pass(
+                    "completions",
+                    format!("{kind}: {} runs `{setup}`", path.display()),
+                );
+            }
+            continue;
+        }
+        if generated && installed != current {
+            return fail(
+                "completions",
+                format!("{kind}: {} is out of date", path.display()),
+                Some(&format!("`{setup} > {}`", path.display())),
+            );
+        }
+        return pass("completions", format!("{kind}: {}", path.display()));
+    }
+    let target = completion_paths(kind, env)
+        .into_iter()
+        .next()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    fail(
+        "completions",
+        format!("not installed for {kind}"),
+        Some(&format!("`{setup} > {target}`")),
+    )
+}
+
+/// Where `shell` finds completion scripts (the user's own place first), then the startup
+/// files that may load them.
+fn completion_paths(shell: &str, env: &Environment) -> Vec<PathBuf> {
+    let data = env.data_dir();
+    let config = env.config_dir();
+    let home = env.home.clone().unwrap_or_default();
+    let mut paths: Vec<PathBuf> = match shell {
+        "bash" => vec![
+            data.join("bash-completion/completions/broker"),
+            home.join(".bash_completion.d/broker"),
+            "/usr/local/share/bash-completion/completions/broker".into(),
+            "/usr/share/bash-completion/completions/broker".into(),
+            "/etc/bash_completion.d/broker".into(),
+            "/opt/homebrew/etc/bash_completion.d/broker".into(),
+            home.join(".bashrc"),
+            home.join(".bash_profile"),
+        ],
+        "zsh" => vec![
+            data.join("zsh/site-functions/_broker"),
+            home.join(".zfunc/_broker"),
+            "/usr/local/share/zsh/site-functions/_broker".into(),
+            "/usr/share/zsh/site-functions/_broker".into(),
+            "/usr/share/zsh/vendor-completions/_broker".into(),
+            "/opt/homebrew/share/zsh/site-functions/_broker".into(),
+            home.join(".zshrc"),
+        ],
+        "fish" => vec![
+            config.join("fish/completions/broker.fish"),
+            data.join("fish/vendor_completions.d/broker.fish"),
+            "/usr/local/share/fish/vendor_completions.d/broker.fish".into(),
+            "/usr/share/fish/vendor_completions.d/broker.fish".into(),
+            config.join("fish/config.fish"),
+        ],
+        "elvish" => vec![config.join("elvish/rc.elv")],
+        _ => Vec::new(),
+    };
+    paths.dedup();
+    paths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clock_check_allows_five_minutes_either_way() {
+        let sts = DateTime::parse_from_rfc2822("Tue, 01 Dec 2026 10:00:00 GMT")
+            .unwrap()
+            .with_timezone(&Utc);
+        let at = |secs: i64| clock(sts + chrono::TimeDelta::seconds(secs), sts);
+        assert!(at(0).ok);
+        assert_eq!(at(30).detail, "within a minute of STS's");
+        assert_eq!(at(-200).detail, "3m behind STS's, within AWS's 5m");
+        assert!(at(300).ok);
+        let ahead = at(7 * 60 + 5);
+        assert!(!ahead.ok);
+        assert_eq!(
+            ahead.detail,
+            "7m ahead of STS's: AWS refuses signatures more than 5m off"
+        );
+        assert!(!at(-3600).ok);
+    }
+
+    #[test]
+    fn the_default_sts_endpoint_is_the_regions() {
+        let env = Environment::from_pairs(&[("AWS_REGION", "eu-west-1")]);
+        assert_eq!(sts_url(&env), "https://sts.eu-west-1.amazonaws.com");
+        let env = Environment::from_pairs(&[("AWS_DEFAULT_REGION", "cn-north-1")]);
+        assert_eq!(sts_url(&env), "https://sts.cn-north-1.amazonaws.com.cn");
+        let env = Environment::from_pairs(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")]);
+        assert_eq!(sts_url(&env), "http://127.0.0.1:9");
+    }
+}

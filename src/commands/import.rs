@@ -1,0 +1,184 @@
+//! `broker import`: moves long-term keys from the AWS credentials file into the vault, then
+//! removes their lines from the file (atomically, keeping every other line). Keys are stored
+//! before any line is removed, so a failure never loses a key.
+
+use crate::context::Context;
+use crate::credentials::{self, LongTermKeys};
+use crate::credentials_file::{self, Section};
+use crate::error::{Error, Result};
+use crate::{exit_codes, fsutil, output, profiles, tty, vault};
+
+/// Move keys from the AWS credentials file into the vault
+///
+/// Stores the access key of each PROFILE (of every profile that has one, when none is named)
+/// in the vault, then removes its aws_access_key_id and aws_secret_access_key lines from the
+/// credentials file ($AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials), keeping every
+/// other line, comments included. Asks first unless --yes. A section that holds
+/// aws_session_token is refused: those are temporary credentials, not a long-term key.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  broker import              # every profile with keys in ~/.aws/credentials
+  broker import --yes work   # only [work], without asking")]
+pub struct Args {
+    /// Do not ask for confirmation
+    #[arg(long)]
+    yes: bool,
+
+    /// The profiles whose keys to move [default: every profile with keys in the file]
+    #[arg(value_name = "PROFILE", add = super::completions::profiles())]
+    profiles: Vec<String>,
+}
+
+pub fn run(args: Args, ctx: &Context) -> Result<u8> {
+    let path = profiles::credentials_file_path(&ctx.env).ok_or_else(|| {
+        Error::new("cannot find the home directory").with_hint("set AWS_SHARED_CREDENTIALS_FILE")
+    })?;
+    let shown = path.display().to_string();
+    // Held until the file is rewritten: another import must not store the same keys twice or
+    // write back lines this one removed.
+    let lock_path = ctx.lock_path("aws-credentials");
+    let locked = lock_path
+        .parent()
+        .map_or(Ok(()), fsutil::private_dir)
+        .and_then(|()| fsutil::lock(&lock_path));
+    let _lock =
+        locked.map_err(|e| Error::new(format!("cannot lock {}: {e}", lock_path.display())))?;
+    let text = profiles::read_text(&path)?.ok_or_else(|| {
+        Error::new(format!("there is no AWS credentials file at {shown}"))
+            .with_hint("`broker add PROFILE` stores keys typed on the terminal")
+    })?;
+    let sections = credentials_file::sections(&text);
+    let chosen = choose(&sections, &args.profiles, &shown)?;
+    let keys = chosen
+        .iter()
+        .map(|s| long_term_keys(s, &shown))
+        .collect::<Result<Vec<_>>>()?;
+    let names: Vec<String> = chosen.iter().map(|s| s.profile.clone()).collect();
+
+    let vault = ctx.vault()?;
+    if !args.yes {
+        let question = format!(
+            "Move the keys of {} from {shown} into the {} vault, removing their lines from the \
+             file? [y/N] ",
+            profile_list(&names),
+            vault.kind().name()
+        );
+        let confirmed = tty::confirm(&question).map_err(|e| {
+            Error::from(e).with_hint("run it from a terminal, or confirm with --yes")
+        })?;
+        if !confirmed {
+            output::notice("nothing was imported");
+            return Ok(exit_codes::SUCCESS);
+        }
+    }
+    for (profile, keys) in names.iter().zip(&keys) {
+        vault::set_keys(vault.as_ref(), profile, keys)?;
+        // As for `add`: sessions made from other keys under this name must not outlive them.
+        ctx.cache().clear_source(profile);
+    }
+    let remaining = credentials_file::without_keys(&text, &names);
+    if let Err(e) = fsutil::write_through(&path, remaining.as_bytes()) {
+        return Err(Error::new(format!(
+            "stored the keys of {} in the {} vault, but could not remove them from {shown}: {e}",
+            profile_list(&names),
+            vault.kind().name()
+        ))
+        .with_hint(
+            "delete their aws_access_key_id and aws_secret_access_key lines yourself; broker \
+             uses the keys in the vault",
+        ));
+    }
+    output::notice(&format!(
+        "moved the keys of {} into the {} vault and removed them from {shown}",
+        profile_list(&names),
+        vault.kind().name()
+    ));
+    Ok(exit_codes::SUCCESS)
+}
+
+/// The sections to import: those named, each of which must hold a long-term key; else every
+/// section with a key, those holding a session token skipped with a notice.
+fn choose<'a>(sections: &'a [Section], named: &[String], shown: &str) -> Result<Vec<&'a Section>> {
+    if named.is_empty() {
+        let (temporary, long_term): (Vec<&Section>, Vec<&Section>) =
+            sections.iter().partition(|s| s.session_token);
+        for s in &temporary {
+            output::notice(&format!(
+                "skipping profile {}: it holds a session token (temporary credentials), not a \
+                 long-term key",
+                s.profile
+            ));
+        }
+        if long_term.is_empty() {
+            return Err(Error::new(format!(
+                "{shown} holds no long-term keys to import"
+            )));
+        }
+        return Ok(long_term);
+    }
+    let mut chosen = Vec::new();
+    for name in named {
+        let Some(section) = sections.iter().find(|s| &s.profile == name) else {
+            let with_keys: Vec<&str> = sections.iter().map(|s| s.profile.as_str()).collect();
+            let close = profiles::closest(name, with_keys.iter().copied());
+            let hint = if with_keys.is_empty() {
+                format!("{shown} holds no keys of any profile")
+            } else if close.is_empty() {
+                format!("it holds keys of: {}", with_keys.join(", "))
+            } else {
+                crate::error::did_you_mean(&close).unwrap_or_default()
+            };
+            return Err(
+                Error::new(format!("profile {name} has no keys in {shown}")).with_hint(hint)
+            );
+        };
+        if section.session_token {
+            return Err(Error::new(format!(
+                "profile {name} in {shown} holds a session token: temporary credentials, not a \
+                 long-term key; nothing was imported"
+            ))
+            .with_hint(format!(
+                "store an IAM user's access key with `broker add {name}` instead"
+            )));
+        }
+        if !chosen.iter().any(|s: &&Section| &s.profile == name) {
+            chosen.push(section);
+        }
+    }
+    Ok(chosen)
+}
+
+fn long_term_keys(section: &Section, shown: &str) -> Result<LongTermKeys> {
+    let profile = &section.profile;
+    let (Some(id), Some(secret)) = (&section.access_key_id, &section.secret_access_key) else {
+        return Err(Error::new(format!(
+            "profile {profile} in {shown} needs both aws_access_key_id and \
+             aws_secret_access_key; nothing was imported"
+        )));
+    };
+    if !credentials::valid_access_key_id(id) {
+        return Err(Error::new(format!(
+            "profile {profile} in {shown}: `{id}` is not an access key id; nothing was imported"
+        )));
+    }
+    use secrecy::ExposeSecret;
+    if secret.expose_secret().is_empty() {
+        return Err(Error::new(format!(
+            "profile {profile} in {shown} has an empty aws_secret_access_key; nothing was imported"
+        )));
+    }
+    Ok(LongTermKeys {
+        access_key_id: id.clone(),
+        secret_access_key: secret.clone(),
+    })
+}
+
+/// `profile a`, `profiles a and b`, `profiles a, b and c`.
+fn profile_list(names: &[String]) -> String {
+    match names {
+        [one] => format!("profile {one}"),
+        [init @ .., last] => format!("profiles {} and {last}", init.join(", ")),
+        [] => "no profile".into(),
+    }
+}
