@@ -325,7 +325,8 @@ pub struct Session {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
     Exited(i32),
-    /// Killed by this signal.
+    /// Killed by this signal (Unix only).
+    #[cfg_attr(not(unix), allow(dead_code))]
     Signalled(i32),
     /// It could not be started; broker exits with `status`.
     NotStarted {

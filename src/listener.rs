@@ -128,8 +128,9 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
     crate::aws::runtime().map_err(|e| Error::new(format!("cannot start an async runtime: {e}")))
 }
 
-/// Who is on the other end of a connection.
+/// Who is on the other end of a connection (read only where the system names a socket's owner).
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub struct Peer {
     /// The client's address (127.0.0.1 and its port).
     pub addr: SocketAddr,
@@ -139,6 +140,7 @@ pub struct Peer {
 
 /// The user behind a peer, as far as the system tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub enum PeerUser {
     /// The user broker runs as.
     Own,

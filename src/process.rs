@@ -9,6 +9,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::process::{Command, Stdio};
+#[cfg(unix)]
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -68,6 +69,7 @@ fn inherited() -> impl Iterator<Item = &'static (OsString, OsString)> {
 }
 
 /// The umask broker was started with, before it made its own private (`u32::MAX`: not known).
+#[cfg(unix)]
 static CALLER_UMASK: AtomicU32 = AtomicU32::new(u32::MAX);
 
 /// Makes files and directories broker creates private to the user from their first byte, and
@@ -103,6 +105,7 @@ pub fn protect_memory() {
 }
 
 /// The soft core-size limit broker was started with (`u64::MAX`: not changed).
+#[cfg(unix)]
 static CALLER_CORE_LIMIT: AtomicU64 = AtomicU64::new(u64::MAX);
 
 /// A child process of broker's: the caller's environment without broker's secrets, and the

@@ -2,6 +2,7 @@
 //! temporary HOME and XDG directories, and an AWS config file of its own.
 
 pub mod moto;
+#[cfg(target_os = "linux")]
 pub mod sso;
 pub mod syslog;
 
@@ -288,6 +289,7 @@ pub fn assert_error(output: &std::process::Output, code: i32, needle: &str) {
 
 /// As [`assert_error`], for commands that may print notices (`broker: …` lines on stderr)
 /// before failing, such as "signing in in your browser".
+#[cfg(target_os = "linux")]
 pub fn assert_error_after_notices(output: &std::process::Output, code: i32, needle: &str) {
     let err = stderr_of(output);
     assert_eq!(output.status.code(), Some(code), "stderr: {err}");
