@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
 # Benchmarks broker against a local moto (no AWS account needed) and prints a table of medians
-# and the performance targets: warm `broker export` <= 5 ms median and <= 16 MB peak RSS,
-# broker's own cold time <= 30 ms, `broker exec` overhead <= 5 ms.
+# and the performance targets: warm `broker export` within 2x a bare process (/bin/true, timed
+# in the same hyperfine run), also with 50 profiles in the AWS config and 500 records in the
+# audit log, and of an IAM Identity Center (SSO) profile; `broker exec r2 -- /bin/true` within
+# 2x /bin/true of /bin/true itself; peak RSS <= 8 MiB; broker's own cold time <= 30 ms.
 #
-# What it does: builds the release binary, starts tests/moto_server.py from the test venv, makes
-# an IAM user `alice` and a two-role chain (profiles bench-alice -> r1 -> r2) in moto, stores
-# alice's key with the keyutils backend (the Linux kernel keyring), and times with hyperfine:
-#   floor (/bin/true), broker export warm and cold, the AWS CLI doing the same job warm and cold,
-#   awsume doing the same job, broker exec overhead, and broker's peak RSS.
-# Everything lives in a temporary HOME/XDG tree that is removed on exit, with moto and the
-# keyutils item. keyutils items are per user, not per HOME, hence the unusual profile name
-# bench-alice; the script refuses to run if that item already exists. moto does not enforce
-# authentication here (INITIAL_NO_AUTH_ACTION_COUNT unset).
+# What it does: builds the release binary (scripts/build-release.sh), starts
+# tests/moto_server.py from the test venv, makes an IAM user `alice` and a two-role chain
+# (profiles bench-alice -> r1 -> r2) in moto, stores alice's key with the keyutils backend (the
+# Linux kernel keyring), signs in to SSO session bench-sso on tests/sso_server.py (the test
+# stand-in for IAM Identity Center, tests/sso_browser.py playing the browser), and times with
+# hyperfine:
+#   floor (/bin/true) with `broker --version` (the start-up of the binary alone) and broker
+#   export warm (of r2 and of the SSO profile), the same with the 50-profile config and
+#   500-line audit log, broker export cold, the AWS CLI doing the same job warm and cold,
+#   awsume doing the same job, broker exec overhead, and broker's peak RSS; then the median
+#   time of each phase of a warm export from BROKER_TRACE_TIMING=1 (microseconds and page
+#   faults per phase).
+# BENCH_BASELINE=/path/to/another/broker adds that binary's warm export to the same hyperfine
+# runs (a before/after comparison; build it from another commit first).
+# Everything lives in a temporary HOME/XDG tree that is removed on exit, with moto, the
+# stand-in and the keyutils items. keyutils items are per user, not per HOME, hence the
+# unusual names bench-alice and bench-sso; the script refuses to run if keys of bench-alice
+# are already stored. moto does not enforce authentication here (INITIAL_NO_AUTH_ACTION_COUNT
+# unset).
 # Takes about 3 minutes on 2 cores, after the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,24 +47,29 @@ fi
 py="$venv/bin/python"
 
 # 3. The release binary, copied so that a rebuild during the run cannot change what is timed.
-echo "bench.sh: cargo build --release" >&2
-cargo build --release --quiet
+echo "bench.sh: scripts/build-release.sh" >&2
+built=$(scripts/build-release.sh)
 tmp=$(mktemp -d -t broker-bench.XXXXXX)
 broker="$tmp/bin/broker"
 mkdir -p "$tmp/bin"
-cp target/release/broker "$broker"
+cp "$built" "$broker"
 
 moto_pid=
+sso_pid=
 added_keys=
+signed_in=
 cleanup() {
   set +e
   if [ -n "$added_keys" ]; then
     "$broker" remove --force bench-alice >/dev/null 2>&1
   fi
-  if [ -n "$moto_pid" ]; then
-    kill "$moto_pid" 2>/dev/null
-    wait "$moto_pid" 2>/dev/null
+  if [ -n "$signed_in" ]; then
+    "$broker" sso logout bench-sso >/dev/null 2>&1
   fi
+  for pid in $moto_pid $sso_pid; do
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -69,18 +86,28 @@ export BROKER_BACKEND=keyutils
 export PATH="$venv/bin:$PATH"
 aws="$venv/bin/aws"
 
-# 5. moto.
-"$py" tests/moto_server.py >"$tmp/moto.port" 2>"$tmp/moto.log" &
-moto_pid=$!
-for _ in $(seq 1 300); do
-  [ -s "$tmp/moto.port" ] && break
-  kill -0 "$moto_pid" 2>/dev/null || { cat "$tmp/moto.log" >&2; exit 1; }
-  sleep 0.1
-done
-port=$(head -n1 "$tmp/moto.port")
-[ -n "$port" ] || { echo "bench.sh: moto did not start" >&2; cat "$tmp/moto.log" >&2; exit 1; }
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
-echo "bench.sh: moto on $AWS_ENDPOINT_URL" >&2
+# 5. moto, and the IAM Identity Center stand-in (tests/sso_server.py) for an SSO profile.
+# start_server NAME SCRIPT: runs tests/SCRIPT in the background and sets NAME_pid and NAME_port
+# (the port it prints on its first line).
+start_server() {
+  local name=$1 script=$2 pid port
+  "$py" "tests/$script" >"$tmp/$name.port" 2>"$tmp/$name.log" &
+  pid=$!
+  printf -v "${name}_pid" %s "$pid"
+  for _ in $(seq 1 300); do
+    [ -s "$tmp/$name.port" ] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$tmp/$name.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  port=$(head -n1 "$tmp/$name.port")
+  [ -n "$port" ] || { echo "bench.sh: tests/$script did not start" >&2; cat "$tmp/$name.log" >&2; exit 1; }
+  printf -v "${name}_port" %s "$port"
+}
+start_server moto moto_server.py
+start_server sso sso_server.py
+export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
+export AWS_ENDPOINT_URL_SSO_OIDC="http://127.0.0.1:$sso_port" AWS_ENDPOINT_URL_SSO="http://127.0.0.1:$sso_port"
+echo "bench.sh: moto on $AWS_ENDPOINT_URL, the SSO stand-in on port $sso_port" >&2
 
 # The measuring helper: moto snapshots, hyperfine JSON, the final table.
 cat >"$tmp/bench.py" <<'PY'
@@ -104,7 +131,8 @@ def load(name):
 
 STS = ("AssumeRole", "GetSessionToken", "GetCallerIdentity", "AssumeRoleWithWebIdentity")
 
-def record(key, label, hyperfine_json, before, after, invocations, index=0):
+def record(key, label, hyperfine_json, before, after, invocations, index=0, floor=None):
+    """One hyperfine result; `floor`: the key of the /bin/true timed in the same run."""
     r = json.load(open(hyperfine_json))["results"][int(index)]
     b, a = load(before), load(after)
     n = int(invocations)
@@ -113,7 +141,7 @@ def record(key, label, hyperfine_json, before, after, invocations, index=0):
     row = {"key": key, "label": label, "median": r["median"] * 1e3, "mean": r["mean"] * 1e3,
            "stddev": (r["stddev"] or 0) * 1e3, "runs": len(r["times"]),
            "calls": {k: v for k, v in calls.items() if v},
-           "moto_ms": {k: v * 1e3 for k, v in moto_s.items() if v}}
+           "moto_ms": {k: v * 1e3 for k, v in moto_s.items() if v}, "floor": floor}
     with open(results_file, "a") as f:
         f.write(json.dumps(row) + "\n")
 
@@ -139,25 +167,56 @@ def rss(n, *cmd):
         json.dump({"runs": int(n), "children": children, "python_self": own, "gnu_time": gnu,
                    "gnu_true": floor}, f)
 
+def phases(n, *cmd):
+    """Median microseconds and page faults per phase of `cmd` under BROKER_TRACE_TIMING=1."""
+    import re, statistics
+    env = dict(os.environ, BROKER_TRACE_TIMING="1")
+    line = re.compile(r"^broker: timing: (.+?) (\d+) µs(?: (\d+) faults)?$")
+    times, faults, order = {}, {}, []
+    for _ in range(int(n)):
+        p = subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+        for text in p.stderr.splitlines():
+            m = line.match(text)
+            if m:
+                name = m.group(1)
+                if name not in order:
+                    order.append(name)
+                times.setdefault(name, []).append(int(m.group(2)))
+                faults.setdefault(name, []).append(int(m.group(3) or 0))
+    with open(os.path.join(out, "phases.json"), "w") as f:
+        json.dump({"runs": int(n), "order": order,
+                   "us": {k: statistics.median(v) for k, v in times.items()},
+                   "faults": {k: statistics.median(v) for k, v in faults.items()}}, f)
+
 def table(aws_note, awsume_note, exec_note):
     rows = {}
     for line in open(results_file):
         row = json.loads(line)
         rows[row["key"]] = row
     base = rows["warm"]["median"]
-    floor = rows["floor"]["median"]
+    def floor_of(row):
+        return rows[row["floor"] or "floor"]["median"]
     def calls(row):
         return " ".join(f"{k}={v:g}" for k, v in row["calls"].items()) or "-"
     print()
     print(f"{'benchmark':<50} {'median ms':>9} {'mean±σ ms':>13} {'runs':>4} {'×warm':>7} {'×floor':>7}  STS calls/run")
     print("-" * 112)
-    for key in ["floor", "warm", "cold", "aws_warm", "aws_cold", "awsume", "exec_true", "exec"]:
+    for key in ["floor", "version", "warm", "sso", "baseline", "floor_big", "warm_big", "baseline_big",
+                "cold", "aws_warm", "aws_cold", "awsume", "exec_true", "exec", "baseline_exec"]:
         if key not in rows:
             continue
         r = rows[key]
         ms = f"{r['mean']:.2f}±{r['stddev']:.2f}"
-        print(f"{r['label']:<50} {r['median']:>9.2f} {ms:>13} {r['runs']:>4} "
-              f"{r['median'] / base:>6.1f}x {r['median'] / floor:>6.1f}x  {calls(r)}")
+        print(f"{r['label']:<50} {r['median']:>9.3f} {ms:>13} {r['runs']:>4} "
+              f"{r['median'] / base:>6.2f}x {r['median'] / floor_of(r):>6.2f}x  {calls(r)}")
+    print("(×floor: against the /bin/true of the same hyperfine run)")
+    p = json.load(open(os.path.join(out, "phases.json")))
+    print()
+    print(f"phases of a warm `broker export --format json r2` (BROKER_TRACE_TIMING=1, median of "
+          f"{p['runs']} runs; from the start of main, so without exec and the dynamic loader):")
+    for name in p["order"]:
+        print(f"  {name:<16} {p['us'][name]:>7.0f} µs {p['faults'][name]:>5.0f} page faults")
     print()
     cold = rows["cold"]
     moto_cold = sum(v for k, v in cold["moto_ms"].items() if k != "GetCallerIdentity")
@@ -178,8 +237,9 @@ def table(aws_note, awsume_note, exec_note):
     overhead = None
     if "exec" in rows and "exec_true" in rows:
         overhead = rows["exec"]["median"] - rows["exec_true"]["median"]
-        print(f"exec overhead: {overhead:.2f} ms (median of `broker exec r2 -- /bin/true` minus "
-              f"median of `/bin/true`, same hyperfine run)")
+        print(f"exec overhead: {overhead:.3f} ms (median of `broker exec r2 -- /bin/true` minus "
+              f"median of `/bin/true`, same hyperfine run) = "
+              f"{overhead / rows['exec_true']['median']:.2f}x /bin/true")
     r = json.load(open(os.path.join(out, "rss.json")))
     print(f"peak RSS of warm `broker export --format json r2` over {r['runs']} runs: "
           f"RUSAGE_CHILDREN {r['children'] / 1024:.1f} MiB (Python's own peak is "
@@ -195,10 +255,13 @@ def table(aws_note, awsume_note, exec_note):
             print(f"  {name:<36} {'n/a':>8}        <= {limit} {unit}  NOT MEASURED")
         else:
             print(f"  {name:<36} {value:>8.2f} {unit:<5} <= {limit} {unit}  {'PASS' if value <= limit else 'FAIL'}")
-    target("warm export median", base, 5, "ms")
-    target("warm export peak RSS" + (" (GNU time)" if r["gnu_time"] is not None else ""), peak / 1024, 16, "MiB")
+    target("warm export, x /bin/true", base / floor_of(rows["warm"]), 2, "x")
+    target("warm SSO export, x /bin/true", rows["sso"]["median"] / floor_of(rows["sso"]), 2, "x")
+    if "warm_big" in rows:
+        target("warm export, 50 profiles, 500 records", rows["warm_big"]["median"] / floor_of(rows["warm_big"]), 2, "x")
+    target("exec overhead, x /bin/true", overhead / rows["exec_true"]["median"] if overhead is not None else None, 2, "x")
+    target("warm export peak RSS" + (" (GNU time)" if r["gnu_time"] is not None else ""), peak / 1024, 8, "MiB")
     target("cold export, broker's own time", own, 30, "ms")
-    target("exec overhead", overhead, 5, "ms")
     counts = moto("/_broker_test/counts")
     print()
     print("STS calls seen by moto over the whole run: " +
@@ -242,6 +305,16 @@ role_arn = arn:aws:iam::123456789012:role/r2
 source_profile = r1
 role_session_name = bench
 region = us-east-1
+
+[sso-session bench-sso]
+sso_start_url = https://bench.example.awsapps.com/start
+sso_region = us-east-1
+
+[profile bench-sso-analyst]
+sso_session = bench-sso
+sso_account_id = 111111111111
+sso_role_name = Analyst
+region = us-east-1
 EOF
 # For the AWS CLI and awsume, which cannot read broker's vault. broker reads keys only from its
 # vault.
@@ -261,6 +334,19 @@ fi
 added_keys=1
 AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$key_secret "$broker" add --env bench-alice 2>/dev/null
 
+# The SSO sign-in, by tests/sso_browser.py as $BROWSER (it follows the stand-in's authorize
+# redirect back to broker, as a signed-in user's browser would). Its tokens go to the keyutils
+# vault as item sso:bench-sso; `broker sso logout` removes them on exit.
+if "$broker" sso logout bench-sso 2>&1 | grep -q 'signed out'; then
+  echo "bench.sh: the keyutils vault held a sign-in of SSO session bench-sso; signed it out" >&2
+fi
+printf '#!/bin/sh\nexec "%s" "%s" "%s" follow -- "$@"\n' "$py" "$root/tests/sso_browser.py" "$tmp/browser" >"$tmp/bin/browser"
+chmod 700 "$tmp/bin/browser"
+mkdir -p "$tmp/browser"
+signed_in=1
+BROWSER="$tmp/bin/browser" "$broker" sso login --sso-session bench-sso 2>"$tmp/sso-login.err" ||
+  { cat "$tmp/sso-login.err" >&2; exit 1; }
+
 # 7. Measurements. Each: snapshot moto, hyperfine (no shell), snapshot, record.
 # measure KEY LABEL WARMUP RUNS [hyperfine options...] -- COMMAND...
 measure() {
@@ -278,12 +364,65 @@ measure() {
   bench record "$key" "$label" "$tmp/out/$key.json" "$key.before" "$key.after" $((warmup + runs))
 }
 
-# a) floor
-measure floor "floor: /bin/true" 20 200 -- /bin/true
+# measure_together LABEL RUNS KEY:LABEL:COMMAND... — one hyperfine run of several commands
+# (each a string split on spaces), so that their ratios hold whatever the machine does meanwhile.
+# The first must be /bin/true: each row's xfloor is against it. No STS calls are counted.
+measure_together() {
+  local name=$1 runs=$2
+  shift 2
+  local commands=() keys=() labels=() spec
+  for spec in "$@"; do
+    keys+=("${spec%%:*}")
+    spec=${spec#*:}
+    labels+=("${spec%%:*}")
+    commands+=("${spec#*:}")
+  done
+  echo "bench.sh: $name (20 warmup + $runs runs each)" >&2
+  bench snap "$name.snap"
+  hyperfine -N --style none --warmup 20 --runs "$runs" --export-json "$tmp/out/$name.json" \
+    "${commands[@]}" >>"$tmp/out/hyperfine.log" 2>&1 ||
+    { cat "$tmp/out/hyperfine.log" >&2; exit 1; }
+  local i
+  for i in "${!keys[@]}"; do
+    bench record "${keys[$i]}" "${labels[$i]}" "$tmp/out/$name.json" "$name.snap" "$name.snap" 1 "$i" "${keys[0]}"
+  done
+}
+baseline=${BENCH_BASELINE:-}
+if [ -n "$baseline" ]; then
+  cp "$baseline" "$tmp/bin/baseline"
+  baseline="$tmp/bin/baseline"
+  "$baseline" export --format json r2 >/dev/null
+fi
 
-# b) warm broker export, after a priming call
+# a) the floor, broker's start-up alone, and warm broker export (after a priming call), of the
+# role chain and of the SSO profile
 "$broker" export --format json r2 >/dev/null
-measure warm "broker export --format json r2, warm" 20 200 -- "$broker" export --format json r2
+"$broker" export --format json bench-sso-analyst >/dev/null
+measure_together warm 300 "floor:floor, /bin/true:/bin/true" \
+  "version:broker --version:$broker --version" \
+  "warm:broker export --format json r2, warm:$broker export --format json r2" \
+  "sso:broker export --format json, SSO profile, warm:$broker export --format json bench-sso-analyst" \
+  ${baseline:+"baseline:baseline export --format json r2, warm:$baseline export --format json r2"}
+
+# b) the same with 50 profiles in the AWS config and 500 records in the audit log
+{
+  for i in $(seq -w 1 47); do
+    printf '[profile team%s]\nrole_arn = arn:aws:iam::123456789012:role/team%s\nsource_profile = bench-alice\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nregion = eu-west-1\nduration_seconds = 3600\n\n' "$i" "$i"
+  done
+  cat "$AWS_CONFIG_FILE"
+} >"$tmp/big-config"
+small_config=$AWS_CONFIG_FILE small_state=$XDG_STATE_HOME
+export AWS_CONFIG_FILE="$tmp/big-config" XDG_STATE_HOME="$tmp/state-big"
+for _ in $(seq 1 500); do "$broker" export --format json r2 >/dev/null; done
+records=$(wc -l <"$XDG_STATE_HOME/broker/audit.jsonl")
+measure_together big 300 "floor_big:floor, /bin/true:/bin/true" \
+  "warm_big:export r2, 50 profiles, $records records:$broker export --format json r2" \
+  ${baseline:+"baseline_big:baseline, 50 profiles, $records records:$baseline export --format json r2"}
+export AWS_CONFIG_FILE=$small_config XDG_STATE_HOME=$small_state
+
+# b') where a warm export spends its time
+echo "bench.sh: phases of a warm export (200 runs)" >&2
+bench phases 200 "$broker" export --format json r2
 
 # c) cold broker export: every run starts from an empty session cache
 measure cold "broker export --format json r2, cold" 3 30 --prepare "$broker clear" -- \
@@ -324,14 +463,9 @@ fi
 exec_note=
 if "$broker" exec --help >/dev/null 2>&1; then
   "$broker" exec r2 -- /bin/true
-  echo "bench.sh: broker exec r2 -- /bin/true vs /bin/true (20 warmup + 200 runs each)" >&2
-  bench snap exec.before
-  hyperfine -N --style none --warmup 20 --runs 200 --export-json "$tmp/out/exec.json" \
-    "$broker exec r2 -- /bin/true" /bin/true >>"$tmp/out/hyperfine.log" 2>&1 ||
-    { cat "$tmp/out/hyperfine.log" >&2; exit 1; }
-  bench snap exec.after
-  bench record exec "broker exec r2 -- /bin/true, warm" "$tmp/out/exec.json" exec.before exec.after 220 0
-  bench record exec_true "/bin/true (exec's reference)" "$tmp/out/exec.json" exec.before exec.before 220 1
+  measure_together exec 300 "exec_true:/bin/true (exec's reference):/bin/true" \
+    "exec:broker exec r2 -- /bin/true, warm:$broker exec r2 -- /bin/true" \
+    ${baseline:+"baseline_exec:baseline exec r2 -- /bin/true:$baseline exec r2 -- /bin/true"}
 else
   exec_note="exec: not available yet"
 fi

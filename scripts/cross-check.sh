@@ -19,12 +19,12 @@
 #     `dpkg-deb -x` into the cache (nothing is installed system-wide); the target's std is
 #     compiled from those exact sources with `cargo -Zbuild-std` (RUSTC_BOOTSTRAP=1), using
 #     rustup's nightly cargo (any recent cargo would do) pointed at that rustc.
-#   On both routes the C code of build scripts (aws-lc-sys) is compiled by `zig cc` (PyPI
+#   On both routes the C code of build scripts (ring) is compiled by `zig cc` (PyPI
 #   `ziglang`) through `cargo-zigbuild zig cc` (PyPI `cargo-zigbuild`, which filters flags zig
 #   does not know), in a venv in the cache: zig's bundled macOS libc headers for macOS, its
 #   mingw headers for both Windows targets. There are no MSVC headers on Linux; mingw's are
 #   good enough for `cargo check`, which never links those objects. x86_64 Windows assembly
-#   comes prebuilt with aws-lc-sys (AWS_LC_SYS_PREBUILT_NASM=1).
+#   comes prebuilt with ring.
 #
 # Caches live outside the checkout, in $BROKER_CROSS_CHECK_HOME (default
 # ${XDG_CACHE_HOME:-~/.cache}/broker-cross-check): the Debian compiler (~140 MB of .debs), the
@@ -150,7 +150,7 @@ $need_build_std && setup_debian_rustc
 setup_zig
 
 # No debug info: nothing here is run or debugged, and build-std compiles std with codegen.
-export CARGO_TARGET_DIR=$TARGET_DIR AWS_LC_SYS_PREBUILT_NASM=1 PATH="$HOME_DIR/path:$PATH" \
+export CARGO_TARGET_DIR=$TARGET_DIR PATH="$HOME_DIR/path:$PATH" \
     CARGO_PROFILE_DEV_DEBUG=0
 unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER RUSTC RUSTC_BOOTSTRAP
 

@@ -149,7 +149,14 @@ impl Client {
     /// The SDK configuration: region, endpoint, credentials, bounded timeouts and the SDK's
     /// standard retries (which cover throttling).
     pub fn sdk_config(&self, credentials: Option<&Credentials>) -> aws_types::SdkConfig {
+        use aws_smithy_http_client::tls;
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
         let mut config = aws_types::SdkConfig::builder()
+            .http_client(http)
             .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
             .region(Region::new(self.region.clone()))
             .retry_config(RetryConfig::standard().with_max_attempts(3))

@@ -22,6 +22,16 @@ use crate::vault::BackendKind;
     after_help = root_after_help()
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+
+    #[command(subcommand)]
+    pub command: commands::Command,
+}
+
+/// The options every command takes.
+#[derive(Debug, clap::Args)]
+pub struct Global {
     /// Where long-term keys are stored (see `broker --help` for the list) [env: BROKER_BACKEND]
     #[arg(
         long,
@@ -40,16 +50,30 @@ pub struct Cli {
     /// Log what broker does to stderr (secrets are never logged)
     #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
-
-    #[command(subcommand)]
-    pub command: commands::Command,
 }
 
 /// Parses `argv` (the program name first).
+///
+/// Building clap's whole tree of commands is a large share of a warm `export`, so a command
+/// line that starts with `export` or `exec` is first parsed with that command alone; anything
+/// it does not parse as it stands (an error, `--help`, `--version`) goes through the whole
+/// tree, so that every message is the same.
 pub fn parse(argv: Vec<OsString>) -> Result<Cli, clap::Error> {
-    let mut cli = Cli::try_parse_from(&argv)?;
+    let mut cli = match parse_hot(&argv) {
+        Some(cli) => cli,
+        None => Cli::try_parse_from(&argv)?,
+    };
     commands::after_parse(&mut cli.command, &argv);
     Ok(cli)
+}
+
+/// `argv` parsed with the tree cut down to its command, when that is a hot one and parses.
+fn parse_hot(argv: &[OsString]) -> Option<Cli> {
+    use clap::{Args, FromArgMatches};
+    let command = commands::hot(argv.get(1)?.to_str()?)?;
+    let tree = Global::augment_args(clap::Command::new("broker")).subcommand(command);
+    let matches = tree.try_get_matches_from(argv).ok()?;
+    Cli::from_arg_matches(&matches).ok()
 }
 
 /// The heading of the options every command takes, shown after the command's own.
@@ -102,6 +126,48 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    /// The hot path parses what it parses exactly as the whole tree does.
+    #[test]
+    fn hot_commands_parse_as_in_the_whole_tree() {
+        let lines = [
+            "export r2",
+            "export --format json r2",
+            "export --format=sh -d 1h --region eu-west-1 --reason INC-1 --yes r2",
+            "export -n --refresh -t 123456 r2",
+            "export --backend file -v -v r2",
+            "export",
+            "exec r2",
+            "exec r2 aws s3 ls --recursive",
+            "exec --server r2 -- terraform apply -auto-approve",
+            "exec -- env",
+            "exec --config /tmp/c.toml --backend keyutils r2 sh -c 'echo $AWS_REGION'",
+            "exec r2 --server cmd --server",
+        ];
+        for line in lines {
+            let argv: Vec<OsString> = std::iter::once("broker")
+                .chain(line.split(' '))
+                .map(OsString::from)
+                .collect();
+            let hot = parse_hot(&argv).unwrap_or_else(|| panic!("{line}: not parsed hot"));
+            let whole = Cli::try_parse_from(&argv).unwrap();
+            assert_eq!(format!("{hot:?}"), format!("{whole:?}"), "{line}");
+        }
+        for line in [
+            "export --help",
+            "export --version",
+            "export --format yaml r2",
+            "exec -d 5 r2",
+            "list",
+            "--backend file export r2",
+        ] {
+            let argv: Vec<OsString> = std::iter::once("broker")
+                .chain(line.split(' '))
+                .map(OsString::from)
+                .collect();
+            assert!(parse_hot(&argv).is_none(), "{line}: left to the whole tree");
+        }
     }
 
     #[test]

@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::audit::shipping::{Shipping, Syslog};
 use crate::audit::AuditLog;
 use crate::cache::Cache;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
-use crate::shipping::{Shipping, Syslog};
 use crate::vault::{BackendKind, Passphrase, Vault, VaultSpec};
 
 /// Credentials with less than this left are not handed out if a refresh can do better.
@@ -144,7 +144,7 @@ impl Context {
         let syslog = match (audit.syslog, &self.env.broker.test_syslog_socket) {
             (false, _) => Syslog::Off,
             (true, Some(socket)) => Syslog::Socket(socket.clone()),
-            (true, None) => crate::shipping::default_socket()
+            (true, None) => crate::audit::shipping::default_socket()
                 .map(Syslog::Socket)
                 .unwrap_or(Syslog::Unsupported),
         };
@@ -160,7 +160,7 @@ impl Context {
                 command_timeout: audit
                     .command_timeout
                     .filter(|t| !t.is_zero())
-                    .unwrap_or(crate::shipping::DEFAULT_COMMAND_TIMEOUT),
+                    .unwrap_or(crate::audit::shipping::DEFAULT_COMMAND_TIMEOUT),
             },
         }
     }

@@ -62,6 +62,10 @@ pub const AWS_VAULT_VARS: [(&str, &str); 20] = [
 /// `AWS_DEFAULT_REGION`, so that a `broker exec` inside can tell them from the user's own.
 pub const REGION_MARKER: &str = "BROKER_REGION";
 
+/// The variable through which the shell asks for completions (clap_complete's dynamic
+/// completion; see `commands::completions`).
+pub const COMPLETION_VAR: &str = "COMPLETE";
+
 #[derive(Debug, Default)]
 pub struct Environment {
     /// Every variable as inherited, broker's secrets left out: what children start from.
@@ -81,6 +85,8 @@ pub struct Environment {
     pub columns: Option<usize>,
     /// What the colour conventions say.
     pub color: ColorVars,
+    /// The shell asks for completions (`COMPLETE`, see [`COMPLETION_VAR`]).
+    pub completion_request: bool,
     user_names: Vec<String>,
     user_name: OnceLock<String>,
     xdg: Xdg,
@@ -138,6 +144,8 @@ pub struct BrokerVars {
     /// `BROKER_TEST_SYSLOG_SOCKET`: the syslog socket instead of the platform's, for the tests
     /// (they run a syslog daemon of their own).
     pub test_syslog_socket: Option<PathBuf>,
+    /// `BROKER_TRACE_TIMING`: print the time of each phase on stderr (see [`crate::timing`]).
+    pub trace_timing: bool,
 }
 
 #[derive(Debug, Default)]
@@ -207,6 +215,7 @@ impl Environment {
                 profile: get("BROKER_PROFILE"),
                 region: get(REGION_MARKER),
                 test_syslog_socket: absolute("BROKER_TEST_SYSLOG_SOCKET"),
+                trace_timing: get("BROKER_TRACE_TIMING").is_some_and(|v| v != "0"),
             },
             shell: ["SHELL", "COMSPEC"]
                 .iter()
@@ -221,6 +230,7 @@ impl Environment {
             columns: get("COLUMNS")
                 .and_then(|c| c.parse().ok())
                 .filter(|&c| c > 0),
+            completion_request: get(COMPLETION_VAR).is_some_and(|v| v != "0"),
             color: ColorVars {
                 no_color: get("NO_COLOR").is_some(),
                 force: get("CLICOLOR_FORCE").is_some_and(|v| v != "0"),

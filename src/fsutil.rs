@@ -94,7 +94,8 @@ fn read_capped(path: &Path, cap: u64, follow: bool) -> std::io::Result<Option<Ve
     if meta.len() > cap {
         return Err(too_large());
     }
-    let mut bytes = Vec::new();
+    // Room for the whole file and one byte more: one read, and a second that says it ended.
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
     file.take(cap + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
         return Err(too_large());

@@ -89,8 +89,6 @@ pub struct Issuer {
     audit: AuditLog,
     reason: Option<String>,
     notify_command: Vec<String>,
-    /// The name a plain user's console session is made under.
-    user_name: String,
 }
 
 impl Issuer {
@@ -103,6 +101,7 @@ impl Issuer {
         let audit = ctx.audit_log();
         let mut record = Record::new(&profile, via, reason.clone());
         let resolved = resolve(ctx, &request, &policy);
+        crate::timing::phase("resolve");
         let chain = match resolved {
             Ok(chain) => chain,
             Err(e) => return Err(audited(&audit, record, e)),
@@ -127,6 +126,7 @@ impl Issuer {
             Ok(plan) => plan,
             Err(e) => return Err(audited(&audit, record, engine::EngineError::from(e).into())),
         };
+        crate::timing::phase("plan");
         Ok(Issuer {
             notices_pending: AtomicBool::new(!plan.notices.is_empty()),
             plan,
@@ -137,7 +137,6 @@ impl Issuer {
             audit,
             reason,
             notify_command: policy.notify_command,
-            user_name: ctx.env.user_name().to_string(),
         })
     }
 
@@ -207,8 +206,14 @@ impl Issuer {
     }
 
     /// A GetFederationToken console session for a plain IAM user, audited and notified.
-    pub fn federate_and_notify(&self, via: Via, duration: Duration) -> Result<Issued> {
-        let name = chain::sanitize_session_name(&self.user_name);
+    /// The session is named after `user_name`.
+    pub fn federate_and_notify(
+        &self,
+        via: Via,
+        duration: Duration,
+        user_name: &str,
+    ) -> Result<Issued> {
+        let name = chain::sanitize_session_name(user_name);
         let (issued, _) = self.audit(via, || {
             Ok(engine::federation_token(
                 &self.chain,
@@ -275,7 +280,9 @@ impl Issuer {
                 record.expiration = issued.credentials.expiration;
                 record.account_id = account(&self.chain, key);
                 record.access_key_id = Some(key.clone());
+                crate::timing::phase("obtain");
                 self.audit.append(&record)?;
+                crate::timing::phase("audit");
                 Ok((issued, record.time))
             }
             Err(e) => Err(audited(&self.audit, record, e)),

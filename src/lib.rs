@@ -22,6 +22,7 @@ pub(crate) mod exit_codes;
 pub(crate) mod federation;
 pub mod format;
 pub(crate) mod fsutil;
+pub(crate) mod hints;
 pub(crate) mod iam;
 pub(crate) mod issue;
 pub(crate) mod listener;
@@ -35,10 +36,10 @@ pub mod profiles;
 pub mod sanitize;
 pub(crate) mod server;
 pub mod settings;
-pub(crate) mod shipping;
 pub(crate) mod spinner;
 pub(crate) mod sso;
 pub(crate) mod sts;
+pub(crate) mod timing;
 pub(crate) mod tty;
 pub(crate) mod vault;
 
@@ -46,11 +47,16 @@ use std::process::ExitCode;
 
 /// Parses the command line, runs the command, prints any error, and returns the exit status.
 pub fn main() -> ExitCode {
+    let began = std::time::Instant::now();
     process::restrict_umask();
     process::protect_memory();
-    commands::completions::answer_if_asked();
     let env = environment::Environment::from_process();
+    timing::start(began, env.broker.trace_timing);
+    if env.completion_request {
+        commands::completions::answer(<cli::Cli as clap::CommandFactory>::command);
+    }
     output::init_color(env.color);
+    timing::phase("environment");
     let cli = match cli::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -63,19 +69,23 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit_codes::USAGE);
         }
     };
-    output::VERBOSE.store(cli.verbose, std::sync::atomic::Ordering::Relaxed);
+    timing::phase("parse");
+    let verbose = cli.global.verbose;
+    output::VERBOSE.store(verbose, std::sync::atomic::Ordering::Relaxed);
     let options = context::GlobalOptions {
-        backend: cli.backend,
-        config: cli.config,
+        backend: cli.global.backend,
+        config: cli.global.config,
     };
     process::init(&env);
-    match commands::run(cli.command, options, env) {
-        Ok(code) => ExitCode::from(code),
+    let code = match commands::run(cli.command, options, env) {
+        Ok(code) => code,
         Err(e) => {
-            output::error(&e, cli.verbose > 0);
-            ExitCode::from(e.exit_code())
+            output::error(&e, verbose > 0);
+            e.exit_code()
         }
-    }
+    };
+    timing::total();
+    ExitCode::from(code)
 }
 
 /// A clap error as broker's one-line error, with clap's own tip as the hint.

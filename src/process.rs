@@ -9,8 +9,6 @@
 
 use std::ffi::{OsStr, OsString};
 use std::process::{Command, Stdio};
-#[cfg(unix)]
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -68,9 +66,9 @@ fn inherited() -> impl Iterator<Item = &'static (OsString, OsString)> {
     INHERITED.get().into_iter().flatten()
 }
 
-/// The umask broker was started with, before it made its own private (`u32::MAX`: not known).
+/// The umask broker was started with, before it made its own private.
 #[cfg(unix)]
-static CALLER_UMASK: AtomicU32 = AtomicU32::new(u32::MAX);
+static CALLER_UMASK: OnceLock<u32> = OnceLock::new();
 
 /// Makes files and directories broker creates private to the user from their first byte, and
 /// remembers the caller's umask for the children.
@@ -79,7 +77,7 @@ pub fn restrict_umask() {
     {
         // SAFETY: umask only changes this process's file creation mask; it cannot fail.
         let caller = unsafe { libc::umask(0o077) };
-        CALLER_UMASK.store(caller as u32, Ordering::Relaxed);
+        let _ = CALLER_UMASK.set(caller as u32);
     }
 }
 
@@ -95,7 +93,7 @@ pub fn protect_memory() {
     unsafe {
         let mut core: libc::rlimit = std::mem::zeroed();
         if libc::getrlimit(libc::RLIMIT_CORE, &mut core) == 0 {
-            CALLER_CORE_LIMIT.store(core.rlim_cur as u64, Ordering::Relaxed);
+            let _ = CALLER_CORE_LIMIT.set(core.rlim_cur as u64);
             core.rlim_cur = 0;
             libc::setrlimit(libc::RLIMIT_CORE, &core);
         }
@@ -104,33 +102,23 @@ pub fn protect_memory() {
     }
 }
 
-/// The soft core-size limit broker was started with (`u64::MAX`: not changed).
+/// The soft core-size limit broker was started with (`RLIM_INFINITY` for unlimited).
 #[cfg(unix)]
-static CALLER_CORE_LIMIT: AtomicU64 = AtomicU64::new(u64::MAX);
+static CALLER_CORE_LIMIT: OnceLock<u64> = OnceLock::new();
 
 /// A child process of broker's: the caller's environment without broker's secrets, and the
-/// caller's umask back.
+/// caller's umask and core-size limit back.
 pub fn command(program: impl AsRef<OsStr>) -> Command {
     let mut cmd = Command::new(program);
     cmd.env_clear().envs(inherited().cloned());
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
-        let umask = CALLER_UMASK.load(Ordering::Relaxed);
-        let core = CALLER_CORE_LIMIT.load(Ordering::Relaxed);
-        // SAFETY: umask, getrlimit and setrlimit are async-signal-safe and touch only the child.
+        let (umask, core) = caller_limits();
+        // SAFETY: set_umask_and_core makes only async-signal-safe calls.
         unsafe {
             cmd.pre_exec(move || {
-                if umask != u32::MAX {
-                    libc::umask(umask as libc::mode_t);
-                }
-                if core != u64::MAX {
-                    let mut limit: libc::rlimit = std::mem::zeroed();
-                    if libc::getrlimit(libc::RLIMIT_CORE, &mut limit) == 0 {
-                        limit.rlim_cur = core as libc::rlim_t;
-                        libc::setrlimit(libc::RLIMIT_CORE, &limit);
-                    }
-                }
+                set_umask_and_core(umask, core);
                 Ok(())
             });
         }
@@ -248,19 +236,134 @@ pub fn command_line(given: Vec<OsString>, shell: Option<&OsStr>) -> Vec<OsString
         .unwrap_or_else(|| fallback.into())]
 }
 
+/// The umask and soft core-size limit broker was started with, where it changed them.
+#[cfg(unix)]
+fn caller_limits() -> (Option<u32>, Option<u64>) {
+    (
+        CALLER_UMASK.get().copied(),
+        CALLER_CORE_LIMIT.get().copied(),
+    )
+}
+
+/// Sets this process's umask and soft core-size limit, each where given. Only async-signal-safe
+/// calls: a `pre_exec` may use it.
+#[cfg(unix)]
+fn set_umask_and_core(umask: Option<u32>, core: Option<u64>) {
+    // SAFETY: umask, getrlimit and setrlimit change only this process's mask and limit.
+    unsafe {
+        if let Some(umask) = umask {
+            libc::umask(umask as libc::mode_t);
+        }
+        if let Some(core) = core {
+            let mut limit: libc::rlimit = std::mem::zeroed();
+            if libc::getrlimit(libc::RLIMIT_CORE, &mut limit) == 0 {
+                limit.rlim_cur = core as libc::rlim_t;
+                libc::setrlimit(libc::RLIMIT_CORE, &limit);
+            }
+        }
+    }
+}
+
+/// Spawns `command` (made without [`command`]'s `pre_exec`) with the caller's umask and
+/// core-size limit: set in broker for the moment of the spawn, since a command without
+/// `pre_exec` is started with `posix_spawn` (vfork and exec, no copy of broker's memory). Every
+/// file broker makes is created with a private mode of its own, so the moment does not matter
+/// to them; and broker is not dumpable whatever its core limit (see [`protect_memory`]).
+fn spawn_as_caller(command: &mut Command) -> std::io::Result<std::process::Child> {
+    #[cfg(unix)]
+    {
+        let (umask, core) = caller_limits();
+        set_umask_and_core(umask, core);
+        let child = command.spawn();
+        set_umask_and_core(umask.map(|_| 0o077), core.map(|_| 0));
+        child
+    }
+    #[cfg(not(unix))]
+    command.spawn()
+}
+
+/// A spawn refused because of the file found, not its absence (ENOEXEC, EACCES).
+fn exec_refused(error: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    return matches!(error.raw_os_error(), Some(libc::ENOEXEC | libc::EACCES));
+    #[cfg(not(unix))]
+    {
+        let _ = error;
+        false
+    }
+}
+
+/// The file to run for `program`: itself when it names a path, else where it is found along
+/// the child's `PATH`, as `execvp` would find it; `None` when it is not found (the forked spawn
+/// then looks, and reports, itself). A program given by path is spawned without copying
+/// broker's memory.
+fn resolve_program(program: &OsStr, env: &[(OsString, OsString)]) -> Option<std::path::PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if program.is_empty() {
+            return None;
+        }
+        if program.as_encoded_bytes().contains(&b'/') {
+            return Some(program.into());
+        }
+        let path = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v)?;
+        std::env::split_paths(path)
+            .map(|dir| {
+                if dir.as_os_str().is_empty() {
+                    std::path::Path::new(".").join(program)
+                } else {
+                    dir.join(program)
+                }
+            })
+            .find(|candidate| {
+                std::fs::metadata(candidate)
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (program, env);
+        None
+    }
+}
+
 /// Runs `argv` with exactly `env` and returns its status (for the audit log's `ended` record
 /// and broker's own, see [`crate::issue::Ending`]). While it runs, signals (Unix) or console
-/// events (Windows) are handled as [`signals`] says.
+/// events (Windows) are handled as [`signals`] says. `alone`: broker runs no other thread that
+/// could create files meanwhile (not so under `exec --server`), so the quicker spawn of
+/// [`spawn_as_caller`] may be used.
 pub fn run_status(
     argv: &[OsString],
     env: Vec<(OsString, OsString)>,
+    alone: bool,
 ) -> Result<std::process::ExitStatus, ProcessError> {
     let (program, args) = argv.split_first().expect("a command line is never empty");
-    let mut command = command(program);
-    command.args(args).env_clear().envs(env);
+    let forked = || {
+        command(program)
+            .args(args)
+            .env_clear()
+            .envs(env.clone())
+            .spawn()
+    };
     let shown = program.to_string_lossy().into_owned();
     let guard = signals::Forwarding::prepare();
-    let mut child = command.spawn().map_err(|source| {
+    let spawned = match resolve_program(program, &env).filter(|_| alone) {
+        Some(path) => {
+            let mut quick = Command::new(path);
+            quick.args(args).env_clear().envs(env.clone());
+            #[cfg(unix)]
+            std::os::unix::process::CommandExt::arg0(&mut quick, program);
+            match spawn_as_caller(&mut quick) {
+                // execvp runs a file without `#!` with /bin/sh, and goes on along PATH past a
+                // file it may not run: the forked spawn does as it does.
+                Err(e) if exec_refused(&e) => forked(),
+                spawned => spawned,
+            }
+        }
+        None => forked(),
+    };
+    let mut child = spawned.map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             ProcessError::NotFound {
                 program: shown.clone(),
@@ -274,6 +377,7 @@ pub fn run_status(
         }
     })?;
     guard.forward_to(child.id());
+    crate::timing::phase("spawn");
     let status = child.wait().map_err(|source| ProcessError::Wait {
         program: shown,
         source,

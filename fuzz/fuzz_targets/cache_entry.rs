@@ -11,18 +11,21 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 use arbitrary::{Arbitrary, Unstructured};
-use broker::cache::{decode_entry, encode_entry, Stored};
+use broker::cache::{decode_entry, encode_entry, SealKey, Stored};
 use broker::credentials::Credentials;
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
 use secrecy::{ExposeSecret, SecretString};
 
-/// A fixed test identity, used only by this fuzz target (its seed files are encrypted to it).
+/// A fixed test identity, used only by this fuzz target (its seed files are sealed with the key
+/// derived from it).
 const IDENTITY: &str = "AGE-SECRET-KEY-1VKRJ3SWMC2NDSGV98N5YAEZAEDHCTDNVCA3MT43D66Q4E2EPNYLS64XWJ0";
 
-fn identity() -> &'static age::x25519::Identity {
-    static ID: OnceLock<age::x25519::Identity> = OnceLock::new();
-    ID.get_or_init(|| age::x25519::Identity::from_str(IDENTITY).expect("valid test identity"))
+fn key() -> &'static SealKey {
+    static KEY: OnceLock<SealKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        SealKey::derive(&age::x25519::Identity::from_str(IDENTITY).expect("valid test identity"))
+    })
 }
 
 #[derive(Arbitrary, Debug)]
@@ -78,7 +81,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if mode & 1 == 0 {
-        let _ = decode_entry(identity(), rest);
+        let _ = decode_entry(key(), rest);
         return;
     }
     let Ok(entry) = Entry::arbitrary_take_rest(Unstructured::new(rest)) else {
@@ -104,8 +107,8 @@ fuzz_target!(|data: &[u8]| {
             expiration,
         },
     };
-    let bytes = encode_entry(identity(), &stored).expect("encode_entry");
-    let back = decode_entry(identity(), &bytes);
+    let bytes = encode_entry(key(), &stored).expect("encode_entry");
+    let back = decode_entry(key(), &bytes);
     match &back {
         Some(back) => assert!(
             same(&stored, back),
@@ -118,7 +121,7 @@ fuzz_target!(|data: &[u8]| {
     let mut altered = bytes;
     let at = entry.tamper_at % altered.len();
     altered[at] ^= entry.tamper_xor.max(1);
-    if let Some(out) = decode_entry(identity(), &altered) {
+    if let Some(out) = decode_entry(key(), &altered) {
         assert!(
             same(&stored, &out),
             "altered ciphertext (byte {at}) decoded to a different entry: {}",

@@ -1,13 +1,13 @@
 //! The session cache: every STS result, kept until it expires, private to the user.
 //!
-//! One file per entry under `$XDG_CACHE_HOME/broker/sessions`, age-encrypted to an identity
-//! that never touches the disk (see [`identity`]). The file name carries only the owning
-//! profile, the kind of entry and a hash of its key. A corrupt, foreign or undecryptable entry is
-//! ignored and replaced, never fatal. Per-entry file locks let many processes share one STS call.
+//! One file per entry under `$XDG_CACHE_HOME/broker/sessions`, sealed (XChaCha20-Poly1305) with
+//! a key derived from an identity that never touches the disk (see [`identity`]). The file name
+//! carries only the owning profile, the kind of entry and a hash of its key. A corrupt, foreign
+//! or undecryptable entry is ignored and replaced, never fatal. Per-entry file locks let many
+//! processes share one STS call.
 
 mod identity;
 
-use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -38,7 +38,34 @@ type Result<T> = std::result::Result<T, CacheError>;
 use crate::fsutil;
 use crate::vault::VaultSpec;
 
-const SUFFIX: &str = ".age";
+const SUFFIX: &str = ".entry";
+/// The entries of an older broker (age-encrypted): never read, removed by the first write.
+const OLD_SUFFIX: &str = ".age";
+
+/// The first bytes of an entry file: the format, also bound into the seal.
+const MAGIC: &[u8] = b"broker-cache-v2\n";
+const NONCE_LEN: usize = 24;
+
+/// The key entries are sealed with. Derived from the cache identity (a 256-bit secret) by
+/// SHA-256 with a label, rather than used for X25519 as an age recipient: a warm call then
+/// decrypts with one symmetric cipher, no key agreement.
+pub struct SealKey(Zeroizing<[u8; 32]>);
+
+impl SealKey {
+    pub fn derive(identity: &age::x25519::Identity) -> SealKey {
+        use age::secrecy::ExposeSecret;
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(b"broker cache entries v2\0");
+        hash.update(identity.to_string().expose_secret().as_bytes());
+        SealKey(Zeroizing::new(hash.finalize().into()))
+    }
+
+    fn cipher(&self) -> chacha20poly1305::XChaCha20Poly1305 {
+        use chacha20poly1305::KeyInit;
+        chacha20poly1305::XChaCha20Poly1305::new(self.0.as_ref().into())
+    }
+}
 
 /// What an entry is for, and everything that changes its result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,7 +161,7 @@ impl FileName {
 
 pub struct Cache {
     dir: PathBuf,
-    identity: OnceLock<age::x25519::Identity>,
+    key: OnceLock<SealKey>,
     vault: VaultSpec,
 }
 
@@ -146,17 +173,17 @@ impl Cache {
     pub fn new(dir: PathBuf, vault: VaultSpec) -> Cache {
         Cache {
             dir,
-            identity: OnceLock::new(),
+            key: OnceLock::new(),
             vault,
         }
     }
 
-    fn identity(&self) -> Result<&age::x25519::Identity> {
-        if let Some(id) = self.identity.get() {
-            return Ok(id);
+    fn key(&self) -> Result<&SealKey> {
+        if let Some(key) = self.key.get() {
+            return Ok(key);
         }
         let id = identity::load_or_create(|| self.lock_file("identity"), || self.vault.open())?;
-        Ok(self.identity.get_or_init(|| id))
+        Ok(self.key.get_or_init(|| SealKey::derive(&id)))
     }
 
     /// Where the cache's key is kept, without making one (see [`identity::locate`]).
@@ -179,9 +206,13 @@ impl Cache {
     pub fn get(&self, key: &EntryKey) -> Option<(Credentials, DateTime<Utc>)> {
         let path = self.dir.join(key.file_name());
         let bytes = read_entry(&path)?;
+        crate::timing::phase("cache read");
         // Without the cache key nothing can be read, but nothing is proven damaged either.
-        let identity = self.identity().ok()?;
-        match decode_entry(identity, &bytes) {
+        let seal = self.key().ok()?;
+        crate::timing::phase("cache key");
+        let decoded = decode_entry(seal, &bytes);
+        crate::timing::phase("cache decrypt");
+        match decoded {
             Some(stored) if stored.key == key.canonical => {
                 Some((stored.credentials, stored.issued))
             }
@@ -197,7 +228,7 @@ impl Cache {
     }
 
     fn decrypt(&self, bytes: &[u8]) -> Option<Stored> {
-        decode_entry(self.identity().ok()?, bytes)
+        decode_entry(self.key().ok()?, bytes)
     }
 
     /// Stores `credentials` under `key`, replacing what was there.
@@ -216,9 +247,20 @@ impl Cache {
             dir: self.dir.clone(),
             source,
         };
-        let bytes = encode_entry(self.identity()?, &stored).map_err(io)?;
+        let bytes = encode_entry(self.key()?, &stored).map_err(io)?;
         fsutil::private_dir(&self.dir).map_err(io)?;
-        fsutil::atomic_write(&self.dir.join(key.file_name()), &bytes).map_err(io)
+        fsutil::atomic_write(&self.dir.join(key.file_name()), &bytes).map_err(io)?;
+        self.drop_old_entries();
+        Ok(())
+    }
+
+    /// Removes the entries an older broker wrote: no broker can read them any more.
+    fn drop_old_entries(&self) {
+        for (path, _) in self.files() {
+            if path.to_string_lossy().ends_with(OLD_SUFFIX) {
+                let _ = std::fs::remove_file(path);
+            }
+        }
     }
 
     /// Removes one entry.
@@ -261,7 +303,7 @@ impl Cache {
             .filter_map(|e| e.ok())
             .filter_map(|e| {
                 let name = e.file_name().into_string().ok()?;
-                name.ends_with(SUFFIX)
+                (name.ends_with(SUFFIX) || name.ends_with(OLD_SUFFIX))
                     .then(|| (e.path(), FileName::parse(&name)))
             })
             .collect();
@@ -319,29 +361,46 @@ fn read_entry(path: &std::path::Path) -> Option<Vec<u8>> {
         .flatten()
 }
 
-/// Encrypts one entry to `identity`; the plaintext exists only in zeroed memory.
-pub fn encode_entry(identity: &age::x25519::Identity, stored: &Stored) -> std::io::Result<Vec<u8>> {
+/// Seals one entry: `MAGIC`, a random nonce, then the JSON sealed with `key` (and `MAGIC` as
+/// associated data). The plaintext exists only in zeroed memory.
+pub fn encode_entry(key: &SealKey, stored: &Stored) -> std::io::Result<Vec<u8>> {
+    use chacha20poly1305::aead::{Aead, Payload};
     let plain = Zeroizing::new(serde_json::to_vec(stored).expect("entries serialise"));
-    let recipient = identity.to_public();
-    let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-            .map_err(std::io::Error::other)?;
-    let mut out = Vec::new();
-    let mut writer = encryptor.wrap_output(&mut out)?;
-    writer.write_all(&plain)?;
-    writer.finish()?;
-    Ok(out)
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::getrandom(&mut nonce).map_err(std::io::Error::other)?;
+    let sealed = key
+        .cipher()
+        .encrypt(
+            &nonce.into(),
+            Payload {
+                msg: &plain,
+                aad: MAGIC,
+            },
+        )
+        .map_err(|_| std::io::Error::other("cannot seal the cache entry"))?;
+    Ok([MAGIC, &nonce, &sealed].concat())
 }
 
-/// Decrypts and parses one entry file; `None` for anything that is not a valid entry for
-/// `identity`. Never panics, whatever the bytes.
-pub fn decode_entry(identity: &age::x25519::Identity, bytes: &[u8]) -> Option<Stored> {
-    let decryptor = age::Decryptor::new(bytes).ok()?;
-    let mut reader = decryptor
-        .decrypt(std::iter::once(identity as &dyn age::Identity))
-        .ok()?;
-    let mut plain = Zeroizing::new(Vec::new());
-    reader.read_to_end(&mut plain).ok()?;
+/// Opens and parses one entry file; `None` for anything that is not a valid entry sealed with
+/// `key`. Never panics, whatever the bytes.
+pub fn decode_entry(key: &SealKey, bytes: &[u8]) -> Option<Stored> {
+    use chacha20poly1305::aead::{Aead, Payload};
+    let rest = bytes.strip_prefix(MAGIC)?;
+    if rest.len() < NONCE_LEN {
+        return None;
+    }
+    let (nonce, sealed) = rest.split_at(NONCE_LEN);
+    let plain = Zeroizing::new(
+        key.cipher()
+            .decrypt(
+                nonce.into(),
+                Payload {
+                    msg: sealed,
+                    aad: MAGIC,
+                },
+            )
+            .ok()?,
+    );
     serde_json::from_slice(&plain).ok()
 }
 
@@ -422,6 +481,37 @@ mod tests {
     }
 
     #[test]
+    fn entries_open_only_with_their_key_and_unaltered() {
+        let key = SealKey::derive(&age::x25519::Identity::generate());
+        let stored = Stored {
+            key: "role\nr1".into(),
+            issued: Utc::now(),
+            credentials: creds(Utc::now()),
+        };
+        let sealed = encode_entry(&key, &stored).unwrap();
+        assert!(sealed.starts_with(MAGIC));
+        let back = decode_entry(&key, &sealed).unwrap();
+        assert_eq!(back.key, stored.key);
+        assert_eq!(back.credentials.access_key_id, "ASIAEXAMPLE");
+        assert_ne!(
+            encode_entry(&key, &stored).unwrap(),
+            sealed,
+            "a fresh nonce each time"
+        );
+        let other = SealKey::derive(&age::x25519::Identity::generate());
+        assert!(decode_entry(&other, &sealed).is_none());
+        for at in [0, MAGIC.len(), MAGIC.len() + NONCE_LEN, sealed.len() - 1] {
+            let mut altered = sealed.clone();
+            altered[at] ^= 1;
+            assert!(decode_entry(&key, &altered).is_none(), "byte {at}");
+        }
+        for len in [0, MAGIC.len(), MAGIC.len() + NONCE_LEN, sealed.len() - 1] {
+            assert!(decode_entry(&key, &sealed[..len]).is_none(), "{len} bytes");
+        }
+        assert!(decode_entry(&key, b"age-encryption.org/v1\n").is_none());
+    }
+
+    #[test]
     fn entry_file_names_keep_the_profile_kind_and_source() {
         let key = EntryKey {
             profile: "a.b/c".into(),
@@ -431,7 +521,7 @@ mod tests {
         };
         let name = key.file_name();
         assert!(name.starts_with("a.b%2Fc.role.base%2Euser."), "{name}");
-        assert!(name.ends_with(".age"));
+        assert!(name.ends_with(".entry"));
         let parsed = FileName::parse(&name).unwrap();
         assert_eq!(
             (

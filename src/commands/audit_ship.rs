@@ -1,5 +1,5 @@
 //! `broker audit-ship` (hidden): broker's own helper that runs `[audit] command` for records
-//! in the background, so the command that issued them never waits (see [`crate::shipping`]).
+//! in the background, so the command that issued them never waits (see [`crate::audit::shipping`]).
 
 use crate::error::{Error, Result};
 
@@ -8,6 +8,6 @@ use crate::error::{Error, Result};
 pub struct Args {}
 
 pub fn run(_: Args) -> Result<u8> {
-    crate::shipping::run_helper(std::io::stdin().lock()).map_err(Error::new)?;
+    crate::audit::shipping::run_helper(std::io::stdin().lock()).map_err(Error::new)?;
     Ok(crate::exit_codes::SUCCESS)
 }

@@ -7,6 +7,7 @@
 use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 use clap_complete::Shell;
 
+use crate::environment::COMPLETION_VAR as VAR;
 use crate::error::{Error, Result};
 
 /// Print a shell completion script
@@ -33,9 +34,6 @@ pub fn run(args: Args) -> Result<u8> {
     Ok(crate::exit_codes::SUCCESS)
 }
 
-/// The environment variable through which the shell asks for completions.
-pub const VAR: &str = "COMPLETE";
-
 /// Writes the registration script for `shell`.
 pub fn write(shell: Shell, out: &mut Vec<u8>) -> Result<()> {
     let name = shell.to_string();
@@ -48,9 +46,10 @@ pub fn write(shell: Shell, out: &mut Vec<u8>) -> Result<()> {
         .map_err(|e| Error::new(format!("cannot write the completion script: {e}")))
 }
 
-/// Answers a completion request (`COMPLETE=SHELL broker -- …`) and exits; otherwise returns.
-pub fn answer_if_asked() {
-    clap_complete::CompleteEnv::with_factory(<crate::cli::Cli as clap::CommandFactory>::command)
+/// Answers a completion request (`COMPLETE=SHELL broker -- …`) about the command line that
+/// `command` builds, and exits; otherwise returns.
+pub fn answer(command: fn() -> clap::Command) {
+    clap_complete::CompleteEnv::with_factory(command)
         .var(VAR)
         .bin("broker")
         .completer("broker")

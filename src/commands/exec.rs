@@ -115,7 +115,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
                 .map(|(k, v)| (k.to_string(), v)),
         );
         drop(issued);
-        let status = process::run_status(&argv, process::environment(vars));
+        let status = process::run_status(&argv, process::environment(vars), true);
         return ended(&issuer, session, status);
     }
 
@@ -167,7 +167,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         "AWS_CONTAINER_AUTHORIZATION_TOKEN".into(),
         server.token.expose_secret().to_string(),
     ));
-    let status = process::run_status(&argv, process::environment(vars));
+    let status = process::run_status(&argv, process::environment(vars), false);
     drop(server);
     ended(&auditor, session, status)
 }
@@ -180,8 +180,10 @@ fn ended(
 ) -> Result<u8> {
     match status {
         Ok(status) => {
+            crate::timing::phase("child");
             let ending = Ending::of(status);
             issuer.end(session, &ending);
+            crate::timing::phase("ended");
             Ok(ending.exit_status())
         }
         Err(e) => Err(not_started(issuer, session, e.into())),

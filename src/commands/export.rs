@@ -40,6 +40,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         Some(&chain.region),
     )?;
     output::stdout(text.as_bytes())?;
+    crate::timing::phase("output");
     Ok(exit_codes::SUCCESS)
 }
 

@@ -127,7 +127,7 @@ fn choose<'a>(sections: &'a [Section], named: &[String], shown: &str) -> Result<
             } else if close.is_empty() {
                 format!("it holds keys of: {}", with_keys.join(", "))
             } else {
-                crate::error::did_you_mean(&close).unwrap_or_default()
+                crate::hints::did_you_mean(&close).unwrap_or_default()
             };
             return Err(
                 Error::new(format!("profile {name} has no keys in {shown}")).with_hint(hint)

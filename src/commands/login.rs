@@ -47,7 +47,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
             Some(_) => chain.session_duration,
             None => DEFAULT_FEDERATION_DURATION.min(chain.session_duration),
         };
-        issuer.federate_and_notify(Via::Login, duration)?
+        issuer.federate_and_notify(Via::Login, duration, ctx.env.user_name())?
     } else {
         issuer.issue_and_notify(Via::Login)?
     };

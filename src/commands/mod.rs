@@ -43,6 +43,17 @@ pub enum Command {
     AuditShip(audit_ship::Args),
 }
 
+/// The command `name` alone, as the derive builds it within the whole tree, for the commands
+/// that run thousands of times a day (see [`crate::cli::parse`]).
+pub fn hot(name: &str) -> Option<clap::Command> {
+    use clap::Args as _;
+    match name {
+        "export" => Some(export::Args::augment_args(clap::Command::new("export"))),
+        "exec" => Some(exec::Args::augment_args(clap::Command::new("exec"))),
+        _ => None,
+    }
+}
+
 /// Fixes up what clap cannot tell from the command line alone (see
 /// [`exec::Args::dashes_before_command`]).
 pub fn after_parse(command: &mut Command, argv: &[std::ffi::OsString]) {
@@ -59,7 +70,11 @@ pub fn run(command: Command, options: GlobalOptions, env: Environment) -> Result
         Command::Doctor(args) => return doctor::run(args, options, env),
         command => command,
     };
-    let resolve = || Context::resolve(options, env);
+    let resolve = || {
+        let ctx = Context::resolve(options, env);
+        crate::timing::phase("settings");
+        ctx
+    };
     match command {
         Command::Doctor(_) => unreachable!("run above"),
         Command::Completions(args) => completions::run(args),

@@ -223,6 +223,33 @@ fn arguments_stdin_and_exit_status_pass_through() {
     assert_error(&out, 127, "cannot run /no/such/program");
 }
 
+/// The program is looked up along the child's PATH as `execvp` does it: past a file nobody may
+/// run, and a file without `#!` is run by /bin/sh.
+#[test]
+fn programs_are_found_and_run_as_execvp_does() {
+    use std::os::unix::fs::PermissionsExt;
+    let c = Chain::new();
+    let (first, second) = (c.env.home().join("first"), c.env.home().join("second"));
+    for (dir, text, mode) in [
+        (&first, "#!/bin/sh\necho wrong\n", 0o644),
+        (&second, "echo plain script \"$1\"\n", 0o755),
+    ] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("tool"), text).unwrap();
+        std::fs::set_permissions(dir.join("tool"), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let path = format!("{}:{}:/usr/bin:/bin", first.display(), second.display());
+    let out = c
+        .env
+        .broker()
+        .args(["exec", "r1", "--", "tool", "x"])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "plain script x\n");
+}
+
 #[test]
 fn the_default_command_is_the_shell() {
     let c = Chain::new();

@@ -170,17 +170,21 @@ fn a_wrong_stored_key_points_to_add_and_rotate() {
     not(target_os = "linux"),
     ignore = "needs moto and the AWS CLI: the Linux test rig"
 )]
-fn a_corrupt_cache_entry_is_ignored_and_replaced() {
+fn a_corrupt_or_old_cache_entry_is_ignored_and_replaced() {
     let c = Chain::new();
     let creds = export_json(&c.env, &["r1"]);
     let dir = c.env.dir.path().join("cache/broker/sessions");
     let entry = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(".age"))
+        .find(|p| p.to_string_lossy().ends_with(".entry"))
         .unwrap();
     std::fs::write(&entry, b"garbage").unwrap();
+    // An older broker's age-encrypted entry is never read, and goes with the next write.
+    let old = dir.join("r1.role.base.0123456789abcdef.age");
+    std::fs::write(&old, b"age-encryption.org/v1\n").unwrap();
     let again = export_json(&c.env, &["r1"]);
+    assert!(!old.exists(), "the older broker's entry is gone");
     assert_ne!(again["AccessKeyId"], creds["AccessKeyId"]);
     assert_eq!(c.moto.count("AssumeRole"), 2);
     assert_ne!(std::fs::read(&entry).unwrap(), b"garbage", "replaced");

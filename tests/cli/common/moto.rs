@@ -131,7 +131,9 @@ impl Moto {
     }
 
     fn config(&self, creds: Credentials) -> aws_types::SdkConfig {
+        // moto is plain HTTP on loopback.
         aws_types::SdkConfig::builder()
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_types::region::Region::new("us-east-1"))
             .endpoint_url(self.endpoint())

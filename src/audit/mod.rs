@@ -2,7 +2,7 @@
 //! a `0600` file that several processes may write at once. Each line carries `prev`, the SHA-256
 //! of the line before it, so an edit, a removal or a reordering breaks the chain where it was
 //! made; [`verify`] finds it. Read back by `broker history`; shipped off the machine, line for
-//! line, by [`crate::shipping`].
+//! line, by [`shipping`].
 //!
 //! Never records a secret: names, ARNs, access key ids (which CloudTrail logs as well), the
 //! reason, times, exit statuses and outcomes. Appending never reads more of the log than its
@@ -16,7 +16,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::shipping::{Channels, Shipping};
+pub(crate) mod shipping;
+
+use shipping::{Channels, Shipping};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
@@ -243,10 +245,20 @@ const READ_CAP: u64 = 64 << 20;
 /// How much of the log's end is read at a time while looking for the start of its last line.
 const TAIL_CHUNK: u64 = 4096;
 
-/// Whether a record must be on the disk before broker goes on. Every record, for now: the one
-/// place to change that.
-fn must_sync(_record: &Record) -> bool {
-    true
+/// Whether a record must be on the disk (`fdatasync`) before broker goes on: every record
+/// except routine ones — credentials served from the cache, and the end of an `exec` — given
+/// without a reason or an error. Those are still written (one `write`) before broker goes on,
+/// so they survive broker crashing or being killed; only a crash of the whole system within
+/// the OS's write-back delay can lose them. Anything with a reason (break-glass,
+/// `require_reason`) or an error, newly minted credentials, refusals and the log's own records
+/// are synced.
+fn must_sync(record: &Record) -> bool {
+    let routine = match record.outcome {
+        Outcome::Issued => record.cached,
+        Outcome::Ended => true,
+        _ => false,
+    };
+    !routine || record.reason.is_some() || record.error.is_some()
 }
 
 impl AuditLog {
@@ -261,7 +273,7 @@ impl AuditLog {
     /// through the channel that failed).
     pub fn append_shipping(&self, record: &Record, channels: Channels) -> Result<()> {
         let written = self.write(record)?;
-        crate::shipping::ship(self, &written, channels);
+        shipping::ship(self, &written, channels);
         Ok(())
     }
 
@@ -334,7 +346,7 @@ impl AuditLog {
             bytes.push(b'\n');
         }
         file.write_all(&bytes).map_err(fail)?;
-        if must_sync(&written[written.len() - 1].0) {
+        if written.iter().any(|(record, _)| must_sync(record)) {
             file.sync_data().map_err(fail)?;
         }
         Ok(written)
@@ -584,6 +596,40 @@ mod tests {
         Record {
             outcome: Outcome::Issued,
             ..Record::new(profile, Via::Export, None)
+        }
+    }
+
+    #[test]
+    fn only_routine_records_without_a_reason_or_error_skip_the_sync() {
+        let with = |outcome, cached, reason: Option<&str>| Record {
+            outcome,
+            cached,
+            reason: reason.map(str::to_owned),
+            ..record("p")
+        };
+        assert!(
+            !must_sync(&with(Outcome::Issued, true, None)),
+            "from the cache"
+        );
+        assert!(!must_sync(&with(Outcome::Ended, false, None)));
+        assert!(
+            must_sync(&with(Outcome::Issued, false, None)),
+            "newly minted"
+        );
+        assert!(must_sync(&with(Outcome::Issued, true, Some("INC-1"))));
+        assert!(must_sync(&with(Outcome::Ended, false, Some("INC-1"))));
+        let failed_to_start = Record {
+            error: Some("cannot run nosuch".into()),
+            ..with(Outcome::Ended, false, None)
+        };
+        assert!(must_sync(&failed_to_start));
+        for outcome in [
+            Outcome::Refused,
+            Outcome::Error,
+            Outcome::ShippingFailed,
+            Outcome::ChainStarted,
+        ] {
+            assert!(must_sync(&with(outcome, true, None)), "{outcome:?}");
         }
     }
 

@@ -1,0 +1,318 @@
+//! Every hint in one place: each module's error enum becomes an [`Error`] here, with the next
+//! step to suggest (the README's list of errors). The modules whose errors these are never
+//! import this one: `?` finds the `From` conversions by itself.
+
+use crate::aws::{AwsCode, AwsError};
+use crate::error::Error;
+use crate::exit_codes;
+
+/// Builds the [`Error`] of a module's error enum: its text, its causes, and the hint.
+fn hinted(error: impl std::error::Error + Send + Sync + 'static, hint: Option<String>) -> Error {
+    let err = Error::from_error(error);
+    match hint {
+        Some(h) => err.with_hint(h),
+        None => err,
+    }
+}
+
+const FIX_PROFILE: &str = "fix the profile in the AWS config";
+const LIST_PROFILES: &str = "`broker list` shows the profiles of the AWS config";
+const USE_FILE_BACKEND: &str = "use `--backend file` (an encrypted file vault; see the README \
+     for its passphrase), or start a Secret Service such as gnome-keyring";
+
+impl From<crate::vault::VaultError> for Error {
+    fn from(e: crate::vault::VaultError) -> Self {
+        use crate::vault::VaultError as V;
+        let hint = match &e {
+            V::NoBackend { .. } | V::Unavailable { .. } => Some(USE_FILE_BACKEND),
+            V::WrongPassphrase { .. } => Some(
+                "check the passphrase (typed, BROKER_FILE_PASSPHRASE, BROKER_FILE_PASSPHRASE_FILE \
+                 or [file] passphrase_command); nothing was changed",
+            ),
+            V::NoPassphrase { .. } => Some(
+                "set [file] passphrase_command in config.toml or BROKER_FILE_PASSPHRASE_FILE, or \
+                 run broker from a terminal",
+            ),
+            V::Corrupt { .. } | V::NotKeys { .. } => Some("store the keys again with `broker add`"),
+            V::Backend { .. } | V::Io { .. } => None,
+        };
+        hinted(e, hint.map(str::to_owned))
+    }
+}
+
+impl From<crate::profiles::ProfilesError> for Error {
+    fn from(e: crate::profiles::ProfilesError) -> Self {
+        hinted(e, None)
+    }
+}
+
+impl From<crate::settings::SettingsError> for Error {
+    fn from(e: crate::settings::SettingsError) -> Self {
+        hinted(
+            e,
+            Some("fix the file, or see the README for every key".into()),
+        )
+    }
+}
+
+impl From<crate::tty::TtyError> for Error {
+    fn from(e: crate::tty::TtyError) -> Self {
+        hinted(e, None)
+    }
+}
+
+impl From<crate::picker::PickError> for Error {
+    fn from(e: crate::picker::PickError) -> Self {
+        use crate::picker::PickError as P;
+        match &e {
+            P::NotATerminal { some, total } => {
+                let more = match total - some.len() {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
+                let hint = format!(
+                    "name one (or set AWS_PROFILE): {}{more}; `broker list` shows them all",
+                    some.join(", ")
+                );
+                Error::usage(e.to_string()).with_hint(hint)
+            }
+            P::NoProfiles => {
+                let hint = "add one with `broker add PROFILE`, or `broker import` the keys of \
+                            ~/.aws/credentials";
+                Error::usage(e.to_string()).with_hint(hint)
+            }
+            P::Cancelled | P::Terminal(_) => hinted(e, None),
+        }
+    }
+}
+
+impl From<crate::chain::ChainError> for Error {
+    fn from(e: crate::chain::ChainError) -> Self {
+        use crate::chain::ChainError as C;
+        let hint = match &e {
+            C::UnknownProfile { suggestions, .. } => did_you_mean(suggestions),
+            C::MissingSource { .. } => Some(LIST_PROFILES.into()),
+            C::Cycle(_) => {
+                Some("make the last profile of the chain hold keys (no source_profile)".into())
+            }
+            C::BadArn { .. } | C::BadSetting { .. } | C::Include(_) => Some(FIX_PROFILE.into()),
+            C::NoSsoSession { .. } | C::UnknownSsoSession(_) => Some(
+                "add the [sso-session NAME] section (sso_start_url, sso_region) to the AWS config"
+                    .into(),
+            ),
+            C::SsoSessionIncomplete { .. } => Some(
+                "an [sso-session] needs sso_start_url and sso_region; see the README's SSO section"
+                    .into(),
+            ),
+            C::Duration {
+                from_flag: true, ..
+            } => return Error::usage(e.to_string()),
+            C::Duration { error, .. } => Some(match error.place.as_deref() {
+                Some(p) if p.starts_with("duration_seconds") => FIX_PROFILE.into(),
+                _ => "fix the [session] durations in config.toml".into(),
+            }),
+        };
+        hinted(e, hint)
+    }
+}
+
+impl From<crate::mfa::MfaError> for Error {
+    fn from(e: crate::mfa::MfaError) -> Self {
+        use crate::mfa::MfaError as M;
+        let hint = match &e {
+            M::NoCode { .. } => {
+                "give one with --mfa-token CODE, set `mfa_process` in the profile, or run broker \
+                 from a terminal"
+            }
+            M::Malformed => "give the current code from your MFA device with --mfa-token CODE",
+            M::Process(_) => {
+                "check the mfa_process command in the profile, or give --mfa-token CODE"
+            }
+        };
+        hinted(e, Some(hint.into()))
+    }
+}
+
+impl From<crate::audit::AuditError> for Error {
+    fn from(e: crate::audit::AuditError) -> Self {
+        use crate::audit::AuditError as A;
+        let hint = match &e {
+            A::Write { .. } => {
+                "fix the path or permissions; broker hands out nothing it cannot audit"
+            }
+            A::Read { .. } => "move a long log aside (rotate it) and keep it for review",
+            A::Tampered { .. } => {
+                "the lines before the one named are as broker wrote them; compare the rest with \
+                 the copies shipped to syslog or by [audit] command"
+            }
+        };
+        hinted(e, Some(hint.into()))
+    }
+}
+
+impl From<crate::policy::PolicyError> for Error {
+    fn from(e: crate::policy::PolicyError) -> Self {
+        use crate::policy::PolicyError as P;
+        let hint = match &e {
+            P::NoReason { .. } => {
+                Some("say why with --reason TEXT; it is recorded in the audit log")
+            }
+            P::NotConfirmed { .. } => Some("run it from a terminal, or confirm with --yes"),
+            P::Mismatch { .. } => None,
+            P::LongTermKeys { .. } => Some("drop --no-session to get temporary credentials"),
+        };
+        hinted(e, hint.map(str::to_owned))
+    }
+}
+
+impl From<crate::cache::CacheError> for Error {
+    fn from(e: crate::cache::CacheError) -> Self {
+        hinted(e, None)
+    }
+}
+
+impl From<crate::format::FormatError> for Error {
+    fn from(e: crate::format::FormatError) -> Self {
+        hinted(
+            e,
+            Some("use --format json, which escapes every value".into()),
+        )
+    }
+}
+
+impl From<crate::process::ProcessError> for Error {
+    fn from(e: crate::process::ProcessError) -> Self {
+        use crate::process::ProcessError as P;
+        let code = match &e {
+            P::NotFound { .. } => exit_codes::COMMAND_NOT_FOUND,
+            P::CannotRun { .. } => exit_codes::CANNOT_EXECUTE,
+            _ => exit_codes::FAILURE,
+        };
+        hinted(e, None).with_exit_code(code)
+    }
+}
+
+impl From<crate::sso::SsoError> for Error {
+    fn from(e: crate::sso::SsoError) -> Self {
+        use crate::sso::SsoError as S;
+        let login = "run `broker sso login` (with --use-device-code on a machine without a \
+                     browser)";
+        let hint = match &e {
+            S::Aws(aws) => match aws.code {
+                AwsCode::Unreachable | AwsCode::Timeout => Some(
+                    "check AWS_ENDPOINT_URL_SSO/AWS_ENDPOINT_URL_SSO_OIDC, the sso_region and \
+                     the network"
+                        .to_string(),
+                ),
+                _ => aws_hint(aws, ""),
+            },
+            S::Vault(_) => None,
+            S::NotAssigned { .. } => {
+                Some("`broker sso profiles` lists the accounts and roles you have".into())
+            }
+            S::Denied { .. } | S::DeviceCodeExpired { .. } | S::NoCallback { .. } => {
+                Some(login.into())
+            }
+            S::ForgedState { .. } | S::ForeignCallback { .. } => Some(
+                "someone may be interfering with your sign-ins; run `broker sso login` again"
+                    .into(),
+            ),
+            S::Local { .. } => Some(login.into()),
+        };
+        match e {
+            S::Vault(v) => v.into(),
+            e => hinted(e, hint),
+        }
+    }
+}
+
+impl From<crate::engine::EngineError> for Error {
+    fn from(e: crate::engine::EngineError) -> Self {
+        use crate::engine::EngineError as E;
+        match e {
+            E::Vault(e) => e.into(),
+            E::Sso(e) => e.into(),
+            E::Mfa(e) => e.into(),
+            E::Cache(e) => e.into(),
+            E::Aws {
+                source_profile,
+                error,
+            } => {
+                let hint = aws_hint(&error, &source_profile);
+                hinted(error, hint)
+            }
+            E::NoKeys {
+                ref profile,
+                in_aws_files,
+                ..
+            } => {
+                let hint = if in_aws_files {
+                    format!(
+                        "`broker import {profile}` moves them into the vault and removes them \
+                         from the file"
+                    )
+                } else {
+                    format!("store them with `broker add {profile}`")
+                };
+                hinted(e, Some(hint))
+            }
+            E::Expired { .. } => hinted(e, Some(CLOCK_THEN_REFRESH.into())),
+            E::MfaUnsendable { .. } => hinted(
+                e,
+                Some("remove mfa_serial, or put it on a role profile of the chain".into()),
+            ),
+            E::CredentialProcess(_)
+            | E::TokenFile { .. }
+            | E::NoOwnCredentials { .. }
+            | E::Runtime(_) => hinted(e, None),
+        }
+    }
+}
+
+/// The hint for an unknown profile: the closest names, else where to see them all.
+pub fn did_you_mean(suggestions: &[String]) -> Option<String> {
+    let names: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
+    let list = match names.as_slice() {
+        [] => return Some(LIST_PROFILES.into()),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    };
+    Some(format!(
+        "did you mean {list}? (`broker list` shows every profile)"
+    ))
+}
+
+const CLOCK_THEN_REFRESH: &str =
+    "check that the local clock is right (AWS allows 5 minutes of skew), then run again with \
+     --refresh";
+
+/// The next step for an STS or IAM failure (the README's list of STS errors).
+pub fn aws_hint(error: &AwsError, source_profile: &str) -> Option<String> {
+    let hint = match &error.code {
+        AwsCode::AccessDenied if error.is_mfa_failure() => {
+            "the MFA code was wrong or already used: wait for the next code and try again".into()
+        }
+        AwsCode::AccessDenied => "check that the role's trust policy allows this caller, and \
+                                  that the caller's permissions allow sts:AssumeRole on it"
+            .into(),
+        AwsCode::InvalidClientTokenId | AwsCode::SignatureDoesNotMatch => format!(
+            "the key stored for profile {source_profile} is wrong or was deleted: store a \
+             working one with `broker add {source_profile}` or replace it with `broker rotate \
+             {source_profile}`"
+        ),
+        AwsCode::ExpiredToken => CLOCK_THEN_REFRESH.into(),
+        AwsCode::Throttling => {
+            "STS kept throttling the request after retries: wait a little and try again".into()
+        }
+        AwsCode::Unreachable | AwsCode::Timeout => "check endpoint_url in the profile, \
+                                                    AWS_ENDPOINT_URL/AWS_ENDPOINT_URL_STS, and \
+                                                    the network"
+            .into(),
+        AwsCode::BadResponse => "the endpoint does not look like STS: check endpoint_url".into(),
+        AwsCode::RegionDisabled => "activate STS in that region, or use --region".into(),
+        AwsCode::Unauthorized => "sign in again with `broker sso login`".into(),
+        AwsCode::Forbidden => "`broker sso profiles` lists the accounts and roles you have".into(),
+        AwsCode::Other(_) => return None,
+    };
+    Some(hint)
+}
