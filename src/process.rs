@@ -348,7 +348,7 @@ pub fn run_status(
     };
     let shown = program.to_string_lossy().into_owned();
     let guard = signals::Forwarding::prepare();
-    let spawned = match resolve_program(program, &env).filter(|_| alone) {
+    let spawned = match alone.then(|| resolve_program(program, &env)).flatten() {
         Some(path) => {
             let mut quick = Command::new(path);
             quick.args(args).env_clear().envs(env.clone());
