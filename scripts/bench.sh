@@ -87,22 +87,6 @@ export PATH="$venv/bin:$PATH"
 aws="$venv/bin/aws"
 
 # 5. moto, and the IAM Identity Center stand-in (tests/sso_server.py) for an SSO profile.
-# start_server NAME SCRIPT: runs tests/SCRIPT in the background and sets NAME_pid and NAME_port
-# (the port it prints on its first line).
-start_server() {
-  local name=$1 script=$2 pid port
-  "$py" "tests/$script" >"$tmp/$name.port" 2>"$tmp/$name.log" &
-  pid=$!
-  printf -v "${name}_pid" %s "$pid"
-  for _ in $(seq 1 300); do
-    [ -s "$tmp/$name.port" ] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$tmp/$name.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  port=$(head -n1 "$tmp/$name.port")
-  [ -n "$port" ] || { echo "bench.sh: tests/$script did not start" >&2; cat "$tmp/$name.log" >&2; exit 1; }
-  printf -v "${name}_port" %s "$port"
-}
 start_server moto moto_server.py
 start_server sso sso_server.py
 export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"

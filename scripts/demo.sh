@@ -76,16 +76,8 @@ show() {
 # The setup below makes exactly this many requests; moto enforces authentication after them.
 setup_requests=7
 say "Starting a local moto (IAM and STS), enforcing signatures and policies after the setup's $setup_requests requests"
-INITIAL_NO_AUTH_ACTION_COUNT=$setup_requests "$py" tests/moto_server.py >"$tmp/moto.port" 2>"$tmp/moto.log" &
-moto_pid=$!
-for _ in $(seq 1 300); do
-  [ -s "$tmp/moto.port" ] && break
-  kill -0 "$moto_pid" 2>/dev/null || { cat "$tmp/moto.log" >&2; exit 1; }
-  sleep 0.1
-done
-port=$(head -n1 "$tmp/moto.port")
-[ -n "$port" ] || { echo "demo.sh: moto did not start" >&2; cat "$tmp/moto.log" >&2; exit 1; }
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port" # broker and the AWS CLI both talk to moto
+INITIAL_NO_AUTH_ACTION_COUNT=$setup_requests start_server moto moto_server.py
+export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" # broker and the AWS CLI both talk to moto
 echo "moto listens on $AWS_ENDPOINT_URL; AWS_ENDPOINT_URL points broker and aws at it"
 
 say "Creating IAM user demo-user with an access key, and roles demo-analyst and demo-breakglass"
