@@ -2,7 +2,7 @@
 //! a `0600` file that several processes may write at once. Each line carries `prev`, the SHA-256
 //! of the line before it, so an edit, a removal or a reordering breaks the chain where it was
 //! made; [`verify`] finds it. Read back by `broker history`; shipped off the machine, line for
-//! line, by [`shipping`].
+//! line, by its `shipping` module.
 //!
 //! Never records a secret: names, ARNs, access key ids (which CloudTrail logs as well), the
 //! reason, times, exit statuses and outcomes. Appending never reads more of the log than its

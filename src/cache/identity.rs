@@ -1,4 +1,6 @@
-//! The cache's encryption key: an age X25519 identity kept out of the file system.
+//! The cache's secret, kept out of the file system: an age X25519 identity (the form older
+//! brokers used, so that an existing one stays valid), from whose text the entries' sealing key
+//! is derived ([`super::SealKey::derive`]).
 //!
 //! On Linux it lives in the kernel's per-user keyring (`@u`), readable only by this user and
 //! gone at reboot (which simply empties the cache). Elsewhere, or where the kernel keyring is
