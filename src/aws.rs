@@ -27,6 +27,27 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
+/// The answer of [`get`], or the client's own error, for the caller to word.
+pub type GetResult =
+    Result<hyper::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error>;
+
+/// One unsigned HTTP(S) GET of `uri` (HTTP/1, the system's TLS roots), within `timeout`, for
+/// the endpoints broker calls without an SDK (doctor's probe, console federation). `Err` says
+/// why no answer could come: no TLS roots, or no answer in time.
+pub async fn get(uri: hyper::Uri, timeout: Duration) -> Result<GetResult, String> {
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .map_err(|e| format!("no TLS roots: {e}"))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, http_body_util::Empty<hyper::body::Bytes>>(https);
+    tokio::time::timeout(timeout, client.get(uri))
+        .await
+        .map_err(|_| format!("no answer within {}s", timeout.as_secs()))
+}
+
 /// An AWS error code, typed where broker acts on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AwsCode {

@@ -10,8 +10,7 @@ use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
+use http_body_util::BodyExt;
 use hyper::header::{HeaderValue, CONNECTION, REFERRER_POLICY};
 use hyper::{Method, Request, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -99,18 +98,9 @@ fn get(url: &SecretString) -> Result<Vec<u8>> {
             .with_hint("check BROKER_FEDERATION_URL and the network")
     };
     runtime.block_on(async {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| fail(format!("no TLS roots: {e}")))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build::<_, Empty<Bytes>>(https);
-        let response = tokio::time::timeout(TIMEOUT, client.get(uri))
+        let response = crate::aws::get(uri, TIMEOUT)
             .await
-            .map_err(|_| fail(format!("no answer within {}s", TIMEOUT.as_secs())))?
+            .map_err(fail)?
             .map_err(|e| fail(e.to_string()))?;
         let status = response.status();
         let body = tokio::time::timeout(TIMEOUT, response.into_body().collect())

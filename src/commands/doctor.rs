@@ -293,23 +293,11 @@ fn clock(local: DateTime<Utc>, date: DateTime<Utc>) -> Check {
 /// One unsigned GET of `url`: any HTTP answer means the endpoint is there; its `Date`, when
 /// it sent one.
 fn probe(url: &str) -> std::result::Result<Option<DateTime<Utc>>, String> {
-    use http_body_util::Empty;
-    use hyper::body::Bytes;
     let uri: hyper::Uri = url.parse().map_err(|_| "not a valid URL".to_string())?;
     let runtime = crate::aws::runtime().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| format!("no TLS roots: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build::<_, Empty<Bytes>>(https);
-        let response = tokio::time::timeout(PROBE_TIMEOUT, client.get(uri))
-            .await
-            .map_err(|_| format!("no answer within {}s", PROBE_TIMEOUT.as_secs()))?
+        let response = crate::aws::get(uri, PROBE_TIMEOUT)
+            .await?
             .map_err(|e| describe(&e))?;
         Ok(response
             .headers()
