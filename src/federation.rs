@@ -218,13 +218,7 @@ impl Redirect {
         if !bool::from(asked.ct_eq(self.path.expose_secret().as_bytes())) {
             return listener::refuse(StatusCode::NOT_FOUND, "unknown path");
         }
-        let send = |event| {
-            let _ = self
-                .events
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .send(event);
-        };
+        let send = |event| listener::report(&self.events, event);
         if let PeerUser::Other(uid) = peer.user() {
             // Nobody gets the page after that, not even this user's browser: the sign-in failed.
             drop(self.page.lock().unwrap_or_else(|e| e.into_inner()).take());

@@ -122,6 +122,12 @@ impl Drop for Listener {
     }
 }
 
+/// Reports `event` from a one-shot handler to the thread waiting for it; a waiter that has
+/// given up already is not an error, and a poisoned lock still delivers.
+pub fn report<T>(events: &Mutex<std::sync::mpsc::Sender<T>>, event: T) {
+    let _ = events.lock().unwrap_or_else(|e| e.into_inner()).send(event);
+}
+
 /// A current-thread tokio runtime with I/O and timers: the one way broker builds one for
 /// local HTTP work.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -622,13 +622,7 @@ impl Callback {
         if request.uri().path() != CALLBACK_PATH {
             return listener::refuse(StatusCode::NOT_FOUND, "unknown path");
         }
-        let send = |event| {
-            let _ = self
-                .events
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .send(event);
-        };
+        let send = |event| listener::report(&self.events, event);
         if let PeerUser::Other(uid) = peer.user() {
             send(Event::Foreign(uid));
             return listener::refuse(StatusCode::FORBIDDEN, "callback from another user");
