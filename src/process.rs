@@ -200,28 +200,42 @@ pub fn secret_output(command: &str, timeout: Duration) -> Result<SecretString, S
         let _ = stdout.by_ref().take(64 << 10).read_to_end(&mut text);
         text
     });
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break status;
-        }
-        if started.elapsed() > timeout {
-            group.kill();
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!(
+    let status = wait_or_stop(&mut child, group, timeout)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!(
                 "it did not finish within {}",
                 crate::duration::format(timeout)
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+            )
+        })?;
     let bytes = reader.join().unwrap_or_default();
     if !status.success() {
         return Err(format!("it exited with {status}"));
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| "its output is not text".to_string())?;
     Ok(SecretString::from(text.trim_end_matches(['\r', '\n'])))
+}
+
+/// Waits for `child`, started in `group`, at most `timeout`: its status, or `None` when the
+/// time ran out and it was stopped together with everything it started.
+pub fn wait_or_stop(
+    child: &mut std::process::Child,
+    group: group::Group,
+    timeout: Duration,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if started.elapsed() >= timeout {
+            group.kill();
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The command to run: the one given, else the user's shell (`$SHELL`, then `%COMSPEC%` on

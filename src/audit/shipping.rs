@@ -15,7 +15,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -306,23 +306,14 @@ fn run_command(command: &[String], line: &str, timeout: Duration) -> Result<(), 
     std::thread::spawn(move || {
         let _ = stdin.write_all(text.as_bytes());
     });
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) if status.success() => return Ok(()),
-            Ok(Some(status)) => return Err(format!("failed: it exited with {status}")),
-            Ok(None) if started.elapsed() >= timeout => {
-                group.kill();
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "did not finish within {} and was stopped",
-                    crate::duration::format(timeout)
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("failed: {e}")),
-        }
+    match crate::process::wait_or_stop(&mut child, group, timeout) {
+        Ok(Some(status)) if status.success() => Ok(()),
+        Ok(Some(status)) => Err(format!("failed: it exited with {status}")),
+        Ok(None) => Err(format!(
+            "did not finish within {} and was stopped",
+            crate::duration::format(timeout)
+        )),
+        Err(e) => Err(format!("failed: {e}")),
     }
 }
 
@@ -380,7 +371,7 @@ mod tests {
             run_command(&sh("exit 7"), "x", DEFAULT_COMMAND_TIMEOUT),
             Err("failed: it exited with exit status: 7".into())
         );
-        let started = Instant::now();
+        let started = std::time::Instant::now();
         assert_eq!(
             run_command(&sh("sleep 30"), "x", Duration::from_secs(1)),
             Err("did not finish within 1s and was stopped".into())
