@@ -307,6 +307,17 @@ fn exec_refused(error: &std::io::Error) -> bool {
     }
 }
 
+/// A spawn refused because the file is in no executable format, such as a script without `#!`.
+fn no_executable_format(error: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    return error.raw_os_error() == Some(libc::ENOEXEC);
+    #[cfg(not(unix))]
+    {
+        let _ = error;
+        false
+    }
+}
+
 /// The file to run for `program`: itself when it names a path, else where it is found along
 /// the child's `PATH`, as `execvp` would find it; `None` when it is not found (the forked spawn
 /// then looks, and reports, itself). A program given by path is spawned without copying
@@ -353,7 +364,7 @@ pub fn run_status(
     alone: bool,
 ) -> Result<std::process::ExitStatus, ProcessError> {
     let (program, args) = argv.split_first().expect("a command line is never empty");
-    let forked = || {
+    let forked = |program: &OsStr, args: &[OsString]| {
         command(program)
             .args(args)
             .env_clear()
@@ -362,20 +373,32 @@ pub fn run_status(
     };
     let shown = program.to_string_lossy().into_owned();
     let guard = signals::Forwarding::prepare();
-    let spawned = match alone.then(|| resolve_program(program, &env)).flatten() {
+    let resolved = resolve_program(program, &env);
+    let spawned = match resolved.as_ref().filter(|_| alone) {
         Some(path) => {
             let mut quick = Command::new(path);
             quick.args(args).env_clear().envs(env.clone());
             #[cfg(unix)]
             std::os::unix::process::CommandExt::arg0(&mut quick, program);
             match spawn_as_caller(&mut quick) {
-                // execvp runs a file without `#!` with /bin/sh, and goes on along PATH past a
-                // file it may not run: the forked spawn does as it does.
-                Err(e) if exec_refused(&e) => forked(),
+                // execvp goes on along PATH past a file it may not run: the forked spawn does
+                // as it does.
+                Err(e) if exec_refused(&e) => forked(program, args),
                 spawned => spawned,
             }
         }
-        None => forked(),
+        None => forked(program, args),
+    };
+    let spawned = match (spawned, resolved) {
+        // A file without `#!` is run by /bin/sh, as glibc's execvp does (musl's, in the static
+        // release build, does not).
+        (Err(e), Some(path)) if no_executable_format(&e) => {
+            let script: Vec<OsString> = std::iter::once(path.into_os_string())
+                .chain(args.iter().cloned())
+                .collect();
+            forked(OsStr::new("/bin/sh"), &script)
+        }
+        (spawned, _) => spawned,
     };
     let mut child = spawned.map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {

@@ -124,9 +124,12 @@ impl TestEnv {
     }
 }
 
-/// The broker binary under test.
+/// The broker binary under test: `$BROKER_TEST_BIN` when set (an absolute path, such as the
+/// release build of scripts/build-release.sh), else the one cargo built with these tests.
 pub fn broker_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_broker"))
+    std::env::var_os("BROKER_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_broker")))
 }
 
 /// Unix: a new session, so the child has no controlling terminal and `/dev/tty` fails.
