@@ -24,8 +24,8 @@
 # unusual names bench-alice and bench-sso; the script refuses to run if keys of bench-alice
 # are already stored. moto does not enforce authentication here (INITIAL_NO_AUTH_ACTION_COUNT
 # unset).
-# Takes about 3 minutes on 2 cores, after the build (the first one fetches the tools for a musl
-# build and compiles the standard library: see scripts/build-release.sh).
+# Takes about 3 minutes on 2 cores, after the build (the first one fetches the tools for the
+# musl build: see scripts/build-release.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

@@ -8,10 +8,14 @@
 # instructions in every process it starts (in the dynamic loader, or in a static binary's own
 # start-up), and CPUID traps to the hypervisor: ~6 µs each on the test machine, ~0.55 ms a
 # process, where a musl binary starts in ~0.1 ms. On real hardware the difference is small.
-# The tools come from scripts/toolchain.sh: rustup's musl target when it is installed, else
-# Debian's rustc-web with `cargo -Zbuild-std`; zig compiles the C code (ring, libdbus) and
-# links, with its own musl and libunwind (panics unwind, see Cargo.toml). The first build
-# fetches those tools (~140 MB) and compiles the standard library: several minutes.
+# The tools come from scripts/toolchain.sh, cached in ~/.cache/broker-cross-check (shared with
+# cross-check.sh): the standard library of rustup's musl target when it is installed
+# (`rustup target add x86_64-unknown-linux-musl`), else one compiled from source with Debian's
+# rustc-web and `cargo -Zbuild-std` (which needs apt and rustup's nightly cargo); zig, from
+# PyPI into a venv, compiles the C code (ring, libdbus) and links, with its own musl and
+# libunwind (panics unwind, see Cargo.toml). The first build fetches those tools and compiles
+# everything: about 12 minutes on 2 cores with build-std. Your RUSTFLAGS are added to the
+# flags below.
 #
 # musl resolves user names from /etc/passwd (and nscd) and host names from /etc/hosts and DNS,
 # without NSS modules (LDAP, sssd, mdns): broker takes the user name from USER, LOGNAME or
@@ -29,10 +33,11 @@ args=(--release --locked --bin broker --target "$target")
 case "$target" in
   *-linux-musl)
     . scripts/toolchain.sh
-    setup_zig
+    setup_zig >&2
     # zig supplies the C start files, musl and libunwind, and makes the PIE (-fPIE). These
     # flags replace the [build] rustflags of .cargo/config.toml, so its cfgs are repeated.
-    flags="-C link-self-contained=no -C link-arg=-fPIE --cfg chacha20_force_soft --cfg poly1305_force_soft"
+    flags="-C link-self-contained=no -C link-arg=-fPIE --cfg chacha20_force_soft --cfg poly1305_force_soft${RUSTFLAGS:+ $RUSTFLAGS}"
+    unset CARGO_ENCODED_RUSTFLAGS
     if [ "$(route "$target")" = rustup ]; then
       RUSTFLAGS=$flags "$VENV/bin/cargo-zigbuild" zigbuild "${args[@]}" --quiet
     else

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by cross-check.sh and build-release.sh: the tools for building broker for a target
 # whose standard library rustup cannot download here, with its C code (ring, libdbus) compiled
 # by zig. The caller defines `die MESSAGE` and runs from the repository root.
@@ -50,17 +51,19 @@ zig_target() {  # the zig -target for C code of a Rust target
 setup_debian_rustc() {
     if [ ! -x "$DEB/usr/bin/rustc" ] || [ ! -f "$DEB/usr/lib/rustlib/src/rust/library/Cargo.lock" ]; then
         echo "${0##*/}: fetching Debian rustc-web and rust-web-src (apt-get download) ..." >&2
+        command -v apt-get >/dev/null \
+            || die "needs Debian's apt for rustc-web, or rustup's standard library of the target"
         candidate() { apt-cache policy rustc-web 2>/dev/null | awk '/Candidate:/{print $2}'; }
-        ver=$(candidate)
+        ver=$(candidate || true)
         if { [ -z "$ver" ] || [ "$ver" = "(none)" ]; } && [ "$(id -u)" = 0 ]; then
             apt-get update -qq >&2 || die "apt-get update failed"
-            ver=$(candidate)
+            ver=$(candidate || true)
         fi
         [ -n "$ver" ] && [ "$ver" != "(none)" ] \
             || die "apt knows no rustc-web (it is in bookworm-security); run apt-get update"
         mm=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$ver")
         llvm=$(apt-cache show "libstd-rust-web-$mm=$ver" | sed -n 's/^Depends: //p' | head -1 \
-            | tr ',' '\n' | grep -o 'libllvm[0-9]*' | head -1)
+            | tr ',' '\n' | grep -o 'libllvm[0-9]*' | head -1 || true)
         [ -n "$llvm" ] || die "cannot find the libllvm that libstd-rust-web-$mm=$ver needs"
         rm -rf "$HOME_DIR/debs" "$DEB"
         mkdir -p "$HOME_DIR/debs" "$DEB"

@@ -296,10 +296,10 @@ fn spawn_as_caller(command: &mut Command) -> std::io::Result<std::process::Child
     command.spawn()
 }
 
-/// A spawn refused because of the file found, not its absence (ENOEXEC, EACCES).
-fn exec_refused(error: &std::io::Error) -> bool {
+/// A spawn refused because the file found may not be run (EACCES).
+fn may_not_run(error: &std::io::Error) -> bool {
     #[cfg(unix)]
-    return matches!(error.raw_os_error(), Some(libc::ENOEXEC | libc::EACCES));
+    return error.raw_os_error() == Some(libc::EACCES);
     #[cfg(not(unix))]
     {
         let _ = error;
@@ -318,14 +318,21 @@ fn no_executable_format(error: &std::io::Error) -> bool {
     }
 }
 
-/// The file to run for `program`: itself when it names a path, else where it is found along
-/// the child's `PATH`, as `execvp` would find it; `None` when it is not found (the forked spawn
+/// The file to run for `program`: itself when it names a path, else the first regular file
+/// along the child's `PATH` that broker may execute (`access(X_OK)`, which also refuses a
+/// `noexec` mount), as `execvp` would find it; `None` when it is not found (the forked spawn
 /// then looks, and reports, itself). A program given by path is spawned without copying
 /// broker's memory.
 fn resolve_program(program: &OsStr, env: &[(OsString, OsString)]) -> Option<std::path::PathBuf> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::ffi::OsStrExt;
+        let executable = |path: &std::path::Path| {
+            std::ffi::CString::new(path.as_os_str().as_bytes()).is_ok_and(|c| {
+                // SAFETY: access only reads the NUL-terminated path.
+                unsafe { libc::access(c.as_ptr(), libc::X_OK) == 0 }
+            })
+        };
         if program.is_empty() {
             return None;
         }
@@ -342,8 +349,7 @@ fn resolve_program(program: &OsStr, env: &[(OsString, OsString)]) -> Option<std:
                 }
             })
             .find(|candidate| {
-                std::fs::metadata(candidate)
-                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                std::fs::metadata(candidate).is_ok_and(|m| m.is_file()) && executable(candidate)
             })
     }
     #[cfg(not(unix))]
@@ -374,31 +380,33 @@ pub fn run_status(
     let shown = program.to_string_lossy().into_owned();
     let guard = signals::Forwarding::prepare();
     let resolved = resolve_program(program, &env);
-    let spawned = match resolved.as_ref().filter(|_| alone) {
-        Some(path) => {
+    // A file without `#!` is run by /bin/sh, as glibc's execvp does (musl's, in the static
+    // release build, does not).
+    let script = |path: &std::path::Path| {
+        let argv: Vec<OsString> = std::iter::once(path.as_os_str().to_owned())
+            .chain(args.iter().cloned())
+            .collect();
+        forked(OsStr::new("/bin/sh"), &argv)
+    };
+    let spawned = match resolved.as_deref() {
+        Some(path) if alone => {
             let mut quick = Command::new(path);
             quick.args(args).env_clear().envs(env.clone());
             #[cfg(unix)]
             std::os::unix::process::CommandExt::arg0(&mut quick, program);
             match spawn_as_caller(&mut quick) {
+                Err(e) if no_executable_format(&e) => script(path),
                 // execvp goes on along PATH past a file it may not run: the forked spawn does
                 // as it does.
-                Err(e) if exec_refused(&e) => forked(program, args),
+                Err(e) if may_not_run(&e) => forked(program, args),
                 spawned => spawned,
             }
         }
+        Some(path) => match forked(program, args) {
+            Err(e) if no_executable_format(&e) => script(path),
+            spawned => spawned,
+        },
         None => forked(program, args),
-    };
-    let spawned = match (spawned, resolved) {
-        // A file without `#!` is run by /bin/sh, as glibc's execvp does (musl's, in the static
-        // release build, does not).
-        (Err(e), Some(path)) if no_executable_format(&e) => {
-            let script: Vec<OsString> = std::iter::once(path.into_os_string())
-                .chain(args.iter().cloned())
-                .collect();
-            forked(OsStr::new("/bin/sh"), &script)
-        }
-        (spawned, _) => spawned,
     };
     let mut child = spawned.map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {

@@ -239,15 +239,20 @@ fn programs_are_found_and_run_as_execvp_does() {
         std::fs::set_permissions(dir.join("tool"), std::fs::Permissions::from_mode(mode)).unwrap();
     }
     let path = format!("{}:{}:/usr/bin:/bin", first.display(), second.display());
-    let out = c
-        .env
-        .broker()
-        .args(["exec", "r1", "--", "tool", "x"])
-        .env("PATH", path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_eq!(stdout_of(&out), "plain script x\n");
+    // Plain exec spawns the file it finds itself; beside --server it is forked to execvp.
+    for server in [&[][..], &["--server"]] {
+        let out = c
+            .env
+            .broker()
+            .arg("exec")
+            .args(server)
+            .args(["r1", "--", "tool", "x"])
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{server:?}: {}", stderr_of(&out));
+        assert_eq!(stdout_of(&out), "plain script x\n", "{server:?}");
+    }
 }
 
 #[test]
