@@ -296,26 +296,10 @@ fn spawn_as_caller(command: &mut Command) -> std::io::Result<std::process::Child
     command.spawn()
 }
 
-/// A spawn refused because the file found may not be run (EACCES).
-fn may_not_run(error: &std::io::Error) -> bool {
-    #[cfg(unix)]
-    return error.raw_os_error() == Some(libc::EACCES);
-    #[cfg(not(unix))]
-    {
-        let _ = error;
-        false
-    }
-}
-
-/// A spawn refused because the file is in no executable format, such as a script without `#!`.
-fn no_executable_format(error: &std::io::Error) -> bool {
-    #[cfg(unix)]
-    return error.raw_os_error() == Some(libc::ENOEXEC);
-    #[cfg(not(unix))]
-    {
-        let _ = error;
-        false
-    }
+/// The errno a spawn failed with, on Unix (elsewhere raw codes are Windows errors, which
+/// the errno constants do not name).
+fn spawn_errno(error: &std::io::Error) -> Option<i32> {
+    error.raw_os_error().filter(|_| cfg!(unix))
 }
 
 /// The file to run for `program`: itself when it names a path, else the first regular file
@@ -380,8 +364,8 @@ pub fn run_status(
     let shown = program.to_string_lossy().into_owned();
     let guard = signals::Forwarding::prepare();
     let resolved = resolve_program(program, &env);
-    // A file without `#!` is run by /bin/sh, as glibc's execvp does (musl's, in the static
-    // release build, does not).
+    // A file without `#!` (ENOEXEC) is run by /bin/sh, as glibc's execvp does (musl's, in the
+    // static release build, does not).
     let script = |path: &std::path::Path| {
         let argv: Vec<OsString> = std::iter::once(path.as_os_str().to_owned())
             .chain(args.iter().cloned())
@@ -395,15 +379,15 @@ pub fn run_status(
             #[cfg(unix)]
             std::os::unix::process::CommandExt::arg0(&mut quick, program);
             match spawn_as_caller(&mut quick) {
-                Err(e) if no_executable_format(&e) => script(path),
-                // execvp goes on along PATH past a file it may not run: the forked spawn does
-                // as it does.
-                Err(e) if may_not_run(&e) => forked(program, args),
+                Err(e) if spawn_errno(&e) == Some(libc::ENOEXEC) => script(path),
+                // execvp goes on along PATH past a file it may not run (EACCES): the forked
+                // spawn does as it does.
+                Err(e) if spawn_errno(&e) == Some(libc::EACCES) => forked(program, args),
                 spawned => spawned,
             }
         }
         Some(path) => match forked(program, args) {
-            Err(e) if no_executable_format(&e) => script(path),
+            Err(e) if spawn_errno(&e) == Some(libc::ENOEXEC) => script(path),
             spawned => spawned,
         },
         None => forked(program, args),
