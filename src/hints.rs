@@ -154,7 +154,7 @@ impl From<crate::policy::PolicyError> for Error {
     fn from(e: crate::policy::PolicyError) -> Self {
         use crate::policy::PolicyError as P;
         let hint = match &e {
-            P::NoReason { .. } => {
+            P::NoReason { .. } | P::NotAReason { .. } => {
                 Some("say why with --reason TEXT; it is recorded in the audit log")
             }
             P::NotConfirmed { .. } => Some("run it from a terminal, or confirm with --yes"),

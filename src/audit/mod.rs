@@ -319,7 +319,7 @@ impl AuditLog {
                 prev: Some(start_prev),
                 ..Record::bare("", Outcome::ChainStarted)
             };
-            let line = serde_json::to_string(&start).expect("records serialise");
+            let line = record_line(&start);
             prev = Some(line_hash(line.as_bytes()));
             written.push((start, line));
         }
@@ -327,7 +327,7 @@ impl AuditLog {
             prev,
             ..record.clone()
         };
-        let line = serde_json::to_string(&record).expect("records serialise");
+        let line = record_line(&record);
         written.push((record, line));
 
         let mut bytes = Vec::new();
@@ -393,6 +393,14 @@ impl AuditLog {
             source,
         })
     }
+}
+
+/// A record as one line of the log: JSON with every character that could disguise itself on a
+/// reader's terminal (a tag character, a bidi override) written as a `\uXXXX` escape, the same
+/// value to a JSON reader. Shipped exactly so.
+fn record_line(record: &Record) -> String {
+    let json = serde_json::to_string(record).expect("records serialise");
+    crate::sanitize::escape_json(&json).into_owned()
 }
 
 /// The end of the log, as appending needs it.
