@@ -179,14 +179,37 @@ pub fn shell(command: &str) -> Command {
     }
 }
 
+/// How long a `credential_process` may run unless `[credential_process] timeout` says.
+pub const DEFAULT_CREDENTIAL_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The most a helper program (`mfa_process`, `passphrase_command`, `credential_process`) may
+/// print: more is an error, and the program is stopped.
+pub const OUTPUT_CAP: usize = 64 << 10;
+
 /// Runs `command` through the shell with no stdin and broker's stderr, and returns its stdout
-/// without trailing line breaks, in zeroing memory; after `timeout` it is stopped together with
-/// everything it started. For `mfa_process` and `passphrase_command`; the error says why.
+/// without trailing line breaks, in zeroing memory; bounded as [`captured`] says. For
+/// `mfa_process` and `passphrase_command`; the error says why.
 pub fn secret_output(command: &str, timeout: Duration) -> Result<SecretString, String> {
+    let bytes = captured(command, Stdio::null(), timeout)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| "its output is not text".to_string())?;
+    Ok(SecretString::from(text.trim_end_matches(['\r', '\n'])))
+}
+
+/// Runs `command` through the shell, in a group of its own (see [`group`]), with `stdin` and
+/// broker's stderr, and returns its stdout in zeroing memory. Stopped, with everything it
+/// started, once its output passes [`OUTPUT_CAP`] or `timeout` runs out before it has exited
+/// and closed its output; the error says which, or how it failed.
+fn captured(
+    command: &str,
+    stdin: Stdio,
+    timeout: Duration,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
     use std::io::Read;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let deadline = std::time::Instant::now() + timeout;
     let mut command = shell(command);
     command
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     group::prepare(&mut command);
@@ -195,40 +218,71 @@ pub fn secret_output(command: &str, timeout: Duration) -> Result<SecretString, S
         .map_err(|e| format!("cannot start it: {e}"))?;
     let group = group::Group::adopt(&child);
     let mut stdout = child.stdout.take().expect("piped stdout");
-    let reader = std::thread::spawn(move || {
-        let mut text = zeroize::Zeroizing::new(Vec::new());
-        let _ = stdout.by_ref().take(64 << 10).read_to_end(&mut text);
-        text
+    let overflowed = std::sync::Arc::new(AtomicBool::new(false));
+    let (sender, output) = std::sync::mpsc::channel();
+    let flag = overflowed.clone();
+    std::thread::spawn(move || {
+        let mut bytes = zeroize::Zeroizing::new(Vec::new());
+        let read = stdout
+            .by_ref()
+            .take(OUTPUT_CAP as u64 + 1)
+            .read_to_end(&mut bytes);
+        // Dropping the pipe here tells a writer still going (`yes`) to stop.
+        drop(stdout);
+        if bytes.len() > OUTPUT_CAP {
+            flag.store(true, Ordering::SeqCst);
+        }
+        let _ = sender.send(read.map(|_| bytes));
     });
-    let status = wait_or_stop(&mut child, group, timeout)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| {
-            format!(
-                "it did not finish within {}",
-                crate::duration::format(timeout)
-            )
-        })?;
-    let bytes = reader.join().unwrap_or_default();
+    let waited = wait_or_stop(&mut child, &group, timeout, || {
+        overflowed.load(Ordering::SeqCst)
+    });
+    let too_long = || {
+        format!(
+            "it did not finish within {}",
+            crate::duration::format(timeout)
+        )
+    };
+    let status = waited.map_err(|e| e.to_string())?;
+    // Its output may still be open in something it started: wait for that within the time.
+    let bytes = output.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()));
+    if overflowed.load(Ordering::SeqCst) {
+        return Err(format!(
+            "it printed more than {} KiB and was stopped",
+            OUTPUT_CAP >> 10
+        ));
+    }
+    let status = status.ok_or_else(too_long)?;
+    let bytes = match bytes {
+        Ok(read) => read.map_err(|e| format!("cannot read its output: {e}"))?,
+        Err(_) => {
+            group.kill();
+            return Err(format!(
+                "{}: something it started kept its output open",
+                too_long()
+            ));
+        }
+    };
     if !status.success() {
         return Err(format!("it exited with {status}"));
     }
-    let text = std::str::from_utf8(&bytes).map_err(|_| "its output is not text".to_string())?;
-    Ok(SecretString::from(text.trim_end_matches(['\r', '\n'])))
+    Ok(bytes)
 }
 
-/// Waits for `child`, started in `group`, at most `timeout`: its status, or `None` when the
-/// time ran out and it was stopped together with everything it started.
+/// Waits for `child`, started in `group`, at most `timeout` and until `give_up` says so: its
+/// status, or `None` when it was stopped first, together with everything it started.
 pub fn wait_or_stop(
     child: &mut std::process::Child,
-    group: group::Group,
+    group: &group::Group,
     timeout: Duration,
+    give_up: impl Fn() -> bool,
 ) -> std::io::Result<Option<std::process::ExitStatus>> {
     let started = std::time::Instant::now();
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok(Some(status));
         }
-        if started.elapsed() >= timeout {
+        if started.elapsed() >= timeout || give_up() {
             group.kill();
             let _ = child.kill();
             let _ = child.wait();
@@ -426,22 +480,19 @@ struct ProcessOutput {
 }
 
 /// Runs a profile's `credential_process` and reads its JSON, as the AWS CLI does; refuses
-/// credentials that have expired already.
-pub fn credential_process(profile: &str, command: &str) -> Result<Credentials, ProcessError> {
+/// credentials that have expired already. Bounded like every helper: its output to
+/// [`OUTPUT_CAP`], its time to `timeout`, after which it is stopped with everything it started.
+pub fn credential_process(
+    profile: &str,
+    command: &str,
+    timeout: Duration,
+) -> Result<Credentials, ProcessError> {
     let fail = |why: String| ProcessError::CredentialProcess {
         profile: profile.to_string(),
         why,
     };
     crate::output::verbose(format!("running the credential_process of {profile}"));
-    let out = shell(command)
-        .stdin(Stdio::inherit())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| fail(format!("cannot start it: {e}")))?;
-    let stdout = zeroize::Zeroizing::new(out.stdout);
-    if !out.status.success() {
-        return Err(fail(format!("it exited with {}", out.status)));
-    }
+    let stdout = captured(command, Stdio::inherit(), timeout).map_err(fail)?;
     let parsed: ProcessOutput = serde_json::from_slice(&stdout).map_err(|e| {
         fail(format!(
             "its output is not credential_process JSON ({})",
@@ -673,7 +724,7 @@ pub(crate) mod group {
             Group(child.id() as i32)
         }
 
-        pub fn kill(self) {
+        pub fn kill(&self) {
             // SAFETY: signals the process group this child leads (made by process_group(0)).
             unsafe {
                 libc::kill(-self.0, libc::SIGKILL);
@@ -712,9 +763,9 @@ pub(crate) mod group {
             Group((joined != 0).then_some(job))
         }
 
-        pub fn kill(self) {
+        pub fn kill(&self) {
             use std::os::windows::io::AsRawHandle;
-            if let Some(job) = self.0 {
+            if let Some(job) = &self.0 {
                 // SAFETY: ends the processes of a job we created and still hold.
                 unsafe {
                     windows_sys::Win32::System::JobObjects::TerminateJobObject(
