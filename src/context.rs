@@ -115,10 +115,7 @@ impl Context {
 
     /// The session cache.
     pub fn cache(&self) -> Cache {
-        Cache::new(
-            self.env.cache_dir().join("broker"),
-            self.vault_spec(),
-        )
+        Cache::new(self.env.cache_dir().join("broker"), self.vault_spec())
     }
 
     /// Takes a lock of broker's own, `$XDG_CACHE_HOME/broker/locks/NAME.lock`, for a

@@ -491,13 +491,11 @@ impl<'a> Cold<'a> {
                     })?;
                 Credentials::from(keys)
             }
-            Source::Process { profile, command } => {
-                crate::process::credential_process(
-                    profile,
-                    command,
-                    self.options.credential_process_timeout,
-                )?
-            }
+            Source::Process { profile, command } => crate::process::credential_process(
+                profile,
+                command,
+                self.options.credential_process_timeout,
+            )?,
             Source::WebIdentity { profile, .. } | Source::Sso { profile, .. } => {
                 return Err(EngineError::NoOwnCredentials {
                     profile: profile.clone(),

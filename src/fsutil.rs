@@ -437,7 +437,10 @@ mod tests {
         let link = dir.path().join("config");
         std::os::unix::fs::symlink(dir.path().join("gone"), &link).unwrap();
         let err = read_user_file(&link, 10).unwrap_err().to_string();
-        assert!(err.contains("a symbolic link to ") && err.contains("gone"), "{err}");
+        assert!(
+            err.contains("a symbolic link to ") && err.contains("gone"),
+            "{err}"
+        );
         let err = write_through(&link, b"x").unwrap_err().to_string();
         assert!(err.contains("which does not exist"), "{err}");
         assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());

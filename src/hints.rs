@@ -33,7 +33,9 @@ impl From<crate::vault::VaultError> for Error {
                 "set [file] passphrase_command in config.toml or BROKER_FILE_PASSPHRASE_FILE, or \
                  run broker from a terminal",
             ),
-            V::Corrupt { .. } | V::NotKeys { .. } => Some("store the keys again with `broker add`"),
+            V::Corrupt { .. } | V::NotKeys { .. } | V::Unsupported { .. } => {
+                Some("store the keys again with `broker add`")
+            }
             V::Backend { .. } | V::Io { .. } => None,
         };
         hinted(e, hint.map(str::to_owned))

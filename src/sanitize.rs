@@ -136,7 +136,10 @@ mod tests {
             assert!(is_unsafe(c), "{:?}", c);
             assert!(escape(&c.to_string()).starts_with("\\u{"), "{:?}", c);
         }
-        assert!(!is_unsafe('\u{2800}'), "a braille blank is a symbol: shown, but no letter");
+        assert!(
+            !is_unsafe('\u{2800}'),
+            "a braille blank is a symbol: shown, but no letter"
+        );
         assert!(!is_unsafe('é') && !is_unsafe('漢'));
         let json = serde_json::to_string("a\u{E0041}b").unwrap();
         assert_eq!(escape_json(&json), "\"a\\udb40\\udc41b\"");

@@ -118,8 +118,8 @@ fn read(path: &std::path::Path, shown: &str) -> Result<String> {
         Error::new(format!("there is no AWS credentials file at {shown}"))
             .with_hint("`broker add PROFILE` stores keys typed on the terminal")
     })?;
-    let links = fsutil::hard_links(path)
-        .map_err(|e| Error::new(format!("cannot read {shown}: {e}")))?;
+    let links =
+        fsutil::hard_links(path).map_err(|e| Error::new(format!("cannot read {shown}: {e}")))?;
     if links > 1 {
         return Err(Error::new(format!(
             "{shown} has {links} hard links: removing the keys from it would leave them in the \

@@ -585,6 +585,20 @@ fn damaged_file_vault() {
         run(&["export", "--no-session", "b"], TEST_PASSPHRASE),
         "is damaged",
     );
+    // An item asking for more scrypt work than broker ever writes is named for what it is.
+    let intact = std::fs::read(item("a")).unwrap();
+    let at = intact
+        .windows(4)
+        .position(|w| w == b" 18\n")
+        .expect("the work factor broker writes");
+    let mut heavy = intact.clone();
+    heavy.splice(at..at + 4, *b" 40\n");
+    std::fs::write(item("a"), &heavy).unwrap();
+    check(
+        run(&["export", "--no-session", "a"], TEST_PASSPHRASE),
+        "uses encryption parameters broker does not open: its scrypt work factor is 2^40",
+    );
+    std::fs::write(item("a"), &intact).unwrap();
     // The rest of the vault is intact, and the damaged item can be stored again.
     let keys = export_json(&env, &["--no-session", "a"]);
     assert_eq!(keys["SecretAccessKey"], "secret-a");
