@@ -525,3 +525,78 @@ fn exec_server_refuses_long_term_keys_before_starting_the_child() {
     assert_error(&out, 1, "exec --server cannot serve plain's long-term keys");
     assert!(!marker.exists(), "the child was started");
 }
+
+/// A user with an MFA device on a moto without enforcement (see README: moto does not accept
+/// its own session tokens while enforcing).
+fn mfa_env() -> (Moto, TestEnv) {
+    let moto = Moto::start(None);
+    let key = moto.create_user("tom");
+    let env = file_env(&moto);
+    env.write_aws_config("[profile tom]\nmfa_serial = arn:aws:iam::123456789012:mfa/tom\n");
+    store_key(&env, "tom", &key.access_key_id, &key.secret_access_key);
+    (moto, env)
+}
+
+#[test]
+fn dash_t_dash_reads_the_code_from_stdin_and_leaves_the_rest_to_the_child() {
+    let (moto, env) = mfa_env();
+    let out = env
+        .broker()
+        .args(["exec", "-t", "-", "tom", "--", "cat"])
+        .write_stdin("246810\nfor the child\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(moto.requests("GetSessionToken")[0]["TokenCode"], "246810");
+    assert_eq!(stdout_of(&out), "for the child\n", "one line was taken");
+
+    let out = env
+        .broker()
+        .args(["export", "--refresh", "-t", "-", "tom"])
+        .write_stdin("not a code\n")
+        .output()
+        .unwrap();
+    assert_error(&out, 1, "the MFA code must be 6 digits");
+    let out = env
+        .broker()
+        .args(["export", "--refresh", "-t", "-", "tom"])
+        .output()
+        .unwrap();
+    assert_error(&out, 1, "the MFA code must be 6 digits");
+}
+
+#[test]
+fn a_code_in_the_argv_of_a_long_running_exec_server_is_wiped() {
+    let (moto, env) = mfa_env();
+    let child = env
+        .std_command(broker_bin())
+        .args(["exec", "--server", "--mfa-token", "135790", "tom", "--"])
+        .args(["sleep", "30"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let cmdline = PathBuf::from(format!("/proc/{}/cmdline", child.id()));
+    let started = Instant::now();
+    // Wiped by the time the code is used: the server's first credentials are made before the
+    // child starts.
+    while moto.requests("GetSessionToken").is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no GetSessionToken"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let shown = String::from_utf8_lossy(&std::fs::read(&cmdline).unwrap()).replace('\0', " ");
+    // SIGTERM, which broker passes on to its child: both end now.
+    // SAFETY: signals the broker this test started and has not reaped.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(moto.requests("GetSessionToken")[0]["TokenCode"], "135790");
+    assert!(
+        shown.contains("--mfa-token xxxxxx tom -- sleep 30"),
+        "{shown} {}",
+        stderr_of(&out)
+    );
+    assert!(!shown.contains("135790"), "{shown}");
+}
