@@ -219,10 +219,6 @@ impl From<crate::sso::SsoError> for Error {
             S::Denied { .. } | S::DeviceCodeExpired { .. } | S::NoCallback { .. } => {
                 Some(login.into())
             }
-            S::ForgedState { .. } | S::ForeignCallback { .. } => Some(
-                "someone may be interfering with your sign-ins; run `broker sso login` again"
-                    .into(),
-            ),
             S::Local { .. } => Some(login.into()),
         };
         match e {
