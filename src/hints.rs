@@ -148,8 +148,12 @@ impl From<crate::audit::AuditError> for Error {
             }
             A::Read { .. } => "move a long log aside (rotate it) and keep it for review",
             A::Tampered { .. } => {
-                "the lines before the one named are as broker wrote them; compare the rest with \
-                 the copies shipped to syslog or by [audit] command"
+                "the lines before the one named are as broker wrote them; compare the log with \
+                 a copy shipped to syslog or by [audit] command: `broker history --verify \
+                 --against FILE`"
+            }
+            A::Differs { .. } => {
+                "the shipped copy is what broker wrote; review the records the log lacks in it"
             }
         };
         hinted(e, Some(hint.into()))

@@ -63,15 +63,17 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// A JSON text with every unsafe character outside ASCII written as a `\uXXXX` escape, which
-/// JSON readers decode to the same value (serde_json escapes only the C0 controls itself).
+/// A JSON text with every unsafe character that serde_json leaves as it is (all but the C0
+/// controls: DEL and everything outside ASCII) written as a `\uXXXX` escape, which JSON readers
+/// decode to the same value.
 pub fn escape_json(json: &str) -> Cow<'_, str> {
-    if !json.chars().any(|c| !c.is_ascii() && is_unsafe(c)) {
+    let left = |c: char| (!c.is_ascii() || c == '\x7f') && is_unsafe(c);
+    if !json.chars().any(left) {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 8);
     for c in json.chars() {
-        if !c.is_ascii() && is_unsafe(c) {
+        if left(c) {
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
                 out.push_str(&format!("\\u{unit:04x}"));

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub mod compare;
 pub(crate) mod shipping;
 
 use shipping::{Channels, Shipping};
@@ -34,6 +35,8 @@ pub enum AuditError {
     },
     #[error("the audit log {path} was changed: {finding}")]
     Tampered { path: PathBuf, finding: String },
+    #[error("the audit log {path} differs from what was shipped: {finding}")]
+    Differs { path: PathBuf, finding: String },
 }
 
 type Result<T> = std::result::Result<T, AuditError>;
@@ -205,15 +208,30 @@ impl Record {
             via: failed.via,
             access_key_id: failed.access_key_id.clone(),
             account_id: failed.account_id.clone(),
-            error: Some(format!(
-                "{why} (the {} record of {})",
-                failed.outcome.name(),
-                failed
-                    .time
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            )),
+            error: Some(format!("{why} {}", Record::failed_tag(failed))),
             ..Record::bare(&failed.profile, Outcome::ShippingFailed)
         }
+    }
+
+    /// Whether this is the `shipping_failed` record of `failed`.
+    pub fn names(&self, failed: &Record) -> bool {
+        self.outcome == Outcome::ShippingFailed
+            && self.profile == failed.profile
+            && self
+                .error
+                .as_deref()
+                .is_some_and(|e| e.ends_with(&Record::failed_tag(failed)))
+    }
+
+    /// How a `shipping_failed` record names the record it is about.
+    fn failed_tag(failed: &Record) -> String {
+        format!(
+            "(the {} record of {})",
+            failed.outcome.name(),
+            failed
+                .time
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
     }
 }
 
@@ -372,6 +390,39 @@ impl AuditLog {
             })
             .collect();
         Ok((records, bad))
+    }
+
+    /// Compares the log with a copy shipped off the machine (see [`compare`]), then walks its
+    /// chain; `None` when there is no log.
+    pub fn verify_against(
+        &self,
+        copy: &std::path::Path,
+    ) -> Result<Option<(compare::Matched, Verified)>> {
+        let Some(bytes) = self.read_bytes()? else {
+            return Ok(None);
+        };
+        let unreadable = |source| AuditError::Read {
+            path: copy.to_owned(),
+            source,
+        };
+        let file = std::fs::File::open(copy).map_err(unreadable)?;
+        if !file.metadata().map_err(unreadable)?.is_file() {
+            return Err(unreadable(std::io::Error::other("not a regular file")));
+        }
+        let shipped =
+            compare::shipped_records(std::io::BufReader::new(file)).map_err(unreadable)?;
+        let matched =
+            compare::compare(&bytes, &shipped, &copy.display().to_string()).map_err(|finding| {
+                AuditError::Differs {
+                    path: self.path.clone(),
+                    finding,
+                }
+            })?;
+        let verified = verify(&bytes).map_err(|finding| AuditError::Tampered {
+            path: self.path.clone(),
+            finding,
+        })?;
+        Ok(Some((matched, verified)))
     }
 
     /// Walks the hash chain of the whole log.
