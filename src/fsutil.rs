@@ -2,8 +2,10 @@
 //! atomic (write, fsync, rename), every read bounded.
 //!
 //! Never changes the mode or owner of a directory it did not create (a shared `1777` directory,
-//! `$HOME`), never writes anything in place, never follows a symbolic link to a file of its own,
-//! and never reads a FIFO, a device or an unbounded file: each of those is a one-line error.
+//! `$HOME`), never makes anything inside a directory of its own before checking that directory,
+//! never writes anything in place, never follows a symbolic link to a file of its own, never
+//! replaces a dangling link to a user's file, and never reads a FIFO, a device or an unbounded
+//! file: each of those is a one-line error.
 
 use std::fs::File;
 use std::io::{Read, Write};

@@ -1,5 +1,6 @@
-//! Getting an MFA code: `--mfa-token`, then the profile's `mfa_process`, then the configured
-//! prompt (the terminal via `/dev/tty`, or a desktop dialog).
+//! Getting an MFA code: `--mfa-token` (a code, or `-` to read one from stdin or the terminal),
+//! then the profile's `mfa_process`, then the configured prompt (the terminal via `/dev/tty`,
+//! or a desktop dialog).
 //!
 //! The code is a secret: it is held in a zeroing type, never logged, and never put in the argv
 //! of a process broker starts.

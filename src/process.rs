@@ -1,11 +1,14 @@
 //! Running other programs: the user's command for `exec` (its environment per the README,
 //! signal forwarding, its exit status reported the way shells do), and the shell that runs the
-//! profile's `credential_process` and `mfa_process` and the vault's `passphrase_command`.
+//! profile's `credential_process` and `mfa_process` and the vault's `passphrase_command`, each
+//! bounded the same way (64 KiB of output, a timeout, then its whole process group stopped).
+//! Also wipes an option's value (`-t CODE`) from broker's own command line, where the system
+//! lets it.
 //!
 //! Every child starts from [`command`]: the caller's environment without broker's own secrets
 //! (the file vault's passphrase), and the caller's umask instead of broker's private one. The
 //! child's argv is exactly what the user gave; secrets reach it only through its environment,
-//! never through argv.
+//! never through argv. Never waits on a helper without a bound.
 
 use std::ffi::{OsStr, OsString};
 use std::process::{Command, Stdio};

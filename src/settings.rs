@@ -177,6 +177,9 @@ assume_role_duration = "1h"
 [mfa]
 prompt = "terminal"
 
+[credential_process]
+timeout = "30s"
+
 [audit]
 path = "~/.local/state/broker/audit.jsonl"
 syslog = true
@@ -201,6 +204,7 @@ tag_reason = true
             Some(Duration::from_secs(8 * 3600))
         );
         assert_eq!(s.mfa.prompt, Some(MfaPrompt::Terminal));
+        assert_eq!(s.credential_process.timeout, Some(Duration::from_secs(30)));
         assert!(s.audit.syslog);
         assert_eq!(s.audit.command[0], "/usr/local/bin/ship-audit");
         assert_eq!(s.audit.command_timeout, Some(Duration::from_secs(5)));

@@ -1,8 +1,9 @@
 //! The audit log: one JSON line per issuing, refusal, error and end of credentials, appended to
 //! a `0600` file that several processes may write at once. Each line carries `prev`, the SHA-256
 //! of the line before it, so an edit, a removal or a reordering breaks the chain where it was
-//! made; [`verify`] finds it. Read back by `broker history`; shipped off the machine, line for
-//! line, by its `shipping` module.
+//! made by hand; [`verify`] finds it. The chain has no key, so a change with `prev` recomputed
+//! from there on shows only against a copy shipped off the machine, line for line, by the
+//! `shipping` module, which [`compare`] checks the log against. Read back by `broker history`.
 //!
 //! Never records a secret: names, ARNs, access key ids (which CloudTrail logs as well), the
 //! reason, times, exit statuses and outcomes. Appending never reads more of the log than its

@@ -1,6 +1,8 @@
 //! `broker import`: moves long-term keys from the AWS credentials file into the vault, then
-//! removes their lines from the file (atomically, keeping every other line). Keys are stored
-//! before any line is removed, so a failure never loses a key.
+//! removes their lines from the file (atomically, keeping every other line, its owner and its
+//! mode). Keys are stored before any line is removed, so a failure never loses a key; the file
+//! is read again just before it is rewritten, so nothing another program added meanwhile is
+//! lost either. Never rewrites a file with other hard links, or keys that changed meanwhile.
 
 use crate::context::Context;
 use crate::credentials::{self, LongTermKeys};

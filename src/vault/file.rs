@@ -3,6 +3,8 @@
 //!
 //! Never writes plaintext: the secret goes straight from memory into the age stream. A wrong
 //! passphrase is detected before anything is written, so it can never mix passphrases in a vault.
+//! The scrypt work factor is fixed both ways ([`WORK_FACTOR`] written, up to [`MAX_WORK_FACTOR`]
+//! read): opening an item never depends on how busy the machine is.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
