@@ -149,6 +149,7 @@ pub struct Peer {
 
 /// The user behind a peer, as far as the system tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub enum PeerUser {
     /// The user broker runs as.
     Own,
