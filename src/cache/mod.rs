@@ -195,7 +195,7 @@ impl Cache {
     /// entry for `key`.
     pub fn get_fresh(&self, key: &EntryKey, min_ttl: std::time::Duration) -> Option<Cached> {
         let (credentials, issued) = self.get(key)?;
-        let freshness = freshness(&credentials, issued, min_ttl, Utc::now());
+        let freshness = freshness(&credentials, issued, min_ttl, crate::clock::now());
         Some(Cached {
             credentials,
             freshness,

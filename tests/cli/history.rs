@@ -346,9 +346,9 @@ fn concurrent_appenders_keep_one_unbroken_chain() {
 
 #[test]
 fn syslog_receives_the_same_json_as_the_file_as_authpriv_broker() {
-    let env = fixed_process_env(SECRET);
+    let mut env = fixed_process_env(SECRET);
     let syslog = Syslog::start(env.dir.path());
-    let env = env.env("BROKER_TEST_SYSLOG_SOCKET", syslog.socket.to_str().unwrap());
+    env.send_syslog_to(&syslog.socket);
     env.write_broker_config("[audit]\nsyslog = true\n[profile.fixed]\nrequire_reason = true\n");
     assert_eq!(export(&env, &["fixed"]).status.code(), Some(1));
     let out = env
@@ -378,9 +378,9 @@ fn syslog_receives_the_same_json_as_the_file_as_authpriv_broker() {
 
 #[test]
 fn a_syslog_that_is_down_is_a_warning_and_a_shipping_failed_record() {
-    let env = fixed_process_env(SECRET);
+    let mut env = fixed_process_env(SECRET);
     let missing = env.dir.path().join("no-syslog-here");
-    let env = env.env("BROKER_TEST_SYSLOG_SOCKET", missing.to_str().unwrap());
+    env.send_syslog_to(&missing);
     env.write_broker_config("[audit]\nsyslog = true\n");
     let out = export(&env, &["fixed"]);
     assert!(out.status.success(), "{}", stderr_of(&out));

@@ -63,9 +63,8 @@ fn login_signs_in_a_role_and_a_plain_user() {
 #[test]
 fn login_reports_a_dead_federation_endpoint() {
     let c = Chain::new();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/federation", closed.local_addr().unwrap());
-    drop(closed);
+    let refused = crate::common::RefusedPort::new();
+    let url = format!("{}/federation", refused.url());
     let out = c
         .env
         .broker()
