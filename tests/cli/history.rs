@@ -422,23 +422,33 @@ fn the_audit_command_gets_each_record_on_stdin_without_slowing_the_export() {
     let env = fixed_process_env(SECRET);
     let shipped = env.dir.path().join("shipped");
     let seen = env.dir.path().join("seen");
+    // The command ships nothing until the test opens the gate: an export that waited for it
+    // would never end.
+    let gate = env.dir.path().join("gate");
     ship_with(
         &env,
         &format!(
-            "sleep 3\necho \"$*\" >> {seen}\nenv >> {seen}\ncat >> {shipped}",
+            "while [ ! -e {gate} ]; do sleep 0.05; done\n\
+             echo \"$*\" >> {seen}\nenv >> {seen}\ncat >> {shipped}",
+            gate = gate.display(),
             seen = seen.display(),
             shipped = shipped.display()
         ),
-        "20s",
+        "60s",
     );
-    let started = Instant::now();
-    let out = export(&env, &["--format", "json", "fixed"]);
-    let took = started.elapsed();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = env
+        .broker()
+        .args(["export", "--format", "json", "fixed"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
     assert!(
-        took < Duration::from_secs(3),
-        "the export waited for the audit command: {took:?}"
+        out.status.success(),
+        "the export waited for the audit command, or failed: {}",
+        stderr_of(&out)
     );
+    assert!(!shipped.exists(), "shipped before the gate opened");
+    std::fs::write(&gate, "").unwrap();
     eventually("both records shipped", || {
         std::fs::read_to_string(&shipped).is_ok_and(|s| s.lines().count() == 2)
     });
@@ -460,7 +470,7 @@ fn a_hanging_audit_command_is_stopped_after_its_bound_and_recorded() {
     ship_with(
         &env,
         &format!("echo $$ >> {}\nexec sleep 300", pids.display()),
-        "2s",
+        "3s",
     );
     // broker's stderr a file, as in a CI log: the background warning lands there.
     let stderr_file = env.dir.path().join("stderr");
@@ -473,7 +483,10 @@ fn a_hanging_audit_command_is_stopped_after_its_bound_and_recorded() {
         .status()
         .unwrap();
     assert!(status.success());
-    assert!(started.elapsed() < Duration::from_secs(2), "it waited");
+    assert!(
+        history(&env, &["--outcome", "shipping_failed"]).is_empty(),
+        "the export waited for the audit command's bound"
+    );
     eventually("two shipping_failed records", || {
         history(&env, &["--outcome", "shipping_failed"]).len() == 2
     });
@@ -482,13 +495,13 @@ fn a_hanging_audit_command_is_stopped_after_its_bound_and_recorded() {
         let error = record["error"].as_str().unwrap();
         assert!(
             error.starts_with("audit command ")
-                && error.contains(" did not finish within 2s and was stopped"),
+                && error.contains(" did not finish within 3s and was stopped"),
             "{error}"
         );
     }
     assert!(
-        started.elapsed() >= Duration::from_secs(4),
-        "each run had its 2 s"
+        started.elapsed() >= Duration::from_secs(6),
+        "each run had its 3 s"
     );
     for pid in std::fs::read_to_string(&pids).unwrap().lines() {
         let alive = std::path::Path::new(&format!("/proc/{pid}")).exists()
@@ -500,7 +513,7 @@ fn a_hanging_audit_command_is_stopped_after_its_bound_and_recorded() {
     let stderr = std::fs::read_to_string(&stderr_file).unwrap();
     assert!(
         stderr.contains("broker: warning: audit command ")
-            && stderr.contains("did not finish within 2s"),
+            && stderr.contains("did not finish within 3s"),
         "{stderr}"
     );
     assert!(verify(&env).status.success());
