@@ -37,7 +37,10 @@ pub enum EngineError {
         error: AwsError,
     },
     #[error("STS refused the cached {kind} credentials of {profile} as expired")]
-    Expired { kind: &'static str, profile: String },
+    Expired {
+        kind: crate::cache::EntryKind,
+        profile: String,
+    },
     #[error("no keys are stored for profile {profile} in the {backend} vault{}",
         if *in_aws_files { "; they are in the AWS credentials file" } else { "" })]
     NoKeys {

@@ -67,14 +67,43 @@ impl SealKey {
     }
 }
 
+/// The call an entry holds the credentials of; its name is part of the entry's file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// GetRoleCredentials of an IAM Identity Center role.
+    Sso,
+    /// GetSessionToken.
+    Session,
+    /// AssumeRole.
+    Role,
+    /// AssumeRoleWithWebIdentity.
+    Web,
+}
+
+impl EntryKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::Sso => "sso",
+            EntryKind::Session => "session",
+            EntryKind::Role => "role",
+            EntryKind::Web => "web",
+        }
+    }
+}
+
+impl std::fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What an entry is for, and everything that changes its result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryKey {
     /// The profile that owns the entry: the source profile for a session token, the role's
     /// profile for a role.
     pub profile: String,
-    /// `session`, `role` or `web`.
-    pub kind: &'static str,
+    pub kind: EntryKind,
     /// The profile whose stored keys (or `credential_process`, or token file) the entry was
     /// made from, at any depth: when those keys change, every entry made from them goes.
     pub source: String,
@@ -95,7 +124,7 @@ impl EntryKey {
         format!(
             "{}.{}.{}.{}{SUFFIX}",
             fsutil::encode_name(&self.profile),
-            self.kind,
+            self.kind.name(),
             fsutil::encode_name(&self.source).replace('.', "%2E"),
             self.hash()
         )
@@ -515,7 +544,7 @@ mod tests {
     fn entry_file_names_keep_the_profile_kind_and_source() {
         let key = EntryKey {
             profile: "a.b/c".into(),
-            kind: "role",
+            kind: EntryKind::Role,
             source: "base.user".into(),
             canonical: "x".into(),
         };
