@@ -7,6 +7,7 @@
 //! processes share one STS call.
 
 mod identity;
+pub use identity::SecretError;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -16,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
-use crate::vault::VaultError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -31,7 +31,7 @@ pub enum CacheError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Key(#[from] VaultError),
+    Key(#[from] identity::SecretError),
 }
 
 type Result<T> = std::result::Result<T, CacheError>;
@@ -46,18 +46,21 @@ const OLD_SUFFIX: &str = ".age";
 const MAGIC: &[u8] = b"broker-cache-v2\n";
 const NONCE_LEN: usize = 24;
 
-/// The key entries are sealed with. Derived from the cache identity (a 256-bit secret) by
-/// SHA-256 with a label, rather than used for X25519 as an age recipient: a warm call then
-/// decrypts with one symmetric cipher, no key agreement.
+/// The key entries are sealed with. Derived from the cache's secret (256 random bits) by
+/// SHA-256 with a label: a warm call decrypts with one symmetric cipher.
 pub struct SealKey(Zeroizing<[u8; 32]>);
 
 impl SealKey {
-    pub fn derive(identity: &age::x25519::Identity) -> SealKey {
-        use age::secrecy::ExposeSecret;
+    pub fn derive(secret: &identity::CacheSecret) -> SealKey {
+        SealKey::from_secret(secret.bytes())
+    }
+
+    /// The key of a secret given as bytes (for tests and fuzzing).
+    pub fn from_secret(secret: &[u8; 32]) -> SealKey {
         use sha2::{Digest, Sha256};
         let mut hash = Sha256::new();
-        hash.update(b"broker cache entries v2\0");
-        hash.update(identity.to_string().expose_secret().as_bytes());
+        hash.update(b"broker cache entries v3\0");
+        hash.update(secret);
         SealKey(Zeroizing::new(hash.finalize().into()))
     }
 
@@ -211,8 +214,8 @@ impl Cache {
         if let Some(key) = self.key.get() {
             return Ok(key);
         }
-        let id = identity::load_or_create(|| self.lock_file("identity"), || self.vault.open())?;
-        Ok(self.key.get_or_init(|| SealKey::derive(&id)))
+        let secret = identity::load_or_create(|| self.lock_file("identity"), || self.vault.open())?;
+        Ok(self.key.get_or_init(|| SealKey::derive(&secret)))
     }
 
     /// Where the cache's key is kept, without making one (see [`identity::locate`]).
@@ -511,7 +514,7 @@ mod tests {
 
     #[test]
     fn entries_open_only_with_their_key_and_unaltered() {
-        let key = SealKey::derive(&age::x25519::Identity::generate());
+        let key = SealKey::from_secret(&[1; 32]);
         let stored = Stored {
             key: "role\nr1".into(),
             issued: Utc::now(),
@@ -527,7 +530,7 @@ mod tests {
             sealed,
             "a fresh nonce each time"
         );
-        let other = SealKey::derive(&age::x25519::Identity::generate());
+        let other = SealKey::from_secret(&[2; 32]);
         assert!(decode_entry(&other, &sealed).is_none());
         for at in [0, MAGIC.len(), MAGIC.len() + NONCE_LEN, sealed.len() - 1] {
             let mut altered = sealed.clone();
