@@ -368,13 +368,23 @@ fn expand_home(home: &Option<PathBuf>, path: PathBuf) -> PathBuf {
 
 #[cfg(unix)]
 fn login_name() -> Option<String> {
-    // SAFETY: getpwuid returns a pointer into static storage or null; we copy the name at once.
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: getpwuid_r writes the entry into `pwd` and its strings into `buf`, both ours and
+    // of the sizes given; `result` points at `pwd` on success. (getpwuid is not thread-safe.)
     unsafe {
-        let pw = libc::getpwuid(libc::getuid());
-        if pw.is_null() || (*pw).pw_name.is_null() {
+        let mut pwd = std::mem::zeroed::<libc::passwd>();
+        let mut result = std::ptr::null_mut();
+        let status = libc::getpwuid_r(
+            libc::getuid(),
+            &mut pwd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut result,
+        );
+        if status != 0 || result.is_null() || pwd.pw_name.is_null() {
             return None;
         }
-        std::ffi::CStr::from_ptr((*pw).pw_name)
+        std::ffi::CStr::from_ptr(pwd.pw_name)
             .to_str()
             .ok()
             .map(str::to_owned)
