@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Builds the release binary and prints its path (target/TARGET/release/broker, or .exe).
-# Usage: scripts/build-release.sh [TARGET]   (a Rust target triple; default: see below)
+# Builds the release binary and prints its path (target/TARGET/release/broker, or .exe, under
+# $CARGO_TARGET_DIR when that is set).
+# Usage: scripts/build-release.sh [TARGET [CARGO-ARGS...]]   (a Rust target triple; default:
+# see below). CARGO-ARGS go to cargo: `--features test-hooks` builds a binary for the test
+# suite to run against (BROKER_TEST_BIN), never one to ship.
 #
 # On Linux (x86_64) the default TARGET is x86_64-unknown-linux-musl: a static PIE linked with
 # musl. Position-independent, so ASLR applies; no dynamic loader; and no glibc start-up, which
@@ -29,7 +32,7 @@ case "$host" in
   x86_64-unknown-linux-gnu) target=${1:-x86_64-unknown-linux-musl} ;;
   *) target=${1:-$host} ;;
 esac
-args=(--release --locked --bin broker --target "$target")
+args=(--release --locked --bin broker --target "$target" "${@:2}")
 case "$target" in
   *-linux-musl)
     . scripts/toolchain.sh
@@ -48,7 +51,8 @@ case "$target" in
     ;;
   *) cargo build "${args[@]}" --quiet >&2 ;;
 esac
+out=${CARGO_TARGET_DIR:-target}/$target/release
 case "$target" in
-  *-windows-*) echo "target/$target/release/broker.exe" ;;
-  *) echo "target/$target/release/broker" ;;
+  *-windows-*) echo "$out/broker.exe" ;;
+  *) echo "$out/broker" ;;
 esac

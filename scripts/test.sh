@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): installs what is missing on a fresh Debian machine,
-# starts a private D-Bus session with an unlocked gnome-keyring, then runs cargo fmt --check,
-# clippy with -D warnings, and every test against real parts (moto_server, the AWS CLI, the
-# Secret Service, the kernel keyring, the file vault, a syslog daemon).
+# then runs cargo fmt --check, clippy with -D warnings, a check that a build without the
+# `test-hooks` feature holds no test hook, and every test (built with that feature) against
+# real parts (moto_server, the AWS CLI, a private D-Bus session with an unlocked
+# gnome-keyring, the kernel keyring, the file vault, a syslog daemon). Prints the time of each
+# phase at the end. Arguments go to both `cargo test` runs (a test name filter, say).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -32,9 +34,41 @@ fi
 # 2. The pinned Python venv (moto_server, aws).
 . scripts/venv.sh
 
-# 3. Static checks.
-cargo fmt --check
-cargo clippy --locked --all-targets -- -D warnings
+# Each phase is timed; the times are printed at the end, whether the run passed or not.
+phases=()
+phase() {
+  local name=$1 started=$SECONDS
+  shift
+  "$@"
+  phases+=("$name $((SECONDS - started))s")
+}
+summary() {
+  local status=$?
+  echo "test.sh: ${phases[*]:-nothing ran}${phases:+, total ${SECONDS}s}" \
+    "($([ "$status" = 0 ] && echo passed || echo "FAILED, exit $status"))" >&2
+}
+trap summary EXIT
 
-# 4. Every test, inside a private D-Bus session with its own unlocked gnome-keyring.
-exec dbus-run-session -- "$root/scripts/with-keyring.sh" cargo test --locked "$@"
+# 3. Static checks: the tests' build (with the test suite's hooks) and the product's.
+phase fmt cargo fmt --check
+phase clippy cargo clippy --locked --all-targets --features test-hooks -- -D warnings
+phase clippy-product cargo clippy --locked -- -D warnings
+
+# 4. The product has no test hooks: a build without the feature holds none of their names.
+no_hooks() {
+  cargo build --locked --quiet --bin broker
+  if grep -a -o 'BROKER_TEST_[A-Z_]*' target/debug/broker | sort -u | grep .; then
+    echo "test.sh: the build without --features test-hooks holds the test hooks above" >&2
+    return 1
+  fi
+}
+phase no-hooks no_hooks
+
+# 5. Every test, inside a private D-Bus session with its own unlocked gnome-keyring: the unit
+# tests, then the integration tests (tests/cli), against the build with the hooks.
+tests() {
+  dbus-run-session -- "$root/scripts/with-keyring.sh" \
+    cargo test --locked --features test-hooks "$@"
+}
+phase unit tests --lib "$@"
+phase integration tests --test cli "$@"

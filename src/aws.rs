@@ -215,6 +215,19 @@ impl Client {
         self.runtime.block_on(future)
     }
 
+    /// Runs one SDK call (as [`Self::block_on`]) and reduces its failure to an [`AwsError`].
+    pub fn call<T, E, R>(
+        &self,
+        action: &'static str,
+        future: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, AwsError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static + HasBody,
+    {
+        self.block_on(future).map_err(|e| self.error(action, e))
+    }
+
     /// Reduces an SDK failure to an [`AwsError`] the user can act on.
     pub fn error<E, R>(&self, action: &'static str, err: SdkError<E, R>) -> AwsError
     where

@@ -141,9 +141,9 @@ impl Context {
                 true,
             ),
         };
-        let syslog = match (audit.syslog, &self.env.broker.test_syslog_socket) {
+        let syslog = match (audit.syslog, self.env.test_syslog_socket()) {
             (false, _) => Syslog::Off,
-            (true, Some(socket)) => Syslog::Socket(socket.clone()),
+            (true, Some(socket)) => Syslog::Socket(socket.to_owned()),
             (true, None) => crate::audit::shipping::default_socket()
                 .map(Syslog::Socket)
                 .unwrap_or(Syslog::Unsupported),

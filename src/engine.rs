@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use chrono::Utc;
 use secrecy::SecretString;
 
 use crate::aws::{AwsCode, AwsError};
@@ -38,7 +37,10 @@ pub enum EngineError {
         error: AwsError,
     },
     #[error("STS refused the cached {kind} credentials of {profile} as expired")]
-    Expired { kind: &'static str, profile: String },
+    Expired {
+        kind: crate::cache::EntryKind,
+        profile: String,
+    },
     #[error("no keys are stored for profile {profile} in the {backend} vault{}",
         if *in_aws_files { "; they are in the AWS credentials file" } else { "" })]
     NoKeys {
@@ -219,7 +221,7 @@ fn check_expiry(credentials: &Credentials, action: &str) {
     let Some(expiration) = credentials.expiration else {
         return;
     };
-    if expiration <= Utc::now() && !WARNED.swap(true, Ordering::Relaxed) {
+    if expiration <= crate::clock::now() && !WARNED.swap(true, Ordering::Relaxed) {
         notice(&format!(
             "warning: {action} returned credentials that expired at {} by the local clock: \
              the clock seems to be off (AWS allows 5 minutes of skew); they cannot be cached",
@@ -273,7 +275,7 @@ impl<'a> Cold<'a> {
             let base = parent.as_ref().map(|(c, _, _)| c);
             match (self.call(step, base, cache), usable) {
                 (Ok(credentials), _) => {
-                    cache.put(&step.key, &credentials, Utc::now())?;
+                    cache.put(&step.key, &credentials, crate::clock::now())?;
                     parent = Some((credentials, false, &step.key));
                 }
                 (Err(EngineError::Aws { error, .. }), _)
@@ -510,7 +512,7 @@ impl<'a> Cold<'a> {
 fn time_left(credentials: &Credentials) -> String {
     let left = credentials
         .expiration
-        .map(|e| (e - Utc::now()).num_seconds().max(0) as u64)
+        .map(|e| (e - crate::clock::now()).num_seconds().max(0) as u64)
         .unwrap_or(0);
     crate::duration::format(Duration::from_secs(left))
 }

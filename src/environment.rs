@@ -141,11 +141,22 @@ pub struct BrokerVars {
     /// `BROKER_REGION`: the region a parent `broker exec` gave its child. An inherited
     /// `AWS_REGION` or `AWS_DEFAULT_REGION` equal to it was set by broker, not by the user.
     pub region: Option<String>,
-    /// `BROKER_TEST_SYSLOG_SOCKET`: the syslog socket instead of the platform's, for the tests
-    /// (they run a syslog daemon of their own).
-    pub test_syslog_socket: Option<PathBuf>,
+    /// The test suite's hooks; see [`TestHooks`].
+    #[cfg(feature = "test-hooks")]
+    test_hooks: TestHooks,
     /// `BROKER_TRACE_TIMING`: print the time of each phase on stderr (see [`crate::timing`]).
     pub trace_timing: bool,
+}
+
+/// The test suite's own variables, read only by a build with the `test-hooks` feature (never a
+/// user's build: a user's environment must not redirect the audit trail or move the clock).
+#[cfg(feature = "test-hooks")]
+#[derive(Debug, Default)]
+struct TestHooks {
+    /// `BROKER_TEST_SYSLOG_SOCKET`: the syslog socket of the tests' own daemon.
+    syslog_socket: Option<PathBuf>,
+    /// `BROKER_TEST_CLOCK`: the file by which the tests move the clock (see [`crate::clock`]).
+    clock: Option<PathBuf>,
 }
 
 #[derive(Debug, Default)]
@@ -214,7 +225,11 @@ impl Environment {
                 sts_timeout: get("BROKER_STS_TIMEOUT"),
                 profile: get("BROKER_PROFILE"),
                 region: get(REGION_MARKER),
-                test_syslog_socket: absolute("BROKER_TEST_SYSLOG_SOCKET"),
+                #[cfg(feature = "test-hooks")]
+                test_hooks: TestHooks {
+                    syslog_socket: absolute("BROKER_TEST_SYSLOG_SOCKET"),
+                    clock: absolute("BROKER_TEST_CLOCK"),
+                },
                 trace_timing: get("BROKER_TRACE_TIMING").is_some_and(|v| v != "0"),
             },
             shell: ["SHELL", "COMSPEC"]
@@ -279,6 +294,22 @@ impl Environment {
         })
     }
 
+    /// The syslog socket the test suite's daemon listens on (a `test-hooks` build only).
+    pub fn test_syslog_socket(&self) -> Option<&std::path::Path> {
+        #[cfg(feature = "test-hooks")]
+        return self.broker.test_hooks.syslog_socket.as_deref();
+        #[cfg(not(feature = "test-hooks"))]
+        None
+    }
+
+    /// The file by which the test suite moves the clock (a `test-hooks` build only).
+    pub fn test_clock(&self) -> Option<&std::path::Path> {
+        #[cfg(feature = "test-hooks")]
+        return self.broker.test_hooks.clock.as_deref();
+        #[cfg(not(feature = "test-hooks"))]
+        None
+    }
+
     /// The path of the running broker binary, to start it again as a helper.
     pub fn current_exe(&self) -> Option<PathBuf> {
         std::env::current_exe().ok()
@@ -337,13 +368,23 @@ fn expand_home(home: &Option<PathBuf>, path: PathBuf) -> PathBuf {
 
 #[cfg(unix)]
 fn login_name() -> Option<String> {
-    // SAFETY: getpwuid returns a pointer into static storage or null; we copy the name at once.
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: getpwuid_r writes the entry into `pwd` and its strings into `buf`, both ours and
+    // of the sizes given; `result` points at `pwd` on success. (getpwuid is not thread-safe.)
     unsafe {
-        let pw = libc::getpwuid(libc::getuid());
-        if pw.is_null() || (*pw).pw_name.is_null() {
+        let mut pwd = std::mem::zeroed::<libc::passwd>();
+        let mut result = std::ptr::null_mut();
+        let status = libc::getpwuid_r(
+            libc::getuid(),
+            &mut pwd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut result,
+        );
+        if status != 0 || result.is_null() || pwd.pw_name.is_null() {
             return None;
         }
-        std::ffi::CStr::from_ptr((*pw).pw_name)
+        std::ffi::CStr::from_ptr(pwd.pw_name)
             .to_str()
             .ok()
             .map(str::to_owned)

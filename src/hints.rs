@@ -177,7 +177,12 @@ impl From<crate::policy::PolicyError> for Error {
 
 impl From<crate::cache::CacheError> for Error {
     fn from(e: crate::cache::CacheError) -> Self {
-        hinted(e, None)
+        use crate::cache::{CacheError, SecretError};
+        match e {
+            // The vault's own hint: the cache key is in it.
+            CacheError::Key(SecretError::Vault(e)) => e.into(),
+            e => hinted(e, None),
+        }
     }
 }
 

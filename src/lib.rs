@@ -9,6 +9,7 @@ pub(crate) mod browser;
 pub mod cache;
 pub mod chain;
 pub mod cli;
+pub mod clock;
 pub(crate) mod commands;
 pub(crate) mod context;
 pub mod credentials;
@@ -52,6 +53,8 @@ pub fn main() -> ExitCode {
     process::protect_memory();
     let env = environment::Environment::from_process();
     timing::start(began, env.broker.trace_timing);
+    #[cfg(feature = "test-hooks")]
+    clock::install_test_clock(env.test_clock().map(Into::into));
     if env.completion_request {
         commands::completions::answer(<cli::Cli as clap::CommandFactory>::command);
     }

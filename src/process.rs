@@ -601,7 +601,7 @@ pub fn credential_process(
     if parsed.version != 1 {
         return Err(fail(format!("unsupported Version {}", parsed.version)));
     }
-    if let Some(expiration) = parsed.expiration.filter(|e| *e <= Utc::now()) {
+    if let Some(expiration) = parsed.expiration.filter(|e| *e <= crate::clock::now()) {
         return Err(fail(format!(
             "it returned credentials that expired at {}",
             expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

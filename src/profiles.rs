@@ -85,7 +85,7 @@ impl AwsProfiles {
             files.build(),
         );
         let future = aws_config::profile::load(&fs, &sdk_env, &files, None);
-        let set = block_on_ready(future).map_err(|e| ProfilesError::Load(describe(&e)))?;
+        let set = block_on_ready(future)?.map_err(|e| ProfilesError::Load(describe(&e)))?;
         Ok(AwsProfiles { set })
     }
 
@@ -100,7 +100,7 @@ impl AwsProfiles {
             .build();
         let (fs, env) = (Fs::from_slice(&[]), Env::from_slice(&[]));
         let future = aws_config::profile::load(&fs, &env, &files, None);
-        let set = block_on_ready(future).map_err(|e| ProfilesError::Load(describe(&e)))?;
+        let set = block_on_ready(future)?.map_err(|e| ProfilesError::Load(describe(&e)))?;
         Ok(AwsProfiles { set })
     }
 
@@ -301,14 +301,15 @@ fn describe(err: &ProfileFileLoadError) -> String {
 
 /// Runs a future that never waits. The SDK's profile loader is `async` but reads files with
 /// blocking calls, so it completes on the first poll and broker needs no runtime to call it.
-fn block_on_ready<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
+/// Should a later SDK make it wait, that is an error, not a busy loop.
+fn block_on_ready<F: std::future::Future>(future: F) -> Result<F::Output, ProfilesError> {
+    let future = std::pin::pin!(future);
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-        std::thread::yield_now();
+    match future.poll(&mut cx) {
+        std::task::Poll::Ready(out) => Ok(out),
+        std::task::Poll::Pending => Err(ProfilesError::Load(
+            "the AWS SDK's profile loader did not finish at once".into(),
+        )),
     }
 }
 

@@ -13,7 +13,7 @@
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use hyper::{Method, Request, Response, StatusCode};
@@ -134,7 +134,7 @@ impl Stored {
 
     /// The access token, if it has more than `margin` left.
     fn usable_token(&self, margin: Duration) -> Option<&SecretString> {
-        let left = self.expires_at? - Utc::now();
+        let left = self.expires_at? - crate::clock::now();
         (left > TimeDelta::from_std(margin).unwrap_or(TimeDelta::MAX))
             .then_some(self.access_token.as_ref())
             .flatten()
@@ -229,7 +229,7 @@ impl<'a> Portal<'a> {
         let (Some(client), Some(refresh)) = (&stored.client, &stored.refresh_token) else {
             return Err(None);
         };
-        if client.expires_at <= Utc::now() {
+        if client.expires_at <= crate::clock::now() {
             return Err(Some("the client registration expired".into()));
         }
         verbose(format!(
@@ -261,10 +261,9 @@ impl<'a> Portal<'a> {
             expires_at: None,
             refresh_token: None,
         });
-        let reusable = stored
-            .client
-            .as_ref()
-            .is_some_and(|c| c.flow == how.flow && c.expires_at > Utc::now() + TimeDelta::hours(1));
+        let reusable = stored.client.as_ref().is_some_and(|c| {
+            c.flow == how.flow && c.expires_at > crate::clock::now() + TimeDelta::hours(1)
+        });
         if !reusable {
             stored.client = Some(self.register(how.flow)?);
             // A registration is worth keeping even if the sign-in that follows fails.
@@ -402,7 +401,7 @@ impl<'a> Portal<'a> {
         let shown = device.verification_uri().unwrap_or(complete);
         let _page = self.show(&target, Some((user_code, shown)), how);
         let mut interval = Duration::from_secs(device.interval().max(1) as u64);
-        let deadline = Instant::now() + Duration::from_secs(device.expires_in().max(1) as u64);
+        let deadline = crate::clock::now() + TimeDelta::seconds(device.expires_in().max(1).into());
         loop {
             let poll = self
                 .oidc
@@ -431,12 +430,12 @@ impl<'a> Portal<'a> {
                     }
                 }
             }
-            if Instant::now() + interval > deadline {
+            if crate::clock::now() + interval > deadline {
                 return Err(SsoError::DeviceCodeExpired {
                     session: self.session.name.clone(),
                 });
             }
-            std::thread::sleep(interval);
+            crate::clock::sleep(interval);
         }
     }
 
@@ -596,7 +595,7 @@ fn set_tokens(
         .access_token()
         .ok_or_else(|| AwsError::bad_response("CreateToken", "access token"))?;
     stored.access_token = Some(SecretString::from(token));
-    stored.expires_at = Some(Utc::now() + TimeDelta::seconds(out.expires_in().into()));
+    stored.expires_at = Some(crate::clock::now() + TimeDelta::seconds(out.expires_in().into()));
     if let Some(refresh) = out.refresh_token() {
         stored.refresh_token = Some(SecretString::from(refresh));
     }

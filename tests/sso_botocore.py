@@ -17,7 +17,6 @@ import secrets
 import string
 import sys
 import textwrap
-import time  # noqa: F401 - for scenarios
 import urllib.error
 import urllib.request
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -38,6 +37,12 @@ config = Config(region_name="us-east-1", retries={"total_max_attempts": 1})
 oidc = session.create_client("sso-oidc", config=config)
 sso = session.create_client("sso", config=config)
 result = {}
+
+
+def advance(seconds):
+    """Moves the stand-in's clock forward instead of sleeping (see tests/sso_server.py)."""
+    urllib.request.urlopen(
+        ENDPOINT + "/_broker_test/advance?ms={}".format(int(seconds * 1000))).read()
 
 
 def pkce():

@@ -53,6 +53,12 @@ Test hooks, all GET unless said (answers are JSON):
   /_broker_test/assignments            the current assignments
   /_broker_test/fail?op=OPERATION&mode=500|hang|garbage|throttle&times=N
                                        the next N calls of OPERATION fail that way
+  /_broker_test/advance?ms=N           moves the clock N milliseconds forward
+
+Time: every expiry, lifetime and poll interval is judged by a clock that the tests move instead
+of sleeping: the system clock plus an offset in milliseconds, kept in the file named by
+BROKER_TEST_CLOCK when that is set (the same file a test build of broker reads, so both agree),
+else in memory.
 """
 
 import base64
@@ -64,9 +70,38 @@ import sys
 import threading
 import time
 import traceback
+import os
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+CLOCK_FILE = os.environ.get("BROKER_TEST_CLOCK")
+clock_offset_ms = [0]  # when there is no clock file
+
+
+def offset_ms():
+    if not CLOCK_FILE:
+        return clock_offset_ms[0]
+    try:
+        with open(CLOCK_FILE) as f:
+            return int(f.read().strip() or 0)
+    except FileNotFoundError:
+        return 0
+
+
+def now():
+    """The time by the tests' clock (see the module docstring)."""
+    return time.time() + offset_ms() / 1000
+
+
+def advance(ms):
+    if not CLOCK_FILE:
+        clock_offset_ms[0] += ms
+        return
+    moving = CLOCK_FILE + ".moving"
+    with open(moving, "w") as f:
+        f.write(str(offset_ms() + ms))
+    os.replace(moving, CLOCK_FILE)
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 GRANT_TYPES = ("authorization_code", "refresh_token", DEVICE_GRANT)
@@ -259,7 +294,7 @@ def authenticate(body):
     client = store.clients.get(client_id)
     if client is None or not secrets.compare_digest(client["clientSecret"], client_secret):
         raise oauth_error("InvalidClientException", "Invalid client provided")
-    if time.time() >= client["expiresAt"]:
+    if now() >= client["expiresAt"]:
         raise oauth_error("InvalidClientException", "Client secret has expired")
     return client
 
@@ -298,7 +333,7 @@ def register_client(call):
     if issuer is not None:
         check_url(issuer, "issuerUrl", "InvalidClientMetadataException")
     client_id = secrets.token_urlsafe(16)
-    issued = int(time.time())
+    issued = int(now())
     client = {
         "clientId": client_id, "clientSecret": store.secret("eyJ" + secrets.token_urlsafe(240)),
         "scopes": scopes, "grantTypes": grants, "redirectUris": redirects,
@@ -319,7 +354,7 @@ def start_device_authorization(call):
     user_code = random_text(letters, 4) + "-" + random_text(letters, 4)
     store.devices[device_code] = {
         "client": client["clientId"], "userCode": user_code, "scopes": client["scopes"],
-        "expires": time.time() + store.device_expires_in, "interval": store.interval,
+        "expires": now() + store.device_expires_in, "interval": store.interval,
         "approved": False, "denied": False, "consumed": False, "lastAnswer": None,
     }
     store.user_codes[user_code] = device_code
@@ -335,7 +370,7 @@ def issue_tokens(client, scopes, family=None):
     family = family or uuid.uuid4().hex
     access = store.secret("aoaAAAAA" + secrets.token_urlsafe(300))
     store.access[access] = {"client": client["clientId"], "scopes": scopes, "valid": True,
-                            "expires": time.time() + store.token_lifetime, "family": family}
+                            "expires": now() + store.token_lifetime, "family": family}
     answer = {"accessToken": access, "tokenType": "Bearer", "expiresIn": store.token_lifetime}
     if "refresh_token" in grants_of(client):
         refresh = store.secret("aorAAAAA" + secrets.token_urlsafe(300))
@@ -373,7 +408,7 @@ def code_grant(client, body):
             revoke_family(entry["family"])
         raise oauth_error("InvalidGrantException", "Authorization code has already been used")
     entry["used"] = True  # burnt by its first presentation, whatever the outcome
-    if time.time() >= entry["expires"]:
+    if now() >= entry["expires"]:
         raise oauth_error("InvalidGrantException", "Authorization code has expired")
     if redirect_uri != entry["redirectUri"]:
         raise oauth_error("InvalidGrantException", "redirectUri differs from the authorize request")
@@ -389,17 +424,17 @@ def device_grant(client, body):
     device = store.devices.get(device_code)
     if device is None or device["client"] != client["clientId"]:
         raise oauth_error("InvalidGrantException", "Invalid device code")
-    now = time.monotonic()
+    at = now()
     previous = device["lastAnswer"]
-    poll = {"at": time.time(), "since_previous": None if previous is None else now - previous,
+    poll = {"at": at, "since_previous": None if previous is None else at - previous,
             "required": device["interval"], "user_code": device["userCode"]}
     store.polls.append(poll)
     try:
         if device["consumed"]:
             raise oauth_error("InvalidGrantException", "Device code has already been used")
-        if time.time() >= device["expires"]:
+        if now() >= device["expires"]:
             raise oauth_error("ExpiredTokenException", "Device code has expired")
-        too_soon = previous is not None and now - previous < device["interval"]
+        too_soon = previous is not None and at - previous < device["interval"]
         if store.slow_down > 0 or too_soon:
             if not too_soon:
                 store.slow_down -= 1
@@ -419,7 +454,7 @@ def device_grant(client, body):
         poll["answer"] = json.loads(error.body)["error"]
         raise
     finally:
-        device["lastAnswer"] = time.monotonic()
+        device["lastAnswer"] = now()
 
 
 def refresh_grant(client, body):
@@ -451,7 +486,7 @@ def authorize(call):
     if any(len(values) > 1 for values in call.multi.values()):
         raise page(400, "A parameter was repeated.")  # RFC 6749 section 3.1
     client = store.clients.get(query.get("client_id", ""))
-    if client is None or time.time() >= client["expiresAt"]:
+    if client is None or now() >= client["expiresAt"]:
         raise page(400, "Unknown client.")  # never redirect for an unknown client
     redirect_uri = query.get("redirect_uri", "")
     if not any(redirect_matches(r, redirect_uri) for r in client["redirectUris"]):
@@ -483,7 +518,7 @@ def authorize(call):
     code = store.secret(secrets.token_urlsafe(32))
     store.codes[code] = {"client": client["clientId"], "redirectUri": redirect_uri,
                          "challenge": challenge, "scopes": scopes, "used": False, "family": None,
-                         "expires": time.time() + store.code_lifetime}
+                         "expires": now() + store.code_lifetime}
     if store.tamper_state > 0:
         store.tamper_state -= 1
         query = dict(query, state="tampered-" + secrets.token_urlsafe(8))
@@ -495,7 +530,7 @@ def device_verify(call):
     if user_code is None:
         raise page(200, "Enter the code shown by your device.")
     device = store.devices.get(store.user_codes.get(user_code, ""))
-    if device is None or time.time() >= device["expires"] or device["consumed"]:
+    if device is None or now() >= device["expires"] or device["consumed"]:
         raise page(400, "This code is not valid.")
     if store.deny > 0:
         store.deny -= 1
@@ -510,7 +545,7 @@ def device_verify(call):
 def bearer(call):
     token = call.headers.get("x-amz-sso_bearer_token")
     entry = store.access.get(token or "")
-    if entry is None or not entry["valid"] or time.time() >= entry["expires"]:
+    if entry is None or not entry["valid"] or now() >= entry["expires"]:
         raise portal_error("UnauthorizedException", "Session token not found or invalid")
     if entry["scopes"] and PORTAL_SCOPE not in entry["scopes"]:
         raise portal_error("ForbiddenException", "No access")
@@ -557,7 +592,7 @@ def get_role_credentials(call):
     key = "ASIA" + random_text("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
     secret = store.secret(random_text(BASE64_ALPHABET, 40))
     token = store.secret(base64.b64encode(secrets.token_bytes(600)).decode())
-    expiration = int((time.time() + store.credential_lifetime) * 1000)  # epoch milliseconds
+    expiration = int((now() + store.credential_lifetime) * 1000)  # epoch milliseconds
     return {"roleCredentials": {"accessKeyId": key, "secretAccessKey": secret,
                                 "sessionToken": token, "expiration": expiration}}
 
@@ -659,10 +694,10 @@ def hook(call, method):
             entry["valid"] = False
     elif name == "expire_access":
         for entry in store.access.values():
-            entry["expires"] = time.time()
+            entry["expires"] = now()
     elif name == "expire_clients":
         for client in store.clients.values():
-            client["expiresAt"] = time.time()
+            client["expiresAt"] = now()
     elif name in ("deny", "pending", "slow_down", "tamper_state"):
         setattr(store, name, number("times", 1))
     elif name == "assign" and method == "POST":
@@ -677,6 +712,8 @@ def hook(call, method):
             roles.remove(q["role"])
     elif name == "fail":
         store.failures[q["op"]] = [q["mode"], number("times", 1)]
+    elif name == "advance":
+        advance(number("ms"))
     else:
         raise Answer(404, {"message": f"no hook {name}"})
     return {}

@@ -181,7 +181,7 @@ impl Record {
 
     fn bare(profile: &str, outcome: Outcome) -> Record {
         Record {
-            time: Utc::now(),
+            time: crate::clock::now(),
             profile: profile.to_string(),
             role_arn: None,
             session_name: None,

@@ -352,8 +352,25 @@ mod tests {
         );
         let n = receiver.recv(&mut buf).unwrap();
         assert!(std::str::from_utf8(&buf[..n]).unwrap().starts_with("<84>"));
-        drop(receiver);
-        assert!(send_syslog(&socket, Outcome::Issued, "x").is_err());
+    }
+
+    /// Where no syslog listens, sending fails at once instead of waiting. (Not by closing a
+    /// receiver: a sibling test's child, between its fork and its exec, may still hold the
+    /// socket, and then the datagram is delivered.)
+    #[test]
+    fn without_a_syslog_listening_sending_fails_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let absent = dir.path().join("absent");
+        let refused = send_syslog(&absent, Outcome::Issued, "x").unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::NotFound, "{refused}");
+        let not_a_socket = dir.path().join("file");
+        std::fs::write(&not_a_socket, "").unwrap();
+        let refused = send_syslog(&not_a_socket, Outcome::Issued, "x").unwrap_err();
+        assert_eq!(
+            refused.kind(),
+            std::io::ErrorKind::ConnectionRefused,
+            "{refused}"
+        );
     }
 
     #[test]

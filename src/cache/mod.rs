@@ -7,6 +7,7 @@
 //! processes share one STS call.
 
 mod identity;
+pub use identity::SecretError;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -16,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
-use crate::vault::VaultError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -31,7 +31,7 @@ pub enum CacheError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Key(#[from] VaultError),
+    Key(#[from] identity::SecretError),
 }
 
 type Result<T> = std::result::Result<T, CacheError>;
@@ -46,18 +46,21 @@ const OLD_SUFFIX: &str = ".age";
 const MAGIC: &[u8] = b"broker-cache-v2\n";
 const NONCE_LEN: usize = 24;
 
-/// The key entries are sealed with. Derived from the cache identity (a 256-bit secret) by
-/// SHA-256 with a label, rather than used for X25519 as an age recipient: a warm call then
-/// decrypts with one symmetric cipher, no key agreement.
+/// The key entries are sealed with. Derived from the cache's secret (256 random bits) by
+/// SHA-256 with a label: a warm call decrypts with one symmetric cipher.
 pub struct SealKey(Zeroizing<[u8; 32]>);
 
 impl SealKey {
-    pub fn derive(identity: &age::x25519::Identity) -> SealKey {
-        use age::secrecy::ExposeSecret;
+    pub fn derive(secret: &identity::CacheSecret) -> SealKey {
+        SealKey::from_secret(secret.bytes())
+    }
+
+    /// The key of a secret given as bytes (for tests and fuzzing).
+    pub fn from_secret(secret: &[u8; 32]) -> SealKey {
         use sha2::{Digest, Sha256};
         let mut hash = Sha256::new();
-        hash.update(b"broker cache entries v2\0");
-        hash.update(identity.to_string().expose_secret().as_bytes());
+        hash.update(b"broker cache entries v3\0");
+        hash.update(secret);
         SealKey(Zeroizing::new(hash.finalize().into()))
     }
 
@@ -67,14 +70,43 @@ impl SealKey {
     }
 }
 
+/// The call an entry holds the credentials of; its name is part of the entry's file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// GetRoleCredentials of an IAM Identity Center role.
+    Sso,
+    /// GetSessionToken.
+    Session,
+    /// AssumeRole.
+    Role,
+    /// AssumeRoleWithWebIdentity.
+    Web,
+}
+
+impl EntryKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::Sso => "sso",
+            EntryKind::Session => "session",
+            EntryKind::Role => "role",
+            EntryKind::Web => "web",
+        }
+    }
+}
+
+impl std::fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What an entry is for, and everything that changes its result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryKey {
     /// The profile that owns the entry: the source profile for a session token, the role's
     /// profile for a role.
     pub profile: String,
-    /// `session`, `role` or `web`.
-    pub kind: &'static str,
+    pub kind: EntryKind,
     /// The profile whose stored keys (or `credential_process`, or token file) the entry was
     /// made from, at any depth: when those keys change, every entry made from them goes.
     pub source: String,
@@ -95,7 +127,7 @@ impl EntryKey {
         format!(
             "{}.{}.{}.{}{SUFFIX}",
             fsutil::encode_name(&self.profile),
-            self.kind,
+            self.kind.name(),
             fsutil::encode_name(&self.source).replace('.', "%2E"),
             self.hash()
         )
@@ -188,8 +220,8 @@ impl Cache {
         if let Some(key) = self.key.get() {
             return Ok(key);
         }
-        let id = identity::load_or_create(|| self.lock_file("identity"), || self.vault.open())?;
-        Ok(self.key.get_or_init(|| SealKey::derive(&id)))
+        let secret = identity::load_or_create(|| self.lock_file("identity"), || self.vault.open())?;
+        Ok(self.key.get_or_init(|| SealKey::derive(&secret)))
     }
 
     /// Where the cache's key is kept, without making one (see [`identity::locate`]).
@@ -201,7 +233,7 @@ impl Cache {
     /// entry for `key`.
     pub fn get_fresh(&self, key: &EntryKey, min_ttl: std::time::Duration) -> Option<Cached> {
         let (credentials, issued) = self.get(key)?;
-        let freshness = freshness(&credentials, issued, min_ttl, Utc::now());
+        let freshness = freshness(&credentials, issued, min_ttl, crate::clock::now());
         Some(Cached {
             credentials,
             freshness,
@@ -488,7 +520,7 @@ mod tests {
 
     #[test]
     fn entries_open_only_with_their_key_and_unaltered() {
-        let key = SealKey::derive(&age::x25519::Identity::generate());
+        let key = SealKey::from_secret(&[1; 32]);
         let stored = Stored {
             key: "role\nr1".into(),
             issued: Utc::now(),
@@ -504,7 +536,7 @@ mod tests {
             sealed,
             "a fresh nonce each time"
         );
-        let other = SealKey::derive(&age::x25519::Identity::generate());
+        let other = SealKey::from_secret(&[2; 32]);
         assert!(decode_entry(&other, &sealed).is_none());
         for at in [0, MAGIC.len(), MAGIC.len() + NONCE_LEN, sealed.len() - 1] {
             let mut altered = sealed.clone();
@@ -521,7 +553,7 @@ mod tests {
     fn entry_file_names_keep_the_profile_kind_and_source() {
         let key = EntryKey {
             profile: "a.b/c".into(),
-            kind: "role",
+            kind: EntryKind::Role,
             source: "base.user".into(),
             canonical: "x".into(),
         };

@@ -109,7 +109,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let cutoff = args
         .since
         .and_then(|d| chrono::TimeDelta::from_std(d).ok())
-        .and_then(|d| Utc::now().checked_sub_signed(d));
+        .and_then(|d| crate::clock::now().checked_sub_signed(d));
     let reason = args.reason.as_deref().map(str::to_lowercase);
     let shown: Vec<&(Record, String)> = records
         .iter()

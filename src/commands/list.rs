@@ -72,7 +72,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         }
     };
     let cached = ctx.cache().list();
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     let mut rows = Vec::new();
     let mut sso_statuses: BTreeMap<String, SsoStatus> = BTreeMap::new();
     for name in aws.names() {

@@ -32,12 +32,6 @@ fn sts_standin(skew_secs: i64) -> String {
     url
 }
 
-/// A loopback URL where nothing listens.
-fn dead_endpoint() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://{}", listener.local_addr().unwrap())
-}
-
 /// The report and the error line of `broker doctor`, normalised: the temporary directory,
 /// the stand-in's port, and where the cache key is (the kernel keyring is the machine's, so
 /// whether a key is in it yet depends on what ran before).
@@ -108,7 +102,8 @@ fn doctor_on_a_broken_setup_snapshot() {
 
     // Nothing listens at the endpoint; no backend is usable (no D-Bus, none chosen); the
     // settings do not parse.
-    let dead = dead_endpoint();
+    let refused = crate::common::RefusedPort::new();
+    let dead = refused.url();
     let broken = TestEnv::new()
         .env("AWS_ENDPOINT_URL", &dead)
         .env("SHELL", "/usr/bin/fish");

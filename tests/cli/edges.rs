@@ -89,12 +89,12 @@ fn sessions_made_from_replaced_or_removed_keys_are_never_served() {
 #[test]
 fn a_failed_refresh_in_the_advisory_window_hands_out_the_cached_credentials() {
     let (moto, env) = plain("");
-    moto.set_lifetime(60);
+    moto.set_lifetime(3600);
     let first = json(&export(&env, &["r"]));
-    std::thread::sleep(Duration::from_millis(2500));
-    // 60 s credentials with min_ttl 59s: now inside the advisory window (59 s), far from the
-    // mandatory one (the last 39 s).
-    env.write_broker_config("[session]\nmin_ttl = \"59s\"\n");
+    // Credentials of an hour, two minutes later, with min_ttl 59m: inside the advisory window
+    // (the last 59 minutes), far from the mandatory one (the last 39 min 20 s).
+    env.advance_clock(Duration::from_secs(120));
+    env.write_broker_config("[session]\nmin_ttl = \"59m\"\n");
     moto.fail_next("AssumeRole", "500", 3);
     let out = export(&env, &["r"]);
     assert_eq!(json(&out), first, "the cached credentials");
@@ -135,10 +135,10 @@ fn a_failed_refresh_in_the_advisory_window_hands_out_the_cached_credentials() {
 #[test]
 fn an_unreachable_sts_in_the_advisory_window_hands_out_the_cached_credentials() {
     let (moto, env) = plain("");
-    moto.set_lifetime(60);
+    moto.set_lifetime(3600);
     let first = json(&export(&env, &["r"]));
-    std::thread::sleep(Duration::from_millis(2500));
-    env.write_broker_config("[session]\nmin_ttl = \"59s\"\n");
+    env.advance_clock(Duration::from_secs(120));
+    env.write_broker_config("[session]\nmin_ttl = \"59m\"\n");
     drop(moto);
     let out = export(&env, &["r"]);
     assert_eq!(json(&out), first);
@@ -151,11 +151,12 @@ fn an_unreachable_sts_in_the_advisory_window_hands_out_the_cached_credentials() 
 
 #[test]
 fn past_the_mandatory_window_a_refresh_must_succeed() {
-    // Credentials of 6 s, 5 s later: inside the last third of their advisory half-life.
+    // Credentials of an hour, 59 min 50 s later: inside the mandatory window (the last 10
+    // minutes, two thirds of the default min_ttl).
     let (moto, env) = plain("");
-    moto.set_lifetime(6);
+    moto.set_lifetime(3600);
     json(&export(&env, &["r"]));
-    std::thread::sleep(Duration::from_secs(5));
+    env.advance_clock(Duration::from_secs(3590));
     moto.fail_next("AssumeRole", "500", 3);
     assert_error(&export(&env, &["r"]), 1, "AssumeRole failed: HTTP 500");
 }
@@ -163,10 +164,10 @@ fn past_the_mandatory_window_a_refresh_must_succeed() {
 #[test]
 fn a_failed_mfa_refresh_in_the_advisory_window_needs_no_code() {
     let (moto, env) = plain("mfa_serial = arn:aws:iam::123456789012:mfa/ann");
-    moto.set_lifetime(60);
+    moto.set_lifetime(3600);
     let first = json(&export(&env, &["-t", "123456", "ann"]));
-    std::thread::sleep(Duration::from_millis(2500));
-    env.write_broker_config("[session]\nmin_ttl = \"59s\"\n");
+    env.advance_clock(Duration::from_secs(120));
+    env.write_broker_config("[session]\nmin_ttl = \"59m\"\n");
     let out = export(&env, &["ann"]);
     assert_eq!(json(&out), first);
     assert!(
@@ -184,16 +185,21 @@ fn a_code_given_on_the_command_line_is_sent_once() {
     env.write_aws_config(&format!(
         "{config}mfa_serial = arn:aws:iam::123456789012:mfa/ann\nmfa_process = echo 654321\n"
     ));
-    // Role credentials of 4 s: the child's second request, 3 s after the first, needs new ones.
-    moto.set_lifetime(4);
+    // Role credentials of an hour: the child's second request, 59 min 10 s after the first by
+    // the clock it moves (broker's test clock), needs new ones.
     let python = venv().join("bin/python");
     let child = r#"
-import os, time, urllib.request
+import os, urllib.request
 def fetch():
     req = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
         headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
     return urllib.request.urlopen(req).status
-print(fetch()); time.sleep(3); print(fetch())
+def advance(ms):
+    clock = os.environ["BROKER_TEST_CLOCK"]
+    now = int(open(clock).read()) if os.path.exists(clock) else 0
+    open(clock + ".moving", "w").write(str(now + ms))
+    os.replace(clock + ".moving", clock)
+print(fetch()); advance(3550000); print(fetch())
 "#;
     let out = env
         .broker()

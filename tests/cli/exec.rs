@@ -550,9 +550,9 @@ fn verbose_runs_leave_no_secret_in_logs_or_files() {
 #[test]
 fn the_server_refreshes_credentials_before_they_expire() {
     let c = Chain::new();
-    // Credentials live 10 s and min_ttl (1h) is longer than that, so they are reused only while
-    // more than half their life (5 s) remains.
-    c.moto.set_lifetime(10);
+    // Credentials live 10 minutes and min_ttl (1h) is longer than that, so they are reused
+    // only while more than half their life (5 minutes) remains.
+    c.moto.set_lifetime(600);
     c.env.write_broker_config("[session]\nmin_ttl = \"1h\"\n");
     let (child, url, token, host) = start_server(&c, "r1");
     let (url, token, host) = (url.as_str(), token.as_str(), host.as_str());
@@ -567,10 +567,10 @@ fn the_server_refreshes_credentials_before_they_expire() {
         first["AccessKeyId"],
         "reused while fresh"
     );
-    std::thread::sleep(std::time::Duration::from_millis(5500));
-    // In the advisory window now: served at once, and refreshed in the background for the
-    // requests after.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    // Six minutes later: in the advisory window (not yet the mandatory last 3 min 20 s), so
+    // served at once, and refreshed in the background for the requests after.
+    c.env.advance_clock(std::time::Duration::from_secs(360));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let second = loop {
         let answer = fetch();
         if answer["AccessKeyId"] != first["AccessKeyId"] {

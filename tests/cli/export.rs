@@ -375,11 +375,10 @@ fn bad_flags_are_usage_errors() {
 
 #[test]
 fn an_unreachable_endpoint_fails_quickly_with_a_hint() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
+    let refused = crate::common::RefusedPort::new();
+    let port = refused.port;
     let env = TestEnv::new()
-        .env("AWS_ENDPOINT_URL_STS", &format!("http://127.0.0.1:{port}"))
+        .env("AWS_ENDPOINT_URL_STS", &refused.url())
         .env("BROKER_BACKEND", "file")
         .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
     env.write_aws_config("[profile p]\n");

@@ -346,9 +346,9 @@ fn concurrent_appenders_keep_one_unbroken_chain() {
 
 #[test]
 fn syslog_receives_the_same_json_as_the_file_as_authpriv_broker() {
-    let env = fixed_process_env(SECRET);
+    let mut env = fixed_process_env(SECRET);
     let syslog = Syslog::start(env.dir.path());
-    let env = env.env("BROKER_TEST_SYSLOG_SOCKET", syslog.socket.to_str().unwrap());
+    env.send_syslog_to(&syslog.socket);
     env.write_broker_config("[audit]\nsyslog = true\n[profile.fixed]\nrequire_reason = true\n");
     assert_eq!(export(&env, &["fixed"]).status.code(), Some(1));
     let out = env
@@ -378,9 +378,9 @@ fn syslog_receives_the_same_json_as_the_file_as_authpriv_broker() {
 
 #[test]
 fn a_syslog_that_is_down_is_a_warning_and_a_shipping_failed_record() {
-    let env = fixed_process_env(SECRET);
+    let mut env = fixed_process_env(SECRET);
     let missing = env.dir.path().join("no-syslog-here");
-    let env = env.env("BROKER_TEST_SYSLOG_SOCKET", missing.to_str().unwrap());
+    env.send_syslog_to(&missing);
     env.write_broker_config("[audit]\nsyslog = true\n");
     let out = export(&env, &["fixed"]);
     assert!(out.status.success(), "{}", stderr_of(&out));
@@ -427,9 +427,9 @@ fn verify_against(env: &TestEnv, copy: &std::path::Path) -> std::process::Output
 
 #[test]
 fn verify_against_a_shipped_copy_names_what_the_chain_alone_cannot_show() {
-    let env = fixed_process_env(SECRET);
+    let mut env = fixed_process_env(SECRET);
     let syslog = Syslog::start(env.dir.path());
-    let env = env.env("BROKER_TEST_SYSLOG_SOCKET", syslog.socket.to_str().unwrap());
+    env.send_syslog_to(&syslog.socket);
     let kept = env.dir.path().join("kept.jsonl");
     let ship = script(&env, "ship", &format!("cat >> {}", kept.display()));
     env.write_broker_config(&format!(
@@ -518,23 +518,33 @@ fn the_audit_command_gets_each_record_on_stdin_without_slowing_the_export() {
     let env = fixed_process_env(SECRET);
     let shipped = env.dir.path().join("shipped");
     let seen = env.dir.path().join("seen");
+    // The command ships nothing until the test opens the gate: an export that waited for it
+    // would never end.
+    let gate = env.dir.path().join("gate");
     ship_with(
         &env,
         &format!(
-            "sleep 3\necho \"$*\" >> {seen}\nenv >> {seen}\ncat >> {shipped}",
+            "while [ ! -e {gate} ]; do sleep 0.05; done\n\
+             echo \"$*\" >> {seen}\nenv >> {seen}\ncat >> {shipped}",
+            gate = gate.display(),
             seen = seen.display(),
             shipped = shipped.display()
         ),
-        "20s",
+        "60s",
     );
-    let started = Instant::now();
-    let out = export(&env, &["--format", "json", "fixed"]);
-    let took = started.elapsed();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = env
+        .broker()
+        .args(["export", "--format", "json", "fixed"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
     assert!(
-        took < Duration::from_secs(3),
-        "the export waited for the audit command: {took:?}"
+        out.status.success(),
+        "the export waited for the audit command, or failed: {}",
+        stderr_of(&out)
     );
+    assert!(!shipped.exists(), "shipped before the gate opened");
+    std::fs::write(&gate, "").unwrap();
     eventually("both records shipped", || {
         std::fs::read_to_string(&shipped).is_ok_and(|s| s.lines().count() == 2)
     });
@@ -556,7 +566,7 @@ fn a_hanging_audit_command_is_stopped_after_its_bound_and_recorded() {
     ship_with(
         &env,
         &format!("echo $$ >> {}\nexec sleep 300", pids.display()),
-        "2s",
+        "3s",
     );
     // broker's stderr a file, as in a CI log: the background warning lands there.
     let stderr_file = env.dir.path().join("stderr");
@@ -569,7 +579,10 @@ fn a_hanging_audit_command_is_stopped_after_its_bound_and_recorded() {
         .status()
         .unwrap();
     assert!(status.success());
-    assert!(started.elapsed() < Duration::from_secs(2), "it waited");
+    assert!(
+        history(&env, &["--outcome", "shipping_failed"]).is_empty(),
+        "the export waited for the audit command's bound"
+    );
     eventually("two shipping_failed records", || {
         history(&env, &["--outcome", "shipping_failed"]).len() == 2
     });
@@ -578,13 +591,13 @@ fn a_hanging_audit_command_is_stopped_after_its_bound_and_recorded() {
         let error = record["error"].as_str().unwrap();
         assert!(
             error.starts_with("audit command ")
-                && error.contains(" did not finish within 2s and was stopped"),
+                && error.contains(" did not finish within 3s and was stopped"),
             "{error}"
         );
     }
     assert!(
-        started.elapsed() >= Duration::from_secs(4),
-        "each run had its 2 s"
+        started.elapsed() >= Duration::from_secs(6),
+        "each run had its 3 s"
     );
     for pid in std::fs::read_to_string(&pids).unwrap().lines() {
         let alive = std::path::Path::new(&format!("/proc/{pid}")).exists()
@@ -596,7 +609,7 @@ fn a_hanging_audit_command_is_stopped_after_its_bound_and_recorded() {
     let stderr = std::fs::read_to_string(&stderr_file).unwrap();
     assert!(
         stderr.contains("broker: warning: audit command ")
-            && stderr.contains("did not finish within 2s"),
+            && stderr.contains("did not finish within 3s"),
         "{stderr}"
     );
     assert!(verify(&env).status.success());

@@ -479,10 +479,8 @@ fn broken_sts_endpoints() {
         started.elapsed() < std::time::Duration::from_secs(20),
         "bounded by BROKER_STS_TIMEOUT"
     );
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
-    let closed = format!("http://127.0.0.1:{port}");
+    let refused = crate::common::RefusedPort::new();
+    let closed = refused.url();
     c.case_with_env(
         "closed",
         nothing,

@@ -256,53 +256,23 @@ fn keys_changed_while_they_are_imported_stop_the_rewrite_and_lose_nothing() {
 
 #[test]
 fn a_section_appended_while_the_user_is_asked_is_kept() {
-    use std::io::{Read, Write};
+    use crate::common::terminal::{Mode, Terminal};
+    use std::io::Write;
     let env = with_credentials();
-    let line = format!(
-        "{} import work",
-        broker::format::sh_quote(&crate::common::broker_bin().to_string_lossy())
-    );
-    let mut child = env
-        .std_command("script")
-        .args(["-qec", &line, "/dev/null"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("util-linux `script` is needed: apt-get install bsdutils");
-    let mut stdout = child.stdout.take().unwrap();
-    let screen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let shown = screen.clone();
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 256];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            shown
-                .lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    let started = std::time::Instant::now();
-    while !screen.lock().unwrap().contains("[y/N]") {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "no question: {}",
-            screen.lock().unwrap()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let mut cmd = env.std_command(crate::common::broker_bin());
+    cmd.args(["import", "work"]);
+    let mut terminal = Terminal::spawn(cmd, None);
+    terminal.expect("[y/N] ");
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .open(credentials_path(&env))
         .unwrap();
     file.write_all(LATE.as_bytes()).unwrap();
     drop(file);
-    child.stdin.take().unwrap().write_all(b"y\n").unwrap();
-    let status = child.wait().unwrap();
-    reader.join().unwrap();
-    assert!(status.success(), "{}", screen.lock().unwrap());
+    terminal.wait_for_mode(Mode::Line);
+    terminal.send("y\n");
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, Some(0), "{screen}");
     let text = credentials(&env);
     assert!(text.ends_with(LATE), "the late section is lost: {text}");
     assert!(!text.contains("AKIAWORKEXAMPLE00001"), "{text}");

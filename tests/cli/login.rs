@@ -63,9 +63,8 @@ fn login_signs_in_a_role_and_a_plain_user() {
 #[test]
 fn login_reports_a_dead_federation_endpoint() {
     let c = Chain::new();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/federation", closed.local_addr().unwrap());
-    drop(closed);
+    let refused = crate::common::RefusedPort::new();
+    let url = format!("{}/federation", refused.url());
     let out = c
         .env
         .broker()
@@ -280,7 +279,6 @@ fn a_slow_connection_to_the_login_redirect_does_not_block_the_browser() {
         r#"exec 3<>"/dev/tcp/127.0.0.1/$port"
 printf 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n' >&3
 exec 4<>"/dev/tcp/127.0.0.1/$port"
-sleep 0.2
 start=$(date +%s%N)
 curl -s -m 3 "$url" > "$out/page-body"
 echo "exit=$? ms=$(( ($(date +%s%N) - start) / 1000000 ))" > "$out/curl""#,

@@ -128,42 +128,22 @@ fn signals_sent_to_broker_reach_the_child() {
 
 /// Ctrl-C typed at a real terminal: the terminal signals the foreground process group, broker
 /// and the child alike. broker must not die of it, must not pass it on a second time, and
-/// reports the child's status. On a pseudo-terminal made by `script` (util-linux on Linux, BSD
-/// on macOS); on macOS this is the check of the foreground rule in process.rs.
+/// reports the child's status. On macOS this is the check of the foreground rule in process.rs.
 #[cfg(unix)]
 #[test]
 fn ctrl_c_at_the_terminal_reaches_the_child_once() {
-    use std::io::{BufRead, BufReader, Read, Write};
     let env = keys_env();
     let child_script = "n=0; trap 'n=$((n+1))' INT; echo ready; \
         while [ $n -eq 0 ]; do sleep 0.05; done; sleep 0.5; echo count=$n";
-    let line = format!(
-        "exec {} exec --no-session p -- sh -c {}",
-        broker::format::sh_quote(&crate::common::broker_bin().to_string_lossy()),
-        broker::format::sh_quote(child_script)
+    let mut cmd = env.std_command(crate::common::broker_bin());
+    cmd.args(["exec", "--no-session", "p", "--", "sh", "-c", child_script]);
+    let mut terminal = crate::common::terminal::Terminal::spawn(cmd, None);
+    terminal.expect("ready");
+    terminal.send("\x03");
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(
+        screen.contains("count=1"),
+        "the child saw it once: {screen}"
     );
-    let mut script = env.std_command("script");
-    if cfg!(target_os = "linux") {
-        script.args(["-qec", &line, "/dev/null"]);
-    } else {
-        script.args(["-q", "/dev/null", "sh", "-c", &line]);
-    }
-    let mut script = script
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("script(1) is needed: on Debian, apt-get install bsdutils");
-    let mut screen = BufReader::new(script.stdout.take().unwrap());
-    let mut text = String::new();
-    while !text.contains("ready") {
-        let mut line = String::new();
-        assert!(screen.read_line(&mut line).unwrap() > 0, "no ready: {text}");
-        text.push_str(&line);
-    }
-    script.stdin.as_mut().unwrap().write_all(b"\x03").unwrap();
-    let mut rest = String::new();
-    screen.read_to_string(&mut rest).unwrap();
-    let status = script.wait().unwrap();
-    assert!(status.success(), "{status:?} {rest}");
-    assert!(rest.contains("count=1"), "the child saw it once: {rest}");
 }

@@ -66,11 +66,11 @@ impl Corp {
     }
 
     fn with_browser(make: fn(&std::path::Path) -> TestBrowser) -> Corp {
-        let sso = Sso::start();
         let mut env = TestEnv::new()
             .env("BROKER_BACKEND", "file")
             .env("BROKER_FILE_PASSPHRASE", TEST_PASSPHRASE)
             .env("BROKER_STS_TIMEOUT", "5s");
+        let sso = Sso::sharing_clock(&env);
         for (key, value) in sso.endpoint_env() {
             env = env.env(key, &value);
         }

@@ -229,7 +229,7 @@ fn a_code_expires() {
         reg = register_pkce()
         verifier, challenge = pkce()
         code = browse(authorize_url(reg, challenge))["query"]["code"]
-        time.sleep(1.2)
+        advance(1.2)
         result["late"] = error(exchange, reg, code, verifier)
         "#,
     );
@@ -409,8 +409,9 @@ fn a_revoked_refresh_token_is_invalid_grant() {
 #[test]
 fn device_flow_answers_pending_then_slow_down_then_a_token() {
     let sso = Sso::start();
-    // interval 1 s as AWS answers; a slow_down adds 1 s here (RFC 8628 says 5) to keep it quick.
-    sso.set_device_timing(1, 600, 1);
+    // interval 5 s and a slow_down adding 5 s (RFC 8628): long enough that a loaded machine
+    // cannot make the hasty poll come late; the scenario moves the clock instead of sleeping.
+    sso.set_device_timing(5, 600, 5);
     let r = botocore(
         &sso,
         r#"
@@ -422,9 +423,9 @@ fn device_flow_answers_pending_then_slow_down_then_a_token() {
         result["hasty"] = error(poll, reg, start["deviceCode"])      # the second may not
         result["visit"] = browse(start["verificationUriComplete"])   # the user approves
         urllib.request.urlopen(ENDPOINT + "/_broker_test/pending?times=1").read()
-        time.sleep(2.1)                                              # interval 1 + slow_down 1
+        advance(10.1)                                               # interval 5 + slow_down 5
         result["held"] = error(poll, reg, start["deviceCode"])
-        time.sleep(2.1)
+        advance(10.1)
         result["token"] = plain(poll(reg, start["deviceCode"]))
         result["again"] = error(poll, reg, start["deviceCode"])      # a device code is one-time
         "#,
@@ -440,7 +441,7 @@ fn device_flow_answers_pending_then_slow_down_then_a_token() {
         format!("{}/device?user_code={user_code}", sso.endpoint())
     );
     assert_eq!(start["expiresIn"], 600);
-    assert_eq!(start["interval"], 1);
+    assert_eq!(start["interval"], 5);
     assert!(start["deviceCode"].as_str().is_some_and(|c| c.len() >= 32));
 
     assert_oauth_error(
@@ -478,11 +479,11 @@ fn device_flow_answers_pending_then_slow_down_then_a_token() {
     );
     assert!(polls.iter().all(|p| p.user_code == user_code));
     assert_eq!(polls[0].since_previous, None);
-    assert!(polls[1].since_previous.unwrap() < 1.0);
-    assert_eq!(polls[1].required, 1.0);
-    assert_eq!(polls[2].required, 2.0, "slow_down raised the interval");
-    assert!(polls[2].since_previous.unwrap() >= 2.0);
-    assert!(polls[3].at - polls[2].at >= 2.0);
+    assert!(polls[1].since_previous.unwrap() < 5.0);
+    assert_eq!(polls[1].required, 5.0);
+    assert_eq!(polls[2].required, 10.0, "slow_down raised the interval");
+    assert!(polls[2].since_previous.unwrap() >= 10.0);
+    assert!(polls[3].at - polls[2].at >= 10.0);
     assert_eq!(sso.count("DeviceVerify"), 1);
 }
 
@@ -496,7 +497,7 @@ fn a_device_code_expires() {
         reg = register_device()
         start = oidc.start_device_authorization(
             clientId=reg["clientId"], clientSecret=reg["clientSecret"], startUrl=START_URL)
-        time.sleep(1.2)
+        advance(1.2)
         result["visit"] = browse(start["verificationUriComplete"])
         result["expired"] = error(poll, reg, start["deviceCode"])
         "#,
@@ -707,19 +708,20 @@ fn logout_invalidates_the_access_token_and_its_refresh_token() {
 #[test]
 fn an_expired_access_token_is_unauthorized() {
     let sso = Sso::start();
-    // Long enough for the first call to be in time on a loaded machine.
-    sso.set_token_lifetime(3);
+    // Ten minutes, so that a loaded machine cannot expire it before the first call; the
+    // scenario moves the stand-in's clock past them.
+    sso.set_token_lifetime(600);
     let r = botocore(
         &sso,
         r#"
         token = sign_in(register_pkce())
         result["expiresIn"] = token["expiresIn"]
         result["fresh"] = len(sso.list_accounts(accessToken=token["accessToken"])["accountList"])
-        time.sleep(3.1)
+        advance(601)
         result["stale"] = error(sso.list_accounts, accessToken=token["accessToken"])
         "#,
     );
-    assert_eq!(r["expiresIn"], 3);
+    assert_eq!(r["expiresIn"], 600);
     assert_eq!(r["fresh"], 2);
     assert_eq!(r["stale"]["class"], "UnauthorizedException");
     assert_eq!(r["stale"]["status"], 401);
@@ -853,7 +855,7 @@ fn test_browser_opens_the_device_verification_url_unless_inert() {
     let inert = TestBrowser::inert(&env.dir.path().join("inert"));
     env.command(&inert.command).arg(url).assert().success();
     assert_eq!(inert.urls(), vec![url.to_string()]);
-    std::thread::sleep(Duration::from_millis(300));
+    // The inert browser visits nothing, not even later: it starts no background visitor.
     assert!(inert.visits().is_empty());
     assert_eq!(sso.count("DeviceVerify"), 0);
 

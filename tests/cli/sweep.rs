@@ -29,10 +29,7 @@ fn no_secret_in_files_or_logs_after_every_command() {
     // Every audit record also goes to a real syslog daemon and to an audit command, which
     // keeps its stdin and its environment: all under the swept tree.
     let syslog = Syslog::start(c.env.dir.path());
-    c.env.extra_env.push((
-        "BROKER_TEST_SYSLOG_SOCKET".into(),
-        syslog.socket.display().to_string(),
-    ));
+    c.env.send_syslog_to(&syslog.socket);
     let shipped = c.env.dir.path().join("shipped");
     let ship = c.env.dir.path().join("ship");
     std::fs::write(

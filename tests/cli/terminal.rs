@@ -1,41 +1,40 @@
-//! What broker asks on the terminal, answered through a real pseudo-terminal (util-linux
-//! `script`): `add` reading the key, `remove` confirming, break-glass typed confirmation.
+//! What broker asks on the terminal, answered through a real pseudo-terminal
+//! (common/terminal.rs): `add` reading the key, `remove` confirming, break-glass typed
+//! confirmation, the MFA prompt, the profile picker, the spinner and colours.
 
 use crate::common::moto::Moto;
+use crate::common::terminal::{Mode, Terminal};
 use crate::common::{broker_bin, TestEnv};
 use crate::fixtures::{export_json, file_env, store_key, Chain};
 
-/// Runs broker with `args` on a pseudo-terminal whose keyboard input is `typed`; returns the
-/// exit status and everything the terminal showed.
-fn on_terminal(env: &TestEnv, args: &[&str], typed: &str) -> (Option<i32>, String) {
-    on_terminal_with(env, args, "", typed)
+/// `broker ARGS` on a new pseudo-terminal, with `TERM=xterm`.
+fn start(env: &TestEnv, args: &[&str], stdout: Option<std::process::Stdio>) -> Terminal {
+    let mut cmd = env.std_command(broker_bin());
+    cmd.args(args).env("TERM", "xterm");
+    Terminal::spawn(cmd, stdout)
 }
 
-/// As [`on_terminal`], with a shell redirection (like `> file`) after the command.
-fn on_terminal_with(
+/// Runs broker with `args` on a pseudo-terminal on which `typed` was typed ahead (lines, read
+/// as lines); returns the exit status and everything the terminal showed.
+fn on_terminal(env: &TestEnv, args: &[&str], typed: &str) -> (Option<i32>, String) {
+    let mut terminal = start(env, args, None);
+    terminal.send(typed);
+    terminal.finish()
+}
+
+/// Runs broker on a pseudo-terminal, and for each `(wait_for, mode, keys)` types `keys` once
+/// the screen shows `wait_for` and broker reads in `mode`; returns the exit status and
+/// everything the terminal showed.
+fn on_terminal_typing(
     env: &TestEnv,
     args: &[&str],
-    redirect: &str,
-    typed: &str,
+    steps: &[(&str, Mode, &str)],
 ) -> (Option<i32>, String) {
-    let mut line = broker::format::sh_quote(&broker_bin().to_string_lossy());
-    for arg in args {
-        line.push(' ');
-        line.push_str(&broker::format::sh_quote(arg));
+    let mut terminal = start(env, args, None);
+    for (wait_for, mode, keys) in steps {
+        terminal.answer(wait_for, *mode, keys);
     }
-    line.push(' ');
-    line.push_str(redirect);
-    let out = env
-        .command("script")
-        .args(["-qec", &line, "/dev/null"])
-        .write_stdin(typed)
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .expect("util-linux `script` is needed: apt-get install bsdutils");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    terminal.finish()
 }
 
 #[test]
@@ -43,14 +42,20 @@ fn add_asks_for_the_key_on_the_terminal_and_remove_confirms() {
     let env = TestEnv::new()
         .env("BROKER_BACKEND", "file")
         .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
-    let (code, screen) = on_terminal(
+    let (code, screen) = on_terminal_typing(
         &env,
         &["add", "typed"],
-        "AKIAIOSFODNN7EXAMPLE\ntyped-secret-value\n",
+        &[
+            ("Access key ID: ", Mode::Line, "AKIAIOSFODNN7EXAMPLE\n"),
+            ("Secret access key: ", Mode::Silent, "typed-secret-value\n"),
+        ],
     );
     assert_eq!(code, Some(0), "{screen}");
-    assert!(screen.contains("Access key ID: "), "{screen}");
-    assert!(screen.contains("Secret access key: "), "{screen}");
+    assert!(
+        screen.contains("AKIAIOSFODNN7EXAMPLE"),
+        "the key id is echoed"
+    );
+    assert!(!screen.contains("typed-secret-value"), "never the secret");
     let keys = export_json(&env, &["--no-session", "typed"]);
     assert_eq!(keys["AccessKeyId"], "AKIAIOSFODNN7EXAMPLE");
     assert_eq!(keys["SecretAccessKey"], "typed-secret-value");
@@ -96,16 +101,13 @@ fn the_mfa_prompt_uses_the_terminal_while_stdout_is_captured() {
     env.write_aws_config("[profile tia]\nmfa_serial = arn:aws:iam::123456789012:mfa/tia\n");
     store_key(&env, "tia", &key.access_key_id, &key.secret_access_key);
     let captured = env.dir.path().join("captured.json");
-    let redirect = format!(
-        "> {}",
-        broker::format::sh_quote(&captured.to_string_lossy())
-    );
-    let (code, screen) = on_terminal_with(
+    let mut terminal = start(
         &env,
         &["export", "--format", "json", "tia"],
-        &redirect,
-        "123456\n",
+        Some(std::fs::File::create(&captured).unwrap().into()),
     );
+    terminal.send("123456\n");
+    let (code, screen) = terminal.finish();
     assert_eq!(code, Some(0), "{screen}");
     assert!(
         screen.contains("MFA code for arn:aws:iam::123456789012:mfa/tia (profile tia): "),
@@ -119,108 +121,26 @@ fn the_mfa_prompt_uses_the_terminal_while_stdout_is_captured() {
 
 #[test]
 fn ctrl_c_at_the_terminal_reaches_the_child_and_broker_waits_for_it() {
-    use std::io::{BufRead, BufReader, Write};
     let c = Chain::new();
     let child_script = "n=0; trap 'n=$((n+1))' INT; echo ready; \
         while [ $n -eq 0 ]; do sleep 0.05; done; sleep 0.5; echo count=$n";
-    let line = format!(
-        "exec {} exec r1 -- sh -c {}",
-        broker::format::sh_quote(&broker_bin().to_string_lossy()),
-        broker::format::sh_quote(child_script)
+    let mut terminal = start(
+        &c.env,
+        &["exec", "r1", "--", "sh", "-c", child_script],
+        None,
     );
-    let mut script = c
-        .env
-        .std_command("script")
-        .args(["-qec", &line, "/dev/null"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut screen = BufReader::new(script.stdout.take().unwrap());
-    let mut text = String::new();
-    while !text.contains("ready") {
-        let mut line = String::new();
-        assert!(screen.read_line(&mut line).unwrap() > 0, "no ready: {text}");
-        text.push_str(&line);
-    }
+    terminal.expect("ready");
     // Ctrl-C typed at the terminal: the kernel signals the whole foreground process group,
     // broker included; broker must neither die of it nor stop waiting for the child, which
     // handles it and exits 0. (broker also does not forward it a second time, but two SIGINTs
     // this close coalesce in the child, so a test cannot tell.)
-    script.stdin.as_mut().unwrap().write_all(b"\x03").unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut screen, &mut rest).unwrap();
-    let status = script.wait().unwrap();
-    assert!(status.success(), "{status:?} {rest}");
+    terminal.send("\x03");
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, Some(0), "{screen}");
     assert!(
-        rest.contains("count=1"),
-        "the child saw the signal once: {rest}"
+        screen.contains("count=1"),
+        "the child saw the signal once: {screen}"
     );
-}
-
-/// Runs broker on a pseudo-terminal, and for each `(wait_for, keys)` types `keys` once the
-/// screen shows `wait_for` (typing ahead would race the program switching the terminal to raw
-/// mode); returns the exit status and everything the terminal showed.
-fn on_terminal_typing(
-    env: &TestEnv,
-    args: &[&str],
-    steps: &[(&str, &str)],
-) -> (Option<i32>, String) {
-    use std::io::{Read, Write};
-    use std::sync::{Arc, Mutex};
-    let mut line = broker::format::sh_quote(&broker_bin().to_string_lossy());
-    for arg in args {
-        line.push(' ');
-        line.push_str(&broker::format::sh_quote(arg));
-    }
-    let mut script = env
-        .std_command("script")
-        .args(["-qec", &line, "/dev/null"])
-        .env("TERM", "xterm")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("util-linux `script` is needed: apt-get install bsdutils");
-    let screen = Arc::new(Mutex::new(Vec::new()));
-    let reader = {
-        let screen = screen.clone();
-        let mut stdout = script.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stdout.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                screen.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        })
-    };
-    let text = || String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
-    let mut stdin = script.stdin.take().unwrap();
-    let mut seen = 0;
-    for (wait_for, keys) in steps {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            let now = text();
-            if let Some(at) = now[seen.min(now.len())..].find(wait_for) {
-                seen += at + wait_for.len();
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "never saw {wait_for:?}: {now}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        // Let the program reach its read before the keys arrive.
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        stdin.write_all(keys.as_bytes()).unwrap();
-        stdin.flush().unwrap();
-    }
-    let status = script.wait().unwrap();
-    drop(stdin);
-    reader.join().unwrap();
-    (status.code(), text())
 }
 
 /// The screen's text without its ANSI escape sequences.
@@ -274,7 +194,7 @@ fn without_a_profile_the_terminal_offers_a_list_to_filter_recent_first() {
     let (code, screen) = on_terminal_typing(
         &env,
         &["export", "--format", "json"],
-        &[(prompt, "gam"), ("gamma", "\r")],
+        &[(prompt, Mode::Silent, "gam"), ("gamma", Mode::Silent, "\r")],
     );
     assert_eq!(code, Some(0), "{screen}");
     assert!(screen.contains("ASIAGAMMAEXAMPLE0002"), "{screen}");
@@ -284,12 +204,15 @@ fn without_a_profile_the_terminal_offers_a_list_to_filter_recent_first() {
         "the most recent first, then by name: {plain}"
     );
     // Enter at once takes the first: now gamma, the most recent.
-    let (code, screen) =
-        on_terminal_typing(&env, &["export", "--format", "json"], &[(prompt, "\r")]);
+    let (code, screen) = on_terminal_typing(
+        &env,
+        &["export", "--format", "json"],
+        &[(prompt, Mode::Silent, "\r")],
+    );
     assert_eq!(code, Some(0), "{screen}");
     assert!(screen.contains("ASIAGAMMAEXAMPLE0002"), "{screen}");
     // Esc chooses nothing.
-    let (code, screen) = on_terminal_typing(&env, &["export"], &[(prompt, "\x1b")]);
+    let (code, screen) = on_terminal_typing(&env, &["export"], &[(prompt, Mode::Silent, "\x1b")]);
     assert_eq!(code, Some(1), "{screen}");
     assert!(screen.contains("no profile was chosen"), "{screen}");
 }
@@ -307,7 +230,10 @@ fn a_refused_mfa_code_is_asked_again_up_to_three_times() {
     let (code, screen) = on_terminal_typing(
         &env,
         &["export", "--format", "json", "tia"],
-        &[(prompt, "111111\r"), (prompt, "222222\r")],
+        &[
+            (prompt, Mode::Line, "111111\r"),
+            (prompt, Mode::Line, "222222\r"),
+        ],
     );
     assert_eq!(code, Some(0), "{screen}");
     assert!(
@@ -340,9 +266,9 @@ fn a_refused_mfa_code_is_asked_again_up_to_three_times() {
         &env,
         &["export", "--format", "json", "tia"],
         &[
-            (prompt, "333333\r"),
-            (prompt, "444444\r"),
-            (prompt, "555555\r"),
+            (prompt, Mode::Line, "333333\r"),
+            (prompt, Mode::Line, "444444\r"),
+            (prompt, Mode::Line, "555555\r"),
         ],
     );
     assert_eq!(code, Some(1), "{screen}");

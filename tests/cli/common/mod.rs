@@ -5,6 +5,8 @@ pub mod moto;
 #[cfg(target_os = "linux")]
 pub mod sso;
 pub mod syslog;
+#[cfg(unix)]
+pub mod terminal;
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +50,25 @@ impl TestEnv {
         self.dir.path().join("data/broker/vault")
     }
 
+    /// The file by which the test moves broker's clock (`BROKER_TEST_CLOCK`, a `test-hooks`
+    /// build's; see src/clock.rs). The SSO stand-in can share it.
+    pub fn clock_file(&self) -> PathBuf {
+        self.dir.path().join("clock")
+    }
+
+    /// Moves the clock of every broker of this environment forward by `by`, instead of
+    /// sleeping: cached credentials and tokens get older, waits end sooner.
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        require_test_hooks();
+        let file = self.clock_file();
+        let now: i64 = std::fs::read_to_string(&file)
+            .map(|t| t.trim().parse().expect("the clock file holds milliseconds"))
+            .unwrap_or(0);
+        let moving = file.with_extension("moving");
+        std::fs::write(&moving, (now + by.as_millis() as i64).to_string()).unwrap();
+        std::fs::rename(&moving, &file).unwrap();
+    }
+
     pub fn write_aws_config(&self, text: &str) {
         std::fs::write(self.aws_config(), text).unwrap();
     }
@@ -56,6 +77,16 @@ impl TestEnv {
         let path = self.broker_config();
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
+    }
+
+    /// Sends broker's syslog copies of the audit trail to `socket` instead of the system's
+    /// (`BROKER_TEST_SYSLOG_SOCKET`, a `test-hooks` build's).
+    pub fn send_syslog_to(&mut self, socket: &Path) {
+        require_test_hooks();
+        self.extra_env.push((
+            "BROKER_TEST_SYSLOG_SOCKET".into(),
+            socket.display().to_string(),
+        ));
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Self {
@@ -87,6 +118,7 @@ impl TestEnv {
             .env("XDG_STATE_HOME", root.join("state"))
             .env("XDG_CACHE_HOME", root.join("cache"))
             .env("TMPDIR", root.join("tmp"))
+            .env("BROKER_TEST_CLOCK", self.clock_file())
             .env("AWS_CONFIG_FILE", self.aws_config())
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
@@ -130,6 +162,27 @@ pub fn broker_bin() -> PathBuf {
     std::env::var_os("BROKER_TEST_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_broker")))
+}
+
+/// Fails the test, saying why, unless the broker under test has the test suite's hooks: the
+/// tests are built with `--features test-hooks` (scripts/test.sh builds them so), and a binary
+/// of `BROKER_TEST_BIN` was built with that feature too.
+pub fn require_test_hooks() {
+    if !cfg!(feature = "test-hooks") {
+        panic!(
+            "this test needs the test suite's hooks: run it as scripts/test.sh does, with \
+             `cargo test --features test-hooks`"
+        );
+    }
+    if let Some(bin) = std::env::var_os("BROKER_TEST_BIN") {
+        let bytes = std::fs::read(&bin).expect("read BROKER_TEST_BIN");
+        assert!(
+            bytes.windows(17).any(|w| w == b"BROKER_TEST_CLOCK"),
+            "this test needs the test suite's hooks, which {} lacks: build it with \
+             `--features test-hooks`",
+            std::path::Path::new(&bin).display()
+        );
+    }
 }
 
 /// Unix: a new session, so the child has no controlling terminal and `/dev/tty` fails.
@@ -179,6 +232,34 @@ fn walk(dir: &Path, needle: &[u8], hits: &mut Vec<PathBuf>) {
                 }
             }
         }
+    }
+}
+
+/// A loopback port on which every connection is refused, for as long as this lives: bound, so
+/// that no other socket can take the port, and never listening. (A listener dropped after use
+/// is not as sure: another test may be given the port, and a sibling test's child may still
+/// hold the listener between its fork and its exec.)
+pub struct RefusedPort {
+    _socket: tokio::net::TcpSocket,
+    pub port: u16,
+}
+
+impl RefusedPort {
+    pub fn new() -> RefusedPort {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+        socket
+            .bind("127.0.0.1:0".parse().unwrap())
+            .expect("bind a loopback port");
+        let port = socket.local_addr().unwrap().port();
+        RefusedPort {
+            _socket: socket,
+            port,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
     }
 }
 

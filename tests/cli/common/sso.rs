@@ -61,11 +61,26 @@ pub struct Assignment {
 }
 
 impl Sso {
-    /// Starts the stand-in with the venv's Python (only the standard library is needed).
+    /// Starts the stand-in with the venv's Python (only the standard library is needed), with
+    /// a clock of its own.
     pub fn start() -> Sso {
+        Sso::start_with_clock(None)
+    }
+
+    /// Starts the stand-in on the clock of `env`'s brokers, so that both agree on the time
+    /// when the test (or broker's wait for a device code) moves it.
+    pub fn sharing_clock(env: &crate::common::TestEnv) -> Sso {
+        Sso::start_with_clock(Some(&env.clock_file()))
+    }
+
+    fn start_with_clock(clock: Option<&Path>) -> Sso {
         let python = venv().join("bin/python");
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sso_server.py");
-        let mut child = Command::new(&python)
+        let mut command = Command::new(&python);
+        if let Some(clock) = clock {
+            command.env("BROKER_TEST_CLOCK", clock);
+        }
+        let mut child = command
             .arg(script)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -1,7 +1,7 @@
 #![allow(dead_code)] // shared helpers; not every test uses every one
 //! A real syslog daemon for the tests: `rsyslogd` (Debian's `rsyslog`) in the foreground,
 //! listening on a unix datagram socket of the test's own (broker is pointed at it with
-//! `BROKER_TEST_SYSLOG_SOCKET`) instead of `/dev/log`, and writing what it parsed of each
+//! `TestEnv::send_syslog_to`) instead of `/dev/log`, and writing what it parsed of each
 //! message from `broker` — facility, severity, tag, message — to a file.
 
 use std::path::{Path, PathBuf};
