@@ -115,19 +115,19 @@ impl Context {
 
     /// The session cache.
     pub fn cache(&self) -> Cache {
-        Cache::new(
-            self.env.cache_dir().join("broker").join("sessions"),
-            self.vault_spec(),
-        )
+        Cache::new(self.env.cache_dir().join("broker"), self.vault_spec())
     }
 
-    /// A lock file of broker's own, for read-modify-writes of shared state outside the cache.
-    pub fn lock_path(&self, name: &str) -> PathBuf {
-        self.env
-            .cache_dir()
-            .join("broker")
-            .join("locks")
-            .join(format!("{name}.lock"))
+    /// Takes a lock of broker's own, `$XDG_CACHE_HOME/broker/locks/NAME.lock`, for a
+    /// read-modify-write of shared state outside the cache (the AWS files); held until the
+    /// file is dropped. Its directories are checked before the lock file is made in them.
+    pub fn lock(&self, name: &str) -> Result<std::fs::File> {
+        let root = self.env.cache_dir().join("broker");
+        let dir = root.join("locks");
+        let path = dir.join(format!("{name}.lock"));
+        crate::fsutil::private_dir_under(&root, &dir)
+            .and_then(|()| crate::fsutil::lock(&path))
+            .map_err(|e| Error::new(format!("cannot lock {}: {e}", path.display())))
     }
 
     /// The audit log: `[audit] path`, else `$XDG_STATE_HOME/broker/audit.jsonl`, and where its
@@ -201,6 +201,12 @@ impl Context {
                 .mfa
                 .process_timeout
                 .unwrap_or(crate::mfa::DEFAULT_PROCESS_TIMEOUT),
+            credential_process_timeout: self
+                .settings
+                .credential_process
+                .timeout
+                .filter(|t| !t.is_zero())
+                .unwrap_or(crate::process::DEFAULT_CREDENTIAL_PROCESS_TIMEOUT),
             min_ttl: self.settings.session.min_ttl.unwrap_or(DEFAULT_MIN_TTL),
             sts_timeout: self.sts_timeout(),
             defer_advisory_refresh: false,

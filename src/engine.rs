@@ -82,6 +82,8 @@ pub struct Options {
     pub mfa_token: GivenCode,
     pub mfa_prompt: MfaPrompt,
     pub mfa_process_timeout: Duration,
+    /// How long a `credential_process` may run.
+    pub credential_process_timeout: Duration,
     pub min_ttl: Duration,
     /// How long one STS call may take.
     pub sts_timeout: Duration,
@@ -491,9 +493,11 @@ impl<'a> Cold<'a> {
                     })?;
                 Credentials::from(keys)
             }
-            Source::Process { profile, command } => {
-                crate::process::credential_process(profile, command)?
-            }
+            Source::Process { profile, command } => crate::process::credential_process(
+                profile,
+                command,
+                self.options.credential_process_timeout,
+            )?,
             Source::WebIdentity { profile, .. } | Source::Sso { profile, .. } => {
                 return Err(EngineError::NoOwnCredentials {
                     profile: profile.clone(),

@@ -120,8 +120,9 @@ fn get(url: &SecretString) -> Result<Vec<u8>> {
 /// The browser is handed a [`PrivatePage`](crate::browser::PrivatePage) (only its path goes in the opener's argv) that sends
 /// it to a one-time address on a local listener: `http://127.0.0.1:PORT/SECRET`, the 128-bit
 /// secret path written only inside the page. The first request for that path from this user
-/// gets a page that sends the browser on to `url`. A request for it from another user (known
-/// on Linux from the kernel's socket tables) is refused and ends the sign-in with an error, as
+/// gets a page that sends the browser on to `url`. A request for it that cannot be shown to be
+/// this user's (on Linux, from the kernel's socket tables when the connection is accepted:
+/// another user's, or one closed at once) is refused and ends the sign-in with an error, as
 /// does a second request for it. Waits up to 2 minutes for the browser, then deletes the page.
 pub fn open_in_browser(url: &SecretString, browser: &Browser) -> Result<()> {
     let manual = "use `broker login --stdout` and open the URL yourself";
@@ -136,6 +137,7 @@ pub fn open_in_browser(url: &SecretString, browser: &Browser) -> Result<()> {
         "sign-in redirect",
         Box::new(move |request, peer| redirect.answer(request, peer)),
         None,
+        true,
     )?;
     let local = SecretString::from(format!(
         "http://127.0.0.1:{}/{}",
@@ -179,8 +181,9 @@ pub fn open_in_browser(url: &SecretString, browser: &Browser) -> Result<()> {
 enum Event {
     /// The sign-in page was written in full to this user's connection.
     Sent,
-    /// A request for it came from another user.
-    Stolen(u32),
+    /// A request for it came from another user, or from a connection whose owner could not be
+    /// found ([`PeerUser::Unknown`]).
+    Stolen(PeerUser),
     /// A request for it came after the sign-in page was handed out.
     Again,
 }
@@ -188,9 +191,10 @@ enum Event {
 impl Event {
     fn error(&self) -> Error {
         match self {
-            Event::Stolen(uid) => Error::new(format!(
-                "another local user (uid {uid}) asked for the one-time sign-in link; it was \
-                 refused and this sign-in abandoned"
+            Event::Stolen(user) => Error::new(format!(
+                "{} asked for the one-time sign-in link; it was refused and this sign-in \
+                 abandoned",
+                user.who()
             ))
             .with_hint("someone may be watching your sign-ins; run `broker login` again"),
             Event::Again | Event::Sent => Error::new(
@@ -219,10 +223,10 @@ impl Redirect {
             return listener::refuse(StatusCode::NOT_FOUND, "unknown path");
         }
         let send = |event| listener::report(&self.events, event);
-        if let PeerUser::Other(uid) = peer.user() {
+        if let user @ (PeerUser::Other(_) | PeerUser::Unknown) = peer.user() {
             // Nobody gets the page after that, not even this user's browser: the sign-in failed.
             drop(self.page.lock().unwrap_or_else(|e| e.into_inner()).take());
-            send(Event::Stolen(uid));
+            send(Event::Stolen(user));
             return listener::refuse(
                 StatusCode::FORBIDDEN,
                 "sign-in link asked for by another user",

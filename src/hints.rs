@@ -33,7 +33,9 @@ impl From<crate::vault::VaultError> for Error {
                 "set [file] passphrase_command in config.toml or BROKER_FILE_PASSPHRASE_FILE, or \
                  run broker from a terminal",
             ),
-            V::Corrupt { .. } | V::NotKeys { .. } => Some("store the keys again with `broker add`"),
+            V::Corrupt { .. } | V::NotKeys { .. } | V::Unsupported { .. } => {
+                Some("store the keys again with `broker add`")
+            }
             V::Backend { .. } | V::Io { .. } => None,
         };
         hinted(e, hint.map(str::to_owned))
@@ -128,6 +130,10 @@ impl From<crate::mfa::MfaError> for Error {
             M::Process(_) => {
                 "check the mfa_process command in the profile, or give --mfa-token CODE"
             }
+            M::Unread(_) => {
+                "send the code on stdin (`echo CODE | broker …`) or run broker from a \
+                             terminal"
+            }
         };
         hinted(e, Some(hint.into()))
     }
@@ -142,8 +148,12 @@ impl From<crate::audit::AuditError> for Error {
             }
             A::Read { .. } => "move a long log aside (rotate it) and keep it for review",
             A::Tampered { .. } => {
-                "the lines before the one named are as broker wrote them; compare the rest with \
-                 the copies shipped to syslog or by [audit] command"
+                "the lines before the one named are as broker wrote them; compare the log with \
+                 a copy shipped to syslog or by [audit] command: `broker history --verify \
+                 --against FILE`"
+            }
+            A::Differs { .. } => {
+                "the shipped copy is what broker wrote; review the records the log lacks in it"
             }
         };
         hinted(e, Some(hint.into()))
@@ -154,7 +164,7 @@ impl From<crate::policy::PolicyError> for Error {
     fn from(e: crate::policy::PolicyError) -> Self {
         use crate::policy::PolicyError as P;
         let hint = match &e {
-            P::NoReason { .. } => {
+            P::NoReason { .. } | P::NotAReason { .. } => {
                 Some("say why with --reason TEXT; it is recorded in the audit log")
             }
             P::NotConfirmed { .. } => Some("run it from a terminal, or confirm with --yes"),
@@ -218,10 +228,6 @@ impl From<crate::sso::SsoError> for Error {
             S::Denied { .. } | S::DeviceCodeExpired { .. } | S::NoCallback { .. } => {
                 Some(login.into())
             }
-            S::ForgedState { .. } | S::ForeignCallback { .. } => Some(
-                "someone may be interfering with your sign-ins; run `broker sso login` again"
-                    .into(),
-            ),
             S::Local { .. } => Some(login.into()),
         };
         match e {

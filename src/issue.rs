@@ -40,11 +40,12 @@ pub struct Request {
 }
 
 impl Request {
-    /// The reason given; one of only blanks and invisible characters is no reason.
+    /// The reason given, when it is one (see [`crate::sanitize::is_reason`]): text with at
+    /// least three visible letters or digits.
     pub fn reason(&self) -> Option<String> {
         self.reason
             .as_deref()
-            .filter(|r| !crate::sanitize::is_blank(r))
+            .filter(|r| crate::sanitize::is_reason(r))
             .map(|r| r.trim().to_owned())
     }
 }
@@ -113,7 +114,7 @@ impl Issuer {
         let checked = policy::check(
             &profile,
             &policy,
-            reason.as_deref(),
+            request.reason.as_deref(),
             request.yes,
             chain.hands_out_long_term_keys(),
         );

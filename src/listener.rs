@@ -10,7 +10,9 @@
 //! busy for [`IDLE_TIMEOUT`]; pauses, never spins, when accepting fails (out of file
 //! descriptors); answers 400 to absolute-form request targets and to a missing or repeated
 //! `Host`, 403 to a `Host` that is not loopback (DNS rebinding). Refusals are reported in bursts,
-//! at most one report per [`REPORT_INTERVAL`], so a flood cannot fill a disk.
+//! at most one report per [`REPORT_INTERVAL`], so a flood cannot fill a disk. A listener that
+//! must know who is calling (a sign-in's) has each connection's owner looked up as it is
+//! accepted, while the client's socket is still there to be looked up ([`Peer::user`]).
 //!
 //! Response bodies live in [`Payload`]s, zeroed once dropped. Never logs a request target or a
 //! header value: they may carry secrets.
@@ -67,11 +69,13 @@ pub struct Listener {
 impl Listener {
     /// Binds a free port on 127.0.0.1 and serves from a thread of its own. `name` (like
     /// "credentials server") appears in errors and reports; `reports` gets the rate-limited
-    /// refusal reports, which are also logged with `-v`.
+    /// refusal reports, which are also logged with `-v`. With `identify`, every connection's
+    /// owner is looked up as it is accepted (see [`Peer::user`]).
     pub fn start(
         name: &'static str,
         handler: Box<Handler>,
         reports: Option<Box<Reports>>,
+        identify: bool,
     ) -> Result<Listener> {
         let fail = |e: std::io::Error| Error::new(format!("cannot open the {name}: {e}"));
         let socket = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(fail)?;
@@ -82,6 +86,7 @@ impl Listener {
             name,
             handler,
             reports,
+            identify,
             tally: Mutex::new(Tally::default()),
             open: Mutex::new(VecDeque::new()),
             freed: tokio::sync::Notify::new(),
@@ -134,14 +139,12 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
     crate::aws::runtime().map_err(|e| Error::new(format!("cannot start an async runtime: {e}")))
 }
 
-/// Who is on the other end of a connection (read only where the system names a socket's owner).
+/// Who is on the other end of a connection.
 #[derive(Debug, Clone, Copy)]
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub struct Peer {
-    /// The client's address (127.0.0.1 and its port).
-    pub addr: SocketAddr,
-    /// The listener's own address.
-    pub local: SocketAddr,
+    /// The user behind it, looked up when the connection was accepted (a listener started
+    /// with `identify`; [`PeerUser::Untold`] otherwise).
+    user: PeerUser,
 }
 
 /// The user behind a peer, as far as the system tells.
@@ -152,26 +155,52 @@ pub enum PeerUser {
     Own,
     /// Another user, by uid.
     Other(u32),
-    /// Not known: no way to ask on this system, or the socket is gone.
+    /// Not found: the client's socket was no longer open, with an owner, when its connection
+    /// was accepted (closed or reset at once). It cannot be shown to be this user's.
     Unknown,
+    /// This system does not say who owns a socket (macOS, Windows), or the listener did not
+    /// ask.
+    Untold,
+}
+
+impl PeerUser {
+    /// Who a connection that is not this user's was, for messages.
+    pub fn who(self) -> String {
+        match self {
+            PeerUser::Other(uid) => format!("another local user (uid {uid})"),
+            PeerUser::Unknown => {
+                "a local connection whose owner could not be found (it closed at once)".into()
+            }
+            PeerUser::Own | PeerUser::Untold => "a local connection".into(),
+        }
+    }
 }
 
 impl Peer {
-    /// Which user owns the client's socket. On Linux, from the socket tables in `/proc/net`;
-    /// elsewhere [`PeerUser::Unknown`].
+    /// Which user owns the client's socket, as looked up when the connection was accepted.
     pub fn user(&self) -> PeerUser {
-        #[cfg(target_os = "linux")]
-        {
-            // SAFETY: geteuid cannot fail and touches nothing.
-            let own = unsafe { libc::geteuid() };
-            match socket_owner(self.addr, self.local) {
-                Some(uid) if uid == own => PeerUser::Own,
-                Some(uid) => PeerUser::Other(uid),
-                None => PeerUser::Unknown,
-            }
+        self.user
+    }
+}
+
+/// The owner of the client socket at `client`, connected to `server`: on Linux from the
+/// kernel's socket tables (`/proc/net/tcp`), where only a live socket (established, with an
+/// inode) counts; a socket closed or reset by then has no owner left to show.
+fn identify(client: SocketAddr, server: SocketAddr) -> PeerUser {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: geteuid cannot fail and touches nothing.
+        let own = unsafe { libc::geteuid() };
+        match socket_owner(client, server) {
+            Some(uid) if uid == own => PeerUser::Own,
+            Some(uid) => PeerUser::Other(uid),
+            None => PeerUser::Unknown,
         }
-        #[cfg(not(target_os = "linux"))]
-        PeerUser::Unknown
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (client, server);
+        PeerUser::Untold
     }
 }
 
@@ -338,6 +367,8 @@ struct Shared {
     name: &'static str,
     handler: Box<Handler>,
     reports: Option<Box<Reports>>,
+    /// Whether each connection's owner is looked up as it is accepted.
+    identify: bool,
     tally: Mutex<Tally>,
     /// The open connections, oldest first.
     open: Mutex<VecDeque<Arc<Slot>>>,
@@ -539,6 +570,13 @@ async fn accept_loop(
                 let Ok(local) = stream.local_addr() else {
                     continue;
                 };
+                // Now, while the client's socket is there: one closed or reset before its
+                // request is read must not pass for someone else's, or for nobody's.
+                let user = if shared.identify {
+                    identify(addr, local)
+                } else {
+                    PeerUser::Untold
+                };
                 let slot = Arc::new(Slot {
                     id: shared.next_id.fetch_add(1, Ordering::Relaxed),
                     state: Mutex::new(SlotState {
@@ -555,7 +593,7 @@ async fn accept_loop(
                     shared.clone(),
                     slot,
                     stream,
-                    Peer { addr, local },
+                    Peer { user },
                     registered,
                 ));
             }
@@ -664,16 +702,21 @@ fn socket_owner(client: SocketAddr, server: SocketAddr) -> Option<u32> {
         })
 }
 
-/// Finds the socket whose local end is `client` and remote end is `server` in the text of
-/// `/proc/net/tcp` or `/proc/net/tcp6`, and returns its uid.
+/// Finds the live socket whose local end is `client` and remote end is `server` in the text of
+/// `/proc/net/tcp` or `/proc/net/tcp6`, and returns its uid. Live: established (`01`) and
+/// open in a process (a non-zero inode); the kernel shows a closed socket that lingers
+/// (TIME_WAIT, an orphan in FIN_WAIT) as owned by uid 0 or without an inode.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn owner_in_table(table: &str, client: SocketAddr, server: SocketAddr) -> Option<u32> {
+    const ESTABLISHED: &str = "01";
     table.lines().skip(1).find_map(|line| {
-        // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid …
+        // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout
+        // inode …
         let fields: Vec<&str> = line.split_whitespace().collect();
         let local = table_address(fields.get(1)?)?;
         let remote = table_address(fields.get(2)?)?;
-        if local == client && remote == server {
+        let live = *fields.get(3)? == ESTABLISHED && *fields.get(9)? != "0";
+        if local == client && remote == server && live {
             fields.get(7)?.parse().ok()
         } else {
             None
@@ -767,6 +810,7 @@ mod tests {
             name: "test listener",
             handler: Box::new(|_, _| error(StatusCode::OK, "")),
             reports: None,
+            identify: false,
             tally: Mutex::new(Tally::default()),
             open: Mutex::new(VecDeque::new()),
             freed: tokio::sync::Notify::new(),
@@ -837,6 +881,13 @@ mod tests {
             owner_in_table(table, "127.0.0.1:1".parse().unwrap(), server),
             None
         );
+        // Closed sockets that linger: in TIME_WAIT (shown as uid 0), an orphan without inode.
+        let lingering = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
+           0: 0100007F:9C40 0100007F:1F90 06 00000000:00000000 03:00001000 00000000     0        0 0 3 ffff\n\
+           1: 0100007F:9C41 0100007F:1F90 05 00000000:00000000 00:00000000 00000000 65534        0 0 1 ffff\n";
+        assert_eq!(owner_in_table(lingering, client, server), None);
+        let other: SocketAddr = "127.0.0.1:40001".parse().unwrap();
+        assert_eq!(owner_in_table(lingering, other, server), None);
         let v6 = "0000000000000000FFFF00000100007F:1F90";
         assert_eq!(table_address(v6), Some(server));
         assert_eq!(table_address("zz:1"), None);

@@ -1,5 +1,6 @@
-//! Getting an MFA code: `--mfa-token`, then the profile's `mfa_process`, then the configured
-//! prompt (the terminal via `/dev/tty`, or a desktop dialog).
+//! Getting an MFA code: `--mfa-token` (a code, or `-` to read one from stdin or the terminal),
+//! then the profile's `mfa_process`, then the configured prompt (the terminal via `/dev/tty`,
+//! or a desktop dialog).
 //!
 //! The code is a secret: it is held in a zeroing type, never logged, and never put in the argv
 //! of a process broker starts.
@@ -21,6 +22,8 @@ pub enum MfaError {
     Malformed,
     #[error("mfa_process failed: {0}")]
     Process(String),
+    #[error("-t - found no MFA code to read: {0}")]
+    Unread(String),
 }
 
 type Result<T> = std::result::Result<T, MfaError>;
@@ -81,12 +84,52 @@ pub fn code(serial: &str, profile: &str, sources: &Sources<'_>) -> Result<Code> 
     })
 }
 
+/// `-t/--mfa-token` as given: a code, or `-` to read one when the command starts.
+#[derive(Debug, Clone)]
+pub enum TokenArg {
+    Code(SecretString),
+    Read,
+}
+
 /// For `--mfa-token`: a malformed code is a usage error, found before anything else runs.
-pub fn parse_code(text: &str) -> std::result::Result<SecretString, String> {
-    if valid_code(text.trim()) {
-        Ok(SecretString::from(text.trim()))
+pub fn parse_code(text: &str) -> std::result::Result<TokenArg, String> {
+    if text == "-" {
+        Ok(TokenArg::Read)
+    } else if valid_code(text.trim()) {
+        Ok(TokenArg::Code(SecretString::from(text.trim())))
     } else {
-        Err("an MFA code is 6 digits".into())
+        Err("an MFA code is 6 digits, or `-` to read it from stdin".into())
+    }
+}
+
+impl TokenArg {
+    /// The code. One given on the command line is also wiped from this process's argv where
+    /// the system allows ([`crate::process::hide_argument`]): another user can read the argv
+    /// of a long-lived `exec --server`. `-` reads a line from stdin, or asks on the terminal
+    /// when stdin is one.
+    pub fn code(&self) -> Result<SecretString> {
+        match self {
+            TokenArg::Code(code) => {
+                crate::process::hide_argument(code.expose_secret());
+                Ok(code.clone())
+            }
+            TokenArg::Read => {
+                use std::io::IsTerminal;
+                let code = if std::io::stdin().is_terminal() {
+                    crate::tty::ask("MFA code: ")
+                        .map(SecretString::from)
+                        .map_err(|e| MfaError::Unread(e.to_string()))?
+                } else {
+                    crate::tty::stdin_line(64)
+                        .map_err(|e| MfaError::Unread(format!("stdin: {e}")))?
+                };
+                let text = code.expose_secret().trim();
+                if !valid_code(text) {
+                    return Err(MfaError::Malformed);
+                }
+                Ok(SecretString::from(text))
+            }
+        }
     }
 }
 

@@ -1,11 +1,14 @@
 //! Running other programs: the user's command for `exec` (its environment per the README,
 //! signal forwarding, its exit status reported the way shells do), and the shell that runs the
-//! profile's `credential_process` and `mfa_process` and the vault's `passphrase_command`.
+//! profile's `credential_process` and `mfa_process` and the vault's `passphrase_command`, each
+//! bounded the same way (64 KiB of output, a timeout, then its whole process group stopped).
+//! Also wipes an option's value (`-t CODE`) from broker's own command line, where the system
+//! lets it.
 //!
 //! Every child starts from [`command`]: the caller's environment without broker's own secrets
 //! (the file vault's passphrase), and the caller's umask instead of broker's private one. The
 //! child's argv is exactly what the user gave; secrets reach it only through its environment,
-//! never through argv.
+//! never through argv. Never waits on a helper without a bound.
 
 use std::ffi::{OsStr, OsString};
 use std::process::{Command, Stdio};
@@ -179,14 +182,37 @@ pub fn shell(command: &str) -> Command {
     }
 }
 
+/// How long a `credential_process` may run unless `[credential_process] timeout` says.
+pub const DEFAULT_CREDENTIAL_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The most a helper program (`mfa_process`, `passphrase_command`, `credential_process`) may
+/// print: more is an error, and the program is stopped.
+pub const OUTPUT_CAP: usize = 64 << 10;
+
 /// Runs `command` through the shell with no stdin and broker's stderr, and returns its stdout
-/// without trailing line breaks, in zeroing memory; after `timeout` it is stopped together with
-/// everything it started. For `mfa_process` and `passphrase_command`; the error says why.
+/// without trailing line breaks, in zeroing memory; bounded as [`captured`] says. For
+/// `mfa_process` and `passphrase_command`; the error says why.
 pub fn secret_output(command: &str, timeout: Duration) -> Result<SecretString, String> {
+    let bytes = captured(command, Stdio::null(), timeout)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| "its output is not text".to_string())?;
+    Ok(SecretString::from(text.trim_end_matches(['\r', '\n'])))
+}
+
+/// Runs `command` through the shell, in a group of its own (see [`group`]), with `stdin` and
+/// broker's stderr, and returns its stdout in zeroing memory. Stopped, with everything it
+/// started, once its output passes [`OUTPUT_CAP`] or `timeout` runs out before it has exited
+/// and closed its output; the error says which, or how it failed.
+fn captured(
+    command: &str,
+    stdin: Stdio,
+    timeout: Duration,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
     use std::io::Read;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let deadline = std::time::Instant::now() + timeout;
     let mut command = shell(command);
     command
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     group::prepare(&mut command);
@@ -195,46 +221,173 @@ pub fn secret_output(command: &str, timeout: Duration) -> Result<SecretString, S
         .map_err(|e| format!("cannot start it: {e}"))?;
     let group = group::Group::adopt(&child);
     let mut stdout = child.stdout.take().expect("piped stdout");
-    let reader = std::thread::spawn(move || {
-        let mut text = zeroize::Zeroizing::new(Vec::new());
-        let _ = stdout.by_ref().take(64 << 10).read_to_end(&mut text);
-        text
+    let overflowed = std::sync::Arc::new(AtomicBool::new(false));
+    let (sender, output) = std::sync::mpsc::channel();
+    let flag = overflowed.clone();
+    std::thread::spawn(move || {
+        let mut bytes = zeroize::Zeroizing::new(Vec::new());
+        let read = stdout
+            .by_ref()
+            .take(OUTPUT_CAP as u64 + 1)
+            .read_to_end(&mut bytes);
+        // Dropping the pipe here tells a writer still going (`yes`) to stop.
+        drop(stdout);
+        if bytes.len() > OUTPUT_CAP {
+            flag.store(true, Ordering::SeqCst);
+        }
+        let _ = sender.send(read.map(|_| bytes));
     });
-    let status = wait_or_stop(&mut child, group, timeout)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| {
-            format!(
-                "it did not finish within {}",
-                crate::duration::format(timeout)
-            )
-        })?;
-    let bytes = reader.join().unwrap_or_default();
+    let waited = wait_or_stop(&mut child, &group, timeout, || {
+        overflowed.load(Ordering::SeqCst)
+    });
+    let too_long = || {
+        format!(
+            "it did not finish within {}",
+            crate::duration::format(timeout)
+        )
+    };
+    let status = waited.map_err(|e| e.to_string())?;
+    // Its output may still be open in something it started: wait for that within the time.
+    let bytes = output.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()));
+    if overflowed.load(Ordering::SeqCst) {
+        return Err(format!(
+            "it printed more than {} KiB and was stopped",
+            OUTPUT_CAP >> 10
+        ));
+    }
+    let status = status.ok_or_else(too_long)?;
+    let bytes = match bytes {
+        Ok(read) => read.map_err(|e| format!("cannot read its output: {e}"))?,
+        Err(_) => {
+            group.kill();
+            return Err(format!(
+                "{}: something it started kept its output open",
+                too_long()
+            ));
+        }
+    };
     if !status.success() {
         return Err(format!("it exited with {status}"));
     }
-    let text = std::str::from_utf8(&bytes).map_err(|_| "its output is not text".to_string())?;
-    Ok(SecretString::from(text.trim_end_matches(['\r', '\n'])))
+    Ok(bytes)
 }
 
-/// Waits for `child`, started in `group`, at most `timeout`: its status, or `None` when the
-/// time ran out and it was stopped together with everything it started.
+/// Waits for `child`, started in `group`, at most `timeout` and until `give_up` says so: its
+/// status, or `None` when it was stopped first, together with everything it started.
 pub fn wait_or_stop(
     child: &mut std::process::Child,
-    group: group::Group,
+    group: &group::Group,
     timeout: Duration,
+    give_up: impl Fn() -> bool,
 ) -> std::io::Result<Option<std::process::ExitStatus>> {
     let started = std::time::Instant::now();
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok(Some(status));
         }
-        if started.elapsed() >= timeout {
+        if started.elapsed() >= timeout || give_up() {
             group.kill();
             let _ = child.kill();
             let _ = child.wait();
             return Ok(None);
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Overwrites `value` with `x`s where it stands as the value of an option (`-t VALUE`,
+/// `-tVALUE`, `--mfa-token VALUE`, `--mfa-token=VALUE`) among broker's own arguments, in the
+/// memory the kernel shows as this process's command line (`/proc/PID/cmdline`, `ps`), which
+/// every local user can read. Linux only, where `/proc/self/stat` says where that memory is;
+/// elsewhere the argument stays as it was given.
+pub fn hide_argument(value: &str) {
+    #[cfg(target_os = "linux")]
+    argv::hide(value);
+    #[cfg(not(target_os = "linux"))]
+    let _ = value;
+}
+
+/// The process's own argument block, on Linux.
+#[cfg(target_os = "linux")]
+mod argv {
+    /// The long and short option names whose value [`hide`] looks for.
+    const LONG: &str = "--mfa-token";
+    const SHORT: u8 = b't';
+
+    pub fn hide(value: &str) {
+        let Some((start, end)) = bounds() else {
+            return;
+        };
+        // SAFETY: [start, end) is this process's argument block (arg_start and arg_end of
+        // /proc/self/stat): memory the kernel set up on the stack for the process's lifetime,
+        // which Rust code reaches only through the raw pointers std keeps of argv. It is read
+        // and written here through raw pointers, one byte at a time, never borrowed.
+        let base = start as *mut u8;
+        let read = |i: usize| unsafe { base.add(i).read_volatile() };
+        let bytes: Vec<u8> = (0..end - start).map(read).collect();
+        if let Some(range) = find(&bytes, value.as_bytes()) {
+            for i in range {
+                unsafe { base.add(i).write_volatile(b'x') };
+            }
+        }
+    }
+
+    /// Where the value stands in `block` (NUL-separated arguments, the program first): the
+    /// first option that carries it, before any `--`.
+    pub(super) fn find(block: &[u8], value: &[u8]) -> Option<std::ops::Range<usize>> {
+        if value.is_empty() {
+            return None;
+        }
+        let mut args = Vec::new();
+        let mut at = 0;
+        for arg in block.split(|&b| b == 0) {
+            args.push((at, arg));
+            at += arg.len() + 1;
+        }
+        let mut takes_next = false;
+        for &(offset, arg) in args.iter().skip(1) {
+            if takes_next && arg == value {
+                return Some(offset..offset + arg.len());
+            }
+            takes_next = false;
+            if arg == b"--" {
+                return None;
+            }
+            // The value after `--mfa-token=`, `-tVALUE`, `-nt=VALUE`; or next, after the name.
+            let rest = if let Some(rest) = arg.strip_prefix(LONG.as_bytes()) {
+                rest
+            } else if arg.starts_with(b"-") && !arg.starts_with(b"--") {
+                match arg.iter().position(|&b| b == SHORT) {
+                    Some(t) => &arg[t + 1..],
+                    None => continue,
+                }
+            } else {
+                continue;
+            };
+            if rest.is_empty() {
+                takes_next = true;
+                continue;
+            }
+            let rest_at = offset + arg.len() - rest.len();
+            let (skip, candidate) = match rest.strip_prefix(b"=") {
+                Some(after) => (1, after),
+                None => (0, rest),
+            };
+            if candidate == value {
+                return Some(rest_at + skip..rest_at + skip + value.len());
+            }
+        }
+        None
+    }
+
+    /// `arg_start` and `arg_end` of `/proc/self/stat` (fields 48 and 49).
+    fn bounds() -> Option<(usize, usize)> {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // After the command name, which may hold spaces and parentheses: field 3 on.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let start: usize = fields.get(45)?.parse().ok()?;
+        let end: usize = fields.get(46)?.parse().ok()?;
+        (start > 0 && end > start).then_some((start, end))
     }
 }
 
@@ -426,22 +579,19 @@ struct ProcessOutput {
 }
 
 /// Runs a profile's `credential_process` and reads its JSON, as the AWS CLI does; refuses
-/// credentials that have expired already.
-pub fn credential_process(profile: &str, command: &str) -> Result<Credentials, ProcessError> {
+/// credentials that have expired already. Bounded like every helper: its output to
+/// [`OUTPUT_CAP`], its time to `timeout`, after which it is stopped with everything it started.
+pub fn credential_process(
+    profile: &str,
+    command: &str,
+    timeout: Duration,
+) -> Result<Credentials, ProcessError> {
     let fail = |why: String| ProcessError::CredentialProcess {
         profile: profile.to_string(),
         why,
     };
     crate::output::verbose(format!("running the credential_process of {profile}"));
-    let out = shell(command)
-        .stdin(Stdio::inherit())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| fail(format!("cannot start it: {e}")))?;
-    let stdout = zeroize::Zeroizing::new(out.stdout);
-    if !out.status.success() {
-        return Err(fail(format!("it exited with {}", out.status)));
-    }
+    let stdout = captured(command, Stdio::inherit(), timeout).map_err(fail)?;
     let parsed: ProcessOutput = serde_json::from_slice(&stdout).map_err(|e| {
         fail(format!(
             "its output is not credential_process JSON ({})",
@@ -673,7 +823,7 @@ pub(crate) mod group {
             Group(child.id() as i32)
         }
 
-        pub fn kill(self) {
+        pub fn kill(&self) {
             // SAFETY: signals the process group this child leads (made by process_group(0)).
             unsafe {
                 libc::kill(-self.0, libc::SIGKILL);
@@ -712,9 +862,9 @@ pub(crate) mod group {
             Group((joined != 0).then_some(job))
         }
 
-        pub fn kill(self) {
+        pub fn kill(&self) {
             use std::os::windows::io::AsRawHandle;
-            if let Some(job) = self.0 {
+            if let Some(job) = &self.0 {
                 // SAFETY: ends the processes of a job we created and still hold.
                 unsafe {
                     windows_sys::Win32::System::JobObjects::TerminateJobObject(
@@ -724,5 +874,42 @@ pub(crate) mod group {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_option_value_is_found_in_the_argument_block() {
+        let at = |args: &[&str]| {
+            let block = args.join("\0");
+            super::argv::find(block.as_bytes(), b"123456").map(|r| {
+                assert_eq!(&block[r.clone()], "123456");
+                r.start
+            })
+        };
+        assert_eq!(at(&["b", "-t", "123456"]), Some(5));
+        assert_eq!(at(&["b", "--mfa-token=123456"]), Some(14));
+        assert_eq!(at(&["b", "--mfa-token", "123456"]), Some(14));
+        assert_eq!(at(&["b", "-t123456"]), Some(4));
+        assert_eq!(at(&["b", "-nt=123456"]), Some(6));
+        assert_eq!(at(&["b", "-nt", "123456"]), Some(6));
+        assert_eq!(
+            at(&["b", "exec", "-d", "1h", "-t", "123456", "p"]),
+            Some(16)
+        );
+        // Not an option's value: a profile, or the command's own arguments after `--`.
+        assert_eq!(at(&["b", "exec", "123456"]), None);
+        assert_eq!(at(&["b", "exec", "p", "--", "cmd", "-t", "123456"]), None);
+        assert_eq!(at(&["b", "-t", "654321"]), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_argument_block_is_found_and_left_alone_without_a_match() {
+        let before = std::fs::read("/proc/self/cmdline").unwrap();
+        super::hide_argument("not-an-argument-of-this-test-run");
+        assert_eq!(std::fs::read("/proc/self/cmdline").unwrap(), before);
     }
 }

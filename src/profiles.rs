@@ -215,12 +215,11 @@ pub fn credentials_file_path(env: &Environment) -> Option<PathBuf> {
 }
 
 /// Appends `[profile NAME]` (or `[default]`) to the AWS config file, creating it if needed,
-/// unless another process added it meanwhile. Holds the lock at `lock` while it reads and
-/// writes, and writes through a symbolic link (dotfiles) to its target, keeping its mode.
+/// unless another process added it meanwhile: the caller holds the AWS config's lock
+/// (`Context::lock`) around it. Writes through a symbolic link (dotfiles) to its target, keeping its mode.
 /// Returns the path written, or `None` when the section was already there.
 pub fn append_profile_section(
     name: &str,
-    lock: &Path,
     env: &Environment,
 ) -> Result<Option<PathBuf>, ProfilesError> {
     let path = config_file_path(env).ok_or_else(|| {
@@ -230,10 +229,6 @@ pub fn append_profile_section(
         path: path.clone(),
         source,
     };
-    if let Some(dir) = lock.parent() {
-        fsutil::private_dir(dir).map_err(write_err)?;
-    }
-    let _lock = fsutil::lock(lock).map_err(write_err)?;
     let bytes = read_aws_file(&path)?.unwrap_or_default();
     let mut text = String::from_utf8(bytes).unwrap_or_default();
     if AwsProfiles::from_texts(&text, "").is_ok_and(|aws| aws.contains(name)) {

@@ -55,6 +55,7 @@ impl Server {
             "credentials server",
             Box::new(move |request, _| answer(&state, request)),
             Some(refusals),
+            false,
         )?;
         Ok(Server {
             url: format!("http://127.0.0.1:{}/", listener.port()),

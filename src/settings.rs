@@ -26,6 +26,8 @@ pub struct Settings {
     #[serde(default)]
     pub file: FileSettings,
     #[serde(default)]
+    pub credential_process: CredentialProcessSettings,
+    #[serde(default)]
     pub profile: BTreeMap<String, ProfilePolicy>,
 }
 
@@ -65,6 +67,15 @@ pub enum MfaPrompt {
 pub struct FileSettings {
     /// A shell command whose stdout is the vault's passphrase.
     pub passphrase_command: Option<String>,
+}
+
+/// `[credential_process]`: the profiles' `credential_process` commands.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialProcessSettings {
+    /// How long one may run (default 60s).
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    pub timeout: Option<Duration>,
 }
 
 /// `[audit]`: where the log is, and where its records are shipped.
@@ -166,6 +177,9 @@ assume_role_duration = "1h"
 [mfa]
 prompt = "terminal"
 
+[credential_process]
+timeout = "30s"
+
 [audit]
 path = "~/.local/state/broker/audit.jsonl"
 syslog = true
@@ -190,6 +204,7 @@ tag_reason = true
             Some(Duration::from_secs(8 * 3600))
         );
         assert_eq!(s.mfa.prompt, Some(MfaPrompt::Terminal));
+        assert_eq!(s.credential_process.timeout, Some(Duration::from_secs(30)));
         assert!(s.audit.syslog);
         assert_eq!(s.audit.command[0], "/usr/local/bin/ship-audit");
         assert_eq!(s.audit.command_timeout, Some(Duration::from_secs(5)));

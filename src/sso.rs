@@ -3,8 +3,11 @@
 //!
 //! One sign-in per SSO session, shared by every profile that names it and by concurrent
 //! processes (under a lock). The client registration, access token and refresh token are kept
-//! in the vault like long-term keys: never on disk in plaintext, never in an argv (the authorize
-//! URL carries none), a log or an error. The access token is refreshed with the refresh token,
+//! in the vault like long-term keys: never on disk in plaintext, never in an argv, a log or an
+//! error. What would let another local user finish a sign-in in this user's place (the
+//! authorize URL with its state, the device verification URL with its code) never goes in an
+//! argv either: the browser gets a private page. The loopback callback answers only this user
+//! (on Linux, known from the socket when it is accepted) and the right state. The access token is refreshed with the refresh token,
 //! without a browser, before it comes within `min_ttl` of expiry; only a refused refresh asks
 //! for a new sign-in.
 
@@ -20,7 +23,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::aws::{AwsCode, AwsError, Client};
-use crate::browser::Browser;
+use crate::browser::{Browser, PrivatePage};
 use crate::chain::SsoSession;
 use crate::credentials::{serialize_secret, Credentials};
 use crate::listener::{self, Body, Listener, Payload, Peer, PeerUser};
@@ -74,15 +77,6 @@ pub enum SsoError {
     DeviceCodeExpired { session: String },
     #[error("the sign-in to SSO session {session} did not come back within {waited}")]
     NoCallback { session: String, waited: String },
-    #[error(
-        "the sign-in callback for SSO session {session} carried a wrong or no state; its code \
-         was not used"
-    )]
-    ForgedState { session: String },
-    #[error(
-        "another local user (uid {uid}) called the sign-in callback; the sign-in was abandoned"
-    )]
-    ForeignCallback { uid: u32 },
     #[error("the SSO session {session} cannot sign in: {why}")]
     Local { session: String, why: String },
 }
@@ -317,8 +311,9 @@ impl<'a> Portal<'a> {
     }
 
     /// Authorization code with PKCE: the browser signs in at the authorize URL and comes back to
-    /// a one-shot loopback listener with a code and the state; the code goes back with the
-    /// verifier. A callback with a wrong or no state is refused and its code never exchanged.
+    /// a loopback listener with a code and the state; the code goes back with the verifier. A
+    /// callback from anyone but this user, or with a wrong or no state, is refused (and its
+    /// code never exchanged) while the sign-in goes on waiting for the right one.
     fn authorization_code(
         &self,
         client: &Registration,
@@ -335,11 +330,13 @@ impl<'a> Portal<'a> {
         let callback = Callback {
             state: state.clone(),
             events: Mutex::new(events),
+            warned: std::sync::atomic::AtomicUsize::new(0),
         };
         let listener = Listener::start(
             "SSO sign-in callback",
             Box::new(move |request, peer| callback.answer(request, peer)),
             None,
+            true,
         )
         .map_err(|e| local(e.message().to_string()))?;
         let redirect_uri = format!("http://127.0.0.1:{}{CALLBACK_PATH}", listener.port());
@@ -353,7 +350,9 @@ impl<'a> Portal<'a> {
             .append_pair("code_challenge_method", "S256")
             .append_pair("scopes", &self.session.scopes.join(" "))
             .append_pair("code_challenge", &challenge);
-        self.show(url.as_str(), None, how)?;
+        let url = SecretString::from(String::from(url));
+        // The page is the browser's until the sign-in is over.
+        let _page = self.show(&url, None, how);
         let code = wait_for_code(&received, &self.session.name)?;
         drop(listener);
         let call = self
@@ -392,11 +391,15 @@ impl<'a> Portal<'a> {
         else {
             return Err(AwsError::bad_response("StartDeviceAuthorization", "device code").into());
         };
-        let target = device
+        let complete = device
             .verification_uri_complete()
             .or(device.verification_uri())
             .unwrap_or_default();
-        self.show(target, Some(user_code), how)?;
+        let target = SecretString::from(complete);
+        // Shown with the code for the user to compare; the URL that carries the code goes to
+        // the browser only through a private page.
+        let shown = device.verification_uri().unwrap_or(complete);
+        let _page = self.show(&target, Some((user_code, shown)), how);
         let mut interval = Duration::from_secs(device.interval().max(1) as u64);
         let deadline = crate::clock::now() + TimeDelta::seconds(device.expires_in().max(1).into());
         loop {
@@ -436,34 +439,39 @@ impl<'a> Portal<'a> {
         }
     }
 
-    /// Sends the user to `target`: the browser, or the URL printed on stderr.
-    fn show(&self, target: &str, user_code: Option<&str>, how: &SignIn) -> Result<()> {
+    /// Sends the user to `target`: the browser, through a private page (the returned guard,
+    /// deleted when dropped), or else the URL printed on stderr. With a device code, the code
+    /// and the URL to type it at (`shown`) are printed first, for the user to compare.
+    fn show(
+        &self,
+        target: &SecretString,
+        device: Option<(&str, &str)>,
+        how: &SignIn,
+    ) -> Option<PrivatePage> {
         let session = &self.session.name;
-        if let Some(code) = user_code {
+        if let Some((code, shown)) = device {
             notice(&format!(
-                "to sign in to SSO session {session}, confirm the code {code} at {target}"
+                "to sign in to SSO session {session}, confirm the code {code} at {shown}"
             ));
         }
         if how.open_browser {
-            let opened = how.browser.open(target);
-            if opened.is_ok() {
-                if user_code.is_none() {
-                    notice(&format!(
-                        "signing in to SSO session {session} in your browser"
-                    ));
+            match how.browser.open_privately(target) {
+                Ok((page, _opener)) => {
+                    if device.is_none() {
+                        notice(&format!(
+                            "signing in to SSO session {session} in your browser"
+                        ));
+                    }
+                    return Some(page);
                 }
-                return Ok(());
-            }
-            if let Err(e) = opened {
-                notice(&format!("{}; open the URL yourself", e.message()));
+                Err(e) => notice(&format!("{}; open the URL yourself", e.message())),
             }
         }
-        if user_code.is_none() {
-            notice(&format!(
-                "to sign in to SSO session {session}, open this URL in a browser: {target}"
-            ));
-        }
-        Ok(())
+        notice(&format!(
+            "to sign in to SSO session {session}, open this URL in a browser: {}",
+            target.expose_secret()
+        ));
+        None
     }
 
     /// GetRoleCredentials: the role's credentials for the account, with the access token.
@@ -602,18 +610,22 @@ fn pkce_challenge(verifier: &SecretString) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
 }
 
-/// What the callback listener saw.
+/// What the callback listener took: the answer to this sign-in.
 enum Event {
     Code(SecretString),
     Denied,
-    ForgedState,
-    Foreign(u32),
 }
 
-/// The one-shot `/oauth/callback` handler.
+/// How many refused callbacks are told on stderr; more are refused silently.
+const WARNINGS: usize = 10;
+
+/// The `/oauth/callback` handler: answers this user's browser bringing back the state, and
+/// nobody else.
 struct Callback {
     state: SecretString,
     events: Mutex<Sender<Event>>,
+    /// Refusals told so far.
+    warned: std::sync::atomic::AtomicUsize,
 }
 
 impl Callback {
@@ -621,10 +633,13 @@ impl Callback {
         if request.uri().path() != CALLBACK_PATH {
             return listener::refuse(StatusCode::NOT_FOUND, "unknown path");
         }
-        let send = |event| listener::report(&self.events, event);
-        if let PeerUser::Other(uid) = peer.user() {
-            send(Event::Foreign(uid));
-            return listener::refuse(StatusCode::FORBIDDEN, "callback from another user");
+        match peer.user() {
+            // Where the system cannot say (macOS, Windows), the state is the guard.
+            PeerUser::Own | PeerUser::Untold => {}
+            user => {
+                self.warn(&user.who());
+                return listener::refuse(StatusCode::FORBIDDEN, "callback from another user");
+            }
         }
         if request.method() != Method::GET {
             return listener::refuse(StatusCode::METHOD_NOT_ALLOWED, "method other than GET");
@@ -636,33 +651,64 @@ impl Callback {
         let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v);
         let state_ok = get("state")
             .is_some_and(|s| bool::from(s.as_bytes().ct_eq(self.state.expose_secret().as_bytes())));
-        let (event, page) = if !state_ok {
-            (
-                Event::ForgedState,
-                "The sign-in was refused: its state did not match.",
-            )
-        } else if let Some(code) = get("code") {
-            (
+        if !state_ok {
+            // A page the user has open, or anything probing loopback ports: ignored.
+            self.warn("a callback with a wrong or no state");
+            return listener::refuse(StatusCode::BAD_REQUEST, "callback with a wrong state");
+        }
+        let (event, page) = match get("code") {
+            Some(code) => (
                 Event::Code(SecretString::from(code.as_str())),
                 "Signed in. You can close this window and return to the terminal.",
-            )
-        } else {
-            (Event::Denied, "The sign-in was denied.")
+            ),
+            None => (Event::Denied, "The sign-in was denied."),
         };
-        send(event);
         let html = format!(
             "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>broker</title></head>\
              <body><p>{page}</p></body></html>\n"
         );
+        // Told once the page is written (or its connection failed), not before: the waiter
+        // stops the listener as soon as it hears, which would cut the browser's answer short.
+        let sender = self
+            .events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let told = Tell(Some((event, sender)));
         listener::respond(
             StatusCode::OK,
             "text/html; charset=utf-8",
-            Payload::new(Zeroizing::new(html.into_bytes())),
+            Payload::new(Zeroizing::new(html.into_bytes())).on_sent(move || drop(told)),
         )
+    }
+
+    /// Tells the user (the first [`WARNINGS`] times) that a callback was refused.
+    fn warn(&self, who: &str) {
+        let told = self
+            .warned
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if told < WARNINGS {
+            notice(&format!(
+                "warning: refused a sign-in callback from {who}; still waiting for your browser"
+            ));
+        } else if told == WARNINGS {
+            notice("warning: refusing more sign-in callbacks without saying so");
+        }
     }
 }
 
-/// Waits for the callback's code.
+/// Sends its event when dropped: with the answer's payload, once written or given up.
+struct Tell(Option<(Event, Sender<Event>)>);
+
+impl Drop for Tell {
+    fn drop(&mut self) {
+        if let Some((event, sender)) = self.0.take() {
+            let _ = sender.send(event);
+        }
+    }
+}
+
+/// Waits for the callback's answer.
 fn wait_for_code(received: &Receiver<Event>, session: &str) -> Result<SecretString> {
     let waited = crate::duration::format(SIGN_IN_WAIT);
     match received.recv_timeout(SIGN_IN_WAIT) {
@@ -670,10 +716,6 @@ fn wait_for_code(received: &Receiver<Event>, session: &str) -> Result<SecretStri
         Ok(Event::Denied) => Err(SsoError::Denied {
             session: session.to_string(),
         }),
-        Ok(Event::ForgedState) => Err(SsoError::ForgedState {
-            session: session.to_string(),
-        }),
-        Ok(Event::Foreign(uid)) => Err(SsoError::ForeignCallback { uid }),
         Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
             Err(SsoError::NoCallback {
                 session: session.to_string(),

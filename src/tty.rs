@@ -50,6 +50,21 @@ pub fn confirm(prompt: &str) -> Result<bool, TtyError> {
     ))
 }
 
+/// One line from stdin (not the terminal), without its line break, in zeroing memory: read a
+/// byte at a time, so that nothing after the line is taken from a program's stdin (`exec`'s
+/// child reads the rest); at most `cap` bytes.
+pub fn stdin_line(cap: usize) -> std::io::Result<SecretString> {
+    use std::io::Read;
+    let mut input = platform::stdin()?;
+    let mut line = zeroize::Zeroizing::new(Vec::with_capacity(cap));
+    let mut byte = [0u8; 1];
+    while line.len() < cap && input.read(&mut byte)? == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    let text = std::str::from_utf8(&line).map_err(|_| std::io::Error::other("not text"))?;
+    Ok(SecretString::from(text.trim_end_matches('\r')))
+}
+
 /// The terminal device per platform: the one place where they differ here.
 #[cfg(unix)]
 mod platform {
@@ -57,6 +72,12 @@ mod platform {
     use std::io::{BufRead, BufReader};
 
     pub const DEVICE: &str = "/dev/tty";
+
+    /// A file of its own on stdin, read without the standard library's buffer.
+    pub fn stdin() -> std::io::Result<File> {
+        use std::os::fd::AsFd;
+        Ok(std::io::stdin().as_fd().try_clone_to_owned()?.into())
+    }
 
     /// The controlling terminal, for reading and for writing.
     pub fn open() -> std::io::Result<(File, File)> {
@@ -84,6 +105,12 @@ mod platform {
     use windows_sys::Win32::System::Console::ReadConsoleW;
 
     pub const DEVICE: &str = "CONIN$";
+
+    /// A file of its own on stdin, read without the standard library's buffer.
+    pub fn stdin() -> std::io::Result<File> {
+        use std::os::windows::io::AsHandle;
+        Ok(std::io::stdin().as_handle().try_clone_to_owned()?.into())
+    }
 
     pub fn open() -> std::io::Result<(File, File)> {
         let open = |name| {

@@ -1,8 +1,9 @@
 //! The audit log: one JSON line per issuing, refusal, error and end of credentials, appended to
 //! a `0600` file that several processes may write at once. Each line carries `prev`, the SHA-256
 //! of the line before it, so an edit, a removal or a reordering breaks the chain where it was
-//! made; [`verify`] finds it. Read back by `broker history`; shipped off the machine, line for
-//! line, by its `shipping` module.
+//! made by hand; [`verify`] finds it. The chain has no key, so a change with `prev` recomputed
+//! from there on shows only against a copy shipped off the machine, line for line, by the
+//! `shipping` module, which [`compare`] checks the log against. Read back by `broker history`.
 //!
 //! Never records a secret: names, ARNs, access key ids (which CloudTrail logs as well), the
 //! reason, times, exit statuses and outcomes. Appending never reads more of the log than its
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub mod compare;
 pub(crate) mod shipping;
 
 use shipping::{Channels, Shipping};
@@ -34,6 +36,8 @@ pub enum AuditError {
     },
     #[error("the audit log {path} was changed: {finding}")]
     Tampered { path: PathBuf, finding: String },
+    #[error("the audit log {path} differs from what was shipped: {finding}")]
+    Differs { path: PathBuf, finding: String },
 }
 
 type Result<T> = std::result::Result<T, AuditError>;
@@ -205,15 +209,30 @@ impl Record {
             via: failed.via,
             access_key_id: failed.access_key_id.clone(),
             account_id: failed.account_id.clone(),
-            error: Some(format!(
-                "{why} (the {} record of {})",
-                failed.outcome.name(),
-                failed
-                    .time
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            )),
+            error: Some(format!("{why} {}", Record::failed_tag(failed))),
             ..Record::bare(&failed.profile, Outcome::ShippingFailed)
         }
+    }
+
+    /// Whether this is the `shipping_failed` record of `failed`.
+    pub fn names(&self, failed: &Record) -> bool {
+        self.outcome == Outcome::ShippingFailed
+            && self.profile == failed.profile
+            && self
+                .error
+                .as_deref()
+                .is_some_and(|e| e.ends_with(&Record::failed_tag(failed)))
+    }
+
+    /// How a `shipping_failed` record names the record it is about.
+    fn failed_tag(failed: &Record) -> String {
+        format!(
+            "(the {} record of {})",
+            failed.outcome.name(),
+            failed
+                .time
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
     }
 }
 
@@ -319,7 +338,7 @@ impl AuditLog {
                 prev: Some(start_prev),
                 ..Record::bare("", Outcome::ChainStarted)
             };
-            let line = serde_json::to_string(&start).expect("records serialise");
+            let line = record_line(&start);
             prev = Some(line_hash(line.as_bytes()));
             written.push((start, line));
         }
@@ -327,7 +346,7 @@ impl AuditLog {
             prev,
             ..record.clone()
         };
-        let line = serde_json::to_string(&record).expect("records serialise");
+        let line = record_line(&record);
         written.push((record, line));
 
         let mut bytes = Vec::new();
@@ -374,6 +393,39 @@ impl AuditLog {
         Ok((records, bad))
     }
 
+    /// Compares the log with a copy shipped off the machine (see [`compare`]), then walks its
+    /// chain; `None` when there is no log.
+    pub fn verify_against(
+        &self,
+        copy: &std::path::Path,
+    ) -> Result<Option<(compare::Matched, Verified)>> {
+        let Some(bytes) = self.read_bytes()? else {
+            return Ok(None);
+        };
+        let unreadable = |source| AuditError::Read {
+            path: copy.to_owned(),
+            source,
+        };
+        let file = std::fs::File::open(copy).map_err(unreadable)?;
+        if !file.metadata().map_err(unreadable)?.is_file() {
+            return Err(unreadable(std::io::Error::other("not a regular file")));
+        }
+        let shipped =
+            compare::shipped_records(std::io::BufReader::new(file)).map_err(unreadable)?;
+        let matched =
+            compare::compare(&bytes, &shipped, &copy.display().to_string()).map_err(|finding| {
+                AuditError::Differs {
+                    path: self.path.clone(),
+                    finding,
+                }
+            })?;
+        let verified = verify(&bytes).map_err(|finding| AuditError::Tampered {
+            path: self.path.clone(),
+            finding,
+        })?;
+        Ok(Some((matched, verified)))
+    }
+
     /// Walks the hash chain of the whole log.
     pub fn verify(&self) -> Result<Option<Verified>> {
         let Some(bytes) = self.read_bytes()? else {
@@ -393,6 +445,14 @@ impl AuditLog {
             source,
         })
     }
+}
+
+/// A record as one line of the log: JSON with every character that could disguise itself on a
+/// reader's terminal (a tag character, a bidi override) written as a `\uXXXX` escape, the same
+/// value to a JSON reader. Shipped exactly so.
+fn record_line(record: &Record) -> String {
+    let json = serde_json::to_string(record).expect("records serialise");
+    crate::sanitize::escape_json(&json).into_owned()
 }
 
 /// The end of the log, as appending needs it.

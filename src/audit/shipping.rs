@@ -306,7 +306,7 @@ fn run_command(command: &[String], line: &str, timeout: Duration) -> Result<(), 
     std::thread::spawn(move || {
         let _ = stdin.write_all(text.as_bytes());
     });
-    match crate::process::wait_or_stop(&mut child, group, timeout) {
+    match crate::process::wait_or_stop(&mut child, &group, timeout, || false) {
         Ok(Some(status)) if status.success() => Ok(()),
         Ok(Some(status)) => Err(format!("failed: it exited with {status}")),
         Ok(None) => Err(format!(

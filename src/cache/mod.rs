@@ -192,6 +192,10 @@ impl FileName {
 }
 
 pub struct Cache {
+    /// broker's own cache directory (`$XDG_CACHE_HOME/broker`), checked before anything is
+    /// made inside it.
+    root: PathBuf,
+    /// The entries: `ROOT/sessions`.
     dir: PathBuf,
     key: OnceLock<SealKey>,
     vault: VaultSpec,
@@ -201,10 +205,12 @@ pub struct Cache {
 pub struct Lock(#[allow(dead_code)] std::fs::File);
 
 impl Cache {
-    /// `vault` is where the cache key lives when the kernel keyring cannot hold it.
-    pub fn new(dir: PathBuf, vault: VaultSpec) -> Cache {
+    /// The cache in `root/sessions`; `vault` is where the cache key lives when the kernel
+    /// keyring cannot hold it.
+    pub fn new(root: PathBuf, vault: VaultSpec) -> Cache {
         Cache {
-            dir,
+            dir: root.join("sessions"),
+            root,
             key: OnceLock::new(),
             vault,
         }
@@ -280,7 +286,7 @@ impl Cache {
             source,
         };
         let bytes = encode_entry(self.key()?, &stored).map_err(io)?;
-        fsutil::private_dir(&self.dir).map_err(io)?;
+        fsutil::private_dir_under(&self.root, &self.dir).map_err(io)?;
         fsutil::atomic_write(&self.dir.join(key.file_name()), &bytes).map_err(io)?;
         self.drop_old_entries();
         Ok(())
@@ -322,7 +328,7 @@ impl Cache {
 
     fn lock_file(&self, name: &str) -> std::io::Result<std::fs::File> {
         let dir = self.dir.join("locks");
-        fsutil::private_dir(&dir)?;
+        fsutil::private_dir_under(&self.root, &dir)?;
         fsutil::lock(&dir.join(format!("{name}.lock")))
     }
 

@@ -58,6 +58,13 @@ pub struct Args {
     /// that was edited, removed or reordered and exits with status 1
     #[arg(long, conflicts_with_all = ["profile", "since", "outcome", "via", "reason", "key", "json"])]
     verify: bool,
+
+    /// With --verify, also check the log against a copy shipped off the machine (a syslog
+    /// file, `journalctl -t broker -o cat`, what [audit] command kept): names the first record
+    /// of the copy the log lacks or has changed, which the chain alone cannot show when `prev`
+    /// was recomputed
+    #[arg(long, value_name = "FILE", requires = "verify")]
+    against: Option<std::path::PathBuf>,
 }
 
 fn parse_since(text: &str) -> std::result::Result<std::time::Duration, String> {
@@ -86,6 +93,9 @@ fn via_parser() -> impl clap::builder::TypedValueParser<Value = Via> {
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let log = ctx.audit_log();
+    if let Some(copy) = &args.against {
+        return verify_against(&log, copy);
+    }
     if args.verify {
         return verify(&log);
     }
@@ -158,6 +168,35 @@ fn verify(log: &AuditLog) -> Result<u8> {
                 v.records
             ),
         },
+    };
+    output::stdout(text.as_bytes())?;
+    Ok(exit_codes::SUCCESS)
+}
+
+/// `--verify --against FILE`: one line on stdout when the log holds every shipped record in
+/// place and its chain holds; the error names the first difference.
+fn verify_against(log: &AuditLog, copy: &std::path::Path) -> Result<u8> {
+    let path = log.path.display();
+    let text = match log.verify_against(copy)? {
+        None => format!("{path}: no audit log yet\n"),
+        Some((matched, verified)) => {
+            let (first, last) = matched.lines;
+            let mut text = format!(
+                "{path}: intact, {} records; every one of the {} records of {} is in it, in \
+                 place (lines {first} to {last})",
+                verified.records,
+                matched.shipped,
+                copy.display()
+            );
+            if matched.after > 0 {
+                text.push_str(&format!(
+                    "; the {} lines after them are not in that copy",
+                    matched.after
+                ));
+            }
+            text.push('\n');
+            text
+        }
     };
     output::stdout(text.as_bytes())?;
     Ok(exit_codes::SUCCESS)

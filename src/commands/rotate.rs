@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use secrecy::SecretString;
-
 use crate::audit::Via;
 use crate::aws::{AwsCode, AwsError};
 use crate::chain::{self, Source};
@@ -37,9 +35,10 @@ pub struct Args {
     #[arg(value_name = "PROFILE", add = super::completions::profiles())]
     profile: String,
 
-    /// The current code of the profile's MFA device, instead of asking for it
+    /// The current code of the profile's MFA device, instead of asking for it; `-` reads it
+    /// from stdin (or asks on the terminal)
     #[arg(short = 't', long, value_name = "CODE", value_parser = crate::mfa::parse_code)]
-    mfa_token: Option<SecretString>,
+    mfa_token: Option<crate::mfa::TokenArg>,
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
@@ -68,7 +67,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     // other) when the profile needs one.
     let request = Request {
         profile: profile.clone(),
-        mfa_token: args.mfa_token,
+        mfa_token: args.mfa_token.as_ref().map(|t| t.code()).transpose()?,
         ..Request::default()
     };
     let session = Issuer::new(ctx, request, Via::Rotate)?;

@@ -83,6 +83,14 @@ pub enum VaultError {
         path: PathBuf,
         detail: String,
     },
+    #[error(
+        "vault item {item} in {path} uses encryption parameters broker does not open: {detail}"
+    )]
+    Unsupported {
+        item: String,
+        path: PathBuf,
+        detail: String,
+    },
     #[error("vault item {item} does not hold access keys")]
     NotKeys { item: String },
     #[error("{path}: {source}")]

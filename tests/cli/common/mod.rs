@@ -58,6 +58,7 @@ impl TestEnv {
 
     /// Moves the clock of every broker of this environment forward by `by`, instead of
     /// sleeping: cached credentials and tokens get older, waits end sooner.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // its users need the Linux rig
     pub fn advance_clock(&self, by: std::time::Duration) {
         require_test_hooks();
         let file = self.clock_file();
@@ -81,6 +82,7 @@ impl TestEnv {
 
     /// Sends broker's syslog copies of the audit trail to `socket` instead of the system's
     /// (`BROKER_TEST_SYSLOG_SOCKET`, a `test-hooks` build's).
+    #[cfg_attr(not(unix), allow(dead_code))] // no syslog on Windows
     pub fn send_syslog_to(&mut self, socket: &Path) {
         require_test_hooks();
         self.extra_env.push((
@@ -167,6 +169,7 @@ pub fn broker_bin() -> PathBuf {
 /// Fails the test, saying why, unless the broker under test has the test suite's hooks: the
 /// tests are built with `--features test-hooks` (scripts/test.sh builds them so), and a binary
 /// of `BROKER_TEST_BIN` was built with that feature too.
+#[cfg_attr(not(unix), allow(dead_code))]
 pub fn require_test_hooks() {
     if !cfg!(feature = "test-hooks") {
         panic!(

@@ -348,9 +348,10 @@ pub fn encode(value: &str) -> String {
         .collect()
 }
 
-/// The test browser: `command` is what `$BROWSER` should be. It logs every argv it is given
-/// and, unless inert, visits the URL the way a signed-in user's browser would (following the
-/// authorize redirect to the client's loopback callback, or opening a device verification URL).
+/// The test browser: `command` is what `$BROWSER` should be. It logs every argv it is given,
+/// reads a private page (`file://`) it is given for the URL inside, and, unless inert, visits
+/// that URL the way a signed-in user's browser would (following the authorize redirect to the
+/// client's loopback callback, or opening a device verification URL).
 pub struct TestBrowser {
     pub command: PathBuf,
     dir: PathBuf,
@@ -404,6 +405,27 @@ impl TestBrowser {
             .into_iter()
             .filter_map(|argv| argv.into_iter().next())
             .collect()
+    }
+
+    /// Where each run was sent: the URL it was given, or for a private page (`file://`) the
+    /// URL the page sends the browser to.
+    pub fn targets(&self) -> Vec<String> {
+        let mut pages = read_json_lines(&self.dir.join("browser-pages.jsonl")).into_iter();
+        self.urls()
+            .into_iter()
+            .map(|url| match url.starts_with("file://") {
+                true => pages
+                    .next()
+                    .and_then(|p| p["target"].as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                false => url,
+            })
+            .collect()
+    }
+
+    /// What the browser found in each private page: {"page", "mode", "target"}.
+    pub fn pages(&self) -> Vec<Value> {
+        read_json_lines(&self.dir.join("browser-pages.jsonl"))
     }
 
     /// What the browser saw on each visit: {"url", "status", "final_url"} or {"url", "error"}.
