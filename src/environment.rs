@@ -157,6 +157,10 @@ struct TestHooks {
     syslog_socket: Option<PathBuf>,
     /// `BROKER_TEST_CLOCK`: the file by which the tests move the clock (see [`crate::clock`]).
     clock: Option<PathBuf>,
+    /// `BROKER_TEST_SCRYPT_WORK_FACTOR`: the file vault's scrypt work factor for what it writes,
+    /// instead of the real one (a second of work), so that the tests do not spend minutes on
+    /// it. The tests of the vault itself leave it unset.
+    scrypt_work_factor: Option<u8>,
 }
 
 #[derive(Debug, Default)]
@@ -229,6 +233,9 @@ impl Environment {
                 test_hooks: TestHooks {
                     syslog_socket: absolute("BROKER_TEST_SYSLOG_SOCKET"),
                     clock: absolute("BROKER_TEST_CLOCK"),
+                    scrypt_work_factor: get("BROKER_TEST_SCRYPT_WORK_FACTOR")
+                        .and_then(|n| n.parse().ok())
+                        .filter(|n| (1..=22).contains(n)),
                 },
                 trace_timing: get("BROKER_TRACE_TIMING").is_some_and(|v| v != "0"),
             },
@@ -306,6 +313,14 @@ impl Environment {
     pub fn test_clock(&self) -> Option<&std::path::Path> {
         #[cfg(feature = "test-hooks")]
         return self.broker.test_hooks.clock.as_deref();
+        #[cfg(not(feature = "test-hooks"))]
+        None
+    }
+
+    /// The file vault's scrypt work factor the test suite asks for (a `test-hooks` build only).
+    pub fn test_scrypt_work_factor(&self) -> Option<u8> {
+        #[cfg(feature = "test-hooks")]
+        return self.broker.test_hooks.scrypt_work_factor;
         #[cfg(not(feature = "test-hooks"))]
         None
     }

@@ -54,7 +54,10 @@ pub fn main() -> ExitCode {
     let env = environment::Environment::from_process();
     timing::start(began, env.broker.trace_timing);
     #[cfg(feature = "test-hooks")]
-    clock::install_test_clock(env.test_clock().map(Into::into));
+    {
+        clock::install_test_clock(env.test_clock().map(Into::into));
+        vault::install_test_work_factor(env.test_scrypt_work_factor());
+    }
     if env.completion_request {
         commands::completions::answer(<cli::Cli as clap::CommandFactory>::command);
     }

@@ -36,6 +36,19 @@ const WORK_FACTOR: u8 = 18;
 /// timed at the moment of reading, and a stalled CPU then refuses an item it wrote.
 const MAX_WORK_FACTOR: u8 = 22;
 
+/// The work factor of what is written: [`WORK_FACTOR`], or in a `test-hooks` build the one the
+/// test suite asks for.
+fn work_factor() -> u8 {
+    #[cfg(feature = "test-hooks")]
+    if let Some(n) = TEST_WORK_FACTOR.get().copied().flatten() {
+        return n;
+    }
+    WORK_FACTOR
+}
+
+#[cfg(feature = "test-hooks")]
+pub(super) static TEST_WORK_FACTOR: std::sync::OnceLock<Option<u8>> = std::sync::OnceLock::new();
+
 /// How long a `passphrase_command` may run.
 const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// The largest passphrase file read.
@@ -228,7 +241,7 @@ impl Vault for FileVault {
         let path = self.path(item);
         let mut out = Vec::new();
         let mut recipient = age::scrypt::Recipient::new(passphrase);
-        recipient.set_work_factor(WORK_FACTOR);
+        recipient.set_work_factor(work_factor());
         let encryptor =
             age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
                 .map_err(|e| self.io(&path)(std::io::Error::other(e.to_string())))?;

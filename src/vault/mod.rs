@@ -16,6 +16,13 @@ use crate::credentials::LongTermKeys;
 
 pub use file::FileVault;
 
+/// Writes the file vault's items with the work factor the test suite asks for; called once at
+/// start-up (a `test-hooks` build only).
+#[cfg(feature = "test-hooks")]
+pub fn install_test_work_factor(work_factor: Option<u8>) {
+    let _ = file::TEST_WORK_FACTOR.set(work_factor);
+}
+
 /// Which store holds the secrets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]

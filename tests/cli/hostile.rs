@@ -645,12 +645,20 @@ fn damaged_file_vault() {
     );
     // An item asking for more scrypt work than broker ever writes is named for what it is.
     let intact = std::fs::read(item("a")).unwrap();
-    let at = intact
-        .windows(4)
-        .position(|w| w == b" 18\n")
-        .expect("the work factor broker writes");
+    // The scrypt stanza's line, `-> scrypt SALT WORK-FACTOR`, asking for 2^40.
+    let stanza = intact
+        .windows(10)
+        .position(|w| w == b"-> scrypt ")
+        .expect("a scrypt stanza");
+    let end = stanza + intact[stanza..].iter().position(|b| *b == b'\n').unwrap();
+    let factor = stanza
+        + intact[stanza..end]
+            .iter()
+            .rposition(|b| *b == b' ')
+            .unwrap()
+        + 1;
     let mut heavy = intact.clone();
-    heavy.splice(at..at + 4, *b" 40\n");
+    heavy.splice(factor..end, *b"40");
     std::fs::write(item("a"), &heavy).unwrap();
     check(
         run(&["export", "--no-session", "a"], TEST_PASSPHRASE),

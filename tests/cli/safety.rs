@@ -330,7 +330,10 @@ fn a_cache_entry_that_is_a_fifo_is_replaced_not_read() {
 #[test]
 fn two_first_adds_at_once_never_mix_passphrases() {
     for round in 0..5 {
-        let env = TestEnv::new().env("BROKER_BACKEND", "file");
+        // The real work factor: the two adds overlap for as long as a user's would.
+        let env = TestEnv::new()
+            .real_work_factor()
+            .env("BROKER_BACKEND", "file");
         let adds: Vec<_> = ["one", "two"]
             .iter()
             .map(|name| {

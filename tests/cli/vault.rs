@@ -277,7 +277,9 @@ fn the_file_vault_opens_its_items_on_a_stalled_cpu() {
         "this test gives its stopper real-time priority (chrt), which needs root; run it as \
          root (CI does)"
     );
-    let env = TestEnv::new().env("BROKER_BACKEND", "file");
+    let env = TestEnv::new()
+        .real_work_factor()
+        .env("BROKER_BACKEND", "file");
     let out = add(&env, "file", "stalled");
     assert!(out.status.success(), "{}", stderr_of(&out));
     let log = env.dir.path().join("stall.log");

@@ -17,7 +17,14 @@ pub const TEST_PASSPHRASE: &str = "correct horse battery staple";
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
     pub extra_env: Vec<(String, String)>,
+    /// The file vault writes with its real scrypt work factor (a second of work per item), not
+    /// the test suite's quick one.
+    real_work_factor: bool,
 }
+
+/// The scrypt work factor of the file vault in the tests (`BROKER_TEST_SCRYPT_WORK_FACTOR`, a
+/// `test-hooks` build's): a millisecond of work per item instead of a second.
+const TEST_WORK_FACTOR: &str = "10";
 
 impl TestEnv {
     pub fn new() -> TestEnv {
@@ -31,6 +38,7 @@ impl TestEnv {
         TestEnv {
             dir,
             extra_env: Vec::new(),
+            real_work_factor: false,
         }
     }
 
@@ -91,6 +99,13 @@ impl TestEnv {
         ));
     }
 
+    /// The file vault writes with its real scrypt work factor: for the tests of the vault
+    /// itself, and of what takes as long as its work.
+    pub fn real_work_factor(mut self) -> Self {
+        self.real_work_factor = true;
+        self
+    }
+
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.extra_env.push((key.into(), value.into()));
         self
@@ -130,6 +145,9 @@ impl TestEnv {
             // Where Windows looks for temporary files, instead of TMPDIR.
             cmd.env("TMP", root.join("tmp"))
                 .env("TEMP", root.join("tmp"));
+        }
+        if !self.real_work_factor {
+            cmd.env("BROKER_TEST_SCRYPT_WORK_FACTOR", TEST_WORK_FACTOR);
         }
         for name in SYSTEM_VARIABLES {
             if let Some(value) = std::env::var_os(name) {
