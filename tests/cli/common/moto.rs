@@ -125,7 +125,8 @@ impl Moto {
         let file = env.clock_file();
         let file = file.to_str().expect("a UTF-8 path");
         assert!(
-            file.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b)),
+            file.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b)),
             "a path that needs no escaping in a query: {file}"
         );
         self.get(&format!("/_broker_test/clock?file={file}"));
