@@ -89,7 +89,7 @@ pub struct Environment {
     pub completion_request: bool,
     user_names: Vec<String>,
     user_name: OnceLock<String>,
-    xdg: Xdg,
+    dirs: Dirs,
 }
 
 /// The AWS SDKs' variables.
@@ -163,19 +163,46 @@ struct TestHooks {
     scrypt_work_factor: Option<u8>,
 }
 
+/// broker's directories, settled from the XDG variables, else the platform's own, else under
+/// the home directory.
 #[derive(Debug, Default)]
-struct Xdg {
+struct Dirs {
     runtime: Option<PathBuf>,
+    config: PathBuf,
+    data: PathBuf,
+    state: PathBuf,
+    cache: PathBuf,
+}
+
+/// The platform's own directories (the `dirs` crate's), read with the environment.
+#[derive(Default)]
+struct PlatformDirs {
     config: Option<PathBuf>,
-    data: Option<PathBuf>,
+    data_local: Option<PathBuf>,
     state: Option<PathBuf>,
     cache: Option<PathBuf>,
+}
+
+impl PlatformDirs {
+    fn of_this_system() -> PlatformDirs {
+        PlatformDirs {
+            config: dirs::config_dir(),
+            data_local: dirs::data_local_dir(),
+            // macOS and Windows have no state directory of their own.
+            state: dirs::state_dir().or_else(dirs::data_local_dir),
+            cache: dirs::cache_dir(),
+        }
+    }
 }
 
 impl Environment {
     /// Reads this process's environment.
     pub fn from_process() -> Environment {
-        Environment::from_vars(std::env::vars_os().collect(), dirs::home_dir())
+        Environment::from_vars(
+            std::env::vars_os().collect(),
+            dirs::home_dir(),
+            PlatformDirs::of_this_system(),
+        )
     }
 
     /// An environment of exactly `pairs` (for tests), with `HOME` as the home directory.
@@ -188,10 +215,14 @@ impl Environment {
             .iter()
             .find(|(k, _)| *k == "HOME")
             .map(|(_, v)| PathBuf::from(v));
-        Environment::from_vars(vars, home)
+        Environment::from_vars(vars, home, PlatformDirs::default())
     }
 
-    fn from_vars(vars: Vec<(OsString, OsString)>, home: Option<PathBuf>) -> Environment {
+    fn from_vars(
+        vars: Vec<(OsString, OsString)>,
+        home: Option<PathBuf>,
+        platform: PlatformDirs,
+    ) -> Environment {
         let get = |name: &str| -> Option<String> {
             vars.iter()
                 .find(|(k, _)| k == name)
@@ -264,12 +295,20 @@ impl Environment {
                 .filter_map(|name| get(name))
                 .collect(),
             user_name: OnceLock::new(),
-            xdg: Xdg {
-                runtime: absolute("XDG_RUNTIME_DIR"),
-                config: absolute("XDG_CONFIG_HOME"),
-                data: absolute("XDG_DATA_HOME"),
-                state: absolute("XDG_STATE_HOME"),
-                cache: absolute("XDG_CACHE_HOME"),
+            dirs: {
+                let dir = |xdg: &str, platform: Option<PathBuf>, under_home: &str| {
+                    absolute(xdg)
+                        .or(platform)
+                        .or_else(|| home.as_ref().map(|h| h.join(under_home)))
+                        .unwrap_or_else(|| PathBuf::from(under_home))
+                };
+                Dirs {
+                    runtime: absolute("XDG_RUNTIME_DIR"),
+                    config: dir("XDG_CONFIG_HOME", platform.config, ".config"),
+                    data: dir("XDG_DATA_HOME", platform.data_local, ".local/share"),
+                    state: dir("XDG_STATE_HOME", platform.state, ".local/state"),
+                    cache: dir("XDG_CACHE_HOME", platform.cache, ".cache"),
+                }
             },
             inherited: vars
                 .into_iter()
@@ -332,45 +371,29 @@ impl Environment {
 
     /// `$XDG_RUNTIME_DIR` (a per-user tmpfs on Linux), if set.
     pub fn runtime_dir(&self) -> Option<PathBuf> {
-        self.xdg.runtime.clone()
+        self.dirs.runtime.clone()
     }
 
     /// `$XDG_CONFIG_HOME`, else the platform's configuration directory.
     pub fn config_dir(&self) -> PathBuf {
-        self.xdg_dir(&self.xdg.config, dirs::config_dir, ".config")
+        self.dirs.config.clone()
     }
 
     /// `$XDG_DATA_HOME`, else the platform's local data directory (on Windows `%LOCALAPPDATA%`,
     /// not the roaming `%APPDATA%`: a file vault holds long-term keys and stays on its machine).
     pub fn data_dir(&self) -> PathBuf {
-        self.xdg_dir(&self.xdg.data, dirs::data_local_dir, ".local/share")
+        self.dirs.data.clone()
     }
 
     /// `$XDG_STATE_HOME`, else `~/.local/state` on Linux and the local data directory elsewhere
     /// (macOS and Windows have no state directory of their own).
     pub fn state_dir(&self) -> PathBuf {
-        self.xdg_dir(
-            &self.xdg.state,
-            || dirs::state_dir().or_else(dirs::data_local_dir),
-            ".local/state",
-        )
+        self.dirs.state.clone()
     }
 
     /// `$XDG_CACHE_HOME`, else the platform's cache directory.
     pub fn cache_dir(&self) -> PathBuf {
-        self.xdg_dir(&self.xdg.cache, dirs::cache_dir, ".cache")
-    }
-
-    fn xdg_dir(
-        &self,
-        set: &Option<PathBuf>,
-        platform: fn() -> Option<PathBuf>,
-        under_home: &str,
-    ) -> PathBuf {
-        set.clone()
-            .or_else(platform)
-            .or_else(|| self.home.as_ref().map(|h| h.join(under_home)))
-            .unwrap_or_else(|| PathBuf::from(under_home))
+        self.dirs.cache.clone()
     }
 }
 

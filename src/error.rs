@@ -34,6 +34,19 @@ impl Error {
         }
     }
 
+    /// `context: cause` on one line, keeping `cause` (and its own causes, which `-v` shows) as
+    /// the source: for a failure whose module has no error type of its own to say it.
+    pub fn with_source(
+        context: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error {
+            message: format!("{}: {cause}", context.into()),
+            source: Some(Box::new(cause)),
+            ..Error::new("")
+        }
+    }
+
     /// A command-line usage error (exit status 2).
     pub fn usage(message: impl Into<String>) -> Self {
         Error {

@@ -84,7 +84,13 @@ pub struct Issuer {
     plan: Plan,
     /// The plan's notices are shown once, when it is first used.
     notices_pending: AtomicBool,
-    pub options: engine::Options,
+    /// The options of the first issuing: with `--refresh` and a `--mfa-token` code.
+    options: engine::Options,
+    /// The options of every later one (a credential server's): a code, good for seconds and
+    /// once, is not kept for them, and credentials in their advisory window are served at once,
+    /// their refresh left to the server.
+    later: engine::Options,
+    first_done: AtomicBool,
     cache: Cache,
     vault: VaultSpec,
     audit: AuditLog,
@@ -99,7 +105,7 @@ impl Issuer {
         let profile = request.profile.clone();
         let policy = ctx.settings.policy(&profile).cloned().unwrap_or_default();
         let reason = request.reason();
-        let audit = ctx.audit_log();
+        let audit = ctx.audit.clone();
         let mut record = Record::new(&profile, via, reason.clone());
         let resolved = resolve(ctx, &request, &policy);
         crate::timing::phase("resolve");
@@ -128,13 +134,21 @@ impl Issuer {
             Err(e) => return Err(audited(&audit, record, engine::EngineError::from(e).into())),
         };
         crate::timing::phase("plan");
+        let options = ctx.engine_options(request.refresh, GivenCode::new(request.mfa_token), tags);
         Ok(Issuer {
             notices_pending: AtomicBool::new(!plan.notices.is_empty()),
             plan,
-            options: ctx.engine_options(request.refresh, GivenCode::new(request.mfa_token), tags),
+            later: engine::Options {
+                refresh: false,
+                mfa_token: GivenCode::new(None),
+                defer_advisory_refresh: via == Via::Server,
+                ..options.clone()
+            },
+            first_done: AtomicBool::new(false),
+            options,
             chain,
             cache: ctx.cache(),
-            vault: ctx.vault_spec(),
+            vault: ctx.vault.clone(),
             audit,
             reason,
             notify_command: policy.notify_command,
@@ -240,7 +254,12 @@ impl Issuer {
                 output::notice(notice);
             }
         }
-        self.audit(via, || self.obtain(&self.options))
+        let options = if self.first_done.swap(true, Ordering::Relaxed) {
+            &self.later
+        } else {
+            &self.options
+        };
+        self.audit(via, || self.obtain(options))
     }
 
     /// Makes the refresh that credentials handed out in their advisory window are due (see
@@ -248,7 +267,7 @@ impl Issuer {
     pub fn refresh(&self, via: Via) -> Result<Issued> {
         let options = engine::Options {
             defer_advisory_refresh: false,
-            ..self.options.clone()
+            ..self.later.clone()
         };
         self.audit(via, || self.obtain(&options))
             .map(|(issued, _)| issued)

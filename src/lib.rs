@@ -59,7 +59,8 @@ pub fn main() -> ExitCode {
         vault::install_test_work_factor(env.test_scrypt_work_factor());
     }
     if env.completion_request {
-        commands::completions::answer(<cli::Cli as clap::CommandFactory>::command);
+        commands::completions::answer(<cli::Cli as clap::CommandFactory>::command, env);
+        return ExitCode::from(exit_codes::SUCCESS);
     }
     output::init_color(env.color);
     timing::phase("environment");

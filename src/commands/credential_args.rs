@@ -77,7 +77,7 @@ pub(super) fn profile_or_default(named: Option<&String>, ctx: &Context) -> Resul
         return Ok("default".into());
     }
     // The audit log orders the list; unreadable, it orders nothing.
-    let (records, _) = ctx.audit_log().read().unwrap_or_default();
+    let (records, _) = ctx.audit.read().unwrap_or_default();
     let records: Vec<_> = records.into_iter().map(|(record, _)| record).collect();
     let ordered = crate::picker::order(&aws.names(), &records);
     Ok(crate::picker::pick(&ordered, crate::tty::interactive())?)

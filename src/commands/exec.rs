@@ -77,7 +77,8 @@ impl Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
-    let issuer = args.credentials.issuer(ctx, Via::Exec)?;
+    let via = if args.server { Via::Server } else { Via::Exec };
+    let issuer = args.credentials.issuer(ctx, via)?;
     let chain = &issuer.chain;
     if args.server && chain.hands_out_long_term_keys() {
         return Err(Error::new(format!(
@@ -104,7 +105,6 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         // aws-vault's own nesting guard looks for.
         ("AWS_VAULT".to_string(), chain.profile.clone()),
     ];
-    let via = if args.server { Via::Server } else { Via::Exec };
     let (issued, session) = issuer.start(via)?;
     // The child owns the terminal from here: the server's refreshes wait without a spinner.
     crate::spinner::forbid();
@@ -128,14 +128,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         .with_hint("use exec without --server");
         return Err(not_started(&issuer, session, error));
     }
-    // Later requests refresh through the cache; --refresh applied to the first issue only, and
-    // a --mfa-token code, good for seconds and once, is not kept for them.
-    // Credentials in their advisory window are served at once and refreshed in the background,
-    // one refresh at a time, so a child never waits on STS while valid credentials are at hand.
-    let mut issuer = issuer;
-    issuer.options.refresh = false;
-    issuer.options.mfa_token.take();
-    issuer.options.defer_advisory_refresh = true;
+    // Later requests go through the cache (the issuer keeps --refresh and a --mfa-token code
+    // for the first only). Credentials in their advisory window are served at once and
+    // refreshed in the background, one refresh at a time, so a child never waits on STS while
+    // valid credentials are at hand.
     let issuer = Arc::new(issuer);
     let auditor = issuer.clone();
     let refreshing = Arc::new(AtomicBool::new(false));

@@ -92,12 +92,12 @@ fn via_parser() -> impl clap::builder::TypedValueParser<Value = Via> {
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
-    let log = ctx.audit_log();
+    let log = &ctx.audit;
     if let Some(copy) = &args.against {
-        return verify_against(&log, copy);
+        return verify_against(log, copy);
     }
     if args.verify {
-        return verify(&log);
+        return verify(log);
     }
     let (records, bad) = log.read()?;
     if bad > 0 {

@@ -78,7 +78,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     };
     let iam_endpoint =
         endpoint::configured(Service::Iam, &ctx.env, aws.get(profile, "endpoint_url"));
-    let iam = Iam::new(iam_endpoint.as_deref(), ctx.sts_timeout(), &caller)
+    let iam = Iam::new(iam_endpoint.as_deref(), ctx.sts_timeout, &caller)
         .map_err(|e| Error::new(format!("cannot start the IAM client: {e}")))?;
     let old_id = old.access_key_id.clone();
 
@@ -102,7 +102,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         );
     }
 
-    if let Err(why) = verify(&chain, ctx.sts_timeout(), &new.clone().into()) {
+    if let Err(why) = verify(&chain, ctx.sts_timeout, &new.clone().into()) {
         let restored = vault::set_keys(vault.as_ref(), profile, &old);
         let cleanup = describe_cleanup(iam.delete_access_key(&new_id), &new_id);
         let state = match restored {

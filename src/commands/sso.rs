@@ -127,7 +127,7 @@ fn login(args: LoginArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
             of_profile(&profile, aws, ctx)?
         }
     };
-    let portal = Portal::new(&session, ctx.sts_timeout())
+    let portal = Portal::new(&session, ctx.sts_timeout)
         .map_err(|e| Error::new(format!("cannot start the SSO client: {e}")))?;
     let vault = ctx.vault()?;
     let cache = ctx.cache();
@@ -187,7 +187,7 @@ fn logout(args: LogoutArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
     let cache = ctx.cache();
     for session in sessions.values() {
         let _lock = cache.lock_named(&format!("sso-{}", session.name))?;
-        let portal = Portal::new(session, ctx.sts_timeout())
+        let portal = Portal::new(session, ctx.sts_timeout)
             .map_err(|e| Error::new(format!("cannot start the SSO client: {e}")))?;
         // Signed out here whatever the portal says: the tokens go from the vault.
         let at_portal = portal.logout(vault.as_ref());
@@ -230,7 +230,7 @@ fn profiles(args: ProfilesArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> 
             }
         }
     };
-    let portal = Portal::new(&session, ctx.sts_timeout())
+    let portal = Portal::new(&session, ctx.sts_timeout)
         .map_err(|e| Error::new(format!("cannot start the SSO client: {e}")))?;
     let vault = ctx.vault()?;
     let token = {
