@@ -1,7 +1,7 @@
 //! The session cache: every STS result, kept until it expires, private to the user.
 //!
 //! One file per entry under `$XDG_CACHE_HOME/broker/sessions`, sealed (XChaCha20-Poly1305) with
-//! a key derived from an identity that never touches the disk (see [`identity`]). The file name
+//! a key derived from a random secret that never touches the disk (see `identity.rs`). The file name
 //! carries only the owning profile, the kind of entry and a hash of its key. A corrupt, foreign
 //! or undecryptable entry is ignored and replaced, never fatal. Per-entry file locks let many
 //! processes share one STS call.
