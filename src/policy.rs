@@ -149,7 +149,7 @@ pub struct Notice<'a> {
     /// The access key id handed out (not a secret: CloudTrail logs it).
     pub access_key_id: Option<&'a str>,
     /// `ended`: the status broker reports for the program (128+N for signal N).
-    pub exit_status: Option<u8>,
+    pub exit_status: Option<i32>,
 }
 
 /// Runs `notify_command` with the context in its environment; its output goes to stderr so

@@ -180,7 +180,8 @@ fn ended(
             let ending = Ending::of(status);
             issuer.end(session, &ending);
             crate::timing::phase("ended");
-            Ok(ending.exit_status())
+            crate::exit_codes::of_child(ending.status())
+                .or_else(|whole| crate::exit_codes::exit_whole(whole))
         }
         Err(e) => Err(not_started(issuer, session, e.into())),
     }
