@@ -223,93 +223,40 @@ impl Environment {
         home: Option<PathBuf>,
         platform: PlatformDirs,
     ) -> Environment {
-        let get = |name: &str| -> Option<String> {
-            vars.iter()
-                .find(|(k, _)| k == name)
-                .and_then(|(_, v)| v.to_str())
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
+        let read = Vars {
+            vars: &vars,
+            home: &home,
         };
-        let path = |name: &str| get(name).map(|p| expand_home(&home, PathBuf::from(p)));
-        let absolute = |name: &str| path(name).filter(|p| p.is_absolute());
         Environment {
-            aws: AwsVars {
-                profile: get("AWS_PROFILE"),
-                config_file: path("AWS_CONFIG_FILE"),
-                shared_credentials_file: path("AWS_SHARED_CREDENTIALS_FILE"),
-                region: get("AWS_REGION"),
-                default_region: get("AWS_DEFAULT_REGION"),
-                endpoint_url: get("AWS_ENDPOINT_URL"),
-                endpoint_url_sts: get("AWS_ENDPOINT_URL_STS"),
-                endpoint_url_iam: get("AWS_ENDPOINT_URL_IAM"),
-                endpoint_url_sso: get("AWS_ENDPOINT_URL_SSO"),
-                endpoint_url_sso_oidc: get("AWS_ENDPOINT_URL_SSO_OIDC"),
-                ignore_configured_endpoint_urls: get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-                    .is_some_and(|v| v.eq_ignore_ascii_case("true")),
-                access_key_id: get("AWS_ACCESS_KEY_ID"),
-                secret_access_key: get("AWS_SECRET_ACCESS_KEY").map(SecretString::from),
-                session_token_set: get("AWS_SESSION_TOKEN").is_some(),
-            },
-            broker: BrokerVars {
-                backend: get("BROKER_BACKEND"),
-                config: path("BROKER_CONFIG"),
-                file_dir: path("BROKER_FILE_DIR"),
-                file_passphrase: get("BROKER_FILE_PASSPHRASE").map(SecretString::from),
-                file_passphrase_file: path("BROKER_FILE_PASSPHRASE_FILE"),
-                federation_url: get("BROKER_FEDERATION_URL"),
-                sts_timeout: get("BROKER_STS_TIMEOUT"),
-                profile: get("BROKER_PROFILE"),
-                region: get(REGION_MARKER),
-                #[cfg(feature = "test-hooks")]
-                test_hooks: TestHooks {
-                    syslog_socket: absolute("BROKER_TEST_SYSLOG_SOCKET"),
-                    clock: absolute("BROKER_TEST_CLOCK"),
-                    scrypt_work_factor: get("BROKER_TEST_SCRYPT_WORK_FACTOR")
-                        .and_then(|n| n.parse().ok())
-                        .filter(|n| (1..=22).contains(n)),
-                },
-                trace_timing: get("BROKER_TRACE_TIMING").is_some_and(|v| v != "0"),
-            },
+            aws: AwsVars::read(&read),
+            broker: BrokerVars::read(&read),
             shell: ["SHELL", "COMSPEC"]
                 .iter()
                 .find_map(|name| vars.iter().find(|(k, v)| k == name && !v.is_empty()))
                 .map(|(_, v)| v.clone()),
-            browser: get("BROWSER"),
+            browser: read.get("BROWSER"),
             dbus_session: vars.iter().any(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS"),
             ignored_aws_vault_vars: AWS_VAULT_VARS
                 .into_iter()
-                .filter(|(name, _)| get(name).is_some())
+                .filter(|(name, _)| read.get(name).is_some())
                 .collect(),
-            columns: get("COLUMNS")
+            columns: read
+                .get("COLUMNS")
                 .and_then(|c| c.parse().ok())
                 .filter(|&c| c > 0),
-            completion_request: get(COMPLETION_VAR).is_some_and(|v| v != "0"),
+            completion_request: read.flag(COMPLETION_VAR),
             color: ColorVars {
-                no_color: get("NO_COLOR").is_some(),
-                force: get("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
-                off: get("CLICOLOR").is_some_and(|v| v == "0"),
-                dumb_terminal: get("TERM").is_some_and(|v| v == "dumb"),
+                no_color: read.get("NO_COLOR").is_some(),
+                force: read.flag("CLICOLOR_FORCE"),
+                off: read.get("CLICOLOR").is_some_and(|v| v == "0"),
+                dumb_terminal: read.get("TERM").is_some_and(|v| v == "dumb"),
             },
             user_names: ["USER", "LOGNAME", "USERNAME"]
                 .iter()
-                .filter_map(|name| get(name))
+                .filter_map(|name| read.get(name))
                 .collect(),
             user_name: OnceLock::new(),
-            dirs: {
-                let dir = |xdg: &str, platform: Option<PathBuf>, under_home: &str| {
-                    absolute(xdg)
-                        .or(platform)
-                        .or_else(|| home.as_ref().map(|h| h.join(under_home)))
-                        .unwrap_or_else(|| PathBuf::from(under_home))
-                };
-                Dirs {
-                    runtime: absolute("XDG_RUNTIME_DIR"),
-                    config: dir("XDG_CONFIG_HOME", platform.config, ".config"),
-                    data: dir("XDG_DATA_HOME", platform.data_local, ".local/share"),
-                    state: dir("XDG_STATE_HOME", platform.state, ".local/state"),
-                    cache: dir("XDG_CACHE_HOME", platform.cache, ".cache"),
-                }
-            },
+            dirs: Dirs::read(&read, platform),
             inherited: vars
                 .into_iter()
                 .filter(|(k, _)| !SECRET_VARS.iter().any(|s| k == s))
@@ -394,6 +341,107 @@ impl Environment {
     /// `$XDG_CACHE_HOME`, else the platform's cache directory.
     pub fn cache_dir(&self) -> PathBuf {
         self.dirs.cache.clone()
+    }
+}
+
+/// The variables as inherited, read by name: a value that is empty or not Unicode counts as
+/// unset, as for the AWS SDKs.
+struct Vars<'a> {
+    vars: &'a [(OsString, OsString)],
+    home: &'a Option<PathBuf>,
+}
+
+impl Vars<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.to_str())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// Set, and not `0`.
+    fn flag(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| v != "0")
+    }
+
+    /// A path, `~` expanded.
+    fn path(&self, name: &str) -> Option<PathBuf> {
+        self.get(name)
+            .map(|p| expand_home(self.home, PathBuf::from(p)))
+    }
+
+    /// An absolute path (a relative one counts as unset, as the XDG specification says).
+    fn absolute(&self, name: &str) -> Option<PathBuf> {
+        self.path(name).filter(|p| p.is_absolute())
+    }
+}
+
+impl AwsVars {
+    fn read(vars: &Vars<'_>) -> AwsVars {
+        AwsVars {
+            profile: vars.get("AWS_PROFILE"),
+            config_file: vars.path("AWS_CONFIG_FILE"),
+            shared_credentials_file: vars.path("AWS_SHARED_CREDENTIALS_FILE"),
+            region: vars.get("AWS_REGION"),
+            default_region: vars.get("AWS_DEFAULT_REGION"),
+            endpoint_url: vars.get("AWS_ENDPOINT_URL"),
+            endpoint_url_sts: vars.get("AWS_ENDPOINT_URL_STS"),
+            endpoint_url_iam: vars.get("AWS_ENDPOINT_URL_IAM"),
+            endpoint_url_sso: vars.get("AWS_ENDPOINT_URL_SSO"),
+            endpoint_url_sso_oidc: vars.get("AWS_ENDPOINT_URL_SSO_OIDC"),
+            ignore_configured_endpoint_urls: vars
+                .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            access_key_id: vars.get("AWS_ACCESS_KEY_ID"),
+            secret_access_key: vars.get("AWS_SECRET_ACCESS_KEY").map(SecretString::from),
+            session_token_set: vars.get("AWS_SESSION_TOKEN").is_some(),
+        }
+    }
+}
+
+impl BrokerVars {
+    fn read(vars: &Vars<'_>) -> BrokerVars {
+        BrokerVars {
+            backend: vars.get("BROKER_BACKEND"),
+            config: vars.path("BROKER_CONFIG"),
+            file_dir: vars.path("BROKER_FILE_DIR"),
+            file_passphrase: vars.get("BROKER_FILE_PASSPHRASE").map(SecretString::from),
+            file_passphrase_file: vars.path("BROKER_FILE_PASSPHRASE_FILE"),
+            federation_url: vars.get("BROKER_FEDERATION_URL"),
+            sts_timeout: vars.get("BROKER_STS_TIMEOUT"),
+            profile: vars.get("BROKER_PROFILE"),
+            region: vars.get(REGION_MARKER),
+            #[cfg(feature = "test-hooks")]
+            test_hooks: TestHooks {
+                syslog_socket: vars.absolute("BROKER_TEST_SYSLOG_SOCKET"),
+                clock: vars.absolute("BROKER_TEST_CLOCK"),
+                scrypt_work_factor: vars
+                    .get("BROKER_TEST_SCRYPT_WORK_FACTOR")
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| (1..=22).contains(n)),
+            },
+            trace_timing: vars.flag("BROKER_TRACE_TIMING"),
+        }
+    }
+}
+
+impl Dirs {
+    fn read(vars: &Vars<'_>, platform: PlatformDirs) -> Dirs {
+        let dir = |xdg: &str, platform: Option<PathBuf>, under_home: &str| {
+            vars.absolute(xdg)
+                .or(platform)
+                .or_else(|| vars.home.as_ref().map(|h| h.join(under_home)))
+                .unwrap_or_else(|| PathBuf::from(under_home))
+        };
+        Dirs {
+            runtime: vars.absolute("XDG_RUNTIME_DIR"),
+            config: dir("XDG_CONFIG_HOME", platform.config, ".config"),
+            data: dir("XDG_DATA_HOME", platform.data_local, ".local/share"),
+            state: dir("XDG_STATE_HOME", platform.state, ".local/state"),
+            cache: dir("XDG_CACHE_HOME", platform.cache, ".cache"),
+        }
     }
 }
 

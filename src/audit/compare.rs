@@ -74,126 +74,218 @@ pub struct Matched {
     pub after: usize,
 }
 
+/// What a comparison found missing or different: the first place where the log and the copy
+/// part.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Mismatch {
+    #[error("{copy} holds no audit records of broker")]
+    Empty { copy: String },
+    #[error(
+        "the log ends at line {line}, but {copy} goes on with {count} more record(s), the \
+         first {what} (its line {copy_line}): records were cut off the log's end"
+    )]
+    CutOff {
+        copy: String,
+        line: usize,
+        count: usize,
+        what: String,
+        copy_line: usize,
+    },
+    #[error(
+        "line {} is not what was shipped: after line {after}, {copy} has {what} (its line \
+         {copy_line}), which the log lacks; the log was edited there, or records were removed \
+         and the chain recomputed from there on",
+        after + 1
+    )]
+    Lacking {
+        copy: String,
+        after: usize,
+        what: String,
+        copy_line: usize,
+    },
+    #[error(
+        "{copy} has {what} (its line {copy_line}), which the log lacks, and neither holds the \
+         record it was written after"
+    )]
+    Unplaced {
+        copy: String,
+        what: String,
+        copy_line: usize,
+    },
+    #[error(
+        "line {line}{what} is not in {copy}, which holds the lines around it: it was added or \
+         changed after they were shipped"
+    )]
+    Added {
+        copy: String,
+        line: usize,
+        /// ` (the issued record of …)`, when the line is a record.
+        what: String,
+    },
+}
+
 /// Compares the log (its bytes) with the records of a copy; the error names the first record
 /// missing from the log or different in it, or the first line of the log the copy lacks. `copy`
 /// names the copy in messages.
-pub fn compare(log: &[u8], shipped: &[Shipped], copy: &str) -> Result<Matched, String> {
+pub fn compare(log: &[u8], shipped: &[Shipped], copy: &str) -> Result<Matched, Mismatch> {
     if shipped.is_empty() {
-        return Err(format!("{copy} holds no audit records of broker"));
+        return Err(Mismatch::Empty { copy: copy.into() });
     }
-    let mut lines: Vec<&[u8]> = log.split(|&b| b == b'\n').collect();
-    if lines.last().is_some_and(|l| l.is_empty()) {
-        lines.pop();
-    }
-    let hashes: Vec<String> = lines.iter().map(|l| line_hash(l)).collect();
-    let at: HashMap<&str, usize> = hashes
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.as_str(), i + 1))
-        .collect();
+    let log = Log::new(log);
     let by_hash: HashMap<&str, &Shipped> = shipped.iter().map(|s| (s.hash.as_str(), s)).collect();
-
-    // Every shipped record the log lacks, with the line of the log it was written after: its
-    // own `prev`, or that of the shipped record it follows, back to one the log has.
-    let mut missing: Vec<(Option<usize>, &Shipped)> = Vec::new();
-    for record in shipped.iter().filter(|s| !at.contains_key(s.hash.as_str())) {
-        let mut prev = record.record.prev.as_deref().unwrap_or_default();
-        let mut steps = 0;
-        let after = loop {
-            if prev == GENESIS {
-                break Some(0);
-            }
-            if let Some(&n) = at.get(prev) {
-                break Some(n);
-            }
-            match by_hash.get(prev) {
-                Some(before) if steps < shipped.len() => {
-                    prev = before.record.prev.as_deref().unwrap_or_default();
-                    steps += 1;
-                }
-                _ => break None,
-            }
-        };
-        missing.push((after, record));
-    }
-    // Only the first of a run counts: the record right after a line the log has.
-    let first_missing = missing
-        .iter()
-        .filter(|(after, s)| match after {
-            Some(0) => s.record.prev.as_deref() == Some(GENESIS),
-            Some(n) => s.record.prev.as_deref() == Some(hashes[n - 1].as_str()),
-            None => true,
-        })
-        .min_by_key(|(after, s)| (after.map_or(usize::MAX, |n| n), s.line))
-        .copied();
-
-    let covered: Vec<usize> = hashes
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| by_hash.contains_key(h.as_str()))
-        .map(|(i, _)| i + 1)
+    let missing = log.missing(shipped, &by_hash);
+    let covered: Vec<usize> = (1..=log.lines.len())
+        .filter(|&n| by_hash.contains_key(log.hashes[n - 1].as_str()))
         .collect();
     let (first, last) = match (covered.first(), covered.last()) {
         (Some(&first), Some(&last)) => (first, last),
         _ => (1, 0),
     };
-    let records: Vec<Option<Record>> = lines
-        .iter()
-        .map(|l| serde_json::from_slice(l).ok())
-        .collect();
-    // A record that could not be shipped is named by a `shipping_failed` record, which itself
-    // goes only through the other channel: neither must be in this copy.
-    let failed: Vec<&Record> = records
-        .iter()
-        .flatten()
-        .filter(|r| r.outcome == Outcome::ShippingFailed)
-        .collect();
-    let excused = |record: &Record| {
-        record.outcome == Outcome::ShippingFailed || failed.iter().any(|f| f.names(record))
-    };
-    let first_extra = (first..=last).find(|&n| {
-        !by_hash.contains_key(hashes[n - 1].as_str())
-            && !records[n - 1].as_ref().is_some_and(excused)
-    });
-
+    let first_extra = log.first_unshipped(first, last, &by_hash);
+    let first_missing = log.first_missing(&missing);
     let missing_at = first_missing.map(|(after, _)| after.map_or(usize::MAX, |n| n + 1));
     match (first_missing, first_extra) {
         (Some((after, shipped)), extra) if extra.is_none_or(|n| Some(n) >= missing_at) => {
-            let what = describe(&shipped.record);
-            let count = missing.len();
+            let (copy, what, copy_line) =
+                (copy.to_string(), describe(&shipped.record), shipped.line);
             Err(match after {
-                Some(n) if n == lines.len() => format!(
-                    "the log ends at line {n}, but {copy} goes on with {count} more record(s), \
-                     the first {what} (its line {}): records were cut off the log's end",
-                    shipped.line
-                ),
-                Some(n) => format!(
-                    "line {} is not what was shipped: after line {n}, {copy} has {what} (its \
-                     line {}), which the log lacks; the log was edited there, or records were \
-                     removed and the chain recomputed from there on",
-                    n + 1,
-                    shipped.line
-                ),
-                None => format!(
-                    "{copy} has {what} (its line {}), which the log lacks, and neither holds \
-                     the record it was written after",
-                    shipped.line
-                ),
+                Some(line) if line == log.lines.len() => Mismatch::CutOff {
+                    copy,
+                    line,
+                    count: missing.len(),
+                    what,
+                    copy_line,
+                },
+                Some(after) => Mismatch::Lacking {
+                    copy,
+                    after,
+                    what,
+                    copy_line,
+                },
+                None => Mismatch::Unplaced {
+                    copy,
+                    what,
+                    copy_line,
+                },
             })
         }
-        (_, Some(n)) => Err(format!(
-            "line {n}{} is not in {copy}, which holds the lines around it: it was added or \
-             changed after they were shipped",
-            records[n - 1]
+        (_, Some(line)) => Err(Mismatch::Added {
+            copy: copy.into(),
+            line,
+            what: log.records[line - 1]
                 .as_ref()
                 .map(|r| format!(" ({})", describe(r)))
-                .unwrap_or_default()
-        )),
+                .unwrap_or_default(),
+        }),
         _ => Ok(Matched {
             shipped: shipped.len(),
             lines: (first, last),
-            after: lines.len() - last,
+            after: log.lines.len() - last,
         }),
+    }
+}
+
+/// The local log, line by line: each line's hash, and its record where it is one.
+struct Log<'a> {
+    lines: Vec<&'a [u8]>,
+    hashes: Vec<String>,
+    /// The line (from 1) of each hash.
+    at: HashMap<String, usize>,
+    records: Vec<Option<Record>>,
+}
+
+impl<'a> Log<'a> {
+    fn new(bytes: &'a [u8]) -> Log<'a> {
+        let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+        if lines.last().is_some_and(|l| l.is_empty()) {
+            lines.pop();
+        }
+        let hashes: Vec<String> = lines.iter().map(|l| line_hash(l)).collect();
+        Log {
+            at: hashes
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h.clone(), i + 1))
+                .collect(),
+            records: lines
+                .iter()
+                .map(|l| serde_json::from_slice(l).ok())
+                .collect(),
+            lines,
+            hashes,
+        }
+    }
+
+    /// Every shipped record the log lacks, with the line of the log it was written after: its
+    /// own `prev`, or that of the shipped record it follows, back to one the log has.
+    fn missing<'s>(
+        &self,
+        shipped: &'s [Shipped],
+        by_hash: &HashMap<&str, &'s Shipped>,
+    ) -> Vec<(Option<usize>, &'s Shipped)> {
+        let mut missing = Vec::new();
+        for record in shipped.iter().filter(|s| !self.at.contains_key(&s.hash)) {
+            let mut prev = record.record.prev.as_deref().unwrap_or_default();
+            let mut steps = 0;
+            let after = loop {
+                if prev == GENESIS {
+                    break Some(0);
+                }
+                if let Some(&n) = self.at.get(prev) {
+                    break Some(n);
+                }
+                match by_hash.get(prev) {
+                    Some(before) if steps < shipped.len() => {
+                        prev = before.record.prev.as_deref().unwrap_or_default();
+                        steps += 1;
+                    }
+                    _ => break None,
+                }
+            };
+            missing.push((after, record));
+        }
+        missing
+    }
+
+    /// Of the missing records, the first that comes right after a line the log has (only the
+    /// first of a run counts).
+    fn first_missing<'s>(
+        &self,
+        missing: &[(Option<usize>, &'s Shipped)],
+    ) -> Option<(Option<usize>, &'s Shipped)> {
+        missing
+            .iter()
+            .filter(|(after, s)| match after {
+                Some(0) => s.record.prev.as_deref() == Some(GENESIS),
+                Some(n) => s.record.prev.as_deref() == Some(self.hashes[n - 1].as_str()),
+                None => true,
+            })
+            .min_by_key(|(after, s)| (after.map_or(usize::MAX, |n| n), s.line))
+            .copied()
+    }
+
+    /// The first line from `first` to `last` that the copy lacks. A record that could not be
+    /// shipped is named by a `shipping_failed` record, which itself goes only through the
+    /// other channel: neither must be in this copy.
+    fn first_unshipped(
+        &self,
+        first: usize,
+        last: usize,
+        by_hash: &HashMap<&str, &Shipped>,
+    ) -> Option<usize> {
+        let failed: Vec<&Record> = self
+            .records
+            .iter()
+            .flatten()
+            .filter(|r| r.outcome == Outcome::ShippingFailed)
+            .collect();
+        let excused = |record: &Record| {
+            record.outcome == Outcome::ShippingFailed || failed.iter().any(|f| f.names(record))
+        };
+        (first..=last).find(|&n| {
+            !by_hash.contains_key(self.hashes[n - 1].as_str())
+                && !self.records[n - 1].as_ref().is_some_and(excused)
+        })
     }
 }
 
@@ -249,6 +341,7 @@ mod tests {
             .collect::<String>();
         let shipped = shipped_records(text.as_bytes()).unwrap();
         compare(format!("{}\n", log.join("\n")).as_bytes(), &shipped, "COPY")
+            .map_err(|m| m.to_string())
     }
 
     #[test]

@@ -37,7 +37,10 @@ pub enum AuditError {
     #[error("the audit log {path} was changed: {finding}")]
     Tampered { path: PathBuf, finding: String },
     #[error("the audit log {path} differs from what was shipped: {finding}")]
-    Differs { path: PathBuf, finding: String },
+    Differs {
+        path: PathBuf,
+        finding: compare::Mismatch,
+    },
 }
 
 type Result<T> = std::result::Result<T, AuditError>;
