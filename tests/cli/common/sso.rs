@@ -413,12 +413,12 @@ impl TestBrowser {
         let mut pages = read_json_lines(&self.dir.join("browser-pages.jsonl")).into_iter();
         self.urls()
             .into_iter()
-            .map(|url| match url.starts_with("file://") {
+            .map_while(|url| match url.starts_with("file://") {
+                // A page the browser has not read yet ends the list: it is not a target yet.
                 true => pages
                     .next()
-                    .and_then(|p| p["target"].as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                false => url,
+                    .and_then(|p| p["target"].as_str().map(str::to_owned)),
+                false => Some(url),
             })
             .collect()
     }
@@ -451,13 +451,14 @@ impl TestBrowser {
     }
 }
 
+/// The complete lines of a JSON-lines file that another process appends to (a line still being
+/// written, without its line break, is left for the next read).
 fn read_json_lines(path: &Path) -> Vec<Value> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => text
-            .lines()
-            .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_str(l).expect("a JSON line"))
-            .collect(),
-        Err(_) => Vec::new(),
-    }
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let complete = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
+    complete
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
 }
