@@ -110,6 +110,16 @@ impl AwsError {
         }
     }
 
+    /// A client that could not even be started (no async runtime).
+    pub fn no_client(action: &'static str, error: std::io::Error) -> AwsError {
+        AwsError {
+            action,
+            code: AwsCode::Unreachable,
+            detail: format!("cannot start the client: {error}"),
+            source: Some(Box::new(error)),
+        }
+    }
+
     /// A request broker could not even build.
     pub fn invalid_input(action: &'static str, detail: String) -> AwsError {
         AwsError {

@@ -175,6 +175,48 @@ impl From<crate::policy::PolicyError> for Error {
     }
 }
 
+impl From<crate::rotation::RotateError> for Error {
+    fn from(e: crate::rotation::RotateError) -> Self {
+        use crate::rotation::RotateError as R;
+        let hint = match &e {
+            R::NoKey { .. } | R::Client(_) => None,
+            R::NotStored { profile } => Some(format!("store them with `broker add {profile}`")),
+            R::Create { old_id, source } => Some(match &source.code {
+                crate::aws::AwsCode::Other(code) if code == "LimitExceeded" => format!(
+                    "nothing changed: the vault still holds {old_id}, which works as before; IAM \
+                     allows two keys per user, so delete the unused one first"
+                ),
+                _ => format!(
+                    "nothing changed: the vault still holds {old_id}, which works as before"
+                ),
+            }),
+            R::Store {
+                old_id, cleanup, ..
+            } => Some(format!(
+                "the vault still holds {old_id}, which works; {cleanup}"
+            )),
+            R::Unverified {
+                old_id,
+                new_id,
+                not_restored,
+                cleanup,
+                ..
+            } => Some(match not_restored {
+                None => format!("the vault holds {old_id} again, which works; {cleanup}"),
+                Some(e) => format!(
+                    "putting {old_id} back into the vault failed too ({e}); the vault holds \
+                     {new_id}; {cleanup}"
+                ),
+            }),
+            R::DeleteOld { old_id, new_id, .. } => Some(format!(
+                "the vault holds the new key {new_id}, which works; delete the old one with `aws \
+                 iam delete-access-key --access-key-id {old_id}`"
+            )),
+        };
+        hinted(e, hint)
+    }
+}
+
 impl From<crate::cache::CacheError> for Error {
     fn from(e: crate::cache::CacheError) -> Self {
         use crate::cache::{CacheError, SecretError};

@@ -34,6 +34,7 @@ pub mod plan;
 pub mod policy;
 pub(crate) mod process;
 pub mod profiles;
+pub(crate) mod rotation;
 pub mod sanitize;
 pub(crate) mod server;
 pub mod settings;

@@ -95,16 +95,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         ));
     }
     let argv = process::command_line(args.command, ctx.env.shell.as_deref());
-    let mut vars = vec![
-        ("AWS_REGION".to_string(), chain.region.clone()),
-        ("AWS_DEFAULT_REGION".to_string(), chain.region.clone()),
-        // Tells a `broker exec` inside that these two region variables are broker's own.
-        (REGION_MARKER.to_string(), chain.region.clone()),
-        ("BROKER_PROFILE".to_string(), chain.profile.clone()),
-        // What shell prompts (starship, powerlevel10k, oh-my-zsh) show for aws-vault, and what
-        // aws-vault's own nesting guard looks for.
-        ("AWS_VAULT".to_string(), chain.profile.clone()),
-    ];
+    let mut vars = profile_vars(chain);
     let (issued, session) = issuer.start(via)?;
     // The child owns the terminal from here: the server's refreshes wait without a spinner.
     crate::spinner::forbid();
@@ -118,7 +109,6 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         let status = process::run_status(&argv, process::environment(vars), true);
         return ended(&issuer, session, status);
     }
-
     if !issued.credentials.is_temporary() {
         let error = Error::new(format!(
             "exec --server cannot serve the credentials of {}: they have no session token or \
@@ -128,6 +118,30 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         .with_hint("use exec without --server");
         return Err(not_started(&issuer, session, error));
     }
+    serve(issuer, session, &argv, vars)
+}
+
+/// What the child is told besides its credentials: the region and the profile.
+fn profile_vars(chain: &crate::chain::Chain) -> Vec<(String, String)> {
+    vec![
+        ("AWS_REGION".to_string(), chain.region.clone()),
+        ("AWS_DEFAULT_REGION".to_string(), chain.region.clone()),
+        // Tells a `broker exec` inside that these two region variables are broker's own.
+        (REGION_MARKER.to_string(), chain.region.clone()),
+        ("BROKER_PROFILE".to_string(), chain.profile.clone()),
+        // What shell prompts (starship, powerlevel10k, oh-my-zsh) show for aws-vault, and what
+        // aws-vault's own nesting guard looks for.
+        ("AWS_VAULT".to_string(), chain.profile.clone()),
+    ]
+}
+
+/// Runs the child with a credentials server instead of credentials, for as long as it lives.
+fn serve(
+    issuer: Issuer,
+    session: Session,
+    argv: &[OsString],
+    mut vars: Vec<(String, String)>,
+) -> Result<u8> {
     // Later requests go through the cache (the issuer keeps --refresh and a --mfa-token code
     // for the first only). Credentials in their advisory window are served at once and
     // refreshed in the background, one refresh at a time, so a child never waits on STS while
@@ -163,7 +177,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         "AWS_CONTAINER_AUTHORIZATION_TOKEN".into(),
         server.token.expose_secret().to_string(),
     ));
-    let status = process::run_status(&argv, process::environment(vars), false);
+    let status = process::run_status(argv, process::environment(vars), false);
     drop(server);
     ended(&auditor, session, status)
 }
