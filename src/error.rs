@@ -47,6 +47,13 @@ impl Error {
         }
     }
 
+    /// This error as the cause of a larger failure: `context: message`, its causes kept, its
+    /// hint left for the caller to replace.
+    pub fn in_context(mut self, context: impl fmt::Display) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
     /// A command-line usage error (exit status 2).
     pub fn usage(message: impl Into<String>) -> Self {
         Error {

@@ -49,68 +49,73 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         .map(|s| long_term_keys(s, &shown))
         .collect::<Result<Vec<_>>>()?;
     let names: Vec<String> = chosen.iter().map(|s| s.profile.clone()).collect();
-
     let vault = ctx.vault()?;
-    if !args.yes {
-        let question = format!(
-            "Move the keys of {} from {shown} into the {} vault, removing their lines from the \
-             file? [y/N] ",
-            profile_list(&names),
-            vault.kind().name()
-        );
-        let confirmed = tty::confirm(&question).map_err(|e| {
-            Error::from(e).with_hint("run it from a terminal, or confirm with --yes")
-        })?;
-        if !confirmed {
-            output::notice("nothing was imported");
-            return Ok(exit_codes::SUCCESS);
-        }
+    let into = format!("the {} vault", vault.kind().name());
+    if !args.yes && !confirmed(&names, &shown, &into)? {
+        output::notice("nothing was imported");
+        return Ok(exit_codes::SUCCESS);
     }
     for (profile, keys) in names.iter().zip(&keys) {
         vault::set_keys(vault.as_ref(), profile, keys)?;
         // As for `add`: sessions made from other keys under this name must not outlive them.
         ctx.cache().clear_source(profile);
     }
-    let stored = format!(
-        "stored the keys of {} in the {} vault",
-        profile_list(&names),
-        vault.kind().name()
-    );
-    let left_alone = |why: String| {
-        Error::new(format!("{stored}, but left {shown} as it is: {why}")).with_hint(format!(
+    rewrite(&path, &shown, &chosen, &keys).map_err(|e| {
+        e.in_context(format!(
+            "stored the keys of {} in {into}, but left {shown} as it is",
+            profile_list(&names)
+        ))
+        .with_hint(format!(
             "check the file, then delete the keys broker now holds from it yourself, or run \
              `broker import {}` again",
             names.join(" ")
         ))
-    };
-    // What is there now, which may have changed while the user was asked or the vault
-    // written: only the imported lines are removed from it, and only if they are still the
-    // ones imported.
-    let now = read(&path, &shown).map_err(|e| left_alone(e.message().to_string()))?;
+    })?;
+    output::notice(&format!(
+        "moved the keys of {} into {into} and removed them from {shown}",
+        profile_list(&names)
+    ));
+    Ok(exit_codes::SUCCESS)
+}
+
+/// Whether the user agrees to move the keys of `names`.
+fn confirmed(names: &[String], shown: &str, into: &str) -> Result<bool> {
+    let question = format!(
+        "Move the keys of {} from {shown} into {into}, removing their lines from the file? \
+         [y/N] ",
+        profile_list(names)
+    );
+    tty::confirm(&question)
+        .map_err(|e| Error::from(e).with_hint("run it from a terminal, or confirm with --yes"))
+}
+
+/// Removes the imported key lines from what the file holds now, which may have changed while
+/// the user was asked or the vault written: only if they are still the ones imported.
+fn rewrite(
+    path: &std::path::Path,
+    shown: &str,
+    imported: &[&Section],
+    keys: &[LongTermKeys],
+) -> Result<()> {
+    let now = read(path, shown)?;
     let current = credentials_file::sections(&now);
-    for (section, keys) in chosen.iter().zip(&keys) {
+    for (section, keys) in imported.iter().zip(keys) {
         let same = current
             .iter()
             .find(|s| s.profile == section.profile)
             .is_some_and(|s| unchanged(s, keys));
         if !same {
-            return Err(left_alone(format!(
+            return Err(Error::new(format!(
                 "the keys of profile {} in it changed while they were imported (the vault holds \
                  the ones read first)",
                 section.profile
             )));
         }
     }
+    let names: Vec<String> = imported.iter().map(|s| s.profile.clone()).collect();
     let remaining = credentials_file::without_keys(&now, &names);
-    if let Err(e) = fsutil::write_through(&path, remaining.as_bytes()) {
-        return Err(left_alone(format!("cannot rewrite it: {e}")));
-    }
-    output::notice(&format!(
-        "moved the keys of {} into the {} vault and removed them from {shown}",
-        profile_list(&names),
-        vault.kind().name()
-    ));
-    Ok(exit_codes::SUCCESS)
+    fsutil::write_through(path, remaining.as_bytes())
+        .map_err(|e| Error::with_source("cannot rewrite it", e))
 }
 
 /// The credentials file's text, refused when it has other hard links: rewriting it would
@@ -120,8 +125,8 @@ fn read(path: &std::path::Path, shown: &str) -> Result<String> {
         Error::new(format!("there is no AWS credentials file at {shown}"))
             .with_hint("`broker add PROFILE` stores keys typed on the terminal")
     })?;
-    let links =
-        fsutil::hard_links(path).map_err(|e| Error::new(format!("cannot read {shown}: {e}")))?;
+    let links = fsutil::hard_links(path)
+        .map_err(|e| Error::with_source(format!("cannot read {shown}"), e))?;
     if links > 1 {
         return Err(Error::new(format!(
             "{shown} has {links} hard links: removing the keys from it would leave them in the \
