@@ -217,6 +217,32 @@ impl From<crate::rotation::RotateError> for Error {
     }
 }
 
+impl From<crate::federation::FederationError> for Error {
+    fn from(e: crate::federation::FederationError) -> Self {
+        use crate::federation::FederationError as F;
+        let manual = "use `broker login --stdout` and open the URL yourself";
+        let hint = match &e {
+            F::BadUrl { .. } | F::BadUri(_) => Some("fix BROKER_FEDERATION_URL"),
+            F::Failed { .. } | F::NotJson { .. } | F::NoToken { .. } => {
+                Some("check BROKER_FEDERATION_URL and the network")
+            }
+            F::Stolen(_) => Some("someone may be watching your sign-ins; run `broker login` again"),
+            F::Again => Some(
+                "sign out of the console session if it is not yours, and run `broker login` again",
+            ),
+            F::NoBrowser | F::Browser(_) => Some(manual),
+            F::NotTemporary | F::Stopped | F::Random(_) | F::Listener(_) => None,
+        };
+        hinted(e, hint.map(str::to_owned))
+    }
+}
+
+impl From<crate::listener::ListenerError> for Error {
+    fn from(e: crate::listener::ListenerError) -> Self {
+        hinted(e, None)
+    }
+}
+
 impl From<crate::cache::CacheError> for Error {
     fn from(e: crate::cache::CacheError) -> Self {
         use crate::cache::{CacheError, SecretError};
@@ -270,7 +296,7 @@ impl From<crate::sso::SsoError> for Error {
             S::Denied { .. } | S::DeviceCodeExpired { .. } | S::NoCallback { .. } => {
                 Some(login.into())
             }
-            S::Local { .. } => Some(login.into()),
+            S::Random(_) | S::Listener(_) | S::BadOidcUrl { .. } => None,
         };
         match e {
             S::Vault(v) => v.into(),

@@ -34,7 +34,18 @@ use hyper::{Request, Response, StatusCode};
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+/// Why a listener could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ListenerError {
+    #[error("cannot open the {name}: {source}")]
+    Open {
+        name: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start an async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
 
 pub use payload::{Payload, PayloadWriter};
 pub use peer::{Peer, PeerUser};
@@ -84,8 +95,8 @@ impl Listener {
         handler: Box<Handler>,
         reports: Option<Box<Reports>>,
         identify: bool,
-    ) -> Result<Listener> {
-        let fail = |e: std::io::Error| Error::new(format!("cannot open the {name}: {e}"));
+    ) -> Result<Listener, ListenerError> {
+        let fail = |source| ListenerError::Open { name, source };
         let socket = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(fail)?;
         socket.set_nonblocking(true).map_err(fail)?;
         let port = socket.local_addr().map_err(fail)?.port();
@@ -134,8 +145,8 @@ pub fn report<T>(events: &Mutex<std::sync::mpsc::Sender<T>>, event: T) {
 
 /// A current-thread tokio runtime with I/O and timers: the one way broker builds one for
 /// local HTTP work.
-pub fn runtime() -> Result<tokio::runtime::Runtime> {
-    crate::aws::runtime().map_err(|e| Error::new(format!("cannot start an async runtime: {e}")))
+pub fn runtime() -> Result<tokio::runtime::Runtime, ListenerError> {
+    crate::aws::runtime().map_err(ListenerError::Runtime)
 }
 
 /// A response with `payload` as its body, never to be cached.

@@ -73,8 +73,16 @@ pub enum SsoError {
     DeviceCodeExpired { session: String },
     #[error("the sign-in to SSO session {session} did not come back within {waited}")]
     NoCallback { session: String, waited: String },
-    #[error("the SSO session {session} cannot sign in: {why}")]
-    Local { session: String, why: String },
+    #[error("no random numbers for the sign-in")]
+    Random(#[source] getrandom::Error),
+    #[error(transparent)]
+    Listener(#[from] crate::listener::ListenerError),
+    #[error("the SSO OIDC endpoint `{url}` is not a URL: {source}")]
+    BadOidcUrl {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
 }
 
 type Result<T, E = SsoError> = std::result::Result<T, E>;

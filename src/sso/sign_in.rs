@@ -121,12 +121,8 @@ impl Portal<'_> {
         client: &Registration,
         how: &SignIn,
     ) -> Result<aws_sdk_ssooidc::operation::create_token::CreateTokenOutput> {
-        let local = |why: String| SsoError::Local {
-            session: self.session.name.clone(),
-            why,
-        };
-        let verifier = crate::credentials::random_secret(32).map_err(local)?;
-        let state = crate::credentials::random_secret(16).map_err(local)?;
+        let verifier = crate::credentials::random_secret(32).map_err(SsoError::Random)?;
+        let state = crate::credentials::random_secret(16).map_err(SsoError::Random)?;
         let challenge = pkce_challenge(&verifier);
         let (events, received) = std::sync::mpsc::channel();
         let callback = Callback {
@@ -139,11 +135,13 @@ impl Portal<'_> {
             Box::new(move |request, peer| callback.answer(request, peer)),
             None,
             true,
-        )
-        .map_err(|e| local(e.message().to_string()))?;
+        )?;
         let redirect_uri = format!("http://127.0.0.1:{}{CALLBACK_PATH}", listener.port());
-        let mut url = url::Url::parse(&format!("{}/authorize", self.session.oidc_url()))
-            .map_err(|e| local(format!("the SSO OIDC endpoint is not a URL: {e}")))?;
+        let authorize = format!("{}/authorize", self.session.oidc_url());
+        let mut url = url::Url::parse(&authorize).map_err(|source| SsoError::BadOidcUrl {
+            url: authorize.clone(),
+            source,
+        })?;
         url.query_pairs_mut()
             .append_pair("response_type", "code")
             .append_pair("client_id", &client.id)
@@ -266,7 +264,7 @@ impl Portal<'_> {
                     }
                     return Some(page);
                 }
-                Err(e) => notice(&format!("{}; open the URL yourself", e.message())),
+                Err(e) => notice(&format!("{e}; open the URL yourself")),
             }
         }
         notice(&format!(
