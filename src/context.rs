@@ -122,7 +122,7 @@ impl Context {
         let path = dir.join(format!("{name}.lock"));
         crate::fsutil::private_dir_under(&self.cache_dir, &dir)
             .and_then(|()| crate::fsutil::lock(&path))
-            .map_err(|e| Error::new(format!("cannot lock {}: {e}", path.display())))
+            .map_err(|e| Error::with_source(format!("cannot lock {}", path.display()), e))
     }
 
     /// How an SSO sign-in is made.

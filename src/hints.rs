@@ -29,14 +29,14 @@ impl From<crate::vault::VaultError> for Error {
                 "check the passphrase (typed, BROKER_FILE_PASSPHRASE, BROKER_FILE_PASSPHRASE_FILE \
                  or [file] passphrase_command); nothing was changed",
             ),
-            V::NoPassphrase { .. } => Some(
+            V::NoPassphrase { .. } | V::PassphraseCommand(_) | V::PassphraseFile { .. } => Some(
                 "set [file] passphrase_command in config.toml or BROKER_FILE_PASSPHRASE_FILE, or \
                  run broker from a terminal",
             ),
             V::Corrupt { .. } | V::NotKeys { .. } | V::Unsupported { .. } => {
                 Some("store the keys again with `broker add`")
             }
-            V::Backend { .. } | V::Io { .. } => None,
+            V::Backend { .. } | V::Store { .. } | V::Io { .. } => None,
         };
         hinted(e, hint.map(str::to_owned))
     }
@@ -296,6 +296,7 @@ impl From<crate::sso::SsoError> for Error {
             S::Denied { .. } | S::DeviceCodeExpired { .. } | S::NoCallback { .. } => {
                 Some(login.into())
             }
+            S::RegistrationExpired => Some(login.into()),
             S::Random(_) | S::Listener(_) | S::BadOidcUrl { .. } => None,
         };
         match e {

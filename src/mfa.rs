@@ -21,7 +21,7 @@ pub enum MfaError {
     #[error("the MFA code must be 6 digits")]
     Malformed,
     #[error("mfa_process failed: {0}")]
-    Process(String),
+    Process(#[source] crate::process::HelperError),
     #[error("-t - found no MFA code to read: {0}")]
     Unread(String),
 }

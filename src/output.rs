@@ -101,7 +101,7 @@ pub fn stdout(bytes: &[u8]) -> Result<()> {
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::new(format!("cannot write to stdout: {e}"))),
+        Err(e) => Err(Error::with_source("cannot write to stdout", e)),
     }
 }
 

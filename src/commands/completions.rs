@@ -43,7 +43,7 @@ pub fn write(shell: Shell, out: &mut Vec<u8>) -> Result<()> {
         .ok_or_else(|| Error::new(format!("no completion support for {name}")))?;
     completer
         .write_registration(VAR, "broker", "broker", "broker", out)
-        .map_err(|e| Error::new(format!("cannot write the completion script: {e}")))
+        .map_err(|e| Error::with_source("cannot write the completion script", e))
 }
 
 /// The environment read at start-up, for the completer of profile names.

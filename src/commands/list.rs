@@ -165,7 +165,9 @@ fn short_reason(e: &VaultError) -> String {
         VaultError::NoBackend { .. } => "no backend".into(),
         VaultError::Unavailable { backend, .. } => format!("{backend} unavailable"),
         VaultError::WrongPassphrase { .. } => "wrong passphrase".into(),
-        VaultError::NoPassphrase { .. } => "no passphrase".into(),
+        VaultError::NoPassphrase { .. }
+        | VaultError::PassphraseCommand(_)
+        | VaultError::PassphraseFile { .. } => "no passphrase".into(),
         _ => "vault error".into(),
     }
 }

@@ -21,12 +21,45 @@ pub const DEFAULT_CREDENTIAL_PROCESS_TIMEOUT: Duration = Duration::from_secs(60)
 /// print: more is an error, and the program is stopped.
 pub const OUTPUT_CAP: usize = 64 << 10;
 
+/// How a helper program failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HelperError {
+    #[error("cannot start it: {0}")]
+    Start(#[source] std::io::Error),
+    #[error("it printed more than {} KiB and was stopped", OUTPUT_CAP >> 10)]
+    TooMuch,
+    #[error("it did not finish within {}", crate::duration::format(*.0))]
+    Timeout(Duration),
+    #[error(
+        "it did not finish within {}: something it started kept its output open",
+        crate::duration::format(*.0)
+    )]
+    KeptOpen(Duration),
+    #[error("waiting for it failed: {0}")]
+    Wait(#[source] std::io::Error),
+    #[error("cannot read its output: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("it exited with {0}")]
+    Exited(std::process::ExitStatus),
+    #[error("its output is not text")]
+    NotText,
+    #[error("its output is not credential_process JSON ({})", json_problem(.0))]
+    NotJson(#[source] serde_json::Error),
+    #[error("unsupported Version {0}")]
+    Version(u32),
+    #[error(
+        "it returned credentials that expired at {}",
+        .0.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )]
+    Expired(chrono::DateTime<Utc>),
+}
+
 /// Runs `command` through the shell with no stdin and broker's stderr, and returns its stdout
 /// without trailing line breaks, in zeroing memory; bounded as [`captured`] says. For
 /// `mfa_process` and `passphrase_command`; the error says why.
-pub fn secret_output(command: &str, timeout: Duration) -> Result<SecretString, String> {
+pub fn secret_output(command: &str, timeout: Duration) -> Result<SecretString, HelperError> {
     let bytes = captured(command, Stdio::null(), timeout)?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| "its output is not text".to_string())?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| HelperError::NotText)?;
     Ok(SecretString::from(text.trim_end_matches(['\r', '\n'])))
 }
 
@@ -38,7 +71,7 @@ fn captured(
     command: &str,
     stdin: Stdio,
     timeout: Duration,
-) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
+) -> Result<zeroize::Zeroizing<Vec<u8>>, HelperError> {
     use std::io::Read;
     use std::sync::atomic::{AtomicBool, Ordering};
     let deadline = std::time::Instant::now() + timeout;
@@ -48,9 +81,7 @@ fn captured(
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     group::prepare(&mut command);
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("cannot start it: {e}"))?;
+    let mut child = command.spawn().map_err(HelperError::Start)?;
     let group = group::Group::adopt(&child);
     let mut stdout = child.stdout.take().expect("piped stdout");
     let overflowed = std::sync::Arc::new(AtomicBool::new(false));
@@ -72,34 +103,22 @@ fn captured(
     let waited = wait_or_stop(&mut child, &group, timeout, || {
         overflowed.load(Ordering::SeqCst)
     });
-    let too_long = || {
-        format!(
-            "it did not finish within {}",
-            crate::duration::format(timeout)
-        )
-    };
-    let status = waited.map_err(|e| e.to_string())?;
+    let status = waited.map_err(HelperError::Wait)?;
     // Its output may still be open in something it started: wait for that within the time.
     let bytes = output.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()));
     if overflowed.load(Ordering::SeqCst) {
-        return Err(format!(
-            "it printed more than {} KiB and was stopped",
-            OUTPUT_CAP >> 10
-        ));
+        return Err(HelperError::TooMuch);
     }
-    let status = status.ok_or_else(too_long)?;
+    let status = status.ok_or(HelperError::Timeout(timeout))?;
     let bytes = match bytes {
-        Ok(read) => read.map_err(|e| format!("cannot read its output: {e}"))?,
+        Ok(read) => read.map_err(HelperError::Read)?,
         Err(_) => {
             group.kill();
-            return Err(format!(
-                "{}: something it started kept its output open",
-                too_long()
-            ));
+            return Err(HelperError::KeptOpen(timeout));
         }
     };
     if !status.success() {
-        return Err(format!("it exited with {status}"));
+        return Err(HelperError::Exited(status));
     }
     Ok(bytes)
 }
@@ -145,26 +164,19 @@ pub fn credential_process(
     command: &str,
     timeout: Duration,
 ) -> Result<Credentials, ProcessError> {
-    let fail = |why: String| ProcessError::CredentialProcess {
+    let fail = |why: HelperError| ProcessError::CredentialProcess {
         profile: profile.to_string(),
         why,
     };
     crate::output::verbose(format!("running the credential_process of {profile}"));
     let stdout = captured(command, Stdio::inherit(), timeout).map_err(fail)?;
-    let parsed: ProcessOutput = serde_json::from_slice(&stdout).map_err(|e| {
-        fail(format!(
-            "its output is not credential_process JSON ({})",
-            json_problem(&e)
-        ))
-    })?;
+    let parsed: ProcessOutput =
+        serde_json::from_slice(&stdout).map_err(|e| fail(HelperError::NotJson(e)))?;
     if parsed.version != 1 {
-        return Err(fail(format!("unsupported Version {}", parsed.version)));
+        return Err(fail(HelperError::Version(parsed.version)));
     }
     if let Some(expiration) = parsed.expiration.filter(|e| *e <= crate::clock::now()) {
-        return Err(fail(format!(
-            "it returned credentials that expired at {}",
-            expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        )));
+        return Err(fail(HelperError::Expired(expiration)));
     }
     Ok(Credentials {
         access_key_id: parsed.access_key_id,

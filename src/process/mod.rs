@@ -27,7 +27,8 @@ use crate::environment::Environment;
 pub use argv::hide_argument;
 pub use hardening::{protect_memory, restrict_umask};
 pub use helper::{
-    credential_process, secret_output, wait_or_stop, DEFAULT_CREDENTIAL_PROCESS_TIMEOUT,
+    credential_process, secret_output, wait_or_stop, HelperError,
+    DEFAULT_CREDENTIAL_PROCESS_TIMEOUT,
 };
 pub use run::{command_line, run_status};
 
@@ -49,7 +50,11 @@ pub enum ProcessError {
         source: std::io::Error,
     },
     #[error("credential_process of profile {profile} failed: {why}")]
-    CredentialProcess { profile: String, why: String },
+    CredentialProcess {
+        profile: String,
+        #[source]
+        why: HelperError,
+    },
 }
 
 /// Inherited variables that would let a child see credentials other than the ones given.

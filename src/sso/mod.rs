@@ -73,6 +73,8 @@ pub enum SsoError {
     DeviceCodeExpired { session: String },
     #[error("the sign-in to SSO session {session} did not come back within {waited}")]
     NoCallback { session: String, waited: String },
+    #[error("the client registration expired")]
+    RegistrationExpired,
     #[error("no random numbers for the sign-in")]
     Random(#[source] getrandom::Error),
     #[error(transparent)]
@@ -135,18 +137,18 @@ impl<'a> Portal<'a> {
         }
         if let Some(stored) = stored {
             match self.refresh(stored) {
-                Ok(refreshed) => {
+                Ok(Some(refreshed)) => {
                     refreshed.write(vault, self.session)?;
                     if let Some(token) = refreshed.access_token {
                         return Ok(token);
                     }
                 }
-                Err(Some(why)) => notice(&format!(
+                Ok(None) => {}
+                Err(why) => notice(&format!(
                     "the sign-in to SSO session {} could not be refreshed ({why}); signing in \
                      again",
                     self.session.name
                 )),
-                Err(None) => {}
             }
         }
         self.sign_in(vault, sign_in)

@@ -30,8 +30,7 @@ impl Portal<'_> {
             .access_token(token.expose_secret());
         let out = self
             .portal_aws
-            .block_on(call.send())
-            .map_err(|e| self.portal_aws.error("GetRoleCredentials", e))
+            .call("GetRoleCredentials", call.send())
             .map_err(|e| match e.code {
                 AwsCode::Forbidden => SsoError::NotAssigned {
                     session: self.session.name.clone(),
@@ -57,36 +56,32 @@ impl Portal<'_> {
 
     /// Every account and role the token may use: ListAccounts, then ListAccountRoles.
     pub fn assignments(&self, token: &SecretString) -> Result<Vec<Assignment>> {
-        let accounts = self
-            .portal_aws
-            .block_on(
-                self.portal
-                    .list_accounts()
-                    .access_token(token.expose_secret())
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .collect::<std::result::Result<Vec<_>, _>>(),
-            )
-            .map_err(|e| self.portal_aws.error("ListAccounts", e))?;
+        let accounts = self.portal_aws.call(
+            "ListAccounts",
+            self.portal
+                .list_accounts()
+                .access_token(token.expose_secret())
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<std::result::Result<Vec<_>, _>>(),
+        )?;
         let mut all = Vec::new();
         for account in accounts {
             let Some(id) = account.account_id() else {
                 continue;
             };
-            let roles = self
-                .portal_aws
-                .block_on(
-                    self.portal
-                        .list_account_roles()
-                        .access_token(token.expose_secret())
-                        .account_id(id)
-                        .into_paginator()
-                        .items()
-                        .send()
-                        .collect::<std::result::Result<Vec<_>, _>>(),
-                )
-                .map_err(|e| self.portal_aws.error("ListAccountRoles", e))?;
+            let roles = self.portal_aws.call(
+                "ListAccountRoles",
+                self.portal
+                    .list_account_roles()
+                    .access_token(token.expose_secret())
+                    .account_id(id)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .collect::<std::result::Result<Vec<_>, _>>(),
+            )?;
             for role in roles {
                 if let Some(name) = role.role_name() {
                     all.push(Assignment {
@@ -107,11 +102,11 @@ impl Portal<'_> {
         };
         if let Some(token) = stored.usable_token(Duration::ZERO) {
             let call = self.portal.logout().access_token(token.expose_secret());
-            if let Err(e) = self.portal_aws.block_on(call.send()) {
-                let e = self.portal_aws.error("Logout", e);
-                if e.code != AwsCode::Unauthorized {
-                    return Err(e.into());
-                }
+            match self.portal_aws.call("Logout", call.send()) {
+                // Signed out already, or expired: what logging out would do.
+                Err(e) if e.code == AwsCode::Unauthorized => {}
+                Err(e) => return Err(e.into()),
+                Ok(_) => {}
             }
         }
         Ok(true)

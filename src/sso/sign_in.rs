@@ -22,17 +22,14 @@ use crate::vault::Vault;
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 
 impl Portal<'_> {
-    /// The refresh grant: new tokens without a browser. `Err(None)` when there is nothing to
-    /// refresh with, `Err(Some(why))` when the service refused.
-    pub(super) fn refresh(
-        &self,
-        mut stored: Stored,
-    ) -> std::result::Result<Stored, Option<String>> {
+    /// The refresh grant: new tokens without a browser; `None` when there is nothing to
+    /// refresh with.
+    pub(super) fn refresh(&self, mut stored: Stored) -> Result<Option<Stored>> {
         let (Some(client), Some(refresh)) = (&stored.client, &stored.refresh_token) else {
-            return Err(None);
+            return Ok(None);
         };
         if client.expires_at <= crate::clock::now() {
-            return Err(Some("the client registration expired".into()));
+            return Err(SsoError::RegistrationExpired);
         }
         verbose(format!(
             "refreshing the sign-in to SSO session {}",
@@ -45,12 +42,9 @@ impl Portal<'_> {
             .client_secret(client.secret.expose_secret())
             .grant_type("refresh_token")
             .refresh_token(refresh.expose_secret());
-        let out = self
-            .oidc_aws
-            .block_on(call.send())
-            .map_err(|e| Some(self.oidc_aws.error("CreateToken", e).to_string()))?;
-        set_tokens(&mut stored, &out).map_err(|e| Some(e.to_string()))?;
-        Ok(stored)
+        let out = self.oidc_aws.call("CreateToken", call.send())?;
+        set_tokens(&mut stored, &out)?;
+        Ok(Some(stored))
     }
 
     /// A new sign-in, replacing what the vault held for the session; returns the access token.
@@ -96,10 +90,7 @@ impl Portal<'_> {
                 .redirect_uris(REDIRECT_URI)
                 .issuer_url(&self.session.start_url);
         }
-        let out = self
-            .oidc_aws
-            .block_on(call.send())
-            .map_err(|e| self.oidc_aws.error("RegisterClient", e))?;
+        let out = self.oidc_aws.call("RegisterClient", call.send())?;
         let (Some(id), Some(secret)) = (out.client_id(), out.client_secret()) else {
             return Err(AwsError::bad_response("RegisterClient", "client id and secret").into());
         };
@@ -164,10 +155,7 @@ impl Portal<'_> {
             .code(code.expose_secret())
             .redirect_uri(&redirect_uri)
             .code_verifier(verifier.expose_secret());
-        Ok(self
-            .oidc_aws
-            .block_on(call.send())
-            .map_err(|e| self.oidc_aws.error("CreateToken", e))?)
+        Ok(self.oidc_aws.call("CreateToken", call.send())?)
     }
 
     /// Device code: the user confirms a code in any browser while broker polls, no faster
@@ -185,8 +173,7 @@ impl Portal<'_> {
             .start_url(&self.session.start_url);
         let device = self
             .oidc_aws
-            .block_on(start.send())
-            .map_err(|e| self.oidc_aws.error("StartDeviceAuthorization", e))?;
+            .call("StartDeviceAuthorization", start.send())?;
         let (Some(device_code), Some(user_code)) = (device.device_code(), device.user_code())
         else {
             return Err(AwsError::bad_response("StartDeviceAuthorization", "device code").into());

@@ -104,17 +104,16 @@ impl FileVault {
         if let Some(p) = self.passphrase.get() {
             return Ok(p);
         }
-        let failed = |detail: String| VaultError::NoPassphrase { detail };
         let pass = match &self.source {
             Passphrase::Given(p) => p.clone(),
-            Passphrase::File(path) => read_passphrase_file(path).map_err(|e| {
-                failed(format!(
-                    "BROKER_FILE_PASSPHRASE_FILE {}: {e}",
-                    path.display()
-                ))
-            })?,
+            Passphrase::File(path) => {
+                read_passphrase_file(path).map_err(|source| VaultError::PassphraseFile {
+                    path: path.clone(),
+                    source,
+                })?
+            }
             Passphrase::Command(command) => crate::process::secret_output(command, COMMAND_TIMEOUT)
-                .map_err(|why| failed(format!("passphrase_command failed: {why}")))?,
+                .map_err(VaultError::PassphraseCommand)?,
             Passphrase::Prompt => ask_passphrase(confirm_new)?,
         };
         if pass.expose_secret().is_empty() {

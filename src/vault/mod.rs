@@ -66,12 +66,26 @@ impl BackendKind {
     }
 }
 
+/// Why an OS store cannot be used here.
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailability {
+    #[error("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)")]
+    NoSessionBus,
+    #[error("{0} exists only on its own platform")]
+    OtherPlatform(&'static str),
+    #[error("{0} is not built into broker on this platform")]
+    NotBuilt(&'static str),
+    #[error(transparent)]
+    Store(keyring::Error),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
-    #[error("the {backend} backend is not available on this system: {detail}")]
+    #[error("the {backend} backend is not available on this system: {why}")]
     Unavailable {
         backend: &'static str,
-        detail: String,
+        #[source]
+        why: Unavailability,
     },
     #[error("no usable vault backend found: {detail}")]
     NoBackend { detail: String },
@@ -80,10 +94,24 @@ pub enum VaultError {
         backend: &'static str,
         detail: String,
     },
+    #[error("the {backend} backend failed: {source}")]
+    Store {
+        backend: &'static str,
+        #[source]
+        source: keyring::Error,
+    },
     #[error("wrong passphrase for the file vault in {dir}")]
     WrongPassphrase { dir: PathBuf },
     #[error("the file vault needs a passphrase: {detail}")]
     NoPassphrase { detail: String },
+    #[error("the file vault needs a passphrase: passphrase_command failed: {0}")]
+    PassphraseCommand(#[source] crate::process::HelperError),
+    #[error("the file vault needs a passphrase: BROKER_FILE_PASSPHRASE_FILE {path}: {source}")]
+    PassphraseFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("vault item {item} in {path} is damaged: {detail}")]
     Corrupt {
         item: String,
