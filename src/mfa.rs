@@ -92,15 +92,20 @@ pub enum TokenArg {
 }
 
 /// For `--mfa-token`: a malformed code is a usage error, found before anything else runs.
-pub fn parse_code(text: &str) -> std::result::Result<TokenArg, String> {
+pub fn parse_code(text: &str) -> std::result::Result<TokenArg, NotACode> {
     if text == "-" {
         Ok(TokenArg::Read)
     } else if valid_code(text.trim()) {
         Ok(TokenArg::Code(SecretString::from(text.trim())))
     } else {
-        Err("an MFA code is 6 digits, or `-` to read it from stdin".into())
+        Err(NotACode)
     }
 }
+
+/// What `--mfa-token` says of a value that is not a code.
+#[derive(Debug, thiserror::Error)]
+#[error("an MFA code is 6 digits, or `-` to read it from stdin")]
+pub struct NotACode;
 
 impl TokenArg {
     /// The code. One given on the command line is also wiped from this process's argv where

@@ -35,7 +35,7 @@ pub enum AuditError {
         source: std::io::Error,
     },
     #[error("the audit log {path} was changed: {finding}")]
-    Tampered { path: PathBuf, finding: String },
+    Tampered { path: PathBuf, finding: Break },
     #[error("the audit log {path} differs from what was shipped: {finding}")]
     Differs {
         path: PathBuf,
@@ -538,10 +538,49 @@ pub struct Verified {
     pub chain_from: Option<usize>,
 }
 
+/// Where the chain of the log breaks: the first line that was edited, cut or reordered.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Break {
+    #[error("line {0} is not a complete record: the log was cut short there")]
+    CutShort(usize),
+    #[error("line {0} is not a record: it was edited, cut short or damaged")]
+    NotRecord(usize),
+    #[error(
+        "line {line} has no prev, inside the hash chain that starts at line {from}: it was added \
+         by hand or by a broker without the chain"
+    )]
+    NoPrev { line: usize, from: usize },
+    #[error(
+        "line {0} starts a new chain in the middle of the log: the lines before it may have been \
+         replaced"
+    )]
+    NewChain(usize),
+    #[error("line {line} is out of order: it was written right after line {after}")]
+    OutOfOrder { line: usize, after: usize },
+    #[error(
+        "line {line} was written right after line {after}: lines {} to {} were inserted or moved \
+         there",
+        after + 1,
+        line - 1
+    )]
+    Inserted { line: usize, after: usize },
+    #[error(
+        "line 1 continues a chain whose earlier lines are not in the file: lines before it were \
+         removed"
+    )]
+    HeadRemoved,
+    #[error(
+        "line {} was edited, or lines after it were removed: the prev of line {line} does not \
+         match it",
+        line - 1
+    )]
+    Edited { line: usize },
+}
+
 /// Walks the chain: every line must be a record, and every record from the first that carries
 /// `prev` on must carry the hash of the line before it. The error names the first line where
 /// the log was edited, cut, or reordered.
-pub fn verify(bytes: &[u8]) -> std::result::Result<Verified, String> {
+pub fn verify(bytes: &[u8]) -> std::result::Result<Verified, Break> {
     let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
     if lines.last().is_some_and(|l| l.is_empty()) {
         lines.pop();
@@ -552,22 +591,16 @@ pub fn verify(bytes: &[u8]) -> std::result::Result<Verified, String> {
     for (i, line) in lines.iter().enumerate() {
         let n = i + 1;
         let record: Record = serde_json::from_slice(line).map_err(|_| {
-            let last = n == lines.len() && !bytes.ends_with(b"\n");
-            if last {
-                format!("line {n} is not a complete record: the log was cut short there")
+            if n == lines.len() && !bytes.ends_with(b"\n") {
+                Break::CutShort(n)
             } else {
-                format!("line {n} is not a record: it was edited, cut short or damaged")
+                Break::NotRecord(n)
             }
         })?;
         let Some(prev) = record.prev.as_deref() else {
             match chain_from {
                 None => continue,
-                Some(from) => {
-                    return Err(format!(
-                        "line {n} has no prev, inside the hash chain that starts at line {from}: \
-                         it was added by hand or by a broker without the chain"
-                    ))
-                }
+                Some(from) => return Err(Break::NoPrev { line: n, from }),
             }
         };
         chain_from.get_or_insert(n);
@@ -576,27 +609,11 @@ pub fn verify(bytes: &[u8]) -> std::result::Result<Verified, String> {
             continue;
         }
         return Err(match (prev == GENESIS, line_of(prev)) {
-            (true, _) => format!(
-                "line {n} starts a new chain in the middle of the log: the lines before it may \
-                 have been replaced"
-            ),
-            (false, Some(j)) if j > n => {
-                format!("line {n} is out of order: it was written right after line {j}")
-            }
-            (false, Some(j)) => format!(
-                "line {n} was written right after line {j}: lines {} to {} were inserted or \
-                 moved there",
-                j + 1,
-                n - 1
-            ),
-            (false, None) if i == 0 => "line 1 continues a chain whose earlier lines are not in \
-                                         the file: lines before it were removed"
-                .to_string(),
-            (false, None) => format!(
-                "line {} was edited, or lines after it were removed: the prev of line {n} does \
-                 not match it",
-                n - 1
-            ),
+            (true, _) => Break::NewChain(n),
+            (false, Some(j)) if j > n => Break::OutOfOrder { line: n, after: j },
+            (false, Some(j)) => Break::Inserted { line: n, after: j },
+            (false, None) if i == 0 => Break::HeadRemoved,
+            (false, None) => Break::Edited { line: n },
         });
     }
     Ok(Verified {
@@ -804,18 +821,10 @@ mod tests {
             .set_len(len - 40)
             .unwrap();
         let bytes = std::fs::read(&log.path).unwrap();
-        assert!(verify(&bytes)
-            .unwrap_err()
-            .starts_with("line 3 is not a complete record"));
+        assert_eq!(verify(&bytes).unwrap_err(), Break::CutShort(3));
         log.append(&record("c")).unwrap();
         let bytes = std::fs::read(&log.path).unwrap();
-        assert!(
-            verify(&bytes)
-                .unwrap_err()
-                .starts_with("line 3 is not a record"),
-            "{:?}",
-            verify(&bytes)
-        );
+        assert_eq!(verify(&bytes).unwrap_err(), Break::NotRecord(3));
         let lines = read_lines(&log.path).unwrap();
         assert_eq!(
             lines.len(),
@@ -844,7 +853,7 @@ mod tests {
     }
 
     fn check(lines: &[String]) -> std::result::Result<Verified, String> {
-        verify(format!("{}\n", lines.join("\n")).as_bytes())
+        verify(format!("{}\n", lines.join("\n")).as_bytes()).map_err(|b| b.to_string())
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub struct Args {
     profile: Option<String>,
 
     /// Only records newer than this, like 1h, 30m or 7d
-    #[arg(long, value_name = "DURATION", value_parser = parse_since)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]
     since: Option<std::time::Duration>,
 
     /// Only records with this outcome
@@ -65,10 +65,6 @@ pub struct Args {
     /// was recomputed
     #[arg(long, value_name = "FILE", requires = "verify")]
     against: Option<std::path::PathBuf>,
-}
-
-fn parse_since(text: &str) -> std::result::Result<std::time::Duration, String> {
-    crate::duration::parse(text).map_err(|e| e.to_string())
 }
 
 fn outcome_parser() -> impl clap::builder::TypedValueParser<Value = Outcome> {
