@@ -130,9 +130,8 @@ impl From<crate::mfa::MfaError> for Error {
             M::Process(_) => {
                 "check the mfa_process command in the profile, or give --mfa-token CODE"
             }
-            M::Unread(_) => {
-                "send the code on stdin (`echo CODE | broker …`) or run broker from a \
-                             terminal"
+            M::Unread(_) | M::UnreadStdin(_) => {
+                "send the code on stdin (`echo CODE | broker …`) or run broker from a terminal"
             }
         };
         hinted(e, Some(hint.into()))

@@ -17,16 +17,37 @@ use crate::settings::MfaPrompt;
 #[derive(Debug, thiserror::Error)]
 pub enum MfaError {
     #[error("an MFA code is needed for {serial} and none could be obtained: {why}")]
-    NoCode { serial: String, why: String },
+    NoCode {
+        serial: String,
+        #[source]
+        why: NoCode,
+    },
     #[error("the MFA code must be 6 digits")]
     Malformed,
     #[error("mfa_process failed: {0}")]
     Process(#[source] crate::process::HelperError),
     #[error("-t - found no MFA code to read: {0}")]
-    Unread(String),
+    Unread(#[source] crate::tty::TtyError),
+    #[error("-t - found no MFA code to read: stdin: {0}")]
+    UnreadStdin(#[source] std::io::Error),
 }
 
 type Result<T> = std::result::Result<T, MfaError>;
+
+/// Why no code came from the prompt.
+#[derive(Debug, thiserror::Error)]
+pub enum NoCode {
+    #[error(transparent)]
+    Terminal(crate::tty::TtyError),
+    #[error("cannot run {program}: {source}")]
+    Dialog {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0} was cancelled")]
+    Cancelled(String),
+}
 
 /// How long an `mfa_process` may run unless `[mfa] process_timeout` says otherwise.
 pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
@@ -123,10 +144,9 @@ impl TokenArg {
                 let code = if std::io::stdin().is_terminal() {
                     crate::tty::ask("MFA code: ")
                         .map(SecretString::from)
-                        .map_err(|e| MfaError::Unread(e.to_string()))?
+                        .map_err(MfaError::Unread)?
                 } else {
-                    crate::tty::stdin_line(64)
-                        .map_err(|e| MfaError::Unread(format!("stdin: {e}")))?
+                    crate::tty::stdin_line(64).map_err(MfaError::UnreadStdin)?
                 };
                 let text = code.expose_secret().trim();
                 if !valid_code(text) {
@@ -143,10 +163,10 @@ pub fn valid_code(code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn no_code(serial: &str, why: &str) -> MfaError {
+fn no_code(serial: &str, why: NoCode) -> MfaError {
     MfaError::NoCode {
         serial: serial.to_string(),
-        why: why.to_string(),
+        why,
     }
 }
 
@@ -159,7 +179,7 @@ fn prompt(serial: &str, profile: &str, driver: MfaPrompt) -> Result<SecretString
     match driver {
         MfaPrompt::Terminal => crate::tty::ask(&text)
             .map(SecretString::from)
-            .map_err(|e| no_code(serial, &e.to_string())),
+            .map_err(|e| no_code(serial, NoCode::Terminal(e))),
         MfaPrompt::Zenity => dialog(
             serial,
             "zenity",
@@ -186,9 +206,17 @@ fn dialog(serial: &str, program: &str, args: &[&str]) -> Result<SecretString> {
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
-        .map_err(|e| no_code(serial, &format!("cannot run {program}: {e}")))?;
+        .map_err(|source| {
+            no_code(
+                serial,
+                NoCode::Dialog {
+                    program: program.into(),
+                    source,
+                },
+            )
+        })?;
     if !out.status.success() {
-        return Err(no_code(serial, &format!("{program} was cancelled")));
+        return Err(no_code(serial, NoCode::Cancelled(program.into())));
     }
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     Ok(SecretString::from(text))

@@ -43,6 +43,16 @@ pub enum IncludeError {
 pub enum ProfilesError {
     #[error("cannot read the AWS config: {0}")]
     Load(String),
+    /// The SDK's loader refused it; the message says the whole chain, as its top error alone
+    /// ("could not parse profile file") names neither the file nor the line.
+    #[error("cannot read the AWS config: {}", chain_text(.0))]
+    Parse(#[source] ProfileFileLoadError),
+    #[error("cannot read the AWS config: cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot update {path}: {source}")]
     Write {
         path: PathBuf,
@@ -85,7 +95,7 @@ impl AwsProfiles {
             files.build(),
         );
         let future = aws_config::profile::load(&fs, &sdk_env, &files, None);
-        let set = block_on_ready(future)?.map_err(|e| ProfilesError::Load(describe(&e)))?;
+        let set = block_on_ready(future)?.map_err(ProfilesError::Parse)?;
         Ok(AwsProfiles { set })
     }
 
@@ -100,7 +110,7 @@ impl AwsProfiles {
             .build();
         let (fs, env) = (Fs::from_slice(&[]), Env::from_slice(&[]));
         let future = aws_config::profile::load(&fs, &env, &files, None);
-        let set = block_on_ready(future)?.map_err(|e| ProfilesError::Load(describe(&e)))?;
+        let set = block_on_ready(future)?.map_err(ProfilesError::Parse)?;
         Ok(AwsProfiles { set })
     }
 
@@ -179,8 +189,12 @@ pub fn read_text(path: &Path) -> Result<Option<String>, ProfilesError> {
 /// One of the AWS files: a regular file (through symbolic links), at most 8 MiB, UTF-8 (the
 /// SDK's loader would read anything else as empty, silently). `None` when it does not exist.
 fn read_aws_file(path: &Path) -> Result<Option<Vec<u8>>, ProfilesError> {
-    let bytes = fsutil::read_user_file(path, fsutil::AWS_FILE_CAP)
-        .map_err(|e| ProfilesError::Load(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = fsutil::read_user_file(path, fsutil::AWS_FILE_CAP).map_err(|source| {
+        ProfilesError::Read {
+            path: path.to_owned(),
+            source,
+        }
+    })?;
     if let Some(bytes) = &bytes {
         if let Err(e) = std::str::from_utf8(bytes) {
             let line = bytes[..e.valid_up_to()]
@@ -288,7 +302,7 @@ pub fn valid_profile_name(name: &str) -> bool {
 }
 
 /// The loader's error with its causes, on one line.
-fn describe(err: &ProfileFileLoadError) -> String {
+fn chain_text(err: &ProfileFileLoadError) -> String {
     let mut text = err.to_string();
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {

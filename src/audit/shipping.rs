@@ -257,18 +257,18 @@ pub enum HelperError {
 }
 
 /// How one run of the audit command failed; the record it was given is in the log all the same.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 enum CommandError {
     #[error("is empty")]
     Empty,
     #[error("could not start: {0}")]
-    Start(String),
+    Start(#[source] std::io::Error),
     #[error("failed: it exited with {0}")]
     Exited(std::process::ExitStatus),
     #[error("did not finish within {} and was stopped", crate::duration::format(*.0))]
     Stopped(Duration),
     #[error("failed: {0}")]
-    Wait(String),
+    Wait(#[source] std::io::Error),
 }
 
 /// `broker audit-ship`: reads the envelope from stdin and runs the audit command once per line,
@@ -321,9 +321,7 @@ fn run_command(command: &[String], line: &str, timeout: Duration) -> Result<(), 
         .stdout(stderr_copy())
         .stderr(Stdio::inherit());
     crate::process::group::prepare(&mut cmd);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| CommandError::Start(e.to_string()))?;
+    let mut child = cmd.spawn().map_err(CommandError::Start)?;
     let group = crate::process::group::Group::adopt(&child);
     let mut stdin = child.stdin.take().expect("piped stdin");
     let text = format!("{line}\n");
@@ -335,7 +333,7 @@ fn run_command(command: &[String], line: &str, timeout: Duration) -> Result<(), 
         Ok(Some(status)) if status.success() => Ok(()),
         Ok(Some(status)) => Err(CommandError::Exited(status)),
         Ok(None) => Err(CommandError::Stopped(timeout)),
-        Err(e) => Err(CommandError::Wait(e.to_string())),
+        Err(e) => Err(CommandError::Wait(e)),
     }
 }
 

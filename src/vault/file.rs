@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use super::{BackendKind, Passphrase, Vault, VaultError};
+use super::{BackendKind, Damage, Passphrase, Vault, VaultError};
 use crate::fsutil;
 
 const SUFFIX: &str = ".age";
@@ -29,12 +29,12 @@ pub struct FileVault {
 /// The scrypt work factor (log2 N) broker encrypts items with: 256 MiB and about half a second
 /// to a second of work on a laptop. Fixed, not timed: a machine busy at the moment of writing
 /// must not get a weaker item.
-const WORK_FACTOR: u8 = 18;
+pub(super) const WORK_FACTOR: u8 = 18;
 /// The largest work factor broker decrypts: above [`WORK_FACTOR`], for items older brokers wrote
 /// with age's timed choice (about a second on the machine that wrote them). Explicit, so that
 /// opening broker's own items never depends on how busy the machine is; age's default limit is
 /// timed at the moment of reading, and a stalled CPU then refuses an item it wrote.
-const MAX_WORK_FACTOR: u8 = 22;
+pub(super) const MAX_WORK_FACTOR: u8 = 22;
 
 /// The work factor of what is written: [`WORK_FACTOR`], or in a `test-hooks` build the one the
 /// test suite asks for.
@@ -125,14 +125,14 @@ impl FileVault {
     }
 
     fn decrypt(&self, item: &str, path: &Path, bytes: &[u8]) -> Result<Decrypted, VaultError> {
-        let corrupt = |detail: String| VaultError::Corrupt {
+        let corrupt = |damage| VaultError::Corrupt {
             item: item.to_string(),
             path: path.to_owned(),
-            detail,
+            damage,
         };
-        let decryptor = age::Decryptor::new(bytes).map_err(|e| corrupt(e.to_string()))?;
+        let decryptor = age::Decryptor::new(bytes).map_err(|e| corrupt(Damage::Age(e)))?;
         if !decryptor.is_scrypt() {
-            return Err(corrupt("not a passphrase-encrypted age file".into()));
+            return Err(corrupt(Damage::NotPassphrase));
         }
         let mut identity = age::scrypt::Identity::new(self.passphrase(false)?.clone());
         identity.set_max_work_factor(MAX_WORK_FACTOR);
@@ -145,19 +145,16 @@ impl FileVault {
                 return Err(VaultError::Unsupported {
                     item: item.to_string(),
                     path: path.to_owned(),
-                    detail: format!(
-                        "its scrypt work factor is 2^{required}; broker writes 2^{WORK_FACTOR} \
-                         and opens up to 2^{MAX_WORK_FACTOR}"
-                    ),
+                    work_factor: required,
                 })
             }
-            Err(e) => return Err(corrupt(e.to_string())),
+            Err(e) => return Err(corrupt(Damage::Age(e))),
         };
         let mut plain = Zeroizing::new(Vec::new());
         reader
             .read_to_end(&mut plain)
-            .map_err(|e| corrupt(e.to_string()))?;
-        let text = std::str::from_utf8(&plain).map_err(|_| corrupt("not text".into()))?;
+            .map_err(|e| corrupt(Damage::Read(e)))?;
+        let text = std::str::from_utf8(&plain).map_err(|_| corrupt(Damage::NotText))?;
         Ok(Decrypted::Plain(SecretString::from(text)))
     }
 

@@ -66,6 +66,21 @@ impl BackendKind {
     }
 }
 
+/// What is wrong with a vault item.
+#[derive(Debug, thiserror::Error)]
+pub enum Damage {
+    #[error(transparent)]
+    Age(age::DecryptError),
+    #[error("not a passphrase-encrypted age file")]
+    NotPassphrase,
+    #[error("cannot read it: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("not text")]
+    NotText,
+    #[error("part {part} of {count} is missing")]
+    MissingPart { part: usize, count: usize },
+}
+
 /// Why an OS store cannot be used here.
 #[derive(Debug, thiserror::Error)]
 pub enum Unavailability {
@@ -112,19 +127,23 @@ pub enum VaultError {
         #[source]
         source: std::io::Error,
     },
-    #[error("vault item {item} in {path} is damaged: {detail}")]
+    #[error("vault item {item} in {path} is damaged: {damage}")]
     Corrupt {
         item: String,
         path: PathBuf,
-        detail: String,
+        #[source]
+        damage: Damage,
     },
     #[error(
-        "vault item {item} in {path} uses encryption parameters broker does not open: {detail}"
+        "vault item {item} in {path} uses encryption parameters broker does not open: its scrypt \
+         work factor is 2^{work_factor}; broker writes 2^{} and opens up to 2^{}",
+        file::WORK_FACTOR,
+        file::MAX_WORK_FACTOR
     )]
     Unsupported {
         item: String,
         path: PathBuf,
-        detail: String,
+        work_factor: u8,
     },
     #[error("vault item {item} does not hold access keys")]
     NotKeys { item: String },

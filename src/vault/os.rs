@@ -131,7 +131,7 @@ impl Vault for OsVault {
                     .ok_or_else(|| VaultError::Corrupt {
                         item: item.to_string(),
                         path: format!("{} backend", self.kind.name()).into(),
-                        detail: format!("part {i} of {count} is missing"),
+                        damage: super::Damage::MissingPart { part: i, count },
                     })?;
             whole.push_str(&part);
         }
