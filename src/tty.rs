@@ -152,15 +152,11 @@ mod platform {
     }
 }
 
-/// The width of the terminal stdout goes to; `None` when stdout is not a terminal.
+/// The width of the terminal stdout goes to (Unix and Windows alike); `None` when stdout is
+/// not a terminal.
 pub fn stdout_width() -> Option<usize> {
-    #[cfg(unix)]
-    {
-        // SAFETY: TIOCGWINSZ fills a winsize we own; it fails (harmlessly) on a non-terminal.
-        let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-        let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
-        (ok && size.ws_col > 0).then_some(size.ws_col as usize)
-    }
-    #[cfg(not(unix))]
-    None
+    console::Term::stdout()
+        .size_checked()
+        .map(|(_rows, columns)| usize::from(columns))
+        .filter(|&columns| columns > 0)
 }

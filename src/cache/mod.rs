@@ -121,7 +121,7 @@ impl EntryKey {
         digest[..16].iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// `OWNER.KIND.SOURCE.HASH.age`: the source is encoded without dots, so the name splits
+    /// `OWNER.KIND.SOURCE.HASH.entry`: the source is encoded without dots, so the name splits
     /// from the right even when the owner's name has dots.
     fn file_name(&self) -> String {
         format!(

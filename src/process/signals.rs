@@ -173,6 +173,10 @@ mod imp {
     /// "Handled" for Ctrl-C and Ctrl-Break, so the default handler (which ends broker) does not
     /// run. Not `SetConsoleCtrlHandler(NULL, TRUE)`: that setting is inherited, and the child
     /// would ignore Ctrl-C too.
+    ///
+    /// # Safety
+    /// Windows calls it on a thread of its own with the event's code; it reads nothing else and
+    /// touches no state, so any thread may run it at any time.
     unsafe extern "system" fn ignore_interrupts(event: u32) -> BOOL {
         BOOL::from(event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT)
     }
