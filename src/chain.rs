@@ -98,6 +98,66 @@ impl SsoSession {
     }
 }
 
+/// What the user is told about a chain or its plan, once, before its credentials are made:
+/// something asked for that it cannot do as asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// A profile's `session_tags`, with no AssumeRole to send them.
+    TagsWithoutRole { profile: String },
+    /// A web identity profile's `session_tags`: AssumeRoleWithWebIdentity takes none.
+    TagsWithWebIdentity { profile: String },
+    /// The request's reason, which no call of the chain can send as a session tag.
+    ReasonNotTagged { profile: String, call: &'static str },
+    /// The duration handed out, capped by the profile's policy.
+    PolicyCap {
+        profile: String,
+        max: Duration,
+        asked: Duration,
+    },
+    /// A chained role's duration, capped at one hour by AWS.
+    ChainingCap { role_arn: String, asked: Duration },
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::duration::format as d;
+        match self {
+            Notice::TagsWithoutRole { profile } => write!(
+                f,
+                "the session_tags of {profile} are not sent: only AssumeRole takes them, and \
+                 {profile} assumes no role"
+            ),
+            Notice::TagsWithWebIdentity { profile } => write!(
+                f,
+                "the session_tags of {profile} are not sent: AssumeRoleWithWebIdentity takes \
+                 no tags (they come from the token)"
+            ),
+            Notice::ReasonNotTagged { profile, call } => write!(
+                f,
+                "the reason cannot be sent as a session tag for {profile}: {call} no tags (it \
+                 is in the audit log)"
+            ),
+            Notice::PolicyCap {
+                profile,
+                max,
+                asked,
+            } => write!(
+                f,
+                "policy caps {profile} at {} (asked {})",
+                d(*max),
+                d(*asked)
+            ),
+            Notice::ChainingCap { role_arn, asked } => {
+                write!(
+                    f,
+                    "role chaining limits {role_arn} to 1h (asked {})",
+                    d(*asked)
+                )
+            }
+        }
+    }
+}
+
 /// One AssumeRole call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleHop {
@@ -143,7 +203,7 @@ pub struct Chain {
     /// The duration the request asked for, if it asked.
     pub asked_duration: Option<Duration>,
     /// Notices for the user, such as a duration capped by role chaining.
-    pub notices: Vec<String>,
+    pub notices: Vec<Notice>,
     /// The source profile has `aws_access_key_id` in the AWS files: where its keys are when
     /// the vault holds none (`broker import` moves them).
     pub keys_in_aws_files: bool,
@@ -224,10 +284,9 @@ pub fn resolve(
             .get(profile, "session_tags")
             .is_some_and(|t| !t.is_empty())
     {
-        notices.push(format!(
-            "the session_tags of {profile} are not sent: only AssumeRole takes them, and \
-             {profile} assumes no role"
-        ));
+        notices.push(Notice::TagsWithoutRole {
+            profile: profile.into(),
+        });
     }
     let session_duration =
         settle_durations(profile, aws, settings, request, &mut hops, &mut notices)?;
@@ -388,7 +447,7 @@ fn settle_durations(
     settings: &Settings,
     request: &Request,
     hops: &mut [RoleHop],
-    notices: &mut Vec<String>,
+    notices: &mut Vec<Notice>,
 ) -> Result<Duration, ChainError> {
     let mut session_duration = settings
         .session
@@ -403,12 +462,11 @@ fn settle_durations(
     }
     if let Some(max) = request.max_duration.filter(|max| *handed_out > *max) {
         if request.duration.is_some() {
-            notices.push(format!(
-                "policy caps {} at {} (asked {})",
-                profile,
-                crate::duration::format(max),
-                crate::duration::format(*handed_out)
-            ));
+            notices.push(Notice::PolicyCap {
+                profile: profile.into(),
+                max,
+                asked: *handed_out,
+            });
         }
         *handed_out = max;
     }
@@ -424,11 +482,10 @@ fn settle_durations(
         check_range(hop.duration, MAX_ROLE_DURATION, "a role", place)?;
         // Every hop after the first is assumed with another role's credentials.
         if i >= 1 && hop.duration > MAX_CHAINED_DURATION {
-            notices.push(format!(
-                "role chaining limits {} to 1h (asked {})",
-                hop.role_arn,
-                crate::duration::format(hop.duration)
-            ));
+            notices.push(Notice::ChainingCap {
+                role_arn: hop.role_arn.clone(),
+                asked: hop.duration,
+            });
             hop.duration = MAX_CHAINED_DURATION;
         }
     }
@@ -974,7 +1031,9 @@ mod tests {
         assert!(chain.hops[1].session_tags.is_empty(), "each hop its own");
         assert!(chain.notices.is_empty());
         let user = chain_of(&config, "user").unwrap();
-        assert!(user.notices[0].contains("session_tags of user are not sent"));
+        assert!(user.notices[0]
+            .to_string()
+            .contains("session_tags of user are not sent"));
         for bad in ["", "a=1,", "a=1,b", "=x", "a=1,A=2"] {
             let config =
                 format!("[profile r]\nrole_arn = {ROLE}r\nsession_tags = {bad}\n[profile x]\n");
@@ -1165,13 +1224,15 @@ mod tests {
         let r2 = asked("r2", 3 * 3600, None).unwrap();
         assert_eq!(r2.hops[1].duration, MAX_CHAINED_DURATION);
         assert!(
-            r2.notices[0].contains("role chaining limits"),
+            r2.notices[0].to_string().contains("role chaining limits"),
             "{:?}",
             r2.notices
         );
         let capped = asked("r1", 3 * 3600, Some(1800)).unwrap();
         assert_eq!(capped.hops[0].duration, Duration::from_secs(1800));
-        assert!(capped.notices[0].starts_with("policy caps r1 at 30m"));
+        assert!(capped.notices[0]
+            .to_string()
+            .starts_with("policy caps r1 at 30m"));
         assert_eq!(capped.asked_duration, Some(Duration::from_secs(3 * 3600)));
         assert!(matches!(
             asked("r1", 600, None),

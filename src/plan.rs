@@ -4,7 +4,7 @@
 //! Pure: a function of the chain and the request's tags.
 
 use crate::cache::{EntryKey, EntryKind};
-use crate::chain::{Chain, Source};
+use crate::chain::{Chain, Notice, Source};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -55,7 +55,7 @@ pub struct Step {
 pub struct Plan {
     pub steps: Vec<Step>,
     /// For the user, once: what the plan could not do as asked.
-    pub notices: Vec<String>,
+    pub notices: Vec<Notice>,
 }
 
 /// Plans the STS calls of `chain`: the session token when one is used, then each role hop.
@@ -118,11 +118,10 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
             Some(Action::WebIdentity) => "AssumeRoleWithWebIdentity takes",
             _ => "credentials that come straight from the source take",
         };
-        planner.notices.push(format!(
-            "the reason cannot be sent as a session tag for {}: {call} no tags (it is in the \
-             audit log)",
-            chain.profile
-        ));
+        planner.notices.push(Notice::ReasonNotTagged {
+            profile: chain.profile.clone(),
+            call,
+        });
     }
     Ok(Plan {
         steps: planner.steps,
@@ -140,7 +139,7 @@ struct Planner<'a> {
     /// The previous step's entry hash (or where the first step's credentials come from).
     parent: String,
     steps: Vec<Step>,
-    notices: Vec<String>,
+    notices: Vec<Notice>,
 }
 
 impl Planner<'_> {
@@ -218,11 +217,9 @@ impl Planner<'_> {
         let hop = &self.chain.hops[i];
         let (tags, transitive_tag_keys) = if web {
             if !hop.session_tags.is_empty() || !hop.transitive_tag_keys.is_empty() {
-                self.notices.push(format!(
-                    "the session_tags of {} are not sent: AssumeRoleWithWebIdentity takes no \
-                     tags (they come from the token)",
-                    hop.profile
-                ));
+                self.notices.push(Notice::TagsWithWebIdentity {
+                    profile: hop.profile.clone(),
+                });
             }
             (Vec::new(), Vec::new())
         } else {
@@ -464,7 +461,7 @@ mod tests {
             let tagged = plan_of(&config, profile, false, true).unwrap();
             let plain = plan_of(&config, profile, false, false).unwrap();
             assert_eq!(tagged.notices.len(), 1, "{profile}");
-            assert!(tagged.notices[0].contains("cannot be sent as a session tag"));
+            assert!(matches!(tagged.notices[0], Notice::ReasonNotTagged { .. }));
             assert!(!tagged.steps.iter().any(|s| !s.tags.is_empty()));
             assert_eq!(
                 tagged.steps.last().unwrap().key,
@@ -512,6 +509,11 @@ mod tests {
             shape(&plan),
             ["AssumeRoleWithWebIdentity(web)", "AssumeRole(above)"]
         );
-        assert!(plan.notices[0].contains("AssumeRoleWithWebIdentity takes no tags"));
+        assert_eq!(
+            plan.notices[0],
+            Notice::TagsWithWebIdentity {
+                profile: "web".into()
+            }
+        );
     }
 }

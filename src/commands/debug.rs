@@ -105,7 +105,12 @@ fn resolve(args: ResolveArgs, ctx: &Context) -> Result<u8> {
 
 /// The chain and its plan as one JSON object.
 pub fn describe(chain: &Chain, plan: &Plan) -> Value {
-    let notices: Vec<&String> = chain.notices.iter().chain(&plan.notices).collect();
+    let notices: Vec<String> = chain
+        .notices
+        .iter()
+        .chain(&plan.notices)
+        .map(ToString::to_string)
+        .collect();
     json!({
         "profile": chain.profile,
         "source": source_json(&chain.source),

@@ -118,7 +118,7 @@ impl Issuer {
             Err(e) => return Err(audited(&audit, record, e)),
         };
         for notice in &chain.notices {
-            output::notice(notice);
+            output::notice(&notice.to_string());
         }
         describe(&mut record, &chain);
         let checked = policy::check(
@@ -197,7 +197,7 @@ impl Issuer {
     fn issue_timed(&self, via: Via) -> Result<(Issued, DateTime<Utc>)> {
         if self.notices_pending.swap(false, Ordering::Relaxed) {
             for notice in &self.plan.notices {
-                output::notice(notice);
+                output::notice(&notice.to_string());
             }
         }
         let options = if self.first_done.swap(true, Ordering::Relaxed) {
