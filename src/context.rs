@@ -9,6 +9,7 @@ use crate::audit::AuditLog;
 use crate::cache::Cache;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
+use crate::policy::Policy;
 use crate::settings::Settings;
 use crate::vault::{BackendKind, Passphrase, Vault, VaultSpec};
 
@@ -38,6 +39,9 @@ pub struct Context {
     pub cache_dir: PathBuf,
     /// How long one STS, IAM or SSO call may take: `BROKER_STS_TIMEOUT`, else 20 s.
     pub sts_timeout: Duration,
+    /// The policy rules: the system policy file's (a broken one refuses every issuing, not
+    /// this resolution, so that the commands that only read still work) and config.toml's.
+    pub policy: Policy,
 }
 
 impl Context {
@@ -62,10 +66,14 @@ impl Context {
         let config_path =
             explicit.unwrap_or_else(|| env.config_dir().join("broker").join("config.toml"));
         let mut error = None;
-        let settings = Settings::load(&config_path, must_exist).unwrap_or_else(|e| {
+        let mut settings = Settings::load(&config_path, must_exist).unwrap_or_else(|e| {
             error = Some(Error::from(e));
             Settings::default()
         });
+        let policy = Policy {
+            system: crate::policy::system::load(&env),
+            user: settings.take_rules(),
+        };
         let kind = match (opts.backend, &env.broker.backend) {
             (Some(b), _) => Some(b),
             (None, Some(name)) => BackendKind::from_name(name).or_else(|| {
@@ -97,6 +105,7 @@ impl Context {
             cache_dir: env.cache_dir().join("broker"),
             vault,
             sts_timeout,
+            policy,
             env,
             settings,
             settings_path: config_path,

@@ -85,14 +85,10 @@ fn resolve(args: ResolveArgs, ctx: &Context) -> Result<u8> {
         reason: args.reason,
         ..Request::default()
     };
-    let policy = ctx
-        .settings
-        .policy(&request.profile)
-        .cloned()
-        .unwrap_or_default();
-    let chain = issue::resolve(ctx, &request, &policy)?;
-    let tags = issue::reason_tags(request.reason().as_deref(), &policy);
-    let plan = plan::plan(&chain, &tags).map_err(crate::engine::EngineError::from)?;
+    let chain = issue::resolve(ctx, &request)?;
+    let reason = request.reason();
+    let tags = issue::reason_tags(reason.as_deref(), &chain.policy);
+    let plan = plan::plan(&chain, &tags, reason.as_deref())?;
     let text = if args.json {
         let json = serde_json::to_string(&describe(&chain, &plan)).expect("JSON values print");
         format!("{}\n", sanitize::escape_json(&json))

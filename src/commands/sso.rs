@@ -146,6 +146,7 @@ fn of_profile(profile: &str, aws: &AwsProfiles, ctx: &Context) -> Result<SsoSess
         profile,
         aws,
         &ctx.settings,
+        &ctx.policy,
         &ctx.env,
         &chain::Request::default(),
     )?;
