@@ -9,12 +9,15 @@ use chrono::{DateTime, Utc};
 use crate::context::{Context, GlobalOptions};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
+use crate::policy::SystemPolicy;
 use crate::{endpoint, exit_codes, fsutil, output, profiles, vault};
 
 /// Check that broker can work here, and say what to fix
 ///
 /// One line per check, ✓ or ✗: the AWS config and credentials files parse, broker's settings
-/// parse, the vault backend is usable, the vault is readable, the session cache's key is in
+/// parse, the system policy file (if there is one) belongs to the administrator, can be
+/// changed by no one else and parses (else no credentials are issued), the vault backend is
+/// usable, the vault is readable, the session cache's key is in
 /// place, the STS endpoint answers, the local clock is within 5 minutes of STS's (AWS refuses
 /// signatures made with a clock further off), the audit log is writable, and completions are
 /// installed for your shell. Exits 1 when any check fails.
@@ -78,6 +81,7 @@ pub fn run(_args: Args, options: GlobalOptions, env: Environment) -> Result<u8> 
             ),
         ),
     });
+    checks.push(system_policy(&ctx));
     let (backend, vault) = backend_and_vault(&ctx);
     checks.push(backend);
     checks.push(vault);
@@ -128,6 +132,27 @@ fn line(check: &Check, colors: bool) -> String {
         text.push_str(&crate::error::one_line(hint));
     }
     text
+}
+
+/// The system policy: none, trusted and valid, or why it stops every issuing.
+fn system_policy(ctx: &Context) -> Check {
+    const NAME: &str = "system policy";
+    match &ctx.policy.system {
+        SystemPolicy::Absent => match crate::policy::system::location(&ctx.env) {
+            Ok(path) => pass(NAME, format!("none ({} does not exist)", path.display())),
+            Err(e) => failed_with(NAME, &Error::with_source("cannot find its folder", e)),
+        },
+        SystemPolicy::Trusted { path, rules } => pass(
+            NAME,
+            format!(
+                "{} ({} rule{}; only the administrator can change it)",
+                path.display(),
+                rules.len(),
+                if rules.len() == 1 { "" } else { "s" }
+            ),
+        ),
+        SystemPolicy::Refused(e) => failed_with(NAME, &Error::from(e.clone())),
+    }
 }
 
 fn aws_files(env: &Environment) -> Check {

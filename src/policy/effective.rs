@@ -103,7 +103,10 @@ impl Policy {
                         .role_arns
                         .iter()
                         .find(|arn| glob.matches(arn))
-                        .map(|arn| Matched::Role(arn.clone())),
+                        .map(|arn| Matched::Role {
+                            glob: glob.as_str().to_string(),
+                            arn: arn.clone(),
+                        }),
                 };
                 matched.map(|m| (place.anchor, m))
             });
@@ -183,11 +186,11 @@ enum Selector<'a> {
     Role(&'a super::rules::RoleGlob),
 }
 
-/// What a rule matched.
+/// What a rule matched: a profile by its name, or a role ARN by the rule's glob.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Matched {
     Profile(String),
-    Role(String),
+    Role { glob: String, arn: String },
 }
 
 /// A rule that applies to a chain: where it comes from, and where it matched.
@@ -412,7 +415,13 @@ mod tests {
             ]
         );
         assert_eq!(e.applied[0].anchor, Anchor::Hop(1));
-        assert_eq!(e.applied[0].matched, Matched::Role(BG.into()));
+        assert_eq!(
+            e.applied[0].matched,
+            Matched::Role {
+                glob: "*BreakGlass*".into(),
+                arn: BG.into()
+            }
+        );
         assert_eq!(e.applied[2].anchor, Anchor::Source);
         assert!(e.break_glass() && e.require_reason(), "false does not undo");
         assert_eq!(e.break_glass_from(), Some(Anchor::Hop(1)));

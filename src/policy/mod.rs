@@ -139,7 +139,7 @@ pub fn check(
 /// rule does.
 fn confirmation_prompt(profile: &str, policy: &Effective) -> String {
     let by_role = policy.applied.iter().find_map(|a| match &a.matched {
-        Matched::Role(arn) if a.rule.break_glass => Some((arn, &a.origin)),
+        Matched::Role { arn, .. } if a.rule.break_glass => Some((arn, &a.origin)),
         _ => None,
     });
     let what = match by_role {

@@ -1,5 +1,5 @@
 //! `broker list`: every profile of the AWS files, its role, where its keys are, its cached
-//! sessions and their time left.
+//! sessions and their time left, and the policy rules that apply to it.
 
 use crate::common::{stderr_of, stdout_of, TestEnv};
 use crate::fixtures::{export_json, Chain};
@@ -45,10 +45,10 @@ fn list_shows_every_profile_with_its_role_and_keys() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     insta::assert_snapshot!(stdout_of(&out), @r"
-    PROFILE  ROLE                                KEYS  SESSIONS
-    default  -                                   file  -
-    legacy   -                                   -     -
-    ops      arn:aws:iam::123456789012:role/ops  -     -
+    PROFILE  ROLE                                KEYS  SESSIONS  POLICY
+    default  -                                   file  -         -
+    legacy   -                                   -     -         -
+    ops      arn:aws:iam::123456789012:role/ops  -     -         -
     ");
 }
 
@@ -67,10 +67,10 @@ fn list_without_a_usable_backend_still_lists_the_profiles_snapshot() {
     let out = env.broker().args(["list"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     insta::assert_snapshot!(format!("{}[stderr]\n{}", stdout_of(&out), stderr_of(&out)), @r"
-    PROFILE  ROLE                                KEYS            SESSIONS
-    alice    -                                   ? (no backend)  -
-    legacy   -                                   ? (no backend)  -
-    ops      arn:aws:iam::123456789012:role/ops  ? (no backend)  -
+    PROFILE  ROLE                                KEYS            SESSIONS  POLICY
+    alice    -                                   ? (no backend)  -         -
+    legacy   -                                   ? (no backend)  -         -
+    ops      arn:aws:iam::123456789012:role/ops  ? (no backend)  -         -
     [stderr]
     broker: warning: no usable vault backend found: the secret-service backend is not available on this system: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)
     hint: use `--backend file` (an encrypted file vault; see the README for its passphrase), or start a Secret Service such as gnome-keyring

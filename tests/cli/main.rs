@@ -50,6 +50,8 @@ mod moto_smoke;
 #[cfg(target_os = "linux")]
 mod parity;
 #[cfg(target_os = "linux")]
+mod policy;
+#[cfg(target_os = "linux")]
 mod profile_keys;
 #[cfg(target_os = "linux")]
 mod remove;
