@@ -120,15 +120,17 @@ fn flow(how: &HowArgs) -> Flow {
 }
 
 fn login(args: LoginArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
-    let session = match &args.sso_session {
-        Some(name) => chain::sso_session(name, aws, &ctx.env, None)?,
+    let (session, net) = match &args.sso_session {
+        Some(name) => (
+            chain::sso_session(name, aws, &ctx.env, None)?,
+            ctx.net_settings(aws),
+        ),
         None => {
             let profile = super::credential_args::profile_or_default(args.profile.as_ref(), ctx)?;
             of_profile(&profile, aws, ctx)?
         }
     };
-    let portal = Portal::new(&session, ctx.sts_timeout)
-        .map_err(|e| Error::with_source("cannot start the SSO client", e))?;
+    let portal = Portal::new(&session, &net, ctx.sts_timeout)?;
     let vault = ctx.vault()?;
     let cache = ctx.cache();
     let _lock = cache.lock_named(&format!("sso-{}", session.name))?;
@@ -140,8 +142,12 @@ fn login(args: LoginArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
     Ok(exit_codes::SUCCESS)
 }
 
-/// The SSO session that `profile`'s chain starts from.
-fn of_profile(profile: &str, aws: &AwsProfiles, ctx: &Context) -> Result<SsoSession> {
+/// The SSO session that `profile`'s chain starts from, and the profile's network settings.
+fn of_profile(
+    profile: &str,
+    aws: &AwsProfiles,
+    ctx: &Context,
+) -> Result<(SsoSession, crate::net::NetSettings)> {
     let chain = chain::resolve(
         profile,
         aws,
@@ -150,7 +156,7 @@ fn of_profile(profile: &str, aws: &AwsProfiles, ctx: &Context) -> Result<SsoSess
         &chain::Request::default(),
     )?;
     match chain.source {
-        Source::Sso { session, .. } => Ok(session),
+        Source::Sso { session, .. } => Ok((session, chain.net)),
         _ => Err(Error::new(format!(
             "profile {profile} does not sign in with IAM Identity Center"
         ))
@@ -185,10 +191,10 @@ fn logout(args: LogoutArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
     }
     let vault = ctx.vault()?;
     let cache = ctx.cache();
+    let net = ctx.net_settings(aws);
     for session in sessions.values() {
         let _lock = cache.lock_named(&format!("sso-{}", session.name))?;
-        let portal = Portal::new(session, ctx.sts_timeout)
-            .map_err(|e| Error::with_source("cannot start the SSO client", e))?;
+        let portal = Portal::new(session, &net, ctx.sts_timeout)?;
         // Signed out here whatever the portal says: the tokens go from the vault.
         let at_portal = portal.logout(vault.as_ref());
         let held = vault.delete(&session.vault_item())?;
@@ -230,8 +236,7 @@ fn profiles(args: ProfilesArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> 
             }
         }
     };
-    let portal = Portal::new(&session, ctx.sts_timeout)
-        .map_err(|e| Error::with_source("cannot start the SSO client", e))?;
+    let portal = Portal::new(&session, &ctx.net_settings(aws), ctx.sts_timeout)?;
     let vault = ctx.vault()?;
     let token = {
         let _lock = ctx.cache().lock_named(&format!("sso-{}", session.name))?;
