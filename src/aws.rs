@@ -290,7 +290,7 @@ impl Client {
                     Kind::ProxyAuth => AwsCode::ProxyAuth,
                     Kind::Unreachable => AwsCode::Unreachable,
                 };
-                (code, format!("cannot reach {host}{cause}"))
+                (code, format!("cannot reach {endpoint}{cause}"))
             }
             SdkError::ResponseError(_) => (
                 AwsCode::BadResponse,

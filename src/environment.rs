@@ -380,7 +380,9 @@ struct Inherited(Vec<(OsString, OsString)>);
 
 impl std::fmt::Debug for Inherited {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.0.iter().map(|(k, _)| k)).finish()
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, _)| k))
+            .finish()
     }
 }
 

@@ -34,8 +34,12 @@ pub enum FederationError {
     NotTemporary,
     #[error(transparent)]
     Net(#[from] crate::net::NetError),
-    #[error("the federation endpoint failed: {0}")]
-    Failed(#[source] crate::net::GetError),
+    #[error("the federation endpoint {host} failed: {source}")]
+    Failed {
+        host: String,
+        #[source]
+        source: crate::net::GetError,
+    },
     #[error("the federation endpoint {host} answered HTTP {status}")]
     Status { host: String, status: u16 },
     #[error("the federation endpoint {base} did not answer with JSON")]
@@ -138,14 +142,17 @@ pub fn signin_url(
 
 /// One HTTP(S) GET, bounded in time; the body of a 2xx answer.
 fn get(net: &crate::net::NetSettings, url: &SecretString) -> Result<Vec<u8>> {
+    let host = Url::parse(url.expose_secret())
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
     let answer = crate::net::shared(net)?
         .get(url, TIMEOUT)
-        .map_err(FederationError::Failed)?;
+        .map_err(|source| FederationError::Failed {
+            host: host.clone(),
+            source,
+        })?;
     if !(200..300).contains(&answer.status) {
-        let host = Url::parse(url.expose_secret())
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .unwrap_or_default();
         return Err(FederationError::Status {
             host,
             status: answer.status,

@@ -248,8 +248,8 @@ impl From<crate::federation::FederationError> for Error {
         let hint = match &e {
             F::Net(_) => None,
             F::BadUrl { .. } => Some("fix BROKER_FEDERATION_URL"),
-            F::Failed(get) => {
-                Some(get_hint(get).unwrap_or("check BROKER_FEDERATION_URL and the network"))
+            F::Failed { source, .. } => {
+                Some(get_hint(source).unwrap_or("check BROKER_FEDERATION_URL and the network"))
             }
             F::Status { .. } | F::NotJson { .. } | F::NoToken { .. } => {
                 Some("check BROKER_FEDERATION_URL and the network")

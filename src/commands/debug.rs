@@ -45,8 +45,8 @@ Examples:
   broker debug resolve prod-admin
   AWS_REGION=eu-west-1 broker debug resolve --json prod-admin | jq .calls")]
 struct ResolveArgs {
-    /// The profile [default: $AWS_PROFILE, else the profile "default" if there is one, else
-    /// chosen from a list on the terminal]
+    /// The profile [default: $AWS_DEFAULT_PROFILE, else $AWS_PROFILE, else the profile "default"
+    /// if there is one, else chosen from a list on the terminal]
     #[arg(value_name = "PROFILE", add = super::completions::profiles())]
     profile: Option<String>,
 
@@ -261,7 +261,10 @@ fn human(chain: &Chain, plan: &Plan) -> String {
         Ok(None) => {}
         Err(e) => out += &format!(" ({e})"),
     }
-    out += &format!("\ntrust: {}\n", chain.net.trust.describe());
+    out += "\n";
+    if chain.net.trust.bundle.is_some() {
+        out += &format!("trust: {}\n", chain.net.trust.describe());
+    }
     for notice in chain.notices.iter().chain(&plan.notices) {
         out += &format!("notice: {notice}\n");
     }

@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use crate::context::{Context, GlobalOptions};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
-use crate::net::NetSettings;
+use crate::net::{GetError, NetSettings};
 use crate::{endpoint, exit_codes, fsutil, output, profiles, vault};
 
 /// Check that broker can work here, and say what to fix
@@ -291,25 +291,28 @@ fn sts_and_clock(target: &Target) -> (Check, Check) {
     let started = Instant::now();
     let probed = {
         let _spinner = crate::spinner::Spinner::start(&format!("waiting for {url}"));
-        crate::net::shared(&target.net)
-            .map_err(Error::from)
-            .and_then(|net| {
-                net.get(&SecretString::from(url.clone()), PROBE_TIMEOUT)
-                    .map_err(|e| {
-                        let hint = crate::hints::get_hint(&e).unwrap_or(PROBE_HINT);
-                        Error::from_error(e).with_hint(hint)
-                    })
-            })
+        match crate::net::shared(&target.net) {
+            Err(e) => Err((
+                format!("not checked: {e}"),
+                Error::from(e).hint().map(str::to_owned),
+            )),
+            Ok(net) => net
+                .get(&SecretString::from(url.clone()), PROBE_TIMEOUT)
+                .map_err(|e| {
+                    let hint = crate::hints::get_hint(&e).unwrap_or(PROBE_HINT).to_owned();
+                    let detail = match &e {
+                        GetError::Failed { cause, .. } => format!("{url} does not answer{cause}"),
+                        other => format!("{url} does not answer: {other}"),
+                    };
+                    (detail, Some(hint))
+                }),
+        }
     };
     let answer = match probed {
         Ok(answer) => answer,
-        Err(e) => {
+        Err((detail, hint)) => {
             return (
-                fail(
-                    "STS endpoint",
-                    format!("{url} does not answer: {}", e.message()),
-                    Some(e.hint().unwrap_or(PROBE_HINT)),
-                ),
+                fail("STS endpoint", detail, hint.as_deref()),
                 fail("clock", "not checked: no answer from STS", None),
             )
         }

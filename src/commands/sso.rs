@@ -56,8 +56,9 @@ Examples:
   broker sso login corp-admin
   broker sso login --sso-session corp --use-device-code")]
 struct LoginArgs {
-    /// An SSO profile whose session to sign in to [default: $AWS_PROFILE, else the profile
-    /// "default" if there is one, else chosen from a list on the terminal]
+    /// An SSO profile whose session to sign in to [default: $AWS_DEFAULT_PROFILE, else
+    /// $AWS_PROFILE, else the profile "default" if there is one, else chosen from a list on the
+    /// terminal]
     #[arg(value_name = "PROFILE", add = super::completions::profiles(), conflicts_with = "sso_session")]
     profile: Option<String>,
 

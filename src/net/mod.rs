@@ -200,10 +200,10 @@ impl Net {
     /// One unsigned GET of `url` (console federation, doctor's probe) through the stack, the
     /// answer read whole within `timeout`. The URL may carry a secret: errors name its host only.
     pub fn get(&self, url: &SecretString, timeout: Duration) -> Result<Answer, GetError> {
-        let host = url::Url::parse(url.expose_secret())
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .ok_or(GetError::BadUrl)?;
+        let parsed = url::Url::parse(url.expose_secret()).map_err(|_| GetError::BadUrl)?;
+        let host = parsed.host_str().ok_or(GetError::BadUrl)?.to_string();
+        // What messages name: the scheme, host and port, never the path or query (secrets).
+        let origin = parsed.origin().ascii_serialization();
         let mut request = HttpRequest::new(aws_smithy_types::body::SdkBody::empty());
         request
             .set_uri(url.expose_secret())
@@ -223,7 +223,7 @@ impl Net {
             })
         };
         match self.block_on(async { tokio::time::timeout(timeout, call).await }) {
-            Err(_) => Err(GetError::Timeout { host, timeout }),
+            Err(_) => Err(GetError::Timeout { origin, timeout }),
             Ok(Err(error)) => {
                 let (kind, cause) = diagnose::diagnose(
                     &error,
@@ -232,7 +232,7 @@ impl Net {
                     &self.trust_label,
                 );
                 Err(GetError::Failed {
-                    host,
+                    origin,
                     kind,
                     cause,
                     source: error,
@@ -251,16 +251,17 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
-/// Why [`Net::get`] got no answer. Names the host, never the whole URL.
+/// Why [`Net::get`] got no answer. Names the URL's scheme, host and port, never its path or
+/// query.
 #[derive(Debug, thiserror::Error)]
 pub enum GetError {
     #[error("not a valid URL")]
     BadUrl,
-    #[error("no answer from {host} within {}s", timeout.as_secs())]
-    Timeout { host: String, timeout: Duration },
-    #[error("cannot reach {host}{cause}")]
+    #[error("no answer from {origin} within {}s", timeout.as_secs())]
+    Timeout { origin: String, timeout: Duration },
+    #[error("cannot reach {origin}{cause}")]
     Failed {
-        host: String,
+        origin: String,
         kind: diagnose::Kind,
         /// The one-line cause (see [`diagnose`]), with its leading separator.
         cause: String,
