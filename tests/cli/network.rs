@@ -1,13 +1,14 @@
 //! Corporate networks: every call through a real CONNECT proxy (with credentials, `NO_PROXY`),
 //! to endpoints whose TLS certificate is signed by a CA the test makes (`AWS_CA_BUNDLE`,
 //! `ca_bundle`, `SSL_CERT_FILE`), retried as `AWS_MAX_ATTEMPTS`/`max_attempts` and
-//! `AWS_RETRY_MODE` say, on one HTTPS client per process. The proxy alone resolves
+//! `AWS_RETRY_MODE` say, on one HTTPS client per process, for STS, SSO and console sign-in. The proxy alone resolves
 //! `*.broker-test.invalid`, so a call that reached such a host went through it.
 
 use std::time::Duration;
 
 use crate::common::moto::Moto;
 use crate::common::net::{Proxy, TlsFront};
+use crate::common::sso::{Sso, TestBrowser};
 use crate::common::{assert_error, stderr_of, stdout_of, RefusedPort, TestEnv};
 use crate::fixtures::{caller_of, export_json, Chain, Federation};
 
@@ -382,4 +383,57 @@ fn doctor_reports_the_proxy_the_trust_and_sts_through_them() {
         report.contains("✓ proxy: "),
         "the other checks ran: {report}"
     );
+}
+
+#[test]
+fn an_sso_sign_in_and_its_role_credentials_go_through_the_proxy() {
+    let proxy = Proxy::start(Some(USER_PASS));
+    let mut env = TestEnv::new()
+        .env("BROKER_BACKEND", "file")
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let sso = Sso::sharing_clock(&env);
+    let front = TlsFront::start(sso.port, env.dir.path());
+    let browser = TestBrowser::new(env.dir.path());
+    let ca = front.ca.to_str().unwrap();
+    env = env
+        .env("BROWSER", browser.command.to_str().unwrap())
+        .env("HTTPS_PROXY", &proxy.url(Some(USER_PASS_URL)))
+        .env("AWS_CA_BUNDLE", ca)
+        // For the test browser (Python), which goes to the authorize page direct.
+        .env("SSL_CERT_FILE", ca)
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &front.url("localhost"))
+        .env("AWS_ENDPOINT_URL_SSO", &front.url("localhost"));
+    env.write_aws_config(
+        "[sso-session corp]\nsso_start_url = https://corp.example.awsapps.com/start\n\
+         sso_region = eu-west-1\n\
+         [profile dev]\nsso_session = corp\nsso_account_id = 111111111111\n\
+         sso_role_name = Analyst\n",
+    );
+    let out = env
+        .broker()
+        .args(["export", "--format", "json", "dev"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    for op in ["RegisterClient", "CreateToken", "GetRoleCredentials"] {
+        assert_eq!(sso.count(op), 1, "{op}");
+    }
+    let visits = browser.visits();
+    assert!(
+        visits[0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}/authorize?", front.url("localhost"))),
+        "the authorize page is on the OIDC endpoint: {visits:?}"
+    );
+    let destinations = proxy.destinations();
+    assert!(!destinations.is_empty());
+    assert!(
+        destinations
+            .iter()
+            .all(|d| *d == format!("localhost:{}", front.port)),
+        "{destinations:?}"
+    );
+    assert_never_written(&env, "p%40ss-w0rd", &[&out]);
 }
