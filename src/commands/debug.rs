@@ -115,7 +115,7 @@ pub fn describe(chain: &Chain, plan: &Plan) -> Value {
     let sts_url = chain.sts.url(&chain.region);
     let proxy = match proxy_of(chain, &sts_url) {
         Ok(proxy) => json!(proxy),
-        Err(e) => json!({ "error": e }),
+        Err(e) => json!({ "error": e.to_string() }),
     };
     let retry = match chain.net.retry.check() {
         Ok(r) => json!({
@@ -143,10 +143,11 @@ pub fn describe(chain: &Chain, plan: &Plan) -> Value {
 
 /// The proxy STS is reached through (`host:port`, or `None` for direct), or why the proxy
 /// variables cannot be used.
-fn proxy_of(chain: &Chain, sts_url: &str) -> std::result::Result<Option<String>, String> {
-    crate::net::Proxies::parse(&chain.net.proxy)
-        .map(|p| p.route(sts_url).map(ToString::to_string))
-        .map_err(|e| e.to_string())
+fn proxy_of(
+    chain: &Chain,
+    sts_url: &str,
+) -> std::result::Result<Option<String>, crate::net::ProxyError> {
+    crate::net::Proxies::parse(&chain.net.proxy).map(|p| p.route(sts_url).map(ToString::to_string))
 }
 
 fn source_json(source: &Source) -> Value {

@@ -102,12 +102,19 @@ impl NetSettings {
 pub enum NetError {
     #[error(transparent)]
     Proxy(#[from] ProxyError),
+    /// Boxed: it names a file and where it was set.
     #[error(transparent)]
-    Trust(#[from] TrustError),
+    Trust(Box<TrustError>),
     #[error(transparent)]
     Retry(#[from] RetryError),
     #[error("cannot start the network client")]
     Runtime(#[source] std::io::Error),
+}
+
+impl From<TrustError> for NetError {
+    fn from(e: TrustError) -> Self {
+        NetError::Trust(Box::new(e))
+    }
 }
 
 /// The process's network stack.

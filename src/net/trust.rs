@@ -10,7 +10,7 @@
 //! Never panics on a bundle: the HTTPS client does on one it cannot parse, so every certificate
 //! is checked first, and a bad bundle is a one-line error naming the file and where it was set.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use aws_smithy_http_client::tls::{TlsContext, TrustStore};
 use rustls::pki_types::{pem::PemObject, CertificateDer};
@@ -33,11 +33,23 @@ pub enum TrustError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the CA bundle {} ({origin}) {why}", path.display())]
-    Invalid {
+    #[error("the CA bundle {} ({origin}) holds no PEM certificate (-----BEGIN CERTIFICATE-----)", path.display())]
+    NoCertificate { path: PathBuf, origin: Origin },
+    #[error("the CA bundle {} ({origin}) is not valid PEM at certificate {index}: {source}", path.display())]
+    NotPem {
         path: PathBuf,
         origin: Origin,
-        why: String,
+        index: usize,
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("the CA bundle {} ({origin}) has a certificate ({index}) that is not a CA: {source}", path.display())]
+    NotCa {
+        path: PathBuf,
+        origin: Origin,
+        index: usize,
+        #[source]
+        source: Box<rustls::Error>,
     },
     #[error("cannot set up TLS")]
     Context(#[source] aws_smithy_http_client::HttpClientError),
@@ -68,11 +80,6 @@ impl Trust {
         let mut store = TrustStore::default();
         let mut label = "system roots".to_string();
         if let Some((path, origin)) = &self.bundle {
-            let invalid = |why: String| TrustError::Invalid {
-                path: path.clone(),
-                origin: origin.clone(),
-                why,
-            };
             let pem = crate::fsutil::read_user_file(path, crate::fsutil::SETTINGS_CAP)
                 .and_then(|bytes| bytes.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
                 .map_err(|source| TrustError::Unreadable {
@@ -80,7 +87,7 @@ impl Trust {
                     origin: origin.clone(),
                     source,
                 })?;
-            let count = certificates(&pem).map_err(invalid)?;
+            let count = certificates(&pem, path, origin)?;
             let plural = if count == 1 { "" } else { "s" };
             label = format!(
                 "{label} + {origin} {} ({count} certificate{plural})",
@@ -104,17 +111,29 @@ impl Trust {
     }
 }
 
-/// How many certificates a PEM bundle holds, each one usable as a root; why not otherwise.
-fn certificates(pem: &[u8]) -> Result<usize, String> {
+/// How many certificates the PEM bundle at `path` holds, each one usable as a root; why not
+/// otherwise.
+fn certificates(pem: &[u8], path: &Path, origin: &Origin) -> Result<usize, TrustError> {
     let mut roots = rustls::RootCertStore::empty();
     for (n, cert) in CertificateDer::pem_slice_iter(pem).enumerate() {
-        let cert = cert.map_err(|e| format!("is not valid PEM at certificate {}: {e}", n + 1))?;
-        roots
-            .add(cert)
-            .map_err(|e| format!("has a certificate ({}) that is not a CA: {e}", n + 1))?;
+        let cert = cert.map_err(|source| TrustError::NotPem {
+            path: path.to_owned(),
+            origin: origin.clone(),
+            index: n + 1,
+            source,
+        })?;
+        roots.add(cert).map_err(|source| TrustError::NotCa {
+            path: path.to_owned(),
+            origin: origin.clone(),
+            index: n + 1,
+            source: Box::new(source),
+        })?;
     }
     match roots.len() {
-        0 => Err("holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into()),
+        0 => Err(TrustError::NoCertificate {
+            path: path.to_owned(),
+            origin: origin.clone(),
+        }),
         n => Ok(n),
     }
 }
