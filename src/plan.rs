@@ -96,7 +96,7 @@ pub fn plan(
             .map(|anchor| (anchor, reason.map(|r| format!("reason:{r}")))),
         per_reason_from: None,
         chain,
-        endpoint: chain.endpoint.as_deref().unwrap_or("-"),
+        endpoint: chain.sts.cache_label(),
         source: chain.source.profile().to_string(),
         parent: match &chain.source {
             Source::Vault { profile } => format!("keys:{profile}"),
@@ -162,7 +162,8 @@ pub fn plan(
 /// so that an entry is never served from another chain's credentials.
 struct Planner<'a> {
     chain: &'a Chain,
-    endpoint: &'a str,
+    /// What the entries name as the STS endpoint (`-` for the plain public one).
+    endpoint: std::borrow::Cow<'a, str>,
     /// What every entry names as its source: the source profile, or the SSO session.
     source: String,
     /// The previous step's entry hash (or where the first step's credentials come from).
@@ -206,6 +207,7 @@ impl Planner<'_> {
         };
         self.source = session.cache_source();
         let reason = self.reason_field(Anchor::Source);
+        let portal = session.portal.cache_label();
         let mut fields = vec![
             "sso",
             profile,
@@ -213,7 +215,7 @@ impl Planner<'_> {
             &session.start_url,
             account_id,
             role_name,
-            session.portal_endpoint.as_deref().unwrap_or("-"),
+            &portal,
         ];
         fields.extend(reason.as_deref());
         let canonical = canonical(&fields);
@@ -240,7 +242,7 @@ impl Planner<'_> {
             &self.source,
             mfa.as_deref().unwrap_or("-"),
             &duration,
-            self.endpoint,
+            &self.endpoint,
         ];
         fields.extend(reason.as_deref());
         let canonical = canonical(&fields);
@@ -299,7 +301,7 @@ impl Planner<'_> {
             hop.external_id.as_deref().unwrap_or("-"),
             hop.source_identity.as_deref().unwrap_or("-"),
             &duration,
-            self.endpoint,
+            &*self.endpoint,
             &tag_text,
             mfa.as_deref().unwrap_or("-"),
             &token_file,
