@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::common::TestEnv;
+use crate::common::{linux_rig_test, TestEnv};
 
 const SHELLS: [(&str, &str); 5] = [
     ("bash", "broker.bash"),
@@ -59,36 +59,34 @@ fn in_shell(env: &TestEnv, shell: &str, script: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[test]
-#[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "needs bash and fish, which scripts/test.sh installs on Linux"
-)]
-fn subcommands_and_profile_names_complete_in_bash_and_fish() {
-    let env = TestEnv::new();
-    env.write_aws_config("[profile alpha]\n[profile beta]\n[profile alpine]\n");
-    let bash = |words: &str| {
-        let n = words.split(' ').count() - 1;
-        in_shell(
-            &env,
-            "bash",
-            &format!(
-                "COMP_WORDS=({words}); COMP_CWORD={n}; COMP_TYPE=9; \
+linux_rig_test!(
+    "needs bash and fish, which scripts/test.sh installs on Linux",
+    fn subcommands_and_profile_names_complete_in_bash_and_fish() {
+        let env = TestEnv::new();
+        env.write_aws_config("[profile alpha]\n[profile beta]\n[profile alpine]\n");
+        let bash = |words: &str| {
+            let n = words.split(' ').count() - 1;
+            in_shell(
+                &env,
+                "bash",
+                &format!(
+                    "COMP_WORDS=({words}); COMP_CWORD={n}; COMP_TYPE=9; \
                  _clap_complete_broker broker \"${{COMP_WORDS[$COMP_CWORD]}}\"; \
                  printf '%s\\n' \"${{COMPREPLY[@]}}\""
-            ),
-        )
-    };
-    assert_eq!(bash("broker export al"), "alpha\nalpine\n");
-    assert_eq!(bash("broker exec --reason x b"), "beta\n");
-    assert!(
-        bash("broker ex").contains("exec\nexport\n"),
-        "{}",
-        bash("broker ex")
-    );
-    let fish = in_shell(&env, "fish", "complete -C 'broker remove al'");
-    assert_eq!(fish, "alpha\nalpine\n");
-}
+                ),
+            )
+        };
+        assert_eq!(bash("broker export al"), "alpha\nalpine\n");
+        assert_eq!(bash("broker exec --reason x b"), "beta\n");
+        assert!(
+            bash("broker ex").contains("exec\nexport\n"),
+            "{}",
+            bash("broker ex")
+        );
+        let fish = in_shell(&env, "fish", "complete -C 'broker remove al'");
+        assert_eq!(fish, "alpha\nalpine\n");
+    }
+);
 
 #[test]
 fn the_bash_script_asks_broker() {

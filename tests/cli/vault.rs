@@ -3,7 +3,8 @@
 //! Credential Manager, and everywhere the age file vault.
 
 use crate::common::{
-    assert_error, assert_private, secret_service_bus, stderr_of, stdout_of, unique, TestEnv,
+    assert_error, assert_private, linux_rig_test, secret_service_bus, stderr_of, stdout_of, unique,
+    TestEnv,
 };
 
 pub const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -80,27 +81,23 @@ fn add_list_remove(env: TestEnv, backend: &str) {
     );
 }
 
-#[test]
-#[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "the Secret Service backend is Linux's"
-)]
-fn secret_service_add_list_remove() {
-    let bus = secret_service_bus();
-    add_list_remove(
-        TestEnv::new().env("DBUS_SESSION_BUS_ADDRESS", &bus),
-        "secret-service",
-    );
-}
+linux_rig_test!(
+    "the Secret Service backend is Linux's",
+    fn secret_service_add_list_remove() {
+        let bus = secret_service_bus();
+        add_list_remove(
+            TestEnv::new().env("DBUS_SESSION_BUS_ADDRESS", &bus),
+            "secret-service",
+        );
+    }
+);
 
-#[test]
-#[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "the kernel keyring backend is Linux's"
-)]
-fn keyutils_add_list_remove() {
-    add_list_remove(TestEnv::new(), "keyutils");
-}
+linux_rig_test!(
+    "the kernel keyring backend is Linux's",
+    fn keyutils_add_list_remove() {
+        add_list_remove(TestEnv::new(), "keyutils");
+    }
+);
 
 /// The round trip through the macOS Keychain (the login keychain of the user running the
 /// tests; the item is removed again).
@@ -118,24 +115,22 @@ fn wincred_add_list_remove() {
     add_list_remove(TestEnv::new(), "wincred");
 }
 
-#[test]
-#[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "the kernel keyring backend is Linux's"
-)]
-fn keyutils_says_keys_are_lost_at_reboot() {
-    let env = TestEnv::new();
-    let profile = unique("reboot");
-    let out = add(&env, "keyutils", &profile);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stderr_of(&out).contains("lost at logout and reboot"));
-    let removed = env
-        .broker()
-        .args(["remove", "-f", "--backend", "keyutils", &profile])
-        .output()
-        .unwrap();
-    assert!(removed.status.success());
-}
+linux_rig_test!(
+    "the kernel keyring backend is Linux's",
+    fn keyutils_says_keys_are_lost_at_reboot() {
+        let env = TestEnv::new();
+        let profile = unique("reboot");
+        let out = add(&env, "keyutils", &profile);
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        assert!(stderr_of(&out).contains("lost at logout and reboot"));
+        let removed = env
+            .broker()
+            .args(["remove", "-f", "--backend", "keyutils", &profile])
+            .output()
+            .unwrap();
+        assert!(removed.status.success());
+    }
+);
 
 #[test]
 fn file_add_list_remove() {
@@ -215,22 +210,20 @@ fn empty_passphrase_is_refused() {
     assert_error(&out, 1, "the file vault needs a passphrase");
 }
 
-#[test]
-#[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "elsewhere the default backend is the OS store, which answers"
-)]
-fn no_secret_service_names_the_file_backend() {
-    // No D-Bus session at all: the automatic choice fails and says what to do.
-    let env = TestEnv::new();
-    let out = env.broker().args(["remove", "-f", "p"]).output().unwrap();
-    assert_error(&out, 1, "no usable vault backend");
-    assert!(
-        stderr_of(&out).contains("--backend file"),
-        "{}",
-        stderr_of(&out)
-    );
-}
+linux_rig_test!(
+    "elsewhere the default backend is the OS store, which answers",
+    fn no_secret_service_names_the_file_backend() {
+        // No D-Bus session at all: the automatic choice fails and says what to do.
+        let env = TestEnv::new();
+        let out = env.broker().args(["remove", "-f", "p"]).output().unwrap();
+        assert_error(&out, 1, "no usable vault backend");
+        assert!(
+            stderr_of(&out).contains("--backend file"),
+            "{}",
+            stderr_of(&out)
+        );
+    }
+);
 
 #[test]
 fn backend_from_environment_and_config_file() {

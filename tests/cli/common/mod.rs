@@ -12,6 +12,33 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+/// A test that needs the Linux test rig of scripts/test.sh: moto, the kernel keyring, the AWS
+/// CLI and the shells from its venv and packages. On macOS and Windows it is ignored, and `cargo
+/// test` prints why; a string before the function gives a narrower reason.
+///
+/// ```ignore
+/// linux_rig_test!(
+///     /// What the test pins.
+///     fn a_behaviour() { ... }
+/// );
+/// linux_rig_test!("needs fish, which scripts/test.sh installs on Linux", fn … );
+/// ```
+macro_rules! linux_rig_test {
+    ($(#[$meta:meta])* fn $name:ident() $body:block) => {
+        $crate::common::linux_rig_test!(
+            "needs the Linux test rig of scripts/test.sh: moto, the kernel keyring, the AWS CLI",
+            $(#[$meta])* fn $name() $body
+        );
+    };
+    ($reason:literal, $(#[$meta:meta])* fn $name:ident() $body:block) => {
+        #[test]
+        #[cfg_attr(not(target_os = "linux"), ignore = $reason)]
+        $(#[$meta])*
+        fn $name() $body
+    };
+}
+pub(crate) use linux_rig_test;
+
 pub const TEST_PASSPHRASE: &str = "correct horse battery staple";
 
 pub struct TestEnv {
