@@ -21,9 +21,7 @@ fn clear_drops_one_profiles_sessions_or_all() {
 
 #[test]
 fn clear_of_a_profile_that_does_not_exist_is_an_error() {
-    let env = TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let env = TestEnv::with_file_backend();
     env.write_aws_config("[profile prod-admin]\n[profile prod-read]\n[profile dev]\n");
     let out = env.broker().args(["clear", "prod-amdin"]).output().unwrap();
     assert_error(&out, 1, "profile prod-amdin is not in the AWS config");

@@ -68,10 +68,7 @@ impl Chain {
 
 /// A sealed environment on `moto`, with the file backend and the test passphrase.
 pub fn file_env(moto: &Moto) -> TestEnv {
-    TestEnv::new()
-        .env("AWS_ENDPOINT_URL", &moto.endpoint())
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
+    TestEnv::with_file_backend().env("AWS_ENDPOINT_URL", &moto.endpoint())
 }
 
 pub fn store_key(env: &TestEnv, profile: &str, id: &str, secret: &str) {

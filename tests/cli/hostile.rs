@@ -589,9 +589,7 @@ linux_rig_test!(
 /// The file backend: wrong and empty passphrases, a truncated or garbage vault file.
 #[test]
 fn damaged_file_vault() {
-    let env = TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", TEST_PASSPHRASE);
+    let env = TestEnv::with_file_backend();
     env.write_aws_config("[profile a]\n[profile b]\n");
     store_key(&env, "a", "AKIAIOSFODNN7EXAMPLE", "secret-a");
     store_key(&env, "b", "AKIAIOSFODNN7EXAMPLF", "secret-b");

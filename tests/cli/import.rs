@@ -29,9 +29,7 @@ region = us-east-1
 # trailing comment, no final line break";
 
 fn with_credentials() -> TestEnv {
-    let env = TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let env = TestEnv::with_file_backend();
     std::fs::write(credentials_path(&env), CREDENTIALS).unwrap();
     env
 }

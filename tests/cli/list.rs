@@ -84,9 +84,7 @@ fn list_without_a_usable_backend_still_lists_the_profiles_snapshot() {
 
 #[test]
 fn list_table_snapshot() {
-    let env = TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let env = TestEnv::with_file_backend();
     env.write_aws_config(
         "[profile alice]\nregion = eu-west-1\n\
          [profile analyst]\nrole_arn = arn:aws:iam::123456789012:role/analyst\nsource_profile = alice\n\

@@ -5,9 +5,7 @@ use crate::fixtures::{export_json, store_key};
 
 #[test]
 fn remove_off_a_terminal_names_force_and_unknown_profiles_get_suggestions() {
-    let env = TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let env = TestEnv::with_file_backend();
     env.write_aws_config("[profile alice]\n");
     store_key(&env, "alice", "AKIAIOSFODNN7EXAMPLE", "alice-secret");
     let out = env.broker().args(["remove", "alice"]).output().unwrap();

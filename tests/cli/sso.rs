@@ -9,7 +9,6 @@ use crate::common::moto::{venv, Moto};
 use crate::common::sso::{Sso, TestBrowser};
 use crate::common::{
     assert_error, assert_error_after_notices, broker_bin, stderr_of, stdout_of, TestEnv,
-    TEST_PASSPHRASE,
 };
 
 const CONFIG: &str = "[sso-session corp]
@@ -66,10 +65,7 @@ impl Corp {
     }
 
     fn with_browser(make: fn(&std::path::Path) -> TestBrowser) -> Corp {
-        let mut env = TestEnv::new()
-            .env("BROKER_BACKEND", "file")
-            .env("BROKER_FILE_PASSPHRASE", TEST_PASSPHRASE)
-            .env("BROKER_STS_TIMEOUT", "5s");
+        let mut env = TestEnv::with_file_backend().env("BROKER_STS_TIMEOUT", "5s");
         let sso = Sso::sharing_clock(&env);
         for (key, value) in sso.endpoint_env() {
             env = env.env(key, &value);

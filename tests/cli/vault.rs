@@ -18,14 +18,18 @@ const OS_BACKEND: &str = if cfg!(target_os = "macos") {
 };
 pub const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz-unique-test-secret";
 
-pub fn add(env: &TestEnv, backend: &str, profile: &str) -> std::process::Output {
-    env.broker()
-        .args(["add", "--env", "--backend", backend, profile])
+/// `broker add --env` of the test key for `profile` on `backend`.
+pub fn add_command(env: &TestEnv, backend: &str, profile: &str) -> assert_cmd::Command {
+    let mut cmd = env.broker();
+    cmd.args(["add", "--env", "--backend", backend, profile])
         .env("AWS_ACCESS_KEY_ID", KEY_ID)
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
-        .output()
-        .unwrap()
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    cmd
+}
+
+pub fn add(env: &TestEnv, backend: &str, profile: &str) -> std::process::Output {
+    add_command(env, backend, profile).output().unwrap()
 }
 
 fn list_json(env: &TestEnv, backend: &str) -> serde_json::Value {
