@@ -62,6 +62,8 @@ impl Chain {
             role_arn("locked"),
         ));
         store_key(&env, "alice", &key.access_key_id, &key.secret_access_key);
+        env.name_as(&key.access_key_id, "[alice's key id]");
+        env.name_as(&key.secret_access_key, "[alice's secret]");
         Chain { moto, env, key }
     }
 }
