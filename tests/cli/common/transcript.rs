@@ -111,7 +111,7 @@ fn quoted(word: &OsStr) -> String {
 /// | a loopback port (`127.0.0.1:N`, `localhost:N`) | `127.0.0.1:[PORT]` |
 /// | an access key id moto made (the tests' own say `EXAMPLE`) | `[AKIA-KEY-ID]`, `[ASIA-KEY-ID]` |
 /// | a time (RFC 3339, as in `Expiration`) | `[TIME]` |
-/// | time left (`59m left`, `expires in 1h`) | `[LEFT] left`, `expires in [LEFT]` |
+/// | time left (`role 59m`, `(signed in, 7h59m)`, `expires in 1h`, `59m left`) | `role [LEFT]`, … |
 /// | a process id (`pid 1234`, `[1234]` after a program name) | `pid [PID]` |
 /// | the kernel keyring's cache key in `doctor` (whether it is there yet depends on the tests that ran before) | `✓ cache key: [in the kernel keyring, or none yet]` |
 pub fn normalize(env: &TestEnv, text: &str) -> String {
@@ -219,11 +219,24 @@ fn duration(text: &str) -> Option<usize> {
     (len > 0).then_some(len)
 }
 
-/// Time left: `DURATION left` and `expires in DURATION`.
+/// Time left: a duration after `expires in `, `(signed in, ` or the kind of a cached session
+/// (`role 59m` in `broker list`), or before ` left`.
 fn time_left(rest: &str, at_word_start: bool) -> Option<(usize, String)> {
-    if let Some(after) = rest.strip_prefix("expires in ") {
-        let len = duration(after)?;
-        return Some(("expires in ".len() + len, "expires in [LEFT]".to_string()));
+    const BEFORE: [&str; 6] = [
+        "expires in ",
+        "(signed in, ",
+        "role ",
+        "session ",
+        "sso ",
+        "web ",
+    ];
+    let ends = |len: usize| !rest[len..].starts_with(|c: char| c.is_ascii_alphanumeric());
+    if let Some(before) = BEFORE
+        .iter()
+        .find(|b| at_word_start && rest.starts_with(**b))
+    {
+        let len = before.len() + duration(&rest[before.len()..])?;
+        return ends(len).then(|| (len, format!("{before}[LEFT]")));
     }
     let len = duration(rest).filter(|_| at_word_start)?;
     rest[len..]
