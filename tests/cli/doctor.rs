@@ -42,6 +42,7 @@ fn healthy(url: &str) -> TestEnv {
     let env = TestEnv::with_file_backend()
         .env("AWS_ENDPOINT_URL", url)
         .env("SHELL", "/bin/bash");
+    env.name_as(url, "http://127.0.0.1:[stand-in port]");
     env.write_aws_config("[profile alice]\n[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops\nsource_profile = alice\n");
     store_key(&env, "alice", "AKIAIOSFODNN7EXAMPLE", "alice-secret");
     let script = env
@@ -98,6 +99,7 @@ fn doctor_on_a_broken_setup_snapshot() {
     let broken = TestEnv::new()
         .env("AWS_ENDPOINT_URL", &dead)
         .env("SHELL", "/usr/bin/fish");
+    broken.name_as(&dead, "http://127.0.0.1:[refused port]");
     broken.write_aws_config("[profile alice]\n");
     broken.write_broker_config("[session]\nmin_ttl = \"soon\"\n");
     let (code, broken_report) = doctor(&broken);
