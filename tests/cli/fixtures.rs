@@ -70,7 +70,9 @@ impl Chain {
 
 /// A sealed environment on `moto`, with the file backend and the test passphrase.
 pub fn file_env(moto: &Moto) -> TestEnv {
-    TestEnv::with_file_backend().env("AWS_ENDPOINT_URL", &moto.endpoint())
+    let env = TestEnv::with_file_backend().env("AWS_ENDPOINT_URL", &moto.endpoint());
+    env.name_as(&moto.endpoint(), "http://127.0.0.1:[moto port]");
+    env
 }
 
 pub fn store_key(env: &TestEnv, profile: &str, id: &str, secret: &str) {

@@ -107,6 +107,7 @@ fn quoted(word: &OsStr) -> String {
 /// | what | placeholder |
 /// |---|---|
 /// | a value the test named ([`TestEnv::name_as`]) | the name it gave, such as `[alice's key id]` |
+/// | the path of the binary under test | `broker` |
 /// | the test's temporary directory | `[TMP]` |
 /// | a loopback port (`127.0.0.1:N`, `localhost:N`) | `127.0.0.1:[PORT]` |
 /// | an access key id moto made (the tests' own say `EXAMPLE`) | `[AKIA-KEY-ID]`, `[ASIA-KEY-ID]` |
@@ -119,7 +120,9 @@ pub fn normalize(env: &TestEnv, text: &str) -> String {
     for (value, name) in env.names.lock().unwrap().iter() {
         text = text.replace(value, name);
     }
-    let text = text.replace(&env.dir.path().display().to_string(), "[TMP]");
+    let text = text
+        .replace(&broker_bin().display().to_string(), "broker")
+        .replace(&env.dir.path().display().to_string(), "[TMP]");
     let mut out = String::with_capacity(text.len());
     let mut rest = text.as_str();
     let mut previous: Option<char> = None;
