@@ -97,6 +97,8 @@ pub fn fixed_process_env(secret: &str) -> TestEnv {
         "SessionToken": "FwoGZXIvYXdzEXAMPLETOKEN",
         "Expiration": "2030-01-02T03:04:05Z",
     });
+    // Fixed, so the transcripts show it as it is.
+    env.name_as("2030-01-02T03:04:05Z", "2030-01-02T03:04:05Z");
     let file = env.dir.path().join("creds.json");
     std::fs::write(&file, json.to_string()).unwrap();
     // The shell broker runs it with: sh on Unix, cmd on Windows.

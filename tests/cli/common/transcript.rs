@@ -106,19 +106,23 @@ fn quoted(word: &OsStr) -> String {
 ///
 /// | what | placeholder |
 /// |---|---|
-/// | a value the test named ([`TestEnv::name_as`]) | the name it gave, such as `[alice's key id]` |
+/// | a value the test named ([`TestEnv::name_as`]; no rule below changes it) | the name it gave, such as `[alice's key id]` |
 /// | the path of the binary under test | `broker` |
 /// | the test's temporary directory | `[TMP]` |
 /// | a loopback port (`127.0.0.1:N`, `localhost:N`) | `127.0.0.1:[PORT]` |
 /// | an access key id moto made (the tests' own say `EXAMPLE`) | `[AKIA-KEY-ID]`, `[ASIA-KEY-ID]` |
-/// | a time (RFC 3339, as in `Expiration`) | `[TIME]` |
+/// | a time (RFC 3339, as in `Expiration`), as wide, so that tables stay aligned | `YYYY-MM-DDThh:mm:ssZ` |
 /// | time left (`role 59m`, `(signed in, 7h59m)`, `expires in 1h`, `59m left`) | `role [LEFT]`, … |
 /// | a process id (`pid 1234`, `[1234]` after a program name) | `pid [PID]` |
 /// | the kernel keyring's cache key in `doctor` (whether it is there yet depends on the tests that ran before) | `✓ cache key: [in the kernel keyring, or none yet]` |
 pub fn normalize(env: &TestEnv, text: &str) -> String {
+    // A named value is held as a private-use mark until the end, so that no rule changes what
+    // the test named (a fixed time, say).
+    let names = env.names.lock().unwrap().clone();
+    let mark = |i: usize| format!("\u{E000}{i}\u{E001}");
     let mut text = text.to_owned();
-    for (value, name) in env.names.lock().unwrap().iter() {
-        text = text.replace(value, name);
+    for (i, (value, _)) in names.iter().enumerate() {
+        text = text.replace(value, &mark(i));
     }
     let text = text
         .replace(&broker_bin().display().to_string(), "broker")
@@ -139,6 +143,9 @@ pub fn normalize(env: &TestEnv, text: &str) -> String {
         out.push(c);
         previous = Some(c);
         rest = &rest[c.len_utf8()..];
+    }
+    for (i, (_, name)) in names.iter().enumerate() {
+        out = out.replace(&mark(i), name);
     }
     out.lines()
         .map(|line| match line.strip_prefix("✓ cache key: ") {
@@ -181,31 +188,42 @@ fn key_id(rest: &str, at_word_start: bool) -> Option<(usize, String)> {
     random.then(|| (20, format!("[{}-KEY-ID]", &id[..4])))
 }
 
-/// `YYYY-MM-DDTHH:MM:SS`, then fractions of a second and a zone if there are.
+/// `YYYY-MM-DDThh:mm:ss`, then fractions of a second and a zone if there are: written as its
+/// shape, each digit the letter of its field (`f` for fractions, `z` for the zone's).
 fn time(rest: &str, at_word_start: bool) -> Option<(usize, String)> {
-    let shape = b"dddd-dd-ddTdd:dd:dd";
+    const SHAPE: &str = "YYYY-MM-DDThh:mm:ss";
     let bytes = rest.as_bytes();
     let matches = at_word_start
-        && bytes.len() >= shape.len()
-        && shape.iter().zip(bytes).all(|(s, b)| match s {
-            b'd' => b.is_ascii_digit(),
-            _ => s == b,
+        && bytes.len() >= SHAPE.len()
+        && SHAPE.bytes().zip(bytes).all(|(s, b)| match s {
+            b'-' | b'T' | b':' => s == *b,
+            _ => b.is_ascii_digit(),
         });
     if !matches {
         return None;
     }
-    let mut len = shape.len();
+    let mut shape = SHAPE.to_string();
+    let mut len = SHAPE.len();
     if bytes.get(len) == Some(&b'.') {
-        len += 1 + digits(&rest[len + 1..]);
+        let n = digits(&rest[len + 1..]);
+        shape.push('.');
+        shape.push_str(&"f".repeat(n));
+        len += 1 + n;
     }
-    match bytes.get(len) {
-        Some(b'Z') => len += 1,
-        Some(b'+' | b'-') if rest[len + 1..].len() >= 5 && &rest[len + 3..len + 4] == ":" => {
-            len += 6
-        }
-        _ => {}
+    let zone = &rest[len..];
+    if zone.starts_with('Z') {
+        shape.push('Z');
+        len += 1;
+    } else if zone.len() >= 6
+        && zone.starts_with(['+', '-'])
+        && digits(&zone[1..]) == 2
+        && zone[3..].starts_with(':')
+        && digits(&zone[4..]) == 2
+    {
+        shape.push_str(&format!("{}zz:zz", &zone[..1]));
+        len += 6;
     }
-    Some((len, "[TIME]".to_string()))
+    Some((len, shape))
 }
 
 /// A duration such as `1h2m3s` or `59m` (broker's way of writing one), its length.
