@@ -21,8 +21,15 @@ fn committed_completions_match_the_cli() {
     let update = std::env::var_os("BROKER_UPDATE_COMPLETIONS").is_some();
     for (shell, file) in SHELLS {
         let out = env.broker().args(["completions", shell]).output().unwrap();
-        assert!(out.status.success());
-        assert!(!out.stdout.is_empty());
+        assert!(
+            out.status.success(),
+            "completions {shell}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !out.stdout.is_empty(),
+            "completions {shell}: an empty script"
+        );
         let path = dir.join(file);
         if update {
             std::fs::create_dir_all(&dir).unwrap();
@@ -76,15 +83,23 @@ linux_rig_test!(
                 ),
             )
         };
-        assert_eq!(bash("broker export al"), "alpha\nalpine\n");
-        assert_eq!(bash("broker exec --reason x b"), "beta\n");
+        assert_eq!(
+            bash("broker export al"),
+            "alpha\nalpine\n",
+            "bash: profile names"
+        );
+        assert_eq!(
+            bash("broker exec --reason x b"),
+            "beta\n",
+            "bash: a profile after a flag's value"
+        );
         assert!(
             bash("broker ex").contains("exec\nexport\n"),
             "{}",
             bash("broker ex")
         );
         let fish = in_shell(&env, "fish", "complete -C 'broker remove al'");
-        assert_eq!(fish, "alpha\nalpine\n");
+        assert_eq!(fish, "alpha\nalpine\n", "fish: profile names");
     }
 );
 
@@ -138,4 +153,13 @@ fn committed_man_pages_match_the_cli() {
             "man/{name} is out of date: run `BROKER_UPDATE_COMPLETIONS=1 cargo test completions`"
         );
     }
+}
+
+#[test]
+fn a_shell_broker_has_no_completions_for_is_a_usage_error() {
+    let env = TestEnv::new();
+    insta::assert_snapshot!(crate::common::transcripts(
+        &env,
+        &[&["completions", "tcsh"], &["completions"]]
+    ));
 }
