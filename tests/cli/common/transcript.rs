@@ -91,12 +91,23 @@ fn command_line(env: &TestEnv, cmd: &Command) -> String {
     words.join(" ")
 }
 
-/// A word as a POSIX shell reads it: bare when it holds nothing special, else single-quoted.
+/// A word as a shell reads it: bare when it holds nothing special, else single-quoted, or
+/// `$'…'` with escapes when it holds control characters (which a snapshot must not hold raw).
 fn quoted(word: &OsStr) -> String {
     let word = word.to_string_lossy();
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+[]".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
         word.into_owned()
+    } else if word.chars().any(char::is_control) {
+        let escaped: String = word
+            .chars()
+            .map(|c| match c {
+                '\\' | '\'' => format!("\\{c}"),
+                c if c.is_control() => format!("\\x{:02x}", c as u32),
+                c => c.to_string(),
+            })
+            .collect();
+        format!("$'{escaped}'")
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
