@@ -123,7 +123,7 @@ fn quoted(word: &OsStr) -> String {
 /// | a loopback port (`127.0.0.1:N`, `localhost:N`) | `127.0.0.1:[PORT]` |
 /// | an access key id moto made (the tests' own say `EXAMPLE`) | `[AKIA-KEY-ID]`, `[ASIA-KEY-ID]` |
 /// | a time (RFC 3339, as in `Expiration`), as wide, so that tables stay aligned | `YYYY-MM-DDThh:mm:ssZ` |
-/// | time left (`role 59m`, `(signed in, 7h59m)`, `expires in 1h`, `59m left`) | `role [LEFT]`, … |
+/// | time left (`role 59m`, `(signed in, 7h59m)`, `expire(s) in 1h`, `59m left`) | `role [LEFT]`, … |
 /// | a process id (`pid 1234`, `[1234]` after a program name) | `pid [PID]` |
 /// | the kernel keyring's cache key in `doctor` (whether it is there yet depends on the tests that ran before) | `✓ cache key: [in the kernel keyring, or none yet]` |
 pub fn normalize(env: &TestEnv, text: &str) -> String {
@@ -251,11 +251,12 @@ fn duration(text: &str) -> Option<usize> {
     (len > 0).then_some(len)
 }
 
-/// Time left: a duration after `expires in `, `(signed in, ` or the kind of a cached session
+/// Time left: a duration after `expire(s) in `, `(signed in, ` or the kind of a cached session
 /// (`role 59m` in `broker list`), or before ` left`.
 fn time_left(rest: &str, at_word_start: bool) -> Option<(usize, String)> {
-    const BEFORE: [&str; 6] = [
+    const BEFORE: [&str; 7] = [
         "expires in ",
+        "expire in ",
         "(signed in, ",
         "role ",
         "session ",
