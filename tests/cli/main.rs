@@ -48,6 +48,8 @@ mod login;
 #[cfg(target_os = "linux")]
 mod moto_smoke;
 #[cfg(target_os = "linux")]
+mod network;
+#[cfg(target_os = "linux")]
 mod parity;
 #[cfg(target_os = "linux")]
 mod profile_keys;

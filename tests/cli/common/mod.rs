@@ -3,6 +3,8 @@
 
 pub mod moto;
 #[cfg(target_os = "linux")]
+pub mod net;
+#[cfg(target_os = "linux")]
 pub mod sso;
 pub mod syslog;
 #[cfg(unix)]
@@ -143,6 +145,7 @@ impl TestEnv {
 
     /// The file vault writes with its real scrypt work factor: for the tests of the vault
     /// itself, and of what takes as long as its work.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // its tests are Linux-only
     pub fn real_work_factor(mut self) -> Self {
         self.real_work_factor = true;
         self
