@@ -62,16 +62,17 @@ impl Chain {
             role_arn("locked"),
         ));
         store_key(&env, "alice", &key.access_key_id, &key.secret_access_key);
+        env.name_as(&key.access_key_id, "[alice's key id]");
+        env.name_as(&key.secret_access_key, "[alice's secret]");
         Chain { moto, env, key }
     }
 }
 
 /// A sealed environment on `moto`, with the file backend and the test passphrase.
 pub fn file_env(moto: &Moto) -> TestEnv {
-    TestEnv::new()
-        .env("AWS_ENDPOINT_URL", &moto.endpoint())
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
+    let env = TestEnv::with_file_backend().env("AWS_ENDPOINT_URL", &moto.endpoint());
+    env.name_as(&moto.endpoint(), "http://127.0.0.1:[moto port]");
+    env
 }
 
 pub fn store_key(env: &TestEnv, profile: &str, id: &str, secret: &str) {
@@ -96,6 +97,8 @@ pub fn fixed_process_env(secret: &str) -> TestEnv {
         "SessionToken": "FwoGZXIvYXdzEXAMPLETOKEN",
         "Expiration": "2030-01-02T03:04:05Z",
     });
+    // Fixed, so the transcripts show it as it is.
+    env.name_as("2030-01-02T03:04:05Z", "2030-01-02T03:04:05Z");
     let file = env.dir.path().join("creds.json");
     std::fs::write(&file, json.to_string()).unwrap();
     // The shell broker runs it with: sh on Unix, cmd on Windows.

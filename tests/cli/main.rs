@@ -3,9 +3,9 @@
 //! One test binary, a module per command or concern.
 //!
 //! On Linux everything runs (scripts/test.sh sets up the rig). On macOS and Windows the tests
-//! that need no rig run: the modules below the first group, where the tests that do need it
-//! are marked `#[cfg(target_os = "linux")]` one by one, and `platform`, which checks what
-//! broker does with each operating system.
+//! that need no rig run: the modules of the first group, where the tests that do need it are
+//! made with `common::linux_rig_test!` (ignored elsewhere, with the reason) one by one, and
+//! `platform`, which checks what broker does with each operating system.
 
 mod common;
 mod fixtures;
