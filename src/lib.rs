@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub(crate) mod aws;
+pub mod aws_vault;
 pub(crate) mod browser;
 pub mod cache;
 pub mod chain;
@@ -83,6 +84,8 @@ pub fn main() -> ExitCode {
     let options = context::GlobalOptions {
         backend: cli.global.backend,
         config: cli.global.config,
+        prompt: cli.global.prompt,
+        keychain: cli.global.keychain,
     };
     process::init(&env);
     let code = match commands::run(cli.command, options, env) {
