@@ -28,7 +28,7 @@ Examples:
   broker login --stdout analyst    # print the sign-in URL instead")]
 pub struct Args {
     /// Print the sign-in URL instead of opening a browser (it signs in whoever opens it)
-    #[arg(long)]
+    #[arg(long, short_alias = 's')]
     stdout: bool,
 
     #[command(flatten)]

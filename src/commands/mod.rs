@@ -2,6 +2,7 @@
 
 mod add;
 mod audit_ship;
+mod aws_vault;
 mod clear;
 pub mod completions;
 mod credential_args;
@@ -41,6 +42,8 @@ pub enum Command {
     Debug(debug::Args),
     #[command(hide = true)]
     AuditShip(audit_ship::Args),
+    #[command(name = "aws-vault", hide = true)]
+    AwsVault(aws_vault::Args),
 }
 
 /// The command `name` alone, as the derive builds it within the whole tree, for the commands
@@ -79,6 +82,7 @@ pub fn run(command: Command, options: GlobalOptions, env: Environment) -> Result
         Command::Doctor(_) => unreachable!("run above"),
         Command::Completions(args) => completions::run(args),
         Command::AuditShip(args) => audit_ship::run(args),
+        Command::AwsVault(args) => aws_vault::run(args),
         Command::Add(args) => add::run(args, &resolve()?),
         Command::Import(args) => import::run(args, &resolve()?),
         Command::List(args) => list::run(args, &resolve()?),
