@@ -51,6 +51,8 @@ pub struct Environment {
     pub browser: Option<String>,
     /// Whether `DBUS_SESSION_BUS_ADDRESS` is set (a Secret Service may answer).
     pub dbus_session: bool,
+    /// What `broker prompt` shows.
+    pub prompt: PromptVars,
     /// `PASSWORD_STORE_DIR`: `pass`'s own store, when no broker or aws-vault variable names one.
     pub password_store_dir: Option<PathBuf>,
     /// aws-vault's variables that broker honours after its own (see [`crate::aws_vault`]).
@@ -268,6 +270,12 @@ impl Environment {
             browser: read.get("BROWSER"),
             dbus_session: vars.iter().any(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS"),
             password_store_dir: read.path("PASSWORD_STORE_DIR"),
+            prompt: PromptVars {
+                profile: read.get("BROKER_PROFILE").or_else(|| read.get("AWS_VAULT")),
+                expiration: read
+                    .get("AWS_CREDENTIAL_EXPIRATION")
+                    .or_else(|| read.get("AWS_SESSION_EXPIRATION")),
+            },
             aws_vault: AwsVaultVars::read(&read),
             ignored_aws_vault_vars: IGNORED_AWS_VAULT_VARS
                 .into_iter()
@@ -433,19 +441,6 @@ impl AwsVaultVars {
             assume_role_ttl: duration("AWS_ASSUME_ROLE_TTL"),
             federation_token_ttl: duration("AWS_FEDERATION_TOKEN_TTL"),
             min_ttl: duration("AWS_MIN_TTL"),
-        }
-    }
-}
-
-impl PromptVars {
-    /// Reads only the four variables `broker prompt` needs, straight from the process: the
-    /// prompt runs before every shell prompt and must not read more.
-    pub fn from_process() -> PromptVars {
-        let get = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        PromptVars {
-            profile: get("BROKER_PROFILE").or_else(|| get("AWS_VAULT")),
-            expiration: get("AWS_CREDENTIAL_EXPIRATION")
-                .or_else(|| get("AWS_SESSION_EXPIRATION")),
         }
     }
 }
