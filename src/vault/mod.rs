@@ -4,6 +4,7 @@
 //! [`keys_item`]. A vault never writes a secret to disk in plaintext, and never puts one in an
 //! error message: backend errors are reduced to their kind before they are shown.
 
+pub mod aws_vault;
 mod file;
 mod os;
 mod pass;
