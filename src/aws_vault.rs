@@ -147,7 +147,7 @@ pub fn help_page() -> String {
         };
         page.push_str(&format!(
             "  aws-vault {command}{}\n      {}\n",
-            flag.spellings.join(", "),
+            flag.spellings.join(", ").replace('=', " "),
             flag.broker
         ));
     }

@@ -6,7 +6,7 @@ use crate::{exit_codes, output};
 
 /// aws-vault's flags and variables, as broker reads them
 #[derive(Debug, clap::Args)]
-#[command(long_about = crate::aws_vault::help_page())]
+#[command(long_about = crate::aws_vault::help_page(), help_template = "{about-with-newline}")]
 pub struct Args {}
 
 pub fn run(_args: Args) -> Result<u8> {

@@ -28,6 +28,8 @@ mod vault;
 // botocore and the AWS CLI from its venv, the kernel keyring, util-linux `script` and
 // `setpriv`, /proc.
 #[cfg(target_os = "linux")]
+mod aws_vault;
+#[cfg(target_os = "linux")]
 mod clear;
 #[cfg(target_os = "linux")]
 mod crash;

@@ -78,6 +78,8 @@ pub struct Stores {
     /// Where `~/Library/Keychains` is (macOS).
     #[cfg_attr(not(target_os = "macos"), allow(dead_code))]
     pub home: Option<PathBuf>,
+    /// Whether a Secret Service may answer (Linux).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub dbus_session: bool,
 }
 
