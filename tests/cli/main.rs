@@ -36,6 +36,8 @@ mod crash;
 #[cfg(target_os = "linux")]
 mod doctor;
 #[cfg(target_os = "linux")]
+mod ec2_server;
+#[cfg(target_os = "linux")]
 mod edges;
 #[cfg(target_os = "linux")]
 mod exec;
