@@ -1,9 +1,8 @@
 //! aws-vault's variables and flags, one by one, each with the outcome of its broker form:
 //! against moto (with enforcement, and without for MFA), the file vault, and the real clients.
 
-use crate::common::moto::Moto;
 use crate::common::{assert_error, stderr_of, stdout_of, TestEnv, TEST_PASSPHRASE};
-use crate::fixtures::{caller_of, export_json, role_arn, store_key, Chain};
+use crate::fixtures::{caller_of, export_json, Chain};
 
 /// The sealed environment of `c` without broker's own vault variables.
 fn bare(c: &Chain) -> TestEnv {
@@ -183,25 +182,9 @@ fn assume_role_ttl_beats_duration_seconds_and_loses_to_the_flag() {
     );
 }
 
-/// moto without enforcement (its GetSessionToken credentials are not accepted while it
-/// enforces): a user with MFA and a role.
-fn mfa_moto() -> (Moto, TestEnv) {
-    let moto = Moto::start(None);
-    let key = moto.create_user("bob");
-    let env = crate::fixtures::file_env(&moto);
-    env.write_aws_config(&format!(
-        "[profile bob]\nmfa_serial = arn:aws:iam::123456789012:mfa/profile-device\n\n\
-         [profile plain]\nsource_profile = bob\n\n\
-         [profile role]\nrole_arn = {}\nsource_profile = bob\n",
-        role_arn("any")
-    ));
-    store_key(&env, "bob", &key.access_key_id, &key.secret_access_key);
-    (moto, env)
-}
-
 #[test]
 fn session_token_ttls_and_mfa_serial_reach_sts() {
-    let (moto, env) = mfa_moto();
+    let (moto, env) = crate::fixtures::mfa_user();
     let device = "arn:aws:iam::123456789012:mfa/from-the-variable";
     let out = env
         .broker()

@@ -71,3 +71,5 @@ mod sso_standin;
 mod sweep;
 #[cfg(target_os = "linux")]
 mod terminal;
+#[cfg(target_os = "linux")]
+mod use_shell;
