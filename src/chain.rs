@@ -6,8 +6,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::endpoint::{self, Service};
+use crate::endpoint::{self, EndpointError, Service, ServiceEndpoint};
 use crate::environment::Environment;
+use crate::net::NetSettings;
 use crate::profiles::AwsProfiles;
 use crate::settings::Settings;
 
@@ -71,9 +72,9 @@ pub struct SsoSession {
     pub start_url: String,
     pub region: String,
     pub scopes: Vec<String>,
-    /// The configured SSO OIDC and portal endpoints, if any (else AWS's for `region`).
-    pub oidc_endpoint: Option<String>,
-    pub portal_endpoint: Option<String>,
+    /// Where SSO OIDC and the portal are reached.
+    pub oidc: ServiceEndpoint,
+    pub portal: ServiceEndpoint,
 }
 
 impl SsoSession {
@@ -92,9 +93,7 @@ impl SsoSession {
 
     /// The SSO OIDC endpoint, for the browser's authorize URL.
     pub fn oidc_url(&self) -> String {
-        self.oidc_endpoint
-            .clone()
-            .unwrap_or_else(|| format!("https://oidc.{}.amazonaws.com", self.region))
+        self.oidc.url(&self.region)
     }
 }
 
@@ -195,7 +194,10 @@ pub struct Chain {
     pub mfa_process: Option<String>,
     pub region: String,
     pub region_source: RegionSource,
-    pub endpoint: Option<String>,
+    /// Where STS is reached.
+    pub sts: ServiceEndpoint,
+    /// The network settings of the profile (proxy, trust, retries).
+    pub net: NetSettings,
     /// GetSessionToken's duration, when one is used.
     pub session_duration: Duration,
     /// Hand out the source's own credentials (or assume the first role with them directly).
@@ -252,6 +254,8 @@ pub enum ChainError {
     SsoSessionIncomplete { session: String, key: &'static str },
     #[error(transparent)]
     Include(#[from] crate::profiles::IncludeError),
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
     /// A duration outside AWS's bounds, given with `--duration` (`from_flag`) or in a file.
     #[error("{error}")]
     Duration {
@@ -296,7 +300,8 @@ pub fn resolve(
     }
     let chain = Chain {
         profile: profile.to_string(),
-        endpoint: endpoint::configured(Service::Sts, env, aws.get(profile, "endpoint_url")),
+        sts: endpoint::resolve(Service::Sts, env, aws, Some(profile))?,
+        net: NetSettings::resolve(env, aws, Some(profile)),
         source_mfa_serial: mfa_serial_of(source.profile(), aws, env),
         keys_in_aws_files: matches!(source, Source::Vault { .. })
             && aws.get(source.profile(), "aws_access_key_id").is_some(),
@@ -568,7 +573,6 @@ pub fn profile_sso_session(
     env: &Environment,
 ) -> Result<Option<SsoSession>, ChainError> {
     let get = |key: &str| aws.get(profile, key).filter(|v| !v.is_empty());
-    let endpoint_url = get("endpoint_url");
     let session = match (get("sso_session"), get("sso_start_url")) {
         (None, None) => return Ok(None),
         (Some(name), _) => {
@@ -578,7 +582,7 @@ pub fn profile_sso_session(
                     session: name.to_string(),
                 });
             }
-            sso_session(name, aws, env, endpoint_url)?
+            sso_session(name, aws, env, Some(profile))?
         }
         // The legacy form: the session's keys in the profile itself.
         (None, Some(start_url)) => SsoSession {
@@ -588,20 +592,20 @@ pub fn profile_sso_session(
                 .ok_or_else(|| bad(profile, "sso_start_url needs sso_region"))?
                 .to_string(),
             scopes: vec![SsoSession::DEFAULT_SCOPE.into()],
-            oidc_endpoint: endpoint::configured(Service::SsoOidc, env, endpoint_url),
-            portal_endpoint: endpoint::configured(Service::Sso, env, endpoint_url),
+            oidc: endpoint::resolve(Service::SsoOidc, env, aws, Some(profile))?,
+            portal: endpoint::resolve(Service::Sso, env, aws, Some(profile))?,
         },
     };
     Ok(Some(session))
 }
 
-/// The `[sso-session NAME]` section, resolved (endpoints as for any service, with
-/// `endpoint_url` from the profile that names it, if any).
+/// The `[sso-session NAME]` section, resolved (endpoints as for any service, with the keys of
+/// the profile that names it, if any).
 pub fn sso_session(
     name: &str,
     aws: &AwsProfiles,
     env: &Environment,
-    endpoint_url: Option<&str>,
+    profile: Option<&str>,
 ) -> Result<SsoSession, ChainError> {
     let section = |key: &'static str| {
         aws.sso_session_get(name, key)
@@ -633,8 +637,8 @@ pub fn sso_session(
         } else {
             scopes
         },
-        oidc_endpoint: endpoint::configured(Service::SsoOidc, env, endpoint_url),
-        portal_endpoint: endpoint::configured(Service::Sso, env, endpoint_url),
+        oidc: endpoint::resolve(Service::SsoOidc, env, aws, profile)?,
+        portal: endpoint::resolve(Service::Sso, env, aws, profile)?,
     })
 }
 
@@ -1133,7 +1137,8 @@ mod tests {
         let endpoint = |env: &[(&str, &str)]| {
             resolve_in(config, env, "p", &Request::default())
                 .unwrap()
-                .endpoint
+                .sts
+                .url
         };
         assert_eq!(endpoint(&[]).as_deref(), Some("http://profile"));
         assert_eq!(

@@ -170,6 +170,17 @@ impl Context {
             .map_err(|e| Error::with_source(format!("cannot lock {}", path.display()), e))
     }
 
+    /// The network settings of a command without a profile of its own (doctor, `sso logout`,
+    /// `sso login --sso-session`): those of the profile the environment names, else `default`.
+    pub fn net_settings(&self, aws: &crate::profiles::AwsProfiles) -> crate::net::NetSettings {
+        let profile = self
+            .env
+            .aws
+            .named_profile()
+            .map_or("default", String::as_str);
+        crate::net::NetSettings::resolve(&self.env, aws, Some(profile))
+    }
+
     /// How an SSO sign-in is made.
     pub fn sso_sign_in(&self, flow: crate::sso::Flow, open_browser: bool) -> crate::sso::SignIn {
         crate::sso::SignIn {

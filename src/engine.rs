@@ -66,8 +66,8 @@ pub enum EngineError {
     Cache(#[from] CacheError),
     #[error(transparent)]
     MfaUnsendable(#[from] crate::plan::PlanError),
-    #[error("cannot start the STS client: {0}")]
-    Runtime(std::io::Error),
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
     #[error(transparent)]
     Sso(#[from] SsoError),
 }
@@ -306,12 +306,7 @@ impl<'a> Cold<'a> {
         if let Some(sts) = self.sts.get() {
             return Ok(sts);
         }
-        let sts = Sts::new(
-            &self.chain.region,
-            self.chain.endpoint.as_deref(),
-            self.options.sts_timeout,
-        )
-        .map_err(EngineError::Runtime)?;
+        let sts = Sts::new(self.chain, self.options.sts_timeout)?;
         Ok(self.sts.get_or_init(|| sts))
     }
 
@@ -440,8 +435,7 @@ impl<'a> Cold<'a> {
         else {
             unreachable!("planned only for SSO sources")
         };
-        let portal =
-            Portal::new(session, self.options.sts_timeout).map_err(EngineError::Runtime)?;
+        let portal = Portal::new(session, &self.chain.net, self.options.sts_timeout)?;
         let vault = self.vault.open()?;
         let token = || -> Result<SecretString> {
             let _lock = cache.lock_named(&format!("sso-{}", session.name))?;

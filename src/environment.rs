@@ -41,9 +41,10 @@ pub const COMPLETION_VAR: &str = "COMPLETE";
 #[derive(Debug, Default)]
 pub struct Environment {
     /// Every variable as inherited, broker's secrets left out: what children start from.
-    inherited: Vec<(OsString, OsString)>,
+    inherited: Inherited,
     pub home: Option<PathBuf>,
     pub aws: AwsVars,
+    pub proxy: ProxyVars,
     pub broker: BrokerVars,
     /// `SHELL`, else `COMSPEC` (Windows): the default command of `exec`.
     pub shell: Option<OsString>,
@@ -74,6 +75,8 @@ pub struct Environment {
 #[derive(Debug, Default)]
 pub struct AwsVars {
     pub profile: Option<String>,
+    /// `AWS_DEFAULT_PROFILE`, which botocore reads before `AWS_PROFILE`.
+    pub default_profile: Option<String>,
     pub config_file: Option<PathBuf>,
     pub shared_credentials_file: Option<PathBuf>,
     pub region: Option<String>,
@@ -83,7 +86,17 @@ pub struct AwsVars {
     pub endpoint_url_iam: Option<String>,
     pub endpoint_url_sso: Option<String>,
     pub endpoint_url_sso_oidc: Option<String>,
-    pub ignore_configured_endpoint_urls: bool,
+    /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`: `Some` when set (it beats the profile's key).
+    pub ignore_configured_endpoint_urls: Option<bool>,
+    /// `AWS_USE_FIPS_ENDPOINT`, `AWS_USE_DUALSTACK_ENDPOINT`: `Some` when set.
+    pub use_fips_endpoint: Option<bool>,
+    pub use_dualstack_endpoint: Option<bool>,
+    /// `AWS_CA_BUNDLE`, then `REQUESTS_CA_BUNDLE` (botocore's fallback), `~` expanded.
+    pub ca_bundle: Option<PathBuf>,
+    pub requests_ca_bundle: Option<PathBuf>,
+    /// `AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE`, as written (checked when a call is made).
+    pub max_attempts: Option<String>,
+    pub retry_mode: Option<String>,
     /// For `add --env`.
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<SecretString>,
@@ -139,6 +152,20 @@ pub struct PromptVars {
     pub profile: Option<String>,
     /// `AWS_CREDENTIAL_EXPIRATION`, else `AWS_SESSION_EXPIRATION`.
     pub expiration: Option<String>,
+}
+
+/// The proxy variables, read as Python's `urllib` (and so botocore) reads them: the lower-case
+/// name first (set but empty, it unsets the upper-case one), then the upper-case name; with
+/// `REQUEST_METHOD` set (a CGI script) the upper-case `HTTP_PROXY` is not read (httpoxy).
+/// `ALL_PROXY` is not read: botocore does not either.
+#[derive(Debug, Default, Clone)]
+pub struct ProxyVars {
+    /// The proxy for `https://` endpoints and where it came from. May hold a password.
+    pub https: Option<(SecretString, &'static str)>,
+    /// The proxy for `http://` endpoints.
+    pub http: Option<(SecretString, &'static str)>,
+    /// The hosts reached directly, as written.
+    pub no_proxy: Option<(String, &'static str)>,
 }
 
 /// The colour conventions: `NO_COLOR` (no-color.org), `CLICOLOR` and `CLICOLOR_FORCE`, and
@@ -262,6 +289,7 @@ impl Environment {
         };
         Environment {
             aws: AwsVars::read(&read),
+            proxy: ProxyVars::read(&read),
             broker: BrokerVars::read(&read),
             shell: ["SHELL", "COMSPEC"]
                 .iter()
@@ -298,17 +326,18 @@ impl Environment {
                 .collect(),
             user_name: OnceLock::new(),
             dirs: Dirs::read(&read, platform),
-            inherited: vars
-                .into_iter()
-                .filter(|(k, _)| !SECRET_VARS.iter().any(|s| k == s))
-                .collect(),
+            inherited: Inherited(
+                vars.into_iter()
+                    .filter(|(k, _)| !SECRET_VARS.iter().any(|s| k == s))
+                    .collect(),
+            ),
             home,
         }
     }
 
     /// The inherited variables without broker's secrets.
     pub fn inherited(&self) -> &[(OsString, OsString)] {
-        &self.inherited
+        &self.inherited.0
     }
 
     /// `~/x` → `$HOME/x`, the way the AWS CLI expands paths.
@@ -385,6 +414,19 @@ impl Environment {
     }
 }
 
+/// The inherited variables. `Debug` shows their names only: a value may hold a secret that is
+/// the user's to pass on (a proxy's password in `HTTPS_PROXY`).
+#[derive(Default)]
+struct Inherited(Vec<(OsString, OsString)>);
+
+impl std::fmt::Debug for Inherited {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, _)| k))
+            .finish()
+    }
+}
+
 /// The variables as inherited, read by name: a value that is empty or not Unicode counts as
 /// unset, as for the AWS SDKs.
 struct Vars<'a> {
@@ -400,6 +442,21 @@ impl Vars<'_> {
             .and_then(|(_, v)| v.to_str())
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
+    }
+
+    /// Set, even to nothing (for the proxy variables, where an empty value means something).
+    fn raw(&self, name: &str) -> Option<String> {
+        self.vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.to_str())
+            .map(str::to_owned)
+    }
+
+    /// A boolean as botocore reads one: `true` in any case is true, anything else false;
+    /// `None` when unset.
+    fn boolean(&self, name: &str) -> Option<bool> {
+        self.get(name).map(|v| v.eq_ignore_ascii_case("true"))
     }
 
     /// Set, and not `0`.
@@ -446,9 +503,16 @@ impl AwsVaultVars {
 }
 
 impl AwsVars {
+    /// The profile named by the environment, as botocore picks it: `AWS_DEFAULT_PROFILE`, else
+    /// `AWS_PROFILE`.
+    pub fn named_profile(&self) -> Option<&String> {
+        self.default_profile.as_ref().or(self.profile.as_ref())
+    }
+
     fn read(vars: &Vars<'_>) -> AwsVars {
         AwsVars {
             profile: vars.get("AWS_PROFILE"),
+            default_profile: vars.get("AWS_DEFAULT_PROFILE"),
             config_file: vars.path("AWS_CONFIG_FILE"),
             shared_credentials_file: vars.path("AWS_SHARED_CREDENTIALS_FILE"),
             region: vars.get("AWS_REGION"),
@@ -458,12 +522,34 @@ impl AwsVars {
             endpoint_url_iam: vars.get("AWS_ENDPOINT_URL_IAM"),
             endpoint_url_sso: vars.get("AWS_ENDPOINT_URL_SSO"),
             endpoint_url_sso_oidc: vars.get("AWS_ENDPOINT_URL_SSO_OIDC"),
-            ignore_configured_endpoint_urls: vars
-                .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            ignore_configured_endpoint_urls: vars.boolean("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"),
+            use_fips_endpoint: vars.boolean("AWS_USE_FIPS_ENDPOINT"),
+            use_dualstack_endpoint: vars.boolean("AWS_USE_DUALSTACK_ENDPOINT"),
+            ca_bundle: vars.path("AWS_CA_BUNDLE"),
+            requests_ca_bundle: vars.path("REQUESTS_CA_BUNDLE"),
+            max_attempts: vars.get("AWS_MAX_ATTEMPTS"),
+            retry_mode: vars.get("AWS_RETRY_MODE"),
             access_key_id: vars.get("AWS_ACCESS_KEY_ID"),
             secret_access_key: vars.get("AWS_SECRET_ACCESS_KEY").map(SecretString::from),
             session_token_set: vars.get("AWS_SESSION_TOKEN").is_some(),
+        }
+    }
+}
+
+impl ProxyVars {
+    fn read(vars: &Vars<'_>) -> ProxyVars {
+        let cgi = vars.raw("REQUEST_METHOD").is_some();
+        let pick = |lower: &'static str, upper: &'static str| match vars.raw(lower) {
+            Some(value) if value.is_empty() => None,
+            Some(value) => Some((value, lower)),
+            None if cgi && upper == "HTTP_PROXY" => None,
+            None => vars.get(upper).map(|value| (value, upper)),
+        };
+        let secret = |(value, name): (String, &'static str)| (SecretString::from(value), name);
+        ProxyVars {
+            https: pick("https_proxy", "HTTPS_PROXY").map(secret),
+            http: pick("http_proxy", "HTTP_PROXY").map(secret),
+            no_proxy: pick("no_proxy", "NO_PROXY"),
         }
     }
 }

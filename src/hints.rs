@@ -113,6 +113,25 @@ impl From<crate::picker::PickError> for Error {
     }
 }
 
+impl From<crate::net::NetError> for Error {
+    fn from(e: crate::net::NetError) -> Self {
+        use crate::net::{NetError as N, RetryError as R};
+        let hint = match &e {
+            N::Proxy(_) => Some("write it as http://[USER:PASSWORD@]HOST:PORT (percent-encode @ and : in the password)"),
+            N::Trust(_) => Some(
+                "point it at a PEM file of CA certificates (-----BEGIN CERTIFICATE-----), or \
+                 unset it to trust the system's roots only",
+            ),
+            N::Retry(R::Mode { .. }) => Some("use standard or adaptive"),
+            N::Retry(R::Attempts { .. }) => {
+                Some("give the number of attempts, the first included (0 means 3)")
+            }
+            N::Runtime(_) => None,
+        };
+        hinted(e, hint.map(str::to_owned))
+    }
+}
+
 impl From<crate::chain::ChainError> for Error {
     fn from(e: crate::chain::ChainError) -> Self {
         use crate::chain::ChainError as C;
@@ -122,7 +141,9 @@ impl From<crate::chain::ChainError> for Error {
             C::Cycle(_) => {
                 Some("make the last profile of the chain hold keys (no source_profile)".into())
             }
-            C::BadArn { .. } | C::BadSetting { .. } | C::Include(_) => Some(FIX_PROFILE.into()),
+            C::BadArn { .. } | C::BadSetting { .. } | C::Include(_) | C::Endpoint(_) => {
+                Some(FIX_PROFILE.into())
+            }
             C::NoSsoSession { .. } | C::UnknownSsoSession(_) => Some(
                 "add the [sso-session NAME] section (sso_start_url, sso_region) to the AWS config"
                     .into(),
@@ -202,6 +223,10 @@ impl From<crate::policy::PolicyError> for Error {
 impl From<crate::rotation::RotateError> for Error {
     fn from(e: crate::rotation::RotateError) -> Self {
         use crate::rotation::RotateError as R;
+        let e = match e {
+            R::Client(net) => return net.into(),
+            e => e,
+        };
         let hint = match &e {
             R::NoKey { .. } | R::Client(_) => None,
             R::NotStored { profile } => Some(format!("store them with `broker add {profile}`")),
@@ -246,8 +271,12 @@ impl From<crate::federation::FederationError> for Error {
         use crate::federation::FederationError as F;
         let manual = "use `broker login --stdout` and open the URL yourself";
         let hint = match &e {
-            F::BadUrl { .. } | F::BadUri(_) => Some("fix BROKER_FEDERATION_URL"),
-            F::Failed { .. } | F::NotJson { .. } | F::NoToken { .. } => {
+            F::Net(_) => None,
+            F::BadUrl { .. } => Some("fix BROKER_FEDERATION_URL"),
+            F::Failed { source, .. } => {
+                Some(get_hint(source).unwrap_or("check BROKER_FEDERATION_URL and the network"))
+            }
+            F::Status { .. } | F::NotJson { .. } | F::NoToken { .. } => {
                 Some("check BROKER_FEDERATION_URL and the network")
             }
             F::Stolen(_) => Some("someone may be watching your sign-ins; run `broker login` again"),
@@ -257,7 +286,10 @@ impl From<crate::federation::FederationError> for Error {
             F::NoBrowser | F::Browser(_) => Some(manual),
             F::NotTemporary | F::Stopped | F::Random(_) | F::Listener(_) => None,
         };
-        hinted(e, hint.map(str::to_owned))
+        match e {
+            F::Net(e) => e.into(),
+            e => hinted(e, hint.map(str::to_owned)),
+        }
     }
 }
 
@@ -368,10 +400,10 @@ impl From<crate::engine::EngineError> for Error {
                 e,
                 Some("remove mfa_serial, or put it on a role profile of the chain".into()),
             ),
-            E::CredentialProcess(_)
-            | E::TokenFile { .. }
-            | E::NoOwnCredentials { .. }
-            | E::Runtime(_) => hinted(e, None),
+            E::Net(e) => e.into(),
+            E::CredentialProcess(_) | E::TokenFile { .. } | E::NoOwnCredentials { .. } => {
+                hinted(e, None)
+            }
         }
     }
 }
@@ -388,6 +420,27 @@ pub fn did_you_mean(suggestions: &[String]) -> Option<String> {
         "did you mean {list}? (`broker list` shows every profile)"
     ))
 }
+
+/// The hint for a GET that got no answer because of the network's trust or proxy, if it was.
+pub fn get_hint(e: &crate::net::GetError) -> Option<&'static str> {
+    use crate::net::diagnose::Kind;
+    match e {
+        crate::net::GetError::Failed {
+            kind: Kind::Untrusted,
+            ..
+        } => Some(UNTRUSTED),
+        crate::net::GetError::Failed {
+            kind: Kind::ProxyAuth,
+            ..
+        } => Some(PROXY_AUTH),
+        _ => None,
+    }
+}
+
+const UNTRUSTED: &str = "if your network inspects TLS, set AWS_CA_BUNDLE (or ca_bundle in the \
+     profile) to your organisation's CA bundle";
+const PROXY_AUTH: &str = "check the user and password in HTTPS_PROXY (or HTTP_PROXY); \
+     percent-encode @ and : in them (%40, %3A)";
 
 const CLOCK_THEN_REFRESH: &str =
     "check that the local clock is right (AWS allows 5 minutes of skew), then run again with \
@@ -416,6 +469,8 @@ pub fn aws_hint(error: &AwsError, source_profile: &str) -> Option<String> {
                                                     the network"
             .into(),
         AwsCode::BadResponse => "the endpoint does not look like STS: check endpoint_url".into(),
+        AwsCode::Untrusted => UNTRUSTED.into(),
+        AwsCode::ProxyAuth => PROXY_AUTH.into(),
         AwsCode::RegionDisabled => "activate STS in that region, or use --region".into(),
         AwsCode::Unauthorized => "sign in again with `broker sso login`".into(),
         AwsCode::Forbidden => "`broker sso profiles` lists the accounts and roles you have".into(),

@@ -73,7 +73,7 @@ pub struct Plan {
 pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError> {
     let mut planner = Planner {
         chain,
-        endpoint: chain.endpoint.as_deref().unwrap_or("-"),
+        endpoint: chain.sts.cache_label(),
         source: chain.source.profile().to_string(),
         parent: match &chain.source {
             Source::Vault { profile } => format!("keys:{profile}"),
@@ -133,7 +133,8 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
 /// so that an entry is never served from another chain's credentials.
 struct Planner<'a> {
     chain: &'a Chain,
-    endpoint: &'a str,
+    /// What the entries name as the STS endpoint (`-` for the plain public one).
+    endpoint: std::borrow::Cow<'a, str>,
     /// What every entry names as its source: the source profile, or the SSO session.
     source: String,
     /// The previous step's entry hash (or where the first step's credentials come from).
@@ -168,7 +169,7 @@ impl Planner<'_> {
             &session.start_url,
             account_id,
             role_name,
-            session.portal_endpoint.as_deref().unwrap_or("-"),
+            &session.portal.cache_label(),
         ]);
         let key = EntryKey {
             profile: profile.clone(),
@@ -191,7 +192,7 @@ impl Planner<'_> {
             &self.source,
             mfa.as_deref().unwrap_or("-"),
             &chain.session_duration.as_secs().to_string(),
-            self.endpoint,
+            &*self.endpoint,
         ]);
         let key = EntryKey {
             profile: self.source.clone(),
@@ -247,7 +248,7 @@ impl Planner<'_> {
             hop.external_id.as_deref().unwrap_or("-"),
             hop.source_identity.as_deref().unwrap_or("-"),
             &duration,
-            self.endpoint,
+            &*self.endpoint,
             &tag_text,
             mfa.as_deref().unwrap_or("-"),
             &token_file,

@@ -63,6 +63,9 @@ pub enum ProfilesError {
 /// The profiles of the AWS config and credentials files.
 pub struct AwsProfiles {
     set: ProfileSet,
+    /// The `[services NAME]` sections of the config file that hold a setting (the SDK's
+    /// loader keeps their settings, but not which sections there are).
+    services: Vec<String>,
 }
 
 impl AwsProfiles {
@@ -75,12 +78,16 @@ impl AwsProfiles {
             .include_default_config_file(false)
             .include_default_credentials_file(false);
         let mut contents = std::collections::HashMap::new();
+        let mut services = Vec::new();
         for (kind, path) in [
             (EnvConfigFileKind::Config, config_file_path(env)),
             (EnvConfigFileKind::Credentials, credentials_file_path(env)),
         ] {
             let Some(path) = path else { continue };
             if let Some(bytes) = read_aws_file(&path)? {
+                if matches!(kind, EnvConfigFileKind::Config) {
+                    services = services_sections(std::str::from_utf8(&bytes).unwrap_or(""));
+                }
                 contents.insert(path.clone().into_os_string(), bytes);
                 files = files.with_file(kind, path);
             }
@@ -96,7 +103,7 @@ impl AwsProfiles {
         );
         let future = aws_config::profile::load(&fs, &sdk_env, &files, None);
         let set = block_on_ready(future)?.map_err(ProfilesError::Parse)?;
-        Ok(AwsProfiles { set })
+        Ok(AwsProfiles { set, services })
     }
 
     /// Parses config and credentials file texts given directly (for tests and fuzzing).
@@ -111,7 +118,27 @@ impl AwsProfiles {
         let (fs, env) = (Fs::from_slice(&[]), Env::from_slice(&[]));
         let future = aws_config::profile::load(&fs, &env, &files, None);
         let set = block_on_ready(future)?.map_err(ProfilesError::Parse)?;
-        Ok(AwsProfiles { set })
+        Ok(AwsProfiles {
+            set,
+            services: services_sections(config),
+        })
+    }
+
+    /// Whether a `[services NAME]` section with at least one setting exists.
+    pub fn has_services_section(&self, name: &str) -> bool {
+        self.services.iter().any(|s| s == name)
+    }
+
+    /// `[services NAME]`'s `SERVICE = \n  KEY = value`, if set.
+    pub fn services_get(&self, name: &str, service: &str, key: &str) -> Option<&str> {
+        let key = aws_runtime::env_config::property::PropertiesKey::builder()
+            .section_key("services")
+            .section_name(name)
+            .property_name(service)
+            .sub_property_name(key)
+            .build()
+            .ok()?;
+        self.set.other_sections().get(&key).map(String::as_str)
     }
 
     /// Every profile name, sorted.
@@ -179,6 +206,33 @@ impl AwsProfiles {
         }
         Ok(chain)
     }
+}
+
+/// The names of the `[services NAME]` sections of a config file's text that hold a line other
+/// than a comment. Looks at nothing in a file without such a section.
+fn services_sections(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    if !text.contains("[services") {
+        return names;
+    }
+    let mut current: Option<&str> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            current = header
+                .split(']')
+                .next()
+                .and_then(|h| h.trim().strip_prefix("services"))
+                .filter(|rest| rest.starts_with([' ', '\t']))
+                .map(str::trim);
+        } else if let Some(name) = current {
+            let setting = !line.is_empty() && !line.starts_with(['#', ';']);
+            if setting && !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
 }
 
 /// The text of one of the AWS files (see [`read_aws_file`]); `None` when it does not exist.
@@ -317,14 +371,9 @@ fn chain_text(err: &ProfileFileLoadError) -> String {
 /// blocking calls, so it completes on the first poll and broker needs no runtime to call it.
 /// Should a later SDK make it wait, that is an error, not a busy loop.
 fn block_on_ready<F: std::future::Future>(future: F) -> Result<F::Output, ProfilesError> {
-    let future = std::pin::pin!(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.poll(&mut cx) {
-        std::task::Poll::Ready(out) => Ok(out),
-        std::task::Poll::Pending => Err(ProfilesError::Load(
-            "the AWS SDK's profile loader did not finish at once".into(),
-        )),
-    }
+    crate::endpoint::now_or_never(future).ok_or_else(|| {
+        ProfilesError::Load("the AWS SDK's profile loader did not finish at once".into())
+    })
 }
 
 #[cfg(test)]

@@ -36,16 +36,17 @@ enum DebugCommand {
 /// Resolves PROFILE as exec, export and login do (the AWS config, config.toml's policy, the
 /// environment and these options) and prints where its credentials come from, every STS call
 /// with what it would send (role, session name, external id, source identity, duration, MFA
-/// device, session tags), the region and the STS endpoint. Calls nothing, opens no vault,
-/// reads no cache.
+/// device, session tags), the region, the STS endpoint (FIPS and dual-stack resolved as the
+/// SDKs do), the proxy it is reached through and what HTTPS trusts. Calls nothing, opens no
+/// vault, reads no cache.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   broker debug resolve prod-admin
   AWS_REGION=eu-west-1 broker debug resolve --json prod-admin | jq .calls")]
 struct ResolveArgs {
-    /// The profile [default: $AWS_PROFILE, else the profile "default" if there is one, else
-    /// chosen from a list on the terminal]
+    /// The profile [default: $AWS_DEFAULT_PROFILE, else $AWS_PROFILE, else the profile "default"
+    /// if there is one, else chosen from a list on the terminal]
     #[arg(value_name = "PROFILE", add = super::completions::profiles())]
     profile: Option<String>,
 
@@ -111,6 +112,18 @@ pub fn describe(chain: &Chain, plan: &Plan) -> Value {
         .chain(&plan.notices)
         .map(ToString::to_string)
         .collect();
+    let sts_url = chain.sts.url(&chain.region);
+    let proxy = match proxy_of(chain, &sts_url) {
+        Ok(proxy) => json!(proxy),
+        Err(e) => json!({ "error": e.to_string() }),
+    };
+    let retry = match chain.net.retry.check() {
+        Ok(r) => json!({
+            "mode": if r.adaptive { "adaptive" } else { "standard" },
+            "max_attempts": r.max_attempts,
+        }),
+        Err(e) => json!({ "error": e.to_string() }),
+    };
     json!({
         "profile": chain.profile,
         "source": source_json(&chain.source),
@@ -119,9 +132,22 @@ pub fn describe(chain: &Chain, plan: &Plan) -> Value {
         "mfa_process": chain.mfa_process,
         "region": chain.region,
         "region_source": chain.region_source.name(),
-        "endpoint": chain.endpoint,
+        "endpoint": chain.sts.url,
+        "sts_url": sts_url,
+        "proxy": proxy,
+        "trust": chain.net.trust.describe(),
+        "retry": retry,
         "notices": notices,
     })
+}
+
+/// The proxy STS is reached through (`host:port`, or `None` for direct), or why the proxy
+/// variables cannot be used.
+fn proxy_of(
+    chain: &Chain,
+    sts_url: &str,
+) -> std::result::Result<Option<String>, crate::net::ProxyError> {
+    crate::net::Proxies::parse(&chain.net.proxy).map(|p| p.route(sts_url).map(ToString::to_string))
 }
 
 fn source_json(source: &Source) -> Value {
@@ -151,6 +177,8 @@ fn source_json(source: &Source) -> Value {
             "sso_region": session.region,
             "sso_account_id": account_id,
             "sso_role_name": role_name,
+            "oidc_url": session.oidc.url(&session.region),
+            "portal_url": session.portal.url(&session.region),
         }),
     }
 }
@@ -227,13 +255,17 @@ fn human(chain: &Chain, plan: &Plan) -> String {
         chain.region,
         chain.region_source.name()
     );
-    out += &format!(
-        "STS endpoint: {}\n",
-        chain
-            .endpoint
-            .as_deref()
-            .unwrap_or("the region's public endpoint")
-    );
+    let sts_url = chain.sts.url(&chain.region);
+    out += &format!("STS endpoint: {sts_url}");
+    match proxy_of(chain, &sts_url) {
+        Ok(Some(proxy)) => out += &format!(" through proxy {proxy}"),
+        Ok(None) => {}
+        Err(e) => out += &format!(" ({e})"),
+    }
+    out += "\n";
+    if chain.net.trust.bundle.is_some() {
+        out += &format!("trust: {}\n", chain.net.trust.describe());
+    }
     for notice in chain.notices.iter().chain(&plan.notices) {
         out += &format!("notice: {notice}\n");
     }

@@ -56,6 +56,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     // A role session may ask the console for its own length; a federation token has one.
     let session_duration = chain.asked_duration.filter(|_| !plain_user);
     let url = federation::signin_url(
+        &chain.net,
         &federation::endpoint(ctx.env.broker.federation_url.as_deref())?,
         &issued.credentials,
         session_duration,

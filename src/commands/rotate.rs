@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::iam::Iam;
 use crate::issue::{Issuer, Request};
 use crate::rotation::{self, RotateError};
+use crate::sts::Sts;
 use crate::{exit_codes, output, profiles, vault};
 
 /// Replace a profile's access key with a new one
@@ -70,12 +71,13 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     } else {
         old.clone().into()
     };
-    let iam_endpoint =
-        endpoint::configured(Service::Iam, &ctx.env, aws.get(profile, "endpoint_url"));
-    let iam =
-        Iam::new(iam_endpoint.as_deref(), ctx.sts_timeout, &caller).map_err(RotateError::Client)?;
+    let iam_endpoint = endpoint::resolve(Service::Iam, &ctx.env, &aws, Some(profile))
+        .map_err(chain::ChainError::from)?;
+    let iam = Iam::new(&chain.net, &iam_endpoint, ctx.sts_timeout, &caller)
+        .map_err(RotateError::Client)?;
+    let sts = Sts::new(&chain, ctx.sts_timeout).map_err(RotateError::Client)?;
     let new_id = rotation::replace(&iam, vault.as_ref(), profile, &old, |new| {
-        rotation::verify(&chain, ctx.sts_timeout, new)
+        rotation::verify(&sts, new)
     })?;
     let dropped = ctx.cache().clear_source(profile);
     iam.delete_access_key(&old.access_key_id)

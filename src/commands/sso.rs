@@ -56,8 +56,9 @@ Examples:
   broker sso login corp-admin
   broker sso login --sso-session corp --use-device-code")]
 struct LoginArgs {
-    /// An SSO profile whose session to sign in to [default: $AWS_PROFILE, else the profile
-    /// "default" if there is one, else chosen from a list on the terminal]
+    /// An SSO profile whose session to sign in to [default: $AWS_DEFAULT_PROFILE, else
+    /// $AWS_PROFILE, else the profile "default" if there is one, else chosen from a list on the
+    /// terminal]
     #[arg(value_name = "PROFILE", add = super::completions::profiles(), conflicts_with = "sso_session")]
     profile: Option<String>,
 
@@ -120,15 +121,17 @@ fn flow(how: &HowArgs) -> Flow {
 }
 
 fn login(args: LoginArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
-    let session = match &args.sso_session {
-        Some(name) => chain::sso_session(name, aws, &ctx.env, None)?,
+    let (session, net) = match &args.sso_session {
+        Some(name) => (
+            chain::sso_session(name, aws, &ctx.env, None)?,
+            ctx.net_settings(aws),
+        ),
         None => {
             let profile = super::credential_args::profile_or_default(args.profile.as_ref(), ctx)?;
             of_profile(&profile, aws, ctx)?
         }
     };
-    let portal = Portal::new(&session, ctx.sts_timeout)
-        .map_err(|e| Error::with_source("cannot start the SSO client", e))?;
+    let portal = Portal::new(&session, &net, ctx.sts_timeout)?;
     let vault = ctx.vault()?;
     let cache = ctx.cache();
     let _lock = cache.lock_named(&format!("sso-{}", session.name))?;
@@ -140,8 +143,12 @@ fn login(args: LoginArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
     Ok(exit_codes::SUCCESS)
 }
 
-/// The SSO session that `profile`'s chain starts from.
-fn of_profile(profile: &str, aws: &AwsProfiles, ctx: &Context) -> Result<SsoSession> {
+/// The SSO session that `profile`'s chain starts from, and the profile's network settings.
+fn of_profile(
+    profile: &str,
+    aws: &AwsProfiles,
+    ctx: &Context,
+) -> Result<(SsoSession, crate::net::NetSettings)> {
     let chain = chain::resolve(
         profile,
         aws,
@@ -150,7 +157,7 @@ fn of_profile(profile: &str, aws: &AwsProfiles, ctx: &Context) -> Result<SsoSess
         &chain::Request::default(),
     )?;
     match chain.source {
-        Source::Sso { session, .. } => Ok(session),
+        Source::Sso { session, .. } => Ok((session, chain.net)),
         _ => Err(Error::new(format!(
             "profile {profile} does not sign in with IAM Identity Center"
         ))
@@ -185,10 +192,10 @@ fn logout(args: LogoutArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
     }
     let vault = ctx.vault()?;
     let cache = ctx.cache();
+    let net = ctx.net_settings(aws);
     for session in sessions.values() {
         let _lock = cache.lock_named(&format!("sso-{}", session.name))?;
-        let portal = Portal::new(session, ctx.sts_timeout)
-            .map_err(|e| Error::with_source("cannot start the SSO client", e))?;
+        let portal = Portal::new(session, &net, ctx.sts_timeout)?;
         // Signed out here whatever the portal says: the tokens go from the vault.
         let at_portal = portal.logout(vault.as_ref());
         let held = vault.delete(&session.vault_item())?;
@@ -230,8 +237,7 @@ fn profiles(args: ProfilesArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> 
             }
         }
     };
-    let portal = Portal::new(&session, ctx.sts_timeout)
-        .map_err(|e| Error::with_source("cannot start the SSO client", e))?;
+    let portal = Portal::new(&session, &ctx.net_settings(aws), ctx.sts_timeout)?;
     let vault = ctx.vault()?;
     let token = {
         let _lock = ctx.cache().lock_named(&format!("sso-{}", session.name))?;

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::aws::{AwsError, Client};
 use crate::browser::Browser;
 use crate::chain::SsoSession;
+use crate::net::{NetError, NetSettings};
 use crate::output::notice;
 use crate::vault::{Vault, VaultError};
 
@@ -99,21 +100,16 @@ pub struct Portal<'a> {
 }
 
 impl<'a> Portal<'a> {
-    pub fn new(session: &'a SsoSession, timeout: Duration) -> std::io::Result<Portal<'a>> {
-        let oidc_aws = Client::new(
-            "oidc",
-            &session.region,
-            session.oidc_endpoint.as_deref(),
-            timeout,
-        )?;
-        let portal_aws = Client::new(
-            "portal.sso",
-            &session.region,
-            session.portal_endpoint.as_deref(),
-            timeout,
-        )?;
-        let oidc = aws_sdk_ssooidc::Client::new(&oidc_aws.sdk_config(None));
-        let portal = aws_sdk_sso::Client::new(&portal_aws.sdk_config(None));
+    /// The clients of `session`, on the network stack `net` describes.
+    pub fn new(
+        session: &'a SsoSession,
+        net: &NetSettings,
+        timeout: Duration,
+    ) -> Result<Portal<'a>, NetError> {
+        let oidc_aws = Client::new(net, &session.oidc, &session.region, timeout)?;
+        let portal_aws = Client::new(net, &session.portal, &session.region, timeout)?;
+        let oidc = crate::aws::sdk_client!(aws_sdk_ssooidc, oidc_aws.sdk_config(None));
+        let portal = crate::aws::sdk_client!(aws_sdk_sso, portal_aws.sdk_config(None));
         Ok(Portal {
             session,
             oidc_aws,

@@ -44,6 +44,8 @@ mod exec;
 #[cfg(target_os = "linux")]
 mod import;
 #[cfg(target_os = "linux")]
+mod import_aws_vault;
+#[cfg(target_os = "linux")]
 mod incident;
 #[cfg(target_os = "linux")]
 mod list;
@@ -52,7 +54,11 @@ mod login;
 #[cfg(target_os = "linux")]
 mod moto_smoke;
 #[cfg(target_os = "linux")]
+mod network;
+#[cfg(target_os = "linux")]
 mod parity;
+#[cfg(target_os = "linux")]
+mod pass_store;
 #[cfg(target_os = "linux")]
 mod profile_keys;
 #[cfg(target_os = "linux")]

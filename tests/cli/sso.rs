@@ -186,6 +186,12 @@ fn a_refused_refresh_leads_to_one_new_sign_in() {
         "{}",
         stderr_of(&out)
     );
+    // SSO OIDC's error_description, which the SDK leaves out of the message.
+    assert!(
+        stderr_of(&out).contains("InvalidGrantException: Invalid refresh token provided"),
+        "{}",
+        stderr_of(&out)
+    );
     assert_eq!(c.grants("refresh_token"), 1);
     assert_eq!(c.sso.count("Authorize"), 2);
     assert_eq!(c.grants("authorization_code"), 2);

@@ -3,6 +3,8 @@
 
 pub mod moto;
 #[cfg(target_os = "linux")]
+pub mod net;
+#[cfg(target_os = "linux")]
 pub mod sso;
 pub mod syslog;
 #[cfg(unix)]
