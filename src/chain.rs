@@ -292,8 +292,15 @@ pub fn resolve(
             profile: profile.into(),
         });
     }
-    let session_duration =
-        settle_durations(profile, aws, settings, env, request, &mut hops, &mut notices)?;
+    let session_duration = settle_durations(
+        profile,
+        aws,
+        settings,
+        env,
+        request,
+        &mut hops,
+        &mut notices,
+    )?;
     let (region, region_source) = region(profile, aws, env, request);
     if !valid_region(&region) {
         return Err(bad(profile, &format!("invalid region `{region}`")));

@@ -27,7 +27,10 @@ pub const IGNORED_AWS_VAULT_VARS: [(&str, &str); 6] = [
         "transitive_session_tags in the profile",
     ),
     ("AWS_SOURCE_IDENTITY", "source_identity in the profile"),
-    ("AWS_VAULT_BIOMETRICS", "nothing (the OS store asks as it is set up to)"),
+    (
+        "AWS_VAULT_BIOMETRICS",
+        "nothing (the OS store asks as it is set up to)",
+    ),
 ];
 
 /// The variable in which `broker exec` tells its child which region it set in `AWS_REGION` and
@@ -139,7 +142,10 @@ impl AwsVaultVars {
                 self.chained_session_token_ttl.as_ref(),
             ),
             ("AWS_ASSUME_ROLE_TTL", self.assume_role_ttl.as_ref()),
-            ("AWS_FEDERATION_TOKEN_TTL", self.federation_token_ttl.as_ref()),
+            (
+                "AWS_FEDERATION_TOKEN_TTL",
+                self.federation_token_ttl.as_ref(),
+            ),
             ("AWS_MIN_TTL", self.min_ttl.as_ref()),
         ]
     }
@@ -485,7 +491,9 @@ impl AwsVaultVars {
         AwsVaultVars {
             backend: vars.get("AWS_VAULT_BACKEND"),
             file_dir: vars.path("AWS_VAULT_FILE_DIR"),
-            file_passphrase: vars.get("AWS_VAULT_FILE_PASSPHRASE").map(SecretString::from),
+            file_passphrase: vars
+                .get("AWS_VAULT_FILE_PASSPHRASE")
+                .map(SecretString::from),
             prompt: vars.get("AWS_VAULT_PROMPT"),
             keychain_name: vars.get("AWS_VAULT_KEYCHAIN_NAME"),
             pass_dir: vars.path("AWS_VAULT_PASS_PASSWORD_STORE_DIR"),
