@@ -277,13 +277,22 @@ fn backend(
     }
     let named = first_of(
         "the backend",
-        ("BROKER_BACKEND", env.broker.backend.as_ref().map(|n| (true, n))),
-        ("AWS_VAULT_BACKEND", env.aws_vault.backend.as_ref().map(|n| (false, n))),
+        (
+            "BROKER_BACKEND",
+            env.broker.backend.as_ref().map(|n| (true, n)),
+        ),
+        (
+            "AWS_VAULT_BACKEND",
+            env.aws_vault.backend.as_ref().map(|n| (false, n)),
+        ),
     );
     match named {
         Some((true, name)) => BackendKind::from_name(name).map(Some).ok_or_else(|| {
             Error::new(format!("BROKER_BACKEND names an unknown backend `{name}`")).with_hint(
-                format!("use one of: {}", BackendKind::ALL.map(BackendKind::name).join(", ")),
+                format!(
+                    "use one of: {}",
+                    BackendKind::ALL.map(BackendKind::name).join(", ")
+                ),
             )
         }),
         Some((false, name)) => crate::aws_vault::backend(name).map(Some).map_err(|why| {
@@ -325,7 +334,10 @@ fn pass_spec(env: &Environment) -> PassSpec {
         dir: first_of(
             "the password store",
             ("BROKER_PASS_DIR", env.broker.pass_dir.clone()),
-            ("AWS_VAULT_PASS_PASSWORD_STORE_DIR", aws_vault.pass_dir.clone()),
+            (
+                "AWS_VAULT_PASS_PASSWORD_STORE_DIR",
+                aws_vault.pass_dir.clone(),
+            ),
         )
         .or_else(|| env.password_store_dir.clone())
         .unwrap_or_else(|| env.expand_home("~/.password-store")),

@@ -288,11 +288,16 @@ mod tests {
             );
         }
         assert_eq!(
-            parse_go("99999999999999999999999999999h").unwrap_err().reason,
+            parse_go("99999999999999999999999999999h")
+                .unwrap_err()
+                .reason,
             Reason::TooLarge
         );
         assert_eq!(
-            parse_go("1x").unwrap_err().at("AWS_ASSUME_ROLE_TTL").to_string(),
+            parse_go("1x")
+                .unwrap_err()
+                .at("AWS_ASSUME_ROLE_TTL")
+                .to_string(),
             "invalid duration `1x` for AWS_ASSUME_ROLE_TTL: expected a duration like 1h, 90m, \
              1h30m or 1.5h"
         );

@@ -151,9 +151,9 @@ fn answer(state: &State, request: &Request<()>, peer: &Peer) -> Response<Body> {
             };
             json(document.to_string())
         }
-        "/latest/meta-data/iam/info" => json(
-            serde_json::json!({"Code": "Success", "LastUpdated": now_text()}).to_string(),
-        ),
+        "/latest/meta-data/iam/info" => {
+            json(serde_json::json!({"Code": "Success", "LastUpdated": now_text()}).to_string())
+        }
         "/latest/meta-data/instance-id" => text("broker".into()),
         _ => listener::error(StatusCode::NOT_FOUND, "not served by broker"),
     }

@@ -162,8 +162,10 @@ fn aws_vault_flag_error(e: &clap::Error) -> Option<error::Error> {
         return None;
     }
     Some(
-        error::Error::usage(format!("unexpected argument '{arg}' found"))
-            .with_hint(format!("did you mean aws-vault's flag? {}", theirs.join("; "))),
+        error::Error::usage(format!("unexpected argument '{arg}' found")).with_hint(format!(
+            "did you mean aws-vault's flag? {}",
+            theirs.join("; ")
+        )),
     )
 }
 

@@ -283,7 +283,10 @@ fn serve(
         output::verbose(format!("EC2 metadata endpoint listening on {}", imds.url));
         vars.extend([
             ("AWS_EC2_METADATA_SERVICE_ENDPOINT".into(), imds.url.clone()),
-            ("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE".into(), "IPv4".into()),
+            (
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE".into(),
+                "IPv4".into(),
+            ),
             ("AWS_EC2_METADATA_V1_DISABLED".into(), "true".into()),
         ]);
         if lazy {

@@ -39,7 +39,12 @@ pub(super) fn print(credentials: &CredentialArgs, format: Format, ctx: &Context)
     let issuer = credentials.issuer(ctx, Via::Export)?;
     let issued = issuer.issue_and_notify(Via::Export)?;
     let chain = &issuer.chain;
-    let text = format::render(format, &chain.profile, &issued.credentials, Some(&chain.region))?;
+    let text = format::render(
+        format,
+        &chain.profile,
+        &issued.credentials,
+        Some(&chain.region),
+    )?;
     output::stdout(text.as_bytes())?;
     crate::timing::phase("output");
     Ok(exit_codes::SUCCESS)

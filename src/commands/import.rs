@@ -41,12 +41,14 @@ pub struct Args {
     #[arg(long)]
     from_aws_vault: bool,
 
-    /// With --from-aws-vault: only this store of aws-vault's
+    /// With --from-aws-vault: only this store of aws-vault's, named as aws-vault's --backend
+    /// names it
     #[arg(
         long,
         value_name = "BACKEND",
         requires = "from_aws_vault",
-        value_parser = ["secret-service", "keychain", "wincred", "pass", "file"]
+        value_parser = ["secret-service", "keychain", "wincred", "pass", "file"],
+        hide_possible_values = true
     )]
     aws_vault_backend: Option<String>,
 
@@ -175,12 +177,13 @@ fn from_aws_vault(args: Args, ctx: &Context) -> Result<u8> {
         .with_hint("choose one store with --aws-vault-backend NAME"));
     }
     if found.is_empty() {
-        return Err(Error::new("found no long-term keys in aws-vault's stores on this machine")
-            .with_hint(
+        return Err(
+            Error::new("found no long-term keys in aws-vault's stores on this machine").with_hint(
                 "aws-vault's file store is read from AWS_VAULT_FILE_DIR (else ~/.awsvault/keys), \
                  its pass entries from AWS_VAULT_PASS_PASSWORD_STORE_DIR and \
                  AWS_VAULT_PASS_PREFIX, its collection by AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME",
-            ));
+            ),
+        );
     }
     let vault = ctx.vault()?;
     let into = format!("the {} vault", vault.kind().name());

@@ -68,7 +68,10 @@ mod tests {
         assert_eq!(at("2026-01-01T13:05:00Z").as_deref(), Some("prod 1h5m"));
         assert_eq!(at("2026-01-01T12:00:30Z").as_deref(), Some("prod <1m"));
         assert_eq!(at("2026-01-01T11:00:00Z").as_deref(), Some("prod expired"));
-        assert_eq!(line(&vars(Some("prod"), None), now).as_deref(), Some("prod"));
+        assert_eq!(
+            line(&vars(Some("prod"), None), now).as_deref(),
+            Some("prod")
+        );
         assert_eq!(line(&vars(None, Some("2026-01-01T13:00:00Z")), now), None);
         assert_eq!(
             line(&vars(Some("a\u{1b}[31m"), None), now).as_deref(),

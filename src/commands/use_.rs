@@ -93,7 +93,13 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     }
     let issuer = args.credentials.issuer(ctx, Via::Use)?;
     let chain = &issuer.chain;
-    if let Some(previous) = ctx.env.broker.profile.as_ref().filter(|p| **p != chain.profile) {
+    if let Some(previous) = ctx
+        .env
+        .broker
+        .profile
+        .as_ref()
+        .filter(|p| **p != chain.profile)
+    {
         output::notice(&format!("leaving profile {previous} for {}", chain.profile));
     }
     let issued = issuer.issue_and_notify(Via::Use)?;
@@ -130,7 +136,12 @@ fn not_set_up(ctx: &Context) -> Error {
         .env
         .shell
         .as_ref()
-        .and_then(|s| std::path::Path::new(s).file_stem()?.to_str().map(str::to_owned))
+        .and_then(|s| {
+            std::path::Path::new(s)
+                .file_stem()?
+                .to_str()
+                .map(str::to_owned)
+        })
         .unwrap_or_default();
     let setup = match shell.as_str() {
         "fish" => "add `broker shell-init fish | source` to ~/.config/fish/config.fish".to_string(),

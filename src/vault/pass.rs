@@ -87,7 +87,9 @@ impl PassSpec {
             backend: BackendKind::Pass.name(),
             detail: format!("{entry} is not text"),
         })?;
-        Ok(Some(SecretString::from(text.trim_end_matches(['\r', '\n']))))
+        Ok(Some(SecretString::from(
+            text.trim_end_matches(['\r', '\n']),
+        )))
     }
 }
 

@@ -107,7 +107,11 @@ fn unmappable_values_are_errors_naming_the_variable() {
             "kwallet",
             "AWS_VAULT_BACKEND=kwallet: broker has no kwallet backend",
         ),
-        ("AWS_VAULT_BACKEND", "op", "AWS_VAULT_BACKEND=op: broker has no op backend"),
+        (
+            "AWS_VAULT_BACKEND",
+            "op",
+            "AWS_VAULT_BACKEND=op: broker has no op backend",
+        ),
         (
             "AWS_VAULT_PROMPT",
             "ykman",
@@ -123,7 +127,11 @@ fn unmappable_values_are_errors_naming_the_variable() {
             "3600",
             "invalid duration `3600` for AWS_SESSION_TOKEN_TTL",
         ),
-        ("AWS_MIN_TTL", "soon", "invalid duration `soon` for AWS_MIN_TTL"),
+        (
+            "AWS_MIN_TTL",
+            "soon",
+            "invalid duration `soon` for AWS_MIN_TTL",
+        ),
     ] {
         let out = env
             .broker()
@@ -138,7 +146,11 @@ fn unmappable_values_are_errors_naming_the_variable() {
         .args(["--prompt", "wincredui", "export", "p"])
         .output()
         .unwrap();
-    assert_error(&out, 2, "--prompt wincredui: broker has no wincredui prompt");
+    assert_error(
+        &out,
+        2,
+        "--prompt wincredui: broker has no wincredui prompt",
+    );
 }
 
 #[test]
@@ -152,7 +164,8 @@ fn assume_role_ttl_beats_duration_seconds_and_loses_to_the_flag() {
     c.env.write_aws_config(&config);
     let export = |args: &[&str], ttl: Option<&str>| {
         let mut cmd = c.env.broker();
-        cmd.args(["export", "--format", "json", "--refresh"]).args(args);
+        cmd.args(["export", "--format", "json", "--refresh"])
+            .args(args);
         if let Some(ttl) = ttl {
             cmd.env("AWS_ASSUME_ROLE_TTL", ttl);
         }
@@ -203,7 +216,15 @@ fn session_token_ttls_and_mfa_serial_reach_sts() {
     // Under a role, the MFA session's duration is AWS_CHAINED_SESSION_TOKEN_TTL's.
     let out = env
         .broker()
-        .args(["export", "--format", "json", "-t", "123456", "--refresh", "role"])
+        .args([
+            "export",
+            "--format",
+            "json",
+            "-t",
+            "123456",
+            "--refresh",
+            "role",
+        ])
         .env("AWS_SESSION_TOKEN_TTL", "2h")
         .env("AWS_CHAINED_SESSION_TOKEN_TTL", "3h")
         .output()
@@ -226,7 +247,10 @@ fn federation_token_ttl_is_logins_duration() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stdout_of(&out).contains("signin-token-123"), "login -s prints the URL");
+    assert!(
+        stdout_of(&out).contains("signin-token-123"),
+        "login -s prints the URL"
+    );
     assert_eq!(
         c.moto.requests("GetFederationToken")[0]["DurationSeconds"],
         "7200"
@@ -273,7 +297,14 @@ fn exec_s_and_ecs_server_serve_the_ecs_protocol() {
             .broker()
             .args(["exec", flag, "r1", "--"])
             .arg(&aws)
-            .args(["sts", "get-caller-identity", "--query", "Arn", "--output", "text"])
+            .args([
+                "sts",
+                "get-caller-identity",
+                "--query",
+                "Arn",
+                "--output",
+                "text",
+            ])
             .output()
             .unwrap();
         assert!(out.status.success(), "{flag}: {}", stderr_of(&out));
@@ -308,7 +339,12 @@ fn remove_sessions_only_drops_sessions_and_keeps_keys() {
     let c = Chain::new();
     for flag in ["--sessions-only", "-s"] {
         export_json(&c.env, &["r1"]);
-        let out = c.env.broker().args(["remove", flag, "r1"]).output().unwrap();
+        let out = c
+            .env
+            .broker()
+            .args(["remove", flag, "r1"])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", stderr_of(&out));
         assert!(
             stderr_of(&out).contains("dropped 1 cached session(s) of profile r1"),
@@ -345,7 +381,10 @@ fn list_modes_of_aws_vault() {
     };
     assert_eq!(list("--profiles"), "alice\nlocked\nr1\nr2\n");
     let sessions = list("--sessions");
-    assert!(sessions.contains("r1") && !sessions.contains("locked"), "{sessions}");
+    assert!(
+        sessions.contains("r1") && !sessions.contains("locked"),
+        "{sessions}"
+    );
     let credentials = list("--credentials");
     assert!(
         credentials.contains("alice") && !credentials.contains("r2"),
@@ -362,10 +401,19 @@ fn rotate_no_session_makes_no_mfa_session() {
         "[profile alice]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n",
     );
     c.env.write_aws_config(&config);
-    let out = c.env.broker().args(["rotate", "-n", "alice"]).output().unwrap();
+    let out = c
+        .env
+        .broker()
+        .args(["rotate", "-n", "alice"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(c.moto.count("GetSessionToken"), 0);
-    assert_eq!(c.moto.count("CreateAccessKey"), 2, "set-up's and the rotation's");
+    assert_eq!(
+        c.moto.count("CreateAccessKey"),
+        2,
+        "set-up's and the rotation's"
+    );
 }
 
 #[test]

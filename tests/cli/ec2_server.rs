@@ -32,7 +32,11 @@ fn botocore_and_the_aws_cli_get_instance_credentials() {
     let stdout = stdout_of(&out);
     assert!(out.status.success(), "{}", stderr_of(&out));
     let mut lines = stdout.lines();
-    assert_eq!(lines.next(), Some("iam-role"), "botocore's instance provider");
+    assert_eq!(
+        lines.next(),
+        Some("iam-role"),
+        "botocore's instance provider"
+    );
     assert_eq!(
         lines.next(),
         Some(format!("arn:aws:sts::{ACCOUNT}:{R1}").as_str())
@@ -43,7 +47,8 @@ fn botocore_and_the_aws_cli_get_instance_credentials() {
 fn js_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/js");
     assert!(
-        dir.join("node_modules/@aws-sdk/credential-providers").is_dir(),
+        dir.join("node_modules/@aws-sdk/credential-providers")
+            .is_dir(),
         "no AWS SDK for JavaScript in tests/js: run scripts/test.sh, or `npm ci` in tests/js \
          (needs nodejs and npm)"
     );
@@ -233,7 +238,11 @@ fn another_local_user_is_refused() {
 fn lazy_fetches_credentials_at_the_first_request() {
     let c = Chain::new();
     let server = start(&c, &["--ec2-server", "--lazy"]);
-    assert_eq!(c.moto.count("AssumeRole"), 0, "nothing before the first request");
+    assert_eq!(
+        c.moto.count("AssumeRole"),
+        0,
+        "nothing before the first request"
+    );
     let token = server.token(60);
     let (status, body) = server.get("/latest/meta-data/iam/security-credentials/r1", &token);
     assert_eq!(status, 200, "{body}");

@@ -63,7 +63,10 @@ fn import_from_aws_vaults_file_store() {
         .unwrap()
         .write_all(items.to_string().as_bytes())
         .unwrap();
-    assert!(writer.wait().unwrap().success(), "jwcrypto in the test venv");
+    assert!(
+        writer.wait().unwrap().success(),
+        "jwcrypto in the test venv"
+    );
     let before = snapshot(&dir);
     let import = |args: &[&str], passphrase: &str| {
         env.broker()
@@ -82,10 +85,15 @@ fn import_from_aws_vaults_file_store() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     let listing = stdout_of(&out);
     assert!(
-        listing.starts_with("alice  AKIA…MPLE  from the file store ") && listing.ends_with(": would be stored\n"),
+        listing.starts_with("alice  AKIA…MPLE  from the file store ")
+            && listing.ends_with(": would be stored\n"),
         "{listing}"
     );
-    assert_eq!(listing.lines().count(), 1, "sessions and SSO tokens skipped");
+    assert_eq!(
+        listing.lines().count(),
+        1,
+        "sessions and SSO tokens skipped"
+    );
     assert!(
         stderr_of(&out).contains("skipping carol in the file store"),
         "{}",
@@ -148,10 +156,15 @@ secret-tool search --all profile alice 2>&1 | grep -c '^label = alice$'
     let stdout = stdout_of(&out);
     assert!(out.status.success(), "{}{stdout}", stderr_of(&out));
     assert!(
-        stdout.starts_with("alice  AKIA…MPLE  from the Secret Service collection awsvault: would be stored\n"),
+        stdout.starts_with(
+            "alice  AKIA…MPLE  from the Secret Service collection awsvault: would be stored\n"
+        ),
         "{stdout}"
     );
-    assert!(stdout.ends_with("\n1\n"), "aws-vault's item is still there: {stdout}");
+    assert!(
+        stdout.ends_with("\n1\n"),
+        "aws-vault's item is still there: {stdout}"
+    );
     let keys = export_json(&env, &["--no-session", "alice"]);
     assert_eq!(keys["SecretAccessKey"], SECRET);
 }

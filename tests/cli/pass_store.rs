@@ -117,7 +117,11 @@ fn pass_backend_adds_lists_exports_and_removes() {
     assert!(env.files_containing(SECRET).is_empty(), "encrypted by GPG");
 
     let list = broker().args(["list", "--json"]).output().unwrap();
-    assert!(stdout_of(&list).contains("\"keys\": \"pass\""), "{}", stdout_of(&list));
+    assert!(
+        stdout_of(&list).contains("\"keys\": \"pass\""),
+        "{}",
+        stdout_of(&list)
+    );
     let out = broker()
         .args(["export", "--format", "json", "--no-session", "alice"])
         .output()
@@ -195,7 +199,13 @@ fn import_from_aws_vaults_pass_entries_leaves_them_there() {
     let before = std::fs::read(&entry).unwrap();
     let out = env
         .broker()
-        .args(["import", "--from-aws-vault", "--aws-vault-backend", "pass", "--yes"])
+        .args([
+            "import",
+            "--from-aws-vault",
+            "--aws-vault-backend",
+            "pass",
+            "--yes",
+        ])
         .env("GNUPGHOME", gpg.home())
         .env("AWS_VAULT_PASS_PASSWORD_STORE_DIR", &gpg.store)
         .output()
@@ -203,5 +213,9 @@ fn import_from_aws_vaults_pass_entries_leaves_them_there() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     let keys = crate::fixtures::export_json(&env, &["--no-session", "alice"]);
     assert_eq!(keys["SecretAccessKey"], SECRET);
-    assert_eq!(std::fs::read(&entry).unwrap(), before, "aws-vault's entry untouched");
+    assert_eq!(
+        std::fs::read(&entry).unwrap(),
+        before,
+        "aws-vault's entry untouched"
+    );
 }

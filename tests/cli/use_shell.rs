@@ -58,7 +58,9 @@ fn path() -> String {
         crate::common::moto::venv().join("bin"),
     ];
     let mut all = dirs;
-    all.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    all.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     std::env::join_paths(all).unwrap().into_string().unwrap()
 }
 
@@ -92,7 +94,10 @@ fn use_in(shell: &Shell) {
         ),
     );
     t.expect("failed=1 still=role");
-    line(&mut t, &(shell.capture)("names", "broker list --profiles | wc -l"));
+    line(
+        &mut t,
+        &(shell.capture)("names", "broker list --profiles | wc -l"),
+    );
     t.expect("names=3");
     line(&mut t, "broker use --off");
     let left = (shell.capture)(
@@ -135,7 +140,11 @@ fn use_without_shell_init_says_how_to_set_it_up() {
     let env = TestEnv::new().env("SHELL", "/usr/bin/fish");
     env.write_aws_config("[profile p]\n");
     let out = env.broker().args(["use", "p"]).output().unwrap();
-    assert_error(&out, 1, "only the shell function of `broker shell-init` can do");
+    assert_error(
+        &out,
+        1,
+        "only the shell function of `broker shell-init` can do",
+    );
     assert!(
         stderr_of(&out).contains("`broker shell-init fish | source`"),
         "{}",

@@ -256,12 +256,14 @@ fn file_items(stores: &Stores) -> Result<Vec<Raw>, AwsVaultError> {
     }
     let passphrase = match &stores.file_passphrase {
         Some(p) => p.clone(),
-        None => crate::tty::ask_secret("aws-vault's file store passphrase: ").map_err(|source| {
-            AwsVaultError::NoPassphrase {
-                dir: dir.clone(),
-                source,
-            }
-        })?,
+        None => {
+            crate::tty::ask_secret("aws-vault's file store passphrase: ").map_err(|source| {
+                AwsVaultError::NoPassphrase {
+                    dir: dir.clone(),
+                    source,
+                }
+            })?
+        }
     };
     let mut raws = Vec::new();
     for name in names {

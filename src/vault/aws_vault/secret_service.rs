@@ -20,7 +20,7 @@ pub(super) fn items(collection: &str) -> Result<Vec<Raw>, AwsVaultError> {
     );
     let mut found = None;
     for candidate in service.get_all_collections().map_err(fail)? {
-        if &*candidate.path == path || candidate.get_label().map_err(fail)? == collection {
+        if *candidate.path == *path || candidate.get_label().map_err(fail)? == collection {
             found = Some(candidate);
             break;
         }
