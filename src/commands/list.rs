@@ -20,10 +20,23 @@ use crate::{chain, exit_codes, output, profiles, vault};
 Examples:
   broker list
   broker list --json | jq -r '.[] | select(.keys == null) | .profile'")]
+#[command(group = clap::ArgGroup::new("aws_vault_mode").multiple(false))]
 pub struct Args {
     /// Print a JSON array instead of a table
     #[arg(long)]
     json: bool,
+
+    /// aws-vault's `list --profiles`: the profile names only, one a line
+    #[arg(long, hide = true, group = "aws_vault_mode", conflicts_with = "json")]
+    profiles: bool,
+
+    /// aws-vault's `list --sessions`: only the profiles with cached sessions
+    #[arg(long, hide = true, group = "aws_vault_mode")]
+    sessions: bool,
+
+    /// aws-vault's `list --credentials`: only the profiles whose keys the vault holds
+    #[arg(long, hide = true, group = "aws_vault_mode")]
+    credentials: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -61,6 +74,11 @@ struct Session {
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let aws = profiles::AwsProfiles::load(&ctx.env)?;
+    if args.profiles {
+        let names: String = aws.names().iter().map(|n| format!("{n}\n")).collect();
+        output::stdout(names.as_bytes())?;
+        return Ok(exit_codes::SUCCESS);
+    }
     // Without a vault the profiles are still worth listing; the KEYS column says why it is
     // empty.
     let (vault, mut unknown) = match ctx.vault.open() {
@@ -126,6 +144,12 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
             profile: name,
             sessions,
         });
+    }
+    if args.sessions {
+        rows.retain(|r| !r.sessions.is_empty());
+    }
+    if args.credentials {
+        rows.retain(|r| r.keys.is_some());
     }
     let text = if args.json {
         let mut json = serde_json::to_string_pretty(&rows).expect("rows serialise");

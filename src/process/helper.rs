@@ -64,18 +64,40 @@ pub fn secret_output(command: &str, timeout: Duration) -> Result<SecretString, H
 }
 
 /// Runs `command` through the shell, in a group of its own (see [`group`]), with `stdin` and
-/// broker's stderr, and returns its stdout in zeroing memory. Stopped, with everything it
-/// started, once its output passes [`OUTPUT_CAP`] or `timeout` runs out before it has exited
-/// and closed its output; the error says which, or how it failed.
+/// broker's stderr, and returns its stdout in zeroing memory; bounded as [`run_bounded`] says.
 fn captured(
     command: &str,
     stdin: Stdio,
     timeout: Duration,
 ) -> Result<zeroize::Zeroizing<Vec<u8>>, HelperError> {
-    use std::io::Read;
+    bounded(shell(command), stdin, None, timeout)
+}
+
+/// Runs a program (argv, no shell) in a group of its own, with `input` on its stdin (nothing
+/// when `None`) and broker's stderr, and returns its stdout in zeroing memory. Stopped, with
+/// everything it started, once its output passes [`OUTPUT_CAP`] or `timeout` runs out before
+/// it has exited and closed its output; the error says which, or how it failed.
+pub fn run_bounded(
+    command: std::process::Command,
+    input: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, HelperError> {
+    let stdin = match input {
+        Some(_) => Stdio::piped(),
+        None => Stdio::null(),
+    };
+    bounded(command, stdin, input, timeout)
+}
+
+fn bounded(
+    mut command: std::process::Command,
+    stdin: Stdio,
+    input: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, HelperError> {
+    use std::io::{Read, Write};
     use std::sync::atomic::{AtomicBool, Ordering};
     let deadline = std::time::Instant::now() + timeout;
-    let mut command = shell(command);
     command
         .stdin(stdin)
         .stdout(Stdio::piped())
@@ -83,6 +105,13 @@ fn captured(
     group::prepare(&mut command);
     let mut child = command.spawn().map_err(HelperError::Start)?;
     let group = group::Group::adopt(&child);
+    if let (Some(input), Some(mut pipe)) = (input, child.stdin.take()) {
+        // On a thread: a program that does not read must not block broker.
+        let input = zeroize::Zeroizing::new(input.to_vec());
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        });
+    }
     let mut stdout = child.stdout.take().expect("piped stdout");
     let overflowed = std::sync::Arc::new(AtomicBool::new(false));
     let (sender, output) = std::sync::mpsc::channel();

@@ -68,6 +68,24 @@ impl Chain {
     }
 }
 
+/// moto without enforcement (its GetSessionToken credentials are not accepted while it
+/// enforces): user `bob`, whose profile has an MFA device, `plain` on bob's keys, and `role`,
+/// a role assumed with them. bob's key is in the file vault.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub fn mfa_user() -> (Moto, TestEnv) {
+    let moto = Moto::start(None);
+    let key = moto.create_user("bob");
+    let env = file_env(&moto);
+    env.write_aws_config(&format!(
+        "[profile bob]\nmfa_serial = arn:aws:iam::{ACCOUNT}:mfa/profile-device\n\n\
+         [profile plain]\nsource_profile = bob\n\n\
+         [profile role]\nrole_arn = {}\nsource_profile = bob\nregion = eu-west-1\n",
+        role_arn("any")
+    ));
+    store_key(&env, "bob", &key.access_key_id, &key.secret_access_key);
+    (moto, env)
+}
+
 /// A sealed environment on `moto`, with the file backend and the test passphrase.
 pub fn file_env(moto: &Moto) -> TestEnv {
     let env = TestEnv::with_file_backend().env("AWS_ENDPOINT_URL", &moto.endpoint());

@@ -28,17 +28,23 @@ mod vault;
 // botocore and the AWS CLI from its venv, the kernel keyring, util-linux `script` and
 // `setpriv`, /proc.
 #[cfg(target_os = "linux")]
+mod aws_vault;
+#[cfg(target_os = "linux")]
 mod clear;
 #[cfg(target_os = "linux")]
 mod crash;
 #[cfg(target_os = "linux")]
 mod doctor;
 #[cfg(target_os = "linux")]
+mod ec2_server;
+#[cfg(target_os = "linux")]
 mod edges;
 #[cfg(target_os = "linux")]
 mod exec;
 #[cfg(target_os = "linux")]
 mod import;
+#[cfg(target_os = "linux")]
+mod import_aws_vault;
 #[cfg(target_os = "linux")]
 mod incident;
 #[cfg(target_os = "linux")]
@@ -51,6 +57,8 @@ mod moto_smoke;
 mod network;
 #[cfg(target_os = "linux")]
 mod parity;
+#[cfg(target_os = "linux")]
+mod pass_store;
 #[cfg(target_os = "linux")]
 mod profile_keys;
 #[cfg(target_os = "linux")]
@@ -69,3 +77,5 @@ mod sso_standin;
 mod sweep;
 #[cfg(target_os = "linux")]
 mod terminal;
+#[cfg(target_os = "linux")]
+mod use_shell;
