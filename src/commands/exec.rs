@@ -263,59 +263,78 @@ fn serve(
     let reporter = auditor.clone();
     let refusals = Box::new(move |report: &str| reporter.record(via, Outcome::Refused, report));
     let take = || session.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let server: Box<dyn std::any::Any> = if via == Via::Ec2Server {
+    let started = if via == Via::Ec2Server {
         let instance = crate::imds::Instance {
             role: crate::imds::role_name(auditor.chain.role_arn()),
             region: auditor.chain.region.clone(),
             account: crate::issue::configured_account(&auditor.chain),
         };
-        let imds = match crate::imds::Imds::start(Box::new(serve), instance, refusals) {
-            Ok(imds) => imds,
-            Err(e) => return Err(not_started(&auditor, take(), e)),
-        };
-        if !cfg!(target_os = "linux") {
-            output::notice(
-                "warning: this system does not tell who connects to a local port: any local \
-                 user can fetch these credentials from the EC2 metadata endpoint while a token \
-                 is valid (--server needs a secret token instead)",
-            );
-        }
-        output::verbose(format!("EC2 metadata endpoint listening on {}", imds.url));
-        vars.extend([
-            ("AWS_EC2_METADATA_SERVICE_ENDPOINT".into(), imds.url.clone()),
-            (
-                "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE".into(),
-                "IPv4".into(),
-            ),
-            ("AWS_EC2_METADATA_V1_DISABLED".into(), "true".into()),
-        ]);
-        if lazy {
-            // botocore gives instance metadata 1 s and one try: too little for a cold STS call.
-            vars.extend([
-                ("AWS_METADATA_SERVICE_TIMEOUT".into(), "5".into()),
-                ("AWS_METADATA_SERVICE_NUM_ATTEMPTS".into(), "3".into()),
-            ]);
-        }
-        Box::new(imds)
+        start_ec2_server(Box::new(serve), instance, refusals, lazy, &mut vars)
     } else {
-        let server = match server::Server::start(Box::new(serve), refusals) {
-            Ok(server) => server,
-            Err(e) => return Err(not_started(&auditor, take(), e)),
-        };
-        output::verbose(format!("credentials server listening on {}", server.url));
-        vars.push((
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI".into(),
-            server.url.clone(),
-        ));
-        vars.push((
-            "AWS_CONTAINER_AUTHORIZATION_TOKEN".into(),
-            server.token.expose_secret().to_string(),
-        ));
-        Box::new(server)
+        start_ecs_server(Box::new(serve), refusals, &mut vars)
+    };
+    let server = match started {
+        Ok(server) => server,
+        Err(e) => return Err(not_started(&auditor, take(), e)),
     };
     let status = process::run_status(argv, process::environment(vars), false);
     drop(server);
     ended(&auditor, take(), status)
+}
+
+/// Starts `exec --ec2-server`'s endpoint, and adds the variables that point the child at it.
+fn start_ec2_server(
+    serve: Box<server::Issue>,
+    instance: crate::imds::Instance,
+    refusals: Box<crate::listener::Reports>,
+    lazy: bool,
+    vars: &mut Vec<(String, String)>,
+) -> Result<Box<dyn std::any::Any>> {
+    let imds = crate::imds::Imds::start(serve, instance, refusals)?;
+    if !cfg!(target_os = "linux") {
+        output::notice(
+            "warning: this system does not tell who connects to a local port: any local \
+             user can fetch these credentials from the EC2 metadata endpoint while a token \
+             is valid (--server needs a secret token instead)",
+        );
+    }
+    output::verbose(format!("EC2 metadata endpoint listening on {}", imds.url));
+    vars.extend([
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT".into(), imds.url.clone()),
+        (
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE".into(),
+            "IPv4".into(),
+        ),
+        ("AWS_EC2_METADATA_V1_DISABLED".into(), "true".into()),
+    ]);
+    if lazy {
+        // botocore gives instance metadata 1 s and one try: too little for a cold STS call.
+        vars.extend([
+            ("AWS_METADATA_SERVICE_TIMEOUT".into(), "5".into()),
+            ("AWS_METADATA_SERVICE_NUM_ATTEMPTS".into(), "3".into()),
+        ]);
+    }
+    Ok(Box::new(imds))
+}
+
+/// Starts `exec --server`'s endpoint (the ECS protocol), and adds the variables that point the
+/// child at it.
+fn start_ecs_server(
+    serve: Box<server::Issue>,
+    refusals: Box<crate::listener::Reports>,
+    vars: &mut Vec<(String, String)>,
+) -> Result<Box<dyn std::any::Any>> {
+    let server = server::Server::start(serve, refusals)?;
+    output::verbose(format!("credentials server listening on {}", server.url));
+    vars.push((
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI".into(),
+        server.url.clone(),
+    ));
+    vars.push((
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN".into(),
+        server.token.expose_secret().to_string(),
+    ));
+    Ok(Box::new(server))
 }
 
 /// Records how the program ended (or that it could not start), when credentials were issued

@@ -113,78 +113,17 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
 /// `--from-aws-vault`: copies the keys of aws-vault's stores (of PROFILEs only, when named)
 /// into broker's vault; a profile whose keys broker holds already is left as it is.
 fn from_aws_vault(args: Args, ctx: &Context) -> Result<u8> {
-    use aws_vault::{Store, Stores};
-    let env = &ctx.env;
-    let stores = Stores {
-        file_dir: env
-            .aws_vault
-            .file_dir
-            .clone()
-            .unwrap_or_else(|| env.expand_home("~/.awsvault/keys")),
-        file_passphrase: env.aws_vault.file_passphrase.clone(),
-        collection: env
-            .aws_vault
-            .secret_service_collection
-            .clone()
-            .unwrap_or_else(|| "awsvault".into()),
-        keychain: ctx.aws_vault_keychain.clone(),
-        pass: vault::PassSpec {
-            dir: env
-                .aws_vault
-                .pass_dir
-                .clone()
-                .or_else(|| env.password_store_dir.clone())
-                .unwrap_or_else(|| env.expand_home("~/.password-store")),
-            command: env
-                .aws_vault
-                .pass_cmd
-                .clone()
-                .unwrap_or_else(|| "pass".into()),
-            prefix: env.aws_vault.pass_prefix.clone().unwrap_or_default(),
-        },
-        home: env.home.clone(),
-        dbus_session: env.dbus_session,
-    };
-    let only: Vec<Store> = args
+    let only: Vec<aws_vault::Store> = args
         .aws_vault_backend
         .as_deref()
-        .and_then(Store::from_name)
+        .and_then(aws_vault::Store::from_name)
         .into_iter()
         .collect();
-    let (mut found, notices) = aws_vault::read(&stores, &only)?;
+    let (found, notices) = aws_vault::read(&aws_vault_stores(ctx), &only)?;
     for notice in notices {
         output::notice(&notice);
     }
-    if !args.profiles.is_empty() {
-        for name in &args.profiles {
-            if !found.iter().any(|f| &f.profile == name) {
-                return Err(Error::new(format!(
-                    "aws-vault's stores on this machine hold no keys of profile {name}"
-                ))
-                .with_hint("`broker import --from-aws-vault --dry-run` lists what they hold"));
-            }
-        }
-        found.retain(|f| args.profiles.contains(&f.profile));
-    }
-    // One profile's keys in two stores: the same keys once; different ones only with a choice.
-    found.sort_by(|a, b| a.profile.cmp(&b.profile));
-    found.dedup_by(|b, a| a.profile == b.profile && same_keys(&a.keys, &b.keys));
-    if let Some(pair) = found.windows(2).find(|w| w[0].profile == w[1].profile) {
-        return Err(Error::new(format!(
-            "aws-vault holds two different keys of profile {}: in the {} and in the {}",
-            pair[0].profile, pair[0].place, pair[1].place
-        ))
-        .with_hint("choose one store with --aws-vault-backend NAME"));
-    }
-    if found.is_empty() {
-        return Err(
-            Error::new("found no long-term keys in aws-vault's stores on this machine").with_hint(
-                "aws-vault's file store is read from AWS_VAULT_FILE_DIR (else ~/.awsvault/keys), \
-                 its pass entries from AWS_VAULT_PASS_PASSWORD_STORE_DIR and \
-                 AWS_VAULT_PASS_PREFIX, its collection by AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME",
-            ),
-        );
-    }
+    let found = chosen(found, &args.profiles)?;
     let vault = ctx.vault()?;
     let into = format!("the {} vault", vault.kind().name());
     let mut new = Vec::new();
@@ -238,6 +177,72 @@ fn from_aws_vault(args: Args, ctx: &Context) -> Result<u8> {
         profile_list(&names)
     ));
     Ok(exit_codes::SUCCESS)
+}
+
+/// Where aws-vault keeps keys on this machine, by its variables and defaults.
+fn aws_vault_stores(ctx: &Context) -> aws_vault::Stores {
+    let env = &ctx.env;
+    let theirs = &env.aws_vault;
+    aws_vault::Stores {
+        file_dir: theirs
+            .file_dir
+            .clone()
+            .unwrap_or_else(|| env.expand_home("~/.awsvault/keys")),
+        file_passphrase: theirs.file_passphrase.clone(),
+        collection: theirs
+            .secret_service_collection
+            .clone()
+            .unwrap_or_else(|| "awsvault".into()),
+        keychain: ctx.aws_vault_keychain.clone(),
+        pass: vault::PassSpec {
+            dir: theirs
+                .pass_dir
+                .clone()
+                .or_else(|| env.password_store_dir.clone())
+                .unwrap_or_else(|| env.expand_home("~/.password-store")),
+            command: theirs.pass_cmd.clone().unwrap_or_else(|| "pass".into()),
+            prefix: theirs.pass_prefix.clone().unwrap_or_default(),
+        },
+        home: env.home.clone(),
+        dbus_session: env.dbus_session,
+    }
+}
+
+/// The keys found that are to be copied: those of `profiles` (each must be found) or all, one
+/// profile's keys once; an error when a profile has different keys in two stores, or when
+/// nothing was found.
+fn chosen(mut found: Vec<aws_vault::Found>, profiles: &[String]) -> Result<Vec<aws_vault::Found>> {
+    if !profiles.is_empty() {
+        for name in profiles {
+            if !found.iter().any(|f| &f.profile == name) {
+                return Err(Error::new(format!(
+                    "aws-vault's stores on this machine hold no keys of profile {name}"
+                ))
+                .with_hint("`broker import --from-aws-vault --dry-run` lists what they hold"));
+            }
+        }
+        found.retain(|f| profiles.contains(&f.profile));
+    }
+    // One profile's keys in two stores: the same keys once; different ones only with a choice.
+    found.sort_by(|a, b| a.profile.cmp(&b.profile));
+    found.dedup_by(|b, a| a.profile == b.profile && same_keys(&a.keys, &b.keys));
+    if let Some(pair) = found.windows(2).find(|w| w[0].profile == w[1].profile) {
+        return Err(Error::new(format!(
+            "aws-vault holds two different keys of profile {}: in the {} and in the {}",
+            pair[0].profile, pair[0].place, pair[1].place
+        ))
+        .with_hint("choose one store with --aws-vault-backend NAME"));
+    }
+    if found.is_empty() {
+        return Err(
+            Error::new("found no long-term keys in aws-vault's stores on this machine").with_hint(
+                "aws-vault's file store is read from AWS_VAULT_FILE_DIR (else ~/.awsvault/keys), \
+                 its pass entries from AWS_VAULT_PASS_PASSWORD_STORE_DIR and \
+                 AWS_VAULT_PASS_PREFIX, its collection by AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME",
+            ),
+        );
+    }
+    Ok(found)
 }
 
 fn same_keys(a: &LongTermKeys, b: &LongTermKeys) -> bool {

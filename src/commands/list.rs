@@ -90,7 +90,6 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         }
     };
     let cached = ctx.cache().list();
-    let now = crate::clock::now();
     let mut rows = Vec::new();
     let mut sso_statuses: BTreeMap<String, SsoStatus> = BTreeMap::new();
     for name in aws.names() {
@@ -101,39 +100,17 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
             },
             None => (None, unknown.clone()),
         };
-        let sso = match (chain::profile_sso_session(&name, &aws, &ctx.env), &vault) {
-            (Ok(Some(session)), Some(v)) => match sso_statuses.get(&session.name) {
-                Some(status) => Some(status.clone()),
-                None => match crate::sso::signed_in_until(v.as_ref(), &session) {
-                    Ok(until) => {
-                        let status = SsoStatus {
-                            session: session.name.clone(),
-                            signed_in: until.is_some(),
-                            seconds_left: until.map(|u| (u - now).num_seconds().max(0)),
-                        };
-                        sso_statuses.insert(session.name.clone(), status.clone());
-                        Some(status)
-                    }
-                    Err(crate::sso::SsoError::Vault(e)) => {
-                        keys_error = Some(unreadable(e, &mut unknown));
-                        None
-                    }
-                    Err(e) => return Err(e.into()),
-                },
+        let sso = match &vault {
+            Some(v) => match sso_status(&name, &aws, ctx, v.as_ref(), &mut sso_statuses) {
+                Ok(status) => status,
+                Err(crate::sso::SsoError::Vault(e)) => {
+                    keys_error = Some(unreadable(e, &mut unknown));
+                    None
+                }
+                Err(e) => return Err(e.into()),
             },
-            _ => None,
+            None => None,
         };
-        let sessions = cached
-            .iter()
-            .filter(|c| c.profile == name)
-            .map(|c| Session {
-                kind: c.kind.clone(),
-                expiration: c
-                    .expiration
-                    .map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                seconds_left: c.expiration.map(|e| (e - now).num_seconds().max(0)),
-            })
-            .collect();
         rows.push(Row {
             role_arn: aws.get(&name, "role_arn").map(str::to_owned),
             source_profile: aws.get(&name, "source_profile").map(str::to_owned),
@@ -141,8 +118,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
             keys_error,
             keys_in_aws_files: aws.get(&name, "aws_access_key_id").is_some(),
             sso,
+            sessions: sessions_of(&cached, &name),
             profile: name,
-            sessions,
         });
     }
     if args.sessions {
@@ -164,6 +141,47 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         output::print_table(&text)?;
     }
     Ok(exit_codes::SUCCESS)
+}
+
+/// The SSO sign-in of `name`'s session, if it has one: read from the vault once per session
+/// (`known` keeps what was read).
+fn sso_status(
+    name: &str,
+    aws: &profiles::AwsProfiles,
+    ctx: &Context,
+    vault: &dyn vault::Vault,
+    known: &mut BTreeMap<String, SsoStatus>,
+) -> std::result::Result<Option<SsoStatus>, crate::sso::SsoError> {
+    let Ok(Some(session)) = chain::profile_sso_session(name, aws, &ctx.env) else {
+        return Ok(None);
+    };
+    if let Some(status) = known.get(&session.name) {
+        return Ok(Some(status.clone()));
+    }
+    let until = crate::sso::signed_in_until(vault, &session)?;
+    let status = SsoStatus {
+        session: session.name.clone(),
+        signed_in: until.is_some(),
+        seconds_left: until.map(|u| (u - crate::clock::now()).num_seconds().max(0)),
+    };
+    known.insert(session.name, status.clone());
+    Ok(Some(status))
+}
+
+/// The cached sessions of profile `name`, with their time left.
+fn sessions_of(cached: &[crate::cache::Listed], name: &str) -> Vec<Session> {
+    let now = crate::clock::now();
+    cached
+        .iter()
+        .filter(|c| c.profile == name)
+        .map(|c| Session {
+            kind: c.kind.clone(),
+            expiration: c
+                .expiration
+                .map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            seconds_left: c.expiration.map(|e| (e - now).num_seconds().max(0)),
+        })
+        .collect()
 }
 
 /// The warning for a vault that cannot be read: the error and its hint, on stderr.
