@@ -1,6 +1,6 @@
 //! aws-vault compatibility in one place: its flags (accepted as hidden aliases of broker's),
 //! its variables (honoured after broker's own), the names it gives backends and MFA prompts,
-//! and the page `broker help aws-vault` prints from the same tables as the README's.
+//! and the page `broker help aws-vault` prints from the same tables as the guide's (docs/aws-vault.md).
 //!
 //! Only tables and mappings: parsing is clap's (`cli`, `commands`), reading the environment is
 //! [`crate::environment`]'s, and precedence is settled in [`crate::context`].
@@ -248,18 +248,22 @@ mod tests {
         assert!(commands("--format=json").is_empty());
     }
 
-    /// The README's compatibility table names every flag and variable of the help page.
+    /// The guide's compatibility table (docs/aws-vault.md) names every flag and variable of the
+    /// help page.
     #[test]
     fn the_readme_lists_every_flag_and_variable() {
-        let readme = include_str!("../README.md");
+        let readme = include_str!("../docs/aws-vault.md");
         for flag in FLAGS {
             for spelling in flag.spellings {
                 let spelling = spelling.replace('=', " ");
-                assert!(readme.contains(&spelling), "README lacks {spelling}");
+                assert!(
+                    readme.contains(&spelling),
+                    "docs/aws-vault.md lacks {spelling}"
+                );
             }
         }
         for (name, _) in VARIABLES {
-            assert!(readme.contains(name), "README lacks {name}");
+            assert!(readme.contains(name), "docs/aws-vault.md lacks {name}");
         }
     }
 }
