@@ -288,7 +288,10 @@ fn every_shell_block_of_the_guide_runs_or_says_why_not() {
                 block.file, block.line, block.text
             ));
         }
-        eprintln!("ran {}:{}, exit {code:?}:\n{screen}", block.file, block.line);
+        eprintln!(
+            "ran {}:{}, exit {code:?}:\n{screen}",
+            block.file, block.line
+        );
         ran.push(format!("{}:{}", block.file, block.line));
     }
     assert!(
