@@ -3,7 +3,8 @@
 # and the performance targets: warm `broker export` within 2x a bare process (/bin/true, timed
 # in the same hyperfine run), also with 50 profiles in the AWS config and 500 records in the
 # audit log, and of an IAM Identity Center (SSO) profile; `broker exec r2 -- /bin/true` within
-# 2x /bin/true of /bin/true itself; peak RSS <= 8 MiB; broker's own cold time <= 30 ms.
+# 2x /bin/true of /bin/true itself; peak RSS <= 8 MiB; broker's own cold time <= 30 ms;
+# `broker prompt` (for shell prompts) <= 5 ms.
 #
 # What it does: builds the release binary (scripts/build-release.sh), starts
 # tests/moto_server.py from the test venv, makes an IAM user `alice` and a two-role chain
@@ -247,6 +248,7 @@ def table(aws_note, awsume_note, exec_note):
     target("exec overhead, x /bin/true", overhead / rows["exec_true"]["median"] if overhead is not None else None, 2, "x")
     target("warm export peak RSS" + (" (GNU time)" if r["gnu_time"] is not None else ""), peak / 1024, 8, "MiB")
     target("cold export, broker's own time", own, 30, "ms")
+    target("broker prompt", rows["prompt"]["median"] if "prompt" in rows else None, 5, "ms")
     counts = moto("/_broker_test/counts")
     print()
     print("STS calls seen by moto over the whole run: " +
@@ -408,6 +410,13 @@ export AWS_CONFIG_FILE=$small_config XDG_STATE_HOME=$small_state
 # b') where a warm export spends its time
 echo "bench.sh: phases of a warm export (200 runs)" >&2
 bench phases 200 "$broker" export --format json r2
+
+# b'') broker prompt, as a shell prompt runs it: from the environment alone
+export AWS_VAULT=r2 BROKER_PROFILE=r2
+AWS_CREDENTIAL_EXPIRATION=$(date -u -d '+42 min' +%Y-%m-%dT%H:%M:%SZ)
+export AWS_CREDENTIAL_EXPIRATION
+measure prompt "broker prompt, a shell holding r2's credentials" 20 300 -- "$broker" prompt
+unset AWS_VAULT BROKER_PROFILE AWS_CREDENTIAL_EXPIRATION
 
 # c) cold broker export: every run starts from an empty session cache
 measure cold "broker export --format json r2, cold" 3 30 --prepare "$broker clear" -- \

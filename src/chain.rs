@@ -304,6 +304,7 @@ pub fn resolve(
         profile,
         aws,
         settings,
+        env,
         request,
         &policy,
         &mut hops,
@@ -317,10 +318,7 @@ pub fn resolve(
         profile: profile.to_string(),
         sts: endpoint::resolve(Service::Sts, env, aws, Some(profile))?,
         net: NetSettings::resolve(env, aws, Some(profile)),
-        source_mfa_serial: aws
-            .get(source.profile(), "mfa_serial")
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned),
+        source_mfa_serial: mfa_serial_of(source.profile(), aws, env),
         keys_in_aws_files: matches!(source, Source::Vault { .. })
             && aws.get(source.profile(), "aws_access_key_id").is_some(),
         source,
@@ -339,6 +337,8 @@ pub fn resolve(
     if chain.uses_session_token() {
         let place = if chain.hops.is_empty() && request.duration.is_some() {
             DurationPlace::Flag
+        } else if let Some((name, _)) = session_token_ttl(env, chain.hops.is_empty()) {
+            DurationPlace::Env(name)
         } else {
             DurationPlace::Setting("[session] session_token_duration")
         };
@@ -383,7 +383,7 @@ fn walk(
         aws.includes(&current)?;
         let get = |key: &str| aws.get(&current, key).filter(|v| !v.is_empty());
         if mfa_serial.is_none() {
-            mfa_serial = get("mfa_serial").map(str::to_owned);
+            mfa_serial = mfa_serial_of(&current, aws, env);
         }
         if mfa_process.is_none() {
             mfa_process = get("mfa_process").map(str::to_owned);
@@ -432,6 +432,41 @@ fn walk(
         mfa_serial,
         mfa_process,
     })
+}
+
+/// A profile's `mfa_serial`; aws-vault's `AWS_MFA_SERIAL` stands for it in every profile, as
+/// aws-vault reads it (the variable is applied before the config, which only fills what it
+/// left empty).
+fn mfa_serial_of(profile: &str, aws: &AwsProfiles, env: &Environment) -> Option<String> {
+    env.aws_vault.mfa_serial.clone().or_else(|| {
+        aws.get(profile, "mfa_serial")
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+/// aws-vault's GetSessionToken duration for a chain with roles (`AWS_CHAINED_SESSION_TOKEN_TTL`)
+/// or without (`AWS_SESSION_TOKEN_TTL`), when set and valid (a bad value stops
+/// [`crate::context`] first).
+fn session_token_ttl(env: &Environment, without_roles: bool) -> Option<(&'static str, Duration)> {
+    let (name, value) = if without_roles {
+        ("AWS_SESSION_TOKEN_TTL", &env.aws_vault.session_token_ttl)
+    } else {
+        (
+            "AWS_CHAINED_SESSION_TOKEN_TTL",
+            &env.aws_vault.chained_session_token_ttl,
+        )
+    };
+    Some((name, *value.as_ref()?.as_ref().ok()?))
+}
+
+/// aws-vault's `AWS_ASSUME_ROLE_TTL`, when set and valid: every role's duration, before
+/// `duration_seconds` and `[session] assume_role_duration`.
+fn assume_role_ttl(env: &Environment) -> Option<Duration> {
+    env.aws_vault
+        .assume_role_ttl
+        .as_ref()
+        .and_then(|d| d.as_ref().ok().copied())
 }
 
 /// The AWS CLI's ways to get credentials that broker does not take, as errors.
@@ -513,14 +548,15 @@ fn settle_durations(
     profile: &str,
     aws: &AwsProfiles,
     settings: &Settings,
+    env: &Environment,
     request: &Request,
     policy: &Effective,
     hops: &mut [RoleHop],
     notices: &mut Vec<Notice>,
 ) -> Result<Duration, ChainError> {
-    let mut session_duration = settings
-        .session
-        .session_token_duration
+    let mut session_duration = session_token_ttl(env, hops.is_empty())
+        .map(|(_, d)| d)
+        .or(settings.session.session_token_duration)
         .unwrap_or(DEFAULT_SESSION_TOKEN_DURATION);
     let handed_out = match hops.last_mut() {
         Some(last) => &mut last.duration,
@@ -553,6 +589,8 @@ fn settle_durations(
     for (i, hop) in hops.iter_mut().enumerate() {
         let place = if i == last && request.duration.is_some() {
             DurationPlace::Flag
+        } else if assume_role_ttl(env).is_some() {
+            DurationPlace::Env("AWS_ASSUME_ROLE_TTL")
         } else if aws.get(&hop.profile, "duration_seconds").is_some() {
             DurationPlace::Profile(hop.profile.clone())
         } else {
@@ -759,8 +797,9 @@ fn role_hop(
     env: &Environment,
 ) -> Result<RoleHop, ChainError> {
     let get = |key: &str| aws.get(profile, key).filter(|v| !v.is_empty());
-    let duration = match get("duration_seconds") {
-        Some(text) => text
+    let duration = match (assume_role_ttl(env), get("duration_seconds")) {
+        (Some(ttl), _) => ttl,
+        (None, Some(text)) => text
             .trim()
             .parse::<u64>()
             .map(Duration::from_secs)
@@ -770,7 +809,7 @@ fn role_hop(
                     &format!("duration_seconds `{text}` is not a number of seconds"),
                 )
             })?,
-        None => settings
+        (None, None) => settings
             .session
             .assume_role_duration
             .unwrap_or(DEFAULT_ROLE_DURATION),
@@ -784,7 +823,7 @@ fn role_hop(
         external_id: get("external_id").map(str::to_owned),
         source_identity: get("source_identity").map(str::to_owned),
         duration,
-        mfa_serial: get("mfa_serial").map(str::to_owned),
+        mfa_serial: mfa_serial_of(profile, aws, env),
         session_tags: match get("session_tags") {
             Some(text) => parse_session_tags(text).map_err(|why| bad(profile, &why))?,
             None => Vec::new(),
@@ -844,6 +883,8 @@ enum DurationPlace {
     Profile(String),
     /// A setting of config.toml.
     Setting(&'static str),
+    /// One of aws-vault's variables.
+    Env(&'static str),
 }
 
 /// AWS's bounds on a duration given at `place`.
@@ -861,7 +902,7 @@ fn check_range(
                 DurationPlace::Profile(profile) => {
                     format!("duration_seconds of profile {profile}")
                 }
-                DurationPlace::Setting(name) => name.to_string(),
+                DurationPlace::Setting(name) | DurationPlace::Env(name) => name.to_string(),
             }),
         }
     })?;

@@ -12,42 +12,13 @@ use std::sync::OnceLock;
 
 use secrecy::SecretString;
 
-/// broker's own secrets among its environment variables: no child ever gets them.
-pub const SECRET_VARS: [&str; 1] = ["BROKER_FILE_PASSPHRASE"];
+/// Secrets among the variables broker reads: no child ever gets them.
+pub const SECRET_VARS: [&str; 2] = ["BROKER_FILE_PASSPHRASE", "AWS_VAULT_FILE_PASSPHRASE"];
 
-/// aws-vault's own variables, with what broker reads instead. broker ignores them: no AWS SDK
-/// knows them, and they would change roles, devices or durations behind the config's back.
-pub const AWS_VAULT_VARS: [(&str, &str); 20] = [
-    ("AWS_VAULT_BACKEND", "BROKER_BACKEND"),
-    (
-        "AWS_VAULT_KEYCHAIN_NAME",
-        "nothing (broker names its own items)",
-    ),
-    ("AWS_VAULT_PROMPT", "[mfa] prompt in config.toml"),
-    ("AWS_VAULT_FILE_DIR", "BROKER_FILE_DIR"),
-    ("AWS_VAULT_FILE_PASSPHRASE", "BROKER_FILE_PASSPHRASE"),
-    (
-        "AWS_VAULT_PASS_PASSWORD_STORE_DIR",
-        "nothing (no pass backend)",
-    ),
-    ("AWS_VAULT_PASS_CMD", "nothing (no pass backend)"),
-    ("AWS_VAULT_PASS_PREFIX", "nothing (no pass backend)"),
-    ("AWS_VAULT_BIOMETRICS", "nothing"),
-    (
-        "AWS_SESSION_TOKEN_TTL",
-        "[session] session_token_duration or --duration",
-    ),
-    (
-        "AWS_CHAINED_SESSION_TOKEN_TTL",
-        "[session] session_token_duration",
-    ),
-    (
-        "AWS_ASSUME_ROLE_TTL",
-        "duration_seconds, [session] assume_role_duration or --duration",
-    ),
-    ("AWS_FEDERATION_TOKEN_TTL", "login --duration"),
-    ("AWS_MIN_TTL", "[session] min_ttl"),
-    ("AWS_MFA_SERIAL", "mfa_serial in the profile"),
+/// aws-vault's variables that broker ignores, with what it reads instead: they would change
+/// roles, session names or tags behind the config's back. (The ones it honours are read into
+/// [`AwsVaultVars`]; see [`crate::aws_vault`].)
+pub const IGNORED_AWS_VAULT_VARS: [(&str, &str); 6] = [
     ("AWS_ROLE_ARN", "role_arn in the profile"),
     ("AWS_ROLE_SESSION_NAME", "role_session_name in the profile"),
     ("AWS_SESSION_TAGS", "session_tags in the profile"),
@@ -56,6 +27,10 @@ pub const AWS_VAULT_VARS: [(&str, &str); 20] = [
         "transitive_session_tags in the profile",
     ),
     ("AWS_SOURCE_IDENTITY", "source_identity in the profile"),
+    (
+        "AWS_VAULT_BIOMETRICS",
+        "nothing (the OS store asks as it is set up to)",
+    ),
 ];
 
 /// The variable in which `broker exec` tells its child which region it set in `AWS_REGION` and
@@ -80,7 +55,13 @@ pub struct Environment {
     pub browser: Option<String>,
     /// Whether `DBUS_SESSION_BUS_ADDRESS` is set (a Secret Service may answer).
     pub dbus_session: bool,
-    /// The aws-vault variables ([`AWS_VAULT_VARS`]) that are set, which broker ignores.
+    /// What `broker prompt` shows.
+    pub prompt: PromptVars,
+    /// `PASSWORD_STORE_DIR`: `pass`'s own store, when no broker or aws-vault variable names one.
+    pub password_store_dir: Option<PathBuf>,
+    /// aws-vault's variables that broker honours after its own (see [`crate::aws_vault`]).
+    pub aws_vault: AwsVaultVars,
+    /// The aws-vault variables of [`IGNORED_AWS_VAULT_VARS`] that are set.
     pub ignored_aws_vault_vars: Vec<(&'static str, &'static str)>,
     /// `COLUMNS`: the width of the terminal, when the shell exports it.
     pub columns: Option<usize>,
@@ -127,6 +108,60 @@ pub struct AwsVars {
     pub session_token_set: bool,
 }
 
+/// aws-vault's own variables that broker honours, each after broker's own setting of the same
+/// thing and before config.toml (see [`crate::aws_vault`]). Durations are in Go's syntax
+/// (`1h`, `90m`, `1.5h`), parsed here and checked once by [`crate::context`], which fails on a
+/// bad one naming the variable.
+#[derive(Debug, Default)]
+pub struct AwsVaultVars {
+    pub backend: Option<String>,
+    pub file_dir: Option<PathBuf>,
+    pub file_passphrase: Option<SecretString>,
+    pub prompt: Option<String>,
+    pub keychain_name: Option<String>,
+    pub pass_dir: Option<PathBuf>,
+    pub pass_cmd: Option<String>,
+    pub pass_prefix: Option<String>,
+    pub secret_service_collection: Option<String>,
+    pub mfa_serial: Option<String>,
+    pub session_token_ttl: Option<EnvDuration>,
+    pub chained_session_token_ttl: Option<EnvDuration>,
+    pub assume_role_ttl: Option<EnvDuration>,
+    pub federation_token_ttl: Option<EnvDuration>,
+    pub min_ttl: Option<EnvDuration>,
+}
+
+/// A duration read from a variable: its value, or the error that names the variable.
+pub type EnvDuration = Result<std::time::Duration, crate::duration::DurationError>;
+
+impl AwsVaultVars {
+    /// Every duration variable that is set, by name.
+    pub fn durations(&self) -> [(&'static str, Option<&EnvDuration>); 5] {
+        [
+            ("AWS_SESSION_TOKEN_TTL", self.session_token_ttl.as_ref()),
+            (
+                "AWS_CHAINED_SESSION_TOKEN_TTL",
+                self.chained_session_token_ttl.as_ref(),
+            ),
+            ("AWS_ASSUME_ROLE_TTL", self.assume_role_ttl.as_ref()),
+            (
+                "AWS_FEDERATION_TOKEN_TTL",
+                self.federation_token_ttl.as_ref(),
+            ),
+            ("AWS_MIN_TTL", self.min_ttl.as_ref()),
+        ]
+    }
+}
+
+/// What a shell that `broker use` set up says about its credentials, for `broker prompt`.
+#[derive(Debug, Default)]
+pub struct PromptVars {
+    /// `BROKER_PROFILE`, else `AWS_VAULT`.
+    pub profile: Option<String>,
+    /// `AWS_CREDENTIAL_EXPIRATION`, else `AWS_SESSION_EXPIRATION`.
+    pub expiration: Option<String>,
+}
+
 /// The proxy variables, read as Python's `urllib` (and so botocore) reads them: the lower-case
 /// name first (set but empty, it unsets the upper-case one), then the upper-case name; with
 /// `REQUEST_METHOD` set (a CGI script) the upper-case `HTTP_PROXY` is not read (httpoxy).
@@ -165,6 +200,10 @@ pub struct BrokerVars {
     pub file_passphrase_file: Option<PathBuf>,
     pub federation_url: Option<String>,
     pub sts_timeout: Option<String>,
+    /// The pass backend's store, program and prefix.
+    pub pass_dir: Option<PathBuf>,
+    pub pass_cmd: Option<String>,
+    pub pass_prefix: Option<String>,
     /// The profile of the `broker exec` this process runs inside, if any.
     pub profile: Option<String>,
     /// `BROKER_REGION`: the region a parent `broker exec` gave its child. An inherited
@@ -269,7 +308,15 @@ impl Environment {
                 .map(|(_, v)| v.clone()),
             browser: read.get("BROWSER"),
             dbus_session: vars.iter().any(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS"),
-            ignored_aws_vault_vars: AWS_VAULT_VARS
+            password_store_dir: read.path("PASSWORD_STORE_DIR"),
+            prompt: PromptVars {
+                profile: read.get("BROKER_PROFILE").or_else(|| read.get("AWS_VAULT")),
+                expiration: read
+                    .get("AWS_CREDENTIAL_EXPIRATION")
+                    .or_else(|| read.get("AWS_SESSION_EXPIRATION")),
+            },
+            aws_vault: AwsVaultVars::read(&read),
+            ignored_aws_vault_vars: IGNORED_AWS_VAULT_VARS
                 .into_iter()
                 .filter(|(name, _)| read.get(name).is_some())
                 .collect(),
@@ -456,6 +503,34 @@ impl Vars<'_> {
     }
 }
 
+impl AwsVaultVars {
+    fn read(vars: &Vars<'_>) -> AwsVaultVars {
+        let duration = |name: &'static str| {
+            vars.get(name)
+                .map(|text| crate::duration::parse_go(&text).map_err(|e| e.at(name)))
+        };
+        AwsVaultVars {
+            backend: vars.get("AWS_VAULT_BACKEND"),
+            file_dir: vars.path("AWS_VAULT_FILE_DIR"),
+            file_passphrase: vars
+                .get("AWS_VAULT_FILE_PASSPHRASE")
+                .map(SecretString::from),
+            prompt: vars.get("AWS_VAULT_PROMPT"),
+            keychain_name: vars.get("AWS_VAULT_KEYCHAIN_NAME"),
+            pass_dir: vars.path("AWS_VAULT_PASS_PASSWORD_STORE_DIR"),
+            pass_cmd: vars.get("AWS_VAULT_PASS_CMD"),
+            pass_prefix: vars.get("AWS_VAULT_PASS_PREFIX"),
+            secret_service_collection: vars.get("AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME"),
+            mfa_serial: vars.get("AWS_MFA_SERIAL"),
+            session_token_ttl: duration("AWS_SESSION_TOKEN_TTL"),
+            chained_session_token_ttl: duration("AWS_CHAINED_SESSION_TOKEN_TTL"),
+            assume_role_ttl: duration("AWS_ASSUME_ROLE_TTL"),
+            federation_token_ttl: duration("AWS_FEDERATION_TOKEN_TTL"),
+            min_ttl: duration("AWS_MIN_TTL"),
+        }
+    }
+}
+
 impl AwsVars {
     /// The profile named by the environment, as botocore picks it: `AWS_DEFAULT_PROFILE`, else
     /// `AWS_PROFILE`.
@@ -518,6 +593,9 @@ impl BrokerVars {
             file_passphrase_file: vars.path("BROKER_FILE_PASSPHRASE_FILE"),
             federation_url: vars.get("BROKER_FEDERATION_URL"),
             sts_timeout: vars.get("BROKER_STS_TIMEOUT"),
+            pass_dir: vars.path("BROKER_PASS_DIR"),
+            pass_cmd: vars.get("BROKER_PASS_CMD"),
+            pass_prefix: vars.get("BROKER_PASS_PREFIX"),
             profile: vars.get("BROKER_PROFILE"),
             region: vars.get(REGION_MARKER),
             #[cfg(feature = "test-hooks")]
@@ -634,14 +712,32 @@ mod tests {
     }
 
     #[test]
-    fn aws_vault_variables_are_noted_not_read() {
+    fn aws_vault_variables_are_read_apart_from_brokers() {
         let env = Environment::from_pairs(&[
             ("AWS_ASSUME_ROLE_TTL", "2h"),
+            ("AWS_MIN_TTL", "soon"),
             ("AWS_VAULT_BACKEND", "file"),
+            ("AWS_VAULT_FILE_PASSPHRASE", "s3cret"),
             ("AWS_MFA_SERIAL", ""),
+            ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/x"),
         ]);
-        let names: Vec<_> = env.ignored_aws_vault_vars.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, ["AWS_VAULT_BACKEND", "AWS_ASSUME_ROLE_TTL"]);
+        assert_eq!(env.aws_vault.backend.as_deref(), Some("file"));
         assert_eq!(env.broker.backend, None);
+        assert_eq!(env.aws_vault.mfa_serial, None, "empty is unset");
+        assert_eq!(
+            env.aws_vault.assume_role_ttl,
+            Some(Ok(std::time::Duration::from_secs(7200)))
+        );
+        let Some(Err(e)) = &env.aws_vault.min_ttl else {
+            panic!("AWS_MIN_TTL=soon was taken");
+        };
+        assert!(e.to_string().contains("for AWS_MIN_TTL"), "{e}");
+        let names: Vec<_> = env.ignored_aws_vault_vars.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["AWS_ROLE_ARN"]);
+        assert!(!env
+            .inherited()
+            .iter()
+            .any(|(k, _)| k == "AWS_VAULT_FILE_PASSPHRASE"));
+        assert!(!format!("{env:?}").contains("s3cret"));
     }
 }

@@ -24,6 +24,13 @@ impl From<crate::vault::VaultError> for Error {
     fn from(e: crate::vault::VaultError) -> Self {
         use crate::vault::VaultError as V;
         let hint = match &e {
+            V::Unavailable {
+                why: crate::vault::Unavailability::NoPasswordStore(_),
+                ..
+            } => Some(
+                "set the store up with `pass init GPG-ID`, or name yours in BROKER_PASS_DIR \
+                 (or AWS_VAULT_PASS_PASSWORD_STORE_DIR)",
+            ),
             V::NoBackend { .. } | V::Unavailable { .. } => Some(USE_FILE_BACKEND),
             V::WrongPassphrase { .. } => Some(
                 "check the passphrase (typed, BROKER_FILE_PASSPHRASE, BROKER_FILE_PASSPHRASE_FILE \
@@ -39,6 +46,24 @@ impl From<crate::vault::VaultError> for Error {
             V::Backend { .. } | V::Store { .. } | V::Io { .. } => None,
         };
         hinted(e, hint.map(str::to_owned))
+    }
+}
+
+impl From<crate::vault::aws_vault::AwsVaultError> for Error {
+    fn from(e: crate::vault::aws_vault::AwsVaultError) -> Self {
+        use crate::vault::aws_vault::AwsVaultError as A;
+        let hint = match &e {
+            A::WrongPassphrase(_) | A::NoPassphrase { .. } => Some(
+                "give aws-vault's passphrase in AWS_VAULT_FILE_PASSPHRASE, or type it on the \
+                 terminal; nothing was imported"
+                    .to_string(),
+            ),
+            A::Item { .. } | A::Store { .. } => Some(
+                "import from the other stores with --aws-vault-backend NAME; nothing was imported"
+                    .to_string(),
+            ),
+        };
+        hinted(e, hint)
     }
 }
 
@@ -422,7 +447,10 @@ impl From<crate::engine::EngineError> for Error {
                          from the file"
                     )
                 } else {
-                    format!("store them with `broker add {profile}`")
+                    format!(
+                        "store them with `broker add {profile}`, or move them from aws-vault's \
+                         stores with `broker import --from-aws-vault {profile}`"
+                    )
                 };
                 hinted(e, Some(hint))
             }

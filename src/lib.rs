@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub(crate) mod aws;
+pub mod aws_vault;
 pub(crate) mod browser;
 pub mod cache;
 pub mod chain;
@@ -25,6 +26,7 @@ pub mod format;
 pub(crate) mod fsutil;
 pub(crate) mod hints;
 pub(crate) mod iam;
+pub(crate) mod imds;
 pub(crate) mod issue;
 pub(crate) mod listener;
 pub(crate) mod mfa;
@@ -84,6 +86,8 @@ pub fn main() -> ExitCode {
     let options = context::GlobalOptions {
         backend: cli.global.backend,
         config: cli.global.config,
+        prompt: cli.global.prompt,
+        keychain: cli.global.keychain,
     };
     process::init(&env);
     let code = match commands::run(cli.command, options, env) {
@@ -102,6 +106,9 @@ fn usage_error(e: &clap::Error) -> error::Error {
     if let Some(message) = duration_error(e) {
         return error::Error::usage(message);
     }
+    if let Some(error) = aws_vault_flag_error(e) {
+        return error;
+    }
     let text = e.to_string();
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or("invalid command line");
@@ -111,6 +118,73 @@ fn usage_error(e: &clap::Error) -> error::Error {
         .map(|l| l.trim_start_matches("tip: ").to_string())
         .unwrap_or_else(|| "see `broker --help`".into());
     error::Error::usage(message).with_hint(hint)
+}
+
+/// An aws-vault flag where broker takes none, or clap's suggestion of one of aws-vault's hidden
+/// aliases: worded with broker's form of it, so that no other broker flag is proposed for it.
+fn aws_vault_flag_error(e: &clap::Error) -> Option<error::Error> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let forms = |arg: &str| {
+        aws_vault::flags_spelled(arg)
+            .iter()
+            .map(|f| {
+                let command = match f.command {
+                    "" => String::new(),
+                    c => format!("{c} "),
+                };
+                format!("`aws-vault {command}{arg}` is `{}`", f.broker)
+            })
+            .collect::<Vec<_>>()
+    };
+    let hint = "`broker help aws-vault` lists aws-vault's flags with broker's form of each";
+    let arg = context(ContextKind::InvalidArg)?;
+    let arg = arg.split('=').next().unwrap_or_default().to_string();
+    let own = forms(&arg);
+    if !own.is_empty() {
+        return Some(
+            error::Error::usage(format!(
+                "unexpected argument '{arg}' here: {}",
+                own.join("; ")
+            ))
+            .with_hint(hint),
+        );
+    }
+    let suggested = context(ContextKind::SuggestedArg)?;
+    let theirs = forms(&suggested);
+    if theirs.is_empty() || shown_anywhere(&suggested) {
+        return None;
+    }
+    Some(
+        error::Error::usage(format!("unexpected argument '{arg}' found")).with_hint(format!(
+            "did you mean aws-vault's flag? {}",
+            theirs.join("; ")
+        )),
+    )
+}
+
+/// Whether `flag` (`--json`) is a visible flag of some command: then it is broker's own too,
+/// and clap's suggestion of it stands.
+fn shown_anywhere(flag: &str) -> bool {
+    let Some(long) = flag.strip_prefix("--") else {
+        return false;
+    };
+    let cli = <cli::Cli as clap::CommandFactory>::command();
+    let mut commands = vec![&cli];
+    let mut shown = false;
+    while let Some(command) = commands.pop() {
+        commands.extend(command.get_subcommands());
+        shown |= command
+            .get_arguments()
+            .any(|a| a.get_long() == Some(long) && !a.is_hide_set());
+    }
+    shown
 }
 
 /// A refused duration flag in the one wording of [`duration::DurationError`], naming the flag,

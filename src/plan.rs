@@ -386,27 +386,28 @@ mod tests {
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/";
 
+    /// The chain of `profile` under `rules` (config.toml).
+    fn chain_under(config: &str, rules: &str, profile: &str, request: &Request) -> Chain {
+        let aws = AwsProfiles::from_texts(config, "").unwrap();
+        let policy = Policy {
+            user: crate::settings::parse_toml(rules).unwrap(),
+            ..Policy::default()
+        };
+        let env = Environment::from_pairs(&[("USER", "jane")]);
+        resolve(profile, &aws, &Settings::default(), &policy, &env, request).unwrap()
+    }
+
     fn plan_of(
         config: &str,
         profile: &str,
         no_session: bool,
         tags: bool,
     ) -> Result<Plan, PlanError> {
-        let aws = AwsProfiles::from_texts(config, "").unwrap();
         let request = Request {
             no_session,
             ..Request::default()
         };
-        let env = Environment::from_pairs(&[("USER", "jane")]);
-        let chain = resolve(
-            profile,
-            &aws,
-            &Settings::default(),
-            &Policy::default(),
-            &env,
-            &request,
-        )
-        .unwrap();
+        let chain = chain_under(config, "", profile, &request);
         let tags = if tags {
             vec![("BrokerReason".to_string(), "INC-1".to_string())]
         } else {
@@ -417,21 +418,7 @@ mod tests {
 
     /// The plan of `profile` under `rules` (config.toml) for `reason`.
     fn plan_for(config: &str, rules: &str, profile: &str, reason: &str) -> Result<Plan, PlanError> {
-        let aws = AwsProfiles::from_texts(config, "").unwrap();
-        let policy = Policy {
-            user: crate::settings::parse_toml(rules).unwrap(),
-            ..Policy::default()
-        };
-        let env = Environment::from_pairs(&[("USER", "jane")]);
-        let chain = resolve(
-            profile,
-            &aws,
-            &Settings::default(),
-            &policy,
-            &env,
-            &Request::default(),
-        )
-        .unwrap();
+        let chain = chain_under(config, rules, profile, &Request::default());
         plan(&chain, &[], Some(reason))
     }
 

@@ -55,10 +55,28 @@ pub enum Via {
     Login,
     /// The MFA session `rotate` makes its IAM calls with.
     Rotate,
+    /// `exec --ec2-server`: the EC2 instance metadata endpoint.
+    #[serde(rename = "ec2-server")]
+    Ec2Server,
+    /// `broker use`: into the calling shell.
+    Use,
 }
 
 impl Via {
-    pub const ALL: [Via; 5] = [Via::Exec, Via::Export, Via::Server, Via::Login, Via::Rotate];
+    pub const ALL: [Via; 7] = [
+        Via::Exec,
+        Via::Export,
+        Via::Server,
+        Via::Ec2Server,
+        Via::Login,
+        Via::Rotate,
+        Via::Use,
+    ];
+
+    /// A credentials server's, which serves many requests from one issuing.
+    pub fn is_server(self) -> bool {
+        matches!(self, Via::Server | Via::Ec2Server)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -67,6 +85,8 @@ impl Via {
             Via::Server => "server",
             Via::Login => "login",
             Via::Rotate => "rotate",
+            Via::Ec2Server => "ec2-server",
+            Via::Use => "use",
         }
     }
 }

@@ -32,6 +32,11 @@ pub struct Args {
     /// from stdin (or asks on the terminal)
     #[arg(short = 't', long, value_name = "CODE", value_parser = crate::mfa::parse_code)]
     mfa_token: Option<crate::mfa::TokenArg>,
+
+    /// aws-vault's `rotate --no-session`: make the IAM calls with the stored keys, without an
+    /// MFA session
+    #[arg(short = 'n', long, hide = true)]
+    no_session: bool,
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
@@ -62,7 +67,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         ..Request::default()
     };
     let session = Issuer::new(ctx, request, Via::Rotate)?;
-    let caller: Credentials = if session.chain.mfa_serial.is_some() {
+    let caller: Credentials = if session.chain.mfa_serial.is_some() && !args.no_session {
         session.issue(Via::Rotate)?.credentials
     } else {
         old.clone().into()

@@ -182,19 +182,14 @@ const TRUSTED_SIDS: [&str; 3] = [
     "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464",
 ];
 
-/// Checks that only Administrators, SYSTEM and TrustedInstaller can change `file` (opened from
-/// `path`), or, for the directory `path` (`file` none), replace what is in it: they own it,
-/// and no one else is allowed a right to write it, its attributes or its ACL, to delete it or
-/// (a directory) to delete what is in it. Creating new files in a directory is allowed: every
-/// user may do that in ProgramData, and it replaces nothing.
-pub fn admin_only(
-    path: &Path,
-    file: Option<&std::fs::File>,
-) -> io::Result<Result<(), NotAdminOnly>> {
+/// Checks that only Administrators, SYSTEM and TrustedInstaller can change the open `file`, or,
+/// when it is a directory (`dir`), replace what is in it: they own it, and no one else is
+/// allowed a right to write it, its attributes or its ACL, to delete it or (a directory) to
+/// delete what is in it. Creating new files in a directory is allowed: every user may do that
+/// in ProgramData, and it replaces nothing.
+pub fn admin_only(file: &std::fs::File, dir: bool) -> io::Result<Result<(), NotAdminOnly>> {
     use windows_sys::Win32::Foundation::{GENERIC_ALL, GENERIC_WRITE};
-    use windows_sys::Win32::Security::Authorization::{
-        GetNamedSecurityInfoW, GetSecurityInfo, SE_FILE_OBJECT,
-    };
+    use windows_sys::Win32::Security::Authorization::{GetSecurityInfo, SE_FILE_OBJECT};
     use windows_sys::Win32::Security::{
         AclSizeInformation, GetAce, GetAclInformation, ACCESS_ALLOWED_ACE, ACL,
         ACL_SIZE_INFORMATION, DACL_SECURITY_INFORMATION, INHERIT_ONLY_ACE,
@@ -205,49 +200,36 @@ pub fn admin_only(
         FILE_WRITE_EA, WRITE_DAC, WRITE_OWNER,
     };
     const ACCESS_ALLOWED_ACE_TYPE: u8 = 0;
-    let refused = match file {
-        Some(_) => {
-            FILE_WRITE_DATA
-                | FILE_APPEND_DATA
-                | FILE_WRITE_EA
-                | FILE_WRITE_ATTRIBUTES
-                | DELETE
-                | WRITE_DAC
-                | WRITE_OWNER
-                | GENERIC_WRITE
-                | GENERIC_ALL
-        }
-        None => FILE_DELETE_CHILD | DELETE | WRITE_DAC | WRITE_OWNER | GENERIC_ALL,
+    let refused = if dir {
+        FILE_DELETE_CHILD | DELETE | WRITE_DAC | WRITE_OWNER | GENERIC_ALL
+    } else {
+        FILE_WRITE_DATA
+            | FILE_APPEND_DATA
+            | FILE_WRITE_EA
+            | FILE_WRITE_ATTRIBUTES
+            | DELETE
+            | WRITE_DAC
+            | WRITE_OWNER
+            | GENERIC_WRITE
+            | GENERIC_ALL
     };
     let mut owner: PSID = std::ptr::null_mut();
     let mut dacl: *mut ACL = std::ptr::null_mut();
     let mut descriptor: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
     let info = OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION;
-    // SAFETY: a handle of an open file or a NUL-terminated path in; pointers into one
-    // LocalAlloc'd descriptor out, which `Descriptor` frees once.
+    // SAFETY: the handle of an open file in; pointers into one LocalAlloc'd descriptor out,
+    // which `Descriptor` frees once.
     let status = unsafe {
-        match file {
-            Some(file) => GetSecurityInfo(
-                file.as_raw_handle(),
-                SE_FILE_OBJECT,
-                info,
-                &mut owner,
-                std::ptr::null_mut(),
-                &mut dacl,
-                std::ptr::null_mut(),
-                &mut descriptor,
-            ),
-            None => GetNamedSecurityInfoW(
-                wide(path.as_os_str()).as_ptr(),
-                SE_FILE_OBJECT,
-                info,
-                &mut owner,
-                std::ptr::null_mut(),
-                &mut dacl,
-                std::ptr::null_mut(),
-                &mut descriptor,
-            ),
-        }
+        GetSecurityInfo(
+            file.as_raw_handle(),
+            SE_FILE_OBJECT,
+            info,
+            &mut owner,
+            std::ptr::null_mut(),
+            &mut dacl,
+            std::ptr::null_mut(),
+            &mut descriptor,
+        )
     };
     if status != 0 {
         return Err(io::Error::from_raw_os_error(status as i32));

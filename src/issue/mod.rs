@@ -164,7 +164,7 @@ impl Issuer {
             later: engine::Options {
                 refresh: false,
                 mfa_token: GivenCode::new(None),
-                defer_advisory_refresh: via == Via::Server,
+                defer_advisory_refresh: via.is_server(),
                 ..options.clone()
             },
             first_done: AtomicBool::new(false),
@@ -344,7 +344,7 @@ fn describe(record: &mut Record, chain: &Chain) {
 
 /// The account the chain's credentials act in, as the config says: the last role's, else the
 /// IAM Identity Center role's.
-fn configured_account(chain: &Chain) -> Option<String> {
+pub fn configured_account(chain: &Chain) -> Option<String> {
     match (&chain.source, chain.role_arn()) {
         (_, Some(arn)) => crate::audit::account_from_arn(arn),
         (crate::chain::Source::Sso { account_id, .. }, None) => Some(account_id.clone()),

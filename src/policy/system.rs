@@ -154,7 +154,7 @@ fn read_trusted(path: &Path) -> Result<Option<Vec<u8>>, FloorError> {
     let Some((file, meta)) = crate::fsutil::open_regular(&real, false).map_err(unreadable)? else {
         return Err(unreadable(std::io::ErrorKind::NotFound.into()));
     };
-    if let Some(flaw) = file_flaw(&real, &file, &meta).map_err(unreadable)? {
+    if let Some(flaw) = file_flaw(&file, &meta).map_err(unreadable)? {
         return Err(untrusted(flaw));
     }
     crate::fsutil::read_open(file, &meta, crate::fsutil::SETTINGS_CAP)
@@ -170,11 +170,7 @@ fn dir_flaw(dir: &Path) -> std::io::Result<Option<Flaw>> {
 }
 
 #[cfg(unix)]
-fn file_flaw(
-    _path: &Path,
-    _file: &std::fs::File,
-    meta: &std::fs::Metadata,
-) -> std::io::Result<Option<Flaw>> {
+fn file_flaw(_file: &std::fs::File, meta: &std::fs::Metadata) -> std::io::Result<Option<Flaw>> {
     use std::os::unix::fs::MetadataExt;
     Ok(unix_flaw(meta.uid(), meta.mode(), false))
 }
@@ -204,21 +200,26 @@ fn unix_flaw(uid: u32, mode: u32, dir: bool) -> Option<Flaw> {
 /// Only the folder holding the file is checked: ProgramData above it is the system's.
 #[cfg(windows)]
 fn dir_flaw(dir: &Path) -> std::io::Result<Option<Flaw>> {
+    use std::os::windows::fs::OpenOptionsExt;
     if dir.file_name().is_none_or(|name| name != "broker") {
         return Ok(None);
     }
-    Ok(crate::fsutil::admin_only(dir, None)?
-        .err()
-        .map(Flaw::NotAdminOnly))
+    // READ_CONTROL is all reading its ACL takes; FILE_FLAG_BACKUP_SEMANTICS opens a directory.
+    let handle = std::fs::OpenOptions::new()
+        .access_mode(0x0002_0000)
+        .custom_flags(0x0200_0000)
+        .open(dir)?;
+    admin_flaw(&handle, true)
 }
 
 #[cfg(windows)]
-fn file_flaw(
-    path: &Path,
-    file: &std::fs::File,
-    _meta: &std::fs::Metadata,
-) -> std::io::Result<Option<Flaw>> {
-    Ok(crate::fsutil::admin_only(path, Some(file))?
+fn file_flaw(file: &std::fs::File, _meta: &std::fs::Metadata) -> std::io::Result<Option<Flaw>> {
+    admin_flaw(file, false)
+}
+
+#[cfg(windows)]
+fn admin_flaw(handle: &std::fs::File, dir: bool) -> std::io::Result<Option<Flaw>> {
+    Ok(crate::fsutil::admin_only(handle, dir)?
         .err()
         .map(Flaw::NotAdminOnly))
 }

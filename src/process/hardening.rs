@@ -2,6 +2,7 @@
 //! and no debugger of the same user (its memory holds keys); and the caller's umask and
 //! core-size limit remembered, for the children to get back.
 
+#[cfg(unix)]
 use std::sync::OnceLock;
 
 /// The umask broker was started with, before it made its own private.

@@ -77,7 +77,24 @@ fn captured(
 ) -> Result<Zeroizing<Vec<u8>>, HelperError> {
     let mut command = shell(command);
     command.stdin(stdin);
-    let finished = run_bounded(command, false, timeout)?;
+    succeeded(run(command, None, false, timeout)?)
+}
+
+/// Runs a program (argv, no shell) with `input` on its stdin (nothing when `None`) and
+/// broker's stderr, and returns its stdout in zeroing memory; bounded as [`bounded`] says, and
+/// an error unless it exits with status 0.
+pub fn run_bounded(
+    mut command: Command,
+    input: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<Zeroizing<Vec<u8>>, HelperError> {
+    if input.is_none() {
+        command.stdin(Stdio::null());
+    }
+    succeeded(run(command, input, false, timeout)?)
+}
+
+fn succeeded(finished: Finished) -> Result<Zeroizing<Vec<u8>>, HelperError> {
     if !finished.status.success() {
         return Err(HelperError::Exited(finished.status));
     }
@@ -96,16 +113,21 @@ pub struct Finished {
 /// Stopped, with everything it started, once either output passes [`OUTPUT_CAP`] or `timeout`
 /// runs out before it has exited and closed its output; the error says which, or how it failed.
 pub fn bounded(command: Command, timeout: Duration) -> Result<Finished, HelperError> {
-    run_bounded(command, true, timeout)
+    run(command, None, true, timeout)
 }
 
-/// [`bounded`], with its stderr captured or broker's own.
-fn run_bounded(
+/// [`bounded`], with `input` written to its stdin (on a thread: a program that does not read
+/// must not block broker) and its stderr captured or broker's own.
+fn run(
     mut command: Command,
+    input: Option<&[u8]>,
     capture_stderr: bool,
     timeout: Duration,
 ) -> Result<Finished, HelperError> {
     let deadline = Instant::now() + timeout;
+    if input.is_some() {
+        command.stdin(Stdio::piped());
+    }
     command.stdout(Stdio::piped()).stderr(if capture_stderr {
         Stdio::piped()
     } else {
@@ -114,6 +136,13 @@ fn run_bounded(
     group::prepare(&mut command);
     let mut child = command.spawn().map_err(HelperError::Start)?;
     let group = group::Group::adopt(&child);
+    if let (Some(input), Some(mut pipe)) = (input, child.stdin.take()) {
+        let input = Zeroizing::new(input.to_vec());
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = pipe.write_all(&input);
+        });
+    }
     let overflowed = Arc::new(AtomicBool::new(false));
     let stdout = drain(child.stdout.take().expect("piped stdout"), &overflowed);
     let stderr = child.stderr.take().map(|pipe| drain(pipe, &overflowed));

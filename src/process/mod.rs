@@ -27,7 +27,7 @@ use crate::environment::Environment;
 pub use argv::hide_argument;
 pub use hardening::{protect_memory, restrict_umask};
 pub use helper::{
-    bounded, credential_process, secret_output, wait_or_stop, HelperError,
+    bounded, credential_process, run_bounded, secret_output, wait_or_stop, HelperError,
     DEFAULT_CREDENTIAL_PROCESS_TIMEOUT,
 };
 pub use run::{command_line, run_status};
@@ -70,6 +70,10 @@ const REMOVED: [&str; 9] = [
     "AWS_SDK_LOAD_CONFIG",
 ];
 
+/// Prefixes of inherited variables that point a child at another credentials endpoint (a
+/// parent `exec --server`'s or `--ec2-server`'s): a nested `exec` never talks to its parent's.
+const REMOVED_PREFIXES: [&str; 2] = ["AWS_CONTAINER_", "AWS_EC2_METADATA_"];
+
 /// What every child's environment starts from: the caller's, without broker's secrets. Set
 /// once at start from the [`Environment`]; empty until then.
 static INHERITED: OnceLock<Vec<(OsString, OsString)>> = OnceLock::new();
@@ -104,11 +108,12 @@ pub fn command(program: impl AsRef<OsStr>) -> Command {
 }
 
 /// The `exec` child's environment: the inherited one without AWS credential and profile
-/// variables (and `AWS_CONTAINER_*`), plus `set`.
+/// variables (and `AWS_CONTAINER_*`, `AWS_EC2_METADATA_*`), plus `set`.
 pub fn environment(set: Vec<(String, String)>) -> Vec<(OsString, OsString)> {
     let mut env: Vec<(OsString, OsString)> = inherited()
         .filter(|(k, _)| {
-            !REMOVED.iter().any(|r| same_name(k, r)) && !has_prefix(k, "AWS_CONTAINER_")
+            !REMOVED.iter().any(|r| same_name(k, r))
+                && !REMOVED_PREFIXES.iter().any(|p| has_prefix(k, p))
         })
         .filter(|(k, _)| !set.iter().any(|(s, _)| same_name(k, s)))
         .cloned()

@@ -6,7 +6,9 @@
 use std::ffi::{OsStr, OsString};
 use std::process::Command;
 
-use super::{command, hardening, signals, ProcessError};
+#[cfg(unix)]
+use super::hardening;
+use super::{command, signals, ProcessError};
 
 /// The command to run: the one given, else the user's shell (`$SHELL`, then `%COMSPEC%` on
 /// Windows), else `/bin/sh` (`cmd.exe` on Windows).

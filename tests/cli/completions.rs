@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::common::TestEnv;
+use crate::common::{linux_rig_test, TestEnv};
 
 const SHELLS: [(&str, &str); 5] = [
     ("bash", "broker.bash"),
@@ -21,8 +21,15 @@ fn committed_completions_match_the_cli() {
     let update = std::env::var_os("BROKER_UPDATE_COMPLETIONS").is_some();
     for (shell, file) in SHELLS {
         let out = env.broker().args(["completions", shell]).output().unwrap();
-        assert!(out.status.success());
-        assert!(!out.stdout.is_empty());
+        assert!(
+            out.status.success(),
+            "completions {shell}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !out.stdout.is_empty(),
+            "completions {shell}: an empty script"
+        );
         let path = dir.join(file);
         if update {
             std::fs::create_dir_all(&dir).unwrap();
@@ -59,36 +66,42 @@ fn in_shell(env: &TestEnv, shell: &str, script: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[test]
-#[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "needs bash and fish, which scripts/test.sh installs on Linux"
-)]
-fn subcommands_and_profile_names_complete_in_bash_and_fish() {
-    let env = TestEnv::new();
-    env.write_aws_config("[profile alpha]\n[profile beta]\n[profile alpine]\n");
-    let bash = |words: &str| {
-        let n = words.split(' ').count() - 1;
-        in_shell(
-            &env,
-            "bash",
-            &format!(
-                "COMP_WORDS=({words}); COMP_CWORD={n}; COMP_TYPE=9; \
+linux_rig_test!(
+    "needs bash and fish, which scripts/test.sh installs on Linux",
+    fn subcommands_and_profile_names_complete_in_bash_and_fish() {
+        let env = TestEnv::new();
+        env.write_aws_config("[profile alpha]\n[profile beta]\n[profile alpine]\n");
+        let bash = |words: &str| {
+            let n = words.split(' ').count() - 1;
+            in_shell(
+                &env,
+                "bash",
+                &format!(
+                    "COMP_WORDS=({words}); COMP_CWORD={n}; COMP_TYPE=9; \
                  _clap_complete_broker broker \"${{COMP_WORDS[$COMP_CWORD]}}\"; \
                  printf '%s\\n' \"${{COMPREPLY[@]}}\""
-            ),
-        )
-    };
-    assert_eq!(bash("broker export al"), "alpha\nalpine\n");
-    assert_eq!(bash("broker exec --reason x b"), "beta\n");
-    assert!(
-        bash("broker ex").contains("exec\nexport\n"),
-        "{}",
-        bash("broker ex")
-    );
-    let fish = in_shell(&env, "fish", "complete -C 'broker remove al'");
-    assert_eq!(fish, "alpha\nalpine\n");
-}
+                ),
+            )
+        };
+        assert_eq!(
+            bash("broker export al"),
+            "alpha\nalpine\n",
+            "bash: profile names"
+        );
+        assert_eq!(
+            bash("broker exec --reason x b"),
+            "beta\n",
+            "bash: a profile after a flag's value"
+        );
+        assert!(
+            bash("broker ex").contains("exec\nexport\n"),
+            "{}",
+            bash("broker ex")
+        );
+        let fish = in_shell(&env, "fish", "complete -C 'broker remove al'");
+        assert_eq!(fish, "alpha\nalpine\n", "fish: profile names");
+    }
+);
 
 #[test]
 fn the_bash_script_asks_broker() {
@@ -140,4 +153,13 @@ fn committed_man_pages_match_the_cli() {
             "man/{name} is out of date: run `BROKER_UPDATE_COMPLETIONS=1 cargo test completions`"
         );
     }
+}
+
+#[test]
+fn a_shell_broker_has_no_completions_for_is_a_usage_error() {
+    let env = TestEnv::new();
+    insta::assert_snapshot!(crate::common::transcripts(
+        &env,
+        &[&["completions", "tcsh"], &["completions"]]
+    ));
 }

@@ -3,9 +3,9 @@
 //! One test binary, a module per command or concern.
 //!
 //! On Linux everything runs (scripts/test.sh sets up the rig). On macOS and Windows the tests
-//! that need no rig run: the modules below the first group, where the tests that do need it
-//! are marked `#[cfg(target_os = "linux")]` one by one, and `platform`, which checks what
-//! broker does with each operating system.
+//! that need no rig run: the modules of the first group, where the tests that do need it are
+//! made with `common::linux_rig_test!` (ignored elsewhere, with the reason) one by one, and
+//! `platform`, which checks what broker does with each operating system.
 
 mod common;
 mod fixtures;
@@ -28,17 +28,25 @@ mod vault;
 // botocore and the AWS CLI from its venv, the kernel keyring, util-linux `script` and
 // `setpriv`, /proc.
 #[cfg(target_os = "linux")]
+mod aws_vault;
+#[cfg(target_os = "linux")]
 mod clear;
 #[cfg(target_os = "linux")]
 mod crash;
 #[cfg(target_os = "linux")]
+mod docs;
+#[cfg(target_os = "linux")]
 mod doctor;
+#[cfg(target_os = "linux")]
+mod ec2_server;
 #[cfg(target_os = "linux")]
 mod edges;
 #[cfg(target_os = "linux")]
 mod exec;
 #[cfg(target_os = "linux")]
 mod import;
+#[cfg(target_os = "linux")]
+mod import_aws_vault;
 #[cfg(target_os = "linux")]
 mod incident;
 #[cfg(target_os = "linux")]
@@ -51,6 +59,8 @@ mod moto_smoke;
 mod network;
 #[cfg(target_os = "linux")]
 mod parity;
+#[cfg(target_os = "linux")]
+mod pass_store;
 #[cfg(target_os = "linux")]
 mod policy;
 #[cfg(target_os = "linux")]
@@ -71,3 +81,5 @@ mod sso_standin;
 mod sweep;
 #[cfg(target_os = "linux")]
 mod terminal;
+#[cfg(target_os = "linux")]
+mod use_shell;

@@ -254,25 +254,13 @@ fn an_untrusted_or_broken_system_policy_stops_issuing_but_not_reading() {
         );
         let debug = broker(&c.env, &["debug", "resolve", "r1"]);
         assert!(debug.status.success(), "{case}: {}", stderr_of(&debug));
-        let refused = stdout_of(&debug)
-            .lines()
-            .find(|l| l.starts_with("policy: ISSUING REFUSED: "))
-            .map(str::to_owned);
-        assert!(
-            refused.is_some_and(|line| line.contains(&says)),
-            "{case}: {}",
-            stdout_of(&debug)
-        );
-        let doctor = broker(&c.env, &["doctor"]);
-        let check = stdout_of(&doctor)
-            .lines()
-            .find(|l| l.starts_with("✗ system policy: "))
-            .map(str::to_owned);
-        assert!(
-            check.is_some_and(|line| line.contains(&says)),
-            "{case}: {}",
-            stdout_of(&doctor)
-        );
+        let says_on = |out: &std::process::Output, start: &str| {
+            let text = stdout_of(out);
+            let line = text.lines().find(|l| l.starts_with(start));
+            assert!(line.is_some_and(|l| l.contains(&says)), "{case}: {text}");
+        };
+        says_on(&debug, "policy: ISSUING REFUSED: ");
+        says_on(&broker(&c.env, &["doctor"]), "✗ system policy: ");
         // Put things back for the next case.
         chmod(&dir, 0o755);
         std::os::unix::fs::chown(&path, Some(0), None).unwrap();

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 use crate::common::moto::{venv, Moto};
 use crate::common::sso::{Sso, TestBrowser};
 use crate::common::{
-    assert_error, assert_error_after_notices, broker_bin, stderr_of, stdout_of, TestEnv,
-    TEST_PASSPHRASE,
+    broker_bin, normalize, stderr_of, stdout_of, transcribe, transcript, transcripts, TestEnv,
 };
 
 const CONFIG: &str = "[sso-session corp]
@@ -66,14 +65,12 @@ impl Corp {
     }
 
     fn with_browser(make: fn(&std::path::Path) -> TestBrowser) -> Corp {
-        let mut env = TestEnv::new()
-            .env("BROKER_BACKEND", "file")
-            .env("BROKER_FILE_PASSPHRASE", TEST_PASSPHRASE)
-            .env("BROKER_STS_TIMEOUT", "5s");
+        let mut env = TestEnv::with_file_backend().env("BROKER_STS_TIMEOUT", "5s");
         let sso = Sso::sharing_clock(&env);
         for (key, value) in sso.endpoint_env() {
             env = env.env(key, &value);
         }
+        env.name_as(&sso.endpoint(), "http://127.0.0.1:[stand-in port]");
         let browser = make(env.dir.path());
         let env = env.env("BROWSER", browser.command.to_str().unwrap());
         env.write_aws_config(CONFIG);
@@ -89,9 +86,25 @@ impl Corp {
             .unwrap()
     }
 
+    /// The transcript of `broker ARGS`, bounded as [`Corp::broker`] is.
+    fn transcript(&self, args: &[&str]) -> String {
+        transcribe(
+            &self.env,
+            self.env
+                .broker()
+                .args(args)
+                .timeout(Duration::from_secs(60)),
+        )
+        .1
+    }
+
     fn export(&self, profile: &str) -> serde_json::Value {
         let out = self.broker(&["export", "--format", "json", profile]);
-        assert!(out.status.success(), "{}", stderr_of(&out));
+        assert!(
+            out.status.success(),
+            "export {profile}: {}",
+            stderr_of(&out)
+        );
         serde_json::from_slice(&out.stdout).expect("only JSON on stdout")
     }
 
@@ -109,24 +122,38 @@ impl Corp {
 fn one_sign_in_serves_every_role_of_the_session_and_credentials_are_cached() {
     let c = Corp::new();
     let first = c.export("dev-analyst");
-    assert!(first["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
-    assert_eq!(c.sso.count("RegisterClient"), 1);
-    assert_eq!(c.sso.count("Authorize"), 1);
-    assert_eq!(c.grants("authorization_code"), 1);
-    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+    assert!(
+        first["AccessKeyId"].as_str().unwrap().starts_with("ASIA"),
+        "role credentials: {first}"
+    );
+    assert_eq!(c.sso.count("RegisterClient"), 1, "one client registration");
+    assert_eq!(c.sso.count("Authorize"), 1, "one sign-in");
+    assert_eq!(c.grants("authorization_code"), 1, "one code exchanged");
+    assert_eq!(
+        c.sso.count("GetRoleCredentials"),
+        1,
+        "one role's credentials"
+    );
     let sent = &c.sso.requests("GetRoleCredentials")[0];
-    assert_eq!(sent["accountId"], "111111111111");
-    assert_eq!(sent["roleName"], "Analyst");
+    assert_eq!(sent["accountId"], "111111111111", "{sent:?}");
+    assert_eq!(sent["roleName"], "Analyst", "{sent:?}");
 
     // The same role again: from the cache.
-    assert_eq!(c.export("dev-analyst"), first);
-    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+    assert_eq!(c.export("dev-analyst"), first, "the cached credentials");
+    assert_eq!(
+        c.sso.count("GetRoleCredentials"),
+        1,
+        "the same role again: from the cache"
+    );
     // A second role of the same session: no sign-in.
     let admin = c.export("dev-admin");
-    assert_ne!(admin["AccessKeyId"], first["AccessKeyId"]);
-    assert_eq!(c.sso.count("GetRoleCredentials"), 2);
-    assert_eq!(c.sso.count("Authorize"), 1);
-    assert_eq!(c.sso.count("RegisterClient"), 1);
+    assert_ne!(
+        admin["AccessKeyId"], first["AccessKeyId"],
+        "the second role's own credentials"
+    );
+    assert_eq!(c.sso.count("GetRoleCredentials"), 2, "the second role's");
+    assert_eq!(c.sso.count("Authorize"), 1, "no second sign-in");
+    assert_eq!(c.sso.count("RegisterClient"), 1, "no second registration");
     assert_eq!(
         c.browser.invocations().len(),
         1,
@@ -139,7 +166,7 @@ fn one_sign_in_serves_every_role_of_the_session_and_credentials_are_cached() {
         given.starts_with("file:///") && given.ends_with("/signin.html"),
         "{given}"
     );
-    assert_eq!(c.browser.pages()[0]["mode"], "0o600");
+    assert_eq!(c.browser.pages()[0]["mode"], "0o600", "the page's mode");
     let url = &c.browser.targets()[0];
     assert!(
         url.starts_with(&format!("{}/authorize?", c.sso.endpoint())),
@@ -161,16 +188,32 @@ fn one_sign_in_serves_every_role_of_the_session_and_credentials_are_cached() {
 }
 
 #[test]
+fn sso_login_and_logout_say_what_they_did() {
+    let c = Corp::new();
+    insta::assert_snapshot!(transcripts(
+        &c.env,
+        &[
+            &["sso", "login", "--sso-session", "corp"],
+            &["sso", "login", "dev-admin"],
+            &["sso", "logout", "corp"],
+            &["sso", "logout", "corp"],
+            &["sso", "login", "--sso-session", "nowhere"],
+        ]
+    ));
+    assert_eq!(c.sso.count("Authorize"), 2, "a sign-in for each login");
+}
+
+#[test]
 fn an_access_token_near_expiry_is_refreshed_without_a_browser() {
     let c = Corp::new();
     // Tokens of 2 minutes: within min_ttl (15m) at once, so the next use refreshes.
     c.sso.set_token_lifetime(120);
     c.export("dev-analyst");
     c.export("dev-admin");
-    assert_eq!(c.grants("authorization_code"), 1);
-    assert_eq!(c.grants("refresh_token"), 1);
+    assert_eq!(c.grants("authorization_code"), 1, "one code exchanged");
+    assert_eq!(c.grants("refresh_token"), 1, "one refresh");
     assert_eq!(c.sso.count("Authorize"), 1, "no second sign-in");
-    assert_eq!(c.browser.invocations().len(), 1);
+    assert_eq!(c.browser.invocations().len(), 1, "no second browser");
 }
 
 #[test]
@@ -180,21 +223,12 @@ fn a_refused_refresh_leads_to_one_new_sign_in() {
     c.sso.revoke_refresh();
     c.sso.expire_access();
     let out = c.broker(&["export", "--format", "json", "dev-admin"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("could not be refreshed"),
-        "{}",
-        stderr_of(&out)
-    );
-    // SSO OIDC's error_description, which the SDK leaves out of the message.
-    assert!(
-        stderr_of(&out).contains("InvalidGrantException: Invalid refresh token provided"),
-        "{}",
-        stderr_of(&out)
-    );
-    assert_eq!(c.grants("refresh_token"), 1);
-    assert_eq!(c.sso.count("Authorize"), 2);
-    assert_eq!(c.grants("authorization_code"), 2);
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    // What broker says, whole (stdout is the credentials).
+    insta::assert_snapshot!(normalize(&c.env, &stderr_of(&out)));
+    assert_eq!(c.grants("refresh_token"), 1, "one refresh, refused");
+    assert_eq!(c.sso.count("Authorize"), 2, "one new sign-in");
+    assert_eq!(c.grants("authorization_code"), 2, "one new code exchanged");
 }
 
 #[test]
@@ -205,8 +239,8 @@ fn a_token_the_portal_refuses_is_replaced_once() {
     c.sso.expire_access();
     c.sso.revoke_refresh();
     let out = c.broker(&["export", "--format", "json", "--refresh", "dev-analyst"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_eq!(c.sso.count("Authorize"), 2);
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    assert_eq!(c.sso.count("Authorize"), 2, "one new sign-in");
 }
 
 #[test]
@@ -227,15 +261,18 @@ fn eight_concurrent_cold_processes_sign_in_once() {
         .into_iter()
         .map(|child| {
             let out = child.wait_with_output().unwrap();
-            assert!(out.status.success(), "{}", stderr_of(&out));
+            assert!(out.status.success(), "a process: {}", stderr_of(&out));
             let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             json["AccessKeyId"].as_str().unwrap().to_string()
         })
         .collect();
-    assert!(keys.iter().all(|k| k == &keys[0]), "{keys:?}");
-    assert_eq!(c.sso.count("RegisterClient"), 1);
-    assert_eq!(c.sso.count("Authorize"), 1);
-    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+    assert!(
+        keys.iter().all(|k| k == &keys[0]),
+        "one credential: {keys:?}"
+    );
+    assert_eq!(c.sso.count("RegisterClient"), 1, "one registration");
+    assert_eq!(c.sso.count("Authorize"), 1, "one sign-in");
+    assert_eq!(c.sso.count("GetRoleCredentials"), 1, "one role call");
 }
 
 #[test]
@@ -245,7 +282,7 @@ fn device_code_sign_in_honours_the_interval_pending_and_slow_down() {
     c.sso.pending_next(2);
     c.sso.slow_down_next(1);
     let out = c.broker(&["sso", "login", "--use-device-code", "--sso-session", "corp"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.status.success(), "sso login: {}", stderr_of(&out));
     let polls = c.sso.poll_times();
     let answers: Vec<&str> = polls.iter().map(|p| p.answer.as_str()).collect();
     assert_eq!(answers.last(), Some(&"token"), "{answers:?}");
@@ -264,17 +301,28 @@ fn device_code_sign_in_honours_the_interval_pending_and_slow_down() {
         }
     }
     // The user code was shown; the browser opened the verification page.
-    let err = stderr_of(&out);
     let code = &polls[0].user_code;
-    assert!(err.contains(code.as_str()), "{err}");
-    assert!(c.browser.urls()[0].starts_with("file:///"));
+    c.env.name_as(code, "[user code]");
+    insta::assert_snapshot!(normalize(&c.env, &stderr_of(&out)));
+    assert!(
+        c.browser.urls()[0].starts_with("file:///"),
+        "a page for the browser: {:?}",
+        c.browser.urls()
+    );
     let target = &c.browser.targets()[0];
     assert!(target.contains("/device?user_code="), "{target}");
-    assert!(!c.browser.urls()[0].contains(code.as_str()));
+    assert!(
+        !c.browser.urls()[0].contains(code.as_str()),
+        "the user code in the browser's argv"
+    );
     // Signed in: a profile of the session needs no other sign-in.
     c.export("dev-analyst");
-    assert_eq!(c.sso.count("StartDeviceAuthorization"), 1);
-    assert_eq!(c.sso.count("Authorize"), 0);
+    assert_eq!(
+        c.sso.count("StartDeviceAuthorization"),
+        1,
+        "one device authorization"
+    );
+    assert_eq!(c.sso.count("Authorize"), 0, "no browser sign-in");
 }
 
 #[test]
@@ -282,9 +330,22 @@ fn a_device_code_nobody_confirms_times_out() {
     let c = Corp::with_browser(TestBrowser::inert);
     c.sso.set_device_timing(1, 3, 5);
     let started = Instant::now();
-    let out = c.broker(&["sso", "login", "--use-device-code", "--sso-session", "corp"]);
-    assert_error_after_notices(&out, 1, "expired before the sign-in was confirmed");
-    assert!(started.elapsed() < Duration::from_secs(15));
+    let (out, transcript) = transcribe(
+        &c.env,
+        c.env
+            .broker()
+            .args(["sso", "login", "--use-device-code", "--sso-session", "corp"])
+            .timeout(Duration::from_secs(60)),
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(1), "{transcript}");
+    c.env
+        .name_as(&c.sso.poll_times()[0].user_code, "[user code]");
+    insta::assert_snapshot!(normalize(&c.env, &transcript));
 }
 
 #[test]
@@ -316,14 +377,8 @@ fn a_callback_with_a_wrong_state_is_refused_and_the_sign_in_waits_for_the_right_
     let answer = local_get(right.header("Location").unwrap());
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains(
-            "warning: refused a sign-in callback from a callback with a wrong or no state"
-        ),
-        "{}",
-        stderr_of(&out)
-    );
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    insta::assert_snapshot!(normalize(&c.env, &stderr_of(&out)));
     // Only the right code was exchanged.
     let codes: Vec<String> = c
         .sso
@@ -336,7 +391,7 @@ fn a_callback_with_a_wrong_state_is_refused_and_the_sign_in_waits_for_the_right_
         !location.contains(&codes[0]),
         "the forged code was exchanged"
     );
-    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+    assert_eq!(c.sso.count("GetRoleCredentials"), 1, "one role call");
 }
 
 /// One GET of a loopback URL (the client's callback), as a browser sends it; the raw answer.
@@ -365,87 +420,80 @@ fn local_get(url: &str) -> String {
 fn a_denied_sign_in_is_an_error_with_a_hint() {
     let c = Corp::new();
     c.sso.deny_next(1);
-    let out = c.broker(&["export", "dev-analyst"]);
-    assert_error_after_notices(&out, 1, "the sign-in to SSO session corp was denied");
-    assert!(stderr_of(&out).contains("hint: run `broker sso login`"));
+    insta::assert_snapshot!(c.transcript(&["export", "dev-analyst"]));
 }
 
 #[test]
 fn logout_signs_out_at_the_portal_and_forgets_everything() {
     let c = Corp::new();
     c.export("dev-analyst");
-    let listed = stdout_of(&c.broker(&["list"]));
-    assert!(listed.contains("sso corp (signed in"), "{listed}");
-    let out = c.broker(&["sso", "logout", "corp"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("signed out of SSO session corp; dropped 1 cached"),
-        "{}",
-        stderr_of(&out)
-    );
-    assert_eq!(c.sso.count("Logout"), 1);
-    let listed = stdout_of(&c.broker(&["list"]));
-    assert!(listed.contains("sso corp (signed out)"), "{listed}");
+    insta::assert_snapshot!(transcripts(
+        &c.env,
+        &[&["list"], &["sso", "logout", "corp"], &["list"]]
+    ));
+    assert_eq!(c.sso.count("Logout"), 1, "the portal's Logout");
     // The next use signs in again and gets new credentials.
     c.export("dev-analyst");
-    assert_eq!(c.sso.count("Authorize"), 2);
-    assert_eq!(c.sso.count("GetRoleCredentials"), 2);
+    assert_eq!(c.sso.count("Authorize"), 2, "a new sign-in");
+    assert_eq!(c.sso.count("GetRoleCredentials"), 2, "new credentials");
 }
 
 #[test]
 fn sso_profiles_prints_every_account_and_role_as_profiles() {
     let c = Corp::new();
-    let out = c.broker(&["sso", "profiles", "--sso-session", "corp"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    let (out, transcript) = transcribe(
+        &c.env,
+        c.env
+            .broker()
+            .args(["sso", "profiles", "--sso-session", "corp"]),
+    );
+    assert!(out.status.success(), "{transcript}");
     let text = stdout_of(&out);
-    insta::assert_snapshot!("sso_profiles", text);
+    insta::assert_snapshot!("sso_profiles", transcript);
     // Pages of two: every page was followed.
-    assert!(c.sso.count("ListAccounts") >= 2);
+    assert!(
+        c.sso.count("ListAccounts") >= 2,
+        "every page: {:?}",
+        c.sso.counts()
+    );
     // They parse as the AWS config does.
     let aws = broker::profiles::AwsProfiles::from_texts(&format!("{CONFIG}\n{text}"), "").unwrap();
     assert_eq!(
         aws.get("security-audit-securityaudit", "sso_account_id"),
-        Some("333333333333")
+        Some("333333333333"),
+        "the printed profiles parse as the AWS config does"
     );
 }
 
 #[test]
 fn errors_name_the_cause_and_the_next_step() {
     let c = Corp::new();
-    assert_error(
-        &c.broker(&["export", "ghost"]),
-        1,
-        "profile ghost names sso_session missing, which is not in the AWS config",
-    );
-    assert_error(
-        &c.broker(&["export", "half"]),
-        1,
-        "sso-session half has no sso_region",
-    );
-    let out = c.broker(&["export", "prod-admin"]);
-    assert_error_after_notices(
-        &out,
-        1,
-        "you are not assigned role AdministratorAccess in account 222222222222",
-    );
-    assert!(stderr_of(&out).contains("hint: `broker sso profiles`"));
+    let mut transcripts = vec![
+        c.transcript(&["export", "ghost"]),
+        c.transcript(&["export", "half"]),
+        c.transcript(&["export", "prod-admin"]),
+    ];
     // The portal does not answer: bounded by BROKER_STS_TIMEOUT.
     c.sso.fail_next("GetRoleCredentials", "hang", 3);
     let started = Instant::now();
-    let out = c.broker(&["export", "dev-admin"]);
-    assert_error_after_notices(&out, 1, "GetRoleCredentials failed: no answer from");
-    assert!(started.elapsed() < Duration::from_secs(30));
+    transcripts.push(c.transcript(&["export", "dev-admin"]));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    insta::assert_snapshot!(transcripts.join("\n"));
 }
 
 #[test]
 fn a_legacy_profile_signs_in_with_its_own_start_url() {
     let c = Corp::new();
     let creds = c.export("legacy");
-    assert!(creds["SessionToken"].is_string());
+    assert!(creds["SessionToken"].is_string(), "credentials: {creds}");
     let register = &c.sso.requests("RegisterClient")[0];
     assert_eq!(
-        register["issuerUrl"],
-        "https://legacy.example.awsapps.com/start"
+        register["issuerUrl"], "https://legacy.example.awsapps.com/start",
+        "the profile's own start URL"
     );
 }
 
@@ -465,13 +513,16 @@ fn a_role_chained_from_an_sso_profile() {
         .env("AWS_ENDPOINT_URL_STS", moto.endpoint())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.status.success(), "export hub: {}", stderr_of(&out));
     let sent = &moto.requests("AssumeRole")[0];
-    assert_eq!(sent["RoleArn"], "arn:aws:iam::123456789012:role/hub");
-    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+    assert_eq!(
+        sent["RoleArn"], "arn:aws:iam::123456789012:role/hub",
+        "{sent:?}"
+    );
+    assert_eq!(c.sso.count("GetRoleCredentials"), 1, "the SSO hop");
     // Signed with the SSO role's credentials.
     let sso_key = c.sso.secrets();
-    assert!(!sso_key.is_empty());
+    assert!(!sso_key.is_empty(), "the stand-in issued secrets");
 }
 
 #[test]
@@ -492,8 +543,12 @@ fn the_aws_cli_uses_an_sso_profile_through_credential_process_and_the_server() {
         .env("AWS_ENDPOINT_URL_STS", moto.endpoint())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stdout_of(&out).contains("Account"), "{}", stdout_of(&out));
+    assert!(out.status.success(), "the CLI: {}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).contains("Account"),
+        "the CLI's identity: {}",
+        stdout_of(&out)
+    );
     let out = c
         .env
         .broker()
@@ -503,8 +558,8 @@ fn the_aws_cli_uses_an_sso_profile_through_credential_process_and_the_server() {
         .env("AWS_ENDPOINT_URL_STS", moto.endpoint())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_eq!(c.sso.count("Authorize"), 1);
+    assert!(out.status.success(), "exec --server: {}", stderr_of(&out));
+    assert_eq!(c.sso.count("Authorize"), 1, "one sign-in for both");
     assert_eq!(
         c.sso.count("GetRoleCredentials"),
         1,
@@ -517,18 +572,18 @@ fn policy_and_audit_apply_to_sso_profiles() {
     let c = Corp::new();
     c.env
         .write_broker_config("[profile.dev-admin]\nrequire_reason = true\n");
-    assert_error(
-        &c.broker(&["export", "dev-admin"]),
-        1,
-        "profile dev-admin requires a reason",
-    );
+    insta::assert_snapshot!(c.transcript(&["export", "dev-admin"]));
     let out = c.broker(&["export", "--reason", "INC-9", "dev-admin"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        out.status.success(),
+        "export with a reason: {}",
+        stderr_of(&out)
+    );
     let history = stdout_of(&c.broker(&["history", "--json"]));
     let last: serde_json::Value = serde_json::from_str(history.lines().last().unwrap()).unwrap();
-    assert_eq!(last["profile"], "dev-admin");
-    assert_eq!(last["outcome"], "issued");
-    assert_eq!(last["reason"], "INC-9");
+    assert_eq!(last["profile"], "dev-admin", "{last}");
+    assert_eq!(last["outcome"], "issued", "{last}");
+    assert_eq!(last["reason"], "INC-9", "{last}");
 }
 
 #[test]
@@ -586,7 +641,10 @@ fn no_token_code_or_client_secret_is_on_disk_in_plaintext() {
             .collect();
         assert_eq!(found, Vec::<std::path::PathBuf>::new(), "a secret on disk");
         for argv in c.browser.invocations() {
-            assert!(!argv.iter().any(|a| a.contains(secret.as_str())));
+            assert!(
+                !argv.iter().any(|a| a.contains(secret.as_str())),
+                "a secret in the browser's argv: {argv:?}"
+            );
         }
     }
 }
@@ -602,19 +660,25 @@ fn console_login_and_clear_work_with_an_sso_profile() {
         .env("BROKER_FEDERATION_URL", &fed.url)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stdout_of(&out).contains("SigninToken=signin-token-123"));
-    let session = &fed.sessions.lock().unwrap()[0];
-    assert!(session["sessionId"].as_str().unwrap().starts_with("ASIA"));
-    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
-    let out = c.broker(&["clear", "dev-analyst"]);
+    assert!(out.status.success(), "login: {}", stderr_of(&out));
     assert!(
-        stderr_of(&out).contains("dropped 1 cached session(s)"),
-        "{}",
-        stderr_of(&out)
+        stdout_of(&out).contains("SigninToken=signin-token-123"),
+        "the sign-in URL: {}",
+        stdout_of(&out)
     );
+    let session = &fed.sessions.lock().unwrap()[0];
+    assert!(
+        session["sessionId"].as_str().unwrap().starts_with("ASIA"),
+        "the role's credentials went to the federation endpoint: {session}"
+    );
+    assert_eq!(c.sso.count("GetRoleCredentials"), 1, "one role call");
+    insta::assert_snapshot!(transcript(&c.env, &["clear", "dev-analyst"]));
     c.export("dev-analyst");
-    assert_eq!(c.sso.count("GetRoleCredentials"), 2);
+    assert_eq!(
+        c.sso.count("GetRoleCredentials"),
+        2,
+        "clear dropped the role's credentials"
+    );
     assert_eq!(c.sso.count("Authorize"), 1, "clear keeps the sign-in");
 }
 
@@ -636,16 +700,24 @@ fn the_tokens_fit_an_os_store_split_over_several_items() {
             .unwrap()
     };
     let out = keyutils(&["export", "--format", "json", "dev-analyst"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        out.status.success(),
+        "export dev-analyst: {}",
+        stderr_of(&out)
+    );
     let out = keyutils(&["export", "--format", "json", "dev-admin"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        out.status.success(),
+        "export dev-admin: {}",
+        stderr_of(&out)
+    );
     assert_eq!(
         c.sso.count("Authorize"),
         1,
         "the tokens were read back whole"
     );
     let out = keyutils(&["sso", "logout", &name]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.status.success(), "sso logout: {}", stderr_of(&out));
     assert_eq!(
         c.sso.count("Logout"),
         1,

@@ -39,9 +39,7 @@ fn on_terminal_typing(
 
 #[test]
 fn add_asks_for_the_key_on_the_terminal_and_remove_confirms() {
-    let env = TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let env = TestEnv::with_file_backend();
     let (code, screen) = on_terminal_typing(
         &env,
         &["add", "typed"],
@@ -303,9 +301,7 @@ fn a_slow_sts_shows_a_spinner_on_the_terminal_only() {
             open.push(stream);
         }
     });
-    let env = TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
+    let env = TestEnv::with_file_backend()
         .env("AWS_ENDPOINT_URL", &url)
         .env("BROKER_STS_TIMEOUT", "2s");
     env.write_aws_config("[profile slow]\n");
@@ -357,10 +353,7 @@ fn refusing_endpoint() -> String {
 
 #[test]
 fn a_quick_answer_shows_no_spinner_and_errors_are_coloured_on_a_terminal() {
-    let env = TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
-        .env("AWS_ENDPOINT_URL", &refusing_endpoint());
+    let env = TestEnv::with_file_backend().env("AWS_ENDPOINT_URL", &refusing_endpoint());
     env.write_aws_config("[profile quick]\n");
     store_key(&env, "quick", "AKIAIOSFODNN7EXAMPLE", "quick-secret");
     let (code, screen) = on_terminal_typing(&env, &["export", "quick"], &[]);

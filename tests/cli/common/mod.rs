@@ -9,10 +9,41 @@ pub mod sso;
 pub mod syslog;
 #[cfg(unix)]
 pub mod terminal;
+mod transcript;
+
+pub use transcript::{normalize, transcribe, transcript, transcript_of, transcripts};
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use assert_cmd::Command;
+
+/// A test that needs the Linux test rig of scripts/test.sh: moto, the kernel keyring, the AWS
+/// CLI and the shells from its venv and packages. On macOS and Windows it is ignored, and `cargo
+/// test` prints why; a string before the function gives a narrower reason.
+///
+/// ```ignore
+/// linux_rig_test!(
+///     /// What the test pins.
+///     fn a_behaviour() { ... }
+/// );
+/// linux_rig_test!("needs fish, which scripts/test.sh installs on Linux", fn … );
+/// ```
+macro_rules! linux_rig_test {
+    ($(#[$meta:meta])* fn $name:ident() $body:block) => {
+        $crate::common::linux_rig_test!(
+            "needs the Linux test rig of scripts/test.sh: moto, the kernel keyring, the AWS CLI",
+            $(#[$meta])* fn $name() $body
+        );
+    };
+    ($reason:literal, $(#[$meta:meta])* fn $name:ident() $body:block) => {
+        #[test]
+        #[cfg_attr(not(target_os = "linux"), ignore = $reason)]
+        $(#[$meta])*
+        fn $name() $body
+    };
+}
+pub(crate) use linux_rig_test;
 
 pub const TEST_PASSPHRASE: &str = "correct horse battery staple";
 
@@ -22,6 +53,9 @@ pub struct TestEnv {
     /// The file vault writes with its real scrypt work factor (a second of work per item), not
     /// the test suite's quick one.
     real_work_factor: bool,
+    /// Values of this test that vary between runs, each with the name transcripts show
+    /// instead ([`TestEnv::name_as`]).
+    names: Mutex<Vec<(String, String)>>,
 }
 
 /// The scrypt work factor of the file vault in the tests (`BROKER_TEST_SCRYPT_WORK_FACTOR`, a
@@ -41,7 +75,15 @@ impl TestEnv {
             dir,
             extra_env: Vec::new(),
             real_work_factor: false,
+            names: Mutex::new(Vec::new()),
         }
+    }
+
+    /// A sealed environment whose brokers use the file backend with the test passphrase.
+    pub fn with_file_backend() -> TestEnv {
+        TestEnv::new()
+            .env("BROKER_BACKEND", "file")
+            .env("BROKER_FILE_PASSPHRASE", TEST_PASSPHRASE)
     }
 
     pub fn home(&self) -> PathBuf {
@@ -138,9 +180,19 @@ impl TestEnv {
 
     /// The file vault writes with its real scrypt work factor: for the tests of the vault
     /// itself, and of what takes as long as its work.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // its tests are Linux-only
     pub fn real_work_factor(mut self) -> Self {
         self.real_work_factor = true;
         self
+    }
+
+    /// Writes `value` (a key moto made, a name made unique) as `name` in this environment's
+    /// transcripts ([`normalize`]), such as `[alice's key id]`.
+    pub fn name_as(&self, value: &str, name: &str) {
+        self.names
+            .lock()
+            .unwrap()
+            .push((value.to_owned(), name.to_owned()));
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Self {
@@ -448,26 +500,4 @@ pub fn assert_error_after_notices(output: &std::process::Output, code: i32, need
         "more than one line of error: {err}"
     );
     assert!(!err.contains("panicked"), "panic: {err}");
-}
-
-/// `text` with the test's temporary directory written `[TMP]`, for snapshots.
-pub fn normalize(env: &TestEnv, text: &str) -> String {
-    text.replace(&env.dir.path().display().to_string(), "[TMP]")
-}
-
-/// A transcript of `broker ARGS` for a snapshot: the command, its exit status, its stderr
-/// (and stdout, when there is any), with the temporary directory written `[TMP]`.
-pub fn transcript(env: &TestEnv, args: &[&str]) -> String {
-    let out = env.broker().args(args).output().unwrap();
-    let mut text = format!(
-        "$ broker {}\n[exit {}]\n",
-        args.join(" "),
-        out.status.code().unwrap_or(-1)
-    );
-    text.push_str(&stderr_of(&out));
-    if !out.stdout.is_empty() {
-        text.push_str("[stdout]\n");
-        text.push_str(&stdout_of(&out));
-    }
-    normalize(env, &text)
 }

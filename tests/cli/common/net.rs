@@ -46,6 +46,8 @@ impl Proxy {
         if let Some(credentials) = credentials {
             command.args(["--basic-auth", credentials]);
         }
+        // A group of its own: proxy.py's acceptor is a child process, which must end with it.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let mut child = command
             .spawn()
             .expect("start proxy.py with the venv python (scripts/test.sh installs it)");
@@ -100,7 +102,8 @@ impl Proxy {
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SAFETY: kill only sends a signal, to the group proxy.py leads (see `start`).
+        unsafe { libc::kill(-(self.child.id() as libc::pid_t), libc::SIGKILL) };
         let _ = self.child.wait();
     }
 }
