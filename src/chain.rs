@@ -300,16 +300,16 @@ pub fn resolve(
     } else {
         policy.evaluate(&places(&source, &hops))
     };
-    let session_duration = settle_durations(
+    let mut session_duration = asked_durations(settings, env, request, &mut hops);
+    cap_by_policy(
         profile,
-        aws,
-        settings,
-        env,
         request,
         &policy,
         &mut hops,
+        &mut session_duration,
         &mut notices,
-    )?;
+    );
+    check_durations(aws, env, request, &mut hops, &mut notices)?;
     let (region, region_source) = region(profile, aws, env, request);
     if !valid_region(&region) {
         return Err(bad(profile, &format!("invalid region `{region}`")));
@@ -540,20 +540,14 @@ fn sso_role_arns(account: &str, role_name: &str, sso_region: &str) -> Vec<String
     ]
 }
 
-/// Settles every duration of the chain: `--duration` on what is handed out (the last hop, or
-/// the session token), the policy's caps (each place by the rules that matched there or
-/// before), AWS's bounds, and the one-hour cap on chained hops. Returns the session token's
-/// duration.
-fn settle_durations(
-    profile: &str,
-    aws: &AwsProfiles,
+/// The durations asked for: `--duration` on what is handed out (the last hop, or the session
+/// token), else the settings'. Returns the session token's duration.
+fn asked_durations(
     settings: &Settings,
     env: &Environment,
     request: &Request,
-    policy: &Effective,
     hops: &mut [RoleHop],
-    notices: &mut Vec<Notice>,
-) -> Result<Duration, ChainError> {
+) -> Duration {
     let mut session_duration = session_token_ttl(env, hops.is_empty())
         .map(|(_, d)| d)
         .or(settings.session.session_token_duration)
@@ -565,6 +559,19 @@ fn settle_durations(
     if let Some(asked) = request.duration {
         *handed_out = asked;
     }
+    session_duration
+}
+
+/// The policy's caps: each place by the rules that matched there or before; a notice when
+/// what `--duration` asked for is cut.
+fn cap_by_policy(
+    profile: &str,
+    request: &Request,
+    policy: &Effective,
+    hops: &mut [RoleHop],
+    session_duration: &mut Duration,
+    notices: &mut Vec<Notice>,
+) {
     let handed_out = hops
         .len()
         .checked_sub(1)
@@ -581,10 +588,20 @@ fn settle_durations(
             *duration = max;
         }
     };
-    cap(Anchor::Source, &mut session_duration);
+    cap(Anchor::Source, session_duration);
     for (i, hop) in hops.iter_mut().enumerate() {
         cap(Anchor::Hop(i), &mut hop.duration);
     }
+}
+
+/// AWS's bounds on every role's duration, and the one-hour cap on chained hops.
+fn check_durations(
+    aws: &AwsProfiles,
+    env: &Environment,
+    request: &Request,
+    hops: &mut [RoleHop],
+    notices: &mut Vec<Notice>,
+) -> Result<(), ChainError> {
     let last = hops.len().saturating_sub(1);
     for (i, hop) in hops.iter_mut().enumerate() {
         let place = if i == last && request.duration.is_some() {
@@ -606,7 +623,7 @@ fn settle_durations(
             hop.duration = MAX_CHAINED_DURATION;
         }
     }
-    Ok(session_duration)
+    Ok(())
 }
 
 /// Where a profile's own credentials come from: its `credential_process`, else its IAM

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use crate::common::moto::{venv, Moto};
 use crate::common::sso::{Sso, TestBrowser};
 use crate::common::{
-    broker_bin, normalize, stderr_of, stdout_of, transcribe, transcript, transcripts, TestEnv,
+    assert_error, broker_bin, normalize, stderr_of, stdout_of, transcribe, transcript, transcripts,
+    TestEnv,
 };
 
 const CONFIG: &str = "[sso-session corp]
