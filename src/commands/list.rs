@@ -256,15 +256,30 @@ fn short_reason(e: &VaultError) -> String {
     }
 }
 
+/// The table; with a POLICY column when a rule applies to any profile.
 fn table(rows: &[Row]) -> String {
+    let cells = |r: &Row| {
+        [
+            r.profile.clone(),
+            r.role_arn.clone().unwrap_or_else(|| "-".into()),
+            keys_cell(r),
+            sessions_cell(&r.sessions),
+        ]
+    };
+    let ruled = |r: &Row| r.policy.as_ref().is_some_and(|p| !p.rules.is_empty());
+    if !rows.iter().any(ruled) {
+        let cells: Vec<[String; 4]> = rows.iter().map(cells).collect();
+        return output::table(["PROFILE", "ROLE", "KEYS", "SESSIONS"], &cells);
+    }
     let cells: Vec<[String; 5]> = rows
         .iter()
         .map(|r| {
+            let [profile, role, keys, sessions] = cells(r);
             [
-                r.profile.clone(),
-                r.role_arn.clone().unwrap_or_else(|| "-".into()),
-                keys_cell(r),
-                sessions_cell(&r.sessions),
+                profile,
+                role,
+                keys,
+                sessions,
                 policy_cell(r.policy.as_ref()),
             ]
         })
