@@ -1,7 +1,7 @@
-//! The profile resolver: turns a profile name, the AWS config, config.toml, the environment and
-//! the request's options into a [`Chain`] — where credentials come from and every role hop on
-//! top — before any call is made. Pure: a function of its arguments; reads no secret, calls
-//! nothing.
+//! The profile resolver: turns a profile name, the AWS config, config.toml, the policy rules,
+//! the environment and the request's options into a [`Chain`] — where credentials come from,
+//! every role hop on top, and the rules that apply — before any call is made. Pure: a function
+//! of its arguments; reads no secret, calls nothing.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::endpoint::{self, EndpointError, Service, ServiceEndpoint};
 use crate::environment::Environment;
 use crate::net::NetSettings;
+use crate::policy::{Anchor, Effective, Place, Policy};
 use crate::profiles::AwsProfiles;
 use crate::settings::Settings;
 
@@ -28,8 +29,6 @@ pub struct Request {
     pub duration: Option<Duration>,
     pub region: Option<String>,
     pub no_session: bool,
-    /// The profile's policy cap on the duration handed out.
-    pub max_duration: Option<Duration>,
 }
 
 /// Where the first credentials of a chain come from.
@@ -107,7 +106,7 @@ pub enum Notice {
     TagsWithWebIdentity { profile: String },
     /// The request's reason, which no call of the chain can send as a session tag.
     ReasonNotTagged { profile: String, call: &'static str },
-    /// The duration handed out, capped by the profile's policy.
+    /// The duration handed out, capped by the policy.
     PolicyCap {
         profile: String,
         max: Duration,
@@ -206,6 +205,8 @@ pub struct Chain {
     pub asked_duration: Option<Duration>,
     /// Notices for the user, such as a duration capped by role chaining.
     pub notices: Vec<Notice>,
+    /// The policy rules that apply to this chain, at any of its places.
+    pub policy: Effective,
     /// The source profile has `aws_access_key_id` in the AWS files: where its keys are when
     /// the vault holds none (`broker import` moves them).
     pub keys_in_aws_files: bool,
@@ -264,12 +265,14 @@ pub enum ChainError {
     },
 }
 
-/// Resolves `profile` into a chain: walks it down to its source, then settles the durations
-/// (with the caps of policy and role chaining), the region and the endpoint.
+/// Resolves `profile` into a chain: walks it down to its source, finds the rules of `policy`
+/// that apply to it, then settles the durations (with the caps of those rules and of role
+/// chaining), the region and the endpoint.
 pub fn resolve(
     profile: &str,
     aws: &AwsProfiles,
     settings: &Settings,
+    policy: &Policy,
     env: &Environment,
     request: &Request,
 ) -> Result<Chain, ChainError> {
@@ -292,15 +295,21 @@ pub fn resolve(
             profile: profile.into(),
         });
     }
-    let session_duration = settle_durations(
+    let policy = if policy.is_empty() {
+        Effective::default()
+    } else {
+        policy.evaluate(&places(&source, &hops))
+    };
+    let mut session_duration = asked_durations(settings, env, request, &mut hops);
+    cap_by_policy(
         profile,
-        aws,
-        settings,
-        env,
         request,
+        &policy,
         &mut hops,
+        &mut session_duration,
         &mut notices,
-    )?;
+    );
+    check_durations(aws, env, request, &mut hops, &mut notices)?;
     let (region, region_source) = region(profile, aws, env, request);
     if !valid_region(&region) {
         return Err(bad(profile, &format!("invalid region `{region}`")));
@@ -322,6 +331,7 @@ pub fn resolve(
         no_session: request.no_session,
         asked_duration: request.duration,
         notices,
+        policy,
     };
     // session_token_duration matters only to chains that call GetSessionToken.
     if chain.uses_session_token() {
@@ -484,18 +494,60 @@ fn refuse_unsupported<'a>(
     Ok(())
 }
 
-/// Settles every duration of the chain: `--duration` on what is handed out (the last hop, or
-/// the session token), the policy's cap, AWS's bounds, and the one-hour cap on chained hops.
-/// Returns the session token's duration.
-fn settle_durations(
-    profile: &str,
-    aws: &AwsProfiles,
+/// The places of a chain that policy rules are matched against: its source (with an IAM
+/// Identity Center role's ARNs), then each role hop.
+fn places(source: &Source, hops: &[RoleHop]) -> Vec<Place> {
+    let source_arns = match source {
+        Source::Sso {
+            account_id,
+            role_name,
+            session,
+            ..
+        } => sso_role_arns(account_id, role_name, &session.region),
+        _ => Vec::new(),
+    };
+    let mut places = vec![Place {
+        anchor: Anchor::Source,
+        profile: source.profile().to_string(),
+        role_arns: source_arns,
+    }];
+    places.extend(hops.iter().enumerate().map(|(i, hop)| Place {
+        anchor: Anchor::Hop(i),
+        profile: hop.profile.clone(),
+        role_arns: vec![hop.role_arn.clone()],
+    }));
+    places
+}
+
+/// The ARNs an IAM Identity Center role is matched by, as the config names it (the account and
+/// the permission set): `arn:aws:iam::ACCOUNT:role/NAME`, and the form of the role IAM Identity
+/// Center makes, `…:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_NAME_` (the real one
+/// goes on with a suffix, and may have a region in its path, which the config does not say).
+fn sso_role_arns(account: &str, role_name: &str, sso_region: &str) -> Vec<String> {
+    let partition = if sso_region.starts_with("cn-") {
+        "aws-cn"
+    } else if sso_region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    };
+    vec![
+        format!("arn:{partition}:iam::{account}:role/{role_name}"),
+        format!(
+            "arn:{partition}:iam::{account}:role/aws-reserved/sso.amazonaws.com/\
+             AWSReservedSSO_{role_name}_"
+        ),
+    ]
+}
+
+/// The durations asked for: `--duration` on what is handed out (the last hop, or the session
+/// token), else the settings'. Returns the session token's duration.
+fn asked_durations(
     settings: &Settings,
     env: &Environment,
     request: &Request,
     hops: &mut [RoleHop],
-    notices: &mut Vec<Notice>,
-) -> Result<Duration, ChainError> {
+) -> Duration {
     let mut session_duration = session_token_ttl(env, hops.is_empty())
         .map(|(_, d)| d)
         .or(settings.session.session_token_duration)
@@ -507,16 +559,49 @@ fn settle_durations(
     if let Some(asked) = request.duration {
         *handed_out = asked;
     }
-    if let Some(max) = request.max_duration.filter(|max| *handed_out > *max) {
-        if request.duration.is_some() {
-            notices.push(Notice::PolicyCap {
-                profile: profile.into(),
-                max,
-                asked: *handed_out,
-            });
+    session_duration
+}
+
+/// The policy's caps: each place by the rules that matched there or before; a notice when
+/// what `--duration` asked for is cut.
+fn cap_by_policy(
+    profile: &str,
+    request: &Request,
+    policy: &Effective,
+    hops: &mut [RoleHop],
+    session_duration: &mut Duration,
+    notices: &mut Vec<Notice>,
+) {
+    let handed_out = hops
+        .len()
+        .checked_sub(1)
+        .map_or(Anchor::Source, Anchor::Hop);
+    let mut cap = |place: Anchor, duration: &mut Duration| {
+        if let Some(max) = policy.cap_at(place).filter(|max| *duration > *max) {
+            if place == handed_out && request.duration.is_some() {
+                notices.push(Notice::PolicyCap {
+                    profile: profile.into(),
+                    max,
+                    asked: *duration,
+                });
+            }
+            *duration = max;
         }
-        *handed_out = max;
+    };
+    cap(Anchor::Source, session_duration);
+    for (i, hop) in hops.iter_mut().enumerate() {
+        cap(Anchor::Hop(i), &mut hop.duration);
     }
+}
+
+/// AWS's bounds on every role's duration, and the one-hour cap on chained hops.
+fn check_durations(
+    aws: &AwsProfiles,
+    env: &Environment,
+    request: &Request,
+    hops: &mut [RoleHop],
+    notices: &mut Vec<Notice>,
+) -> Result<(), ChainError> {
     let last = hops.len().saturating_sub(1);
     for (i, hop) in hops.iter_mut().enumerate() {
         let place = if i == last && request.duration.is_some() {
@@ -538,7 +623,7 @@ fn settle_durations(
             hop.duration = MAX_CHAINED_DURATION;
         }
     }
-    Ok(session_duration)
+    Ok(())
 }
 
 /// Where a profile's own credentials come from: its `credential_process`, else its IAM
@@ -934,9 +1019,19 @@ mod tests {
         profile: &str,
         request: &Request,
     ) -> Result<Chain, ChainError> {
+        resolve_with(config, env, profile, request, &Policy::default())
+    }
+
+    fn resolve_with(
+        config: &str,
+        env: &[(&str, &str)],
+        profile: &str,
+        request: &Request,
+        policy: &Policy,
+    ) -> Result<Chain, ChainError> {
         let aws = AwsProfiles::from_texts(config, "").unwrap();
         let env = Environment::from_pairs(env);
-        resolve(profile, &aws, &Settings::default(), &env, request)
+        resolve(profile, &aws, &Settings::default(), policy, &env, request)
     }
 
     fn chain_of(config: &str, profile: &str) -> Result<Chain, ChainError> {
@@ -1263,13 +1358,20 @@ mod tests {
              [profile r1]\nrole_arn = {ROLE}r1\nsource_profile = user\nduration_seconds = 7200\n\
              [profile r2]\nrole_arn = {ROLE}r2\nsource_profile = r1\n"
         );
-        let asked = |profile: &str, duration: u64, max: Option<u64>| {
+        let asked = |profile: &str, duration: u64, max: Option<&str>| {
             let request = Request {
                 duration: Some(Duration::from_secs(duration)),
-                max_duration: max.map(Duration::from_secs),
                 ..Request::default()
             };
-            resolve_in(&config, &[], profile, &request)
+            let policy = Policy {
+                user: crate::settings::parse_toml(&match max {
+                    Some(max) => format!("[profile.{profile}]\nmax_duration = \"{max}\"\n"),
+                    None => String::new(),
+                })
+                .unwrap(),
+                ..Policy::default()
+            };
+            resolve_with(&config, &[], profile, &request, &policy)
         };
         let r1 = chain_of(&config, "r1").unwrap();
         assert_eq!(r1.hops[0].duration, Duration::from_secs(7200));
@@ -1280,7 +1382,7 @@ mod tests {
             "{:?}",
             r2.notices
         );
-        let capped = asked("r1", 3 * 3600, Some(1800)).unwrap();
+        let capped = asked("r1", 3 * 3600, Some("30m")).unwrap();
         assert_eq!(capped.hops[0].duration, Duration::from_secs(1800));
         assert!(capped.notices[0]
             .to_string()

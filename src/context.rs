@@ -9,6 +9,7 @@ use crate::audit::AuditLog;
 use crate::cache::Cache;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
+use crate::policy::Policy;
 use crate::settings::{MfaPrompt, Settings};
 use crate::vault::{BackendKind, PassSpec, Passphrase, Vault, VaultSpec};
 
@@ -42,6 +43,9 @@ pub struct Context {
     pub cache_dir: PathBuf,
     /// How long one STS, IAM or SSO call may take: `BROKER_STS_TIMEOUT`, else 20 s.
     pub sts_timeout: Duration,
+    /// The policy rules: the system policy file's (a broken one refuses every issuing, not
+    /// this resolution, so that the commands that only read still work) and config.toml's.
+    pub policy: Policy,
     /// The MFA prompt: `--prompt`, `AWS_VAULT_PROMPT`, `[mfa] prompt`, else the terminal.
     pub mfa_prompt: MfaPrompt,
     /// Credentials with less left are refreshed: `AWS_MIN_TTL`, `[session] min_ttl`, else 15m.
@@ -75,10 +79,14 @@ impl Context {
         let config_path =
             explicit.unwrap_or_else(|| env.config_dir().join("broker").join("config.toml"));
         let mut error = None;
-        let settings = Settings::load(&config_path, must_exist).unwrap_or_else(|e| {
+        let mut settings = Settings::load(&config_path, must_exist).unwrap_or_else(|e| {
             error = Some(Error::from(e));
             Settings::default()
         });
+        let policy = Policy {
+            system: crate::policy::system::load(&env),
+            user: settings.take_rules(),
+        };
         let mut fail = |e: Error| {
             error.get_or_insert(e);
         };
@@ -126,6 +134,7 @@ impl Context {
             cache_dir: env.cache_dir().join("broker"),
             vault,
             sts_timeout,
+            policy,
             mfa_prompt,
             min_ttl: aws_vault
                 .min_ttl

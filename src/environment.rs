@@ -71,6 +71,8 @@ pub struct Environment {
     pub completion_request: bool,
     user_names: Vec<String>,
     user_name: OnceLock<String>,
+    /// `COMPUTERNAME` (Windows's name for the machine).
+    computer_name: Option<String>,
     dirs: Dirs,
 }
 
@@ -227,6 +229,9 @@ struct TestHooks {
     /// instead of the real one (a second of work), so that the tests do not spend minutes on
     /// it. The tests of the vault itself leave it unset.
     scrypt_work_factor: Option<u8>,
+    /// `BROKER_TEST_SYSTEM_POLICY`: the system policy file, instead of the system's own (see
+    /// [`crate::policy::system`]).
+    system_policy: Option<PathBuf>,
 }
 
 /// broker's directories, settled from the XDG variables, else the platform's own, else under
@@ -331,6 +336,7 @@ impl Environment {
                 .filter_map(|name| read.get(name))
                 .collect(),
             user_name: OnceLock::new(),
+            computer_name: read.get("COMPUTERNAME"),
             dirs: Dirs::read(&read, platform),
             inherited: Inherited(
                 vars.into_iter()
@@ -385,6 +391,21 @@ impl Environment {
         return self.broker.test_hooks.scrypt_work_factor;
         #[cfg(not(feature = "test-hooks"))]
         None
+    }
+
+    /// The system policy file the test suite uses instead of the system's (a `test-hooks`
+    /// build only: nothing in a user's build can move or disable the system policy).
+    pub fn test_system_policy(&self) -> Option<&std::path::Path> {
+        #[cfg(feature = "test-hooks")]
+        return self.broker.test_hooks.system_policy.as_deref();
+        #[cfg(not(feature = "test-hooks"))]
+        None
+    }
+
+    /// This machine's name, for the context of `approve_command` and `notify_command`: the
+    /// host name on Unix, `COMPUTERNAME` on Windows.
+    pub fn host_name(&self) -> String {
+        host_name(self.computer_name.as_deref()).unwrap_or_default()
     }
 
     /// The path of the running broker binary, to start it again as a helper.
@@ -585,6 +606,7 @@ impl BrokerVars {
                     .get("BROKER_TEST_SCRYPT_WORK_FACTOR")
                     .and_then(|n| n.parse().ok())
                     .filter(|n| (1..=22).contains(n)),
+                system_policy: vars.absolute("BROKER_TEST_SYSTEM_POLICY"),
             },
             trace_timing: vars.flag("BROKER_TRACE_TIMING"),
         }
@@ -644,6 +666,22 @@ fn login_name() -> Option<String> {
 #[cfg(not(unix))]
 fn login_name() -> Option<String> {
     None
+}
+
+#[cfg(unix)]
+fn host_name(_computer_name: Option<&str>) -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most `buf.len()` bytes into our buffer.
+    if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } != 0 {
+        return None;
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8(buf[..end].to_vec()).ok()
+}
+
+#[cfg(not(unix))]
+fn host_name(computer_name: Option<&str>) -> Option<String> {
+    computer_name.map(str::to_owned)
 }
 
 #[cfg(test)]

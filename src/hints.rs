@@ -205,18 +205,77 @@ impl From<crate::audit::AuditError> for Error {
     }
 }
 
+impl From<crate::plan::PlanError> for Error {
+    fn from(e: crate::plan::PlanError) -> Self {
+        use crate::plan::PlanError as P;
+        let hint = match &e {
+            P::MfaUnsendable { .. } => {
+                "remove mfa_serial, or put it on a role profile of the chain"
+            }
+            P::NoSessionPerReason { .. } => {
+                "give the profile a role to assume (role_arn, with the credential_process \
+                 profile as its source_profile): each reason then gets a session of its own"
+            }
+        };
+        hinted(e, Some(hint.into()))
+    }
+}
+
 impl From<crate::policy::PolicyError> for Error {
     fn from(e: crate::policy::PolicyError) -> Self {
         use crate::policy::PolicyError as P;
         let hint = match &e {
-            P::NoReason { .. } | P::NotAReason { .. } => {
-                Some("say why with --reason TEXT; it is recorded in the audit log")
-            }
-            P::NotConfirmed { .. } => Some("run it from a terminal, or confirm with --yes"),
+            P::NoReason { rules, .. } | P::NotAReason { rules, .. } => Some(format!(
+                "say why with --reason TEXT; it is recorded in the audit log (required by \
+                 {rules}; `broker debug resolve PROFILE` shows the rules)"
+            )),
+            P::ReasonPattern { pattern, .. } => Some(format!(
+                "give a reason that matches `{pattern}`, such as your ticket's id"
+            )),
+            P::NotConfirmed { .. } => Some("run it from a terminal, or confirm with --yes".into()),
             P::Mismatch { .. } => None,
-            P::LongTermKeys { .. } => Some("drop --no-session to get temporary credentials"),
+            P::LongTermKeys { .. } => Some("drop --no-session to get temporary credentials".into()),
+            P::NotApproved { .. } => Some(
+                "nothing was issued; ask whoever runs the approval, or try again once it allows \
+                 it"
+                .into(),
+            ),
         };
-        hinted(e, hint.map(str::to_owned))
+        hinted(e, hint)
+    }
+}
+
+impl From<std::sync::Arc<crate::policy::FloorError>> for Error {
+    fn from(e: std::sync::Arc<crate::policy::FloorError>) -> Self {
+        use crate::policy::FloorError as F;
+        let path = e.path().display();
+        let hint = match e.as_ref() {
+            F::Untrusted {
+                flaw: crate::policy::system::Flaw::Directory { dir, .. },
+                ..
+            } if cfg!(unix) => format!(
+                "an administrator must run: sudo chown root {} && sudo chmod go-w {}",
+                dir.display(),
+                dir.display()
+            ),
+            F::Untrusted { .. } if cfg!(unix) => {
+                format!(
+                    "an administrator must run: sudo chown root {path} && sudo chmod go-w {path}"
+                )
+            }
+            F::Untrusted { .. } => format!(
+                "an administrator must make Administrators the owner of {path} and its folder, \
+                 and allow no one else to change them"
+            ),
+            F::Unreadable { .. } => format!(
+                "an administrator must make {path} readable by everyone (it holds no secret)"
+            ),
+            F::Invalid { .. } => format!(
+                "an administrator must fix {path}; `broker doctor`, `list` and `debug resolve` \
+                 still work"
+            ),
+        };
+        hinted(e.clone(), Some(hint))
     }
 }
 
@@ -396,10 +455,7 @@ impl From<crate::engine::EngineError> for Error {
                 hinted(e, Some(hint))
             }
             E::Expired { .. } => hinted(e, Some(CLOCK_THEN_REFRESH.into())),
-            E::MfaUnsendable { .. } => hinted(
-                e,
-                Some("remove mfa_serial, or put it on a role profile of the chain".into()),
-            ),
+            E::MfaUnsendable(e) => e.into(),
             E::Net(e) => e.into(),
             E::CredentialProcess(_) | E::TokenFile { .. } | E::NoOwnCredentials { .. } => {
                 hinted(e, None)

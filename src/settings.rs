@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::duration;
+use crate::policy::rules::{RoleRule, Rule, Rules};
 use crate::vault::BackendKind;
 
 #[derive(Debug, Default, Deserialize)]
@@ -27,8 +28,12 @@ pub struct Settings {
     pub file: FileSettings,
     #[serde(default)]
     pub credential_process: CredentialProcessSettings,
+    /// Policy rules by AWS profile name, `[profile.NAME]`.
     #[serde(default)]
-    pub profile: BTreeMap<String, ProfilePolicy>,
+    pub profile: BTreeMap<String, Rule>,
+    /// Policy rules by role ARN glob, `[[role]]`.
+    #[serde(default)]
+    pub role: Vec<RoleRule>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -94,22 +99,6 @@ pub struct AuditSettings {
     pub command_timeout: Option<Duration>,
 }
 
-/// Per-profile policy, `[profile.NAME]`.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProfilePolicy {
-    #[serde(default)]
-    pub break_glass: bool,
-    #[serde(default)]
-    pub require_reason: bool,
-    #[serde(default, deserialize_with = "duration::deserialize_opt")]
-    pub max_duration: Option<Duration>,
-    #[serde(default)]
-    pub notify_command: Vec<String>,
-    #[serde(default)]
-    pub tag_reason: bool,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("cannot read {path}: {source}")]
@@ -125,7 +114,8 @@ pub enum SettingsError {
     },
 }
 
-/// config.toml text that does not parse: what is wrong, and on which line when TOML says.
+/// TOML text (config.toml, the system policy file) that does not parse: what is wrong, and on
+/// which line when TOML says.
 #[derive(Debug, thiserror::Error)]
 #[error("{}{}", .line.map(|l| format!("line {l}: ")).unwrap_or_default(), .source.message().trim())]
 pub struct ParseError {
@@ -156,17 +146,26 @@ impl Settings {
 
     /// Parses config.toml text; the error reads `line N: what is wrong`.
     pub fn parse(text: &str) -> Result<Settings, ParseError> {
-        toml::from_str(text).map_err(|source: toml::de::Error| ParseError {
-            line: source
-                .span()
-                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1),
-            source: Box::new(source),
-        })
+        parse_toml(text)
     }
 
-    pub fn policy(&self, profile: &str) -> Option<&ProfilePolicy> {
-        self.profile.get(profile)
+    /// The policy rules, taken out of the settings (for [`crate::policy::Policy`]).
+    pub fn take_rules(&mut self) -> Rules {
+        Rules {
+            profile: std::mem::take(&mut self.profile),
+            role: std::mem::take(&mut self.role),
+        }
     }
+}
+
+/// Parses TOML text strictly into `T`; the error reads `line N: what is wrong`.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ParseError> {
+    toml::from_str(text).map_err(|source: toml::de::Error| ParseError {
+        line: source
+            .span()
+            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1),
+        source: Box::new(source),
+    })
 }
 
 #[cfg(test)]
@@ -200,6 +199,13 @@ require_reason = true
 max_duration = "1h"
 notify_command = ["/usr/local/bin/page-oncall"]
 tag_reason = true
+
+[[role]]
+arn = "arn:aws:iam::*:role/*BreakGlass*"
+break_glass = true
+reason_pattern = "^(INC|CHG)-[0-9]+"
+approve_command = ["/usr/local/bin/approve-break-glass"]
+approve_timeout = "5m"
 "#;
 
     #[test]
@@ -216,10 +222,17 @@ tag_reason = true
         assert!(s.audit.syslog);
         assert_eq!(s.audit.command[0], "/usr/local/bin/ship-audit");
         assert_eq!(s.audit.command_timeout, Some(Duration::from_secs(5)));
-        let p = s.policy("breakglass").unwrap();
+        let p = &s.profile["breakglass"];
         assert!(p.break_glass && p.require_reason && p.tag_reason);
         assert_eq!(p.max_duration, Some(Duration::from_secs(3600)));
         assert_eq!(p.notify_command, vec!["/usr/local/bin/page-oncall"]);
+        let role = &s.role[0];
+        assert!(role
+            .arn
+            .matches("arn:aws:iam::123456789012:role/SecurityBreakGlassRole"));
+        assert!(role.rule.break_glass);
+        assert!(role.rule.reason_pattern.as_ref().unwrap().is_match("CHG-7"));
+        assert_eq!(role.rule.approve_timeout, Some(Duration::from_secs(300)));
     }
 
     #[test]

@@ -187,6 +187,13 @@ pub struct Record {
     /// `chain_started`: why a new chain begins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The policy rules that applied to the request, by where they come from
+    /// (`system:role[0]`, `user:profile.breakglass`): why it needed what it needed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+    /// What the policy's `approve_command`s said when they approved (their first lines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<String>,
     /// The SHA-256 (hex) of the previous line of the log, without its line break; 64 zeros for
     /// the first line of a log. Absent in lines written before broker kept a chain.
     #[serde(default)]
@@ -222,6 +229,8 @@ impl Record {
             signal: None,
             seconds_in_use: None,
             note: None,
+            rules: Vec::new(),
+            approval: None,
             prev: None,
         }
     }

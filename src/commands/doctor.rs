@@ -11,17 +11,20 @@ use crate::context::{Context, GlobalOptions};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::net::{GetError, NetSettings};
+use crate::policy::SystemPolicy;
 use crate::{endpoint, exit_codes, fsutil, output, profiles, vault};
 
 /// Check that broker can work here, and say what to fix
 ///
 /// One line per check, ✓ or ✗: the AWS config and credentials files parse, broker's settings
-/// parse, the vault backend is usable, the vault is readable, the session cache's key is in
-/// place, the proxy STS is reached through (host and port only), what HTTPS trusts (the system's
-/// roots and the CA bundle), the STS endpoint answers through them, the local clock is within 5
-/// minutes of STS's (AWS refuses signatures made with a clock further off), the audit log is
-/// writable, and completions are installed for your shell. The network checks use the profile
-/// of AWS_DEFAULT_PROFILE or AWS_PROFILE, else "default". Exits 1 when any check fails.
+/// parse, the system policy file (if there is one) belongs to the administrator, can be
+/// changed by no one else and parses (else no credentials are issued), the vault backend is
+/// usable, the vault is readable, the session cache's key is in place, the proxy STS is reached
+/// through (host and port only), what HTTPS trusts (the system's roots and the CA bundle), the
+/// STS endpoint answers through them, the local clock is within 5 minutes of STS's (AWS refuses
+/// signatures made with a clock further off), the audit log is writable, and completions are
+/// installed for your shell. The network checks use the profile of AWS_DEFAULT_PROFILE or
+/// AWS_PROFILE, else "default". Exits 1 when any check fails.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -82,6 +85,7 @@ pub fn run(_args: Args, options: GlobalOptions, env: Environment) -> Result<u8> 
             ),
         ),
     });
+    checks.push(system_policy(&ctx));
     let (backend, vault) = backend_and_vault(&ctx);
     checks.push(backend);
     checks.push(vault);
@@ -139,6 +143,27 @@ fn line(check: &Check, colors: bool) -> String {
         text.push_str(&crate::error::one_line(hint));
     }
     text
+}
+
+/// The system policy: none, trusted and valid, or why it stops every issuing.
+fn system_policy(ctx: &Context) -> Check {
+    const NAME: &str = "system policy";
+    match &ctx.policy.system {
+        SystemPolicy::Absent => match crate::policy::system::location(&ctx.env) {
+            Ok(path) => pass(NAME, format!("none ({} does not exist)", path.display())),
+            Err(e) => failed_with(NAME, &Error::with_source("cannot find its folder", e)),
+        },
+        SystemPolicy::Trusted { path, rules } => pass(
+            NAME,
+            format!(
+                "{} ({} rule{}; only the administrator can change it)",
+                path.display(),
+                rules.len(),
+                if rules.len() == 1 { "" } else { "s" }
+            ),
+        ),
+        SystemPolicy::Refused(e) => failed_with(NAME, &Error::from(e.clone())),
+    }
 }
 
 fn aws_files(env: &Environment) -> Check {

@@ -42,9 +42,10 @@ pub struct Args {
     #[arg(long, value_name = "VIA", value_parser = via_parser())]
     via: Option<Via>,
 
-    /// Only records whose reason contains TEXT (ignoring case)
-    #[arg(long, value_name = "TEXT")]
-    reason: Option<String>,
+    /// Only records whose reason matches PATTERN: a regex, case ignored, found anywhere in the
+    /// reason (plain text such as INC-4711 matches itself; ^INC-4711$ the whole reason only)
+    #[arg(long, value_name = "PATTERN", value_parser = reason_pattern)]
+    reason: Option<regex_lite::Regex>,
 
     /// Only the records of this access key id (CloudTrail's userIdentity.accessKeyId)
     #[arg(long, value_name = "ACCESS_KEY_ID")]
@@ -77,6 +78,10 @@ fn outcome_parser() -> impl clap::builder::TypedValueParser<Value = Outcome> {
     })
 }
 
+fn reason_pattern(text: &str) -> std::result::Result<regex_lite::Regex, regex_lite::Error> {
+    crate::policy::rules::bounded_regex(text, true)
+}
+
 fn via_parser() -> impl clap::builder::TypedValueParser<Value = Via> {
     use clap::builder::{PossibleValuesParser, TypedValueParser};
     PossibleValuesParser::new(Via::ALL.map(Via::name)).map(|name| {
@@ -106,7 +111,6 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         .since
         .and_then(|d| chrono::TimeDelta::from_std(d).ok())
         .and_then(|d| crate::clock::now().checked_sub_signed(d));
-    let reason = args.reason.as_deref().map(str::to_lowercase);
     let shown: Vec<&(Record, String)> = records
         .iter()
         .filter(|(r, _)| args.profile.as_ref().is_none_or(|p| &r.profile == p))
@@ -114,10 +118,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         .filter(|(r, _)| args.outcome.is_none_or(|o| r.outcome == o))
         .filter(|(r, _)| args.via.is_none_or(|v| r.via == Some(v)))
         .filter(|(r, _)| {
-            reason.as_ref().is_none_or(|text| {
+            args.reason.as_ref().is_none_or(|pattern| {
                 r.reason
                     .as_deref()
-                    .is_some_and(|reason| reason.to_lowercase().contains(text))
+                    .is_some_and(|reason| pattern.is_match(reason))
             })
         })
         .filter(|(r, _)| {

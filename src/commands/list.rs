@@ -1,4 +1,5 @@
-//! `broker list`: the profiles of the AWS config and what broker holds for each.
+//! `broker list`: the profiles of the AWS config, what broker holds for each, and the policy
+//! rules that apply to each.
 
 use std::collections::BTreeMap;
 
@@ -12,9 +13,12 @@ use crate::{chain, exit_codes, output, profiles, vault};
 /// List profiles, their stored keys and cached sessions
 ///
 /// Shows every profile of the AWS config and credentials files, its role, whether the vault
-/// holds long-term keys for it, and its cached sessions with the time they have left. When the
-/// vault cannot be opened, the profiles are still listed, with a warning, and the KEYS column
-/// says why it cannot tell.
+/// holds long-term keys for it, its cached sessions with the time they have left, and the
+/// policy rules that apply to it with where each comes from (`system:role[0]` is the first
+/// [[role]] of the system policy file, `user:profile.NAME` a [profile.NAME] of config.toml).
+/// When the vault cannot be opened, the profiles are still listed, with a warning, and the KEYS
+/// column says why it cannot tell; when the system policy stops every issuing, a warning says
+/// why.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -54,6 +58,19 @@ struct Row {
     /// The IAM Identity Center session the profile signs in with, if any.
     sso: Option<SsoStatus>,
     sessions: Vec<Session>,
+    /// The policy rules that apply; `None` when the profile's chain does not resolve.
+    policy: Option<PolicyRow>,
+}
+
+#[derive(Debug, Serialize)]
+struct PolicyRow {
+    /// What the rules ask, in a few words (`break-glass, at most 1h`), or `-`.
+    summary: String,
+    break_glass: bool,
+    require_reason: bool,
+    max_duration_seconds: Option<u64>,
+    /// Where each rule comes from: `system:role[0]`, `user:profile.NAME`.
+    rules: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,6 +95,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         let names: String = aws.names().iter().map(|n| format!("{n}\n")).collect();
         output::stdout(names.as_bytes())?;
         return Ok(exit_codes::SUCCESS);
+    }
+    if let Some(floor) = ctx.policy.refused() {
+        warn(&Error::from(floor.clone()));
     }
     // Without a vault the profiles are still worth listing; the KEYS column says why it is
     // empty.
@@ -111,7 +131,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
             },
             None => None,
         };
+        let policy = policy_row(&name, &aws, ctx);
         rows.push(Row {
+            policy,
             role_arn: aws.get(&name, "role_arn").map(str::to_owned),
             source_profile: aws.get(&name, "source_profile").map(str::to_owned),
             keys: stored,
@@ -141,6 +163,26 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         output::print_table(&text)?;
     }
     Ok(exit_codes::SUCCESS)
+}
+
+/// The policy rules that apply to profile `name`, if its chain resolves.
+fn policy_row(name: &str, aws: &profiles::AwsProfiles, ctx: &Context) -> Option<PolicyRow> {
+    let chain = chain::resolve(
+        name,
+        aws,
+        &ctx.settings,
+        &ctx.policy,
+        &ctx.env,
+        &chain::Request::default(),
+    )
+    .ok()?;
+    Some(PolicyRow {
+        summary: chain.policy.summary(),
+        break_glass: chain.policy.break_glass(),
+        require_reason: chain.policy.require_reason(),
+        max_duration_seconds: chain.policy.max_duration().map(|d| d.as_secs()),
+        rules: chain.policy.origins(),
+    })
 }
 
 /// The SSO sign-in of `name`'s session, if it has one: read from the vault once per session
@@ -214,19 +256,44 @@ fn short_reason(e: &VaultError) -> String {
     }
 }
 
+/// The table; with a POLICY column when a rule applies to any profile.
 fn table(rows: &[Row]) -> String {
-    let cells: Vec<[String; 4]> = rows
+    let cells = |r: &Row| {
+        [
+            r.profile.clone(),
+            r.role_arn.clone().unwrap_or_else(|| "-".into()),
+            keys_cell(r),
+            sessions_cell(&r.sessions),
+        ]
+    };
+    let ruled = |r: &Row| r.policy.as_ref().is_some_and(|p| !p.rules.is_empty());
+    if !rows.iter().any(ruled) {
+        let cells: Vec<[String; 4]> = rows.iter().map(cells).collect();
+        return output::table(["PROFILE", "ROLE", "KEYS", "SESSIONS"], &cells);
+    }
+    let cells: Vec<[String; 5]> = rows
         .iter()
         .map(|r| {
+            let [profile, role, keys, sessions] = cells(r);
             [
-                r.profile.clone(),
-                r.role_arn.clone().unwrap_or_else(|| "-".into()),
-                keys_cell(r),
-                sessions_cell(&r.sessions),
+                profile,
+                role,
+                keys,
+                sessions,
+                policy_cell(r.policy.as_ref()),
             ]
         })
         .collect();
-    output::table(["PROFILE", "ROLE", "KEYS", "SESSIONS"], &cells)
+    output::table(["PROFILE", "ROLE", "KEYS", "SESSIONS", "POLICY"], &cells)
+}
+
+/// `break-glass, at most 1h (system:role[0])`, `-`, or `?` for a chain that does not resolve.
+fn policy_cell(policy: Option<&PolicyRow>) -> String {
+    match policy {
+        None => "?".into(),
+        Some(p) if p.rules.is_empty() => "-".into(),
+        Some(p) => format!("{} ({})", p.summary, p.rules.join(", ")),
+    }
 }
 
 /// The backend holding the keys, or `sso NAME (signed in, 7h59m)`, or `-`.

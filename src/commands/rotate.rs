@@ -45,6 +45,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         &args.profile,
         &aws,
         &ctx.settings,
+        &ctx.policy,
         &ctx.env,
         &chain::Request::default(),
     )?;

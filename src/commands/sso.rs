@@ -153,6 +153,7 @@ fn of_profile(
         profile,
         aws,
         &ctx.settings,
+        &ctx.policy,
         &ctx.env,
         &chain::Request::default(),
     )?;

@@ -6,8 +6,8 @@
 //! The jobs, one file each: [`hardening`] (broker's own umask and memory), [`run`] (the user's
 //! command for `exec`, its exit status reported the way shells do), [`signals`] (what reaches
 //! that command while it runs), [`helper`] (the profile's `credential_process` and
-//! `mfa_process` and the vault's `passphrase_command`, each bounded the same way: 64 KiB of
-//! output, a timeout, then its whole process group stopped), [`group`] (that process group),
+//! `mfa_process`, the vault's `passphrase_command` and a policy's `approve_command`, each
+//! bounded the same way: 64 KiB of output, a timeout, then its whole process group stopped), [`group`] (that process group),
 //! [`argv`] (wiping `-t CODE` from broker's own command line, where the system lets it).
 //! Never waits on a helper without a bound.
 
@@ -27,7 +27,7 @@ use crate::environment::Environment;
 pub use argv::hide_argument;
 pub use hardening::{protect_memory, restrict_umask};
 pub use helper::{
-    credential_process, run_bounded, secret_output, wait_or_stop, HelperError,
+    bounded, credential_process, run_bounded, secret_output, wait_or_stop, HelperError,
     DEFAULT_CREDENTIAL_PROCESS_TIMEOUT,
 };
 pub use run::{command_line, run_status};

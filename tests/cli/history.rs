@@ -636,7 +636,7 @@ fn a_failing_audit_command_is_a_warning_and_a_shipping_failed_record() {
 // The end of every exec.
 
 #[test]
-fn exec_of_a_child_that_exits_3_is_ended_with_its_status_and_break_glass_is_notified_again() {
+fn exec_of_a_child_that_exits_3_is_ended_with_its_status_and_notified_again() {
     let env = fixed_process_env(SECRET);
     let notified = env.dir.path().join("notified");
     let notify = script(
@@ -649,7 +649,9 @@ fn exec_of_a_child_that_exits_3_is_ended_with_its_status_and_break_glass_is_noti
         ),
     );
     env.write_broker_config(&format!(
-        "[profile.fixed]\nbreak_glass = true\nnotify_command = [\"{}\"]\n",
+        // (Not break-glass: that needs a session of its own per reason, which a
+        // credential_process cannot give.)
+        "[profile.fixed]\nrequire_reason = true\nnotify_command = [\"{}\"]\n",
         notify.display()
     ));
     let out = env

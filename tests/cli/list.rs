@@ -1,5 +1,5 @@
 //! `broker list`: every profile of the AWS files, its role, where its keys are, its cached
-//! sessions and their time left.
+//! sessions and their time left, and the policy rules that apply to it.
 
 use crate::common::{stderr_of, transcribe, transcript, TestEnv};
 use crate::fixtures::{export_json, Chain};

@@ -62,6 +62,8 @@ mod parity;
 #[cfg(target_os = "linux")]
 mod pass_store;
 #[cfg(target_os = "linux")]
+mod policy;
+#[cfg(target_os = "linux")]
 mod profile_keys;
 #[cfg(target_os = "linux")]
 mod remove;

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use crate::common::moto::{venv, Moto};
 use crate::common::sso::{Sso, TestBrowser};
 use crate::common::{
-    broker_bin, normalize, stderr_of, stdout_of, transcribe, transcript, transcripts, TestEnv,
+    assert_error, broker_bin, normalize, stderr_of, stdout_of, transcribe, transcript, transcripts,
+    TestEnv,
 };
 
 const CONFIG: &str = "[sso-session corp]
@@ -584,6 +585,41 @@ fn policy_and_audit_apply_to_sso_profiles() {
     assert_eq!(last["profile"], "dev-admin", "{last}");
     assert_eq!(last["outcome"], "issued", "{last}");
     assert_eq!(last["reason"], "INC-9", "{last}");
+}
+
+#[test]
+fn a_role_rule_matches_an_sso_role_by_its_account_and_name() {
+    let c = Corp::new();
+    // Written for the ARN IAM Identity Center gives the role (…/AWSReservedSSO_NAME_HASH).
+    c.env.write_broker_config(
+        "[[role]]\narn = \"arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*\
+         AWSReservedSSO_AdministratorAccess_*\"\nbreak_glass = true\n",
+    );
+    assert_error(
+        &c.broker(&["export", "dev-admin"]),
+        1,
+        "profile dev-admin requires a reason",
+    );
+    // Another permission set of the same session is not matched.
+    c.export("dev-analyst");
+    let key = |reason: &str| {
+        let out = c.broker(&[
+            "export",
+            "--format",
+            "json",
+            "--reason",
+            reason,
+            "--yes",
+            "dev-admin",
+        ]);
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        let creds: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        creds["AccessKeyId"].as_str().unwrap().to_string()
+    };
+    let first = key("INC-1");
+    assert_eq!(key("INC-1"), first);
+    assert_ne!(key("INC-2"), first, "a new reason, new role credentials");
+    assert_eq!(c.sso.count("GetRoleCredentials"), 3);
 }
 
 #[test]

@@ -126,6 +126,41 @@ impl TestEnv {
         std::fs::write(self.aws_config(), text).unwrap();
     }
 
+    /// The system policy file of this environment (`BROKER_TEST_SYSTEM_POLICY`, a `test-hooks`
+    /// build's, set for every broker run here): missing unless a test writes it, so that the
+    /// machine's own /etc/broker/policy.toml never reaches a test.
+    pub fn system_policy(&self) -> PathBuf {
+        self.dir.path().join("system/policy.toml")
+    }
+
+    /// Writes the system policy file as an administrator would: owned by root, mode 644, in a
+    /// directory only root can write. The tests run as root (scripts/test.sh in CI); anyone
+    /// else cannot make a file broker trusts, and the test fails saying so.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // its users need the Linux rig
+    pub fn write_system_policy(&self, text: &str) {
+        require_test_hooks();
+        #[cfg(unix)]
+        {
+            // SAFETY: geteuid cannot fail.
+            let root = unsafe { libc::geteuid() } == 0;
+            assert!(
+                root,
+                "this test writes a system policy file owned by root: run it as root (as CI \
+                 does)"
+            );
+        }
+        let path = self.system_policy();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |m| std::fs::Permissions::from_mode(m);
+            std::fs::set_permissions(path.parent().unwrap(), mode(0o755)).unwrap();
+            std::fs::set_permissions(&path, mode(0o644)).unwrap();
+        }
+    }
+
     pub fn write_broker_config(&self, text: &str) {
         let path = self.broker_config();
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -190,6 +225,7 @@ impl TestEnv {
             .env("XDG_CACHE_HOME", root.join("cache"))
             .env("TMPDIR", root.join("tmp"))
             .env("BROKER_TEST_CLOCK", self.clock_file())
+            .env("BROKER_TEST_SYSTEM_POLICY", self.system_policy())
             .env("AWS_CONFIG_FILE", self.aws_config())
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
