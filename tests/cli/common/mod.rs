@@ -11,6 +11,8 @@ pub mod syslog;
 pub mod terminal;
 mod transcript;
 
+// Some are used by the Linux-only modules alone.
+#[cfg_attr(not(target_os = "linux"), allow(unused_imports))]
 pub use transcript::{normalize, transcribe, transcript, transcript_of, transcripts};
 
 use std::path::{Path, PathBuf};
