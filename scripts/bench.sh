@@ -469,3 +469,31 @@ echo "bench.sh: peak RSS of warm broker export (20 runs)" >&2
 bench rss 20 "$broker" export --format json r2
 
 bench table "$aws_note" "$awsume_note" "$exec_note"
+
+# h) sso profiles at organisation scale: 1000 accounts of 3 roles each, pages of 100, the
+# portal's quota of 20 calls a second enforced by the stand-in (429 past it). The floor is the
+# quota itself: every call at exactly 20 a second.
+hook() { curl -fsS "http://127.0.0.1:$sso_port/_broker_test/$1" >/dev/null; }
+hook "generate?accounts=1000&roles=3"
+hook "page_size?n=100"
+hook "quota?per_second=20"
+before=$(curl -fsS "http://127.0.0.1:$sso_port/_broker_test/counts")
+echo "bench.sh: sso profiles, 1000 accounts under a 20 TPS quota (about a minute)" >&2
+started=$(date +%s.%N)
+"$broker" sso profiles --sso-session bench-sso >"$tmp/sso-profiles.ini"
+ended=$(date +%s.%N)
+after=$(curl -fsS "http://127.0.0.1:$sso_port/_broker_test/counts")
+"$py" - "$started" "$ended" "$before" "$after" "$tmp/sso-profiles.ini" <<'PY'
+import json, sys
+started, ended = float(sys.argv[1]), float(sys.argv[2])
+b, a = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+d = {k: a.get(k, 0) - b.get(k, 0) for k in ("ListAccounts", "ListAccountRoles", "Throttled")}
+profiles = open(sys.argv[5]).read().count("[profile ")
+calls = d["ListAccounts"] + d["ListAccountRoles"] - d["Throttled"]
+took = ended - started
+print()
+print(f"sso profiles, 1000 accounts x 3 roles, 20 TPS quota: {took:.1f} s for {profiles} profiles; "
+      f"{calls} calls answered ({d['ListAccounts']} ListAccounts, {d['ListAccountRoles']} "
+      f"ListAccountRoles with the throttled), {d['Throttled']} throttled; the quota's floor "
+      f"{calls / 20:.1f} s, so {took / (calls / 20):.2f}x it")
+PY

@@ -217,6 +217,11 @@ impl Client {
         self.net.block_on(future)
     }
 
+    /// Runs SDK calls to completion with no spinner: for a caller that shows its own progress.
+    pub fn block_on_quietly<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.net.block_on(future)
+    }
+
     /// Runs one SDK call (as [`Self::block_on`]) and reduces its failure to an [`AwsError`].
     pub fn call<T, E, R>(
         &self,

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+mod names;
+
 use crate::chain::{self, Source, SsoSession};
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -88,16 +90,31 @@ struct LogoutArgs {
 
 /// Print a [profile] section for every account and role you may use
 ///
-/// Lists the accounts and roles of the sign-in (ListAccounts, ListAccountRoles) as
-/// `[profile ACCOUNT-ROLE]` sections to append to the AWS config. Writes nothing itself.
+/// Lists the accounts and roles of the sign-in (ListAccounts, ListAccountRoles; several
+/// accounts at a time, paced to the portal's quota of 20 calls a second) as `[profile NAME]`
+/// sections to append to the AWS config. Writes nothing itself. Names are made from
+/// --template, lower-cased, every character outside a-z, 0-9, '.', '_' and '-' written '-',
+/// never starting with '-'; where two would be the same, or the same as a profile of the AWS
+/// config, the account id is added (then a number). Names from the portal appear only in
+/// comments, escaped; an account id or role name AWS would not give is left out with a warning.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  broker sso profiles --sso-session corp >> ~/.aws/config")]
+  broker sso profiles --sso-session corp >> ~/.aws/config
+  broker sso profiles --template '{account_id}-{role_name}' --prefix corp-")]
 struct ProfilesArgs {
     /// The [sso-session NAME] to list [default: the only one in the AWS config]
     #[arg(long, value_name = "NAME")]
     sso_session: Option<String>,
+
+    /// How to name each profile, from {account_name}, {account_id}, {role_name} and
+    /// {sso_session}
+    #[arg(long, value_name = "TEMPLATE", default_value = names::DEFAULT_TEMPLATE)]
+    template: String,
+
+    /// Put PREFIX before every name
+    #[arg(long, value_name = "PREFIX", default_value = "")]
+    prefix: String,
 
     #[command(flatten)]
     how: HowArgs,
@@ -250,13 +267,28 @@ fn profiles(args: ProfilesArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> 
         )?
     };
     let mut assignments = portal.assignments(&token)?;
-    assignments.sort_by(|a, b| (&a.account_name, &a.role).cmp(&(&b.account_name, &b.role)));
-    let names = profile_names(&assignments);
+    assignments.retain(|a| {
+        let fit = names::fit_for_config(a);
+        if !fit {
+            output::notice(&format!(
+                "warning: left out account {} role {}: not an account id and role name AWS gives",
+                crate::sanitize::escape(&a.account_id),
+                crate::sanitize::escape(&a.role)
+            ));
+        }
+        fit
+    });
+    assignments.sort_by(|a, b| {
+        (&a.account_name, &a.account_id, &a.role).cmp(&(&b.account_name, &b.account_id, &b.role))
+    });
+    let naming = names::Naming::new(&args.template, &args.prefix, &session.name)?;
+    let names = naming.names(&assignments, &aws.names());
     let mut text = String::new();
     for (assignment, name) in assignments.iter().zip(names) {
         text.push_str(&format!(
             "\n# {} ({})\n[profile {name}]\n",
-            assignment.account_name, assignment.account_id
+            names::comment(&assignment.account_name),
+            assignment.account_id
         ));
         if session.name == session.start_url {
             text.push_str(&format!(
@@ -273,73 +305,4 @@ fn profiles(args: ProfilesArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> 
     }
     output::stdout(text.trim_start().as_bytes())?;
     Ok(exit_codes::SUCCESS)
-}
-
-/// Stable profile names: `ACCOUNT-ROLE`, lower-case, `[a-z0-9-]` (the account's name, or its
-/// id when two accounts share a name).
-fn profile_names(assignments: &[crate::sso::Assignment]) -> Vec<String> {
-    let slug = |text: &str| {
-        let mut out = String::new();
-        for c in text.chars() {
-            if c.is_ascii_alphanumeric() {
-                out.push(c.to_ascii_lowercase());
-            } else if !out.ends_with('-') {
-                out.push('-');
-            }
-        }
-        out.trim_matches('-').to_string()
-    };
-    let shared: Vec<&str> = {
-        let mut by_name: BTreeMap<String, std::collections::BTreeSet<&str>> = BTreeMap::new();
-        for a in assignments {
-            by_name
-                .entry(slug(&a.account_name))
-                .or_default()
-                .insert(&a.account_id);
-        }
-        assignments
-            .iter()
-            .filter(|a| by_name[&slug(&a.account_name)].len() > 1)
-            .map(|a| a.account_id.as_str())
-            .collect()
-    };
-    assignments
-        .iter()
-        .map(|a| {
-            let account = if shared.contains(&a.account_id.as_str()) {
-                format!("{}-{}", slug(&a.account_name), a.account_id)
-            } else {
-                slug(&a.account_name)
-            };
-            format!("{account}-{}", slug(&a.role))
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sso::Assignment;
-
-    #[test]
-    fn profile_names_are_stable_slugs_and_never_collide() {
-        let a = |id: &str, name: &str, role: &str| Assignment {
-            account_id: id.into(),
-            account_name: name.into(),
-            role: role.into(),
-        };
-        let names = profile_names(&[
-            a("111111111111", "Prod Account", "ReadOnlyAccess"),
-            a("222222222222", "Dev", "AdministratorAccess"),
-            a("333333333333", "dev", "AdministratorAccess"),
-        ]);
-        assert_eq!(
-            names,
-            [
-                "prod-account-readonlyaccess",
-                "dev-222222222222-administratoraccess",
-                "dev-333333333333-administratoraccess"
-            ]
-        );
-    }
 }

@@ -467,6 +467,89 @@ fn sso_profiles_prints_every_account_and_role_as_profiles() {
 }
 
 #[test]
+fn sso_profiles_lists_many_accounts_under_the_portals_quota() {
+    let c = Corp::new();
+    c.export("dev-analyst"); // signed in
+    c.sso.generate(40, 2);
+    c.sso.set_page_size(100);
+    c.sso.set_quota(8);
+    c.sso.fail_next("ListAccountRoles", "throttle", 3);
+    let out = c.broker(&["sso", "profiles", "--sso-session", "corp"]);
+    assert!(out.status.success(), "sso profiles: {}", stderr_of(&out));
+    let text = stdout_of(&out);
+    assert_eq!(
+        text.matches("[profile ").count(),
+        80,
+        "every role of every account: {text}"
+    );
+    let counts = c.sso.counts();
+    assert!(
+        counts.get("Throttled").copied().unwrap_or(0) >= 1,
+        "the quota was reached, so the pace was tried: {counts:?}"
+    );
+    let throttled = counts.get("Throttled").copied().unwrap_or(0);
+    let calls = counts["ListAccountRoles"];
+    assert!(
+        (43..=43 + throttled).contains(&calls),
+        "one call per account, and one more per throttle: {counts:?}"
+    );
+}
+
+#[test]
+fn sso_profiles_names_are_unique_and_safe_in_strict_ini_parsers() {
+    let c = Corp::new();
+    c.export("dev-analyst"); // signed in
+    let hostile = "Evil\n[profile x]\ncredential_process = touch /tmp/pwned";
+    for (account, role, name) in [
+        ("444444444444", "c", "a-b"),
+        ("555555555555", "b-c", "a"),
+        ("666666666666", "Admin", hostile),
+        ("777777777777", "Admin", "日本"),
+        ("777777777778", "Admin", "中国"),
+        ("888888888888", "Admin_Access", "x"),
+        ("888888888888", "Admin-Access", "x"),
+        ("999999999999", "Bad\nRole", "y"),
+        ("111111111111", "Analyst", "Dev Analyst"),
+    ] {
+        c.sso.assign(account, role, name);
+    }
+    let out = c.broker(&["sso", "profiles", "--sso-session", "corp", "--prefix", "-"]);
+    assert!(out.status.success(), "sso profiles: {}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("warning: left out account 999999999999 role Bad\\nRole"),
+        "the role name AWS would not give is left out: {}",
+        stderr_of(&out)
+    );
+    let config = c.env.dir.path().join("appended");
+    std::fs::write(&config, format!("{CONFIG}\n{}", stdout_of(&out))).unwrap();
+    // configparser in strict mode (duplicate sections or keys are errors), and botocore's own
+    // loader: every section a profile with its four SSO keys, no [profile x], no name with '-'
+    // first.
+    let check = std::process::Command::new(venv().join("bin/python"))
+        .arg("-c")
+        .arg(
+            "import configparser, sys, botocore.configloader as l\n\
+             p = configparser.ConfigParser(strict=True, interpolation=None)\n\
+             p.read_string(open(sys.argv[1]).read())\n\
+             profiles = l.load_config(sys.argv[1])['profiles']\n\
+             assert 'x' not in profiles, profiles.keys()\n\
+             for name, keys in profiles.items():\n\
+             \x20   assert not name.startswith('-'), name\n\
+             \x20   assert 'credential_process' not in keys, name\n\
+             print('\\n'.join(sorted(profiles)))",
+        )
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "strict INI parsers refuse the output: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    insta::assert_snapshot!(String::from_utf8_lossy(&check.stdout));
+}
+
+#[test]
 fn errors_name_the_cause_and_the_next_step() {
     let c = Corp::new();
     let mut transcripts = vec![
