@@ -125,6 +125,7 @@ fn quoted(word: &OsStr) -> String {
 /// | a time (RFC 3339, as in `Expiration`), as wide, so that tables stay aligned | `YYYY-MM-DDThh:mm:ssZ` |
 /// | time left (`role 59m`, `(signed in, 7h59m)`, `expire(s) in 1h`, `59m left`) | `role [LEFT]`, … |
 /// | a process id (`pid 1234`, `[1234]` after a program name) | `pid [PID]` |
+/// | the random parameters of an SSO authorize URL (`client_id=…&redirect_uri=…&state=…`, `code_challenge=…`) | `client_id=[…]`, … |
 /// | the kernel keyring's cache key in `doctor` (whether it is there yet depends on the tests that ran before) | `✓ cache key: [in the kernel keyring, or none yet]` |
 pub fn normalize(env: &TestEnv, text: &str) -> String {
     // A named value is held as a private-use mark until the end, so that no rule changes what
@@ -172,7 +173,21 @@ pub fn normalize(env: &TestEnv, text: &str) -> String {
 /// is no letter or digit), the length of what it replaces and the replacement, or `None`.
 type Rule = fn(rest: &str, at_word_start: bool) -> Option<(usize, String)>;
 
-const RULES: &[Rule] = &[port, key_id, time, time_left, pid];
+const RULES: &[Rule] = &[port, key_id, time, time_left, pid, sign_in_parameter];
+
+/// A random parameter of an SSO authorize URL, up to the next `&` or blank.
+fn sign_in_parameter(rest: &str, _: bool) -> Option<(usize, String)> {
+    let name = ["client_id=", "redirect_uri=", "state=", "code_challenge="]
+        .into_iter()
+        .find(|p| rest.starts_with(p))?;
+    let value = rest[name.len()..]
+        .find(|c: char| c == '&' || c.is_whitespace())
+        .unwrap_or(rest.len() - name.len());
+    Some((
+        name.len() + value,
+        format!("{name}[{}]", name.trim_end_matches('=')),
+    ))
+}
 
 fn digits(text: &str) -> usize {
     text.bytes().take_while(u8::is_ascii_digit).count()
