@@ -309,7 +309,9 @@ pub fn resolve(
         &mut session_duration,
         &mut notices,
     );
-    check_durations(aws, env, request, &mut hops, &mut notices)?;
+    // A role assumed with IAM Identity Center's role credentials is role chaining too.
+    let first_chained = usize::from(!matches!(source, Source::Sso { .. }));
+    check_durations(aws, env, request, first_chained, &mut hops, &mut notices)?;
     let (region, region_source) = region(profile, aws, env, request);
     if !valid_region(&region) {
         return Err(bad(profile, &format!("invalid region `{region}`")));
@@ -594,11 +596,13 @@ fn cap_by_policy(
     }
 }
 
-/// AWS's bounds on every role's duration, and the one-hour cap on chained hops.
+/// AWS's bounds on every role's duration, and the one-hour cap on chained hops (from hop
+/// `first_chained` on).
 fn check_durations(
     aws: &AwsProfiles,
     env: &Environment,
     request: &Request,
+    first_chained: usize,
     hops: &mut [RoleHop],
     notices: &mut Vec<Notice>,
 ) -> Result<(), ChainError> {
@@ -614,8 +618,8 @@ fn check_durations(
             DurationPlace::Setting("[session] assume_role_duration")
         };
         check_range(hop.duration, MAX_ROLE_DURATION, "a role", place)?;
-        // Every hop after the first is assumed with another role's credentials.
-        if i >= 1 && hop.duration > MAX_CHAINED_DURATION {
+        // Assumed with another role's credentials.
+        if i >= first_chained && hop.duration > MAX_CHAINED_DURATION {
             notices.push(Notice::ChainingCap {
                 role_arn: hop.role_arn.clone(),
                 asked: hop.duration,
@@ -674,7 +678,19 @@ pub fn profile_sso_session(
                     session: name.to_string(),
                 });
             }
-            sso_session(name, aws, env, Some(profile))?
+            let session = sso_session(name, aws, env, Some(profile))?;
+            // botocore refuses the profile too (InvalidConfigError).
+            if let Some(url) = get("sso_start_url").filter(|url| *url != session.start_url) {
+                return Err(bad(
+                    profile,
+                    &format!(
+                        "its sso_start_url {url} is not the sso_start_url {} of its sso_session \
+                         {name}",
+                        session.start_url
+                    ),
+                ));
+            }
+            session
         }
         // The legacy form: the session's keys in the profile itself.
         (None, Some(start_url)) => SsoSession {
@@ -1012,6 +1028,42 @@ mod tests {
     }
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/";
+
+    const SSO: &str = "[sso-session corp]\nsso_start_url = https://corp.example/start\n\
+                       sso_region = eu-west-1\n\
+                       [profile sso]\nsso_session = corp\nsso_account_id = 111111111111\n\
+                       sso_role_name = Admin\n";
+
+    #[test]
+    fn a_role_assumed_with_sso_credentials_is_chained() {
+        let config = format!(
+            "{SSO}[profile above]\nsource_profile = sso\nrole_arn = {ROLE}above\n\
+             duration_seconds = 7200\n"
+        );
+        let chain = resolve_in(&config, &[], "above", &Request::default()).unwrap();
+        assert_eq!(chain.hops[0].duration, MAX_CHAINED_DURATION);
+        assert!(
+            matches!(chain.notices[..], [Notice::ChainingCap { .. }]),
+            "{:?}",
+            chain.notices
+        );
+    }
+
+    #[test]
+    fn an_sso_session_and_another_start_url_are_an_error_naming_both() {
+        let config = format!("{SSO}sso_start_url = https://other.example/start\n");
+        let err = resolve_in(&config, &[], "sso", &Request::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("https://other.example/start")
+                && err.contains("https://corp.example/start")
+                && err.contains("sso_session corp"),
+            "{err}"
+        );
+        let same = format!("{SSO}sso_start_url = https://corp.example/start\n");
+        resolve_in(&same, &[], "sso", &Request::default()).unwrap();
+    }
 
     fn resolve_in(
         config: &str,
