@@ -82,12 +82,22 @@ impl SsoSession {
 
     /// The vault item holding the session's registration and tokens.
     pub fn vault_item(&self) -> String {
-        format!("sso:{}", self.name)
+        SsoSession::vault_item_of(&self.name)
+    }
+
+    /// The vault item of the session named `name`.
+    pub fn vault_item_of(name: &str) -> String {
+        format!("sso:{name}")
     }
 
     /// What cache entries made from this session's sign-in name as their source.
     pub fn cache_source(&self) -> String {
-        format!("sso-session:{}", self.name)
+        SsoSession::cache_source_of(&self.name)
+    }
+
+    /// The cache source of the session named `name`.
+    pub fn cache_source_of(name: &str) -> String {
+        format!("sso-session:{name}")
     }
 
     /// The SSO OIDC endpoint, for the browser's authorize URL.

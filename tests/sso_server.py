@@ -43,6 +43,8 @@ Test hooks, all GET unless said (answers are JSON):
   /_broker_test/revoke_refresh         every refresh token issued so far stops working
   /_broker_test/expire_access          every access token issued so far expires now
   /_broker_test/expire_clients         every client registration so far expires now
+  /_broker_test/revoke_clients         every client registration so far is unknown from now on
+                                       (InvalidClientException), though not expired
   /_broker_test/deny?times=N           the next N sign-ins (authorize or device) are refused
   /_broker_test/pending?times=N        the next N polls after approval still answer pending
   /_broker_test/slow_down?times=N      the next N device polls answer slow_down
@@ -704,6 +706,8 @@ def hook(call, method):
     elif name == "expire_clients":
         for client in store.clients.values():
             client["expiresAt"] = now()
+    elif name == "revoke_clients":
+        store.clients = {}
     elif name in ("deny", "pending", "slow_down", "tamper_state"):
         setattr(store, name, number("times", 1))
     elif name == "assign" and method == "POST":

@@ -82,8 +82,9 @@ Examples:
   broker sso logout corp
   broker sso logout                             # every SSO session")]
 struct LogoutArgs {
-    /// The [sso-session] to sign out of (for a legacy profile: its sso_start_url)
-    /// [default: every SSO session of the AWS config]
+    /// The [sso-session] to sign out of (for a legacy profile: its sso_start_url); a session
+    /// the AWS config no longer has is forgotten on this machine [default: every SSO session
+    /// of the AWS config]
     #[arg(value_name = "NAME")]
     session: Option<String>,
 }
@@ -202,14 +203,14 @@ fn all_sessions(aws: &AwsProfiles, ctx: &Context) -> BTreeMap<String, SsoSession
 
 fn logout(args: LogoutArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
     let mut sessions = all_sessions(aws, ctx);
+    let vault = ctx.vault()?;
+    let cache = ctx.cache();
     if let Some(name) = &args.session {
         sessions.retain(|n, _| n == name);
         if sessions.is_empty() {
-            return Err(chain::ChainError::UnknownSsoSession(name.clone()).into());
+            return forget(name, vault.as_ref(), &cache);
         }
     }
-    let vault = ctx.vault()?;
-    let cache = ctx.cache();
     let net = ctx.net_settings(aws);
     for session in sessions.values() {
         let _lock = cache.lock_named(&format!("sso-{}", session.name))?;
@@ -231,6 +232,22 @@ fn logout(args: LogoutArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
             ));
         }
     }
+    Ok(exit_codes::SUCCESS)
+}
+
+/// `sso logout NAME` for a session the AWS config no longer has (renamed, removed): its tokens
+/// and credentials go from this machine; the portal cannot be told without its section.
+fn forget(name: &str, vault: &dyn crate::vault::Vault, cache: &crate::cache::Cache) -> Result<u8> {
+    let _lock = cache.lock_named(&format!("sso-{name}"))?;
+    let held = vault.delete(&SsoSession::vault_item_of(name))?;
+    let dropped = cache.clear_source(&SsoSession::cache_source_of(name));
+    if !held && dropped == 0 {
+        return Err(chain::ChainError::UnknownSsoSession(name.to_string()).into());
+    }
+    output::notice(&format!(
+        "SSO session {name} is not in the AWS config: removed its sign-in and {dropped} cached \
+         credential(s) from this machine (the portal was not told)"
+    ));
     Ok(exit_codes::SUCCESS)
 }
 

@@ -25,7 +25,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::aws::{AwsError, Client};
+use crate::aws::{AwsCode, AwsError, Client};
 use crate::browser::Browser;
 use crate::chain::SsoSession;
 use crate::net::{NetError, NetSettings};
@@ -88,6 +88,17 @@ pub enum SsoError {
     },
 }
 
+impl SsoError {
+    /// Whether the service refused the client registration itself (expired, or revoked).
+    fn rejects_registration(&self) -> bool {
+        match self {
+            SsoError::RegistrationExpired => true,
+            SsoError::Aws(e) => e.code == AwsCode::Other("InvalidClientException".into()),
+            _ => false,
+        }
+    }
+}
+
 type Result<T, E = SsoError> = std::result::Result<T, E>;
 
 /// The SSO OIDC and portal clients of one session.
@@ -140,14 +151,29 @@ impl<'a> Portal<'a> {
                     }
                 }
                 Ok(None) => {}
-                Err(why) => notice(&format!(
-                    "the sign-in to SSO session {} could not be refreshed ({why}); signing in \
-                     again",
-                    self.session.name
-                )),
+                Err(why) => {
+                    if why.rejects_registration() {
+                        // Signing in with it would fail too: register anew.
+                        self.forget_registration(vault)?;
+                    }
+                    notice(&format!(
+                        "the sign-in to SSO session {} could not be refreshed ({why}); signing \
+                         in again",
+                        self.session.name
+                    ))
+                }
             }
         }
         self.sign_in(vault, sign_in)
+    }
+
+    /// Forgets the client registration, so that the next sign-in registers anew.
+    fn forget_registration(&self, vault: &dyn Vault) -> Result<()> {
+        if let Some(mut stored) = Stored::read(vault, self.session)? {
+            stored.client = None;
+            stored.write(vault, self.session)?;
+        }
+        Ok(())
     }
 
     /// Forgets the kept access token, so the next [`Portal::token`] refreshes or signs in.

@@ -550,6 +550,63 @@ fn sso_profiles_names_are_unique_and_safe_in_strict_ini_parsers() {
 }
 
 #[test]
+fn a_registration_the_service_rejects_is_made_anew_once() {
+    let c = Corp::new();
+    c.export("dev-analyst");
+    assert_eq!(c.sso.count("RegisterClient"), 1);
+    c.sso.revoke_clients();
+    c.sso.expire_access();
+    let out = c.broker(&["export", "--format", "json", "dev-admin"]);
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("InvalidClientException"),
+        "the refresh was refused for the client: {}",
+        stderr_of(&out)
+    );
+    assert_eq!(c.sso.count("RegisterClient"), 2, "registered anew, once");
+    assert_eq!(
+        c.sso.count("Authorize"),
+        2,
+        "and signed in with the new registration"
+    );
+    // The next sign-in keeps the new registration.
+    let again = c.broker(&["sso", "login", "--sso-session", "corp"]);
+    assert!(again.status.success(), "sso login: {}", stderr_of(&again));
+    assert_eq!(c.sso.count("RegisterClient"), 2, "{:?}", c.sso.counts());
+}
+
+#[test]
+fn logout_forgets_a_session_the_config_no_longer_has() {
+    let c = Corp::new();
+    c.export("dev-analyst");
+    assert!(c.env.file_vault_dir().join("sso%3Acorp.age").exists());
+    c.env.write_aws_config(&CONFIG.replace("corp", "renamed"));
+    let out = c.broker(&["sso", "logout", "corp"]);
+    assert!(out.status.success(), "logout: {}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("SSO session corp is not in the AWS config: removed its sign-in and 1 cached credential(s)"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(
+        !c.env.file_vault_dir().join("sso%3Acorp.age").exists(),
+        "the tokens are gone from the vault"
+    );
+    assert_eq!(
+        c.sso.count("Logout"),
+        0,
+        "the portal cannot be reached without its section"
+    );
+    let again = c.broker(&["sso", "logout", "corp"]);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "nothing left: {}",
+        stderr_of(&again)
+    );
+}
+
+#[test]
 fn errors_name_the_cause_and_the_next_step() {
     let c = Corp::new();
     let mut transcripts = vec![

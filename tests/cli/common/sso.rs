@@ -269,6 +269,12 @@ impl Sso {
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
 
+    /// Every client registration so far becomes unknown to the service (InvalidClientException),
+    /// before its expiry.
+    pub fn revoke_clients(&self) {
+        self.hook("revoke_clients");
+    }
+
     /// The portal APIs' quota: 429 TooManyRequestsException past `per_second` calls in a
     /// second (0: none); `counts()["Throttled"]` counts them.
     pub fn set_quota(&self, per_second: u32) {
