@@ -17,8 +17,10 @@ fn hinted(error: impl std::error::Error + Send + Sync + 'static, hint: Option<St
 
 const FIX_PROFILE: &str = "fix the profile in the AWS config";
 const LIST_PROFILES: &str = "`broker list` shows the profiles of the AWS config";
-const USE_FILE_BACKEND: &str = "use `--backend file` (an encrypted file vault; see the README \
-     for its passphrase), or start a Secret Service such as gnome-keyring";
+const USE_FILE_BACKEND: &str = "use `--backend file` (an encrypted file vault; its passphrase is \
+     asked on the terminal, or read from BROKER_FILE_PASSPHRASE_FILE, [file] passphrase_command \
+     or BROKER_FILE_PASSPHRASE: docs/credentials.md in the guide), or start a Secret Service \
+     such as gnome-keyring";
 
 impl From<crate::vault::VaultError> for Error {
     fn from(e: crate::vault::VaultError) -> Self {
@@ -75,10 +77,14 @@ impl From<crate::profiles::ProfilesError> for Error {
 
 impl From<crate::settings::SettingsError> for Error {
     fn from(e: crate::settings::SettingsError) -> Self {
-        hinted(
-            e,
-            Some("fix the file, or see the README for every key".into()),
-        )
+        let hint = match e {
+            crate::settings::SettingsError::Missing { .. } => {
+                "create it (docs/configuration.md in the guide lists every key), or leave out \
+                 --config and BROKER_CONFIG for the defaults"
+            }
+            _ => "fix the file; docs/configuration.md in the guide lists every key",
+        };
+        hinted(e, Some(hint.into()))
     }
 }
 
@@ -149,7 +155,7 @@ impl From<crate::chain::ChainError> for Error {
                     .into(),
             ),
             C::SsoSessionIncomplete { .. } => Some(
-                "an [sso-session] needs sso_start_url and sso_region; see the README's SSO section"
+                "an [sso-session] needs sso_start_url and sso_region; see docs/sso.md in the guide"
                     .into(),
             ),
             C::Duration {

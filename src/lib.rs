@@ -75,6 +75,12 @@ pub fn main() -> ExitCode {
             let _ = e.print();
             return ExitCode::from(exit_codes::SUCCESS);
         }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // A group command alone (`broker`, `broker sso`): what it holds, as its help
+            // says; asking is no misuse.
+            let _ = output::stdout(e.render().to_string().as_bytes());
+            return ExitCode::from(exit_codes::SUCCESS);
+        }
         Err(e) => {
             output::error(&usage_error(&e), false);
             return ExitCode::from(exit_codes::USAGE);

@@ -93,6 +93,12 @@ impl AwsProfiles {
             }
         }
         if contents.is_empty() {
+            if let Some(config) = config_file_path(env) {
+                crate::output::notice(&format!(
+                    "warning: there is no AWS config ({} does not exist), so no profiles",
+                    config.display()
+                ));
+            }
             return AwsProfiles::from_texts("", "");
         }
         // The files are named explicitly and read from memory: the loader needs no environment.

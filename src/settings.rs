@@ -101,6 +101,8 @@ pub struct AuditSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    #[error("broker's settings file {path} does not exist")]
+    Missing { path: PathBuf },
     #[error("cannot read {path}: {source}")]
     Read {
         path: PathBuf,
@@ -133,7 +135,11 @@ impl Settings {
         let bytes = match crate::fsutil::read_user_file(path, crate::fsutil::SETTINGS_CAP) {
             Ok(Some(bytes)) => bytes,
             Ok(None) if !must_exist => return Ok(Settings::default()),
-            Ok(None) => return Err(read_error(std::io::ErrorKind::NotFound.into())),
+            Ok(None) => {
+                return Err(SettingsError::Missing {
+                    path: path.to_owned(),
+                })
+            }
             Err(e) => return Err(read_error(e)),
         };
         let text = String::from_utf8(bytes)

@@ -16,15 +16,17 @@ use crate::{endpoint, exit_codes, fsutil, output, profiles, vault};
 
 /// Check that broker can work here, and say what to fix
 ///
-/// One line per check, ✓ or ✗: the AWS config and credentials files parse, broker's settings
-/// parse, the system policy file (if there is one) belongs to the administrator, can be
-/// changed by no one else and parses (else no credentials are issued), the vault backend is
+/// One line per check, ✓ (ok), ! (a warning: optional set-up missing) or ✗ (a failure): the
+/// AWS config and credentials files parse, broker's settings parse, the system policy file (if
+/// there is one) belongs to the administrator, can be changed by no one else and parses (else
+/// no credentials are issued), the vault backend is
 /// usable, the vault is readable, the session cache's key is in place, the proxy STS is reached
 /// through (host and port only), what HTTPS trusts (the system's roots and the CA bundle), the
 /// STS endpoint answers through them, the local clock is within 5 minutes of STS's (AWS refuses
 /// signatures made with a clock further off), the audit log is writable, and completions are
-/// installed for your shell. The network checks use the profile of AWS_DEFAULT_PROFILE or
-/// AWS_PROFILE, else "default". Exits 1 when any check fails.
+/// installed for your shell (a warning when not). The network checks use the profile of
+/// AWS_DEFAULT_PROFILE or AWS_PROFILE, else "default". Exits 1 when any check fails; warnings
+/// alone exit 0.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -37,18 +39,26 @@ const MAX_SKEW: Duration = Duration::from_secs(5 * 60);
 /// How long the STS endpoint has to answer.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One check's outcome: what was found, and for a failure what to do.
+/// One check's outcome: what was found, and for a warning or a failure what to do.
 struct Check {
     name: &'static str,
-    ok: bool,
+    level: Level,
     detail: String,
     hint: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Ok,
+    /// Optional set-up missing: broker works without it.
+    Warning,
+    Failure,
 }
 
 fn pass(name: &'static str, detail: impl Into<String>) -> Check {
     Check {
         name,
-        ok: true,
+        level: Level::Ok,
         detail: detail.into(),
         hint: None,
     }
@@ -57,9 +67,16 @@ fn pass(name: &'static str, detail: impl Into<String>) -> Check {
 fn fail(name: &'static str, detail: impl Into<String>, hint: Option<&str>) -> Check {
     Check {
         name,
-        ok: false,
+        level: Level::Failure,
         detail: detail.into(),
         hint: hint.map(str::to_owned),
+    }
+}
+
+fn warn(name: &'static str, detail: impl Into<String>, hint: &str) -> Check {
+    Check {
+        level: Level::Warning,
+        ..fail(name, detail, Some(hint))
     }
 }
 
@@ -110,7 +127,7 @@ pub fn run(_args: Args, options: GlobalOptions, env: Environment) -> Result<u8> 
         text.push('\n');
     }
     output::stdout(text.as_bytes())?;
-    let failed = checks.iter().filter(|c| !c.ok).count();
+    let failed = checks.iter().filter(|c| c.level == Level::Failure).count();
     if failed > 0 {
         return Err(Error::new(format!(
             "{failed} of {} checks failed",
@@ -120,12 +137,13 @@ pub fn run(_args: Args, options: GlobalOptions, env: Environment) -> Result<u8> 
     Ok(exit_codes::SUCCESS)
 }
 
-/// `✓ name: detail`, or `✗ name: detail → hint`; sanitised, coloured where allowed.
+/// `✓ name: detail`, or `! name: detail → hint`, `✗ name: detail → hint`; sanitised, coloured
+/// where allowed.
 fn line(check: &Check, colors: bool) -> String {
-    let (mark, color) = if check.ok {
-        ("✓", anstyle::AnsiColor::Green)
-    } else {
-        ("✗", anstyle::AnsiColor::Red)
+    let (mark, color) = match check.level {
+        Level::Ok => ("✓", anstyle::AnsiColor::Green),
+        Level::Warning => ("!", anstyle::AnsiColor::Yellow),
+        Level::Failure => ("✗", anstyle::AnsiColor::Red),
     };
     let mark = if colors {
         let style = anstyle::Style::new().bold().fg_color(Some(color.into()));
@@ -446,10 +464,10 @@ fn completions(env: &Environment) -> Check {
             continue;
         }
         if generated && installed != current {
-            return fail(
+            return warn(
                 "completions",
                 format!("{kind}: {} is out of date", path.display()),
-                Some(&format!("`{setup} > {}`", path.display())),
+                &format!("`{setup} > {}`", path.display()),
             );
         }
         return pass("completions", format!("{kind}: {}", path.display()));
@@ -457,12 +475,16 @@ fn completions(env: &Environment) -> Check {
     let target = completion_paths(kind, env)
         .into_iter()
         .next()
-        .map(|p| p.display().to_string())
         .unwrap_or_default();
-    fail(
+    let dir = target.parent().unwrap_or(Path::new("."));
+    warn(
         "completions",
         format!("not installed for {kind}"),
-        Some(&format!("`{setup} > {target}`")),
+        &format!(
+            "`mkdir -p {} && {setup} > {}`",
+            dir.display(),
+            target.display()
+        ),
     )
 }
 
@@ -516,17 +538,17 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         let at = |secs: i64| clock(sts + chrono::TimeDelta::seconds(secs), sts);
-        assert!(at(0).ok);
+        assert!(at(0).level == Level::Ok);
         assert_eq!(at(30).detail, "within a minute of STS's");
         assert_eq!(at(-200).detail, "3m behind STS's, within AWS's 5m");
-        assert!(at(300).ok);
+        assert!(at(300).level == Level::Ok);
         let ahead = at(7 * 60 + 5);
-        assert!(!ahead.ok);
+        assert!(ahead.level == Level::Failure);
         assert_eq!(
             ahead.detail,
             "7m ahead of STS's: AWS refuses signatures more than 5m off"
         );
-        assert!(!at(-3600).ok);
+        assert!(at(-3600).level == Level::Failure);
     }
 
     #[test]

@@ -260,7 +260,9 @@ fn profiles(args: ProfilesArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> 
                 [one] => chain::sso_session(one, aws, &ctx.env, None)?,
                 [] => {
                     return Err(Error::new("the AWS config has no [sso-session] section")
-                        .with_hint("add one (sso_start_url, sso_region); see the README"))
+                        .with_hint(
+                            "add one (sso_start_url, sso_region); see docs/sso.md in the guide",
+                        ))
                 }
                 _ => {
                     return Err(Error::usage(format!(

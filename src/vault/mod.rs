@@ -171,6 +171,12 @@ pub trait Vault {
     /// Returns whether there was something to delete.
     fn delete(&self, item: &str) -> Result<bool, VaultError>;
     /// Whether `item` exists, without decrypting it where the backend allows.
+    /// Checks, before anything is asked of the user, that `item` could be written now: for the
+    /// file vault, that the passphrase opens what is there (asking for it if need be).
+    fn ready_to_write(&self, _item: &str) -> Result<(), VaultError> {
+        Ok(())
+    }
+
     fn contains(&self, item: &str) -> Result<bool, VaultError> {
         Ok(self.get(item)?.is_some())
     }

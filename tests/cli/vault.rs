@@ -3,8 +3,8 @@
 //! Credential Manager, and everywhere the age file vault.
 
 use crate::common::{
-    assert_error, assert_private, linux_rig_test, secret_service_bus, stderr_of, stdout_of,
-    transcribe, transcript, unique, TestEnv,
+    assert_error, assert_error_after_notices, assert_private, linux_rig_test, secret_service_bus,
+    stderr_of, stdout_of, transcribe, transcript, unique, TestEnv,
 };
 
 pub const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -246,7 +246,7 @@ fn empty_passphrase_is_refused() {
         .output()
         .unwrap();
     // An empty BROKER_FILE_PASSPHRASE is no passphrase, and there is no terminal to ask on.
-    assert_error(&out, 1, "the file vault needs a passphrase");
+    assert_error_after_notices(&out, 1, "the file vault needs a passphrase");
 }
 
 linux_rig_test!(
