@@ -300,6 +300,11 @@ impl From<crate::rotation::RotateError> for Error {
                     "nothing changed: the vault still holds {old_id}, which works as before; IAM \
                      allows two keys per user, so delete the unused one first"
                 ),
+                crate::aws::AwsCode::Other(code) if code == "NoSuchEntity" => format!(
+                    "nothing changed: IAM knows no user of the key {old_id}; check that it is an \
+                     IAM user's key and the user still exists (`broker exec -n PROFILE -- aws iam \
+                     get-user`)"
+                ),
                 _ => format!(
                     "nothing changed: the vault still holds {old_id}, which works as before"
                 ),

@@ -298,8 +298,8 @@ fn ending(end: &Record) -> String {
     }
 }
 
-/// The table, its ROLE, REASON and DETAIL cut (with `…`) to fit `width` when it is known and
-/// the table is wider.
+/// The table, its ROLE, REASON and DETAIL cut (with `…`, the widest first) to fit `width` when
+/// it is known and the table is wider.
 fn render(rows: &[[String; 9]], width: Option<usize>) -> String {
     let cut = |min, keep_end, rank| {
         Some(output::Cut {
@@ -309,9 +309,10 @@ fn render(rows: &[[String; 9]], width: Option<usize>) -> String {
         })
     };
     let mut cuts = [None; 9];
+    // The widest of the three gives way first, so a long DETAIL is cut before the ROLE.
+    cuts[DETAIL] = cut(MIN_TEXT, false, 0);
+    cuts[REASON] = cut(MIN_TEXT, false, 0);
     cuts[ROLE] = cut(MIN_ROLE, true, 0);
-    cuts[REASON] = cut(MIN_TEXT, false, 1);
-    cuts[DETAIL] = cut(MIN_TEXT, false, 1);
     let fit = width.map(|width| output::Fit {
         width,
         cut: cuts,
@@ -327,7 +328,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_narrow_terminal_cuts_role_then_reason_and_detail_then_leaves_out_role_and_via() {
+    fn a_narrow_terminal_cuts_the_widest_text_first_then_leaves_out_role_and_via() {
         let rows = [
             [
                 "2026-01-01T00:00:00Z",
@@ -362,9 +363,12 @@ mod tests {
 
         let cut = render(&rows, Some(150));
         assert!(fits(&cut, 150), "{cut}");
-        assert!(cut.contains("  …/breakglass  ASIA"), "ROLE first: {cut}");
-        assert!(cut.contains("  INC-4711: primary DB unr…  "), "{cut}");
-        assert!(cut.contains("  AccessDenied: User: arn…\n"), "{cut}");
+        assert!(cut.contains("…\n"), "DETAIL, the widest, first: {cut}");
+        let roomy = render(&rows, Some(200));
+        assert!(
+            roomy.contains("iam::123456789012:role/breakglass  ASIA"),
+            "DETAIL, far wider, gives way before ROLE does: {roomy}"
+        );
 
         let narrow = render(&rows, Some(110));
         assert!(fits(&narrow, 110), "{narrow}");
