@@ -220,6 +220,8 @@ pub struct Chain {
     /// The source profile has `aws_access_key_id` in the AWS files: where its keys are when
     /// the vault holds none (`broker import` moves them).
     pub keys_in_aws_files: bool,
+    /// …with `aws_session_token`: temporary credentials, which broker does not store.
+    pub temporary_in_aws_files: bool,
 }
 
 impl Chain {
@@ -333,6 +335,8 @@ pub fn resolve(
         source_mfa_serial: mfa_serial_of(source.profile(), aws, env),
         keys_in_aws_files: matches!(source, Source::Vault { .. })
             && aws.get(source.profile(), "aws_access_key_id").is_some(),
+        temporary_in_aws_files: matches!(source, Source::Vault { .. })
+            && aws.get(source.profile(), "aws_session_token").is_some(),
         source,
         hops,
         mfa_serial,

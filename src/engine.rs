@@ -42,12 +42,18 @@ pub enum EngineError {
         profile: String,
     },
     #[error("no keys are stored for profile {profile} in the {backend} vault{}",
-        if *in_aws_files { "; they are in the AWS credentials file" } else { "" })]
+        match (in_aws_files, temporary) {
+            (_, true) => "; the AWS credentials file holds temporary credentials for it",
+            (true, false) => "; they are in the AWS credentials file",
+            (false, false) => "",
+        })]
     NoKeys {
         profile: String,
         backend: &'static str,
         /// The profile has `aws_access_key_id` in the AWS files.
         in_aws_files: bool,
+        /// …with `aws_session_token`: temporary credentials, which `import` refuses.
+        temporary: bool,
     },
     #[error("profile {profile} has no credentials of its own to hand out, only a role's")]
     NoOwnCredentials { profile: String },
@@ -484,6 +490,7 @@ impl<'a> Cold<'a> {
                         profile: profile.clone(),
                         backend: vault.kind().name(),
                         in_aws_files: self.chain.keys_in_aws_files,
+                        temporary: self.chain.temporary_in_aws_files,
                     })?;
                 Credentials::from(keys)
             }

@@ -450,9 +450,16 @@ impl From<crate::engine::EngineError> for Error {
             E::NoKeys {
                 ref profile,
                 in_aws_files,
+                temporary,
                 ..
             } => {
-                let hint = if in_aws_files {
+                let hint = if temporary {
+                    format!(
+                        "broker stores long-term keys only: use those temporary credentials as \
+                         they are (AWS_PROFILE={profile}, without broker), or store the IAM \
+                         user's key with `broker add {profile}`"
+                    )
+                } else if in_aws_files {
                     format!(
                         "`broker import {profile}` moves them into the vault and removes them \
                          from the file"

@@ -356,10 +356,16 @@ fn choose<'a>(sections: &'a [Section], named: &[String], shown: &str) -> Result<
         let Some(section) = sections.iter().find(|s| &s.profile == name) else {
             let with_keys: Vec<&str> = sections.iter().map(|s| s.profile.as_str()).collect();
             let close = profiles::closest(name, with_keys.iter().copied());
-            let hint = if with_keys.is_empty() {
-                format!("{shown} holds no keys of any profile")
-            } else if close.is_empty() {
-                format!("it holds keys of: {}", with_keys.join(", "))
+            let hint = if close.is_empty() {
+                format!(
+                    "if they were imported before, they are in the vault (`broker list` shows \
+                     where each profile's keys are); {}",
+                    if with_keys.is_empty() {
+                        "the file holds no keys of any profile".to_string()
+                    } else {
+                        format!("the file holds keys of: {}", with_keys.join(", "))
+                    }
+                )
             } else {
                 crate::hints::did_you_mean(&close).unwrap_or_default()
             };

@@ -304,8 +304,9 @@ fn keys_cell(row: &Row) -> String {
             None => format!("sso {} (signed out)", sso.session),
         },
         (None, Some(backend), _) => backend.to_string(),
+        // Where they are is worth more than why the vault cannot tell.
+        (None, None, _) if row.keys_in_aws_files => "credentials file".into(),
         (None, None, Some(why)) => format!("? ({why})"),
-        (None, None, None) if row.keys_in_aws_files => "credentials file".into(),
         (None, None, None) => "-".into(),
     }
 }

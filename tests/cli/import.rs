@@ -141,6 +141,28 @@ fn keys_left_in_the_credentials_file_are_pointed_at_by_the_error() {
 }
 
 #[test]
+fn a_session_token_section_is_explained_not_sent_to_import() {
+    let env = with_credentials();
+    // Temporary credentials: exec and export say what to do instead of pointing at import,
+    // which refuses them; a second import of an imported profile says where its keys went.
+    let imported = env
+        .broker()
+        .args(["import", "--yes", "work"])
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", stderr_of(&imported));
+    insta::assert_snapshot!(transcripts(
+        &env,
+        &[
+            &["export", "temp"],
+            &["import", "--yes", "temp"],
+            &["import", "--yes", "work"],
+            &["list"],
+        ]
+    ));
+}
+
+#[test]
 fn import_asks_first_and_off_a_terminal_says_to_confirm_with_yes() {
     let env = with_credentials();
     let unasked = transcript(&env, &["import", "work"]);
