@@ -741,3 +741,275 @@ mod tests {
         assert!(!format!("{env:?}").contains("s3cret"));
     }
 }
+
+/// Every variable broker reads, all of them here, with what it does: the ENVIRONMENT section
+/// of `man broker` is made from this list, and a test checks it names exactly the variables
+/// this file reads (the test build's `BROKER_TEST_*` hooks aside).
+pub const VARIABLES: &[(&str, &str)] = &[
+    (
+        "AWS_PROFILE",
+        "the profile when none is named (AWS_DEFAULT_PROFILE wins, as in botocore)",
+    ),
+    ("AWS_DEFAULT_PROFILE", "the profile when none is named"),
+    ("AWS_CONFIG_FILE", "the AWS config (default ~/.aws/config)"),
+    (
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "the AWS credentials file (default ~/.aws/credentials)",
+    ),
+    (
+        "AWS_REGION",
+        "the region, before AWS_DEFAULT_REGION and the profile's",
+    ),
+    ("AWS_DEFAULT_REGION", "the region, after AWS_REGION"),
+    (
+        "AWS_ENDPOINT_URL",
+        "every service's endpoint (after the per-service variables)",
+    ),
+    ("AWS_ENDPOINT_URL_STS", "STS's endpoint"),
+    ("AWS_ENDPOINT_URL_IAM", "IAM's endpoint (rotate)"),
+    (
+        "AWS_ENDPOINT_URL_SSO",
+        "the IAM Identity Center portal's endpoint",
+    ),
+    (
+        "AWS_ENDPOINT_URL_SSO_OIDC",
+        "IAM Identity Center's OIDC endpoint",
+    ),
+    (
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        "ignore every configured endpoint URL",
+    ),
+    ("AWS_USE_FIPS_ENDPOINT", "use AWS's FIPS endpoints"),
+    (
+        "AWS_USE_DUALSTACK_ENDPOINT",
+        "use AWS's dual-stack endpoints",
+    ),
+    (
+        "AWS_MAX_ATTEMPTS",
+        "attempts per AWS call, the first included",
+    ),
+    (
+        "AWS_RETRY_MODE",
+        "standard or adaptive retries (legacy is standard)",
+    ),
+    (
+        "AWS_CA_BUNDLE",
+        "PEM certificates to trust beside the system's",
+    ),
+    (
+        "REQUESTS_CA_BUNDLE",
+        "read only to say, under -v, that broker uses AWS_CA_BUNDLE",
+    ),
+    ("HTTPS_PROXY", "the proxy for HTTPS (also https_proxy)"),
+    ("HTTP_PROXY", "the proxy for HTTP (also http_proxy)"),
+    (
+        "NO_PROXY",
+        "hosts reached without the proxy (also no_proxy)",
+    ),
+    (
+        "REQUEST_METHOD",
+        "set by a CGI server: HTTP_PROXY is then ignored (httpoxy)",
+    ),
+    ("AWS_ACCESS_KEY_ID", "add --env: the key id to store"),
+    ("AWS_SECRET_ACCESS_KEY", "add --env: the secret to store"),
+    (
+        "AWS_SESSION_TOKEN",
+        "add --env refuses temporary credentials",
+    ),
+    (
+        "AWS_CREDENTIAL_EXPIRATION",
+        "prompt: when this shell's credentials expire",
+    ),
+    (
+        "AWS_SESSION_EXPIRATION",
+        "prompt: when this shell's credentials expire (aws-vault's name)",
+    ),
+    (
+        "AWS_VAULT",
+        "the profile a parent broker or aws-vault set (prompt, role switches)",
+    ),
+    (
+        "BROKER_PROFILE",
+        "the profile a parent broker set (prompt, role switches)",
+    ),
+    (
+        "BROKER_REGION",
+        "the region a parent broker set (role switches)",
+    ),
+    ("BROKER_BACKEND", "the vault backend (as --backend)"),
+    ("BROKER_CONFIG", "broker's settings file (as --config)"),
+    ("BROKER_FILE_DIR", "the file vault's directory"),
+    (
+        "BROKER_FILE_PASSPHRASE",
+        "the file vault's passphrase (never passed to a child)",
+    ),
+    (
+        "BROKER_FILE_PASSPHRASE_FILE",
+        "a file holding the file vault's passphrase",
+    ),
+    ("BROKER_PASS_DIR", "the pass backend's password store"),
+    ("BROKER_PASS_CMD", "the pass backend's program"),
+    (
+        "BROKER_PASS_PREFIX",
+        "the folder of broker's items in the password store",
+    ),
+    (
+        "PASSWORD_STORE_DIR",
+        "the password store, after BROKER_PASS_DIR",
+    ),
+    (
+        "BROKER_STS_TIMEOUT",
+        "how long one STS, IAM or SSO call may take (default 20s)",
+    ),
+    (
+        "BROKER_FEDERATION_URL",
+        "the console federation endpoint of login",
+    ),
+    (
+        "BROKER_TRACE_TIMING",
+        "print the time of each phase on stderr (for the benchmark)",
+    ),
+    (
+        "AWS_VAULT_BACKEND",
+        "aws-vault's: the backend, after BROKER_BACKEND",
+    ),
+    (
+        "AWS_VAULT_FILE_DIR",
+        "aws-vault's: the file vault's directory, after BROKER_FILE_DIR",
+    ),
+    (
+        "AWS_VAULT_FILE_PASSPHRASE",
+        "aws-vault's: the file vault's passphrase (never passed on)",
+    ),
+    ("AWS_VAULT_PROMPT", "aws-vault's: the MFA prompt"),
+    (
+        "AWS_VAULT_KEYCHAIN_NAME",
+        "aws-vault's: the keychain import --from-aws-vault reads",
+    ),
+    (
+        "AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME",
+        "aws-vault's: the collection import --from-aws-vault reads",
+    ),
+    (
+        "AWS_VAULT_PASS_PASSWORD_STORE_DIR",
+        "aws-vault's: the password store",
+    ),
+    ("AWS_VAULT_PASS_CMD", "aws-vault's: the pass program"),
+    (
+        "AWS_VAULT_PASS_PREFIX",
+        "aws-vault's: the folder of items in the password store",
+    ),
+    (
+        "AWS_VAULT_BIOMETRICS",
+        "aws-vault's: not honoured (-v says so)",
+    ),
+    (
+        "AWS_SESSION_TOKEN_TTL",
+        "aws-vault's: the session token's duration",
+    ),
+    (
+        "AWS_CHAINED_SESSION_TOKEN_TTL",
+        "aws-vault's: the MFA session's duration under roles",
+    ),
+    ("AWS_ASSUME_ROLE_TTL", "aws-vault's: every role's duration"),
+    (
+        "AWS_FEDERATION_TOKEN_TTL",
+        "aws-vault's: login's duration for IAM users",
+    ),
+    ("AWS_MIN_TTL", "aws-vault's: the least time left handed out"),
+    (
+        "AWS_MFA_SERIAL",
+        "aws-vault's: the MFA device of every profile",
+    ),
+    ("AWS_ROLE_ARN", "aws-vault's: not honoured (-v says so)"),
+    (
+        "AWS_ROLE_SESSION_NAME",
+        "aws-vault's: not honoured (-v says so)",
+    ),
+    ("AWS_SESSION_TAGS", "aws-vault's: not honoured (-v says so)"),
+    (
+        "AWS_TRANSITIVE_TAGS",
+        "aws-vault's: not honoured (-v says so)",
+    ),
+    (
+        "AWS_SOURCE_IDENTITY",
+        "aws-vault's: not honoured (-v says so)",
+    ),
+    (
+        "BROWSER",
+        "the program that opens pages (login, SSO sign-in)",
+    ),
+    (
+        "SHELL",
+        "exec's default command, and doctor's completions check",
+    ),
+    ("COMSPEC", "exec's default command on Windows"),
+    ("HOME", "the home directory"),
+    ("USER", "the default role session name"),
+    ("LOGNAME", "the default role session name, after USER"),
+    ("USERNAME", "the default role session name on Windows"),
+    (
+        "COMPUTERNAME",
+        "the machine's name on Windows (approvers' BROKER_HOST)",
+    ),
+    (
+        "XDG_CONFIG_HOME",
+        "where config.toml is (default ~/.config)",
+    ),
+    (
+        "XDG_DATA_HOME",
+        "where the file vault is (default ~/.local/share)",
+    ),
+    (
+        "XDG_STATE_HOME",
+        "where the audit log is (default ~/.local/state)",
+    ),
+    (
+        "XDG_CACHE_HOME",
+        "where the session cache is (default ~/.cache)",
+    ),
+    (
+        "XDG_RUNTIME_DIR",
+        "where private pages for the browser are made",
+    ),
+    (
+        "DBUS_SESSION_BUS_ADDRESS",
+        "the D-Bus session of the Secret Service",
+    ),
+    ("COLUMNS", "the width of tables"),
+    ("TERM", "TERM=dumb turns colour off"),
+    ("NO_COLOR", "turns colour off"),
+    ("CLICOLOR", "CLICOLOR=0 turns colour off"),
+    ("CLICOLOR_FORCE", "turns colour on off a terminal too"),
+    (
+        "COMPLETE",
+        "set by the completion scripts: broker answers a completion request",
+    ),
+];
+
+#[cfg(test)]
+mod variables_tests {
+    /// Every `"NAME"` this file reads is in [`super::VARIABLES`], and nothing else is.
+    #[test]
+    fn the_list_names_exactly_the_variables_read_here() {
+        let source = include_str!("environment.rs");
+        let code = &source[..source.find("pub const VARIABLES").unwrap()];
+        let mut read: Vec<&str> = code
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|s| {
+                s.len() > 2
+                    && s.bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                    && s.as_bytes()[0].is_ascii_uppercase()
+                    && !s.starts_with("BROKER_TEST_")
+            })
+            .collect();
+        read.sort_unstable();
+        read.dedup();
+        let mut listed: Vec<&str> = super::VARIABLES.iter().map(|(name, _)| *name).collect();
+        listed.sort_unstable();
+        assert_eq!(read, listed);
+    }
+}
