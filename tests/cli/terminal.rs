@@ -69,6 +69,37 @@ fn add_asks_for_the_key_on_the_terminal_and_remove_confirms() {
 }
 
 #[test]
+fn add_checks_the_vault_before_asking_and_the_key_id_before_the_secret() {
+    let env = TestEnv::with_file_backend();
+    store_key(&env, "first", "AKIAIOSFODNN7EXAMPLE", "first-secret");
+    // A wrong passphrase is said before any key is typed.
+    let mut cmd = env.std_command(broker_bin());
+    cmd.args(["add", "second"])
+        .env("TERM", "xterm")
+        .env("BROKER_FILE_PASSPHRASE", "not the passphrase");
+    let (code, screen) = Terminal::spawn(cmd, None).finish();
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains("wrong passphrase"), "{screen}");
+    assert!(
+        !screen.contains("Access key ID"),
+        "asked for keys first: {screen}"
+    );
+    // A key id that is none is said before the secret is asked for.
+    let mut terminal = start(&env, &["add", "second"], None);
+    terminal.answer("Access key ID: ", Mode::Line, "my-secret-key\n");
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(
+        screen.contains("`my-secret-key` is not an access key id"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("Secret access key"),
+        "asked for the secret: {screen}"
+    );
+}
+
+#[test]
 fn break_glass_needs_the_profile_name_typed() {
     let c = Chain::new();
     c.env
