@@ -13,8 +13,7 @@ use crate::policy::{Anchor, Effective, Place, Policy};
 use crate::profiles::AwsProfiles;
 use crate::settings::Settings;
 
-/// AWS's bounds on `DurationSeconds`.
-pub const MIN_DURATION: Duration = Duration::from_secs(900);
+pub use crate::duration::MIN_DURATION;
 pub const MAX_ROLE_DURATION: Duration = Duration::from_secs(12 * 3600);
 pub const MAX_SESSION_TOKEN_DURATION: Duration = Duration::from_secs(36 * 3600);
 /// AWS caps a role assumed with another role's credentials ("role chaining") at one hour.

@@ -7,6 +7,9 @@
 
 use std::time::Duration;
 
+/// AWS's bounds on `DurationSeconds`.
+pub const MIN_DURATION: Duration = Duration::from_secs(900);
+
 /// A duration broker refuses.
 #[derive(Debug, thiserror::Error, PartialEq, Eq, Clone)]
 #[error("invalid duration `{value}`{}: {reason}", place.as_ref().map(|p| format!(" for {p}")).unwrap_or_default())]

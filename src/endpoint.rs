@@ -111,7 +111,7 @@ impl ServiceEndpoint {
                     .build()
                     .ok()
                     .and_then(|params| {
-                        now_or_never(DefaultResolver::new().resolve_endpoint(&params))
+                        crate::ready::now_or_never(DefaultResolver::new().resolve_endpoint(&params))
                             .and_then(Result::ok)
                             .map(|e| e.url().to_string())
                     })
@@ -207,17 +207,6 @@ fn configured(
         }
     }
     Ok(endpoint_url.map(str::to_owned))
-}
-
-/// Runs a future that never waits (the SDK's endpoint rules and profile loader are `async` but
-/// finish on the first poll); `None` if it would wait, rather than a busy loop.
-pub fn now_or_never<F: std::future::Future>(future: F) -> Option<F::Output> {
-    let future = std::pin::pin!(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.poll(&mut cx) {
-        std::task::Poll::Ready(out) => Some(out),
-        std::task::Poll::Pending => None,
-    }
 }
 
 #[cfg(test)]

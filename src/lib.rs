@@ -37,6 +37,7 @@ pub mod plan;
 pub mod policy;
 pub(crate) mod process;
 pub mod profiles;
+mod ready;
 pub(crate) mod rotation;
 pub mod sanitize;
 pub(crate) mod server;

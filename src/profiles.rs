@@ -377,7 +377,7 @@ fn chain_text(err: &ProfileFileLoadError) -> String {
 /// blocking calls, so it completes on the first poll and broker needs no runtime to call it.
 /// Should a later SDK make it wait, that is an error, not a busy loop.
 fn block_on_ready<F: std::future::Future>(future: F) -> Result<F::Output, ProfilesError> {
-    crate::endpoint::now_or_never(future).ok_or_else(|| {
+    crate::ready::now_or_never(future).ok_or_else(|| {
         ProfilesError::Load("the AWS SDK's profile loader did not finish at once".into())
     })
 }

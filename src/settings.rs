@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::duration;
+pub use crate::policy::rules::{parse_toml, ParseError};
 use crate::policy::rules::{RoleRule, Rule, Rules};
 use crate::vault::BackendKind;
 
@@ -116,15 +117,6 @@ pub enum SettingsError {
     },
 }
 
-/// TOML text (config.toml, the system policy file) that does not parse: what is wrong, and on
-/// which line when TOML says.
-#[derive(Debug, thiserror::Error)]
-#[error("{}{}", .line.map(|l| format!("line {l}: ")).unwrap_or_default(), .source.message().trim())]
-pub struct ParseError {
-    pub line: Option<usize>,
-    source: Box<toml::de::Error>,
-}
-
 impl Settings {
     /// Reads `path`; a missing file means all defaults, unless it was named explicitly.
     pub fn load(path: &Path, must_exist: bool) -> Result<Settings, SettingsError> {
@@ -162,16 +154,6 @@ impl Settings {
             role: std::mem::take(&mut self.role),
         }
     }
-}
-
-/// Parses TOML text strictly into `T`; the error reads `line N: what is wrong`.
-pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ParseError> {
-    toml::from_str(text).map_err(|source: toml::de::Error| ParseError {
-        line: source
-            .span()
-            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1),
-        source: Box::new(source),
-    })
 }
 
 #[cfg(test)]

@@ -10,12 +10,11 @@
 //!
 //! Pure: a function of the rules and the chain's places.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::rules::{ReasonPattern, Rule, Rules};
-use super::system::FloorError;
+use super::system::{FloorError, SystemPolicy};
 
 /// Break-glass rules cap at this unless their `max_duration` says otherwise.
 pub const DEFAULT_BREAK_GLASS_MAX: Duration = Duration::from_secs(3600);
@@ -27,19 +26,6 @@ pub const DEFAULT_APPROVE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 pub struct Policy {
     pub system: SystemPolicy,
     pub user: Rules,
-}
-
-/// The system policy file, as found.
-#[derive(Debug, Default)]
-pub enum SystemPolicy {
-    /// There is none: no floor.
-    #[default]
-    Absent,
-    /// It is trusted and parsed.
-    Trusted { path: PathBuf, rules: Rules },
-    /// It cannot be trusted or read, or does not parse: no credentials are issued. (Shared:
-    /// every issuing reports it, with its causes.)
-    Refused(Arc<FloorError>),
 }
 
 impl Policy {

@@ -14,9 +14,9 @@ pub mod system;
 
 use crate::sanitize::escape;
 
-pub use effective::{Anchor, Effective, Matched, Place, Policy, SystemPolicy};
+pub use effective::{Anchor, Effective, Matched, Place, Policy};
 pub use hooks::{approve, notify, Denial, Notice};
-pub use system::FloorError;
+pub use system::{FloorError, SystemPolicy};
 
 /// A request the policy refuses.
 #[derive(Debug, thiserror::Error)]

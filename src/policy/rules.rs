@@ -253,7 +253,7 @@ pub fn bounded_regex(
 fn deserialize_cap<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     let cap = crate::duration::deserialize_opt(d)?;
     match cap {
-        Some(c) if c < crate::chain::MIN_DURATION => {
+        Some(c) if c < crate::duration::MIN_DURATION => {
             Err(serde::de::Error::custom(RuleError::CapTooShort(c)))
         }
         _ => Ok(cap),
@@ -268,10 +268,29 @@ fn deserialize_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duratio
     }
 }
 
+/// TOML text (config.toml, the system policy file) that does not parse: what is wrong, and on
+/// which line when TOML says.
+#[derive(Debug, thiserror::Error)]
+#[error("{}{}", .line.map(|l| format!("line {l}: ")).unwrap_or_default(), .source.message().trim())]
+pub struct ParseError {
+    pub line: Option<usize>,
+    source: Box<toml::de::Error>,
+}
+
+/// Parses TOML text strictly into `T`; the error reads `line N: what is wrong`.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ParseError> {
+    toml::from_str(text).map_err(|source: toml::de::Error| ParseError {
+        line: source
+            .span()
+            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1),
+        source: Box::new(source),
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    use super::parse_toml;
     use super::*;
-    use crate::settings::parse_toml;
 
     #[test]
     fn globs_match_as_iam_wildcards_do() {

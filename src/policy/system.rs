@@ -14,10 +14,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::effective::SystemPolicy;
+use super::rules::ParseError;
 use super::rules::Rules;
 use crate::environment::Environment;
-use crate::settings::ParseError;
 
 /// Why the system policy stops every issuing.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +92,19 @@ fn os_location() -> std::io::Result<PathBuf> {
         .join("policy.toml"))
 }
 
+/// The system policy file, as found.
+#[derive(Debug, Default)]
+pub enum SystemPolicy {
+    /// There is none: no floor.
+    #[default]
+    Absent,
+    /// It is trusted and parsed.
+    Trusted { path: PathBuf, rules: Rules },
+    /// It cannot be trusted or read, or does not parse: no credentials are issued. (Shared:
+    /// every issuing reports it, with its causes.)
+    Refused(Arc<FloorError>),
+}
+
 /// Finds, checks and reads the system policy.
 pub fn load(env: &Environment) -> SystemPolicy {
     let path = match location(env) {
@@ -115,7 +127,7 @@ pub fn load(env: &Environment) -> SystemPolicy {
             source: std::io::Error::other("not UTF-8 text"),
         })
         .and_then(|text| {
-            crate::settings::parse_toml::<Rules>(text).map_err(|source| FloorError::Invalid {
+            super::rules::parse_toml::<Rules>(text).map_err(|source| FloorError::Invalid {
                 path: path.clone(),
                 source,
             })
