@@ -485,8 +485,7 @@ pub fn assert_error(output: &std::process::Output, code: i32, needle: &str) {
 }
 
 /// As [`assert_error`], for commands that may print notices (`broker: …` lines on stderr)
-/// before failing, such as "signing in in your browser".
-#[cfg(target_os = "linux")]
+/// before failing, such as a warning that there is no AWS config.
 pub fn assert_error_after_notices(output: &std::process::Output, code: i32, needle: &str) {
     let err = stderr_of(output);
     assert_eq!(output.status.code(), Some(code), "stderr: {err}");
