@@ -249,6 +249,8 @@ pub enum ChainError {
         profile: String,
         /// The closest profile names, for "did you mean".
         suggestions: Vec<String>,
+        /// The AWS files hold no profile at all.
+        none_yet: bool,
     },
     #[error("profile {from} names source_profile {missing}, which is not in the AWS config")]
     MissingSource { from: String, missing: String },
@@ -832,6 +834,7 @@ pub fn unknown_profile(name: &str, aws: &AwsProfiles) -> ChainError {
     ChainError::UnknownProfile {
         profile: name.to_string(),
         suggestions: crate::profiles::closest(name, names.iter().map(String::as_str)),
+        none_yet: names.is_empty(),
     }
 }
 
@@ -1125,14 +1128,16 @@ mod tests {
             chain_of(&config, "ghost").unwrap_err(),
             ChainError::UnknownProfile {
                 profile: "ghost".into(),
-                suggestions: vec![]
+                suggestions: vec![],
+                none_yet: false
             }
         );
         assert_eq!(
             chain_of(&config, "los").unwrap_err(),
             ChainError::UnknownProfile {
                 profile: "los".into(),
-                suggestions: vec!["lost".into()]
+                suggestions: vec!["lost".into()],
+                none_yet: false
             }
         );
         let config = format!(

@@ -142,6 +142,14 @@ impl From<crate::chain::ChainError> for Error {
     fn from(e: crate::chain::ChainError) -> Self {
         use crate::chain::ChainError as C;
         let hint = match &e {
+            C::UnknownProfile {
+                profile,
+                none_yet: true,
+                ..
+            } => Some(format!(
+                "there are no profiles yet: `broker add {profile}` stores an IAM user's key as \
+                 this profile, and `broker sso profiles` prints the IAM Identity Center ones"
+            )),
             C::UnknownProfile { suggestions, .. } => did_you_mean(suggestions),
             C::MissingSource { .. } => Some(LIST_PROFILES.into()),
             C::Cycle(_) => {

@@ -99,3 +99,9 @@ fn usage_errors_exit_2() {
         ]
     ));
 }
+
+#[test]
+fn without_any_aws_file_a_profile_gets_how_to_make_one() {
+    let env = TestEnv::with_file_backend();
+    insta::assert_snapshot!(transcript(&env, &["export", "foo"]));
+}
