@@ -139,6 +139,17 @@ fn import_from_aws_vaults_secret_service_collection() {
 chmod 700 "$KEYRING/run"
 printf pw | HOME=$KEYRING XDG_DATA_HOME=$KEYRING/data XDG_RUNTIME_DIR=$KEYRING/run \
   gnome-keyring-daemon --unlock --components=secrets >/dev/null
+# The daemon takes its bus name a moment later; until then a client would have D-Bus start
+# another one, which knows no `awsvault` collection. Wait for the name (10 s at most).
+for _ in $(seq 1 200); do
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
+    grep -q 'boolean true' && break
+  sleep 0.05
+done
+dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+  org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q 'boolean true' ||
+  { echo "gnome-keyring-daemon never took org.freedesktop.secrets" >&2; exit 1; }
 printf '%s' "$ITEM" | secret-tool store --collection=/org/freedesktop/secrets/collection/awsvault \
   --label=alice profile alice
 "$BROKER" import --from-aws-vault --dry-run
