@@ -196,6 +196,7 @@ impl Context {
             flow,
             open_browser,
             browser: std::sync::Arc::new(crate::browser::Browser::new(&self.env)),
+            barred: None,
         }
     }
 

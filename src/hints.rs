@@ -431,6 +431,14 @@ impl From<crate::sso::SsoError> for Error {
                 Some(login.into())
             }
             S::RegistrationExpired => Some(login.into()),
+            S::SignInBarred { session, .. } if session.contains("://") => Some(
+                "sign in first in a terminal (`broker sso login PROFILE`), then run this again"
+                    .into(),
+            ),
+            S::SignInBarred { session, .. } => Some(format!(
+                "sign in first in a terminal (`broker sso login --sso-session {session}`), then \
+                 run this again"
+            )),
             S::Random(_) | S::Listener(_) | S::BadOidcUrl { .. } => None,
         };
         match e {

@@ -5,8 +5,9 @@
 //! takes every key it does not set itself from the profile it includes (and so on down), so
 //! everything that reads a profile sees the merged keys.
 //!
-//! Only reads: the single write here, [`append_profile_section`], appends a section and never
-//! rewrites or reorders what is there. Never reads or keeps `aws_secret_access_key` values
+//! The writes, under the config's lock, go through [`update_config`]: `add` appends a section
+//! ([`append_profile_section`]), `sso profiles --write` replaces its own marked block; nothing
+//! else is rewritten or reordered. Never reads or keeps `aws_secret_access_key` values
 //! (`broker import` reads them with [`crate::credentials_file`]).
 
 use std::path::{Path, PathBuf};
@@ -290,40 +291,58 @@ pub fn credentials_file_path(env: &Environment) -> Option<PathBuf> {
 
 /// Appends `[profile NAME]` (or `[default]`) to the AWS config file, creating it if needed,
 /// unless another process added it meanwhile: the caller holds the AWS config's lock
-/// (`Context::lock`) around it. Writes through a symbolic link (dotfiles) to its target, keeping its mode.
-/// Returns the path written, or `None` when the section was already there.
+/// (`Context::lock`) around it. Returns the path written, or `None` when the section was
+/// already there.
 pub fn append_profile_section(
     name: &str,
     env: &Environment,
 ) -> Result<Option<PathBuf>, ProfilesError> {
+    let written = update_config(env, |text| {
+        if AwsProfiles::from_texts(text, "").is_ok_and(|aws| aws.contains(name)) {
+            return Ok(None);
+        }
+        let mut text = text.to_string();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        if name == "default" {
+            text.push_str("[default]\n");
+        } else {
+            text.push_str(&format!("[profile {name}]\n"));
+        }
+        Ok::<_, ProfilesError>(Some(text))
+    })?;
+    Ok(written.1.then_some(written.0))
+}
+
+/// Rewrites the AWS config file as `edit` says: it gets the file's text ("" when there is
+/// none) and returns the new text, or `None` to leave the file as it is. The file and its
+/// directory are created if needed; the new text replaces the old atomically, through a
+/// symbolic link (dotfiles) to its target, keeping its mode. The caller holds the AWS config's
+/// lock (`Context::lock`) around it. Returns the path, and whether it was written.
+pub fn update_config<E: From<ProfilesError>>(
+    env: &Environment,
+    edit: impl FnOnce(&str) -> Result<Option<String>, E>,
+) -> Result<(PathBuf, bool), E> {
     let path = config_file_path(env).ok_or_else(|| {
         ProfilesError::Load("cannot find the home directory; set AWS_CONFIG_FILE".into())
     })?;
+    let text = read_text(&path)?.unwrap_or_default();
+    let Some(text) = edit(&text)? else {
+        return Ok((path, false));
+    };
     let write_err = |source| ProfilesError::Write {
         path: path.clone(),
         source,
     };
-    let bytes = read_aws_file(&path)?.unwrap_or_default();
-    let mut text = String::from_utf8(bytes).unwrap_or_default();
-    if AwsProfiles::from_texts(&text, "").is_ok_and(|aws| aws.contains(name)) {
-        return Ok(None);
-    }
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    if !text.is_empty() {
-        text.push('\n');
-    }
-    if name == "default" {
-        text.push_str("[default]\n");
-    } else {
-        text.push_str(&format!("[profile {name}]\n"));
-    }
     if let Some(dir) = path.parent() {
         fsutil::create_dir(dir).map_err(write_err)?;
     }
     fsutil::write_through(&path, text.as_bytes()).map_err(write_err)?;
-    Ok(Some(path))
+    Ok((path, true))
 }
 
 /// The names among `names` closest to `name`, best first, at most three: for "did you mean".

@@ -184,7 +184,8 @@ pub struct Record {
     /// `ended`: how long the program ran with the credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds_in_use: Option<f64>,
-    /// `chain_started`: why a new chain begins.
+    /// `chain_started`: why a new chain begins. `issued`: what was handed out in its advisory
+    /// window because its refresh failed, and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// The policy rules that applied to the request, by where they come from

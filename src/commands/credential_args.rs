@@ -111,6 +111,7 @@ impl CredentialArgs {
             reason: self.reason.clone(),
             yes: self.yes,
             refresh: self.refresh,
+            unattended: false,
         })
     }
 

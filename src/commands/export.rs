@@ -36,7 +36,11 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
 /// Issues the credentials asked for and prints them in `format` (`export`, and aws-vault's
 /// `exec --json`).
 pub(super) fn print(credentials: &CredentialArgs, format: Format, ctx: &Context) -> Result<u8> {
-    let issuer = credentials.issuer(ctx, Via::Export)?;
+    let request = crate::issue::Request {
+        unattended: format == Format::Json,
+        ..credentials.request(ctx)?
+    };
+    let issuer = crate::issue::Issuer::new(ctx, request, Via::Export)?;
     let issued = issuer.issue_and_notify(Via::Export)?;
     let chain = &issuer.chain;
     let text = format::render(

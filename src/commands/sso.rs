@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+mod block;
 mod names;
 
 use crate::chain::{self, Source, SsoSession};
@@ -89,22 +90,26 @@ struct LogoutArgs {
     session: Option<String>,
 }
 
-/// Print a [profile] section for every account and role you may use
+/// Print (or write) a [profile] section for every account and role you may use
 ///
 /// Lists the accounts and roles of the sign-in (ListAccounts, ListAccountRoles; several
 /// accounts at a time, paced to the portal's quota of 20 calls a second) as `[profile NAME]`
-/// sections to append to the AWS config. Writes nothing itself. Names are made from
+/// sections, printed to append to the AWS config, or with --write kept in a marked block of
+/// the AWS config, one per SSO session, that each --write replaces: new accounts and roles are
+/// added, vanished ones removed, every byte outside the block kept. Names are made from
 /// --template, lower-cased, every character outside a-z, 0-9, '.', '_' and '-' written '-',
-/// never starting with '-'; where two would be the same, or the same as a profile of the AWS
-/// config, the account id is added (then a number). Names from the portal appear only in
+/// never starting with '-'; where two would be the same, or the same as another profile of the
+/// AWS config, the account id is added (then a number). Names from the portal appear only in
 /// comments, escaped; an account id or role name AWS would not give is left out with a warning.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   broker sso profiles --sso-session corp >> ~/.aws/config
+  broker sso profiles --sso-session corp --write --dry-run
   broker sso profiles --template '{account_id}-{role_name}' --prefix corp-")]
 struct ProfilesArgs {
-    /// The [sso-session NAME] to list [default: the only one in the AWS config]
+    /// The [sso-session NAME] to list, or a legacy profile's sso_start_url [default: the only
+    /// SSO session of the AWS config]
     #[arg(long, value_name = "NAME")]
     sso_session: Option<String>,
 
@@ -116,6 +121,15 @@ struct ProfilesArgs {
     /// Put PREFIX before every name
     #[arg(long, value_name = "PREFIX", default_value = "")]
     prefix: String,
+
+    /// Write the profiles into the session's block of the AWS config (made at its end the
+    /// first time) instead of printing them; prints what changed, profile by profile
+    #[arg(long)]
+    write: bool,
+
+    /// With --write: print what would change, and write nothing
+    #[arg(long, requires = "write")]
+    dry_run: bool,
 
     #[command(flatten)]
     how: HowArgs,
@@ -252,36 +266,15 @@ fn forget(name: &str, vault: &dyn crate::vault::Vault, cache: &crate::cache::Cac
 }
 
 fn profiles(args: ProfilesArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
-    let session = match &args.sso_session {
-        Some(name) => chain::sso_session(name, aws, &ctx.env, None)?,
-        None => {
-            let names = aws.sso_session_names();
-            match names.as_slice() {
-                [one] => chain::sso_session(one, aws, &ctx.env, None)?,
-                [] => {
-                    return Err(Error::new("the AWS config has no [sso-session] section")
-                        .with_hint(
-                            "add one (sso_start_url, sso_region); see docs/sso.md in the guide",
-                        ))
-                }
-                _ => {
-                    return Err(Error::usage(format!(
-                        "the AWS config has several SSO sessions ({}); name one",
-                        names.join(", ")
-                    ))
-                    .with_hint("use --sso-session NAME"))
-                }
-            }
-        }
-    };
+    let session = session_to_list(args.sso_session.as_deref(), aws, ctx)?;
+    let naming = names::Naming::new(&args.template, &args.prefix, &session.name)?;
     let portal = Portal::new(&session, &ctx.net_settings(aws), ctx.sts_timeout)?;
     let vault = ctx.vault()?;
-    let token = {
+    let (token, _) = {
         let _lock = ctx.cache().lock_named(&format!("sso-{}", session.name))?;
-        let options = ctx.engine_options(false, Default::default(), Vec::new());
         portal.token(
             vault.as_ref(),
-            options.min_ttl,
+            ctx.min_ttl,
             &ctx.sso_sign_in(flow(&args.how), !args.how.no_browser),
         )?
     };
@@ -300,10 +293,91 @@ fn profiles(args: ProfilesArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> 
     assignments.sort_by(|a, b| {
         (&a.account_name, &a.account_id, &a.role).cmp(&(&b.account_name, &b.account_id, &b.role))
     });
-    let naming = names::Naming::new(&args.template, &args.prefix, &session.name)?;
-    let names = naming.names(&assignments, &aws.names());
+    // The sections for the AWS config `text`: named apart from its profiles, but for those of
+    // the session's own block, which these replace.
+    let sections_for = |text: &str| -> Result<(String, String)> {
+        let old = block::find(text, &session.name)?.map_or("", |range| &text[range]);
+        let mine = block::profiles(old);
+        let mut taken = aws.names();
+        taken.extend(AwsProfiles::from_texts(text, "")?.names());
+        taken.retain(|name| !mine.contains_key(name));
+        let names = naming.names(&assignments, &taken);
+        Ok((old.to_string(), sections(&session, &assignments, &names)))
+    };
+    let config = crate::profiles::config_file_path(&ctx.env);
+    if !args.write {
+        let text = match &config {
+            Some(path) => crate::profiles::read_text(path)?.unwrap_or_default(),
+            None => String::new(),
+        };
+        let (_, sections) = sections_for(&text)?;
+        output::stdout(sections.as_bytes())?;
+        return Ok(exit_codes::SUCCESS);
+    }
+    let _lock = ctx.lock("aws-config")?;
+    let mut report = (String::new(), [0; 3]);
+    let (path, written) = crate::profiles::update_config(&ctx.env, |text| {
+        let (old, sections) = sections_for(text)?;
+        let new = block::replace(text, &session.name, &sections)?;
+        AwsProfiles::from_texts(&new, "").map_err(|e| {
+            Error::with_source("the AWS config would not parse with the new profiles", e)
+        })?;
+        report = block::diff(&old, &sections);
+        Ok::<_, Error>((!args.dry_run && new != text).then_some(new))
+    })?;
+    let (lines, [added, removed, changed]) = report;
+    output::stdout(lines.as_bytes())?;
+    let counts = format!("{added} added, {removed} removed, {changed} changed");
+    let what = format!(
+        "{} profile(s) of SSO session {}",
+        assignments.len(),
+        session.name
+    );
+    output::notice(&match (args.dry_run, written) {
+        (true, _) => format!(
+            "--dry-run: would write {what} to {} ({counts}); nothing was written",
+            path.display()
+        ),
+        (false, true) => format!("wrote {what} to {} ({counts})", path.display()),
+        (false, false) => format!("the {what} in {} are up to date", path.display()),
+    });
+    Ok(exit_codes::SUCCESS)
+}
+
+/// The SSO session `sso profiles` lists: the one named (an [sso-session] or a legacy
+/// profile's start URL), else the only one of the AWS config.
+fn session_to_list(name: Option<&str>, aws: &AwsProfiles, ctx: &Context) -> Result<SsoSession> {
+    let mut sessions = all_sessions(aws, ctx);
+    if let Some(name) = name {
+        return match sessions.remove(name) {
+            Some(session) => Ok(session),
+            // Its error says what is wrong with it.
+            None => Ok(chain::sso_session(name, aws, &ctx.env, None)?),
+        };
+    }
+    let names: Vec<String> = sessions.keys().cloned().collect();
+    match (names.as_slice(), aws.sso_session_names().as_slice()) {
+        ([one], _) => Ok(sessions.remove(one).expect("listed")),
+        // The one section there is, with what is wrong with it.
+        ([], [one]) => Ok(chain::sso_session(one, aws, &ctx.env, None)?),
+        ([], _) => Err(Error::new("the AWS config has no SSO session")
+            .with_hint("add an [sso-session] section (sso_start_url, sso_region); see docs/sso.md in the guide")),
+        (several, _) => Err(Error::usage(format!(
+            "the AWS config has several SSO sessions ({}); name one",
+            several.join(", ")
+        ))
+        .with_hint("use --sso-session NAME (for a legacy profile: its sso_start_url)")),
+    }
+}
+
+/// The `[profile NAME]` sections of `assignments`, named `names`.
+fn sections(
+    session: &SsoSession,
+    assignments: &[crate::sso::Assignment],
+    named: &[String],
+) -> String {
     let mut text = String::new();
-    for (assignment, name) in assignments.iter().zip(names) {
+    for (assignment, name) in assignments.iter().zip(named) {
         text.push_str(&format!(
             "\n# {} ({})\n[profile {name}]\n",
             names::comment(&assignment.account_name),
@@ -322,6 +396,5 @@ fn profiles(args: ProfilesArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> 
             assignment.account_id, assignment.role
         ));
     }
-    output::stdout(text.trim_start().as_bytes())?;
-    Ok(exit_codes::SUCCESS)
+    text.trim_start().to_string()
 }

@@ -41,6 +41,9 @@ pub struct Request {
     /// Skip the break-glass confirmation (not the reason).
     pub yes: bool,
     pub refresh: bool,
+    /// The caller is a program that shows nothing of broker's stderr (a `credential_process`):
+    /// without a terminal, an SSO sign-in is refused at once rather than waited for.
+    pub unattended: bool,
 }
 
 impl Request {
@@ -157,7 +160,11 @@ impl Issuer {
         } else {
             Default::default()
         };
-        let options = ctx.engine_options(request.refresh, GivenCode::new(request.mfa_token), tags);
+        let mut options =
+            ctx.engine_options(request.refresh, GivenCode::new(request.mfa_token), tags);
+        if request.unattended && !crate::tty::present() {
+            options.sso.barred = Some(crate::sso::Barred::NoTerminal);
+        }
         let mut issuer = Issuer {
             notices_pending: AtomicBool::new(!plan.notices.is_empty()),
             plan,
@@ -283,6 +290,7 @@ impl Issuer {
                 record.expiration = issued.credentials.expiration;
                 record.account_id = account(&self.chain, key);
                 record.access_key_id = Some(key.clone());
+                record.note = issued.note.clone();
                 crate::timing::phase("obtain");
                 self.audit.append(&record)?;
                 crate::timing::phase("audit");

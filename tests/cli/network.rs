@@ -411,7 +411,7 @@ fn an_sso_sign_in_and_its_role_credentials_go_through_the_proxy() {
     );
     let out = env
         .broker()
-        .args(["export", "--format", "json", "dev"])
+        .args(["export", "--format", "env", "dev"])
         .timeout(Duration::from_secs(60))
         .output()
         .unwrap();

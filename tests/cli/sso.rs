@@ -99,14 +99,16 @@ impl Corp {
         .1
     }
 
+    /// The credentials `broker export` prints for `profile` (as `env`: without a terminal, a
+    /// `credential_process` caller, `--format json`, may not sign in).
     fn export(&self, profile: &str) -> serde_json::Value {
-        let out = self.broker(&["export", "--format", "json", profile]);
+        let out = self.broker(&["export", "--format", "env", profile]);
         assert!(
             out.status.success(),
             "export {profile}: {}",
             stderr_of(&out)
         );
-        serde_json::from_slice(&out.stdout).expect("only JSON on stdout")
+        credentials_of(&out)
     }
 
     /// CreateToken calls by grant type.
@@ -117,6 +119,25 @@ impl Corp {
             .filter(|r| r.get("grantType").and_then(|g| g.as_str()) == Some(grant))
             .count()
     }
+}
+
+/// The credentials of `export --format env`'s output, by their `credential_process` names.
+fn credentials_of(out: &std::process::Output) -> serde_json::Value {
+    let mut credentials = serde_json::Map::new();
+    for line in stdout_of(out).lines() {
+        let (key, value) = line
+            .split_once('=')
+            .expect("only KEY=value lines on stdout");
+        let name = match key {
+            "AWS_ACCESS_KEY_ID" => "AccessKeyId",
+            "AWS_SECRET_ACCESS_KEY" => "SecretAccessKey",
+            "AWS_SESSION_TOKEN" => "SessionToken",
+            "AWS_CREDENTIAL_EXPIRATION" => "Expiration",
+            _ => continue,
+        };
+        credentials.insert(name.into(), value.into());
+    }
+    credentials.into()
 }
 
 #[test]
@@ -223,7 +244,7 @@ fn a_refused_refresh_leads_to_one_new_sign_in() {
     c.export("dev-analyst");
     c.sso.revoke_refresh();
     c.sso.expire_access();
-    let out = c.broker(&["export", "--format", "json", "dev-admin"]);
+    let out = c.broker(&["export", "--format", "env", "dev-admin"]);
     assert!(out.status.success(), "export: {}", stderr_of(&out));
     // What broker says, whole (stdout is the credentials).
     insta::assert_snapshot!(normalize(&c.env, &stderr_of(&out)));
@@ -239,7 +260,7 @@ fn a_token_the_portal_refuses_is_replaced_once() {
     // The portal forgets the token (logged out elsewhere); the vault still holds it.
     c.sso.expire_access();
     c.sso.revoke_refresh();
-    let out = c.broker(&["export", "--format", "json", "--refresh", "dev-analyst"]);
+    let out = c.broker(&["export", "--format", "env", "--refresh", "dev-analyst"]);
     assert!(out.status.success(), "export: {}", stderr_of(&out));
     assert_eq!(c.sso.count("Authorize"), 2, "one new sign-in");
 }
@@ -251,7 +272,7 @@ fn eight_concurrent_cold_processes_sign_in_once() {
         .map(|_| {
             c.env
                 .std_command(broker_bin())
-                .args(["export", "--format", "json", "dev-analyst"])
+                .args(["export", "--format", "env", "dev-analyst"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -263,8 +284,10 @@ fn eight_concurrent_cold_processes_sign_in_once() {
         .map(|child| {
             let out = child.wait_with_output().unwrap();
             assert!(out.status.success(), "a process: {}", stderr_of(&out));
-            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-            json["AccessKeyId"].as_str().unwrap().to_string()
+            credentials_of(&out)["AccessKeyId"]
+                .as_str()
+                .unwrap()
+                .to_string()
         })
         .collect();
     assert!(
@@ -356,7 +379,7 @@ fn a_callback_with_a_wrong_state_is_refused_and_the_sign_in_waits_for_the_right_
     let child = c
         .env
         .std_command(broker_bin())
-        .args(["export", "--format", "json", "dev-analyst"])
+        .args(["export", "--format", "env", "dev-analyst"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -550,13 +573,134 @@ fn sso_profiles_names_are_unique_and_safe_in_strict_ini_parsers() {
 }
 
 #[test]
+fn sso_profiles_write_keeps_a_block_that_a_rerun_refreshes_and_every_other_byte() {
+    let c = Corp::new();
+    c.export("dev-analyst"); // signed in
+    c.sso.generate(3, 2);
+    let path = c.env.aws_config();
+    let mine = format!("{CONFIG}\n; the user's own\r\n[profile mine]\nregion = eu-west-1");
+    c.env.write_aws_config(&mine);
+    let write = |dry: bool| {
+        let mut args = vec!["sso", "profiles", "--sso-session", "corp", "--write"];
+        if dry {
+            args.push("--dry-run");
+        }
+        let out = c.broker(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr_of(&out));
+        (stdout_of(&out), normalize(&c.env, &stderr_of(&out)))
+    };
+    let (diff, said) = write(true);
+    let added = diff
+        .lines()
+        .filter(|l| l.starts_with("+ [profile account-"));
+    assert_eq!(added.count(), 6, "{diff}");
+    assert!(
+        said.contains("would write 6 profile(s) of SSO session corp"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        mine,
+        "--dry-run writes nothing"
+    );
+    let (_, said) = write(false);
+    assert!(said.contains("(6 added, 0 removed, 0 changed)"), "{said}");
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        written.starts_with(&mine),
+        "every byte before the block kept"
+    );
+    // Something of the user's after the block, and the accounts change at the portal.
+    let edited = format!("{written}\n[profile later]\nregion = us-east-1\n");
+    c.env.write_aws_config(&edited);
+    c.sso.unassign("100000000000", "Role0");
+    c.sso.assign("100000000009", "Role0", "Account 9");
+    let (diff, _) = write(true);
+    assert_eq!(
+        diff,
+        "+ [profile account-9-role0]  sso_session = corp  sso_account_id = 100000000009  \
+         sso_role_name = Role0\n- [profile account-0-role0]\n"
+    );
+    let (_, said) = write(false);
+    assert!(said.contains("(1 added, 1 removed, 0 changed)"), "{said}");
+    let rewritten = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        rewritten.starts_with(&mine)
+            && rewritten.ends_with("\n[profile later]\nregion = us-east-1\n")
+    );
+    let (_, said) = write(false);
+    assert!(said.contains("are up to date"), "{said}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), rewritten);
+    // Strict INI parsers and botocore read it all; the vanished role is gone.
+    let check = std::process::Command::new(venv().join("bin/python"))
+        .arg("-c")
+        .arg(
+            "import configparser, sys, botocore.configloader as l\n\
+             configparser.ConfigParser(strict=True, interpolation=None).read_string(open(sys.argv[1]).read())\n\
+             print(' '.join(sorted(l.load_config(sys.argv[1])['profiles'])))",
+        )
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let names = String::from_utf8_lossy(&check.stdout);
+    for name in [
+        "account-9-role0",
+        "account-0-role1",
+        "mine",
+        "later",
+        "dev-analyst",
+    ] {
+        assert!(
+            names.split_whitespace().any(|n| n == name),
+            "{name} in {names}"
+        );
+    }
+    assert!(!names.contains("account-0-role0"), "{names}");
+}
+
+#[test]
+fn sso_profiles_lists_a_legacy_only_config_by_its_start_url() {
+    let c = Corp::new();
+    c.env.write_aws_config(
+        "[profile legacy]\nsso_start_url = https://legacy.example.awsapps.com/start\n\
+         sso_region = eu-west-1\nsso_account_id = 333333333333\nsso_role_name = SecurityAudit\n",
+    );
+    let out = c.broker(&["sso", "profiles"]);
+    assert!(out.status.success(), "sso profiles: {}", stderr_of(&out));
+    let text = stdout_of(&out);
+    assert!(
+        text.contains(
+            "sso_start_url = https://legacy.example.awsapps.com/start\nsso_region = eu-west-1\n"
+        ),
+        "legacy sections: {text}"
+    );
+    let out = c.broker(&[
+        "sso",
+        "profiles",
+        "--sso-session",
+        "https://legacy.example.awsapps.com/start",
+    ]);
+    assert_eq!(
+        stdout_of(&out),
+        text,
+        "named by its start URL: {}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
 fn a_registration_the_service_rejects_is_made_anew_once() {
     let c = Corp::new();
     c.export("dev-analyst");
     assert_eq!(c.sso.count("RegisterClient"), 1);
     c.sso.revoke_clients();
     c.sso.expire_access();
-    let out = c.broker(&["export", "--format", "json", "dev-admin"]);
+    let out = c.broker(&["export", "--format", "env", "dev-admin"]);
     assert!(out.status.success(), "export: {}", stderr_of(&out));
     assert!(
         stderr_of(&out).contains("InvalidClientException"),
@@ -650,7 +794,7 @@ fn a_role_chained_from_an_sso_profile() {
     let out = c
         .env
         .broker()
-        .args(["export", "--format", "json", "hub"])
+        .args(["export", "--format", "env", "hub"])
         .env("AWS_ENDPOINT_URL_STS", moto.endpoint())
         .output()
         .unwrap();
@@ -667,7 +811,7 @@ fn a_role_chained_from_an_sso_profile() {
 }
 
 #[test]
-fn the_aws_cli_uses_an_sso_profile_through_credential_process_and_the_server() {
+fn a_credential_process_without_a_terminal_fails_fast_then_the_aws_cli_uses_the_sign_in() {
     let c = Corp::new();
     let moto = Moto::start(None);
     let config = format!(
@@ -677,13 +821,31 @@ fn the_aws_cli_uses_an_sso_profile_through_credential_process_and_the_server() {
     );
     c.env.write_aws_config(&config);
     let aws = venv().join("bin/aws");
-    let out = c
-        .env
-        .command(&aws)
-        .args(["sts", "get-caller-identity", "--profile", "cli"])
-        .env("AWS_ENDPOINT_URL_STS", moto.endpoint())
-        .output()
-        .unwrap();
+    let cli = || {
+        c.env
+            .command(&aws)
+            .args(["sts", "get-caller-identity", "--profile", "cli"])
+            .env("AWS_ENDPOINT_URL_STS", moto.endpoint())
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    };
+    // Not signed in, and no terminal: no browser, no wait, an error saying what to run.
+    let out = cli();
+    assert!(!out.status.success(), "the CLI: {}", stdout_of(&out));
+    for part in [
+        "SSO session corp needs a sign-in, which a credential_process caller without a \
+         terminal cannot show",
+        "`broker sso login --sso-session corp`",
+    ] {
+        assert!(stderr_of(&out).contains(part), "{}", stderr_of(&out));
+    }
+    assert_eq!(c.sso.count("Authorize"), 0, "no sign-in started");
+    assert!(c.browser.invocations().is_empty(), "no browser");
+    // Signed in ahead, as it says: the CLI gets credentials.
+    let login = c.broker(&["sso", "login", "--sso-session", "corp"]);
+    assert!(login.status.success(), "sso login: {}", stderr_of(&login));
+    let out = cli();
     assert!(out.status.success(), "the CLI: {}", stderr_of(&out));
     assert!(
         stdout_of(&out).contains("Account"),
@@ -706,6 +868,75 @@ fn the_aws_cli_uses_an_sso_profile_through_credential_process_and_the_server() {
         1,
         "the server used the cache"
     );
+}
+
+#[test]
+fn a_still_valid_access_token_is_used_when_its_refresh_fails() {
+    let c = Corp::new();
+    // 14 minutes: inside min_ttl (15m) from the start, so every use tries a refresh.
+    c.sso.set_token_lifetime(14 * 60);
+    c.export("dev-analyst");
+    c.sso.revoke_refresh();
+    let out = c.broker(&["export", "--format", "json", "dev-admin"]);
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains(
+            "warning: could not refresh the sign-in to SSO session corp (CreateToken failed: \
+             InvalidGrantException: Invalid refresh token provided)"
+        ) && stderr_of(&out).contains("using its access token, which expires in 1"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(c.grants("refresh_token"), 1, "one refresh, refused");
+    assert_eq!(c.sso.count("Authorize"), 1, "no new sign-in");
+    assert_eq!(c.browser.invocations().len(), 1, "no second browser");
+    let history = stdout_of(&c.broker(&["history", "--json"]));
+    let last: serde_json::Value = serde_json::from_str(history.lines().last().unwrap()).unwrap();
+    assert_eq!(last["outcome"], "issued", "{last}");
+    assert!(
+        last["note"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("could not refresh the sign-in to SSO session corp")),
+        "the audit record says what was used and why: {last}"
+    );
+}
+
+#[test]
+fn cached_role_credentials_are_used_when_no_sign_in_is_left_and_no_browser_opens() {
+    let c = Corp::new();
+    let first = c.export("dev-analyst");
+    // 12 minutes left of the role credentials' hour: in their advisory window (15m), before
+    // the mandatory one (10m). The portal then refuses everything the session holds.
+    c.env.advance_clock(Duration::from_secs(48 * 60));
+    c.sso.revoke_refresh();
+    c.sso.expire_access();
+    let out = c.broker(&["export", "--format", "json", "dev-analyst"]);
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    let used: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(used["AccessKeyId"], first["AccessKeyId"], "the cached ones");
+    assert!(
+        stderr_of(&out).contains(
+            "could not refresh the sso credentials of dev-analyst (SSO session corp needs a \
+             sign-in); using the cached ones, which expire in 1"
+        ),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(c.sso.count("Authorize"), 1, "no new sign-in");
+    assert_eq!(c.browser.invocations().len(), 1, "no second browser");
+    let history = stdout_of(&c.broker(&["history", "--json"]));
+    let last: serde_json::Value = serde_json::from_str(history.lines().last().unwrap()).unwrap();
+    assert!(
+        last["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("using the cached ones")),
+        "{last}"
+    );
+    // In the mandatory window nothing valid enough is left: a sign-in.
+    c.env.advance_clock(Duration::from_secs(3 * 60));
+    let out = c.broker(&["export", "--format", "env", "dev-analyst"]);
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    assert_eq!(c.sso.count("Authorize"), 2, "signed in again");
 }
 
 #[test]
@@ -746,15 +977,17 @@ fn a_role_rule_matches_an_sso_role_by_its_account_and_name() {
         let out = c.broker(&[
             "export",
             "--format",
-            "json",
+            "env",
             "--reason",
             reason,
             "--yes",
             "dev-admin",
         ]);
         assert!(out.status.success(), "{}", stderr_of(&out));
-        let creds: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        creds["AccessKeyId"].as_str().unwrap().to_string()
+        credentials_of(&out)["AccessKeyId"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     let first = key("INC-1");
     assert_eq!(key("INC-1"), first);
@@ -840,13 +1073,13 @@ fn the_tokens_fit_an_os_store_split_over_several_items() {
             .output()
             .unwrap()
     };
-    let out = keyutils(&["export", "--format", "json", "dev-analyst"]);
+    let out = keyutils(&["export", "--format", "env", "dev-analyst"]);
     assert!(
         out.status.success(),
         "export dev-analyst: {}",
         stderr_of(&out)
     );
-    let out = keyutils(&["export", "--format", "json", "dev-admin"]);
+    let out = keyutils(&["export", "--format", "env", "dev-admin"]);
     assert!(
         out.status.success(),
         "export dev-admin: {}",
@@ -889,7 +1122,7 @@ fn another_users_callback_is_refused_however_its_connection_ends() {
     let child = c
         .env
         .std_command(broker_bin())
-        .args(["export", "--format", "json", "dev-analyst"])
+        .args(["export", "--format", "env", "dev-analyst"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::fs::File::create(&stderr).unwrap())
         .spawn()
