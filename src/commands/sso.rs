@@ -81,13 +81,19 @@ struct LoginArgs {
 #[command(after_help = "\
 Examples:
   broker sso logout corp
-  broker sso logout                             # every SSO session")]
+  broker sso logout                             # every SSO session of the AWS config
+  broker sso logout --all                       # and those it no longer has")]
 struct LogoutArgs {
     /// The [sso-session] to sign out of (for a legacy profile: its sso_start_url); a session
     /// the AWS config no longer has is forgotten on this machine [default: every SSO session
     /// of the AWS config]
-    #[arg(value_name = "NAME")]
+    #[arg(value_name = "NAME", conflicts_with = "all")]
     session: Option<String>,
+
+    /// Every SSO session of the AWS config, and also forget every other one signed in to on
+    /// this machine (renamed or removed from the config)
+    #[arg(long)]
+    all: bool,
 }
 
 /// Print (or write) a [profile] section for every account and role you may use
@@ -222,7 +228,17 @@ fn logout(args: LogoutArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
     if let Some(name) = &args.session {
         sessions.retain(|n, _| n == name);
         if sessions.is_empty() {
-            return forget(name, vault.as_ref(), &cache);
+            if !forget(name, vault.as_ref(), &cache)? {
+                return Err(chain::ChainError::UnknownSsoSession(name.to_string()).into());
+            }
+            return Ok(exit_codes::SUCCESS);
+        }
+    }
+    if args.all {
+        for name in cache.named_locks("sso-") {
+            if !sessions.contains_key(&name) {
+                forget(&name, vault.as_ref(), &cache)?;
+            }
         }
     }
     let net = ctx.net_settings(aws);
@@ -249,20 +265,24 @@ fn logout(args: LogoutArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
     Ok(exit_codes::SUCCESS)
 }
 
-/// `sso logout NAME` for a session the AWS config no longer has (renamed, removed): its tokens
-/// and credentials go from this machine; the portal cannot be told without its section.
-fn forget(name: &str, vault: &dyn crate::vault::Vault, cache: &crate::cache::Cache) -> Result<u8> {
+/// Signing out of a session the AWS config no longer has (renamed, removed): its tokens and
+/// credentials go from this machine; the portal cannot be told without its section. Whether
+/// there was anything to forget.
+fn forget(
+    name: &str,
+    vault: &dyn crate::vault::Vault,
+    cache: &crate::cache::Cache,
+) -> Result<bool> {
     let _lock = cache.lock_named(&format!("sso-{name}"))?;
     let held = vault.delete(&SsoSession::vault_item_of(name))?;
     let dropped = cache.clear_source(&SsoSession::cache_source_of(name));
-    if !held && dropped == 0 {
-        return Err(chain::ChainError::UnknownSsoSession(name.to_string()).into());
+    if held || dropped > 0 {
+        output::notice(&format!(
+            "SSO session {name} is not in the AWS config: removed its sign-in and {dropped} \
+             cached credential(s) from this machine (the portal was not told)"
+        ));
     }
-    output::notice(&format!(
-        "SSO session {name} is not in the AWS config: removed its sign-in and {dropped} cached \
-         credential(s) from this machine (the portal was not told)"
-    ));
-    Ok(exit_codes::SUCCESS)
+    Ok(held || dropped > 0)
 }
 
 fn profiles(args: ProfilesArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {

@@ -751,6 +751,40 @@ fn logout_forgets_a_session_the_config_no_longer_has() {
 }
 
 #[test]
+fn logout_all_forgets_every_session_signed_in_to_on_this_machine() {
+    let c = Corp::new();
+    c.export("dev-analyst");
+    c.export("legacy");
+    // corp is renamed in the config; the legacy session stays.
+    c.env
+        .write_aws_config(&CONFIG.replace("sso-session corp", "sso-session renamed"));
+    let out = c.broker(&["sso", "logout", "--all"]);
+    assert!(out.status.success(), "logout --all: {}", stderr_of(&out));
+    let said = stderr_of(&out);
+    assert!(
+        said.contains("SSO session corp is not in the AWS config: removed its sign-in")
+            && said.contains("signed out of SSO session https://legacy.example.awsapps.com/start"),
+        "{said}"
+    );
+    let left: Vec<_> = std::fs::read_dir(c.env.file_vault_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("sso"))
+        .collect();
+    assert_eq!(
+        left,
+        Vec::<String>::new(),
+        "no SSO token is left in the vault"
+    );
+    assert_eq!(
+        c.sso.count("Logout"),
+        1,
+        "the session still in the config, at its portal"
+    );
+}
+
+#[test]
 fn errors_name_the_cause_and_the_next_step() {
     let c = Corp::new();
     let mut transcripts = vec![
