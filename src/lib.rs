@@ -69,17 +69,28 @@ pub fn main() -> ExitCode {
     }
     output::init_color(env.color);
     timing::phase("environment");
-    let cli = match cli::parse(std::env::args_os().collect()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let for_shell = for_shell_function(&args);
+    let cli = match cli::parse(args) {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => {
+        Err(e) if !e.use_stderr() && !for_shell => {
             // --help and --version
             let _ = e.print();
             return ExitCode::from(exit_codes::SUCCESS);
         }
-        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
             // A group command alone (`broker`, `broker sso`): what it holds, as its help
-            // says; asking is no misuse.
-            let _ = output::stdout(e.render().to_string().as_bytes());
+            // says; asking is no misuse. Help asked through the shell function goes to
+            // stderr: the shell evaluates its stdout.
+            let text = e.render().to_string();
+            if for_shell {
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
+            } else {
+                let _ = output::stdout(text.as_bytes());
+            }
             return ExitCode::from(exit_codes::SUCCESS);
         }
         Err(e) => {
@@ -106,6 +117,16 @@ pub fn main() -> ExitCode {
     };
     timing::total();
     ExitCode::from(code)
+}
+
+/// Whether broker runs for `broker shell-init`'s function (`use --shell-code`), which has the
+/// shell evaluate its stdout: only shell code may go there.
+fn for_shell_function(args: &[std::ffi::OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .filter_map(|a| a.to_str())
+        .any(|a| a == "--shell-code" || a.starts_with("--shell-code="))
 }
 
 /// A clap error as broker's one-line error, with clap's own tip as the hint.

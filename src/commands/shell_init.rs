@@ -65,7 +65,7 @@ function broker {
     $exe = Get-Command -CommandType Application broker | Select-Object -First 1
     if ($args.Count -ge 1 -and $args[0] -eq 'use') {
         $code = & $exe use --shell-code powershell @($args | Select-Object -Skip 1)
-        if ($LASTEXITCODE -eq 0) { Invoke-Expression ($code -join "`n") }
+        if ($LASTEXITCODE -eq 0 -and $code) { Invoke-Expression ($code -join "`n") }
     } else {
         & $exe @args
     }

@@ -136,6 +136,37 @@ fn use_in_fish() {
 }
 
 #[test]
+fn help_and_version_through_the_shell_function_are_shown_and_never_evaluated() {
+    let env = TestEnv::new();
+    let out = env
+        .command("bash")
+        .arg("-c")
+        .arg(
+            "eval \"$(broker shell-init bash)\"\n\
+             broker use --help; echo \"help=$?\"\n\
+             broker use -V; echo \"version=$?\"",
+        )
+        .env("PATH", path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout_of(&out),
+        "help=0\nversion=0\n",
+        "{}",
+        stderr_of(&out)
+    );
+    let shown = stderr_of(&out);
+    assert!(
+        shown.contains("Usage: broker use") && shown.contains(env!("CARGO_PKG_VERSION")),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("not found"),
+        "nothing was evaluated: {shown}"
+    );
+}
+
+#[test]
 fn use_without_shell_init_says_how_to_set_it_up() {
     let env = TestEnv::new().env("SHELL", "/usr/bin/fish");
     env.write_aws_config("[profile p]\n");
