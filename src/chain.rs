@@ -333,7 +333,7 @@ pub fn resolve(
         profile: profile.to_string(),
         sts: endpoint::resolve(Service::Sts, env, aws, Some(profile))?,
         net: NetSettings::resolve(env, aws, Some(profile)),
-        source_mfa_serial: mfa_serial_of(source.profile(), aws, env),
+        source_mfa_serial: mfa_serial_of(source.profile(), profile, aws, env),
         keys_in_aws_files: matches!(source, Source::Vault { .. })
             && aws.get(source.profile(), "aws_access_key_id").is_some(),
         temporary_in_aws_files: matches!(source, Source::Vault { .. })
@@ -400,7 +400,7 @@ fn walk(
         aws.includes(&current)?;
         let get = |key: &str| aws.get(&current, key).filter(|v| !v.is_empty());
         if mfa_serial.is_none() {
-            mfa_serial = mfa_serial_of(&current, aws, env);
+            mfa_serial = mfa_serial_of(&current, profile, aws, env);
         }
         if mfa_process.is_none() {
             mfa_process = get("mfa_process").map(str::to_owned);
@@ -418,7 +418,7 @@ fn walk(
                 arn: role_arn.to_string(),
             });
         }
-        hops.push(role_hop(&current, role_arn, aws, settings, env)?);
+        hops.push(role_hop(&current, profile, role_arn, aws, settings, env)?);
         if let Some(token_file) = get("web_identity_token_file") {
             break Source::WebIdentity {
                 profile: current.clone(),
@@ -451,11 +451,21 @@ fn walk(
     })
 }
 
-/// A profile's `mfa_serial`; aws-vault's `AWS_MFA_SERIAL` stands for it in every profile, as
-/// aws-vault reads it (the variable is applied before the config, which only fills what it
-/// left empty).
-fn mfa_serial_of(profile: &str, aws: &AwsProfiles, env: &Environment) -> Option<String> {
-    env.aws_vault.mfa_serial.clone().or_else(|| {
+/// A profile's `mfa_serial`; for the profile asked for, aws-vault's `AWS_MFA_SERIAL` stands for
+/// it, as aws-vault reads it (the variable is applied to the active profile before the config,
+/// which only fills what it left empty; its sources are read without it).
+fn mfa_serial_of(
+    profile: &str,
+    asked: &str,
+    aws: &AwsProfiles,
+    env: &Environment,
+) -> Option<String> {
+    let variable = env
+        .aws_vault
+        .mfa_serial
+        .as_ref()
+        .filter(|_| profile == asked);
+    variable.cloned().or_else(|| {
         aws.get(profile, "mfa_serial")
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
@@ -838,8 +848,10 @@ pub fn unknown_profile(name: &str, aws: &AwsProfiles) -> ChainError {
     }
 }
 
+/// The hop of `profile`'s role, in the chain of the profile `asked` for.
 fn role_hop(
     profile: &str,
+    asked: &str,
     role_arn: &str,
     aws: &AwsProfiles,
     settings: &Settings,
@@ -872,7 +884,7 @@ fn role_hop(
         external_id: get("external_id").map(str::to_owned),
         source_identity: get("source_identity").map(str::to_owned),
         duration,
-        mfa_serial: mfa_serial_of(profile, aws, env),
+        mfa_serial: mfa_serial_of(profile, asked, aws, env),
         session_tags: match get("session_tags") {
             Some(text) => parse_session_tags(text).map_err(|why| bad(profile, &why))?,
             None => Vec::new(),

@@ -111,6 +111,12 @@ impl Context {
                 None => {}
             }
         }
+        if let Some(serial) = &env.aws_vault.mfa_serial {
+            crate::output::verbose(format!(
+                "AWS_MFA_SERIAL={serial} (aws-vault's) is honoured: the mfa_serial of the \
+                 profile asked for, not of its sources"
+            ));
+        }
         let mfa_prompt = mfa_prompt(&opts, &env, &settings).unwrap_or_else(|e| {
             fail(e);
             MfaPrompt::default()

@@ -919,7 +919,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("AWS_MIN_TTL", "aws-vault's: the least time left handed out"),
     (
         "AWS_MFA_SERIAL",
-        "aws-vault's: the MFA device of every profile",
+        "aws-vault's: the MFA device of the profile asked for",
     ),
     ("AWS_ROLE_ARN", "aws-vault's: not honoured (-v says so)"),
     (

@@ -232,6 +232,28 @@ fn session_token_ttls_and_mfa_serial_reach_sts() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     let sent = moto.requests("GetSessionToken");
     assert_eq!(sent.last().unwrap()["DurationSeconds"], "10800");
+    // It is the mfa_serial of the profile asked for only, as in aws-vault: the source's own
+    // device still signs the source's session.
+    let out = env
+        .broker()
+        .args(["export", "-v", "-t", "123456", "--refresh", "role"])
+        .env("AWS_MFA_SERIAL", device)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("AWS_MFA_SERIAL=arn:aws:iam::123456789012:mfa/from-the-variable (aws-vault's) is honoured"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(
+        moto.requests("GetSessionToken").last().unwrap()["SerialNumber"],
+        format!(
+            "arn:aws:iam::{}:mfa/profile-device",
+            crate::fixtures::ACCOUNT
+        ),
+        "the source bob's own device"
+    );
 }
 
 #[test]

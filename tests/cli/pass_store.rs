@@ -185,32 +185,46 @@ pub fn aws_vault_item(profile: &str, id: &str, secret: &str, token: &str) -> ser
 }
 
 #[test]
-fn import_from_aws_vaults_pass_entries_leaves_them_there() {
+fn import_from_aws_vaults_pass_entries_skips_the_users_own_and_leaves_them_there() {
     let env = TestEnv::new()
         .env("BROKER_BACKEND", "file")
         .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
     let gpg = Gpg::new(&env);
     env.write_aws_config("[profile alice]\n");
+    // aws-vault's default prefix is none: its entries sit among the user's own.
+    gpg.insert("github", "hunter2\nlogin: me");
     gpg.insert(
         "alice",
         &aws_vault_item("alice", KEY_ID, SECRET, "").to_string(),
     );
     let entry = gpg.store.join("alice.gpg");
     let before = std::fs::read(&entry).unwrap();
-    let out = env
-        .broker()
-        .args([
-            "import",
-            "--from-aws-vault",
-            "--aws-vault-backend",
-            "pass",
-            "--yes",
-        ])
-        .env("GNUPGHOME", gpg.home())
-        .env("AWS_VAULT_PASS_PASSWORD_STORE_DIR", &gpg.store)
-        .output()
-        .unwrap();
+    let import = |args: &[&str]| {
+        env.broker()
+            .args(["import", "--from-aws-vault", "--yes"])
+            .args(args)
+            .env("GNUPGHOME", gpg.home())
+            .env("AWS_VAULT_PASS_PASSWORD_STORE_DIR", &gpg.store)
+            .output()
+            .unwrap()
+    };
+    // Not named: not searched (each entry would be decrypted to look), and it says so.
+    let out = import(&[]);
+    assert!(
+        stderr_of(&out).contains("not searching the password store")
+            && stderr_of(&out).contains("--aws-vault-backend pass"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = import(&["--aws-vault-backend", "pass"]);
     assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("skipping github in the password store")
+            && stderr_of(&out).contains("not an aws-vault item"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!stderr_of(&out).contains("hunter2"), "{}", stderr_of(&out));
     let keys = crate::fixtures::export_json(&env, &["--no-session", "alice"]);
     assert_eq!(keys["SecretAccessKey"], SECRET);
     assert_eq!(

@@ -133,6 +133,18 @@ pub fn read(stores: &Stores, only: &[Store]) -> Result<(Vec<Found>, Vec<String>)
                 format!("file store {}", stores.file_dir.display()),
                 file_items(stores)?,
             ),
+            Store::Pass if only.is_empty() && stores.pass.prefix.trim_matches('/').is_empty() => {
+                // aws-vault's entries would sit among the user's own, each decrypted to look.
+                if stores.pass.dir.join(".gpg-id").is_file() {
+                    notices.push(format!(
+                        "not searching the password store {}: aws-vault's entries there have no \
+                         prefix of their own (AWS_VAULT_PASS_PREFIX); name it with \
+                         --aws-vault-backend pass",
+                        stores.pass.dir.display()
+                    ));
+                }
+                continue;
+            }
             Store::Pass => (
                 format!("password store {}", stores.pass.dir.display()),
                 pass_items(&stores.pass)?,
@@ -163,13 +175,10 @@ pub fn read(stores: &Stores, only: &[Store]) -> Result<(Vec<Found>, Vec<String>)
                      long-term key",
                     raw.key
                 )),
-                Err(why) => {
-                    return Err(AwsVaultError::Item {
-                        key: raw.key,
-                        place,
-                        why,
-                    })
-                }
+                Err(why) => notices.push(format!(
+                    "skipping {} in the {place}: not an aws-vault item ({why})",
+                    crate::sanitize::escape(&raw.key)
+                )),
             }
         }
     }
