@@ -204,6 +204,15 @@ fn tokens_are_required_and_checked() {
         ),
     );
     assert_eq!(status, 403);
+    // The metadata service's own address, as a redirect to broker sends it, is local.
+    let (status, body) = exchange(
+        &server.addr,
+        &format!(
+            "GET {creds} HTTP/1.1\r\nHost: 169.254.169.254\r\nX-aws-ec2-metadata-token: \
+             {token}\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    assert_eq!((status, body.as_str()), (200, "r1"));
     server.finish();
     let history = c
         .env
