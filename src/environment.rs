@@ -15,6 +15,16 @@ use secrecy::SecretString;
 /// Secrets among the variables broker reads: no child ever gets them.
 pub const SECRET_VARS: [&str; 2] = ["BROKER_FILE_PASSPHRASE", "AWS_VAULT_FILE_PASSPHRASE"];
 
+/// Whether the variable `name` is `wanted`: without regard to case on Windows, whose variables
+/// are case-free (`Broker_File_Passphrase` is `BROKER_FILE_PASSPHRASE` there).
+fn same_name(name: &std::ffi::OsStr, wanted: &str) -> bool {
+    if cfg!(windows) {
+        name.eq_ignore_ascii_case(wanted)
+    } else {
+        name == wanted
+    }
+}
+
 /// aws-vault's variables that broker ignores, with what it reads instead: they would change
 /// roles, session names or tags behind the config's back. (The ones it honours are read into
 /// [`AwsVaultVars`]; see [`crate::aws_vault`].)
@@ -340,7 +350,7 @@ impl Environment {
             dirs: Dirs::read(&read, platform),
             inherited: Inherited(
                 vars.into_iter()
-                    .filter(|(k, _)| !SECRET_VARS.iter().any(|s| k == s))
+                    .filter(|(k, _)| !SECRET_VARS.iter().any(|s| same_name(k, s)))
                     .collect(),
             ),
             home,

@@ -82,7 +82,7 @@ impl PassSpec {
         if !self.file(entry).is_file() {
             return Ok(None);
         }
-        let bytes = self.run(&["show", entry], None)?;
+        let bytes = self.run(&["show", "--", entry], None)?;
         let text = std::str::from_utf8(&bytes).map_err(|_| VaultError::Backend {
             backend: BackendKind::Pass.name(),
             detail: format!("{entry} is not text"),
@@ -115,7 +115,7 @@ impl Vault for PassVault {
     fn set(&self, item: &str, secret: &SecretString) -> Result<(), VaultError> {
         let entry = self.entry(item);
         self.spec.run(
-            &["insert", "--multiline", "--force", &entry],
+            &["insert", "--multiline", "--force", "--", &entry],
             Some(secret.expose_secret().as_bytes()),
         )?;
         Ok(())
@@ -126,7 +126,7 @@ impl Vault for PassVault {
         if !self.spec.file(&entry).is_file() {
             return Ok(false);
         }
-        self.spec.run(&["rm", "--force", &entry], None)?;
+        self.spec.run(&["rm", "--force", "--", &entry], None)?;
         Ok(true)
     }
 }
