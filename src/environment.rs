@@ -6,7 +6,7 @@
 //! Secrets read here (`BROKER_FILE_PASSPHRASE`, `AWS_SECRET_ACCESS_KEY` for `add --env`) are
 //! held in redacting, zeroing types.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -73,8 +73,10 @@ pub struct Environment {
     pub home: Option<PathBuf>,
     pub aws: AwsVars,
     pub broker: BrokerVars,
-    /// `SHELL`, else `COMSPEC` (Windows): the default command of `exec`.
+    /// `SHELL`, else `COMSPEC` (Windows): the default command of `exec`. See [`default_shell`].
     pub shell: Option<OsString>,
+    /// A `SHELL` passed over for `COMSPEC` on Windows (see [`default_shell`]).
+    pub ignored_shell: Option<OsString>,
     /// `BROWSER`: the command that opens a URL.
     pub browser: Option<String>,
     /// Whether `DBUS_SESSION_BUS_ADDRESS` is set (a Secret Service may answer).
@@ -188,15 +190,25 @@ impl Environment {
     }
 
     fn from_vars(vars: Vec<(OsString, OsString)>, home: Option<PathBuf>) -> Environment {
+        let var = |name: &str| -> Option<&OsString> {
+            vars.iter()
+                .find(|(k, v)| same_name(k, name) && !v.is_empty())
+                .map(|(_, v)| v)
+        };
         let get = |name: &str| -> Option<String> {
             vars.iter()
-                .find(|(k, _)| k == name)
+                .find(|(k, _)| same_name(k, name))
                 .and_then(|(_, v)| v.to_str())
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)
         };
         let path = |name: &str| get(name).map(|p| expand_home(&home, PathBuf::from(p)));
         let absolute = |name: &str| path(name).filter(|p| p.is_absolute());
+        let (shell, ignored_shell) = default_shell(
+            var("SHELL").cloned(),
+            var("COMSPEC").cloned(),
+            cfg!(windows),
+        );
         Environment {
             aws: AwsVars {
                 profile: get("AWS_PROFILE"),
@@ -232,10 +244,8 @@ impl Environment {
                 },
                 trace_timing: get("BROKER_TRACE_TIMING").is_some_and(|v| v != "0"),
             },
-            shell: ["SHELL", "COMSPEC"]
-                .iter()
-                .find_map(|name| vars.iter().find(|(k, v)| k == name && !v.is_empty()))
-                .map(|(_, v)| v.clone()),
+            shell,
+            ignored_shell,
             browser: get("BROWSER"),
             dbus_session: vars.iter().any(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS"),
             ignored_aws_vault_vars: AWS_VAULT_VARS
@@ -266,7 +276,7 @@ impl Environment {
             },
             inherited: vars
                 .into_iter()
-                .filter(|(k, _)| !SECRET_VARS.iter().any(|s| k == s))
+                .filter(|(k, _)| !SECRET_VARS.iter().any(|s| same_name(k, s)))
                 .collect(),
             home,
         }
@@ -361,8 +371,40 @@ impl Environment {
 
 fn expand_home(home: &Option<PathBuf>, path: PathBuf) -> PathBuf {
     match (path.strip_prefix("~"), home) {
-        (Ok(rest), Some(home)) => home.join(rest),
+        // Rebuilt from its components, so that `~/a/b` on Windows is `C:\Users\u\a\b`, with
+        // one kind of separator throughout.
+        (Ok(rest), Some(home)) => home.join(rest.components().collect::<PathBuf>()),
         _ => path,
+    }
+}
+
+/// Whether two environment variable names are the same: exactly on Unix, ignoring ASCII case
+/// on Windows, where `ComSpec` and `COMSPEC` (or `Aws_Access_Key_Id` and `AWS_ACCESS_KEY_ID`)
+/// are one variable.
+pub fn same_name(name: &OsStr, other: &str) -> bool {
+    let name = name.to_string_lossy();
+    if cfg!(windows) {
+        name.eq_ignore_ascii_case(other)
+    } else {
+        name == other
+    }
+}
+
+/// The default command of `exec` from `SHELL` and `COMSPEC`, and the `SHELL` passed over if
+/// any. On Windows a `SHELL` that is a POSIX path is passed over for `COMSPEC`: Git Bash,
+/// MSYS2 and Cygwin export one (`/usr/bin/bash`) to every program started from them, and it
+/// names nothing Windows can start.
+fn default_shell(
+    shell: Option<OsString>,
+    comspec: Option<OsString>,
+    windows: bool,
+) -> (Option<OsString>, Option<OsString>) {
+    match shell {
+        Some(posix) if windows && posix.to_string_lossy().starts_with('/') => {
+            (comspec, Some(posix))
+        }
+        Some(shell) => (Some(shell), None),
+        None => (comspec, None),
     }
 }
 
@@ -423,5 +465,26 @@ mod tests {
         let names: Vec<_> = env.ignored_aws_vault_vars.iter().map(|(n, _)| *n).collect();
         assert_eq!(names, ["AWS_VAULT_BACKEND", "AWS_ASSUME_ROLE_TTL"]);
         assert_eq!(env.broker.backend, None);
+    }
+
+    #[test]
+    fn a_posix_shell_is_passed_over_for_comspec_on_windows_only() {
+        let os = |s: &str| Some(OsString::from(s));
+        let cmd = r"C:\Windows\system32\cmd.exe";
+        assert_eq!(
+            default_shell(os("/usr/bin/bash"), os(cmd), true),
+            (os(cmd), os("/usr/bin/bash"))
+        );
+        assert_eq!(
+            default_shell(os("/usr/bin/bash"), None, true),
+            (None, os("/usr/bin/bash"))
+        );
+        let pwsh = r"C:\Program Files\PowerShell\7\pwsh.exe";
+        assert_eq!(default_shell(os(pwsh), os(cmd), true), (os(pwsh), None));
+        assert_eq!(default_shell(None, os(cmd), true), (os(cmd), None));
+        assert_eq!(
+            default_shell(os("/bin/zsh"), None, false),
+            (os("/bin/zsh"), None)
+        );
     }
 }

@@ -17,7 +17,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::credentials::Credentials;
-use crate::environment::Environment;
+use crate::environment::{same_name, Environment};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
@@ -138,17 +138,6 @@ pub fn environment(set: Vec<(String, String)>) -> Vec<(OsString, OsString)> {
         .collect();
     env.extend(set.into_iter().map(|(k, v)| (k.into(), v.into())));
     env
-}
-
-/// Whether two environment variable names are the same: exactly on Unix, ignoring ASCII case
-/// on Windows, where `Aws_Access_Key_Id` and `AWS_ACCESS_KEY_ID` are one variable.
-fn same_name(name: &OsStr, other: &str) -> bool {
-    let name = name.to_string_lossy();
-    if cfg!(windows) {
-        name.eq_ignore_ascii_case(other)
-    } else {
-        name == other
-    }
 }
 
 fn has_prefix(name: &OsStr, prefix: &str) -> bool {

@@ -93,7 +93,15 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
             chain.profile
         ));
     }
+    let default_command = args.command.is_empty();
     let argv = process::command_line(args.command, ctx.env.shell.as_deref());
+    if let (true, Some(posix)) = (default_command, &ctx.env.ignored_shell) {
+        output::verbose(format!(
+            "SHELL is {}, a POSIX path that Windows cannot start: running {} (COMSPEC) instead",
+            crate::sanitize::escape(&posix.to_string_lossy()),
+            crate::sanitize::escape(&argv[0].to_string_lossy())
+        ));
+    }
     let mut vars = vec![
         ("AWS_REGION".to_string(), chain.region.clone()),
         ("AWS_DEFAULT_REGION".to_string(), chain.region.clone()),
