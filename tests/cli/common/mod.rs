@@ -2,6 +2,7 @@
 //! temporary HOME and XDG directories, and an AWS config file of its own.
 
 pub mod moto;
+pub mod rig;
 #[cfg(target_os = "linux")]
 pub mod sso;
 pub mod syslog;
@@ -26,7 +27,7 @@ impl TestEnv {
             .tempdir()
             .expect("temp dir");
         for sub in ["home/.aws", "config", "data", "state", "cache", "tmp"] {
-            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            std::fs::create_dir_all(under(dir.path(), sub)).unwrap();
         }
         TestEnv {
             dir,
@@ -39,15 +40,15 @@ impl TestEnv {
     }
 
     pub fn aws_config(&self) -> PathBuf {
-        self.home().join(".aws/config")
+        under(&self.home(), ".aws/config")
     }
 
     pub fn broker_config(&self) -> PathBuf {
-        self.dir.path().join("config/broker/config.toml")
+        under(self.dir.path(), "config/broker/config.toml")
     }
 
     pub fn file_vault_dir(&self) -> PathBuf {
-        self.dir.path().join("data/broker/vault")
+        under(self.dir.path(), "data/broker/vault")
     }
 
     /// The file by which the test moves broker's clock (`BROKER_TEST_CLOCK`, a `test-hooks`
@@ -122,7 +123,7 @@ impl TestEnv {
             .env("AWS_CONFIG_FILE", self.aws_config())
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
-                self.home().join(".aws/credentials"),
+                under(&self.home(), ".aws/credentials"),
             );
         if cfg!(windows) {
             // Where Windows looks for temporary files, instead of TMPDIR.
@@ -154,6 +155,14 @@ impl TestEnv {
         walk(self.dir.path(), needle.as_bytes(), &mut hits);
         hits
     }
+}
+
+/// `base` joined with the `/`-separated `relative`, with the platform's separator throughout
+/// (on Windows, `base.join("a/b")` would be `base\a/b`, and broker's messages would show it).
+pub fn under(base: &Path, relative: &str) -> PathBuf {
+    relative
+        .split('/')
+        .fold(base.to_path_buf(), |p, c| p.join(c))
 }
 
 /// The broker binary under test: `$BROKER_TEST_BIN` when set (an absolute path, such as the
@@ -391,9 +400,30 @@ pub fn assert_error_after_notices(output: &std::process::Output, code: i32, need
     assert!(!err.contains("panicked"), "panic: {err}");
 }
 
-/// `text` with the test's temporary directory written `[TMP]`, for snapshots.
+/// `text` with the test's temporary directory written `[TMP]`, for snapshots. On Windows the
+/// paths under it are written with `/`, as on Unix, so that one snapshot serves both; a path
+/// that mixes `\` and `/` fails the test (broker's messages use one separator).
 pub fn normalize(env: &TestEnv, text: &str) -> String {
-    text.replace(&env.dir.path().display().to_string(), "[TMP]")
+    let text = text.replace(&env.dir.path().display().to_string(), "[TMP]");
+    if !cfg!(windows) {
+        return text;
+    }
+    let mut parts = text.split("[TMP]");
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        let end = part
+            .find(|c: char| c.is_whitespace() || matches!(c, '`' | '\'' | '"' | ')' | ','))
+            .unwrap_or(part.len());
+        let (path, rest) = part.split_at(end);
+        assert!(
+            !path.contains('/'),
+            "a path that mixes separators: [TMP]{path} in {text}"
+        );
+        out.push_str("[TMP]");
+        out.push_str(&path.replace('\\', "/"));
+        out.push_str(rest);
+    }
+    out
 }
 
 /// A transcript of `broker ARGS` for a snapshot: the command, its exit status, its stderr

@@ -6,17 +6,16 @@
 //! the device-flow interval) and counts its calls.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::moto::venv;
+use super::rig::{venv, Server};
 
 pub struct Sso {
-    child: Child,
+    _server: Server,
     pub port: u16,
 }
 
@@ -74,37 +73,15 @@ impl Sso {
     }
 
     fn start_with_clock(clock: Option<&Path>) -> Sso {
-        let python = venv().join("bin/python");
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sso_server.py");
-        let mut command = Command::new(&python);
-        if let Some(clock) = clock {
-            command.env("BROKER_TEST_CLOCK", clock);
+        let env: Vec<_> = clock
+            .map(|c| ("BROKER_TEST_CLOCK", c.display().to_string()))
+            .into_iter()
+            .collect();
+        let server = Server::start("sso_server.py", &env);
+        Sso {
+            port: server.port,
+            _server: server,
         }
-        let mut child = command
-            .arg(script)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run {} tests/sso_server.py ({e}): run scripts/test.sh, which \
-                     creates the venv (needs python3-venv)",
-                    python.display()
-                )
-            });
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read the SSO stand-in's port");
-        let port = line.trim().parse().unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!(
-                "tests/sso_server.py did not start (printed {line:?}); it needs Python 3.11 \
-                 with its standard library, from the venv of scripts/test.sh"
-            )
-        });
-        Sso { child, port }
     }
 
     /// The base URL of both APIs (and of /authorize and /device).
@@ -325,13 +302,6 @@ impl Sso {
         let reply = self.request("GET", &format!("/_broker_test/{name}"), None);
         assert_eq!(reply.status, 200, "hook {name}: {}", reply.body);
         serde_json::from_str(&reply.body).expect("hook answers JSON")
-    }
-}
-
-impl Drop for Sso {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
