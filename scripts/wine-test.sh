@@ -81,7 +81,7 @@ NICE=${BROKER_CROSS_CHECK_NICE:-10}
 . scripts/toolchain.sh
 if [ "$(route "$T")" = build-std ]; then
     setup_debian_rustc
-    cargo=(cargo +"$TOOLCHAIN" test -Zbuild-std=std,panic_unwind)
+    cargo=(cargo +"$TOOLCHAIN" test -Zbuild-std=std,panic_abort)
     compiler=(env RUSTC="$BIN/rustc" RUSTC_BOOTSTRAP=1)
 else
     cargo=(cargo test)

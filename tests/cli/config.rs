@@ -61,7 +61,8 @@ fn malformed_aws_config_is_one_line_naming_the_file() {
     assert_error(&out, 1, "cannot read the AWS config");
     let err = stderr_of(&out);
     assert!(err.contains("line 3"), "{err}");
-    assert!(err.contains(".aws/config"), "{err}");
+    let file = crate::common::under(std::path::Path::new(".aws"), "config");
+    assert!(err.contains(&file.display().to_string()), "{err}");
 }
 
 #[test]

@@ -264,8 +264,16 @@ fn mfa_process_supplies_the_code() {
     assert_eq!(moto.count("GetSessionToken"), 1);
     let out = env.broker().args(["export", "bad"]).output().unwrap();
     // std's words for an exit status: "exit status" on Unix, "exit code" on Windows.
-    let status = if cfg!(windows) { "exit code" } else { "exit status" };
-    assert_error(&out, 1, &format!("mfa_process failed: it exited with {status}: 3"));
+    let status = if cfg!(windows) {
+        "exit code"
+    } else {
+        "exit status"
+    };
+    assert_error(
+        &out,
+        1,
+        &format!("mfa_process failed: it exited with {status}: 3"),
+    );
 }
 
 #[test]

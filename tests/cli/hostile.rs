@@ -5,8 +5,9 @@ use crate::common::moto::Moto;
 use crate::common::{stderr_of, stdout_of, unique, TestEnv, TEST_PASSPHRASE};
 use crate::fixtures::{export_json, role_arn, store_key};
 
-/// A moto without enforcement, keys in the kernel keyring under a unique profile name, and a
-/// role profile whose credentials are cached before the first case.
+/// A moto without enforcement, keys in an OS store (the kernel keyring on Linux, the
+/// Credential Manager on Windows) under a unique profile name, and a role profile whose
+/// credentials are cached before the first case.
 struct Corpus {
     moto: Moto,
     env: TestEnv,
@@ -22,7 +23,10 @@ impl Corpus {
         let user = unique("eve");
         let env = TestEnv::new()
             .env("AWS_ENDPOINT_URL", &moto.endpoint())
-            .env("BROKER_BACKEND", "keyutils")
+            .env(
+                "BROKER_BACKEND",
+                if cfg!(windows) { "wincred" } else { "keyutils" },
+            )
             .env("BROKER_STS_TIMEOUT", "3s");
         let good_config = format!(
             "[profile {user}]\nregion = eu-west-1\n\n[profile good]\nrole_arn = {}\nsource_profile = {user}\n",
@@ -134,8 +138,8 @@ fn nothing(_: &TestEnv) {}
 
 #[test]
 #[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "needs moto and the kernel keyring: the Linux test rig"
+    target_os = "macos",
+    ignore = "needs an OS store that asks nobody: Linux's kernel keyring, Windows' Credential Manager"
 )]
 fn malformed_aws_files_and_bad_profiles() {
     let c = Corpus::new();
@@ -165,7 +169,11 @@ fn malformed_aws_files_and_bad_profiles() {
         },
         &["export", "good"],
         1,
-        ".aws/credentials",
+        if cfg!(windows) {
+            r".aws\credentials"
+        } else {
+            ".aws/credentials"
+        },
     );
     c.case(
         "non-UTF-8 config",
@@ -294,19 +302,24 @@ fn malformed_aws_files_and_bad_profiles() {
         1,
         "its output is not credential_process JSON (not JSON)",
     );
+    let (fails, status) = if cfg!(windows) {
+        ("exit 4", "exit code")
+    } else {
+        ("sh -c 'exit 4'", "exit status")
+    };
     c.case(
         "credential_process failing",
-        aws_config("[profile a]\ncredential_process = sh -c 'exit 4'\n"),
+        aws_config(&format!("[profile a]\ncredential_process = {fails}\n")),
         &["export", "a"],
         1,
-        "credential_process of profile a failed: it exited with exit status: 4",
+        &format!("credential_process of profile a failed: it exited with {status}: 4"),
     );
 }
 
 #[test]
 #[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "needs moto and the kernel keyring: the Linux test rig"
+    target_os = "macos",
+    ignore = "needs an OS store that asks nobody: Linux's kernel keyring, Windows' Credential Manager"
 )]
 fn bad_settings_and_flags() {
     let c = Corpus::new();
@@ -413,8 +426,8 @@ fn not_unicode() -> std::ffi::OsString {
 
 #[test]
 #[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "needs moto and the kernel keyring: the Linux test rig"
+    target_os = "macos",
+    ignore = "needs an OS store that asks nobody: Linux's kernel keyring, Windows' Credential Manager"
 )]
 fn non_utf8_arguments_are_usage_errors() {
     let c = Corpus::new();
@@ -436,8 +449,8 @@ fn non_utf8_arguments_are_usage_errors() {
 
 #[test]
 #[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "needs moto and the kernel keyring: the Linux test rig"
+    target_os = "macos",
+    ignore = "needs an OS store that asks nobody: Linux's kernel keyring, Windows' Credential Manager"
 )]
 fn broken_sts_endpoints() {
     let c = Corpus::new();
@@ -493,8 +506,8 @@ fn broken_sts_endpoints() {
 
 #[test]
 #[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "needs moto and the kernel keyring: the Linux test rig"
+    target_os = "macos",
+    ignore = "needs an OS store that asks nobody: Linux's kernel keyring, Windows' Credential Manager"
 )]
 fn one_throttled_answer_is_retried() {
     let c = Corpus::new();
@@ -510,14 +523,20 @@ fn one_throttled_answer_is_retried() {
 
 #[test]
 #[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "needs moto and the kernel keyring: the Linux test rig"
+    target_os = "macos",
+    ignore = "needs an OS store that asks nobody: Linux's kernel keyring, Windows' Credential Manager"
 )]
 fn failing_and_hanging_mfa_process() {
     let c = Corpus::new();
     let serial = "arn:aws:iam::123456789012:mfa/eve";
     let fails = format!("[profile m]\nmfa_serial = {serial}\nmfa_process = exit 3\n");
-    let hangs = format!("[profile m]\nmfa_serial = {serial}\nmfa_process = sleep 30\n");
+    // cmd's way to wait 30 s is 31 pings a second apart.
+    let (sleep, status) = if cfg!(windows) {
+        ("ping -n 31 127.0.0.1", "exit code")
+    } else {
+        ("sleep 30", "exit status")
+    };
+    let hangs = format!("[profile m]\nmfa_serial = {serial}\nmfa_process = {sleep}\n");
     let with_keys = |config: String| {
         move |env: &TestEnv| {
             env.write_aws_config(&config);
@@ -529,7 +548,7 @@ fn failing_and_hanging_mfa_process() {
         with_keys(fails),
         &["export", "m"],
         1,
-        "mfa_process failed: it exited with exit status: 3",
+        &format!("mfa_process failed: it exited with {status}: 3"),
     );
     let started = std::time::Instant::now();
     c.case(

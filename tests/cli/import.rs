@@ -37,7 +37,7 @@ fn with_credentials() -> TestEnv {
 }
 
 fn credentials_path(env: &TestEnv) -> std::path::PathBuf {
-    env.home().join(".aws/credentials")
+    crate::common::under(&env.home(), ".aws/credentials")
 }
 
 fn credentials(env: &TestEnv) -> String {
@@ -47,10 +47,10 @@ fn credentials(env: &TestEnv) -> String {
 #[test]
 fn import_moves_every_long_term_key_and_keeps_every_other_byte() {
     let env = with_credentials();
-    use std::os::unix::fs::PermissionsExt;
+    #[cfg(unix)]
     std::fs::set_permissions(
         credentials_path(&env),
-        std::fs::Permissions::from_mode(0o640),
+        std::os::unix::fs::PermissionsExt::from_mode(0o640),
     )
     .unwrap();
     let out = env.broker().args(["import", "--yes"]).output().unwrap();
@@ -73,11 +73,15 @@ fn import_moves_every_long_term_key_and_keeps_every_other_byte() {
         .replace("AWS_Access_Key_Id=AKIAWORKEXAMPLE00001\r\n", "")
         .replace("aws_secret_access_key=work#secret\r\n", "");
     assert_eq!(credentials(&env), expected);
-    let mode = std::fs::metadata(credentials_path(&env))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o640, "the file keeps its mode");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(credentials_path(&env))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o640, "the file keeps its mode");
+    }
 
     let work = export_json(&env, &["--no-session", "work"]);
     assert_eq!(work["AccessKeyId"], "AKIAWORKEXAMPLE00001");

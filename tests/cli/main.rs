@@ -11,56 +11,43 @@ mod common;
 mod fixtures;
 
 mod add;
+mod clear;
 mod completions;
 mod config;
+mod crash;
 mod errors;
+mod exec;
 mod export;
 mod formats;
 mod fuzz_regressions;
 mod help;
-#[cfg(unix)]
 mod history;
 mod hostile;
+mod import;
+mod incident;
+mod list;
+mod moto_smoke;
 mod platform;
+mod profile_keys;
+mod remove;
+mod rotate;
+mod server;
+mod sso;
 mod vault;
 
 // Every test here needs the rig that scripts/test.sh sets up on Linux: moto, the SSO stand-in,
 // botocore and the AWS CLI from its venv, the kernel keyring, util-linux `script` and
 // `setpriv`, /proc.
 #[cfg(target_os = "linux")]
-mod clear;
-#[cfg(target_os = "linux")]
-mod crash;
-#[cfg(target_os = "linux")]
 mod doctor;
 #[cfg(target_os = "linux")]
 mod edges;
 #[cfg(target_os = "linux")]
-mod exec;
-#[cfg(target_os = "linux")]
-mod import;
-#[cfg(target_os = "linux")]
-mod incident;
-#[cfg(target_os = "linux")]
-mod list;
-#[cfg(target_os = "linux")]
 mod login;
-#[cfg(target_os = "linux")]
-mod moto_smoke;
 #[cfg(target_os = "linux")]
 mod parity;
 #[cfg(target_os = "linux")]
-mod profile_keys;
-#[cfg(target_os = "linux")]
-mod remove;
-#[cfg(target_os = "linux")]
-mod rotate;
-#[cfg(target_os = "linux")]
 mod safety;
-#[cfg(target_os = "linux")]
-mod server;
-#[cfg(target_os = "linux")]
-mod sso;
 #[cfg(target_os = "linux")]
 mod sso_standin;
 #[cfg(target_os = "linux")]

@@ -4,7 +4,7 @@
 //! (Windows), the default shell. (Private files: `vault::file_vault_is_private_and_encrypted`;
 //! the OS stores: `vault::keychain_add_list_remove`, `vault::wincred_add_list_remove`.)
 
-use crate::common::{stderr_of, stdout_of, TestEnv, TEST_PASSPHRASE};
+use crate::common::{after_prompt, stderr_of, stdout_of, TestEnv, TEST_PASSPHRASE};
 use crate::fixtures::store_key;
 
 /// A sealed environment in which profile `p` has keys in the file vault.
@@ -84,16 +84,6 @@ fn the_default_command_is_the_users_shell() {
         "{}",
         stdout_of(&out)
     );
-}
-
-/// A line of a shell's output without the prompt that cmd may print before it (Wine's cmd
-/// does, on the same line; Windows' prints the typed command after its prompt instead).
-fn after_prompt(line: &str) -> &str {
-    let line = line.trim();
-    match line.split_once('>') {
-        Some((prompt, rest)) if cfg!(windows) && prompt.ends_with('\\') => rest,
-        _ => line,
-    }
 }
 
 /// Git Bash, MSYS2 and Cygwin export a POSIX `SHELL` to the Windows programs they start: broker

@@ -75,7 +75,9 @@ impl Corp {
             env = env.env(key, &value);
         }
         let browser = make(env.dir.path());
-        let env = env.env("BROWSER", browser.command.to_str().unwrap());
+        for (key, value) in browser.env() {
+            env = env.env(key, &value);
+        }
         env.write_aws_config(CONFIG);
         Corp { sso, env, browser }
     }
@@ -399,6 +401,10 @@ fn a_role_chained_from_an_sso_profile() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "needs the test venv's AWS CLI, which this suite runs on Unix only"
+)]
 fn the_aws_cli_uses_an_sso_profile_through_credential_process_and_the_server() {
     let c = Corp::new();
     let moto = Moto::start(None);
@@ -507,40 +513,43 @@ fn console_login_and_clear_work_with_an_sso_profile() {
     assert_eq!(c.sso.count("Authorize"), 1, "clear keeps the sign-in");
 }
 
+/// On Linux the kernel keyring, through the same OS-store code as the Keychain; on Windows the
+/// Credential Manager itself.
+#[cfg(any(target_os = "linux", windows))]
 #[test]
 fn the_tokens_fit_an_os_store_split_over_several_items() {
-    // The kernel keyring through the same OS-store code as the Keychain and the Credential
-    // Manager (whose items hold 1280 characters): the session's registration and tokens are
-    // longer than one item takes, so they are split and joined again.
+    // The session's registration and tokens are longer than one item takes (the Credential
+    // Manager's hold 1280 characters), so they are split and joined again.
     let c = Corp::new();
     let name = crate::common::unique("corp");
     c.env.write_aws_config(&CONFIG.replace("corp", &name));
-    let keyutils = |args: &[&str]| {
+    let backend = if cfg!(windows) { "wincred" } else { "keyutils" };
+    let os_store = |args: &[&str]| {
         c.env
             .broker()
             .args(args)
-            .env("BROKER_BACKEND", "keyutils")
+            .env("BROKER_BACKEND", backend)
             .timeout(Duration::from_secs(60))
             .output()
             .unwrap()
     };
-    let out = keyutils(&["export", "--format", "json", "dev-analyst"]);
+    let out = os_store(&["export", "--format", "json", "dev-analyst"]);
     assert!(out.status.success(), "{}", stderr_of(&out));
-    let out = keyutils(&["export", "--format", "json", "dev-admin"]);
+    let out = os_store(&["export", "--format", "json", "dev-admin"]);
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(
         c.sso.count("Authorize"),
         1,
         "the tokens were read back whole"
     );
-    let out = keyutils(&["sso", "logout", &name]);
+    let out = os_store(&["sso", "logout", &name]);
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(
         c.sso.count("Logout"),
         1,
         "the access token was read back whole"
     );
-    let listed = stdout_of(&keyutils(&["list"]));
+    let listed = stdout_of(&os_store(&["list"]));
     assert!(
         listed.contains(&format!("sso {name} (signed out)")),
         "{listed}"

@@ -3,7 +3,6 @@
 
 pub mod moto;
 pub mod rig;
-#[cfg(target_os = "linux")]
 pub mod sso;
 pub mod syslog;
 #[cfg(unix)]
@@ -81,7 +80,8 @@ impl TestEnv {
     }
 
     /// Sends broker's syslog copies of the audit trail to `socket` instead of the system's
-    /// (`BROKER_TEST_SYSLOG_SOCKET`, a `test-hooks` build's).
+    /// (`BROKER_TEST_SYSLOG_SOCKET`, a `test-hooks` build's). Unix: Windows has no syslog.
+    #[cfg(unix)]
     pub fn send_syslog_to(&mut self, socket: &Path) {
         require_test_hooks();
         self.extra_env.push((
@@ -360,6 +360,66 @@ pub fn assert_private(path: &Path) {
     }
 }
 
+/// The command line that runs a script in the platform's shell: `sh -c UNIX` on Unix,
+/// `cmd /C WINDOWS` on Windows, each script in its shell's syntax.
+pub fn shell(unix: &str, windows: &str) -> [String; 3] {
+    if cfg!(windows) {
+        ["cmd".into(), "/C".into(), windows.into()]
+    } else {
+        ["sh".into(), "-c".into(), unix.into()]
+    }
+}
+
+/// A command that prints its environment, one `NAME=VALUE` a line: `env`, or cmd's `set`.
+pub fn print_env() -> &'static [&'static str] {
+    if cfg!(windows) {
+        &["cmd", "/C", "set"]
+    } else {
+        &["env"]
+    }
+}
+
+/// A line of a shell's output without the prompt (`C:\dir>`) that cmd may print before it:
+/// Wine's cmd does, on the same line; Windows' prints the typed command after its prompt and
+/// the output on a line of its own.
+pub fn after_prompt(line: &str) -> &str {
+    let line = line.trim();
+    match line.split_once('>') {
+        Some((prompt, rest)) if cfg!(windows) && prompt.get(1..3) == Some(":\\") => rest,
+        _ => line,
+    }
+}
+
+/// A script broker can run: `NAME`, a sh script of `unix`, or `NAME.cmd`, a batch file of
+/// `windows`.
+pub fn script(env: &TestEnv, name: &str, unix: &str, windows: &str) -> PathBuf {
+    #[cfg(unix)]
+    {
+        let _ = windows;
+        let path = env.dir.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{unix}\n")).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        path
+    }
+    #[cfg(windows)]
+    {
+        let _ = unix;
+        let path = env.dir.path().join(format!("{name}.cmd"));
+        std::fs::write(
+            &path,
+            format!("@echo off\r\n{}\r\n", windows.replace('\n', "\r\n")),
+        )
+        .unwrap();
+        path
+    }
+}
+
+/// `text` with Windows' line ends as Unix's.
+pub fn unix_lines(text: &str) -> String {
+    text.replace("\r\n", "\n")
+}
+
 /// The combined stderr of a finished command, as text.
 pub fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -382,7 +442,6 @@ pub fn assert_error(output: &std::process::Output, code: i32, needle: &str) {
 
 /// As [`assert_error`], for commands that may print notices (`broker: …` lines on stderr)
 /// before failing, such as "signing in in your browser".
-#[cfg(target_os = "linux")]
 pub fn assert_error_after_notices(output: &std::process::Output, code: i32, needle: &str) {
     let err = stderr_of(output);
     assert_eq!(output.status.code(), Some(code), "stderr: {err}");

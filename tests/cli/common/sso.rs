@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::rig::{venv, Server};
+#[cfg(unix)]
+use super::rig::venv;
+use super::rig::Server;
 
 pub struct Sso {
     _server: Server,
@@ -321,9 +323,16 @@ pub fn encode(value: &str) -> String {
 /// The test browser: `command` is what `$BROWSER` should be. It logs every argv it is given
 /// and, unless inert, visits the URL the way a signed-in user's browser would (following the
 /// authorize redirect to the client's loopback callback, or opening a device verification URL).
+///
+/// Unix: tests/sso_browser.py behind a shell wrapper. Windows: broker-test-browser
+/// (tests/helpers/test_browser.rs), which logs its arguments, and a thread of the test's that
+/// makes the visits (see `windows` below); under Wine a Windows program cannot run the venv's
+/// Python and wait for it.
 pub struct TestBrowser {
     pub command: PathBuf,
     dir: PathBuf,
+    #[cfg(windows)]
+    _follower: Option<windows::Follower>,
 }
 
 impl TestBrowser {
@@ -337,6 +346,33 @@ impl TestBrowser {
         TestBrowser::write(dir, "inert")
     }
 
+    #[cfg(windows)]
+    fn write(dir: &Path, mode: &str) -> TestBrowser {
+        let dir = dir.join("test-browser");
+        std::fs::create_dir_all(&dir).unwrap();
+        // Beside the test binary's directory (deps/), where cargo puts the package's binaries;
+        // cargo names no binary with required features in CARGO_BIN_EXE_*.
+        let command = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .and_then(Path::parent)
+            .unwrap()
+            .join("broker-test-browser.exe");
+        assert!(
+            command.exists(),
+            "no {}: the test browser is built with the test suite's hooks, \
+             `cargo test --features test-hooks`",
+            command.display()
+        );
+        let follower = (mode == "follow").then(|| windows::Follower::start(&dir));
+        TestBrowser {
+            command,
+            dir,
+            _follower: follower,
+        }
+    }
+
+    #[cfg(unix)]
     fn write(dir: &Path, mode: &str) -> TestBrowser {
         use std::os::unix::fs::PermissionsExt;
         let python = venv().join("bin/python");
@@ -358,6 +394,17 @@ impl TestBrowser {
         std::fs::write(&command, text).unwrap();
         std::fs::set_permissions(&command, std::fs::Permissions::from_mode(0o700)).unwrap();
         TestBrowser { command, dir }
+    }
+
+    /// What the environment of a broker needs to open this browser: `BROWSER`, and on
+    /// Windows where the browser logs.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![("BROWSER", self.command.display().to_string())];
+        if cfg!(windows) {
+            let log = self.dir.join("browser-argv.jsonl");
+            env.push(("BROKER_TEST_BROWSER_LOG", log.display().to_string()));
+        }
+        env
     }
 
     /// The arguments of every run, oldest first (each should be exactly one URL).
@@ -407,5 +454,136 @@ fn read_json_lines(path: &Path) -> Vec<Value> {
             .map(|l| serde_json::from_str(l).expect("a JSON line"))
             .collect(),
         Err(_) => Vec::new(),
+    }
+}
+
+/// The test browser on Windows: broker-test-browser logs its arguments to
+/// `browser-argv.jsonl`, and a thread of the test (the follower) visits each URL logged there,
+/// writing what it saw to `browser-visits.jsonl` as tests/sso_browser.py does.
+#[cfg(windows)]
+mod windows {
+    use std::io::{Read, Write};
+    use std::path::Path;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use serde_json::{json, Value};
+
+    /// The thread that visits; it stops when dropped.
+    pub struct Follower {
+        stop: Arc<AtomicBool>,
+    }
+
+    impl Follower {
+        pub fn start(dir: &Path) -> Follower {
+            let stop = Arc::new(AtomicBool::new(false));
+            let (dir, stopped) = (dir.to_path_buf(), stop.clone());
+            std::thread::spawn(move || {
+                let mut seen = 0;
+                while !stopped.load(Ordering::Relaxed) {
+                    // Whole lines only: the browser may be writing the last one.
+                    let text =
+                        std::fs::read_to_string(dir.join("browser-argv.jsonl")).unwrap_or_default();
+                    let whole = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
+                    let runs: Vec<Vec<String>> = whole
+                        .lines()
+                        .filter_map(|line| serde_json::from_str(line).ok())
+                        .collect();
+                    for argv in &runs[seen.min(runs.len())..] {
+                        if let [url] = argv.as_slice() {
+                            // Each visit on its own, as a browser opens tabs.
+                            let (url, dir) = (url.clone(), dir.clone());
+                            std::thread::spawn(move || append(&dir, &visit(&url)));
+                        }
+                    }
+                    seen = runs.len();
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            });
+            Follower { stop }
+        }
+    }
+
+    impl Drop for Follower {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn append(dir: &Path, record: &Value) {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("browser-visits.jsonl"))
+            .unwrap();
+        writeln!(file, "{record}").unwrap();
+    }
+
+    /// GETs `url`, following redirects only to loopback hosts, as sso_browser.py does.
+    fn visit(start: &str) -> Value {
+        let mut url = start.to_string();
+        for _ in 0..10 {
+            let (status, location) = match get(&url) {
+                Ok(answer) => answer,
+                Err(e) => return json!({"url": start, "error": e}),
+            };
+            match location {
+                Some(next) if (300..400).contains(&status) => {
+                    let next = url::Url::parse(&url)
+                        .and_then(|base| base.join(&next))
+                        .map(String::from)
+                        .unwrap_or(next);
+                    if !is_loopback(&next) {
+                        return json!({"url": start,
+                            "error": format!("refused to follow a redirect off loopback: {next}")});
+                    }
+                    url = next;
+                }
+                _ => return json!({"url": start, "status": status, "final_url": url}),
+            }
+        }
+        json!({"url": start, "error": "too many redirects"})
+    }
+
+    fn is_loopback(url: &str) -> bool {
+        url::Url::parse(url)
+            .is_ok_and(|u| matches!(u.host_str(), Some("127.0.0.1" | "[::1]" | "localhost")))
+    }
+
+    /// One HTTP/1.0 GET: the status and the Location header.
+    fn get(url: &str) -> Result<(u16, Option<String>), String> {
+        let parsed = url::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+        if parsed.scheme() != "http" {
+            return Err(format!("not an http URL: {url}"));
+        }
+        let host = parsed.host_str().ok_or("no host")?.to_string();
+        let port = parsed.port_or_known_default().unwrap_or(80);
+        let target = &parsed[url::Position::BeforePath..];
+        let mut stream = std::net::TcpStream::connect((host.trim_matches(['[', ']']), port))
+            .map_err(|e| format!("URLError: {e}"))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {target} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n"
+        )
+        .map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        stream.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        let response = String::from_utf8_lossy(&bytes);
+        let head = response.split("\r\n\r\n").next().unwrap_or_default();
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("no HTTP answer from {url}"))?;
+        let location = lines
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+            .map(|(_, v)| v.trim().to_string());
+        Ok((status, location))
     }
 }
