@@ -37,10 +37,11 @@ fi
 # Each phase is timed; the times are printed at the end, whether the run passed or not.
 phases=()
 phase() {
-  local name=$1 started=$SECONDS
+  local name=$1 started=$SECONDS status=0
   shift
-  "$@"
+  "$@" || status=$?
   phases+=("$name $((SECONDS - started))s")
+  return "$status"
 }
 summary() {
   local status=$?

@@ -110,6 +110,16 @@ impl AwsError {
         }
     }
 
+    /// A client that could not even be started (no async runtime).
+    pub fn no_client(action: &'static str, error: std::io::Error) -> AwsError {
+        AwsError {
+            action,
+            code: AwsCode::Unreachable,
+            detail: format!("cannot start the client: {error}"),
+            source: Some(Box::new(error)),
+        }
+    }
+
     /// A request broker could not even build.
     pub fn invalid_input(action: &'static str, detail: String) -> AwsError {
         AwsError {
@@ -213,6 +223,19 @@ impl Client {
         let _spinner =
             crate::spinner::Spinner::start(&format!("waiting for {}", self.endpoint_label()));
         self.runtime.block_on(future)
+    }
+
+    /// Runs one SDK call (as [`Self::block_on`]) and reduces its failure to an [`AwsError`].
+    pub fn call<T, E, R>(
+        &self,
+        action: &'static str,
+        future: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, AwsError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static + HasBody,
+    {
+        self.block_on(future).map_err(|e| self.error(action, e))
     }
 
     /// Reduces an SDK failure to an [`AwsError`] the user can act on.

@@ -14,8 +14,29 @@ use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use crate::environment::Environment;
-use crate::error::{Error, Result};
 use crate::process;
+
+/// Why the browser could not be sent somewhere.
+#[derive(Debug, thiserror::Error)]
+pub enum BrowserError {
+    #[error("cannot start the browser opener {program}: {source}")]
+    Start {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the browser opener {program} failed ({status})")]
+    Failed {
+        program: String,
+        status: std::process::ExitStatus,
+    },
+    #[error("cannot hand a target with a quote to `start`")]
+    Quote,
+    #[error("cannot write the sign-in page for the browser: {0}")]
+    Page(#[source] std::io::Error),
+}
+
+type Result<T, E = BrowserError> = std::result::Result<T, E>;
 
 /// How to reach the user's browser, from the environment: `$BROWSER`, and where private pages
 /// go (`$XDG_RUNTIME_DIR/broker`, else broker's cache directory).
@@ -45,7 +66,10 @@ impl Browser {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .spawn()
-            .map_err(|e| Error::new(format!("cannot start the browser opener {program}: {e}")))?;
+            .map_err(|source| BrowserError::Start {
+                program: program.clone(),
+                source,
+            })?;
         Ok(Opener { child, program })
     }
 
@@ -69,7 +93,7 @@ impl Browser {
             // `start` is a cmd built-in; its first quoted argument is a window title, hence "".
             // The target is quoted whole so that cmd does not split a URL at `&`.
             if target.contains('"') {
-                return Err(Error::new("cannot hand a target with a quote to `start`"));
+                return Err(BrowserError::Quote);
             }
             let mut command = process::command("cmd");
             command.raw_arg(format!("/C start \"\" \"{target}\""));
@@ -98,12 +122,12 @@ pub struct Opener {
 impl Opener {
     /// The opener's failure, once it has exited unsuccessfully; `None` while it runs or after
     /// it succeeded.
-    pub fn failure(&mut self) -> Option<Error> {
+    pub fn failure(&mut self) -> Option<BrowserError> {
         match self.child.try_wait() {
-            Ok(Some(status)) if !status.success() => Some(Error::new(format!(
-                "the browser opener {} failed ({status})",
-                self.program
-            ))),
+            Ok(Some(status)) if !status.success() => Some(BrowserError::Failed {
+                program: self.program.clone(),
+                status,
+            }),
             _ => None,
         }
     }
@@ -122,11 +146,7 @@ pub struct PrivatePage {
 impl PrivatePage {
     /// Writes the page in a fresh directory under `base`; `target` appears only inside it.
     fn new(target: &SecretString, base: &Path) -> Result<PrivatePage> {
-        let fail = |e: std::io::Error| {
-            Error::new(format!(
-                "cannot write the sign-in page for the browser: {e}"
-            ))
-        };
+        let fail = BrowserError::Page;
         crate::fsutil::private_dir(base).map_err(fail)?;
         let mut builder = tempfile::Builder::new();
         builder.prefix("signin-");

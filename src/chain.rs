@@ -98,6 +98,66 @@ impl SsoSession {
     }
 }
 
+/// What the user is told about a chain or its plan, once, before its credentials are made:
+/// something asked for that it cannot do as asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// A profile's `session_tags`, with no AssumeRole to send them.
+    TagsWithoutRole { profile: String },
+    /// A web identity profile's `session_tags`: AssumeRoleWithWebIdentity takes none.
+    TagsWithWebIdentity { profile: String },
+    /// The request's reason, which no call of the chain can send as a session tag.
+    ReasonNotTagged { profile: String, call: &'static str },
+    /// The duration handed out, capped by the profile's policy.
+    PolicyCap {
+        profile: String,
+        max: Duration,
+        asked: Duration,
+    },
+    /// A chained role's duration, capped at one hour by AWS.
+    ChainingCap { role_arn: String, asked: Duration },
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::duration::format as d;
+        match self {
+            Notice::TagsWithoutRole { profile } => write!(
+                f,
+                "the session_tags of {profile} are not sent: only AssumeRole takes them, and \
+                 {profile} assumes no role"
+            ),
+            Notice::TagsWithWebIdentity { profile } => write!(
+                f,
+                "the session_tags of {profile} are not sent: AssumeRoleWithWebIdentity takes \
+                 no tags (they come from the token)"
+            ),
+            Notice::ReasonNotTagged { profile, call } => write!(
+                f,
+                "the reason cannot be sent as a session tag for {profile}: {call} no tags (it \
+                 is in the audit log)"
+            ),
+            Notice::PolicyCap {
+                profile,
+                max,
+                asked,
+            } => write!(
+                f,
+                "policy caps {profile} at {} (asked {})",
+                d(*max),
+                d(*asked)
+            ),
+            Notice::ChainingCap { role_arn, asked } => {
+                write!(
+                    f,
+                    "role chaining limits {role_arn} to 1h (asked {})",
+                    d(*asked)
+                )
+            }
+        }
+    }
+}
+
 /// One AssumeRole call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleHop {
@@ -143,7 +203,7 @@ pub struct Chain {
     /// The duration the request asked for, if it asked.
     pub asked_duration: Option<Duration>,
     /// Notices for the user, such as a duration capped by role chaining.
-    pub notices: Vec<String>,
+    pub notices: Vec<Notice>,
     /// The source profile has `aws_access_key_id` in the AWS files: where its keys are when
     /// the vault holds none (`broker import` moves them).
     pub keys_in_aws_files: bool,
@@ -200,7 +260,8 @@ pub enum ChainError {
     },
 }
 
-/// Resolves `profile` into a chain.
+/// Resolves `profile` into a chain: walks it down to its source, then settles the durations
+/// (with the caps of policy and role chaining), the region and the endpoint.
 pub fn resolve(
     profile: &str,
     aws: &AwsProfiles,
@@ -211,6 +272,82 @@ pub fn resolve(
     if !aws.contains(profile) {
         return Err(unknown_profile(profile, aws));
     }
+    let Walk {
+        source,
+        mut hops,
+        mfa_serial,
+        mfa_process,
+    } = walk(profile, aws, settings, env)?;
+    let mut notices = Vec::new();
+    if hops.is_empty()
+        && aws
+            .get(profile, "session_tags")
+            .is_some_and(|t| !t.is_empty())
+    {
+        notices.push(Notice::TagsWithoutRole {
+            profile: profile.into(),
+        });
+    }
+    let session_duration =
+        settle_durations(profile, aws, settings, request, &mut hops, &mut notices)?;
+    let (region, region_source) = region(profile, aws, env, request);
+    if !valid_region(&region) {
+        return Err(bad(profile, &format!("invalid region `{region}`")));
+    }
+    let chain = Chain {
+        profile: profile.to_string(),
+        endpoint: endpoint::configured(Service::Sts, env, aws.get(profile, "endpoint_url")),
+        source_mfa_serial: aws
+            .get(source.profile(), "mfa_serial")
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned),
+        keys_in_aws_files: matches!(source, Source::Vault { .. })
+            && aws.get(source.profile(), "aws_access_key_id").is_some(),
+        source,
+        hops,
+        mfa_serial,
+        mfa_process,
+        region,
+        region_source,
+        session_duration,
+        no_session: request.no_session,
+        asked_duration: request.duration,
+        notices,
+    };
+    // session_token_duration matters only to chains that call GetSessionToken.
+    if chain.uses_session_token() {
+        let place = if chain.hops.is_empty() && request.duration.is_some() {
+            DurationPlace::Flag
+        } else {
+            DurationPlace::Setting("[session] session_token_duration")
+        };
+        check_range(
+            chain.session_duration,
+            MAX_SESSION_TOKEN_DURATION,
+            "a session token",
+            place,
+        )?;
+    }
+    Ok(chain)
+}
+
+/// A profile followed down its `source_profile`s: where its credentials come from, and the
+/// role hops from there up to the profile.
+struct Walk {
+    source: Source,
+    hops: Vec<RoleHop>,
+    /// The first `mfa_serial` along the chain, from the profile down.
+    mfa_serial: Option<String>,
+    /// The first `mfa_process` along the chain.
+    mfa_process: Option<String>,
+}
+
+fn walk(
+    profile: &str,
+    aws: &AwsProfiles,
+    settings: &Settings,
+    env: &Environment,
+) -> Result<Walk, ChainError> {
     let mut visited: Vec<String> = Vec::new();
     let mut hops = Vec::new();
     let mut mfa_serial = None;
@@ -230,23 +367,7 @@ pub fn resolve(
         if mfa_process.is_none() {
             mfa_process = get("mfa_process").map(str::to_owned);
         }
-        if let Some(kind) = get("credential_source") {
-            return Err(bad(
-                &current,
-                &format!(
-                    "credential_source = {kind} is not supported: broker's credentials come from \
-                     its vault (source_profile), never from instance metadata, a container \
-                     endpoint or the environment"
-                ),
-            ));
-        }
-        if get("web_identity_token_process").is_some() {
-            return Err(bad(
-                &current,
-                "web_identity_token_process (aws-vault's) is not supported: write the token to \
-                 a file and name it in web_identity_token_file",
-            ));
-        }
+        refuse_unsupported(&current, &get)?;
         let Some(role_arn) = get("role_arn") else {
             if get("web_identity_token_file").is_some() {
                 return Err(bad(&current, "web_identity_token_file needs a role_arn"));
@@ -284,109 +405,91 @@ pub fn resolve(
         }
     };
     hops.reverse();
-    let mut notices = Vec::new();
-    if hops.is_empty()
-        && aws
-            .get(profile, "session_tags")
-            .is_some_and(|t| !t.is_empty())
-    {
-        notices.push(format!(
-            "the session_tags of {profile} are not sent: only AssumeRole takes them, and \
-             {profile} assumes no role"
+    Ok(Walk {
+        source,
+        hops,
+        mfa_serial,
+        mfa_process,
+    })
+}
+
+/// The AWS CLI's ways to get credentials that broker does not take, as errors.
+fn refuse_unsupported<'a>(
+    profile: &str,
+    get: &impl Fn(&str) -> Option<&'a str>,
+) -> Result<(), ChainError> {
+    if let Some(kind) = get("credential_source") {
+        return Err(bad(
+            profile,
+            &format!(
+                "credential_source = {kind} is not supported: broker's credentials come from \
+                 its vault (source_profile), never from instance metadata, a container \
+                 endpoint or the environment"
+            ),
         ));
     }
-    let source_mfa_serial = aws
-        .get(source.profile(), "mfa_serial")
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned);
+    if get("web_identity_token_process").is_some() {
+        return Err(bad(
+            profile,
+            "web_identity_token_process (aws-vault's) is not supported: write the token to a \
+             file and name it in web_identity_token_file",
+        ));
+    }
+    Ok(())
+}
 
-    let session_default = settings
+/// Settles every duration of the chain: `--duration` on what is handed out (the last hop, or
+/// the session token), the policy's cap, AWS's bounds, and the one-hour cap on chained hops.
+/// Returns the session token's duration.
+fn settle_durations(
+    profile: &str,
+    aws: &AwsProfiles,
+    settings: &Settings,
+    request: &Request,
+    hops: &mut [RoleHop],
+    notices: &mut Vec<Notice>,
+) -> Result<Duration, ChainError> {
+    let mut session_duration = settings
         .session
         .session_token_duration
         .unwrap_or(DEFAULT_SESSION_TOKEN_DURATION);
-    let mut session_duration = session_default;
+    let handed_out = match hops.last_mut() {
+        Some(last) => &mut last.duration,
+        None => &mut session_duration,
+    };
     if let Some(asked) = request.duration {
-        match hops.last_mut() {
-            Some(last) => last.duration = asked,
-            None => session_duration = asked,
-        }
+        *handed_out = asked;
     }
-    if let Some(max) = request.max_duration {
-        let handed_out = match hops.last_mut() {
-            Some(last) => &mut last.duration,
-            None => &mut session_duration,
-        };
-        if *handed_out > max {
-            if request.duration.is_some() {
-                notices.push(format!(
-                    "policy caps {} at {} (asked {})",
-                    profile,
-                    crate::duration::format(max),
-                    crate::duration::format(*handed_out)
-                ));
-            }
-            *handed_out = max;
+    if let Some(max) = request.max_duration.filter(|max| *handed_out > *max) {
+        if request.duration.is_some() {
+            notices.push(Notice::PolicyCap {
+                profile: profile.into(),
+                max,
+                asked: *handed_out,
+            });
         }
+        *handed_out = max;
     }
     let last = hops.len().saturating_sub(1);
     for (i, hop) in hops.iter_mut().enumerate() {
         let place = if i == last && request.duration.is_some() {
-            "--duration".to_string()
+            DurationPlace::Flag
         } else if aws.get(&hop.profile, "duration_seconds").is_some() {
-            format!("duration_seconds of profile {}", hop.profile)
+            DurationPlace::Profile(hop.profile.clone())
         } else {
-            "[session] assume_role_duration".to_string()
+            DurationPlace::Setting("[session] assume_role_duration")
         };
         check_range(hop.duration, MAX_ROLE_DURATION, "a role", place)?;
         // Every hop after the first is assumed with another role's credentials.
         if i >= 1 && hop.duration > MAX_CHAINED_DURATION {
-            notices.push(format!(
-                "role chaining limits {} to 1h (asked {})",
-                hop.role_arn,
-                crate::duration::format(hop.duration)
-            ));
+            notices.push(Notice::ChainingCap {
+                role_arn: hop.role_arn.clone(),
+                asked: hop.duration,
+            });
             hop.duration = MAX_CHAINED_DURATION;
         }
     }
-
-    let (region, region_source) = region(profile, aws, env, request);
-    if !valid_region(&region) {
-        return Err(bad(profile, &format!("invalid region `{region}`")));
-    }
-
-    let keys_in_aws_files = matches!(source, Source::Vault { .. })
-        && aws.get(source.profile(), "aws_access_key_id").is_some();
-    let chain = Chain {
-        profile: profile.to_string(),
-        endpoint: endpoint::configured(Service::Sts, env, aws.get(profile, "endpoint_url")),
-        source,
-        hops,
-        mfa_serial,
-        source_mfa_serial,
-        mfa_process,
-        region,
-        region_source,
-        session_duration,
-        no_session: request.no_session,
-        asked_duration: request.duration,
-        notices,
-        keys_in_aws_files,
-    };
-    // session_token_duration matters only to chains that call GetSessionToken.
-    if chain.uses_session_token() {
-        let place = if chain.hops.is_empty() && request.duration.is_some() {
-            "--duration"
-        } else {
-            "[session] session_token_duration"
-        };
-        check_range(
-            chain.session_duration,
-            MAX_SESSION_TOKEN_DURATION,
-            "a session token",
-            place.to_string(),
-        )?;
-    }
-    Ok(chain)
+    Ok(session_duration)
 }
 
 /// Where a profile's own credentials come from: its `credential_process`, else its IAM
@@ -655,17 +758,33 @@ fn bad(profile: &str, detail: &str) -> ChainError {
     }
 }
 
-/// AWS's bounds on a duration given at `place` (a flag or setting).
+/// Where a duration was given.
+enum DurationPlace {
+    /// `--duration`.
+    Flag,
+    /// The `duration_seconds` of this profile.
+    Profile(String),
+    /// A setting of config.toml.
+    Setting(&'static str),
+}
+
+/// AWS's bounds on a duration given at `place`.
 fn check_range(
     d: Duration,
     max: Duration,
     what: &'static str,
-    place: String,
+    place: DurationPlace,
 ) -> Result<(), ChainError> {
     crate::duration::check_range(d, MIN_DURATION, max, Some(what)).map_err(|e| {
         ChainError::Duration {
-            from_flag: place == "--duration",
-            error: e.at(place),
+            from_flag: matches!(place, DurationPlace::Flag),
+            error: e.at(match place {
+                DurationPlace::Flag => "--duration".to_string(),
+                DurationPlace::Profile(profile) => {
+                    format!("duration_seconds of profile {profile}")
+                }
+                DurationPlace::Setting(name) => name.to_string(),
+            }),
         }
     })?;
     Ok(())
@@ -912,7 +1031,9 @@ mod tests {
         assert!(chain.hops[1].session_tags.is_empty(), "each hop its own");
         assert!(chain.notices.is_empty());
         let user = chain_of(&config, "user").unwrap();
-        assert!(user.notices[0].contains("session_tags of user are not sent"));
+        assert!(user.notices[0]
+            .to_string()
+            .contains("session_tags of user are not sent"));
         for bad in ["", "a=1,", "a=1,b", "=x", "a=1,A=2"] {
             let config =
                 format!("[profile r]\nrole_arn = {ROLE}r\nsession_tags = {bad}\n[profile x]\n");
@@ -1103,13 +1224,15 @@ mod tests {
         let r2 = asked("r2", 3 * 3600, None).unwrap();
         assert_eq!(r2.hops[1].duration, MAX_CHAINED_DURATION);
         assert!(
-            r2.notices[0].contains("role chaining limits"),
+            r2.notices[0].to_string().contains("role chaining limits"),
             "{:?}",
             r2.notices
         );
         let capped = asked("r1", 3 * 3600, Some(1800)).unwrap();
         assert_eq!(capped.hops[0].duration, Duration::from_secs(1800));
-        assert!(capped.notices[0].starts_with("policy caps r1 at 30m"));
+        assert!(capped.notices[0]
+            .to_string()
+            .starts_with("policy caps r1 at 30m"));
         assert_eq!(capped.asked_duration, Some(Duration::from_secs(3 * 3600)));
         assert!(matches!(
             asked("r1", 600, None),

@@ -22,13 +22,22 @@ pub struct GlobalOptions {
     pub config: Option<PathBuf>,
 }
 
+/// Every global value, settled once before a command runs: nothing below reads the process
+/// environment, and nothing changes a value once it is here.
 pub struct Context {
     pub env: Environment,
     pub settings: Settings,
-    pub backend: Option<BackendKind>,
-    pub file_dir: PathBuf,
     /// broker's settings file, read or not.
     pub settings_path: PathBuf,
+    /// The vault: `--backend`, `BROKER_BACKEND`, `backend =`, or the platform's default; where
+    /// the file vault lives and where its passphrase comes from.
+    pub vault: VaultSpec,
+    /// The audit log, and where its records are shipped.
+    pub audit: AuditLog,
+    /// broker's cache: `$XDG_CACHE_HOME/broker`.
+    pub cache_dir: PathBuf,
+    /// How long one STS, IAM or SSO call may take: `BROKER_STS_TIMEOUT`, else 20 s.
+    pub sts_timeout: Duration,
 }
 
 impl Context {
@@ -44,8 +53,9 @@ impl Context {
         }
     }
 
-    /// As [`Context::resolve`], but broken settings (config.toml, `BROKER_BACKEND`) give the
-    /// defaults and the error beside them, for `doctor`, which reports them and goes on.
+    /// As [`Context::resolve`], but broken settings (config.toml, `BROKER_BACKEND`,
+    /// `BROKER_STS_TIMEOUT`) give the defaults and the first error beside them, for `doctor`,
+    /// which reports them and goes on.
     pub fn resolve_lenient(opts: GlobalOptions, env: Environment) -> (Context, Option<Error>) {
         let explicit = opts.config.or_else(|| env.broker.config.clone());
         let must_exist = explicit.is_some();
@@ -56,7 +66,7 @@ impl Context {
             error = Some(Error::from(e));
             Settings::default()
         });
-        let backend = match (opts.backend, &env.broker.backend) {
+        let kind = match (opts.backend, &env.broker.backend) {
             (Some(b), _) => Some(b),
             (None, Some(name)) => BackendKind::from_name(name).or_else(|| {
                 error.get_or_insert_with(|| {
@@ -67,113 +77,52 @@ impl Context {
             }),
             (None, None) => settings.backend,
         };
-        let file_dir = env
-            .broker
-            .file_dir
-            .clone()
-            .or_else(|| settings.file_dir.as_ref().map(|d| env.expand_home(d)))
-            .unwrap_or_else(|| env.data_dir().join("broker").join("vault"));
+        let sts_timeout = sts_timeout(&env).unwrap_or_else(|e| {
+            error.get_or_insert(e);
+            crate::aws::DEFAULT_CALL_TIMEOUT
+        });
+        let vault = VaultSpec {
+            kind,
+            file_dir: env
+                .broker
+                .file_dir
+                .clone()
+                .or_else(|| settings.file_dir.as_ref().map(|d| env.expand_home(d)))
+                .unwrap_or_else(|| env.data_dir().join("broker").join("vault")),
+            passphrase: passphrase_source(&env, &settings),
+            dbus_session: env.dbus_session,
+        };
         let ctx = Context {
+            audit: audit_log(&env, &settings),
+            cache_dir: env.cache_dir().join("broker"),
+            vault,
+            sts_timeout,
             env,
             settings,
-            backend,
-            file_dir,
             settings_path: config_path,
         };
         (ctx, error)
     }
 
-    /// The vault chosen by `--backend`, `BROKER_BACKEND`, `backend =`, or the default.
-    pub fn vault_spec(&self) -> VaultSpec {
-        VaultSpec {
-            kind: self.backend,
-            file_dir: self.file_dir.clone(),
-            passphrase: self.passphrase_source(),
-            dbus_session: self.env.dbus_session,
-        }
-    }
-
-    /// Where the file vault's passphrase comes from: `BROKER_FILE_PASSPHRASE`, then
-    /// `BROKER_FILE_PASSPHRASE_FILE`, then `[file] passphrase_command`, then the terminal.
-    fn passphrase_source(&self) -> Passphrase {
-        if let Some(p) = &self.env.broker.file_passphrase {
-            return Passphrase::Given(p.clone());
-        }
-        if let Some(path) = &self.env.broker.file_passphrase_file {
-            return Passphrase::File(path.clone());
-        }
-        match &self.settings.file.passphrase_command {
-            Some(command) if !command.trim().is_empty() => Passphrase::Command(command.clone()),
-            _ => Passphrase::Prompt,
-        }
-    }
-
     /// Opens the vault.
     pub fn vault(&self) -> Result<Box<dyn Vault>> {
-        Ok(self.vault_spec().open()?)
+        Ok(self.vault.open()?)
     }
 
     /// The session cache.
     pub fn cache(&self) -> Cache {
-        Cache::new(
-            self.env.cache_dir().join("broker").join("sessions"),
-            self.vault_spec(),
-        )
+        Cache::new(self.cache_dir.clone(), self.vault.clone())
     }
 
-    /// A lock file of broker's own, for read-modify-writes of shared state outside the cache.
-    pub fn lock_path(&self, name: &str) -> PathBuf {
-        self.env
-            .cache_dir()
-            .join("broker")
-            .join("locks")
-            .join(format!("{name}.lock"))
-    }
-
-    /// The audit log: `[audit] path`, else `$XDG_STATE_HOME/broker/audit.jsonl`, and where its
-    /// records are shipped (`[audit] syslog`, `command`, `command_timeout`).
-    pub fn audit_log(&self) -> AuditLog {
-        let audit = &self.settings.audit;
-        let (path, own_dir) = match &audit.path {
-            Some(p) => (self.env.expand_home(p), false),
-            None => (
-                self.env.state_dir().join("broker").join("audit.jsonl"),
-                true,
-            ),
-        };
-        let syslog = match (audit.syslog, self.env.test_syslog_socket()) {
-            (false, _) => Syslog::Off,
-            (true, Some(socket)) => Syslog::Socket(socket.to_owned()),
-            (true, None) => crate::audit::shipping::default_socket()
-                .map(Syslog::Socket)
-                .unwrap_or(Syslog::Unsupported),
-        };
-        AuditLog {
-            path,
-            own_dir,
-            shipping: Shipping {
-                syslog,
-                helper: (!audit.command.is_empty())
-                    .then(|| self.env.current_exe())
-                    .flatten(),
-                command: audit.command.clone(),
-                command_timeout: audit
-                    .command_timeout
-                    .filter(|t| !t.is_zero())
-                    .unwrap_or(crate::audit::shipping::DEFAULT_COMMAND_TIMEOUT),
-            },
-        }
-    }
-
-    /// How long one STS (or IAM) call may take: `BROKER_STS_TIMEOUT`, else 20 s.
-    pub fn sts_timeout(&self) -> Duration {
-        self.env
-            .broker
-            .sts_timeout
-            .as_deref()
-            .and_then(|t| crate::duration::parse(t).ok())
-            .filter(|t| !t.is_zero())
-            .unwrap_or(crate::aws::DEFAULT_CALL_TIMEOUT)
+    /// Takes a lock of broker's own, `$XDG_CACHE_HOME/broker/locks/NAME.lock`, for a
+    /// read-modify-write of shared state outside the cache (the AWS files); held until the
+    /// file is dropped. Its directories are checked before the lock file is made in them.
+    pub fn lock(&self, name: &str) -> Result<std::fs::File> {
+        let dir = self.cache_dir.join("locks");
+        let path = dir.join(format!("{name}.lock"));
+        crate::fsutil::private_dir_under(&self.cache_dir, &dir)
+            .and_then(|()| crate::fsutil::lock(&path))
+            .map_err(|e| Error::with_source(format!("cannot lock {}", path.display()), e))
     }
 
     /// How an SSO sign-in is made.
@@ -185,27 +134,133 @@ impl Context {
         }
     }
 
-    /// The engine's options from the settings, for one request.
+    /// The engine's options: the settings, with what one request asks (`--refresh`, a code
+    /// given with `--mfa-token`, the session tags).
     pub fn engine_options(
         &self,
         refresh: bool,
         mfa_token: crate::mfa::GivenCode,
         tags: Vec<(String, String)>,
     ) -> crate::engine::Options {
+        let settings = &self.settings;
         crate::engine::Options {
             refresh,
             mfa_token,
-            mfa_prompt: self.settings.mfa.prompt.unwrap_or_default(),
-            mfa_process_timeout: self
-                .settings
+            mfa_prompt: settings.mfa.prompt.unwrap_or_default(),
+            mfa_process_timeout: settings
                 .mfa
                 .process_timeout
                 .unwrap_or(crate::mfa::DEFAULT_PROCESS_TIMEOUT),
-            min_ttl: self.settings.session.min_ttl.unwrap_or(DEFAULT_MIN_TTL),
-            sts_timeout: self.sts_timeout(),
+            credential_process_timeout: settings
+                .credential_process
+                .timeout
+                .filter(|t| !t.is_zero())
+                .unwrap_or(crate::process::DEFAULT_CREDENTIAL_PROCESS_TIMEOUT),
+            min_ttl: settings.session.min_ttl.unwrap_or(DEFAULT_MIN_TTL),
+            sts_timeout: self.sts_timeout,
             defer_advisory_refresh: false,
             tags,
             sso: self.sso_sign_in(crate::sso::Flow::default(), true),
+        }
+    }
+}
+
+/// `BROKER_STS_TIMEOUT`, else 20 s; a value that is not a duration (or is zero) is an error.
+fn sts_timeout(env: &Environment) -> Result<Duration> {
+    let Some(text) = env.broker.sts_timeout.as_deref() else {
+        return Ok(crate::aws::DEFAULT_CALL_TIMEOUT);
+    };
+    match crate::duration::parse(text) {
+        Ok(t) if !t.is_zero() => Ok(t),
+        Ok(_) => Err(Error::new("BROKER_STS_TIMEOUT is zero")
+            .with_hint("give a duration such as 20s or 1m, or unset it for the default 20s")),
+        Err(e) => Err(Error::with_source(
+            format!("BROKER_STS_TIMEOUT `{text}` is not a duration"),
+            e,
+        )
+        .with_hint("give a duration such as 20s or 1m, or unset it for the default 20s")),
+    }
+}
+
+/// Where the file vault's passphrase comes from: `BROKER_FILE_PASSPHRASE`, then
+/// `BROKER_FILE_PASSPHRASE_FILE`, then `[file] passphrase_command`, then the terminal.
+fn passphrase_source(env: &Environment, settings: &Settings) -> Passphrase {
+    if let Some(p) = &env.broker.file_passphrase {
+        return Passphrase::Given(p.clone());
+    }
+    if let Some(path) = &env.broker.file_passphrase_file {
+        return Passphrase::File(path.clone());
+    }
+    match &settings.file.passphrase_command {
+        Some(command) if !command.trim().is_empty() => Passphrase::Command(command.clone()),
+        _ => Passphrase::Prompt,
+    }
+}
+
+/// The audit log: `[audit] path`, else `$XDG_STATE_HOME/broker/audit.jsonl`, and where its
+/// records are shipped (`[audit] syslog`, `command`, `command_timeout`).
+fn audit_log(env: &Environment, settings: &Settings) -> AuditLog {
+    let audit = &settings.audit;
+    let (path, own_dir) = match &audit.path {
+        Some(p) => (env.expand_home(p), false),
+        None => (env.state_dir().join("broker").join("audit.jsonl"), true),
+    };
+    let syslog = match (audit.syslog, env.test_syslog_socket()) {
+        (false, _) => Syslog::Off,
+        (true, Some(socket)) => Syslog::Socket(socket.to_owned()),
+        (true, None) => crate::audit::shipping::default_socket()
+            .map(Syslog::Socket)
+            .unwrap_or(Syslog::Unsupported),
+    };
+    AuditLog {
+        path,
+        own_dir,
+        shipping: Shipping {
+            syslog,
+            helper: (!audit.command.is_empty())
+                .then(|| env.current_exe())
+                .flatten(),
+            command: audit.command.clone(),
+            command_timeout: audit
+                .command_timeout
+                .filter(|t| !t.is_zero())
+                .unwrap_or(crate::audit::shipping::DEFAULT_COMMAND_TIMEOUT),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(pairs: &[(&str, &str)]) -> Result<Context> {
+        let mut all = vec![("HOME", "/nonexistent-home")];
+        all.extend_from_slice(pairs);
+        Context::resolve(GlobalOptions::default(), Environment::from_pairs(&all))
+    }
+
+    #[test]
+    fn values_are_settled_once_and_a_bad_one_fails_there() {
+        let ctx = resolve(&[("BROKER_STS_TIMEOUT", "5s")]).unwrap();
+        assert_eq!(ctx.sts_timeout, Duration::from_secs(5));
+        assert_eq!(
+            ctx.cache_dir,
+            PathBuf::from("/nonexistent-home/.cache/broker")
+        );
+        assert_eq!(
+            ctx.audit.path,
+            PathBuf::from("/nonexistent-home/.local/state/broker/audit.jsonl")
+        );
+        let default = resolve(&[]).unwrap();
+        assert_eq!(default.sts_timeout, crate::aws::DEFAULT_CALL_TIMEOUT);
+        for (bad, says) in [
+            ("soon", "BROKER_STS_TIMEOUT `soon` is not a duration"),
+            ("0s", "BROKER_STS_TIMEOUT is zero"),
+        ] {
+            let Err(e) = resolve(&[("BROKER_STS_TIMEOUT", bad)]) else {
+                panic!("{bad} was taken");
+            };
+            assert!(e.message().starts_with(says), "{}", e.message());
         }
     }
 }

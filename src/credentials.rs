@@ -103,9 +103,9 @@ impl Credentials {
 }
 
 /// `bytes` random bytes, hex-encoded, as a secret (tokens, one-time paths, PKCE verifiers).
-pub fn random_secret(bytes: usize) -> Result<SecretString, String> {
+pub fn random_secret(bytes: usize) -> Result<SecretString, getrandom::Error> {
     let mut raw = zeroize::Zeroizing::new(vec![0u8; bytes]);
-    getrandom::getrandom(&mut raw).map_err(|e| format!("no randomness: {e}"))?;
+    getrandom::getrandom(&mut raw)?;
     let mut hex = zeroize::Zeroizing::new(String::with_capacity(bytes * 2));
     for b in raw.iter() {
         hex.push_str(&format!("{b:02x}"));

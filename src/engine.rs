@@ -37,7 +37,10 @@ pub enum EngineError {
         error: AwsError,
     },
     #[error("STS refused the cached {kind} credentials of {profile} as expired")]
-    Expired { kind: &'static str, profile: String },
+    Expired {
+        kind: crate::cache::EntryKind,
+        profile: String,
+    },
     #[error("no keys are stored for profile {profile} in the {backend} vault{}",
         if *in_aws_files { "; they are in the AWS credentials file" } else { "" })]
     NoKeys {
@@ -79,6 +82,8 @@ pub struct Options {
     pub mfa_token: GivenCode,
     pub mfa_prompt: MfaPrompt,
     pub mfa_process_timeout: Duration,
+    /// How long a `credential_process` may run.
+    pub credential_process_timeout: Duration,
     pub min_ttl: Duration,
     /// How long one STS call may take.
     pub sts_timeout: Duration,
@@ -488,9 +493,11 @@ impl<'a> Cold<'a> {
                     })?;
                 Credentials::from(keys)
             }
-            Source::Process { profile, command } => {
-                crate::process::credential_process(profile, command)?
-            }
+            Source::Process { profile, command } => crate::process::credential_process(
+                profile,
+                command,
+                self.options.credential_process_timeout,
+            )?,
             Source::WebIdentity { profile, .. } | Source::Sso { profile, .. } => {
                 return Err(EngineError::NoOwnCredentials {
                     profile: profile.clone(),

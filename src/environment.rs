@@ -91,7 +91,7 @@ pub struct Environment {
     pub completion_request: bool,
     user_names: Vec<String>,
     user_name: OnceLock<String>,
-    xdg: Xdg,
+    dirs: Dirs,
 }
 
 /// The AWS SDKs' variables.
@@ -159,21 +159,52 @@ struct TestHooks {
     syslog_socket: Option<PathBuf>,
     /// `BROKER_TEST_CLOCK`: the file by which the tests move the clock (see [`crate::clock`]).
     clock: Option<PathBuf>,
+    /// `BROKER_TEST_SCRYPT_WORK_FACTOR`: the file vault's scrypt work factor for what it writes,
+    /// instead of the real one (a second of work), so that the tests do not spend minutes on
+    /// it. The tests of the vault itself leave it unset.
+    scrypt_work_factor: Option<u8>,
 }
 
+/// broker's directories, settled from the XDG variables, else the platform's own, else under
+/// the home directory.
 #[derive(Debug, Default)]
-struct Xdg {
+struct Dirs {
     runtime: Option<PathBuf>,
+    config: PathBuf,
+    data: PathBuf,
+    state: PathBuf,
+    cache: PathBuf,
+}
+
+/// The platform's own directories (the `dirs` crate's), read with the environment.
+#[derive(Default)]
+struct PlatformDirs {
     config: Option<PathBuf>,
-    data: Option<PathBuf>,
+    data_local: Option<PathBuf>,
     state: Option<PathBuf>,
     cache: Option<PathBuf>,
+}
+
+impl PlatformDirs {
+    fn of_this_system() -> PlatformDirs {
+        PlatformDirs {
+            config: dirs::config_dir(),
+            data_local: dirs::data_local_dir(),
+            // macOS and Windows have no state directory of their own.
+            state: dirs::state_dir().or_else(dirs::data_local_dir),
+            cache: dirs::cache_dir(),
+        }
+    }
 }
 
 impl Environment {
     /// Reads this process's environment.
     pub fn from_process() -> Environment {
-        Environment::from_vars(std::env::vars_os().collect(), dirs::home_dir())
+        Environment::from_vars(
+            std::env::vars_os().collect(),
+            dirs::home_dir(),
+            PlatformDirs::of_this_system(),
+        )
     }
 
     /// An environment of exactly `pairs` (for tests), with `HOME` as the home directory.
@@ -186,94 +217,48 @@ impl Environment {
             .iter()
             .find(|(k, _)| *k == "HOME")
             .map(|(_, v)| PathBuf::from(v));
-        Environment::from_vars(vars, home)
+        Environment::from_vars(vars, home, PlatformDirs::default())
     }
 
-    fn from_vars(vars: Vec<(OsString, OsString)>, home: Option<PathBuf>) -> Environment {
-        let var = |name: &str| -> Option<&OsString> {
-            vars.iter()
-                .find(|(k, v)| same_name(k, name) && !v.is_empty())
-                .map(|(_, v)| v)
+    fn from_vars(
+        vars: Vec<(OsString, OsString)>,
+        home: Option<PathBuf>,
+        platform: PlatformDirs,
+    ) -> Environment {
+        let read = Vars {
+            vars: &vars,
+            home: &home,
         };
-        let get = |name: &str| -> Option<String> {
-            vars.iter()
-                .find(|(k, _)| same_name(k, name))
-                .and_then(|(_, v)| v.to_str())
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        let path = |name: &str| get(name).map(|p| expand_home(&home, PathBuf::from(p)));
-        let absolute = |name: &str| path(name).filter(|p| p.is_absolute());
-        let (shell, ignored_shell) = default_shell(
-            var("SHELL").cloned(),
-            var("COMSPEC").cloned(),
-            cfg!(windows),
-        );
+        let (shell, ignored_shell) =
+            default_shell(read.os("SHELL"), read.os("COMSPEC"), cfg!(windows));
         Environment {
-            aws: AwsVars {
-                profile: get("AWS_PROFILE"),
-                config_file: path("AWS_CONFIG_FILE"),
-                shared_credentials_file: path("AWS_SHARED_CREDENTIALS_FILE"),
-                region: get("AWS_REGION"),
-                default_region: get("AWS_DEFAULT_REGION"),
-                endpoint_url: get("AWS_ENDPOINT_URL"),
-                endpoint_url_sts: get("AWS_ENDPOINT_URL_STS"),
-                endpoint_url_iam: get("AWS_ENDPOINT_URL_IAM"),
-                endpoint_url_sso: get("AWS_ENDPOINT_URL_SSO"),
-                endpoint_url_sso_oidc: get("AWS_ENDPOINT_URL_SSO_OIDC"),
-                ignore_configured_endpoint_urls: get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-                    .is_some_and(|v| v.eq_ignore_ascii_case("true")),
-                access_key_id: get("AWS_ACCESS_KEY_ID"),
-                secret_access_key: get("AWS_SECRET_ACCESS_KEY").map(SecretString::from),
-                session_token_set: get("AWS_SESSION_TOKEN").is_some(),
-            },
-            broker: BrokerVars {
-                backend: get("BROKER_BACKEND"),
-                config: path("BROKER_CONFIG"),
-                file_dir: path("BROKER_FILE_DIR"),
-                file_passphrase: get("BROKER_FILE_PASSPHRASE").map(SecretString::from),
-                file_passphrase_file: path("BROKER_FILE_PASSPHRASE_FILE"),
-                federation_url: get("BROKER_FEDERATION_URL"),
-                sts_timeout: get("BROKER_STS_TIMEOUT"),
-                profile: get("BROKER_PROFILE"),
-                region: get(REGION_MARKER),
-                #[cfg(feature = "test-hooks")]
-                test_hooks: TestHooks {
-                    syslog_socket: absolute("BROKER_TEST_SYSLOG_SOCKET"),
-                    clock: absolute("BROKER_TEST_CLOCK"),
-                },
-                trace_timing: get("BROKER_TRACE_TIMING").is_some_and(|v| v != "0"),
-            },
+            aws: AwsVars::read(&read),
+            broker: BrokerVars::read(&read),
             shell,
             ignored_shell,
-            browser: get("BROWSER"),
+            browser: read.get("BROWSER"),
             dbus_session: vars.iter().any(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS"),
             ignored_aws_vault_vars: AWS_VAULT_VARS
                 .into_iter()
-                .filter(|(name, _)| get(name).is_some())
+                .filter(|(name, _)| read.get(name).is_some())
                 .collect(),
-            columns: get("COLUMNS")
+            columns: read
+                .get("COLUMNS")
                 .and_then(|c| c.parse().ok())
                 .filter(|&c| c > 0),
-            completion_request: get(COMPLETION_VAR).is_some_and(|v| v != "0"),
+            completion_request: read.flag(COMPLETION_VAR),
             color: ColorVars {
-                no_color: get("NO_COLOR").is_some(),
-                force: get("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
-                off: get("CLICOLOR").is_some_and(|v| v == "0"),
-                dumb_terminal: get("TERM").is_some_and(|v| v == "dumb"),
+                no_color: read.get("NO_COLOR").is_some(),
+                force: read.flag("CLICOLOR_FORCE"),
+                off: read.get("CLICOLOR").is_some_and(|v| v == "0"),
+                dumb_terminal: read.get("TERM").is_some_and(|v| v == "dumb"),
             },
             user_names: ["USER", "LOGNAME", "USERNAME"]
                 .iter()
-                .filter_map(|name| get(name))
+                .filter_map(|name| read.get(name))
                 .collect(),
             user_name: OnceLock::new(),
-            xdg: Xdg {
-                runtime: absolute("XDG_RUNTIME_DIR"),
-                config: absolute("XDG_CONFIG_HOME"),
-                data: absolute("XDG_DATA_HOME"),
-                state: absolute("XDG_STATE_HOME"),
-                cache: absolute("XDG_CACHE_HOME"),
-            },
+            dirs: Dirs::read(&read, platform),
             inherited: vars
                 .into_iter()
                 .filter(|(k, _)| !SECRET_VARS.iter().any(|s| same_name(k, s)))
@@ -320,6 +305,14 @@ impl Environment {
         None
     }
 
+    /// The file vault's scrypt work factor the test suite asks for (a `test-hooks` build only).
+    pub fn test_scrypt_work_factor(&self) -> Option<u8> {
+        #[cfg(feature = "test-hooks")]
+        return self.broker.test_hooks.scrypt_work_factor;
+        #[cfg(not(feature = "test-hooks"))]
+        None
+    }
+
     /// The path of the running broker binary, to start it again as a helper.
     pub fn current_exe(&self) -> Option<PathBuf> {
         std::env::current_exe().ok()
@@ -327,45 +320,139 @@ impl Environment {
 
     /// `$XDG_RUNTIME_DIR` (a per-user tmpfs on Linux), if set.
     pub fn runtime_dir(&self) -> Option<PathBuf> {
-        self.xdg.runtime.clone()
+        self.dirs.runtime.clone()
     }
 
     /// `$XDG_CONFIG_HOME`, else the platform's configuration directory.
     pub fn config_dir(&self) -> PathBuf {
-        self.xdg_dir(&self.xdg.config, dirs::config_dir, ".config")
+        self.dirs.config.clone()
     }
 
     /// `$XDG_DATA_HOME`, else the platform's local data directory (on Windows `%LOCALAPPDATA%`,
     /// not the roaming `%APPDATA%`: a file vault holds long-term keys and stays on its machine).
     pub fn data_dir(&self) -> PathBuf {
-        self.xdg_dir(&self.xdg.data, dirs::data_local_dir, ".local/share")
+        self.dirs.data.clone()
     }
 
     /// `$XDG_STATE_HOME`, else `~/.local/state` on Linux and the local data directory elsewhere
     /// (macOS and Windows have no state directory of their own).
     pub fn state_dir(&self) -> PathBuf {
-        self.xdg_dir(
-            &self.xdg.state,
-            || dirs::state_dir().or_else(dirs::data_local_dir),
-            ".local/state",
-        )
+        self.dirs.state.clone()
     }
 
     /// `$XDG_CACHE_HOME`, else the platform's cache directory.
     pub fn cache_dir(&self) -> PathBuf {
-        self.xdg_dir(&self.xdg.cache, dirs::cache_dir, ".cache")
+        self.dirs.cache.clone()
+    }
+}
+
+/// The variables as inherited, read by name: a value that is empty or not Unicode counts as
+/// unset, as for the AWS SDKs.
+struct Vars<'a> {
+    vars: &'a [(OsString, OsString)],
+    home: &'a Option<PathBuf>,
+}
+
+impl Vars<'_> {
+    /// The value of `name` when set and not empty (the name without case on Windows).
+    fn os(&self, name: &str) -> Option<OsString> {
+        self.vars
+            .iter()
+            .find(|(k, v)| same_name(k, name) && !v.is_empty())
+            .map(|(_, v)| v.clone())
     }
 
-    fn xdg_dir(
-        &self,
-        set: &Option<PathBuf>,
-        platform: fn() -> Option<PathBuf>,
-        under_home: &str,
-    ) -> PathBuf {
-        set.clone()
-            .or_else(platform)
-            .or_else(|| self.home.as_ref().map(|h| h.join(under_home)))
-            .unwrap_or_else(|| PathBuf::from(under_home))
+    fn get(&self, name: &str) -> Option<String> {
+        self.os(name).and_then(|v| v.into_string().ok())
+    }
+
+    /// Set, and not `0`.
+    fn flag(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| v != "0")
+    }
+
+    /// A path, `~` expanded.
+    fn path(&self, name: &str) -> Option<PathBuf> {
+        self.get(name)
+            .map(|p| expand_home(self.home, PathBuf::from(p)))
+    }
+
+    /// An absolute path (a relative one counts as unset, as the XDG specification says).
+    fn absolute(&self, name: &str) -> Option<PathBuf> {
+        self.path(name).filter(|p| p.is_absolute())
+    }
+}
+
+impl AwsVars {
+    fn read(vars: &Vars<'_>) -> AwsVars {
+        AwsVars {
+            profile: vars.get("AWS_PROFILE"),
+            config_file: vars.path("AWS_CONFIG_FILE"),
+            shared_credentials_file: vars.path("AWS_SHARED_CREDENTIALS_FILE"),
+            region: vars.get("AWS_REGION"),
+            default_region: vars.get("AWS_DEFAULT_REGION"),
+            endpoint_url: vars.get("AWS_ENDPOINT_URL"),
+            endpoint_url_sts: vars.get("AWS_ENDPOINT_URL_STS"),
+            endpoint_url_iam: vars.get("AWS_ENDPOINT_URL_IAM"),
+            endpoint_url_sso: vars.get("AWS_ENDPOINT_URL_SSO"),
+            endpoint_url_sso_oidc: vars.get("AWS_ENDPOINT_URL_SSO_OIDC"),
+            ignore_configured_endpoint_urls: vars
+                .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            access_key_id: vars.get("AWS_ACCESS_KEY_ID"),
+            secret_access_key: vars.get("AWS_SECRET_ACCESS_KEY").map(SecretString::from),
+            session_token_set: vars.get("AWS_SESSION_TOKEN").is_some(),
+        }
+    }
+}
+
+impl BrokerVars {
+    fn read(vars: &Vars<'_>) -> BrokerVars {
+        BrokerVars {
+            backend: vars.get("BROKER_BACKEND"),
+            config: vars.path("BROKER_CONFIG"),
+            file_dir: vars.path("BROKER_FILE_DIR"),
+            file_passphrase: vars.get("BROKER_FILE_PASSPHRASE").map(SecretString::from),
+            file_passphrase_file: vars.path("BROKER_FILE_PASSPHRASE_FILE"),
+            federation_url: vars.get("BROKER_FEDERATION_URL"),
+            sts_timeout: vars.get("BROKER_STS_TIMEOUT"),
+            profile: vars.get("BROKER_PROFILE"),
+            region: vars.get(REGION_MARKER),
+            #[cfg(feature = "test-hooks")]
+            test_hooks: TestHooks {
+                syslog_socket: vars.absolute("BROKER_TEST_SYSLOG_SOCKET"),
+                clock: vars.absolute("BROKER_TEST_CLOCK"),
+                scrypt_work_factor: vars
+                    .get("BROKER_TEST_SCRYPT_WORK_FACTOR")
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| (1..=22).contains(n)),
+            },
+            trace_timing: vars.flag("BROKER_TRACE_TIMING"),
+        }
+    }
+}
+
+impl Dirs {
+    fn read(vars: &Vars<'_>, platform: PlatformDirs) -> Dirs {
+        let dir = |xdg: &str, platform: Option<PathBuf>, under_home: &str| {
+            vars.absolute(xdg)
+                .or(platform)
+                .or_else(|| {
+                    // One separator throughout: `.local/share` joined part by part.
+                    let rest = under_home.split('/');
+                    vars.home
+                        .as_ref()
+                        .map(|h| rest.fold(h.clone(), |p, c| p.join(c)))
+                })
+                .unwrap_or_else(|| PathBuf::from(under_home))
+        };
+        Dirs {
+            runtime: vars.absolute("XDG_RUNTIME_DIR"),
+            config: dir("XDG_CONFIG_HOME", platform.config, ".config"),
+            data: dir("XDG_DATA_HOME", platform.data_local, ".local/share"),
+            state: dir("XDG_STATE_HOME", platform.state, ".local/state"),
+            cache: dir("XDG_CACHE_HOME", platform.cache, ".cache"),
+        }
     }
 }
 
@@ -410,13 +497,23 @@ fn default_shell(
 
 #[cfg(unix)]
 fn login_name() -> Option<String> {
-    // SAFETY: getpwuid returns a pointer into static storage or null; we copy the name at once.
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: getpwuid_r writes the entry into `pwd` and its strings into `buf`, both ours and
+    // of the sizes given; `result` points at `pwd` on success. (getpwuid is not thread-safe.)
     unsafe {
-        let pw = libc::getpwuid(libc::getuid());
-        if pw.is_null() || (*pw).pw_name.is_null() {
+        let mut pwd = std::mem::zeroed::<libc::passwd>();
+        let mut result = std::ptr::null_mut();
+        let status = libc::getpwuid_r(
+            libc::getuid(),
+            &mut pwd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut result,
+        );
+        if status != 0 || result.is_null() || pwd.pw_name.is_null() {
             return None;
         }
-        std::ffi::CStr::from_ptr((*pw).pw_name)
+        std::ffi::CStr::from_ptr(pwd.pw_name)
             .to_str()
             .ok()
             .map(str::to_owned)

@@ -34,6 +34,26 @@ impl Error {
         }
     }
 
+    /// `context: cause` on one line, keeping `cause` (and its own causes, which `-v` shows) as
+    /// the source: for a failure whose module has no error type of its own to say it.
+    pub fn with_source(
+        context: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error {
+            message: format!("{}: {cause}", context.into()),
+            source: Some(Box::new(cause)),
+            ..Error::new("")
+        }
+    }
+
+    /// This error as the cause of a larger failure: `context: message`, its causes kept, its
+    /// hint left for the caller to replace.
+    pub fn in_context(mut self, context: impl fmt::Display) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
     /// A command-line usage error (exit status 2).
     pub fn usage(message: impl Into<String>) -> Self {
         Error {

@@ -19,3 +19,22 @@ pub const COMMAND_NOT_FOUND: u8 = 127;
 pub fn for_signal(signal: i32) -> u8 {
     (128 + signal).clamp(0, 255) as u8
 }
+
+/// broker's own status for a child that ended with `status` (its exit code, or 128+N for
+/// signal N). An exit status carries 8 bits; a Windows exit code carries 32 (an NTSTATUS such
+/// as `0xC000013A` after Ctrl-C): one that does not fit is `Err(status)`, for the caller to end
+/// broker with it whole through [`exit_whole`], since truncating it would turn exit code 256
+/// into success.
+pub fn of_child(status: i32) -> Result<u8, i32> {
+    match u8::try_from(status) {
+        Ok(byte) => Ok(byte),
+        Err(_) if cfg!(windows) => Err(status),
+        Err(_) => Ok((status & 0xff) as u8),
+    }
+}
+
+/// Ends broker with a child's whole exit code (see [`of_child`]), once everything to record
+/// is recorded: the one exit that does not go through `main`'s return.
+pub fn exit_whole(status: i32) -> ! {
+    std::process::exit(status)
+}

@@ -18,10 +18,59 @@ use subtle::ConstantTimeEq;
 use url::Url;
 use zeroize::Zeroizing;
 
-use crate::browser::{self, Browser};
+use crate::browser::{self, Browser, BrowserError};
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
-use crate::listener::{self, Body, Listener, Payload, Peer, PeerUser};
+use crate::listener::{self, Body, Listener, ListenerError, Payload, Peer, PeerUser};
+
+/// What can go wrong in a console sign-in.
+#[derive(Debug, thiserror::Error)]
+pub enum FederationError {
+    #[error("BROKER_FEDERATION_URL `{text}` is not a URL: {source}")]
+    BadUrl {
+        text: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("console sign-in needs temporary credentials (a role or a federation token)")]
+    NotTemporary,
+    #[error("the federation URL is not a valid URI")]
+    BadUri(#[source] hyper::http::uri::InvalidUri),
+    #[error("the federation endpoint {host} failed: {source}")]
+    Failed {
+        host: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("the federation endpoint {base} did not answer with JSON")]
+    NotJson {
+        base: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("the federation endpoint {base} returned no SigninToken")]
+    NoToken { base: String },
+    #[error(
+        "{} asked for the one-time sign-in link; it was refused and this sign-in abandoned",
+        .0.who()
+    )]
+    Stolen(PeerUser),
+    #[error(
+        "the one-time sign-in link was asked for twice; someone else may have signed in with it"
+    )]
+    Again,
+    #[error("the browser did not open the sign-in link within 2 minutes")]
+    NoBrowser,
+    #[error("the local sign-in redirect stopped")]
+    Stopped,
+    #[error("no random numbers for the one-time sign-in link")]
+    Random(#[source] getrandom::Error),
+    #[error(transparent)]
+    Browser(#[from] BrowserError),
+    #[error(transparent)]
+    Listener(#[from] ListenerError),
+}
+
+type Result<T, E = FederationError> = std::result::Result<T, E>;
 
 pub const DEFAULT_URL: &str = "https://signin.aws.amazon.com/federation";
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -31,8 +80,10 @@ const BROWSER_WAIT: Duration = Duration::from_secs(120);
 /// The federation endpoint: `BROKER_FEDERATION_URL`, else AWS's.
 pub fn endpoint(given: Option<&str>) -> Result<Url> {
     let text = given.unwrap_or(DEFAULT_URL);
-    Url::parse(text)
-        .map_err(|e| Error::new(format!("BROKER_FEDERATION_URL `{text}` is not a URL: {e}")))
+    Url::parse(text).map_err(|source| FederationError::BadUrl {
+        text: text.to_string(),
+        source,
+    })
 }
 
 /// The console home of `region`.
@@ -47,9 +98,10 @@ pub fn signin_url(
     session_duration: Option<Duration>,
     destination: &str,
 ) -> Result<SecretString> {
-    let token = credentials.session_token.as_ref().ok_or_else(|| {
-        Error::new("console sign-in needs temporary credentials (a role or a federation token)")
-    })?;
+    let token = credentials
+        .session_token
+        .as_ref()
+        .ok_or(FederationError::NotTemporary)?;
     let session = serde_json::json!({
         "sessionId": credentials.access_key_id,
         "sessionKey": credentials.secret_access_key.expose_secret(),
@@ -65,16 +117,16 @@ pub fn signin_url(
         query.append_pair("Session", &session.to_string());
     }
     let body = get(&SecretString::from(request.to_string()))?;
-    let parsed: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
-        Error::new(format!(
-            "the federation endpoint {base} did not answer with JSON"
-        ))
-    })?;
-    let signin = parsed["SigninToken"].as_str().ok_or_else(|| {
-        Error::new(format!(
-            "the federation endpoint {base} returned no SigninToken"
-        ))
-    })?;
+    let parsed: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|source| FederationError::NotJson {
+            base: base.to_string(),
+            source,
+        })?;
+    let signin = parsed["SigninToken"]
+        .as_str()
+        .ok_or_else(|| FederationError::NoToken {
+            base: base.to_string(),
+        })?;
     let mut login = base.clone();
     login
         .query_pairs_mut()
@@ -91,25 +143,26 @@ fn get(url: &SecretString) -> Result<Vec<u8>> {
     let uri: hyper::Uri = url
         .expose_secret()
         .parse()
-        .map_err(|_| Error::new("the federation URL is not a valid URI"))?;
+        .map_err(FederationError::BadUri)?;
     let host = uri.host().unwrap_or_default().to_string();
-    let fail = |why: String| {
-        Error::new(format!("the federation endpoint {host} failed: {why}"))
-            .with_hint("check BROKER_FEDERATION_URL and the network")
+    let fail = |source: Box<dyn std::error::Error + Send + Sync>| FederationError::Failed {
+        host: host.clone(),
+        source,
     };
+    let said = |why: String| fail(std::io::Error::other(why).into());
     runtime.block_on(async {
         let response = crate::aws::get(uri, TIMEOUT)
             .await
-            .map_err(fail)?
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(said)?
+            .map_err(|e| fail(e.into()))?;
         let status = response.status();
         let body = tokio::time::timeout(TIMEOUT, response.into_body().collect())
             .await
-            .map_err(|_| fail("the answer stalled".into()))?
-            .map_err(|e| fail(e.to_string()))?
+            .map_err(|_| said("the answer stalled".into()))?
+            .map_err(|e| fail(e.into()))?
             .to_bytes();
         if !status.is_success() {
-            return Err(fail(format!("HTTP {}", status.as_u16())));
+            return Err(said(format!("HTTP {}", status.as_u16())));
         }
         Ok(body.to_vec())
     })
@@ -120,12 +173,12 @@ fn get(url: &SecretString) -> Result<Vec<u8>> {
 /// The browser is handed a [`PrivatePage`](crate::browser::PrivatePage) (only its path goes in the opener's argv) that sends
 /// it to a one-time address on a local listener: `http://127.0.0.1:PORT/SECRET`, the 128-bit
 /// secret path written only inside the page. The first request for that path from this user
-/// gets a page that sends the browser on to `url`. A request for it from another user (known
-/// on Linux from the kernel's socket tables) is refused and ends the sign-in with an error, as
+/// gets a page that sends the browser on to `url`. A request for it that cannot be shown to be
+/// this user's (on Linux, from the kernel's socket tables when the connection is accepted:
+/// another user's, or one closed at once) is refused and ends the sign-in with an error, as
 /// does a second request for it. Waits up to 2 minutes for the browser, then deletes the page.
 pub fn open_in_browser(url: &SecretString, browser: &Browser) -> Result<()> {
-    let manual = "use `broker login --stdout` and open the URL yourself";
-    let path = random_path()?;
+    let path = crate::credentials::random_secret(16).map_err(FederationError::Random)?;
     let (events, received) = std::sync::mpsc::channel();
     let redirect = Redirect {
         path: SecretString::from(format!("/{}", path.expose_secret())),
@@ -136,15 +189,14 @@ pub fn open_in_browser(url: &SecretString, browser: &Browser) -> Result<()> {
         "sign-in redirect",
         Box::new(move |request, peer| redirect.answer(request, peer)),
         None,
+        true,
     )?;
     let local = SecretString::from(format!(
         "http://127.0.0.1:{}/{}",
         listener.port(),
         path.expose_secret()
     ));
-    let (_page, mut opener) = browser
-        .open_privately(&local)
-        .map_err(|e| e.with_hint(manual))?;
+    let (_page, mut opener) = browser.open_privately(&local)?;
     let deadline = Instant::now() + BROWSER_WAIT;
     let _spinner =
         crate::spinner::Spinner::start("waiting for the browser to open the sign-in page");
@@ -154,18 +206,13 @@ pub fn open_in_browser(url: &SecretString, browser: &Browser) -> Result<()> {
             Ok(event) => return Err(event.error()),
             Err(RecvTimeoutError::Timeout) => {
                 if let Some(e) = opener.failure() {
-                    return Err(e.with_hint(manual));
+                    return Err(e.into());
                 }
                 if Instant::now() >= deadline {
-                    return Err(Error::new(
-                        "the browser did not open the sign-in link within 2 minutes",
-                    )
-                    .with_hint(manual));
+                    return Err(FederationError::NoBrowser);
                 }
             }
-            Err(RecvTimeoutError::Disconnected) => {
-                return Err(Error::new("the local sign-in redirect stopped"))
-            }
+            Err(RecvTimeoutError::Disconnected) => return Err(FederationError::Stopped),
         }
     }
     // Sent to this user; anything else already seen for the path means someone else had it too.
@@ -179,27 +226,18 @@ pub fn open_in_browser(url: &SecretString, browser: &Browser) -> Result<()> {
 enum Event {
     /// The sign-in page was written in full to this user's connection.
     Sent,
-    /// A request for it came from another user.
-    Stolen(u32),
+    /// A request for it came from another user, or from a connection whose owner could not be
+    /// found ([`PeerUser::Unknown`]).
+    Stolen(PeerUser),
     /// A request for it came after the sign-in page was handed out.
     Again,
 }
 
 impl Event {
-    fn error(&self) -> Error {
+    fn error(&self) -> FederationError {
         match self {
-            Event::Stolen(uid) => Error::new(format!(
-                "another local user (uid {uid}) asked for the one-time sign-in link; it was \
-                 refused and this sign-in abandoned"
-            ))
-            .with_hint("someone may be watching your sign-ins; run `broker login` again"),
-            Event::Again | Event::Sent => Error::new(
-                "the one-time sign-in link was asked for twice; someone else may have signed in \
-                 with it",
-            )
-            .with_hint(
-                "sign out of the console session if it is not yours, and run `broker login` again",
-            ),
+            Event::Stolen(user) => FederationError::Stolen(*user),
+            Event::Again | Event::Sent => FederationError::Again,
         }
     }
 }
@@ -219,10 +257,10 @@ impl Redirect {
             return listener::refuse(StatusCode::NOT_FOUND, "unknown path");
         }
         let send = |event| listener::report(&self.events, event);
-        if let PeerUser::Other(uid) = peer.user() {
+        if let user @ (PeerUser::Other(_) | PeerUser::Unknown) = peer.user() {
             // Nobody gets the page after that, not even this user's browser: the sign-in failed.
             drop(self.page.lock().unwrap_or_else(|e| e.into_inner()).take());
-            send(Event::Stolen(uid));
+            send(Event::Stolen(user));
             return listener::refuse(
                 StatusCode::FORBIDDEN,
                 "sign-in link asked for by another user",
@@ -255,9 +293,4 @@ fn signin_page(url: &SecretString, events: Sender<Event>) -> Payload {
     Payload::new(bytes).on_sent(move || {
         let _ = events.send(Event::Sent);
     })
-}
-
-/// 128 random bits, hex-encoded.
-fn random_path() -> Result<SecretString> {
-    crate::credentials::random_secret(16).map_err(Error::new)
 }

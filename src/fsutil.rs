@@ -2,8 +2,10 @@
 //! atomic (write, fsync, rename), every read bounded.
 //!
 //! Never changes the mode or owner of a directory it did not create (a shared `1777` directory,
-//! `$HOME`), never writes anything in place, never follows a symbolic link to a file of its own,
-//! and never reads a FIFO, a device or an unbounded file: each of those is a one-line error.
+//! `$HOME`), never makes anything inside a directory of its own before checking that directory,
+//! never writes anything in place, never follows a symbolic link to a file of its own, never
+//! replaces a dangling link to a user's file, and never reads a FIFO, a device or an unbounded
+//! file: each of those is a one-line error.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -42,6 +44,23 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
         return Err(other("not a directory"));
     }
     check_private(&meta)
+}
+
+/// A directory of broker's own inside another of broker's own, `root` (such as
+/// `$XDG_CACHE_HOME/broker` and its `sessions/locks`): every directory from `root` down to `dir`
+/// is made `0700` where missing and checked as [`private_dir`] checks it, in that order, so
+/// nothing is created inside a directory before that directory was checked.
+pub fn private_dir_under(root: &Path, dir: &Path) -> std::io::Result<()> {
+    private_dir(root)?;
+    let inside = dir
+        .strip_prefix(root)
+        .map_err(|_| other(format!("not inside {}", root.display())))?;
+    let mut at = root.to_path_buf();
+    for part in inside.components() {
+        at.push(part);
+        private_dir(&at)?;
+    }
+    Ok(())
 }
 
 /// Reads a file of broker's own (a cache entry, a vault item, the audit log): never through a
@@ -83,7 +102,10 @@ pub fn read_secret_file(path: &Path, cap: u64) -> std::io::Result<Option<Vec<u8>
 fn read_capped(path: &Path, cap: u64, follow: bool) -> std::io::Result<Option<Vec<u8>>> {
     let file = match open(path, follow, OpenMode::Read) {
         Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            dangling(path)?;
+            return Ok(None);
+        }
         Err(e) => return Err(e),
     };
     let meta = file.metadata()?;
@@ -207,8 +229,28 @@ fn size(bytes: u64) -> String {
 /// Replaces `path` with `contents` atomically; the file is `0600` from its first byte. A
 /// symbolic link at `path` is replaced, not followed (see [`write_through`] for the user's files).
 pub fn atomic_write(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    replace(path, contents, None)
+}
+
+/// Writes `contents` to a new file beside `path` (`0600`, or given the owner and mode of
+/// `like` before anything else can see it), makes it durable, and renames it over `path`.
+fn replace(path: &Path, contents: &[u8], like: Option<&std::fs::Metadata>) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    if let Some(like) = like {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let made = tmp.as_file().metadata()?;
+            let uid = (made.uid() != like.uid()).then_some(like.uid());
+            let gid = (made.gid() != like.gid()).then_some(like.gid());
+            if uid.is_some() || gid.is_some() {
+                std::os::unix::fs::fchown(tmp.as_file(), uid, gid)
+                    .map_err(|e| other(format!("cannot keep its owner and group: {e}")))?;
+            }
+        }
+        tmp.as_file().set_permissions(like.permissions())?;
+    }
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -216,20 +258,47 @@ pub fn atomic_write(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// An error when `path`, which was not found, is a symbolic link to something missing: a
+/// dotfiles link whose target is gone is a broken setup to report, not an absent file to
+/// create in its place.
+fn dangling(path: &Path) -> std::io::Result<()> {
+    match std::fs::read_link(path) {
+        Ok(target) => Err(other(format!(
+            "a symbolic link to {}, which does not exist",
+            target.display()
+        ))),
+        Err(_) => Ok(()),
+    }
+}
+
 /// Replaces the file the user keeps at `path` atomically, writing through a symbolic link to
-/// its target (a dotfiles repository stays linked) and keeping the file's mode.
+/// its target (a dotfiles repository stays linked) and keeping the file's owner, group and
+/// mode (root rewriting another user's file leaves it theirs). A symbolic link to a missing
+/// file is an error, never replaced.
 pub fn write_through(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let target = match std::fs::canonicalize(path) {
         Ok(target) => target,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            dangling(path)?;
+            path.to_owned()
+        }
         Err(e) => return Err(e),
     };
-    let mode = std::fs::metadata(&target).ok().map(|m| m.permissions());
-    atomic_write(&target, contents)?;
-    if let Some(permissions) = mode {
-        std::fs::set_permissions(&target, permissions)?;
+    let existing = std::fs::metadata(&target).ok();
+    replace(&target, contents, existing.as_ref())
+}
+
+/// How many hard links the file at `path` (through symbolic links) has; always 1 where the
+/// system does not say (Windows).
+pub fn hard_links(path: &Path) -> std::io::Result<u64> {
+    let meta = std::fs::metadata(path)?;
+    #[cfg(unix)]
+    return Ok(std::os::unix::fs::MetadataExt::nlink(&meta));
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Ok(1)
     }
-    Ok(())
 }
 
 /// Makes a rename durable; best effort, as not every filesystem supports it.
@@ -361,6 +430,44 @@ mod tests {
         assert!(read_private(&dir.path().join("missing"), 10)
             .unwrap()
             .is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_link_is_an_error_to_read_and_to_write_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("config");
+        std::os::unix::fs::symlink(dir.path().join("gone"), &link).unwrap();
+        let err = read_user_file(&link, 10).unwrap_err().to_string();
+        assert!(
+            err.contains("a symbolic link to ") && err.contains("gone"),
+            "{err}"
+        );
+        let err = write_through(&link, b"x").unwrap_err().to_string();
+        assert!(err.contains("which does not exist"), "{err}");
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert!(!dir.path().join("gone").exists());
+        assert!(read_user_file(&dir.path().join("absent"), 10)
+            .unwrap()
+            .is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn nothing_is_made_inside_a_directory_before_it_is_checked() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("broker");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = private_dir_under(&root, &root.join("sessions/locks"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("writable by other users"), "{err}");
+        assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700)).unwrap();
+        private_dir_under(&root, &root.join("sessions/locks")).unwrap();
+        assert!(root.join("sessions/locks").is_dir());
     }
 
     #[cfg(unix)]

@@ -29,12 +29,14 @@ impl From<crate::vault::VaultError> for Error {
                 "check the passphrase (typed, BROKER_FILE_PASSPHRASE, BROKER_FILE_PASSPHRASE_FILE \
                  or [file] passphrase_command); nothing was changed",
             ),
-            V::NoPassphrase { .. } => Some(
+            V::NoPassphrase { .. } | V::PassphraseCommand(_) | V::PassphraseFile { .. } => Some(
                 "set [file] passphrase_command in config.toml or BROKER_FILE_PASSPHRASE_FILE, or \
                  run broker from a terminal",
             ),
-            V::Corrupt { .. } | V::NotKeys { .. } => Some("store the keys again with `broker add`"),
-            V::Backend { .. } | V::Io { .. } => None,
+            V::Corrupt { .. } | V::NotKeys { .. } | V::Unsupported { .. } => {
+                Some("store the keys again with `broker add`")
+            }
+            V::Backend { .. } | V::Store { .. } | V::Io { .. } => None,
         };
         hinted(e, hint.map(str::to_owned))
     }
@@ -128,6 +130,9 @@ impl From<crate::mfa::MfaError> for Error {
             M::Process(_) => {
                 "check the mfa_process command in the profile, or give --mfa-token CODE"
             }
+            M::Unread(_) | M::UnreadStdin(_) => {
+                "send the code on stdin (`echo CODE | broker …`) or run broker from a terminal"
+            }
         };
         hinted(e, Some(hint.into()))
     }
@@ -142,8 +147,12 @@ impl From<crate::audit::AuditError> for Error {
             }
             A::Read { .. } => "move a long log aside (rotate it) and keep it for review",
             A::Tampered { .. } => {
-                "the lines before the one named are as broker wrote them; compare the rest with \
-                 the copies shipped to syslog or by [audit] command"
+                "the lines before the one named are as broker wrote them; compare the log with \
+                 a copy shipped to syslog or by [audit] command: `broker history --verify \
+                 --against FILE`"
+            }
+            A::Differs { .. } => {
+                "the shipped copy is what broker wrote; review the records the log lacks in it"
             }
         };
         hinted(e, Some(hint.into()))
@@ -154,7 +163,7 @@ impl From<crate::policy::PolicyError> for Error {
     fn from(e: crate::policy::PolicyError) -> Self {
         use crate::policy::PolicyError as P;
         let hint = match &e {
-            P::NoReason { .. } => {
+            P::NoReason { .. } | P::NotAReason { .. } => {
                 Some("say why with --reason TEXT; it is recorded in the audit log")
             }
             P::NotConfirmed { .. } => Some("run it from a terminal, or confirm with --yes"),
@@ -165,9 +174,82 @@ impl From<crate::policy::PolicyError> for Error {
     }
 }
 
+impl From<crate::rotation::RotateError> for Error {
+    fn from(e: crate::rotation::RotateError) -> Self {
+        use crate::rotation::RotateError as R;
+        let hint = match &e {
+            R::NoKey { .. } | R::Client(_) => None,
+            R::NotStored { profile } => Some(format!("store them with `broker add {profile}`")),
+            R::Create { old_id, source } => Some(match &source.code {
+                crate::aws::AwsCode::Other(code) if code == "LimitExceeded" => format!(
+                    "nothing changed: the vault still holds {old_id}, which works as before; IAM \
+                     allows two keys per user, so delete the unused one first"
+                ),
+                _ => format!(
+                    "nothing changed: the vault still holds {old_id}, which works as before"
+                ),
+            }),
+            R::Store {
+                old_id, cleanup, ..
+            } => Some(format!(
+                "the vault still holds {old_id}, which works; {cleanup}"
+            )),
+            R::Unverified {
+                old_id,
+                new_id,
+                not_restored,
+                cleanup,
+                ..
+            } => Some(match not_restored {
+                None => format!("the vault holds {old_id} again, which works; {cleanup}"),
+                Some(e) => format!(
+                    "putting {old_id} back into the vault failed too ({e}); the vault holds \
+                     {new_id}; {cleanup}"
+                ),
+            }),
+            R::DeleteOld { old_id, new_id, .. } => Some(format!(
+                "the vault holds the new key {new_id}, which works; delete the old one with `aws \
+                 iam delete-access-key --access-key-id {old_id}`"
+            )),
+        };
+        hinted(e, hint)
+    }
+}
+
+impl From<crate::federation::FederationError> for Error {
+    fn from(e: crate::federation::FederationError) -> Self {
+        use crate::federation::FederationError as F;
+        let manual = "use `broker login --stdout` and open the URL yourself";
+        let hint = match &e {
+            F::BadUrl { .. } | F::BadUri(_) => Some("fix BROKER_FEDERATION_URL"),
+            F::Failed { .. } | F::NotJson { .. } | F::NoToken { .. } => {
+                Some("check BROKER_FEDERATION_URL and the network")
+            }
+            F::Stolen(_) => Some("someone may be watching your sign-ins; run `broker login` again"),
+            F::Again => Some(
+                "sign out of the console session if it is not yours, and run `broker login` again",
+            ),
+            F::NoBrowser | F::Browser(_) => Some(manual),
+            F::NotTemporary | F::Stopped | F::Random(_) | F::Listener(_) => None,
+        };
+        hinted(e, hint.map(str::to_owned))
+    }
+}
+
+impl From<crate::listener::ListenerError> for Error {
+    fn from(e: crate::listener::ListenerError) -> Self {
+        hinted(e, None)
+    }
+}
+
 impl From<crate::cache::CacheError> for Error {
     fn from(e: crate::cache::CacheError) -> Self {
-        hinted(e, None)
+        use crate::cache::{CacheError, SecretError};
+        match e {
+            // The vault's own hint: the cache key is in it.
+            CacheError::Key(SecretError::Vault(e)) => e.into(),
+            e => hinted(e, None),
+        }
     }
 }
 
@@ -213,11 +295,8 @@ impl From<crate::sso::SsoError> for Error {
             S::Denied { .. } | S::DeviceCodeExpired { .. } | S::NoCallback { .. } => {
                 Some(login.into())
             }
-            S::ForgedState { .. } | S::ForeignCallback { .. } => Some(
-                "someone may be interfering with your sign-ins; run `broker sso login` again"
-                    .into(),
-            ),
-            S::Local { .. } => Some(login.into()),
+            S::RegistrationExpired => Some(login.into()),
+            S::Random(_) | S::Listener(_) | S::BadOidcUrl { .. } => None,
         };
         match e {
             S::Vault(v) => v.into(),

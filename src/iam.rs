@@ -28,8 +28,7 @@ impl Iam {
     pub fn create_access_key(&self) -> Result<LongTermKeys, AwsError> {
         let out = self
             .aws
-            .block_on(self.client.create_access_key().send())
-            .map_err(|e| self.aws.error("CreateAccessKey", e))?;
+            .call("CreateAccessKey", self.client.create_access_key().send())?;
         let key = out
             .access_key()
             .ok_or_else(|| AwsError::bad_response("CreateAccessKey", "access key"))?;
@@ -41,14 +40,13 @@ impl Iam {
 
     /// DeleteAccessKey of the calling user.
     pub fn delete_access_key(&self, access_key_id: &str) -> Result<(), AwsError> {
-        self.aws
-            .block_on(
-                self.client
-                    .delete_access_key()
-                    .access_key_id(access_key_id)
-                    .send(),
-            )
-            .map_err(|e| self.aws.error("DeleteAccessKey", e))?;
+        self.aws.call(
+            "DeleteAccessKey",
+            self.client
+                .delete_access_key()
+                .access_key_id(access_key_id)
+                .send(),
+        )?;
         Ok(())
     }
 }

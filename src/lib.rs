@@ -34,6 +34,7 @@ pub mod plan;
 pub mod policy;
 pub(crate) mod process;
 pub mod profiles;
+pub(crate) mod rotation;
 pub mod sanitize;
 pub(crate) mod server;
 pub mod settings;
@@ -55,9 +56,13 @@ pub fn main() -> ExitCode {
     let env = environment::Environment::from_process();
     timing::start(began, env.broker.trace_timing);
     #[cfg(feature = "test-hooks")]
-    clock::install_test_clock(env.test_clock().map(Into::into));
+    {
+        clock::install_test_clock(env.test_clock().map(Into::into));
+        vault::install_test_work_factor(env.test_scrypt_work_factor());
+    }
     if env.completion_request {
-        commands::completions::answer(<cli::Cli as clap::CommandFactory>::command);
+        commands::completions::answer(<cli::Cli as clap::CommandFactory>::command, env);
+        return ExitCode::from(exit_codes::SUCCESS);
     }
     output::init_color(env.color);
     timing::phase("environment");

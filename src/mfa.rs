@@ -1,5 +1,6 @@
-//! Getting an MFA code: `--mfa-token`, then the profile's `mfa_process`, then the configured
-//! prompt (the terminal via `/dev/tty`, or a desktop dialog).
+//! Getting an MFA code: `--mfa-token` (a code, or `-` to read one from stdin or the terminal),
+//! then the profile's `mfa_process`, then the configured prompt (the terminal via `/dev/tty`,
+//! or a desktop dialog).
 //!
 //! The code is a secret: it is held in a zeroing type, never logged, and never put in the argv
 //! of a process broker starts.
@@ -16,14 +17,37 @@ use crate::settings::MfaPrompt;
 #[derive(Debug, thiserror::Error)]
 pub enum MfaError {
     #[error("an MFA code is needed for {serial} and none could be obtained: {why}")]
-    NoCode { serial: String, why: String },
+    NoCode {
+        serial: String,
+        #[source]
+        why: NoCode,
+    },
     #[error("the MFA code must be 6 digits")]
     Malformed,
     #[error("mfa_process failed: {0}")]
-    Process(String),
+    Process(#[source] crate::process::HelperError),
+    #[error("-t - found no MFA code to read: {0}")]
+    Unread(#[source] crate::tty::TtyError),
+    #[error("-t - found no MFA code to read: stdin: {0}")]
+    UnreadStdin(#[source] std::io::Error),
 }
 
 type Result<T> = std::result::Result<T, MfaError>;
+
+/// Why no code came from the prompt.
+#[derive(Debug, thiserror::Error)]
+pub enum NoCode {
+    #[error(transparent)]
+    Terminal(crate::tty::TtyError),
+    #[error("cannot run {program}: {source}")]
+    Dialog {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0} was cancelled")]
+    Cancelled(String),
+}
 
 /// How long an `mfa_process` may run unless `[mfa] process_timeout` says otherwise.
 pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
@@ -81,12 +105,56 @@ pub fn code(serial: &str, profile: &str, sources: &Sources<'_>) -> Result<Code> 
     })
 }
 
+/// `-t/--mfa-token` as given: a code, or `-` to read one when the command starts.
+#[derive(Debug, Clone)]
+pub enum TokenArg {
+    Code(SecretString),
+    Read,
+}
+
 /// For `--mfa-token`: a malformed code is a usage error, found before anything else runs.
-pub fn parse_code(text: &str) -> std::result::Result<SecretString, String> {
-    if valid_code(text.trim()) {
-        Ok(SecretString::from(text.trim()))
+pub fn parse_code(text: &str) -> std::result::Result<TokenArg, NotACode> {
+    if text == "-" {
+        Ok(TokenArg::Read)
+    } else if valid_code(text.trim()) {
+        Ok(TokenArg::Code(SecretString::from(text.trim())))
     } else {
-        Err("an MFA code is 6 digits".into())
+        Err(NotACode)
+    }
+}
+
+/// What `--mfa-token` says of a value that is not a code.
+#[derive(Debug, thiserror::Error)]
+#[error("an MFA code is 6 digits, or `-` to read it from stdin")]
+pub struct NotACode;
+
+impl TokenArg {
+    /// The code. One given on the command line is also wiped from this process's argv where
+    /// the system allows ([`crate::process::hide_argument`]): another user can read the argv
+    /// of a long-lived `exec --server`. `-` reads a line from stdin, or asks on the terminal
+    /// when stdin is one.
+    pub fn code(&self) -> Result<SecretString> {
+        match self {
+            TokenArg::Code(code) => {
+                crate::process::hide_argument(code.expose_secret());
+                Ok(code.clone())
+            }
+            TokenArg::Read => {
+                use std::io::IsTerminal;
+                let code = if std::io::stdin().is_terminal() {
+                    crate::tty::ask("MFA code: ")
+                        .map(SecretString::from)
+                        .map_err(MfaError::Unread)?
+                } else {
+                    crate::tty::stdin_line(64).map_err(MfaError::UnreadStdin)?
+                };
+                let text = code.expose_secret().trim();
+                if !valid_code(text) {
+                    return Err(MfaError::Malformed);
+                }
+                Ok(SecretString::from(text))
+            }
+        }
     }
 }
 
@@ -95,10 +163,10 @@ pub fn valid_code(code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn no_code(serial: &str, why: &str) -> MfaError {
+fn no_code(serial: &str, why: NoCode) -> MfaError {
     MfaError::NoCode {
         serial: serial.to_string(),
-        why: why.to_string(),
+        why,
     }
 }
 
@@ -111,7 +179,7 @@ fn prompt(serial: &str, profile: &str, driver: MfaPrompt) -> Result<SecretString
     match driver {
         MfaPrompt::Terminal => crate::tty::ask(&text)
             .map(SecretString::from)
-            .map_err(|e| no_code(serial, &e.to_string())),
+            .map_err(|e| no_code(serial, NoCode::Terminal(e))),
         MfaPrompt::Zenity => dialog(
             serial,
             "zenity",
@@ -138,9 +206,17 @@ fn dialog(serial: &str, program: &str, args: &[&str]) -> Result<SecretString> {
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
-        .map_err(|e| no_code(serial, &format!("cannot run {program}: {e}")))?;
+        .map_err(|source| {
+            no_code(
+                serial,
+                NoCode::Dialog {
+                    program: program.into(),
+                    source,
+                },
+            )
+        })?;
     if !out.status.success() {
-        return Err(no_code(serial, &format!("{program} was cancelled")));
+        return Err(no_code(serial, NoCode::Cancelled(program.into())));
     }
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     Ok(SecretString::from(text))

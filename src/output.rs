@@ -101,7 +101,7 @@ pub fn stdout(bytes: &[u8]) -> Result<()> {
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::new(format!("cannot write to stdout: {e}"))),
+        Err(e) => Err(Error::with_source("cannot write to stdout", e)),
     }
 }
 
@@ -125,6 +125,36 @@ pub static VERBOSE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::n
 /// Left-aligned columns separated by two spaces, trailing blanks trimmed; every cell
 /// sanitised for the terminal.
 pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    table_fitting(header, rows, None)
+}
+
+/// How a table gives way on a terminal narrower than its natural width.
+pub struct Fit<'a, const N: usize> {
+    /// The terminal's width.
+    pub width: usize,
+    /// Per column: whether, how far and in which order it may be cut (`None`: never).
+    pub cut: [Option<Cut>; N],
+    /// The columns left out, one after the other, while cutting is not enough.
+    pub leave_out: &'a [usize],
+}
+
+/// How one column is cut: never below `min` characters, keeping its end rather than its start
+/// when `keep_end`; columns of a lower `rank` are cut first, the widest first among equals (the
+/// rightmost of equally wide ones).
+#[derive(Debug, Clone, Copy)]
+pub struct Cut {
+    pub min: usize,
+    pub keep_end: bool,
+    pub rank: u8,
+}
+
+/// [`table`], cut (with `…`) to fit `fit`'s width where given. Narrower than the most it can
+/// give way, the table overflows rather than losing more.
+pub fn table_fitting<const N: usize>(
+    header: [&str; N],
+    rows: &[[String; N]],
+    fit: Option<&Fit<'_, N>>,
+) -> String {
     let rows: Vec<[String; N]> = rows
         .iter()
         .map(|row| {
@@ -138,23 +168,82 @@ pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String 
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<&str>| {
+    let mut shown = [true; N];
+    if let Some(fit) = fit {
+        let natural = widths;
+        for leave_out in std::iter::once(None).chain(fit.leave_out.iter().map(Some)) {
+            if let Some(&column) = leave_out {
+                shown[column] = false;
+            }
+            widths = natural;
+            if shrink(&mut widths, &shown, fit) {
+                break;
+            }
+        }
+    }
+    let keep_end = |i: usize| fit.and_then(|f| f.cut[i]).is_some_and(|c| c.keep_end);
+    let line = |cells: [&str; N]| {
         let mut out = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i > 0 {
+        for (n, (i, cell)) in cells
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| shown[*i])
+            .enumerate()
+        {
+            if n > 0 {
                 out.push_str("  ");
             }
-            out.push_str(cell);
+            let cell = cut_to(cell, widths[i], keep_end(i));
             let pad = widths[i].saturating_sub(cell.chars().count());
+            out.push_str(&cell);
             out.extend(std::iter::repeat_n(' ', pad));
         }
         out.trim_end().to_string() + "\n"
     };
-    let mut text = line(header.to_vec());
+    let mut text = line(header);
     for row in &rows {
-        text.push_str(&line(row.iter().map(String::as_str).collect()));
+        text.push_str(&line(row.each_ref().map(String::as_str)));
     }
     text
+}
+
+/// Cuts the cuttable columns of `widths` until the shown ones fit; `false` when they cannot.
+fn shrink<const N: usize>(widths: &mut [usize; N], shown: &[bool; N], fit: &Fit<'_, N>) -> bool {
+    loop {
+        let columns = shown.iter().filter(|s| **s).count();
+        let total: usize = (0..N)
+            .filter(|i| shown[*i])
+            .map(|i| widths[i])
+            .sum::<usize>()
+            + 2 * columns.saturating_sub(1);
+        if total <= fit.width {
+            return true;
+        }
+        let next = (0..N)
+            .filter_map(|i| Some((i, fit.cut[i]?)))
+            .filter(|(i, cut)| shown[*i] && widths[*i] > cut.min)
+            .min_by_key(|(i, cut)| (cut.rank, std::cmp::Reverse((widths[*i], *i))));
+        match next {
+            Some((i, _)) => widths[i] -= 1,
+            None => return false,
+        }
+    }
+}
+
+/// `cell` cut to `width` characters with `…`, keeping its start (or its end).
+fn cut_to(cell: &str, width: usize, keep_end: bool) -> String {
+    let count = cell.chars().count();
+    if count <= width {
+        return cell.to_string();
+    }
+    let keep = width.saturating_sub(1);
+    if keep_end {
+        let tail: String = cell.chars().skip(count - keep).collect();
+        format!("…{tail}")
+    } else {
+        let head: String = cell.chars().take(keep).collect();
+        format!("{head}…")
+    }
 }
 
 #[cfg(test)]
@@ -189,5 +278,15 @@ mod tests {
             ..none
         };
         assert_eq!(colors(dumb, Some(true)), Some(false));
+    }
+
+    #[test]
+    fn cells_are_cut_to_fit_keeping_their_start_or_end() {
+        assert_eq!(cut_to("abcdef", 6, false), "abcdef");
+        assert_eq!(cut_to("abcdef", 4, false), "abc…");
+        assert_eq!(
+            cut_to("arn:aws:iam::1:role/breakglass", 12, true),
+            "…/breakglass"
+        );
     }
 }

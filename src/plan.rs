@@ -3,8 +3,8 @@
 //!
 //! Pure: a function of the chain and the request's tags.
 
-use crate::cache::EntryKey;
-use crate::chain::{Chain, Source};
+use crate::cache::{EntryKey, EntryKind};
+use crate::chain::{Chain, Notice, Source};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -55,7 +55,7 @@ pub struct Step {
 pub struct Plan {
     pub steps: Vec<Step>,
     /// For the user, once: what the plan could not do as asked.
-    pub notices: Vec<String>,
+    pub notices: Vec<Notice>,
 }
 
 /// Plans the STS calls of `chain`: the session token when one is used, then each role hop.
@@ -71,83 +71,29 @@ pub struct Plan {
 /// A profile's `session_tags` go with its own AssumeRole; the request's tags with the last call
 /// when it is an AssumeRole. Tags no call can take are a notice.
 pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError> {
-    let endpoint = chain.endpoint.as_deref().unwrap_or("-");
-    let mut source = chain.source.profile().to_string();
-    let mut steps = Vec::new();
-    let mut notices = Vec::new();
-    let mut parent = match &chain.source {
-        Source::Vault { profile } => format!("keys:{profile}"),
-        Source::Process { command, .. } => format!("process:{command}"),
-        Source::WebIdentity { .. } | Source::Sso { .. } => String::new(),
+    let mut planner = Planner {
+        chain,
+        endpoint: chain.endpoint.as_deref().unwrap_or("-"),
+        source: chain.source.profile().to_string(),
+        parent: match &chain.source {
+            Source::Vault { profile } => format!("keys:{profile}"),
+            Source::Process { command, .. } => format!("process:{command}"),
+            Source::WebIdentity { .. } | Source::Sso { .. } => String::new(),
+        },
+        steps: Vec::new(),
+        notices: Vec::new(),
     };
-    if let Source::Sso {
-        profile,
-        session,
-        account_id,
-        role_name,
-    } = &chain.source
-    {
-        // Everything made from this session's sign-in goes when it signs out.
-        source = session.cache_source();
-        let canonical = canonical(&[
-            "sso",
-            profile,
-            &session.name,
-            &session.start_url,
-            account_id,
-            role_name,
-            session.portal_endpoint.as_deref().unwrap_or("-"),
-        ]);
-        let key = EntryKey {
-            profile: profile.clone(),
-            kind: "sso",
-            source: source.clone(),
-            canonical,
-        };
-        parent = key.hash();
-        steps.push(Step {
-            key,
-            action: Action::SsoRole,
-            profile: profile.clone(),
-            mfa: None,
-            tags: Vec::new(),
-            transitive_tag_keys: Vec::new(),
-        });
-    }
+    planner.sso_role();
     let session_token = chain.uses_session_token();
     if session_token {
-        // The device of the IAM user whose keys sign the call: the source profile's own
-        // mfa_serial, else the first one along the chain.
-        let mfa = chain.source_mfa_serial.clone().or(chain.mfa_serial.clone());
-        let canonical = canonical(&[
-            "session",
-            &source,
-            mfa.as_deref().unwrap_or("-"),
-            &chain.session_duration.as_secs().to_string(),
-            endpoint,
-        ]);
-        let key = EntryKey {
-            profile: source.clone(),
-            kind: "session",
-            source: source.clone(),
-            canonical,
-        };
-        parent = key.hash();
-        steps.push(Step {
-            key,
-            action: Action::SessionToken,
-            profile: source.clone(),
-            mfa,
-            tags: Vec::new(),
-            transitive_tag_keys: Vec::new(),
-        });
+        planner.session_token();
     }
     // The serial waiting for the first AssumeRole: the source profile's, or a web identity
     // profile's own (AssumeRoleWithWebIdentity takes no MFA code).
     let mut pending = (!session_token)
         .then(|| chain.source_mfa_serial.clone())
         .flatten();
-    let last_index = chain.hops.len().wrapping_sub(1);
+    let last = chain.hops.len().wrapping_sub(1);
     let mut reason_sent = false;
     for (i, hop) in chain.hops.iter().enumerate() {
         let web = i == 0 && matches!(chain.source, Source::WebIdentity { .. });
@@ -160,105 +106,211 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
             // Only the first AssumeRole inherits the waiting serial.
             hop.mfa_serial.clone().or(pending.take())
         };
-        let (step_tags, transitive_tag_keys) = if web {
+        let request_tags = if i == last && !web { tags } else { &[] };
+        reason_sent |= !request_tags.is_empty();
+        planner.role(i, web, mfa, request_tags);
+    }
+    planner.check_mfa_sendable()?;
+    if !tags.is_empty() && !reason_sent {
+        let call = match planner.steps.last().map(|s| s.action) {
+            Some(Action::SsoRole) => "GetRoleCredentials takes",
+            Some(Action::SessionToken) => "GetSessionToken takes",
+            Some(Action::WebIdentity) => "AssumeRoleWithWebIdentity takes",
+            _ => "credentials that come straight from the source take",
+        };
+        planner.notices.push(Notice::ReasonNotTagged {
+            profile: chain.profile.clone(),
+            call,
+        });
+    }
+    Ok(Plan {
+        steps: planner.steps,
+        notices: planner.notices,
+    })
+}
+
+/// A plan as it is made, step by step: each step's entry names the one before it as its parent,
+/// so that an entry is never served from another chain's credentials.
+struct Planner<'a> {
+    chain: &'a Chain,
+    endpoint: &'a str,
+    /// What every entry names as its source: the source profile, or the SSO session.
+    source: String,
+    /// The previous step's entry hash (or where the first step's credentials come from).
+    parent: String,
+    steps: Vec<Step>,
+    notices: Vec<Notice>,
+}
+
+impl Planner<'_> {
+    fn push(&mut self, key: EntryKey, step: impl FnOnce(EntryKey) -> Step) {
+        self.parent = key.hash();
+        self.steps.push(step(key));
+    }
+
+    /// An IAM Identity Center source: its GetRoleCredentials, whose entry names the SSO session
+    /// as its source, so that everything made from its sign-in goes when it signs out.
+    fn sso_role(&mut self) {
+        let Source::Sso {
+            profile,
+            session,
+            account_id,
+            role_name,
+        } = &self.chain.source
+        else {
+            return;
+        };
+        self.source = session.cache_source();
+        let canonical = canonical(&[
+            "sso",
+            profile,
+            &session.name,
+            &session.start_url,
+            account_id,
+            role_name,
+            session.portal_endpoint.as_deref().unwrap_or("-"),
+        ]);
+        let key = EntryKey {
+            profile: profile.clone(),
+            kind: EntryKind::Sso,
+            source: self.source.clone(),
+            canonical,
+        };
+        self.push(key, |key| {
+            Step::untagged(key, Action::SsoRole, profile, None)
+        });
+    }
+
+    /// GetSessionToken, with the code of the device of the IAM user whose keys sign the call:
+    /// the source profile's own mfa_serial, else the first one along the chain.
+    fn session_token(&mut self) {
+        let chain = self.chain;
+        let mfa = chain.source_mfa_serial.clone().or(chain.mfa_serial.clone());
+        let canonical = canonical(&[
+            "session",
+            &self.source,
+            mfa.as_deref().unwrap_or("-"),
+            &chain.session_duration.as_secs().to_string(),
+            self.endpoint,
+        ]);
+        let key = EntryKey {
+            profile: self.source.clone(),
+            kind: EntryKind::Session,
+            source: self.source.clone(),
+            canonical,
+        };
+        let profile = self.source.clone();
+        self.push(key, |key| {
+            Step::untagged(key, Action::SessionToken, &profile, mfa)
+        });
+    }
+
+    /// The AssumeRole (or, `web`, AssumeRoleWithWebIdentity) of hop `i`, with `mfa`'s code
+    /// and its profile's session tags, replaced by the request's of the same key.
+    fn role(
+        &mut self,
+        i: usize,
+        web: bool,
+        mfa: Option<String>,
+        request_tags: &[(String, String)],
+    ) {
+        let hop = &self.chain.hops[i];
+        let (tags, transitive_tag_keys) = if web {
             if !hop.session_tags.is_empty() || !hop.transitive_tag_keys.is_empty() {
-                notices.push(format!(
-                    "the session_tags of {} are not sent: AssumeRoleWithWebIdentity takes no \
-                     tags (they come from the token)",
-                    hop.profile
-                ));
+                self.notices.push(Notice::TagsWithWebIdentity {
+                    profile: hop.profile.clone(),
+                });
             }
             (Vec::new(), Vec::new())
         } else {
-            let mut step_tags = hop.session_tags.clone();
-            if i == last_index {
-                step_tags.retain(|(k, _)| !tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)));
-                step_tags.extend(tags.iter().cloned());
-                reason_sent = !tags.is_empty();
-            }
-            (step_tags, hop.transitive_tag_keys.clone())
+            let mut tags = hop.session_tags.clone();
+            tags.retain(|(k, _)| !request_tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)));
+            tags.extend(request_tags.iter().cloned());
+            (tags, hop.transitive_tag_keys.clone())
         };
-        let tag_text = step_tags
+        let tag_text = tags
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join(",");
-        let token_file = match &chain.source {
+        let token_file = match &self.chain.source {
             Source::WebIdentity { token_file, .. } if web => token_file.display().to_string(),
             _ => String::new(),
         };
-        let kind = if web { "web" } else { "role" };
-        let transitive_text = transitive_tag_keys.join(",");
+        let kind = if web { EntryKind::Web } else { EntryKind::Role };
+        let duration = hop.duration.as_secs().to_string();
         let mut fields = vec![
-            kind,
+            kind.name(),
             &hop.profile,
             &hop.role_arn,
             &hop.session_name,
             hop.external_id.as_deref().unwrap_or("-"),
             hop.source_identity.as_deref().unwrap_or("-"),
-            &hop.duration.as_secs().to_string(),
-            endpoint,
+            &duration,
+            self.endpoint,
             &tag_text,
             mfa.as_deref().unwrap_or("-"),
             &token_file,
-            &parent,
-        ]
-        .into_iter()
-        .map(str::to_owned)
-        .collect::<Vec<String>>();
+            &self.parent,
+        ];
         // Only when set, so that the keys of entries made without them stay as they were.
+        let transitive = format!("transitive:{}", transitive_tag_keys.join(","));
         if !transitive_tag_keys.is_empty() {
-            fields.push(format!("transitive:{transitive_text}"));
+            fields.push(&transitive);
         }
-        let canonical = canonical(&fields.iter().map(String::as_str).collect::<Vec<_>>());
         let key = EntryKey {
             profile: hop.profile.clone(),
             kind,
-            source: source.clone(),
-            canonical,
+            source: self.source.clone(),
+            canonical: canonical(&fields),
         };
-        parent = key.hash();
-        steps.push(Step {
+        let action = if web {
+            Action::WebIdentity
+        } else {
+            Action::Role(i)
+        };
+        self.push(key, |key| Step {
             key,
-            action: if web {
-                Action::WebIdentity
-            } else {
-                Action::Role(i)
-            },
+            action,
             profile: hop.profile.clone(),
             mfa,
-            tags: step_tags,
+            tags,
             transitive_tag_keys,
         });
     }
-    let serial_in_chain = chain.mfa_serial.is_some() || chain.source_mfa_serial.is_some();
-    if serial_in_chain && !steps.iter().any(|s| s.mfa.is_some()) {
-        let what = match &chain.source {
+
+    /// An `mfa_serial` along the chain that no call carries is an error.
+    fn check_mfa_sendable(&self) -> Result<(), PlanError> {
+        let chain = self.chain;
+        let serial_in_chain = chain.mfa_serial.is_some() || chain.source_mfa_serial.is_some();
+        if !serial_in_chain || self.steps.iter().any(|s| s.mfa.is_some()) {
+            return Ok(());
+        }
+        let why = match &chain.source {
             Source::WebIdentity { .. } => "AssumeRoleWithWebIdentity takes no MFA code",
             Source::Sso { .. } => {
                 "its credentials come from IAM Identity Center and it assumes no role"
             }
             _ => "its credentials come from credential_process and it assumes no role",
         };
-        return Err(PlanError::MfaUnsendable {
+        Err(PlanError::MfaUnsendable {
             profile: chain.profile.clone(),
-            why: what,
-        });
+            why,
+        })
     }
-    if !tags.is_empty() && !reason_sent {
-        let call = match steps.last().map(|s| s.action) {
-            Some(Action::SsoRole) => "GetRoleCredentials takes",
-            Some(Action::SessionToken) => "GetSessionToken takes",
-            Some(Action::WebIdentity) => "AssumeRoleWithWebIdentity takes",
-            _ => "credentials that come straight from the source take",
-        };
-        notices.push(format!(
-            "the reason cannot be sent as a session tag for {}: {call} no tags (it is in the \
-             audit log)",
-            chain.profile
-        ));
+}
+
+impl Step {
+    fn untagged(key: EntryKey, action: Action, profile: &str, mfa: Option<String>) -> Step {
+        Step {
+            key,
+            action,
+            profile: profile.to_string(),
+            mfa,
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
+        }
     }
-    Ok(Plan { steps, notices })
 }
 
 /// An unambiguous text of the fields (a JSON array), for hashing and for checking entries.
@@ -409,7 +461,7 @@ mod tests {
             let tagged = plan_of(&config, profile, false, true).unwrap();
             let plain = plan_of(&config, profile, false, false).unwrap();
             assert_eq!(tagged.notices.len(), 1, "{profile}");
-            assert!(tagged.notices[0].contains("cannot be sent as a session tag"));
+            assert!(matches!(tagged.notices[0], Notice::ReasonNotTagged { .. }));
             assert!(!tagged.steps.iter().any(|s| !s.tags.is_empty()));
             assert_eq!(
                 tagged.steps.last().unwrap().key,
@@ -457,6 +509,11 @@ mod tests {
             shape(&plan),
             ["AssumeRoleWithWebIdentity(web)", "AssumeRole(above)"]
         );
-        assert!(plan.notices[0].contains("AssumeRoleWithWebIdentity takes no tags"));
+        assert_eq!(
+            plan.notices[0],
+            Notice::TagsWithWebIdentity {
+                profile: "web".into()
+            }
+        );
     }
 }

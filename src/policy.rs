@@ -15,6 +15,12 @@ use crate::settings::ProfilePolicy;
 pub enum PolicyError {
     #[error("profile {profile} requires a reason")]
     NoReason { profile: String },
+    #[error(
+        "profile {profile} requires a reason, and `{given}` is not one: a reason needs at least \
+         {min} visible letters or digits",
+        min = crate::sanitize::REASON_MIN_VISIBLE
+    )]
+    NotAReason { profile: String, given: String },
     #[error("break-glass profile {profile} needs confirmation: {why}")]
     NotConfirmed { profile: String, why: String },
     #[error("break-glass confirmation for {profile} did not match; nothing was issued")]
@@ -41,21 +47,40 @@ pub fn max_duration(policy: &ProfilePolicy) -> Option<Duration> {
     }
 }
 
-/// Checks the reason and, for break-glass, the typed confirmation; a profile whose duration
-/// policy caps what it hands out also refuses to hand out its long-term keys (`--no-session`
-/// without a role), which have no expiry to cap. An `Err` is a refusal.
+/// Checks the reason as given (`--reason`) and, for break-glass, the typed confirmation; a
+/// profile whose duration policy caps what it hands out also refuses to hand out its long-term
+/// keys (`--no-session` without a role), which have no expiry to cap. An `Err` is a refusal. A
+/// given reason that is not one (see [`crate::sanitize::is_reason`]) satisfies nothing; where
+/// none is required, it is left out of the record with a warning.
 pub fn check(
     profile: &str,
     policy: &ProfilePolicy,
-    reason: Option<&str>,
+    given: Option<&str>,
     yes: bool,
     long_term_keys: bool,
 ) -> Result<()> {
-    let reason = reason.filter(|r| !crate::sanitize::is_blank(r));
-    if (policy.require_reason || policy.break_glass) && reason.is_none() {
-        return Err(PolicyError::NoReason {
-            profile: profile.to_string(),
-        });
+    let required = policy.require_reason || policy.break_glass;
+    match given.map(str::trim) {
+        Some(text) if !crate::sanitize::is_reason(text) => {
+            if required {
+                return Err(PolicyError::NotAReason {
+                    profile: profile.to_string(),
+                    given: escape(text).into_owned(),
+                });
+            }
+            crate::output::notice(&format!(
+                "warning: --reason `{}` is not recorded: a reason needs at least {} visible \
+                 letters or digits",
+                escape(text),
+                crate::sanitize::REASON_MIN_VISIBLE
+            ));
+        }
+        None if required => {
+            return Err(PolicyError::NoReason {
+                profile: profile.to_string(),
+            })
+        }
+        _ => {}
     }
     if long_term_keys && max_duration(policy).is_some() {
         return Err(PolicyError::LongTermKeys {
@@ -124,7 +149,7 @@ pub struct Notice<'a> {
     /// The access key id handed out (not a secret: CloudTrail logs it).
     pub access_key_id: Option<&'a str>,
     /// `ended`: the status broker reports for the program (128+N for signal N).
-    pub exit_status: Option<u8>,
+    pub exit_status: Option<i32>,
 }
 
 /// Runs `notify_command` with the context in its environment; its output goes to stderr so
@@ -253,7 +278,11 @@ mod tests {
             ..Default::default()
         };
         assert!(check("x", &p, None, true, false).is_err());
-        assert!(check("x", &p, Some("  "), true, false).is_err());
+        assert!(matches!(
+            check("x", &p, Some("  "), true, false),
+            Err(PolicyError::NotAReason { .. })
+        ));
+        assert!(check("x", &p, Some("\u{3164}\u{3164}\u{3164}"), true, false).is_err());
         assert!(check("x", &p, Some("INC-1"), true, false).is_ok());
     }
 }

@@ -43,6 +43,16 @@ pub enum IncludeError {
 pub enum ProfilesError {
     #[error("cannot read the AWS config: {0}")]
     Load(String),
+    /// The SDK's loader refused it; the message says the whole chain, as its top error alone
+    /// ("could not parse profile file") names neither the file nor the line.
+    #[error("cannot read the AWS config: {}", chain_text(.0))]
+    Parse(#[source] ProfileFileLoadError),
+    #[error("cannot read the AWS config: cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot update {path}: {source}")]
     Write {
         path: PathBuf,
@@ -85,7 +95,7 @@ impl AwsProfiles {
             files.build(),
         );
         let future = aws_config::profile::load(&fs, &sdk_env, &files, None);
-        let set = block_on_ready(future).map_err(|e| ProfilesError::Load(describe(&e)))?;
+        let set = block_on_ready(future)?.map_err(ProfilesError::Parse)?;
         Ok(AwsProfiles { set })
     }
 
@@ -100,7 +110,7 @@ impl AwsProfiles {
             .build();
         let (fs, env) = (Fs::from_slice(&[]), Env::from_slice(&[]));
         let future = aws_config::profile::load(&fs, &env, &files, None);
-        let set = block_on_ready(future).map_err(|e| ProfilesError::Load(describe(&e)))?;
+        let set = block_on_ready(future)?.map_err(ProfilesError::Parse)?;
         Ok(AwsProfiles { set })
     }
 
@@ -179,8 +189,12 @@ pub fn read_text(path: &Path) -> Result<Option<String>, ProfilesError> {
 /// One of the AWS files: a regular file (through symbolic links), at most 8 MiB, UTF-8 (the
 /// SDK's loader would read anything else as empty, silently). `None` when it does not exist.
 fn read_aws_file(path: &Path) -> Result<Option<Vec<u8>>, ProfilesError> {
-    let bytes = fsutil::read_user_file(path, fsutil::AWS_FILE_CAP)
-        .map_err(|e| ProfilesError::Load(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = fsutil::read_user_file(path, fsutil::AWS_FILE_CAP).map_err(|source| {
+        ProfilesError::Read {
+            path: path.to_owned(),
+            source,
+        }
+    })?;
     if let Some(bytes) = &bytes {
         if let Err(e) = std::str::from_utf8(bytes) {
             let line = bytes[..e.valid_up_to()]
@@ -215,12 +229,11 @@ pub fn credentials_file_path(env: &Environment) -> Option<PathBuf> {
 }
 
 /// Appends `[profile NAME]` (or `[default]`) to the AWS config file, creating it if needed,
-/// unless another process added it meanwhile. Holds the lock at `lock` while it reads and
-/// writes, and writes through a symbolic link (dotfiles) to its target, keeping its mode.
+/// unless another process added it meanwhile: the caller holds the AWS config's lock
+/// (`Context::lock`) around it. Writes through a symbolic link (dotfiles) to its target, keeping its mode.
 /// Returns the path written, or `None` when the section was already there.
 pub fn append_profile_section(
     name: &str,
-    lock: &Path,
     env: &Environment,
 ) -> Result<Option<PathBuf>, ProfilesError> {
     let path = config_file_path(env).ok_or_else(|| {
@@ -230,10 +243,6 @@ pub fn append_profile_section(
         path: path.clone(),
         source,
     };
-    if let Some(dir) = lock.parent() {
-        fsutil::private_dir(dir).map_err(write_err)?;
-    }
-    let _lock = fsutil::lock(lock).map_err(write_err)?;
     let bytes = read_aws_file(&path)?.unwrap_or_default();
     let mut text = String::from_utf8(bytes).unwrap_or_default();
     if AwsProfiles::from_texts(&text, "").is_ok_and(|aws| aws.contains(name)) {
@@ -293,7 +302,7 @@ pub fn valid_profile_name(name: &str) -> bool {
 }
 
 /// The loader's error with its causes, on one line.
-fn describe(err: &ProfileFileLoadError) -> String {
+fn chain_text(err: &ProfileFileLoadError) -> String {
     let mut text = err.to_string();
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
@@ -306,14 +315,15 @@ fn describe(err: &ProfileFileLoadError) -> String {
 
 /// Runs a future that never waits. The SDK's profile loader is `async` but reads files with
 /// blocking calls, so it completes on the first poll and broker needs no runtime to call it.
-fn block_on_ready<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
+/// Should a later SDK make it wait, that is an error, not a busy loop.
+fn block_on_ready<F: std::future::Future>(future: F) -> Result<F::Output, ProfilesError> {
+    let future = std::pin::pin!(future);
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-        std::thread::yield_now();
+    match future.poll(&mut cx) {
+        std::task::Poll::Ready(out) => Ok(out),
+        std::task::Poll::Pending => Err(ProfilesError::Load(
+            "the AWS SDK's profile loader did not finish at once".into(),
+        )),
     }
 }
 

@@ -6,19 +6,45 @@
 
 use std::borrow::Cow;
 
-/// Whether `c` must not reach a terminal as itself: C0 and C1 controls and DEL, the bidi
-/// overrides and isolates, zero-width characters, and the line and paragraph separators.
+/// Whether `c` must not reach a terminal as itself: controls (C0, C1, DEL), format characters
+/// (bidi embeddings, overrides and isolates, zero-width characters, the soft hyphen, tag
+/// characters), the line and paragraph separators, and every other character Unicode says to
+/// draw as nothing (default-ignorable: variation selectors, the Hangul fillers, the combining
+/// grapheme joiner).
 pub fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061C}'                  // ARABIC LETTER MARK
-            | '\u{200B}'..='\u{200F}'   // zero-width space/joiners, LRM, RLM
-            | '\u{2028}'..='\u{202E}'   // line/paragraph separators, bidi embeddings/overrides
-            | '\u{2060}'..='\u{2064}'   // word joiner, invisible operators
-            | '\u{2066}'..='\u{2069}'   // bidi isolates
-            | '\u{FEFF}'                // zero-width no-break space (BOM)
-        )
+    use unicode_general_category::{get_general_category, GeneralCategory as G};
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
+    matches!(
+        get_general_category(c),
+        G::Control | G::Format | G::LineSeparator | G::ParagraphSeparator
+    ) || is_default_ignorable(c)
+}
+
+/// Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15.1), the
+/// unassigned ones included, as a renderer draws them: not at all.
+fn is_default_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
 }
 
 /// `text` with every unsafe character written as a Rust-style escape (`\u{202e}`, `\n`).
@@ -37,15 +63,17 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// A JSON text with every unsafe character outside ASCII written as a `\uXXXX` escape, which
-/// JSON readers decode to the same value (serde_json escapes only the C0 controls itself).
+/// A JSON text with every unsafe character that serde_json leaves as it is (all but the C0
+/// controls: DEL and everything outside ASCII) written as a `\uXXXX` escape, which JSON readers
+/// decode to the same value.
 pub fn escape_json(json: &str) -> Cow<'_, str> {
-    if !json.chars().any(|c| !c.is_ascii() && is_unsafe(c)) {
+    let left = |c: char| (!c.is_ascii() || c == '\x7f') && is_unsafe(c);
+    if !json.chars().any(left) {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 8);
     for c in json.chars() {
-        if !c.is_ascii() && is_unsafe(c) {
+        if left(c) {
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
                 out.push_str(&format!("\\u{unit:04x}"));
@@ -57,10 +85,17 @@ pub fn escape_json(json: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Whether `text` says nothing visible: only whitespace, controls and invisible characters.
-pub fn is_blank(text: &str) -> bool {
+/// The fewest visible letters or digits a reason must have.
+pub const REASON_MIN_VISIBLE: usize = 3;
+
+/// Whether `text` can stand as a reason: at least [`REASON_MIN_VISIBLE`] letters or digits
+/// that are drawn, once blanks and the characters [`is_unsafe`] escapes are set aside. A
+/// reason of Hangul fillers, braille blanks or tag characters says nothing.
+pub fn is_reason(text: &str) -> bool {
     text.chars()
-        .all(|c| c.is_whitespace() || is_unsafe(c) || c == '\u{00AD}')
+        .filter(|c| c.is_alphanumeric() && !c.is_whitespace() && !is_unsafe(*c))
+        .nth(REASON_MIN_VISIBLE - 1)
+        .is_some()
 }
 
 #[cfg(test)]
@@ -88,8 +123,49 @@ mod tests {
     }
 
     #[test]
-    fn blank_means_nothing_visible() {
-        assert!(is_blank(" \t\u{200B}\u{202E}\u{FEFF}\u{AD}"));
-        assert!(!is_blank(" INC-1 "));
+    fn default_ignorable_and_format_characters_are_escaped() {
+        for c in [
+            '\u{3164}',
+            '\u{115F}',
+            '\u{FE0F}',
+            '\u{034F}',
+            '\u{E0020}',
+            '\u{E0041}',
+            '\u{AD}',
+            '\u{180E}',
+            '\u{FFA0}',
+        ] {
+            assert!(is_unsafe(c), "{:?}", c);
+            assert!(escape(&c.to_string()).starts_with("\\u{"), "{:?}", c);
+        }
+        assert!(
+            !is_unsafe('\u{2800}'),
+            "a braille blank is a symbol: shown, but no letter"
+        );
+        assert!(!is_unsafe('é') && !is_unsafe('漢'));
+        let json = serde_json::to_string("a\u{E0041}b").unwrap();
+        assert_eq!(escape_json(&json), "\"a\\udb40\\udc41b\"");
+    }
+
+    #[test]
+    fn a_reason_has_three_visible_letters_or_digits() {
+        assert!(is_reason(" INC-1 "));
+        assert!(is_reason("ab\u{200B}c"));
+        assert!(is_reason("漢字語"));
+        for not in [
+            "",
+            " \t\u{200B}\u{202E}\u{FEFF}\u{AD}",
+            "ab",
+            "a b",
+            "\u{3164}\u{3164}\u{3164}\u{3164}",
+            "\u{115F}\u{115F}\u{115F}",
+            "\u{2800}\u{2800}\u{2800}\u{2800}",
+            "\u{E0049}\u{E004E}\u{E0043}\u{E0031}",
+            "\u{FE0F}\u{034F}\u{FE0F}\u{034F}",
+            "!!! --- ...",
+            "x\u{E0041}\u{E0042}",
+        ] {
+            assert!(!is_reason(not), "{not:?}");
+        }
     }
 }

@@ -55,6 +55,7 @@ impl Server {
             "credentials server",
             Box::new(move |request, _| answer(&state, request)),
             Some(refusals),
+            false,
         )?;
         Ok(Server {
             url: format!("http://127.0.0.1:{}/", listener.port()),
@@ -110,7 +111,8 @@ fn document(c: &Credentials) -> Option<Payload> {
 
 /// 256 random bits, hex-encoded.
 fn random_token() -> Result<SecretString> {
-    crate::credentials::random_secret(32).map_err(Error::new)
+    crate::credentials::random_secret(32)
+        .map_err(|e| Error::with_source("no random numbers for the credential server's token", e))
 }
 
 #[cfg(test)]

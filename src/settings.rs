@@ -26,6 +26,8 @@ pub struct Settings {
     #[serde(default)]
     pub file: FileSettings,
     #[serde(default)]
+    pub credential_process: CredentialProcessSettings,
+    #[serde(default)]
     pub profile: BTreeMap<String, ProfilePolicy>,
 }
 
@@ -67,6 +69,15 @@ pub struct FileSettings {
     pub passphrase_command: Option<String>,
 }
 
+/// `[credential_process]`: the profiles' `credential_process` commands.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialProcessSettings {
+    /// How long one may run (default 60s).
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    pub timeout: Option<Duration>,
+}
+
 /// `[audit]`: where the log is, and where its records are shipped.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,8 +117,20 @@ pub enum SettingsError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("invalid config file {path}: {detail}")]
-    Parse { path: PathBuf, detail: String },
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: ParseError,
+    },
+}
+
+/// config.toml text that does not parse: what is wrong, and on which line when TOML says.
+#[derive(Debug, thiserror::Error)]
+#[error("{}{}", .line.map(|l| format!("line {l}: ")).unwrap_or_default(), .source.message().trim())]
+pub struct ParseError {
+    pub line: Option<usize>,
+    source: Box<toml::de::Error>,
 }
 
 impl Settings {
@@ -125,23 +148,19 @@ impl Settings {
         };
         let text = String::from_utf8(bytes)
             .map_err(|_| read_error(std::io::Error::other("not UTF-8 text")))?;
-        Settings::parse(&text).map_err(|detail| SettingsError::Parse {
+        Settings::parse(&text).map_err(|source| SettingsError::Parse {
             path: path.to_owned(),
-            detail,
+            source,
         })
     }
 
-    /// Parses config.toml text; the error is one line: `line N: what is wrong`.
-    pub fn parse(text: &str) -> Result<Settings, String> {
-        toml::from_str(text).map_err(|e| {
-            let message = e.message().trim().to_string();
-            match e.span() {
-                Some(span) => {
-                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                    format!("line {line}: {message}")
-                }
-                None => message,
-            }
+    /// Parses config.toml text; the error reads `line N: what is wrong`.
+    pub fn parse(text: &str) -> Result<Settings, ParseError> {
+        toml::from_str(text).map_err(|source: toml::de::Error| ParseError {
+            line: source
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1),
+            source: Box::new(source),
         })
     }
 
@@ -165,6 +184,9 @@ assume_role_duration = "1h"
 
 [mfa]
 prompt = "terminal"
+
+[credential_process]
+timeout = "30s"
 
 [audit]
 path = "~/.local/state/broker/audit.jsonl"
@@ -190,6 +212,7 @@ tag_reason = true
             Some(Duration::from_secs(8 * 3600))
         );
         assert_eq!(s.mfa.prompt, Some(MfaPrompt::Terminal));
+        assert_eq!(s.credential_process.timeout, Some(Duration::from_secs(30)));
         assert!(s.audit.syslog);
         assert_eq!(s.audit.command[0], "/usr/local/bin/ship-audit");
         assert_eq!(s.audit.command_timeout, Some(Duration::from_secs(5)));
@@ -201,18 +224,25 @@ tag_reason = true
 
     #[test]
     fn unknown_key_is_named_with_its_line() {
-        let err =
-            Settings::parse("backend = \"file\"\n[session]\nmin_tll = \"15m\"\n").unwrap_err();
+        let err = Settings::parse("backend = \"file\"\n[session]\nmin_tll = \"15m\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("line 3: unknown field `min_tll`"), "{err}");
     }
 
     #[test]
     fn bad_duration_and_bad_type_are_errors() {
-        let err = Settings::parse("[session]\nmin_ttl = \"soon\"\n").unwrap_err();
+        let err = Settings::parse("[session]\nmin_ttl = \"soon\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("invalid duration `soon`"), "{err}");
-        let err = Settings::parse("[profile.x]\nbreak_glass = \"yes\"\n").unwrap_err();
+        let err = Settings::parse("[profile.x]\nbreak_glass = \"yes\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("line 2:"), "{err}");
-        let err = Settings::parse("backend = \"floppy\"\n").unwrap_err();
+        let err = Settings::parse("backend = \"floppy\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("floppy"), "{err}");
     }
 }

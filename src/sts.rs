@@ -48,10 +48,7 @@ impl Sts {
                 .serial_number(mfa.serial)
                 .token_code(mfa.code.expose_secret());
         }
-        let out = self
-            .aws
-            .block_on(call.send())
-            .map_err(|e| self.aws.error("GetSessionToken", e))?;
+        let out = self.aws.call("GetSessionToken", call.send())?;
         convert(out.credentials(), "GetSessionToken")
     }
 
@@ -83,10 +80,7 @@ impl Sts {
         for key in transitive_tag_keys {
             call = call.transitive_tag_keys(key);
         }
-        let out = self
-            .aws
-            .block_on(call.send())
-            .map_err(|e| self.aws.error("AssumeRole", e))?;
+        let out = self.aws.call("AssumeRole", call.send())?;
         convert(out.credentials(), "AssumeRole")
     }
 
@@ -123,19 +117,16 @@ impl Sts {
             .policy(ALLOW_ALL)
             .duration_seconds(secs(duration))
             .set_tags(Some(Self::tags("GetFederationToken", tags)?).filter(|t| !t.is_empty()));
-        let out = self
-            .aws
-            .block_on(call.send())
-            .map_err(|e| self.aws.error("GetFederationToken", e))?;
+        let out = self.aws.call("GetFederationToken", call.send())?;
         convert(out.credentials(), "GetFederationToken")
     }
 
     /// GetCallerIdentity: the ARN these credentials act as.
     pub fn caller_arn(&self, credentials: &Credentials) -> Result<String, AwsError> {
-        let out = self
-            .aws
-            .block_on(self.client(Some(credentials)).get_caller_identity().send())
-            .map_err(|e| self.aws.error("GetCallerIdentity", e))?;
+        let out = self.aws.call(
+            "GetCallerIdentity",
+            self.client(Some(credentials)).get_caller_identity().send(),
+        )?;
         Ok(out.arn().unwrap_or_default().to_string())
     }
 
@@ -152,10 +143,7 @@ impl Sts {
             .role_session_name(&hop.session_name)
             .duration_seconds(secs(hop.duration))
             .web_identity_token(token.expose_secret());
-        let out = self
-            .aws
-            .block_on(call.send())
-            .map_err(|e| self.aws.error("AssumeRoleWithWebIdentity", e))?;
+        let out = self.aws.call("AssumeRoleWithWebIdentity", call.send())?;
         convert(out.credentials(), "AssumeRoleWithWebIdentity")
     }
 }

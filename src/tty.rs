@@ -64,6 +64,21 @@ pub fn confirm(prompt: &str) -> Result<bool, TtyError> {
     ))
 }
 
+/// One line from stdin (not the terminal), without its line break, in zeroing memory: read a
+/// byte at a time, so that nothing after the line is taken from a program's stdin (`exec`'s
+/// child reads the rest); at most `cap` bytes.
+pub fn stdin_line(cap: usize) -> std::io::Result<SecretString> {
+    use std::io::Read;
+    let mut input = platform::stdin()?;
+    let mut line = zeroize::Zeroizing::new(Vec::with_capacity(cap));
+    let mut byte = [0u8; 1];
+    while line.len() < cap && input.read(&mut byte)? == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    let text = std::str::from_utf8(&line).map_err(|_| std::io::Error::other("not text"))?;
+    Ok(SecretString::from(text.trim_end_matches('\r')))
+}
+
 /// The terminal device per platform: the one place where they differ here.
 #[cfg(unix)]
 mod platform {
@@ -73,6 +88,12 @@ mod platform {
     pub const DEVICE: &str = "/dev/tty";
     /// What opening it fails with in a process without a controlling terminal.
     pub const NONE: i32 = libc::ENXIO;
+
+    /// A file of its own on stdin, read without the standard library's buffer.
+    pub fn stdin() -> std::io::Result<File> {
+        use std::os::fd::AsFd;
+        Ok(std::io::stdin().as_fd().try_clone_to_owned()?.into())
+    }
 
     /// The controlling terminal, for reading and for writing.
     pub fn open() -> std::io::Result<(File, File)> {
@@ -102,6 +123,12 @@ mod platform {
     pub const DEVICE: &str = "CONIN$";
     /// What opening it fails with in a process without a console.
     pub const NONE: i32 = windows_sys::Win32::Foundation::ERROR_INVALID_HANDLE as i32;
+
+    /// A file of its own on stdin, read without the standard library's buffer.
+    pub fn stdin() -> std::io::Result<File> {
+        use std::os::windows::io::AsHandle;
+        Ok(std::io::stdin().as_handle().try_clone_to_owned()?.into())
+    }
 
     pub fn open() -> std::io::Result<(File, File)> {
         let open = |name| {
@@ -143,15 +170,11 @@ mod platform {
     }
 }
 
-/// The width of the terminal stdout goes to; `None` when stdout is not a terminal.
+/// The width of the terminal stdout goes to (Unix and Windows alike); `None` when stdout is
+/// not a terminal.
 pub fn stdout_width() -> Option<usize> {
-    #[cfg(unix)]
-    {
-        // SAFETY: TIOCGWINSZ fills a winsize we own; it fails (harmlessly) on a non-terminal.
-        let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-        let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
-        (ok && size.ws_col > 0).then_some(size.ws_col as usize)
-    }
-    #[cfg(not(unix))]
-    None
+    console::Term::stdout()
+        .size_checked()
+        .map(|(_rows, columns)| usize::from(columns))
+        .filter(|&columns| columns > 0)
 }

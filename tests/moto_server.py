@@ -10,7 +10,9 @@ does, behind a thin layer that:
     moto (GET /_broker_test/fail?action=AssumeRole&mode=500|garbage|throttle|expired|mfa|hang&times=N),
     to test broker's handling of broken endpoints;
   * on request, makes the credentials of later STS answers expire N seconds after they are
-    issued (GET /_broker_test/lifetime?seconds=N), to test refreshing without waiting an hour;
+    issued (GET /_broker_test/lifetime?seconds=N), to test refreshing without waiting an hour,
+    by the clock of the test's brokers once it is shared (GET /_broker_test/clock?file=PATH:
+    the system clock plus the milliseconds in PATH, the file a test build of broker reads);
   * sums, per action, the wall-clock seconds spent reading the request body and inside moto's
     handler (GET /_broker_test/timings -> {"AssumeRole": 0.0123, ...}), for scripts/bench.sh.
 Set INITIAL_NO_AUTH_ACTION_COUNT in the environment to make moto enforce SigV4 and IAM after
@@ -36,6 +38,19 @@ requests = {}  # action -> [{param: value}], signature fields left out
 timings = {}  # action -> seconds spent reading the body and inside moto's handler, summed
 failures = {}  # action -> [mode, remaining]
 lifetime = []  # [seconds] once set
+clock_file = []  # [path] once shared
+
+
+def now():
+    """The system time, plus the offset in the shared clock file, if any."""
+    offset = 0
+    if clock_file:
+        try:
+            with open(clock_file[0]) as f:
+                offset = int(f.read().strip() or 0)
+        except FileNotFoundError:
+            pass
+    return time.time() + offset / 1000
 
 
 def action_of(environ, body):
@@ -67,7 +82,7 @@ def shorten(chunks, seconds):
     start, end = body.find(b"<Expiration>"), body.find(b"</Expiration>")
     if start < 0 or end < 0:
         return body
-    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds)).encode()
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now() + seconds)).encode()
     return body[: start + len(b"<Expiration>")] + when + body[end:]
 
 
@@ -108,6 +123,11 @@ def make_app(inner):
             query = parse_qs(environ.get("QUERY_STRING", ""))
             with lock:
                 lifetime[:] = [int(query["seconds"][0])]
+            return respond(start_response, "200 OK", b"{}")
+        if path == "/_broker_test/clock":
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            with lock:
+                clock_file[:] = [query["file"][0]]
             return respond(start_response, "200 OK", b"{}")
         if path == "/_broker_test/fail":
             query = parse_qs(environ.get("QUERY_STRING", ""))

@@ -7,7 +7,6 @@
 //!   input; decoding that must not panic, and must never yield a different entry.
 #![no_main]
 
-use std::str::FromStr;
 use std::sync::OnceLock;
 
 use arbitrary::{Arbitrary, Unstructured};
@@ -17,15 +16,13 @@ use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
 use secrecy::{ExposeSecret, SecretString};
 
-/// A fixed test identity, used only by this fuzz target (its seed files are sealed with the key
+/// A fixed cache secret, used only by this fuzz target (its seed files are sealed with the key
 /// derived from it).
-const IDENTITY: &str = "AGE-SECRET-KEY-1VKRJ3SWMC2NDSGV98N5YAEZAEDHCTDNVCA3MT43D66Q4E2EPNYLS64XWJ0";
+const SECRET: [u8; 32] = *b"broker-fuzz-cache-entry-secret!!";
 
 fn key() -> &'static SealKey {
     static KEY: OnceLock<SealKey> = OnceLock::new();
-    KEY.get_or_init(|| {
-        SealKey::derive(&age::x25519::Identity::from_str(IDENTITY).expect("valid test identity"))
-    })
+    KEY.get_or_init(|| SealKey::from_secret(&SECRET))
 }
 
 #[derive(Arbitrary, Debug)]

@@ -63,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
     let settings = match Settings::parse(&settings_text) {
         Ok(s) => s,
         Err(e) => {
-            check_line("Settings::parse error", &e);
+            check_line("Settings::parse error", &e.to_string());
             Settings::default()
         }
     };

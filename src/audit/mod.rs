@@ -1,8 +1,9 @@
 //! The audit log: one JSON line per issuing, refusal, error and end of credentials, appended to
 //! a `0600` file that several processes may write at once. Each line carries `prev`, the SHA-256
 //! of the line before it, so an edit, a removal or a reordering breaks the chain where it was
-//! made; [`verify`] finds it. Read back by `broker history`; shipped off the machine, line for
-//! line, by its `shipping` module.
+//! made by hand; [`verify`] finds it. The chain has no key, so a change with `prev` recomputed
+//! from there on shows only against a copy shipped off the machine, line for line, by the
+//! `shipping` module, which [`compare`] checks the log against. Read back by `broker history`.
 //!
 //! Never records a secret: names, ARNs, access key ids (which CloudTrail logs as well), the
 //! reason, times, exit statuses and outcomes. Appending never reads more of the log than its
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub mod compare;
 pub(crate) mod shipping;
 
 use shipping::{Channels, Shipping};
@@ -33,7 +35,12 @@ pub enum AuditError {
         source: std::io::Error,
     },
     #[error("the audit log {path} was changed: {finding}")]
-    Tampered { path: PathBuf, finding: String },
+    Tampered { path: PathBuf, finding: Break },
+    #[error("the audit log {path} differs from what was shipped: {finding}")]
+    Differs {
+        path: PathBuf,
+        finding: compare::Mismatch,
+    },
 }
 
 type Result<T> = std::result::Result<T, AuditError>;
@@ -205,15 +212,30 @@ impl Record {
             via: failed.via,
             access_key_id: failed.access_key_id.clone(),
             account_id: failed.account_id.clone(),
-            error: Some(format!(
-                "{why} (the {} record of {})",
-                failed.outcome.name(),
-                failed
-                    .time
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            )),
+            error: Some(format!("{why} {}", Record::failed_tag(failed))),
             ..Record::bare(&failed.profile, Outcome::ShippingFailed)
         }
+    }
+
+    /// Whether this is the `shipping_failed` record of `failed`.
+    pub fn names(&self, failed: &Record) -> bool {
+        self.outcome == Outcome::ShippingFailed
+            && self.profile == failed.profile
+            && self
+                .error
+                .as_deref()
+                .is_some_and(|e| e.ends_with(&Record::failed_tag(failed)))
+    }
+
+    /// How a `shipping_failed` record names the record it is about.
+    fn failed_tag(failed: &Record) -> String {
+        format!(
+            "(the {} record of {})",
+            failed.outcome.name(),
+            failed
+                .time
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
     }
 }
 
@@ -319,7 +341,7 @@ impl AuditLog {
                 prev: Some(start_prev),
                 ..Record::bare("", Outcome::ChainStarted)
             };
-            let line = serde_json::to_string(&start).expect("records serialise");
+            let line = record_line(&start);
             prev = Some(line_hash(line.as_bytes()));
             written.push((start, line));
         }
@@ -327,7 +349,7 @@ impl AuditLog {
             prev,
             ..record.clone()
         };
-        let line = serde_json::to_string(&record).expect("records serialise");
+        let line = record_line(&record);
         written.push((record, line));
 
         let mut bytes = Vec::new();
@@ -374,6 +396,39 @@ impl AuditLog {
         Ok((records, bad))
     }
 
+    /// Compares the log with a copy shipped off the machine (see [`compare`]), then walks its
+    /// chain; `None` when there is no log.
+    pub fn verify_against(
+        &self,
+        copy: &std::path::Path,
+    ) -> Result<Option<(compare::Matched, Verified)>> {
+        let Some(bytes) = self.read_bytes()? else {
+            return Ok(None);
+        };
+        let unreadable = |source| AuditError::Read {
+            path: copy.to_owned(),
+            source,
+        };
+        let file = std::fs::File::open(copy).map_err(unreadable)?;
+        if !file.metadata().map_err(unreadable)?.is_file() {
+            return Err(unreadable(std::io::Error::other("not a regular file")));
+        }
+        let shipped =
+            compare::shipped_records(std::io::BufReader::new(file)).map_err(unreadable)?;
+        let matched =
+            compare::compare(&bytes, &shipped, &copy.display().to_string()).map_err(|finding| {
+                AuditError::Differs {
+                    path: self.path.clone(),
+                    finding,
+                }
+            })?;
+        let verified = verify(&bytes).map_err(|finding| AuditError::Tampered {
+            path: self.path.clone(),
+            finding,
+        })?;
+        Ok(Some((matched, verified)))
+    }
+
     /// Walks the hash chain of the whole log.
     pub fn verify(&self) -> Result<Option<Verified>> {
         let Some(bytes) = self.read_bytes()? else {
@@ -393,6 +448,14 @@ impl AuditLog {
             source,
         })
     }
+}
+
+/// A record as one line of the log: JSON with every character that could disguise itself on a
+/// reader's terminal (a tag character, a bidi override) written as a `\uXXXX` escape, the same
+/// value to a JSON reader. Shipped exactly so.
+fn record_line(record: &Record) -> String {
+    let json = serde_json::to_string(record).expect("records serialise");
+    crate::sanitize::escape_json(&json).into_owned()
 }
 
 /// The end of the log, as appending needs it.
@@ -475,10 +538,49 @@ pub struct Verified {
     pub chain_from: Option<usize>,
 }
 
+/// Where the chain of the log breaks: the first line that was edited, cut or reordered.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Break {
+    #[error("line {0} is not a complete record: the log was cut short there")]
+    CutShort(usize),
+    #[error("line {0} is not a record: it was edited, cut short or damaged")]
+    NotRecord(usize),
+    #[error(
+        "line {line} has no prev, inside the hash chain that starts at line {from}: it was added \
+         by hand or by a broker without the chain"
+    )]
+    NoPrev { line: usize, from: usize },
+    #[error(
+        "line {0} starts a new chain in the middle of the log: the lines before it may have been \
+         replaced"
+    )]
+    NewChain(usize),
+    #[error("line {line} is out of order: it was written right after line {after}")]
+    OutOfOrder { line: usize, after: usize },
+    #[error(
+        "line {line} was written right after line {after}: lines {} to {} were inserted or moved \
+         there",
+        after + 1,
+        line - 1
+    )]
+    Inserted { line: usize, after: usize },
+    #[error(
+        "line 1 continues a chain whose earlier lines are not in the file: lines before it were \
+         removed"
+    )]
+    HeadRemoved,
+    #[error(
+        "line {} was edited, or lines after it were removed: the prev of line {line} does not \
+         match it",
+        line - 1
+    )]
+    Edited { line: usize },
+}
+
 /// Walks the chain: every line must be a record, and every record from the first that carries
 /// `prev` on must carry the hash of the line before it. The error names the first line where
 /// the log was edited, cut, or reordered.
-pub fn verify(bytes: &[u8]) -> std::result::Result<Verified, String> {
+pub fn verify(bytes: &[u8]) -> std::result::Result<Verified, Break> {
     let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
     if lines.last().is_some_and(|l| l.is_empty()) {
         lines.pop();
@@ -489,22 +591,16 @@ pub fn verify(bytes: &[u8]) -> std::result::Result<Verified, String> {
     for (i, line) in lines.iter().enumerate() {
         let n = i + 1;
         let record: Record = serde_json::from_slice(line).map_err(|_| {
-            let last = n == lines.len() && !bytes.ends_with(b"\n");
-            if last {
-                format!("line {n} is not a complete record: the log was cut short there")
+            if n == lines.len() && !bytes.ends_with(b"\n") {
+                Break::CutShort(n)
             } else {
-                format!("line {n} is not a record: it was edited, cut short or damaged")
+                Break::NotRecord(n)
             }
         })?;
         let Some(prev) = record.prev.as_deref() else {
             match chain_from {
                 None => continue,
-                Some(from) => {
-                    return Err(format!(
-                        "line {n} has no prev, inside the hash chain that starts at line {from}: \
-                         it was added by hand or by a broker without the chain"
-                    ))
-                }
+                Some(from) => return Err(Break::NoPrev { line: n, from }),
             }
         };
         chain_from.get_or_insert(n);
@@ -513,27 +609,11 @@ pub fn verify(bytes: &[u8]) -> std::result::Result<Verified, String> {
             continue;
         }
         return Err(match (prev == GENESIS, line_of(prev)) {
-            (true, _) => format!(
-                "line {n} starts a new chain in the middle of the log: the lines before it may \
-                 have been replaced"
-            ),
-            (false, Some(j)) if j > n => {
-                format!("line {n} is out of order: it was written right after line {j}")
-            }
-            (false, Some(j)) => format!(
-                "line {n} was written right after line {j}: lines {} to {} were inserted or \
-                 moved there",
-                j + 1,
-                n - 1
-            ),
-            (false, None) if i == 0 => "line 1 continues a chain whose earlier lines are not in \
-                                         the file: lines before it were removed"
-                .to_string(),
-            (false, None) => format!(
-                "line {} was edited, or lines after it were removed: the prev of line {n} does \
-                 not match it",
-                n - 1
-            ),
+            (true, _) => Break::NewChain(n),
+            (false, Some(j)) if j > n => Break::OutOfOrder { line: n, after: j },
+            (false, Some(j)) => Break::Inserted { line: n, after: j },
+            (false, None) if i == 0 => Break::HeadRemoved,
+            (false, None) => Break::Edited { line: n },
         });
     }
     Ok(Verified {
@@ -741,18 +821,10 @@ mod tests {
             .set_len(len - 40)
             .unwrap();
         let bytes = std::fs::read(&log.path).unwrap();
-        assert!(verify(&bytes)
-            .unwrap_err()
-            .starts_with("line 3 is not a complete record"));
+        assert_eq!(verify(&bytes).unwrap_err(), Break::CutShort(3));
         log.append(&record("c")).unwrap();
         let bytes = std::fs::read(&log.path).unwrap();
-        assert!(
-            verify(&bytes)
-                .unwrap_err()
-                .starts_with("line 3 is not a record"),
-            "{:?}",
-            verify(&bytes)
-        );
+        assert_eq!(verify(&bytes).unwrap_err(), Break::NotRecord(3));
         let lines = read_lines(&log.path).unwrap();
         assert_eq!(
             lines.len(),
@@ -781,7 +853,7 @@ mod tests {
     }
 
     fn check(lines: &[String]) -> std::result::Result<Verified, String> {
-        verify(format!("{}\n", lines.join("\n")).as_bytes())
+        verify(format!("{}\n", lines.join("\n")).as_bytes()).map_err(|b| b.to_string())
     }
 
     #[test]

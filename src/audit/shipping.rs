@@ -268,18 +268,41 @@ fn stderr_handle() -> std::io::Result<std::os::windows::io::OwnedHandle> {
     std::io::stderr().as_handle().try_clone_to_owned()
 }
 
+/// Why the background helper could not ship.
+#[derive(Debug, thiserror::Error)]
+pub enum HelperError {
+    #[error("cannot read what to ship: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("this is broker's own helper, not a command to run ({0})")]
+    NotAnEnvelope(#[source] serde_json::Error),
+}
+
+/// How one run of the audit command failed; the record it was given is in the log all the same.
+#[derive(Debug, thiserror::Error)]
+enum CommandError {
+    #[error("is empty")]
+    Empty,
+    #[error("could not start: {0}")]
+    Start(#[source] std::io::Error),
+    #[error("failed: it exited with {0}")]
+    Exited(std::process::ExitStatus),
+    #[error("did not finish within {} and was stopped", crate::duration::format(*.0))]
+    Stopped(Duration),
+    #[error("failed: {0}")]
+    Wait(#[source] std::io::Error),
+}
+
 /// `broker audit-ship`: reads the envelope from stdin and runs the audit command once per line,
 /// each within the time allowed; a failure is a warning on stderr and a `shipping_failed`
 /// record (sent to syslog, not to the command).
-pub fn run_helper(mut input: impl Read) -> Result<(), String> {
+pub fn run_helper(mut input: impl Read) -> Result<(), HelperError> {
     let mut bytes = Vec::new();
     input
         .by_ref()
         .take(ENVELOPE_CAP)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read what to ship: {e}"))?;
-    let envelope: Envelope = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("this is broker's own helper, not a command to run ({e})"))?;
+        .map_err(HelperError::Read)?;
+    let envelope: Envelope = serde_json::from_slice(&bytes).map_err(HelperError::NotAnEnvelope)?;
     let log = AuditLog {
         path: envelope.log,
         own_dir: envelope.own_dir,
@@ -309,8 +332,8 @@ pub fn run_helper(mut input: impl Read) -> Result<(), String> {
 
 /// Runs the command with `line` on its stdin, its output on stderr, in its own process group
 /// so that a timeout stops everything it started. The error says what went wrong.
-fn run_command(command: &[String], line: &str, timeout: Duration) -> Result<(), String> {
-    let (program, args) = command.split_first().ok_or("is empty")?;
+fn run_command(command: &[String], line: &str, timeout: Duration) -> Result<(), CommandError> {
+    let (program, args) = command.split_first().ok_or(CommandError::Empty)?;
     let mut cmd = crate::process::command(program);
     cmd.args(args)
         .env_clear()
@@ -319,7 +342,7 @@ fn run_command(command: &[String], line: &str, timeout: Duration) -> Result<(), 
         .stdout(stderr_copy())
         .stderr(Stdio::inherit());
     crate::process::group::prepare(&mut cmd);
-    let mut child = cmd.spawn().map_err(|e| format!("could not start: {e}"))?;
+    let mut child = cmd.spawn().map_err(CommandError::Start)?;
     let group = crate::process::group::Group::adopt(&child);
     let mut stdin = child.stdin.take().expect("piped stdin");
     let text = format!("{line}\n");
@@ -327,14 +350,11 @@ fn run_command(command: &[String], line: &str, timeout: Duration) -> Result<(), 
     std::thread::spawn(move || {
         let _ = stdin.write_all(text.as_bytes());
     });
-    match crate::process::wait_or_stop(&mut child, group, timeout) {
+    match crate::process::wait_or_stop(&mut child, &group, timeout, || false) {
         Ok(Some(status)) if status.success() => Ok(()),
-        Ok(Some(status)) => Err(format!("failed: it exited with {status}")),
-        Ok(None) => Err(format!(
-            "did not finish within {} and was stopped",
-            crate::duration::format(timeout)
-        )),
-        Err(e) => Err(format!("failed: {e}")),
+        Ok(Some(status)) => Err(CommandError::Exited(status)),
+        Ok(None) => Err(CommandError::Stopped(timeout)),
+        Err(e) => Err(CommandError::Wait(e)),
     }
 }
 
@@ -401,6 +421,8 @@ mod tests {
     #[test]
     fn a_command_that_fails_or_hangs_is_reported_and_stopped_in_time() {
         let sh = |script: &str| vec!["sh".to_string(), "-c".to_string(), script.to_string()];
+        let run_command =
+            |c: &[String], line, t| run_command(c, line, t).map_err(|e| e.to_string());
         assert_eq!(
             run_command(
                 &sh("read line; test \"$line\" = hello"),

@@ -1,12 +1,13 @@
 //! The session cache: every STS result, kept until it expires, private to the user.
 //!
 //! One file per entry under `$XDG_CACHE_HOME/broker/sessions`, sealed (XChaCha20-Poly1305) with
-//! a key derived from an identity that never touches the disk (see [`identity`]). The file name
+//! a key derived from a random secret that never touches the disk (see `identity.rs`). The file name
 //! carries only the owning profile, the kind of entry and a hash of its key. A corrupt, foreign
 //! or undecryptable entry is ignored and replaced, never fatal. Per-entry file locks let many
 //! processes share one STS call.
 
 mod identity;
+pub use identity::SecretError;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -16,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
-use crate::vault::VaultError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -31,7 +31,7 @@ pub enum CacheError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Key(#[from] VaultError),
+    Key(#[from] identity::SecretError),
 }
 
 type Result<T> = std::result::Result<T, CacheError>;
@@ -46,18 +46,21 @@ const OLD_SUFFIX: &str = ".age";
 const MAGIC: &[u8] = b"broker-cache-v2\n";
 const NONCE_LEN: usize = 24;
 
-/// The key entries are sealed with. Derived from the cache identity (a 256-bit secret) by
-/// SHA-256 with a label, rather than used for X25519 as an age recipient: a warm call then
-/// decrypts with one symmetric cipher, no key agreement.
+/// The key entries are sealed with. Derived from the cache's secret (256 random bits) by
+/// SHA-256 with a label: a warm call decrypts with one symmetric cipher.
 pub struct SealKey(Zeroizing<[u8; 32]>);
 
 impl SealKey {
-    pub fn derive(identity: &age::x25519::Identity) -> SealKey {
-        use age::secrecy::ExposeSecret;
+    pub fn derive(secret: &identity::CacheSecret) -> SealKey {
+        SealKey::from_secret(secret.bytes())
+    }
+
+    /// The key of a secret given as bytes (for tests and fuzzing).
+    pub fn from_secret(secret: &[u8; 32]) -> SealKey {
         use sha2::{Digest, Sha256};
         let mut hash = Sha256::new();
-        hash.update(b"broker cache entries v2\0");
-        hash.update(identity.to_string().expose_secret().as_bytes());
+        hash.update(b"broker cache entries v3\0");
+        hash.update(secret);
         SealKey(Zeroizing::new(hash.finalize().into()))
     }
 
@@ -67,14 +70,43 @@ impl SealKey {
     }
 }
 
+/// The call an entry holds the credentials of; its name is part of the entry's file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// GetRoleCredentials of an IAM Identity Center role.
+    Sso,
+    /// GetSessionToken.
+    Session,
+    /// AssumeRole.
+    Role,
+    /// AssumeRoleWithWebIdentity.
+    Web,
+}
+
+impl EntryKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::Sso => "sso",
+            EntryKind::Session => "session",
+            EntryKind::Role => "role",
+            EntryKind::Web => "web",
+        }
+    }
+}
+
+impl std::fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What an entry is for, and everything that changes its result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryKey {
     /// The profile that owns the entry: the source profile for a session token, the role's
     /// profile for a role.
     pub profile: String,
-    /// `session`, `role` or `web`.
-    pub kind: &'static str,
+    pub kind: EntryKind,
     /// The profile whose stored keys (or `credential_process`, or token file) the entry was
     /// made from, at any depth: when those keys change, every entry made from them goes.
     pub source: String,
@@ -89,13 +121,13 @@ impl EntryKey {
         digest[..16].iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// `OWNER.KIND.SOURCE.HASH.age`: the source is encoded without dots, so the name splits
+    /// `OWNER.KIND.SOURCE.HASH.entry`: the source is encoded without dots, so the name splits
     /// from the right even when the owner's name has dots.
     fn file_name(&self) -> String {
         format!(
             "{}.{}.{}.{}{SUFFIX}",
             fsutil::encode_name(&self.profile),
-            self.kind,
+            self.kind.name(),
             fsutil::encode_name(&self.source).replace('.', "%2E"),
             self.hash()
         )
@@ -160,6 +192,10 @@ impl FileName {
 }
 
 pub struct Cache {
+    /// broker's own cache directory (`$XDG_CACHE_HOME/broker`), checked before anything is
+    /// made inside it.
+    root: PathBuf,
+    /// The entries: `ROOT/sessions`.
     dir: PathBuf,
     key: OnceLock<SealKey>,
     vault: VaultSpec,
@@ -169,10 +205,12 @@ pub struct Cache {
 pub struct Lock(#[allow(dead_code)] std::fs::File);
 
 impl Cache {
-    /// `vault` is where the cache key lives when the kernel keyring cannot hold it.
-    pub fn new(dir: PathBuf, vault: VaultSpec) -> Cache {
+    /// The cache in `root/sessions`; `vault` is where the cache key lives when the kernel
+    /// keyring cannot hold it.
+    pub fn new(root: PathBuf, vault: VaultSpec) -> Cache {
         Cache {
-            dir,
+            dir: root.join("sessions"),
+            root,
             key: OnceLock::new(),
             vault,
         }
@@ -182,8 +220,8 @@ impl Cache {
         if let Some(key) = self.key.get() {
             return Ok(key);
         }
-        let id = identity::load_or_create(|| self.lock_file("identity"), || self.vault.open())?;
-        Ok(self.key.get_or_init(|| SealKey::derive(&id)))
+        let secret = identity::load_or_create(|| self.lock_file("identity"), || self.vault.open())?;
+        Ok(self.key.get_or_init(|| SealKey::derive(&secret)))
     }
 
     /// Where the cache's key is kept, without making one (see [`identity::locate`]).
@@ -248,7 +286,7 @@ impl Cache {
             source,
         };
         let bytes = encode_entry(self.key()?, &stored).map_err(io)?;
-        fsutil::private_dir(&self.dir).map_err(io)?;
+        fsutil::private_dir_under(&self.root, &self.dir).map_err(io)?;
         fsutil::atomic_write(&self.dir.join(key.file_name()), &bytes).map_err(io)?;
         self.drop_old_entries();
         Ok(())
@@ -290,7 +328,7 @@ impl Cache {
 
     fn lock_file(&self, name: &str) -> std::io::Result<std::fs::File> {
         let dir = self.dir.join("locks");
-        fsutil::private_dir(&dir)?;
+        fsutil::private_dir_under(&self.root, &dir)?;
         fsutil::lock(&dir.join(format!("{name}.lock")))
     }
 
@@ -482,7 +520,7 @@ mod tests {
 
     #[test]
     fn entries_open_only_with_their_key_and_unaltered() {
-        let key = SealKey::derive(&age::x25519::Identity::generate());
+        let key = SealKey::from_secret(&[1; 32]);
         let stored = Stored {
             key: "role\nr1".into(),
             issued: Utc::now(),
@@ -498,7 +536,7 @@ mod tests {
             sealed,
             "a fresh nonce each time"
         );
-        let other = SealKey::derive(&age::x25519::Identity::generate());
+        let other = SealKey::from_secret(&[2; 32]);
         assert!(decode_entry(&other, &sealed).is_none());
         for at in [0, MAGIC.len(), MAGIC.len() + NONCE_LEN, sealed.len() - 1] {
             let mut altered = sealed.clone();
@@ -515,7 +553,7 @@ mod tests {
     fn entry_file_names_keep_the_profile_kind_and_source() {
         let key = EntryKey {
             profile: "a.b/c".into(),
-            kind: "role",
+            kind: EntryKind::Role,
             source: "base.user".into(),
             canonical: "x".into(),
         };

@@ -58,9 +58,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         );
     }
     if !aws.contains(&profile) {
-        if let Some(path) =
-            profiles::append_profile_section(&profile, &ctx.lock_path("aws-config"), &ctx.env)?
-        {
+        let _lock = ctx.lock("aws-config")?;
+        if let Some(path) = profiles::append_profile_section(&profile, &ctx.env)? {
             output::notice(&format!("added [profile {profile}] to {}", path.display()));
         }
     }

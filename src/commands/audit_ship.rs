@@ -8,6 +8,6 @@ use crate::error::{Error, Result};
 pub struct Args {}
 
 pub fn run(_: Args) -> Result<u8> {
-    crate::audit::shipping::run_helper(std::io::stdin().lock()).map_err(Error::new)?;
+    crate::audit::shipping::run_helper(std::io::stdin().lock()).map_err(Error::from_error)?;
     Ok(crate::exit_codes::SUCCESS)
 }

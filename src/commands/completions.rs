@@ -43,12 +43,17 @@ pub fn write(shell: Shell, out: &mut Vec<u8>) -> Result<()> {
         .ok_or_else(|| Error::new(format!("no completion support for {name}")))?;
     completer
         .write_registration(VAR, "broker", "broker", "broker", out)
-        .map_err(|e| Error::new(format!("cannot write the completion script: {e}")))
+        .map_err(|e| Error::with_source("cannot write the completion script", e))
 }
 
+/// The environment read at start-up, for the completer of profile names.
+static ENVIRONMENT: std::sync::OnceLock<crate::environment::Environment> =
+    std::sync::OnceLock::new();
+
 /// Answers a completion request (`COMPLETE=SHELL broker -- …`) about the command line that
-/// `command` builds, and exits; otherwise returns.
-pub fn answer(command: fn() -> clap::Command) {
+/// `command` builds, with the profiles of `env`'s AWS config, and exits; otherwise returns.
+pub fn answer(command: fn() -> clap::Command, env: crate::environment::Environment) {
+    let _ = ENVIRONMENT.set(env);
     clap_complete::CompleteEnv::with_factory(command)
         .var(VAR)
         .bin("broker")
@@ -60,8 +65,9 @@ pub fn answer(command: fn() -> clap::Command) {
 pub fn profiles() -> ArgValueCompleter {
     ArgValueCompleter::new(|current: &std::ffi::OsStr| {
         let prefix = current.to_string_lossy();
-        let env = crate::environment::Environment::from_process();
-        crate::profiles::AwsProfiles::load(&env)
+        ENVIRONMENT
+            .get()
+            .and_then(|env| crate::profiles::AwsProfiles::load(env).ok())
             .map(|aws| aws.names())
             .unwrap_or_default()
             .into_iter()

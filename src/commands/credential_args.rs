@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use secrecy::SecretString;
-
 use crate::audit::Via;
 use crate::chain;
 use crate::context::Context;
@@ -29,9 +27,10 @@ pub struct CredentialArgs {
     #[arg(short = 'n', long)]
     pub no_session: bool,
 
-    /// The current code of the profile's MFA device, instead of asking for it
+    /// The current code of the profile's MFA device, instead of asking for it; `-` reads it
+    /// from stdin (or asks on the terminal), which keeps it out of the command line
     #[arg(short = 't', long, value_name = "CODE", value_parser = crate::mfa::parse_code)]
-    pub mfa_token: Option<SecretString>,
+    pub mfa_token: Option<crate::mfa::TokenArg>,
 
     /// The region for STS and for the credentials' environment [default: $AWS_REGION, else
     /// $AWS_DEFAULT_REGION, else the profile's region, else us-east-1]
@@ -78,7 +77,7 @@ pub(super) fn profile_or_default(named: Option<&String>, ctx: &Context) -> Resul
         return Ok("default".into());
     }
     // The audit log orders the list; unreadable, it orders nothing.
-    let (records, _) = ctx.audit_log().read().unwrap_or_default();
+    let (records, _) = ctx.audit.read().unwrap_or_default();
     let records: Vec<_> = records.into_iter().map(|(record, _)| record).collect();
     let ordered = crate::picker::order(&aws.names(), &records);
     Ok(crate::picker::pick(&ordered, crate::tty::interactive())?)
@@ -96,7 +95,7 @@ impl CredentialArgs {
             profile: self.profile_name(ctx)?,
             duration: self.duration,
             no_session: self.no_session,
-            mfa_token: self.mfa_token.clone(),
+            mfa_token: self.mfa_token.as_ref().map(|t| t.code()).transpose()?,
             region: self.region.clone(),
             reason: self.reason.clone(),
             yes: self.yes,

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::chain::{Chain, Source};
+use crate::chain::{Chain, RoleHop, Source};
 use crate::context::Context;
 use crate::error::Result;
 use crate::issue::{self, Request};
-use crate::plan::{self, Action, Plan};
+use crate::plan::{self, Action, Plan, Step};
 use crate::{exit_codes, output, sanitize};
 
 /// Show what broker would do, without doing it
@@ -105,7 +105,27 @@ fn resolve(args: ResolveArgs, ctx: &Context) -> Result<u8> {
 
 /// The chain and its plan as one JSON object.
 pub fn describe(chain: &Chain, plan: &Plan) -> Value {
-    let source = match &chain.source {
+    let notices: Vec<String> = chain
+        .notices
+        .iter()
+        .chain(&plan.notices)
+        .map(ToString::to_string)
+        .collect();
+    json!({
+        "profile": chain.profile,
+        "source": source_json(&chain.source),
+        "hops": chain.hops.iter().map(hop_json).collect::<Vec<_>>(),
+        "steps": plan.steps.iter().map(|s| step_json(chain, s)).collect::<Vec<_>>(),
+        "mfa_process": chain.mfa_process,
+        "region": chain.region,
+        "region_source": chain.region_source.name(),
+        "endpoint": chain.endpoint,
+        "notices": notices,
+    })
+}
+
+fn source_json(source: &Source) -> Value {
+    match source {
         Source::Vault { profile } => json!({"kind": "vault", "profile": profile}),
         Source::WebIdentity {
             profile,
@@ -132,151 +152,72 @@ pub fn describe(chain: &Chain, plan: &Plan) -> Value {
             "sso_account_id": account_id,
             "sso_role_name": role_name,
         }),
-    };
-    let tags = |tags: &[(String, String)]| -> Vec<Value> {
-        tags.iter()
-            .map(|(k, v)| json!({"key": k, "value": v}))
-            .collect()
-    };
-    let hops: Vec<Value> = chain
-        .hops
-        .iter()
-        .map(|hop| {
-            json!({
-                "profile": hop.profile,
-                "role_arn": hop.role_arn,
-                "session_name": hop.session_name,
-                "external_id": hop.external_id,
-                "source_identity": hop.source_identity,
-                "duration_seconds": hop.duration.as_secs(),
-                "mfa_serial": hop.mfa_serial,
-                "session_tags": tags(&hop.session_tags),
-                "transitive_tag_keys": hop.transitive_tag_keys,
-            })
-        })
-        .collect();
-    let steps: Vec<Value> = plan
-        .steps
-        .iter()
-        .map(|step| {
-            let mut value = json!({
-                "action": step.action.name(),
-                "profile": step.profile,
-                "mfa_serial": step.mfa,
-                "cache_entry": step.key.hash(),
-            });
-            let fields = value.as_object_mut().expect("an object");
-            match step.action {
-                Action::SsoRole => {}
-                Action::SessionToken => {
-                    fields.insert(
-                        "duration_seconds".into(),
-                        chain.session_duration.as_secs().into(),
-                    );
-                }
-                Action::WebIdentity | Action::Role(_) => {
-                    let index = match step.action {
-                        Action::Role(i) => i,
-                        _ => 0,
-                    };
-                    let hop = &chain.hops[index];
-                    fields.insert("hop".into(), index.into());
-                    fields.insert("role_arn".into(), hop.role_arn.clone().into());
-                    fields.insert("duration_seconds".into(), hop.duration.as_secs().into());
-                    fields.insert("tags".into(), tags(&step.tags).into());
-                    fields.insert(
-                        "transitive_tag_keys".into(),
-                        step.transitive_tag_keys.clone().into(),
-                    );
-                }
-            }
-            value
-        })
-        .collect();
-    let notices: Vec<&String> = chain.notices.iter().chain(&plan.notices).collect();
+    }
+}
+
+fn tags_json(tags: &[(String, String)]) -> Vec<Value> {
+    tags.iter()
+        .map(|(k, v)| json!({"key": k, "value": v}))
+        .collect()
+}
+
+fn hop_json(hop: &RoleHop) -> Value {
     json!({
-        "profile": chain.profile,
-        "source": source,
-        "hops": hops,
-        "steps": steps,
-        "mfa_process": chain.mfa_process,
-        "region": chain.region,
-        "region_source": chain.region_source.name(),
-        "endpoint": chain.endpoint,
-        "notices": notices,
+        "profile": hop.profile,
+        "role_arn": hop.role_arn,
+        "session_name": hop.session_name,
+        "external_id": hop.external_id,
+        "source_identity": hop.source_identity,
+        "duration_seconds": hop.duration.as_secs(),
+        "mfa_serial": hop.mfa_serial,
+        "session_tags": tags_json(&hop.session_tags),
+        "transitive_tag_keys": hop.transitive_tag_keys,
     })
+}
+
+fn step_json(chain: &Chain, step: &Step) -> Value {
+    let mut value = json!({
+        "action": step.action.name(),
+        "profile": step.profile,
+        "mfa_serial": step.mfa,
+        "cache_entry": step.key.hash(),
+    });
+    let fields = value.as_object_mut().expect("an object");
+    if step.action == Action::SessionToken {
+        fields.insert(
+            "duration_seconds".into(),
+            chain.session_duration.as_secs().into(),
+        );
+    }
+    if let Some((index, hop)) = hop_of(chain, step) {
+        fields.insert("hop".into(), index.into());
+        fields.insert("role_arn".into(), hop.role_arn.clone().into());
+        fields.insert("duration_seconds".into(), hop.duration.as_secs().into());
+        fields.insert("tags".into(), tags_json(&step.tags).into());
+        fields.insert(
+            "transitive_tag_keys".into(),
+            step.transitive_tag_keys.clone().into(),
+        );
+    }
+    value
+}
+
+/// The hop a role step assumes, with its index.
+fn hop_of<'a>(chain: &'a Chain, step: &Step) -> Option<(usize, &'a RoleHop)> {
+    let index = match step.action {
+        Action::Role(i) => i,
+        Action::WebIdentity => 0,
+        Action::SsoRole | Action::SessionToken => return None,
+    };
+    Some((index, &chain.hops[index]))
 }
 
 /// The chain and its plan for a reader.
 fn human(chain: &Chain, plan: &Plan) -> String {
     let mut out = format!("profile {}\n", chain.profile);
-    let source = match &chain.source {
-        Source::Vault { profile } => format!("the keys stored for {profile}"),
-        Source::WebIdentity {
-            profile,
-            token_file,
-        } => format!(
-            "the web identity token {} ({profile})",
-            token_file.display()
-        ),
-        Source::Process { profile, command } => {
-            format!("credential_process `{command}` ({profile})")
-        }
-        Source::Sso {
-            profile,
-            session,
-            account_id,
-            role_name,
-        } => format!(
-            "IAM Identity Center role {role_name} in account {account_id}, SSO session {} \
-             ({profile})",
-            session.name
-        ),
-    };
-    out += &format!("source: {source}\n");
+    out += &format!("source: {}\n", source_text(&chain.source));
     for (n, step) in plan.steps.iter().enumerate() {
-        let mut line = format!("{}. {}", n + 1, step.action.name());
-        let duration = match step.action {
-            Action::SsoRole => {
-                line += &format!(" for {}", step.profile);
-                out += &format!("{line}\n");
-                continue;
-            }
-            Action::SessionToken => {
-                line += &format!(" for {}", step.profile);
-                chain.session_duration
-            }
-            Action::WebIdentity | Action::Role(_) => {
-                let hop = match step.action {
-                    Action::Role(i) => &chain.hops[i],
-                    _ => &chain.hops[0],
-                };
-                line += &format!(" {} as {}", hop.role_arn, hop.session_name);
-                if hop.profile != chain.profile {
-                    line += &format!(" (profile {})", hop.profile);
-                }
-                if let Some(id) = &hop.external_id {
-                    line += &format!(", external id {id}");
-                }
-                if let Some(id) = &hop.source_identity {
-                    line += &format!(", source identity {id}");
-                }
-                hop.duration
-            }
-        };
-        line += &format!(", {}", crate::duration::format(duration));
-        if let Some(serial) = &step.mfa {
-            line += &format!(", MFA {serial}");
-        }
-        if !step.tags.is_empty() {
-            let tags: Vec<String> = step.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            line += &format!(", tags {}", tags.join(","));
-        }
-        if !step.transitive_tag_keys.is_empty() {
-            line += &format!(" (transitive {})", step.transitive_tag_keys.join(","));
-        }
-        out += &line;
-        out.push('\n');
+        out += &format!("{}. {}\n", n + 1, step_text(chain, step));
     }
     if plan.steps.is_empty() {
         out += "no STS call: the source's own credentials are handed out\n";
@@ -299,4 +240,67 @@ fn human(chain: &Chain, plan: &Plan) -> String {
     out.lines()
         .map(|line| sanitize::escape(line).into_owned() + "\n")
         .collect()
+}
+
+fn source_text(source: &Source) -> String {
+    match source {
+        Source::Vault { profile } => format!("the keys stored for {profile}"),
+        Source::WebIdentity {
+            profile,
+            token_file,
+        } => format!(
+            "the web identity token {} ({profile})",
+            token_file.display()
+        ),
+        Source::Process { profile, command } => {
+            format!("credential_process `{command}` ({profile})")
+        }
+        Source::Sso {
+            profile,
+            session,
+            account_id,
+            role_name,
+        } => format!(
+            "IAM Identity Center role {role_name} in account {account_id}, SSO session {} \
+             ({profile})",
+            session.name
+        ),
+    }
+}
+
+/// One step as a line: the call, what it asks for, its duration, MFA device and tags.
+fn step_text(chain: &Chain, step: &Step) -> String {
+    let mut line = step.action.name().to_string();
+    let duration = match hop_of(chain, step) {
+        _ if step.action == Action::SsoRole => return format!("{line} for {}", step.profile),
+        None => {
+            line += &format!(" for {}", step.profile);
+            chain.session_duration
+        }
+        Some((_, hop)) => {
+            line += &format!(" {} as {}", hop.role_arn, hop.session_name);
+            if hop.profile != chain.profile {
+                line += &format!(" (profile {})", hop.profile);
+            }
+            if let Some(id) = &hop.external_id {
+                line += &format!(", external id {id}");
+            }
+            if let Some(id) = &hop.source_identity {
+                line += &format!(", source identity {id}");
+            }
+            hop.duration
+        }
+    };
+    line += &format!(", {}", crate::duration::format(duration));
+    if let Some(serial) = &step.mfa {
+        line += &format!(", MFA {serial}");
+    }
+    if !step.tags.is_empty() {
+        let tags: Vec<String> = step.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        line += &format!(", tags {}", tags.join(","));
+    }
+    if !step.transitive_tag_keys.is_empty() {
+        line += &format!(" (transitive {})", step.transitive_tag_keys.join(","));
+    }
+    line
 }

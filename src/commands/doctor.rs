@@ -162,7 +162,7 @@ fn aws_files(env: &Environment) -> Check {
 }
 
 fn backend_and_vault(ctx: &Context) -> (Check, Check) {
-    let vault = match ctx.vault_spec().open() {
+    let vault = match ctx.vault.open() {
         Ok(vault) => vault,
         Err(e) => {
             let e = Error::from(e);
@@ -320,7 +320,7 @@ fn describe(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn audit_log(ctx: &Context) -> Check {
-    let log = ctx.audit_log();
+    let log = &ctx.audit;
     let shown = log.path.display().to_string();
     // As appending does it: broker's own directory private, a chosen one only created.
     let opened = match log.path.parent().filter(|d| !d.as_os_str().is_empty()) {

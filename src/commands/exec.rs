@@ -77,7 +77,8 @@ impl Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
-    let issuer = args.credentials.issuer(ctx, Via::Exec)?;
+    let via = if args.server { Via::Server } else { Via::Exec };
+    let issuer = args.credentials.issuer(ctx, via)?;
     let chain = &issuer.chain;
     if args.server && chain.hands_out_long_term_keys() {
         return Err(Error::new(format!(
@@ -102,17 +103,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
             crate::sanitize::escape(&argv[0].to_string_lossy())
         ));
     }
-    let mut vars = vec![
-        ("AWS_REGION".to_string(), chain.region.clone()),
-        ("AWS_DEFAULT_REGION".to_string(), chain.region.clone()),
-        // Tells a `broker exec` inside that these two region variables are broker's own.
-        (REGION_MARKER.to_string(), chain.region.clone()),
-        ("BROKER_PROFILE".to_string(), chain.profile.clone()),
-        // What shell prompts (starship, powerlevel10k, oh-my-zsh) show for aws-vault, and what
-        // aws-vault's own nesting guard looks for.
-        ("AWS_VAULT".to_string(), chain.profile.clone()),
-    ];
-    let via = if args.server { Via::Server } else { Via::Exec };
+    let mut vars = profile_vars(chain);
     let (issued, session) = issuer.start(via)?;
     // The child owns the terminal from here: the server's refreshes wait without a spinner.
     crate::spinner::forbid();
@@ -126,7 +117,6 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         let status = process::run_status(&argv, process::environment(vars), true);
         return ended(&issuer, session, status);
     }
-
     if !issued.credentials.is_temporary() {
         let error = Error::new(format!(
             "exec --server cannot serve the credentials of {}: they have no session token or \
@@ -136,14 +126,34 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         .with_hint("use exec without --server");
         return Err(not_started(&issuer, session, error));
     }
-    // Later requests refresh through the cache; --refresh applied to the first issue only, and
-    // a --mfa-token code, good for seconds and once, is not kept for them.
-    // Credentials in their advisory window are served at once and refreshed in the background,
-    // one refresh at a time, so a child never waits on STS while valid credentials are at hand.
-    let mut issuer = issuer;
-    issuer.options.refresh = false;
-    issuer.options.mfa_token.take();
-    issuer.options.defer_advisory_refresh = true;
+    serve(issuer, session, &argv, vars)
+}
+
+/// What the child is told besides its credentials: the region and the profile.
+fn profile_vars(chain: &crate::chain::Chain) -> Vec<(String, String)> {
+    vec![
+        ("AWS_REGION".to_string(), chain.region.clone()),
+        ("AWS_DEFAULT_REGION".to_string(), chain.region.clone()),
+        // Tells a `broker exec` inside that these two region variables are broker's own.
+        (REGION_MARKER.to_string(), chain.region.clone()),
+        ("BROKER_PROFILE".to_string(), chain.profile.clone()),
+        // What shell prompts (starship, powerlevel10k, oh-my-zsh) show for aws-vault, and what
+        // aws-vault's own nesting guard looks for.
+        ("AWS_VAULT".to_string(), chain.profile.clone()),
+    ]
+}
+
+/// Runs the child with a credentials server instead of credentials, for as long as it lives.
+fn serve(
+    issuer: Issuer,
+    session: Session,
+    argv: &[OsString],
+    mut vars: Vec<(String, String)>,
+) -> Result<u8> {
+    // Later requests go through the cache (the issuer keeps --refresh and a --mfa-token code
+    // for the first only). Credentials in their advisory window are served at once and
+    // refreshed in the background, one refresh at a time, so a child never waits on STS while
+    // valid credentials are at hand.
     let issuer = Arc::new(issuer);
     let auditor = issuer.clone();
     let refreshing = Arc::new(AtomicBool::new(false));
@@ -175,7 +185,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         "AWS_CONTAINER_AUTHORIZATION_TOKEN".into(),
         server.token.expose_secret().to_string(),
     ));
-    let status = process::run_status(&argv, process::environment(vars), false);
+    let status = process::run_status(argv, process::environment(vars), false);
     drop(server);
     ended(&auditor, session, status)
 }
@@ -192,7 +202,8 @@ fn ended(
             let ending = Ending::of(status);
             issuer.end(session, &ending);
             crate::timing::phase("ended");
-            Ok(ending.exit_status())
+            crate::exit_codes::of_child(ending.status())
+                .or_else(|whole| crate::exit_codes::exit_whole(whole))
         }
         Err(e) => Err(not_started(issuer, session, e.into())),
     }

@@ -31,7 +31,7 @@ pub struct Args {
     profile: Option<String>,
 
     /// Only records newer than this, like 1h, 30m or 7d
-    #[arg(long, value_name = "DURATION", value_parser = parse_since)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]
     since: Option<std::time::Duration>,
 
     /// Only records with this outcome
@@ -58,10 +58,13 @@ pub struct Args {
     /// that was edited, removed or reordered and exits with status 1
     #[arg(long, conflicts_with_all = ["profile", "since", "outcome", "via", "reason", "key", "json"])]
     verify: bool,
-}
 
-fn parse_since(text: &str) -> std::result::Result<std::time::Duration, String> {
-    crate::duration::parse(text).map_err(|e| e.to_string())
+    /// With --verify, also check the log against a copy shipped off the machine (a syslog
+    /// file, `journalctl -t broker -o cat`, what [audit] command kept): names the first record
+    /// of the copy the log lacks or has changed, which the chain alone cannot show when `prev`
+    /// was recomputed
+    #[arg(long, value_name = "FILE", requires = "verify")]
+    against: Option<std::path::PathBuf>,
 }
 
 fn outcome_parser() -> impl clap::builder::TypedValueParser<Value = Outcome> {
@@ -85,9 +88,12 @@ fn via_parser() -> impl clap::builder::TypedValueParser<Value = Via> {
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
-    let log = ctx.audit_log();
+    let log = &ctx.audit;
+    if let Some(copy) = &args.against {
+        return verify_against(log, copy);
+    }
     if args.verify {
-        return verify(&log);
+        return verify(log);
     }
     let (records, bad) = log.read()?;
     if bad > 0 {
@@ -158,6 +164,35 @@ fn verify(log: &AuditLog) -> Result<u8> {
                 v.records
             ),
         },
+    };
+    output::stdout(text.as_bytes())?;
+    Ok(exit_codes::SUCCESS)
+}
+
+/// `--verify --against FILE`: one line on stdout when the log holds every shipped record in
+/// place and its chain holds; the error names the first difference.
+fn verify_against(log: &AuditLog, copy: &std::path::Path) -> Result<u8> {
+    let path = log.path.display();
+    let text = match log.verify_against(copy)? {
+        None => format!("{path}: no audit log yet\n"),
+        Some((matched, verified)) => {
+            let (first, last) = matched.lines;
+            let mut text = format!(
+                "{path}: intact, {} records; every one of the {} records of {} is in it, in \
+                 place (lines {first} to {last})",
+                verified.records,
+                matched.shipped,
+                copy.display()
+            );
+            if matched.after > 0 {
+                text.push_str(&format!(
+                    "; the {} lines after them are not in that copy",
+                    matched.after
+                ));
+            }
+            text.push('\n');
+            text
+        }
     };
     output::stdout(text.as_bytes())?;
     Ok(exit_codes::SUCCESS)
@@ -259,119 +294,33 @@ fn ending(end: &Record) -> String {
     }
 }
 
-/// Left-aligned columns two spaces apart, every cell sanitised for the terminal; when `width`
-/// is known and the table is wider, ROLE, REASON and DETAIL are cut (with `…`) to fit.
+/// The table, its ROLE, REASON and DETAIL cut (with `…`) to fit `width` when it is known and
+/// the table is wider.
 fn render(rows: &[[String; 9]], width: Option<usize>) -> String {
-    let rows: Vec<[String; 9]> = rows
-        .iter()
-        .map(|row| {
-            row.clone()
-                .map(|cell| crate::sanitize::escape(&cell).into_owned())
+    let cut = |min, keep_end, rank| {
+        Some(output::Cut {
+            min,
+            keep_end,
+            rank,
         })
-        .collect();
-    let mut widths = HEADER.map(|h| h.chars().count());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    // When even the narrowest cut does not fit, ROLE (the profile names it) and then VIA are
-    // left out; narrower than that, the table overflows.
-    let mut shown = [true; 9];
-    if let Some(width) = width {
-        let natural = widths;
-        for leave_out in [None, Some(ROLE), Some(VIA)] {
-            if let Some(column) = leave_out {
-                shown[column] = false;
-            }
-            widths = natural;
-            if shrink(&mut widths, &shown, width) {
-                break;
-            }
-        }
-    }
-    let line = |cells: [&str; 9]| {
-        let mut out = String::new();
-        for (n, (i, cell)) in cells
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| shown[*i])
-            .enumerate()
-        {
-            if n > 0 {
-                out.push_str("  ");
-            }
-            let cell = fit(cell, widths[i], i == ROLE);
-            let pad = widths[i].saturating_sub(cell.chars().count());
-            out.push_str(&cell);
-            out.extend(std::iter::repeat_n(' ', pad));
-        }
-        out.trim_end().to_string() + "\n"
     };
-    let mut text = line(HEADER);
-    for row in &rows {
-        text.push_str(&line(row.each_ref().map(String::as_str)));
-    }
-    text
-}
-
-/// Cuts the cuttable columns of `widths` until the shown ones fit in `width`; `false` when they
-/// cannot.
-fn shrink(widths: &mut [usize; 9], shown: &[bool; 9], width: usize) -> bool {
-    loop {
-        let columns = shown.iter().filter(|s| **s).count();
-        let total: usize = (0..9)
-            .filter(|i| shown[*i])
-            .map(|i| widths[i])
-            .sum::<usize>()
-            + 2 * columns.saturating_sub(1);
-        if total <= width {
-            return true;
-        }
-        let min = |i: usize| if i == ROLE { MIN_ROLE } else { MIN_TEXT };
-        let cuttable = |i: &usize| shown[*i] && widths[*i] > min(*i);
-        let next = Some(ROLE).filter(cuttable).or_else(|| {
-            [REASON, DETAIL]
-                .into_iter()
-                .filter(cuttable)
-                .max_by_key(|i| widths[*i])
-        });
-        match next {
-            Some(i) => widths[i] -= 1,
-            None => return false,
-        }
-    }
-}
-
-/// `cell` cut to `width` characters with `…`, keeping its start (or its end).
-fn fit(cell: &str, width: usize, keep_end: bool) -> String {
-    let count = cell.chars().count();
-    if count <= width {
-        return cell.to_string();
-    }
-    let keep = width.saturating_sub(1);
-    if keep_end {
-        let tail: String = cell.chars().skip(count - keep).collect();
-        format!("…{tail}")
-    } else {
-        let head: String = cell.chars().take(keep).collect();
-        format!("{head}…")
-    }
+    let mut cuts = [None; 9];
+    cuts[ROLE] = cut(MIN_ROLE, true, 0);
+    cuts[REASON] = cut(MIN_TEXT, false, 1);
+    cuts[DETAIL] = cut(MIN_TEXT, false, 1);
+    let fit = width.map(|width| output::Fit {
+        width,
+        cut: cuts,
+        // When even the narrowest cut does not fit, ROLE (the profile names it) and then VIA
+        // are left out.
+        leave_out: &[ROLE, VIA],
+    });
+    output::table_fitting(HEADER, rows, fit.as_ref())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cells_are_cut_to_fit_keeping_the_role_name() {
-        assert_eq!(fit("abcdef", 6, false), "abcdef");
-        assert_eq!(fit("abcdef", 4, false), "abc…");
-        assert_eq!(
-            fit("arn:aws:iam::1:role/breakglass", 12, true),
-            "…/breakglass"
-        );
-    }
 
     #[test]
     fn a_narrow_terminal_cuts_role_then_reason_and_detail_then_leaves_out_role_and_via() {

@@ -1,6 +1,8 @@
 //! `broker import`: moves long-term keys from the AWS credentials file into the vault, then
-//! removes their lines from the file (atomically, keeping every other line). Keys are stored
-//! before any line is removed, so a failure never loses a key.
+//! removes their lines from the file (atomically, keeping every other line, its owner and its
+//! mode). Keys are stored before any line is removed, so a failure never loses a key; the file
+//! is read again just before it is rewritten, so nothing another program added meanwhile is
+//! lost either. Never rewrites a file with other hard links, or keys that changed meanwhile.
 
 use crate::context::Context;
 use crate::credentials::{self, LongTermKeys};
@@ -36,18 +38,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     })?;
     let shown = path.display().to_string();
     // Held until the file is rewritten: another import must not store the same keys twice or
-    // write back lines this one removed.
-    let lock_path = ctx.lock_path("aws-credentials");
-    let locked = lock_path
-        .parent()
-        .map_or(Ok(()), fsutil::private_dir)
-        .and_then(|()| fsutil::lock(&lock_path));
-    let _lock =
-        locked.map_err(|e| Error::new(format!("cannot lock {}: {e}", lock_path.display())))?;
-    let text = profiles::read_text(&path)?.ok_or_else(|| {
-        Error::new(format!("there is no AWS credentials file at {shown}"))
-            .with_hint("`broker add PROFILE` stores keys typed on the terminal")
-    })?;
+    // write back lines this one removed. Other programs do not take it: the file is read again
+    // before it is rewritten.
+    let _lock = ctx.lock("aws-credentials")?;
+    let text = read(&path, &shown)?;
     let sections = credentials_file::sections(&text);
     let chosen = choose(&sections, &args.profiles, &shown)?;
     let keys = chosen
@@ -55,46 +49,105 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         .map(|s| long_term_keys(s, &shown))
         .collect::<Result<Vec<_>>>()?;
     let names: Vec<String> = chosen.iter().map(|s| s.profile.clone()).collect();
-
     let vault = ctx.vault()?;
-    if !args.yes {
-        let question = format!(
-            "Move the keys of {} from {shown} into the {} vault, removing their lines from the \
-             file? [y/N] ",
-            profile_list(&names),
-            vault.kind().name()
-        );
-        let confirmed = tty::confirm(&question).map_err(|e| {
-            Error::from(e).with_hint("run it from a terminal, or confirm with --yes")
-        })?;
-        if !confirmed {
-            output::notice("nothing was imported");
-            return Ok(exit_codes::SUCCESS);
-        }
+    let into = format!("the {} vault", vault.kind().name());
+    if !args.yes && !confirmed(&names, &shown, &into)? {
+        output::notice("nothing was imported");
+        return Ok(exit_codes::SUCCESS);
     }
     for (profile, keys) in names.iter().zip(&keys) {
         vault::set_keys(vault.as_ref(), profile, keys)?;
         // As for `add`: sessions made from other keys under this name must not outlive them.
         ctx.cache().clear_source(profile);
     }
-    let remaining = credentials_file::without_keys(&text, &names);
-    if let Err(e) = fsutil::write_through(&path, remaining.as_bytes()) {
-        return Err(Error::new(format!(
-            "stored the keys of {} in the {} vault, but could not remove them from {shown}: {e}",
-            profile_list(&names),
-            vault.kind().name()
+    rewrite(&path, &shown, &chosen, &keys).map_err(|e| {
+        e.in_context(format!(
+            "stored the keys of {} in {into}, but left {shown} as it is",
+            profile_list(&names)
         ))
-        .with_hint(
-            "delete their aws_access_key_id and aws_secret_access_key lines yourself; broker \
-             uses the keys in the vault",
-        ));
-    }
+        .with_hint(format!(
+            "check the file, then delete the keys broker now holds from it yourself, or run \
+             `broker import {}` again",
+            names.join(" ")
+        ))
+    })?;
     output::notice(&format!(
-        "moved the keys of {} into the {} vault and removed them from {shown}",
-        profile_list(&names),
-        vault.kind().name()
+        "moved the keys of {} into {into} and removed them from {shown}",
+        profile_list(&names)
     ));
     Ok(exit_codes::SUCCESS)
+}
+
+/// Whether the user agrees to move the keys of `names`.
+fn confirmed(names: &[String], shown: &str, into: &str) -> Result<bool> {
+    let question = format!(
+        "Move the keys of {} from {shown} into {into}, removing their lines from the file? \
+         [y/N] ",
+        profile_list(names)
+    );
+    tty::confirm(&question)
+        .map_err(|e| Error::from(e).with_hint("run it from a terminal, or confirm with --yes"))
+}
+
+/// Removes the imported key lines from what the file holds now, which may have changed while
+/// the user was asked or the vault written: only if they are still the ones imported.
+fn rewrite(
+    path: &std::path::Path,
+    shown: &str,
+    imported: &[&Section],
+    keys: &[LongTermKeys],
+) -> Result<()> {
+    let now = read(path, shown)?;
+    let current = credentials_file::sections(&now);
+    for (section, keys) in imported.iter().zip(keys) {
+        let same = current
+            .iter()
+            .find(|s| s.profile == section.profile)
+            .is_some_and(|s| unchanged(s, keys));
+        if !same {
+            return Err(Error::new(format!(
+                "the keys of profile {} in it changed while they were imported (the vault holds \
+                 the ones read first)",
+                section.profile
+            )));
+        }
+    }
+    let names: Vec<String> = imported.iter().map(|s| s.profile.clone()).collect();
+    let remaining = credentials_file::without_keys(&now, &names);
+    fsutil::write_through(path, remaining.as_bytes())
+        .map_err(|e| Error::with_source("cannot rewrite it", e))
+}
+
+/// The credentials file's text, refused when it has other hard links: rewriting it would
+/// leave every key in them.
+fn read(path: &std::path::Path, shown: &str) -> Result<String> {
+    let text = profiles::read_text(path)?.ok_or_else(|| {
+        Error::new(format!("there is no AWS credentials file at {shown}"))
+            .with_hint("`broker add PROFILE` stores keys typed on the terminal")
+    })?;
+    let links = fsutil::hard_links(path)
+        .map_err(|e| Error::with_source(format!("cannot read {shown}"), e))?;
+    if links > 1 {
+        return Err(Error::new(format!(
+            "{shown} has {links} hard links: removing the keys from it would leave them in the \
+             other {}",
+            if links == 2 { "link" } else { "links" }
+        ))
+        .with_hint(format!(
+            "find the others with `find / -xdev -samefile {shown}`, remove them or make the file \
+             a copy of its own, then import again"
+        )));
+    }
+    Ok(text)
+}
+
+/// Whether the file still holds exactly the keys imported for the section, and no token.
+fn unchanged(now: &Section, imported: &LongTermKeys) -> bool {
+    use secrecy::ExposeSecret;
+    !now.session_token
+        && now.access_key_id.as_deref() == Some(imported.access_key_id.as_str())
+        && now.secret_access_key.as_ref().map(|s| s.expose_secret())
+            == Some(imported.secret_access_key.expose_secret())
 }
 
 /// The sections to import: those named, each of which must hold a long-term key; else every

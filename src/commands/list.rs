@@ -63,7 +63,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     let aws = profiles::AwsProfiles::load(&ctx.env)?;
     // Without a vault the profiles are still worth listing; the KEYS column says why it is
     // empty.
-    let (vault, mut unknown) = match ctx.vault_spec().open() {
+    let (vault, mut unknown) = match ctx.vault.open() {
         Ok(vault) => (Some(vault), None),
         Err(e) => {
             let cell = short_reason(&e);
@@ -165,7 +165,9 @@ fn short_reason(e: &VaultError) -> String {
         VaultError::NoBackend { .. } => "no backend".into(),
         VaultError::Unavailable { backend, .. } => format!("{backend} unavailable"),
         VaultError::WrongPassphrase { .. } => "wrong passphrase".into(),
-        VaultError::NoPassphrase { .. } => "no passphrase".into(),
+        VaultError::NoPassphrase { .. }
+        | VaultError::PassphraseCommand(_)
+        | VaultError::PassphraseFile { .. } => "no passphrase".into(),
         _ => "vault error".into(),
     }
 }

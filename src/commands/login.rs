@@ -64,6 +64,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         output::stdout(format!("{}\n", url.expose_secret()).as_bytes())?;
     } else if let Err(e) = federation::open_in_browser(&url, &Browser::new(&ctx.env)) {
         // Issued but maybe not delivered, or delivered to someone else: the trail says so.
+        let e = crate::error::Error::from(e);
         issuer.record(Via::Login, Outcome::Error, e.message());
         return Err(e);
     }

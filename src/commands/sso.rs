@@ -127,8 +127,8 @@ fn login(args: LoginArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
             of_profile(&profile, aws, ctx)?
         }
     };
-    let portal = Portal::new(&session, ctx.sts_timeout())
-        .map_err(|e| Error::new(format!("cannot start the SSO client: {e}")))?;
+    let portal = Portal::new(&session, ctx.sts_timeout)
+        .map_err(|e| Error::with_source("cannot start the SSO client", e))?;
     let vault = ctx.vault()?;
     let cache = ctx.cache();
     let _lock = cache.lock_named(&format!("sso-{}", session.name))?;
@@ -187,8 +187,8 @@ fn logout(args: LogoutArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
     let cache = ctx.cache();
     for session in sessions.values() {
         let _lock = cache.lock_named(&format!("sso-{}", session.name))?;
-        let portal = Portal::new(session, ctx.sts_timeout())
-            .map_err(|e| Error::new(format!("cannot start the SSO client: {e}")))?;
+        let portal = Portal::new(session, ctx.sts_timeout)
+            .map_err(|e| Error::with_source("cannot start the SSO client", e))?;
         // Signed out here whatever the portal says: the tokens go from the vault.
         let at_portal = portal.logout(vault.as_ref());
         let held = vault.delete(&session.vault_item())?;
@@ -230,8 +230,8 @@ fn profiles(args: ProfilesArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> 
             }
         }
     };
-    let portal = Portal::new(&session, ctx.sts_timeout())
-        .map_err(|e| Error::new(format!("cannot start the SSO client: {e}")))?;
+    let portal = Portal::new(&session, ctx.sts_timeout)
+        .map_err(|e| Error::with_source("cannot start the SSO client", e))?;
     let vault = ctx.vault()?;
     let token = {
         let _lock = ctx.cache().lock_named(&format!("sso-{}", session.name))?;

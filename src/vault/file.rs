@@ -3,6 +3,8 @@
 //!
 //! Never writes plaintext: the secret goes straight from memory into the age stream. A wrong
 //! passphrase is detected before anything is written, so it can never mix passphrases in a vault.
+//! The scrypt work factor is fixed both ways ([`WORK_FACTOR`] written, up to [`MAX_WORK_FACTOR`]
+//! read): opening an item never depends on how busy the machine is.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -11,7 +13,7 @@ use std::sync::OnceLock;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use super::{BackendKind, Passphrase, Vault, VaultError};
+use super::{BackendKind, Damage, Passphrase, Vault, VaultError};
 use crate::fsutil;
 
 const SUFFIX: &str = ".age";
@@ -23,6 +25,29 @@ pub struct FileVault {
     passphrase: OnceLock<SecretString>,
     source: Passphrase,
 }
+
+/// The scrypt work factor (log2 N) broker encrypts items with: 256 MiB and about half a second
+/// to a second of work on a laptop. Fixed, not timed: a machine busy at the moment of writing
+/// must not get a weaker item.
+pub(super) const WORK_FACTOR: u8 = 18;
+/// The largest work factor broker decrypts: above [`WORK_FACTOR`], for items older brokers wrote
+/// with age's timed choice (about a second on the machine that wrote them). Explicit, so that
+/// opening broker's own items never depends on how busy the machine is; age's default limit is
+/// timed at the moment of reading, and a stalled CPU then refuses an item it wrote.
+pub(super) const MAX_WORK_FACTOR: u8 = 22;
+
+/// The work factor of what is written: [`WORK_FACTOR`], or in a `test-hooks` build the one the
+/// test suite asks for.
+fn work_factor() -> u8 {
+    #[cfg(feature = "test-hooks")]
+    if let Some(n) = TEST_WORK_FACTOR.get().copied().flatten() {
+        return n;
+    }
+    WORK_FACTOR
+}
+
+#[cfg(feature = "test-hooks")]
+pub(super) static TEST_WORK_FACTOR: std::sync::OnceLock<Option<u8>> = std::sync::OnceLock::new();
 
 /// How long a `passphrase_command` may run.
 const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -79,17 +104,16 @@ impl FileVault {
         if let Some(p) = self.passphrase.get() {
             return Ok(p);
         }
-        let failed = |detail: String| VaultError::NoPassphrase { detail };
         let pass = match &self.source {
             Passphrase::Given(p) => p.clone(),
-            Passphrase::File(path) => read_passphrase_file(path).map_err(|e| {
-                failed(format!(
-                    "BROKER_FILE_PASSPHRASE_FILE {}: {e}",
-                    path.display()
-                ))
-            })?,
+            Passphrase::File(path) => {
+                read_passphrase_file(path).map_err(|source| VaultError::PassphraseFile {
+                    path: path.clone(),
+                    source,
+                })?
+            }
             Passphrase::Command(command) => crate::process::secret_output(command, COMMAND_TIMEOUT)
-                .map_err(|why| failed(format!("passphrase_command failed: {why}")))?,
+                .map_err(VaultError::PassphraseCommand)?,
             Passphrase::Prompt => ask_passphrase(confirm_new)?,
         };
         if pass.expose_secret().is_empty() {
@@ -101,28 +125,36 @@ impl FileVault {
     }
 
     fn decrypt(&self, item: &str, path: &Path, bytes: &[u8]) -> Result<Decrypted, VaultError> {
-        let corrupt = |detail: String| VaultError::Corrupt {
+        let corrupt = |damage| VaultError::Corrupt {
             item: item.to_string(),
             path: path.to_owned(),
-            detail,
+            damage,
         };
-        let decryptor = age::Decryptor::new(bytes).map_err(|e| corrupt(e.to_string()))?;
+        let decryptor = age::Decryptor::new(bytes).map_err(|e| corrupt(Damage::Age(e)))?;
         if !decryptor.is_scrypt() {
-            return Err(corrupt("not a passphrase-encrypted age file".into()));
+            return Err(corrupt(Damage::NotPassphrase));
         }
-        let identity = age::scrypt::Identity::new(self.passphrase(false)?.clone());
+        let mut identity = age::scrypt::Identity::new(self.passphrase(false)?.clone());
+        identity.set_max_work_factor(MAX_WORK_FACTOR);
         let mut reader = match decryptor.decrypt(std::iter::once(&identity as &dyn age::Identity)) {
             Ok(reader) => reader,
             Err(age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys) => {
                 return Ok(Decrypted::WrongPassphrase)
             }
-            Err(e) => return Err(corrupt(e.to_string())),
+            Err(age::DecryptError::ExcessiveWork { required, .. }) => {
+                return Err(VaultError::Unsupported {
+                    item: item.to_string(),
+                    path: path.to_owned(),
+                    work_factor: required,
+                })
+            }
+            Err(e) => return Err(corrupt(Damage::Age(e))),
         };
         let mut plain = Zeroizing::new(Vec::new());
         reader
             .read_to_end(&mut plain)
-            .map_err(|e| corrupt(e.to_string()))?;
-        let text = std::str::from_utf8(&plain).map_err(|_| corrupt("not text".into()))?;
+            .map_err(|e| corrupt(Damage::Read(e)))?;
+        let text = std::str::from_utf8(&plain).map_err(|_| corrupt(Damage::NotText))?;
         Ok(Decrypted::Plain(SecretString::from(text)))
     }
 
@@ -204,7 +236,11 @@ impl Vault for FileVault {
         let passphrase = self.passphrase(false)?.clone();
         let path = self.path(item);
         let mut out = Vec::new();
-        let encryptor = age::Encryptor::with_user_passphrase(passphrase);
+        let mut recipient = age::scrypt::Recipient::new(passphrase);
+        recipient.set_work_factor(work_factor());
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .map_err(|e| self.io(&path)(std::io::Error::other(e.to_string())))?;
         let mut writer = encryptor.wrap_output(&mut out).map_err(self.io(&path))?;
         writer
             .write_all(secret.expose_secret().as_bytes())
@@ -255,6 +291,40 @@ mod tests {
         );
         assert!(v.delete("keys:a").unwrap());
         assert!(!v.delete("keys:a").unwrap());
+    }
+
+    #[test]
+    fn items_are_written_with_the_fixed_work_factor() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = vault(dir.path(), "right");
+        v.set("keys:a", &SecretString::from("hello")).unwrap();
+        let text = std::fs::read(v.path("keys:a")).unwrap();
+        let header = String::from_utf8_lossy(&text[..60]);
+        assert!(
+            header
+                .lines()
+                .nth(1)
+                .unwrap()
+                .ends_with(&format!(" {WORK_FACTOR}")),
+            "{header}"
+        );
+    }
+
+    #[test]
+    fn an_item_beyond_the_work_factor_limit_is_unsupported_not_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = vault(dir.path(), "right");
+        v.set("keys:a", &SecretString::from("hello")).unwrap();
+        let text = std::fs::read(v.path("keys:a")).unwrap();
+        // The stanza's work factor, raised: refused before any scrypt work or MAC check.
+        let edited = String::from_utf8_lossy(&text)
+            .replacen(&format!(" {WORK_FACTOR}\n"), " 40\n", 1)
+            .into_bytes();
+        assert_ne!(edited, text);
+        std::fs::write(v.path("keys:a"), edited).unwrap();
+        let err = v.get("keys:a").unwrap_err();
+        assert!(matches!(err, VaultError::Unsupported { .. }), "{err}");
+        assert!(err.to_string().contains("2^40"), "{err}");
     }
 
     #[test]

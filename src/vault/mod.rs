@@ -16,6 +16,13 @@ use crate::credentials::LongTermKeys;
 
 pub use file::FileVault;
 
+/// Writes the file vault's items with the work factor the test suite asks for; called once at
+/// start-up (a `test-hooks` build only).
+#[cfg(feature = "test-hooks")]
+pub fn install_test_work_factor(work_factor: Option<u8>) {
+    let _ = file::TEST_WORK_FACTOR.set(work_factor);
+}
+
 /// Which store holds the secrets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -59,12 +66,41 @@ impl BackendKind {
     }
 }
 
+/// What is wrong with a vault item.
+#[derive(Debug, thiserror::Error)]
+pub enum Damage {
+    #[error(transparent)]
+    Age(age::DecryptError),
+    #[error("not a passphrase-encrypted age file")]
+    NotPassphrase,
+    #[error("cannot read it: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("not text")]
+    NotText,
+    #[error("part {part} of {count} is missing")]
+    MissingPart { part: usize, count: usize },
+}
+
+/// Why an OS store cannot be used here.
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailability {
+    #[error("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)")]
+    NoSessionBus,
+    #[error("{0} exists only on its own platform")]
+    OtherPlatform(&'static str),
+    #[error("{0} is not built into broker on this platform")]
+    NotBuilt(&'static str),
+    #[error(transparent)]
+    Store(keyring::Error),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
-    #[error("the {backend} backend is not available on this system: {detail}")]
+    #[error("the {backend} backend is not available on this system: {why}")]
     Unavailable {
         backend: &'static str,
-        detail: String,
+        #[source]
+        why: Unavailability,
     },
     #[error("no usable vault backend found: {detail}")]
     NoBackend { detail: String },
@@ -73,15 +109,41 @@ pub enum VaultError {
         backend: &'static str,
         detail: String,
     },
+    #[error("the {backend} backend failed: {source}")]
+    Store {
+        backend: &'static str,
+        #[source]
+        source: keyring::Error,
+    },
     #[error("wrong passphrase for the file vault in {dir}")]
     WrongPassphrase { dir: PathBuf },
     #[error("the file vault needs a passphrase: {detail}")]
     NoPassphrase { detail: String },
-    #[error("vault item {item} in {path} is damaged: {detail}")]
+    #[error("the file vault needs a passphrase: passphrase_command failed: {0}")]
+    PassphraseCommand(#[source] crate::process::HelperError),
+    #[error("the file vault needs a passphrase: BROKER_FILE_PASSPHRASE_FILE {path}: {source}")]
+    PassphraseFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("vault item {item} in {path} is damaged: {damage}")]
     Corrupt {
         item: String,
         path: PathBuf,
-        detail: String,
+        #[source]
+        damage: Damage,
+    },
+    #[error(
+        "vault item {item} in {path} uses encryption parameters broker does not open: its scrypt \
+         work factor is 2^{work_factor}; broker writes 2^{} and opens up to 2^{}",
+        file::WORK_FACTOR,
+        file::MAX_WORK_FACTOR
+    )]
+    Unsupported {
+        item: String,
+        path: PathBuf,
+        work_factor: u8,
     },
     #[error("vault item {item} does not hold access keys")]
     NotKeys { item: String },

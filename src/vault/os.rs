@@ -6,7 +6,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use super::{BackendKind, Vault, VaultError};
+use super::{BackendKind, Unavailability, Vault, VaultError};
 
 const SERVICE: &str = "broker";
 
@@ -42,23 +42,24 @@ impl OsVault {
     }
 
     fn error(&self, e: keyring::Error) -> VaultError {
-        VaultError::Backend {
+        VaultError::Store {
             backend: self.kind.name(),
-            detail: e.to_string(),
+            source: e,
         }
     }
 
     /// A lookup of an item that does not exist: it succeeds exactly when the store answers.
     fn probe(&self, dbus_session: bool) -> Result<(), VaultError> {
-        let unavailable = |detail: String| VaultError::Unavailable {
+        let unavailable = |why| VaultError::Unavailable {
             backend: self.kind.name(),
-            detail,
+            why,
         };
         platform::precheck(self.kind, dbus_session).map_err(unavailable)?;
-        let entry = platform::entry(self.kind, "probe").map_err(|e| unavailable(e.to_string()))?;
+        let entry = platform::entry(self.kind, "probe")
+            .map_err(|e| unavailable(Unavailability::Store(e)))?;
         match entry.get_password() {
             Ok(_) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(unavailable(e.to_string())),
+            Err(e) => Err(unavailable(Unavailability::Store(e))),
         }
     }
 }
@@ -130,7 +131,7 @@ impl Vault for OsVault {
                     .ok_or_else(|| VaultError::Corrupt {
                         item: item.to_string(),
                         path: format!("{} backend", self.kind.name()).into(),
-                        detail: format!("part {i} of {count} is missing"),
+                        damage: super::Damage::MissingPart { part: i, count },
                     })?;
             whole.push_str(&part);
         }
@@ -166,16 +167,14 @@ impl Vault for OsVault {
 
 #[cfg(target_os = "linux")]
 mod platform {
-    use super::{BackendKind, SERVICE};
+    use super::{BackendKind, Unavailability, SERVICE};
     use keyring::{keyutils::KeyutilsCredential, secret_service::SsCredential, Entry};
 
-    pub fn precheck(kind: BackendKind, dbus_session: bool) -> Result<(), String> {
+    pub fn precheck(kind: BackendKind, dbus_session: bool) -> Result<(), Unavailability> {
         match kind {
-            BackendKind::SecretService if !dbus_session => {
-                Err("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)".into())
-            }
+            BackendKind::SecretService if !dbus_session => Err(Unavailability::NoSessionBus),
             BackendKind::SecretService | BackendKind::Keyutils => Ok(()),
-            other => Err(format!("{} exists only on its own platform", other.name())),
+            other => Err(Unavailability::OtherPlatform(other.name())),
         }
     }
 
@@ -193,7 +192,7 @@ mod platform {
 
 #[cfg(any(target_os = "macos", windows))]
 mod platform {
-    use super::{BackendKind, SERVICE};
+    use super::{BackendKind, Unavailability, SERVICE};
     use keyring::Entry;
 
     const NATIVE: BackendKind = if cfg!(windows) {
@@ -202,11 +201,11 @@ mod platform {
         BackendKind::Keychain
     };
 
-    pub fn precheck(kind: BackendKind, _dbus_session: bool) -> Result<(), String> {
+    pub fn precheck(kind: BackendKind, _dbus_session: bool) -> Result<(), Unavailability> {
         if kind == NATIVE {
             Ok(())
         } else {
-            Err(format!("{} does not exist on this platform", kind.name()))
+            Err(Unavailability::OtherPlatform(kind.name()))
         }
     }
 
@@ -217,13 +216,10 @@ mod platform {
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 mod platform {
-    use super::BackendKind;
+    use super::{BackendKind, Unavailability};
 
-    pub fn precheck(kind: BackendKind, _dbus_session: bool) -> Result<(), String> {
-        Err(format!(
-            "{} is not built into broker on this platform",
-            kind.name()
-        ))
+    pub fn precheck(kind: BackendKind, _dbus_session: bool) -> Result<(), Unavailability> {
+        Err(Unavailability::NotBuilt(kind.name()))
     }
 
     pub fn entry(_kind: BackendKind, _item: &str) -> keyring::Result<keyring::Entry> {

@@ -62,6 +62,7 @@ fn killed_while_writing_the_cache_the_next_run_works() {
 #[test]
 fn killed_while_adding_keys_the_vault_is_intact() {
     let env = TestEnv::new()
+        .real_work_factor()
         .env("BROKER_BACKEND", "file")
         .env("BROKER_FILE_PASSPHRASE", TEST_PASSPHRASE);
     env.write_aws_config("[profile keep]\n[profile p]\n");

@@ -638,6 +638,7 @@ fn the_server_refreshes_credentials_before_they_expire() {
     let c = Chain::new();
     // Credentials live 10 minutes and min_ttl (1h) is longer than that, so they are reused
     // only while more than half their life (5 minutes) remains.
+    c.moto.share_clock(&c.env);
     c.moto.set_lifetime(600);
     c.env.write_broker_config("[session]\nmin_ttl = \"1h\"\n");
     let (child, url, token, host) = start_server(&c, "r1");

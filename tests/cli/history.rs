@@ -413,6 +413,106 @@ fn a_syslog_that_is_down_is_a_warning_and_a_shipping_failed_record() {
     assert!(verify(&env).status.success());
 }
 
+/// `prev` recomputed for every line from `from` (0-based) on, as someone who knows the format
+/// would after removing or editing lines: the local chain then holds.
+#[cfg(unix)]
+fn rechain(lines: &mut [String], from: usize) {
+    for i in from..lines.len() {
+        let mut record: Value = serde_json::from_str(&lines[i]).unwrap();
+        record["prev"] = Value::String(sha256(&lines[i - 1]));
+        lines[i] = record.to_string();
+    }
+}
+
+#[cfg(unix)]
+fn verify_against(env: &TestEnv, copy: &std::path::Path) -> std::process::Output {
+    env.broker()
+        .args(["history", "--verify", "--against"])
+        .arg(copy)
+        .output()
+        .unwrap()
+}
+
+/// (The shipped copy is syslog's, which Windows has not.)
+#[cfg(unix)]
+#[test]
+fn verify_against_a_shipped_copy_names_what_the_chain_alone_cannot_show() {
+    let mut env = fixed_process_env(SECRET);
+    let syslog = Syslog::start(env.dir.path());
+    env.send_syslog_to(&syslog.socket);
+    let kept = env.dir.path().join("kept.jsonl");
+    let ship = script(&env, "ship", &format!("cat >> {}", kept.display()), "");
+    env.write_broker_config(&format!(
+        "[audit]\nsyslog = true\ncommand = [\"{}\"]\n",
+        ship.display()
+    ));
+    for i in 1..=6 {
+        let out = export(&env, &["--reason", &format!("INC-{i}"), "fixed"]);
+        assert!(out.status.success(), "{}", stderr_of(&out));
+    }
+    let original = lines(&env);
+    assert_eq!(original.len(), 7);
+    assert_eq!(syslog.wait_for(7).len(), 7);
+    eventually("the audit command kept every record", || {
+        std::fs::read_to_string(&kept).is_ok_and(|s| s.lines().count() == 7)
+    });
+    // Every shipped line carries its prev: the copy's own chain is the log's.
+    let shipped: Vec<String> = syslog.messages().into_iter().map(|m| m.msg).collect();
+    assert_eq!(shipped, original);
+    for copy in [syslog.file(), kept.as_path()] {
+        let out = verify_against(&env, copy);
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        assert_eq!(
+            stdout_of(&out),
+            format!(
+                "{}: intact, 7 records; every one of the 7 records of {} is in it, in place \
+                 (lines 1 to 7)\n",
+                log_path(&env).display(),
+                copy.display()
+            )
+        );
+    }
+    let against = |copy: &std::path::Path| verify_against(&env, copy);
+
+    // Cut short: the chain alone holds.
+    write_lines(&env, &original[..5]);
+    assert!(verify(&env).status.success());
+    assert_error(&against(syslog.file()), 1, "the log ends at line 5, but");
+    assert!(stderr_of(&against(&kept)).contains("goes on with 2 more record(s)"));
+
+    // One line edited.
+    let mut edited = original.clone();
+    edited[3] = edited[3].replace("INC-3", "INC-X");
+    write_lines(&env, &edited);
+    assert_error(
+        &against(syslog.file()),
+        1,
+        "line 4 is not what was shipped: after line 3",
+    );
+
+    // Lines 3 and 4 removed and prev recomputed from there on: the chain alone holds.
+    let mut recomputed = original.clone();
+    recomputed.drain(2..4);
+    rechain(&mut recomputed, 2);
+    write_lines(&env, &recomputed);
+    let out = verify(&env);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).contains("intact, 5 records"));
+    let out = against(syslog.file());
+    assert_error(&out, 1, "line 3 is not what was shipped: after line 2");
+    assert!(
+        stderr_of(&out).contains("the chain recomputed"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(stderr_of(&out).contains("hint: "), "{}", stderr_of(&out));
+
+    // A copy without any record of broker's is no proof of anything.
+    let empty = env.dir.path().join("empty");
+    std::fs::write(&empty, "Jan  1 00:00:00 host sshd[1]: hello\n").unwrap();
+    assert_error(&against(&empty), 1, "holds no audit records of broker");
+}
+
 /// An `[audit]` section that runs a script per record (see [`script`]).
 fn ship_with(env: &TestEnv, (unix, windows): (&str, &str), timeout: &str) -> PathBuf {
     let ship = script(env, "ship", unix, windows);
@@ -634,7 +734,11 @@ fn exec_of_a_child_that_exits_3_is_ended_with_its_status_and_break_glass_is_noti
     let table = stdout_of(&out);
     assert_eq!(table.lines().count(), 2, "{table}");
     assert!(
-        table.lines().nth(1).unwrap().contains("  exit 3, 1s  "),
+        table
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains(&format!("  exit 3, {}s  ", seconds.round())),
         "{table}"
     );
     // Asked for alone, the end has its own row.

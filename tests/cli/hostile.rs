@@ -564,6 +564,66 @@ fn failing_and_hanging_mfa_process() {
     assert!(started.elapsed() < std::time::Duration::from_secs(15));
 }
 
+/// A `credential_process` that never stops printing, or never finishes: stopped at 64 KiB or
+/// after `[credential_process] timeout`, with everything it started, in one line naming the
+/// profile.
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs moto and the kernel keyring: the Linux test rig"
+)]
+fn endless_and_hanging_credential_process() {
+    let c = Corpus::new();
+    for (name, command) in [("zero", "cat /dev/zero"), ("yes", "yes")] {
+        let started = std::time::Instant::now();
+        c.case(
+            &format!("credential_process = {command}"),
+            aws_config(&format!(
+                "[profile {name}]\ncredential_process = {command}\n"
+            )),
+            &["export", name],
+            1,
+            &format!(
+                "credential_process of profile {name} failed: it printed more than 64 KiB and \
+                 was stopped"
+            ),
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{command}: {:?}",
+            started.elapsed()
+        );
+    }
+    let pid = c.env.dir.path().join("background.pid");
+    let hangs = format!(
+        "[profile hangs]\ncredential_process = sh -c 'sleep 60 & echo $! > {}; sleep 60'\n",
+        pid.display()
+    );
+    let started = std::time::Instant::now();
+    c.case(
+        "credential_process hangs",
+        |env: &TestEnv| {
+            env.write_aws_config(&hangs);
+            env.write_broker_config("[credential_process]\ntimeout = \"1s\"\n");
+        },
+        &["export", "hangs"],
+        1,
+        "credential_process of profile hangs failed: it did not finish within 1s",
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    // What it started in the background was stopped too.
+    let background = std::fs::read_to_string(&pid).unwrap();
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{}", background.trim()));
+    let waiting = std::time::Instant::now();
+    while std::fs::read_to_string(proc_dir.join("stat")).is_ok_and(|stat| !stat.contains(") Z ")) {
+        assert!(
+            waiting.elapsed() < std::time::Duration::from_secs(10),
+            "the background sleep of the credential_process still runs"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// The file backend: wrong and empty passphrases, a truncated or garbage vault file.
 #[test]
 fn damaged_file_vault() {
@@ -602,6 +662,28 @@ fn damaged_file_vault() {
         run(&["export", "--no-session", "b"], TEST_PASSPHRASE),
         "is damaged",
     );
+    // An item asking for more scrypt work than broker ever writes is named for what it is.
+    let intact = std::fs::read(item("a")).unwrap();
+    // The scrypt stanza's line, `-> scrypt SALT WORK-FACTOR`, asking for 2^40.
+    let stanza = intact
+        .windows(10)
+        .position(|w| w == b"-> scrypt ")
+        .expect("a scrypt stanza");
+    let end = stanza + intact[stanza..].iter().position(|b| *b == b'\n').unwrap();
+    let factor = stanza
+        + intact[stanza..end]
+            .iter()
+            .rposition(|b| *b == b' ')
+            .unwrap()
+        + 1;
+    let mut heavy = intact.clone();
+    heavy.splice(factor..end, *b"40");
+    std::fs::write(item("a"), &heavy).unwrap();
+    check(
+        run(&["export", "--no-session", "a"], TEST_PASSPHRASE),
+        "uses encryption parameters broker does not open: its scrypt work factor is 2^40",
+    );
+    std::fs::write(item("a"), &intact).unwrap();
     // The rest of the vault is intact, and the damaged item can be stored again.
     let keys = export_json(&env, &["--no-session", "a"]);
     assert_eq!(keys["SecretAccessKey"], "secret-a");

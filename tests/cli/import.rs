@@ -171,3 +171,178 @@ fn import_asks_first_and_off_a_terminal_says_to_confirm_with_yes() {
     );
     assert_eq!(credentials(&env), CREDENTIALS);
 }
+
+/// A sealed environment on the file vault, the credentials file above, and a `[file]
+/// passphrase_command` that runs `then(env)` (a shell line) before it prints the passphrase: it
+/// runs while `import` writes the vault, after its first read of the file. (Unix: the tests
+/// that use it change the file with sh, sed and printf.)
+#[cfg(unix)]
+fn while_the_vault_is_written(then: impl FnOnce(&TestEnv) -> String) -> TestEnv {
+    let env = TestEnv::new().env("BROKER_BACKEND", "file");
+    std::fs::write(credentials_path(&env), CREDENTIALS).unwrap();
+    let script = env.dir.path().join("passphrase");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n{}\nprintf '%s\\n' '{}'\n",
+            then(&env),
+            crate::common::TEST_PASSPHRASE
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    env.write_broker_config(&format!(
+        "[file]\npassphrase_command = \"{}\"\n",
+        script.display()
+    ));
+    env
+}
+
+/// A section another program (`aws configure`, an editor) adds while broker works.
+#[cfg(unix)]
+const LATE: &str =
+    "\n[late]\naws_access_key_id = AKIALATEEXAMPLE00001\naws_secret_access_key = late-secret\n";
+
+/// A shell line that appends [`LATE`] to the credentials file.
+#[cfg(unix)]
+fn append_late(env: &TestEnv) -> String {
+    format!(
+        "printf '{}' >> '{}'",
+        LATE.replace('\n', "\\n"),
+        credentials_path(env).display()
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn a_section_appended_while_the_vault_is_written_is_kept() {
+    let env = while_the_vault_is_written(append_late);
+    let out = env
+        .broker()
+        .args(["import", "--yes", "work"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = credentials(&env);
+    assert!(text.ends_with(LATE), "the late section is lost: {text}");
+    assert!(!text.contains("AKIAWORKEXAMPLE00001"), "{text}");
+    assert!(text.contains("AKIADEFAULTEXAMPLE01"), "{text}");
+    let keys = export_json(&env, &["--no-session", "work"]);
+    assert_eq!(keys["SecretAccessKey"], "work#secret");
+}
+
+#[cfg(unix)]
+#[test]
+fn keys_changed_while_they_are_imported_stop_the_rewrite_and_lose_nothing() {
+    let env = while_the_vault_is_written(|env| {
+        format!(
+            "sed -i 's/work#secret/rotated#secret/' '{}'",
+            credentials_path(env).display()
+        )
+    });
+    let out = env
+        .broker()
+        .args(["import", "--yes", "work"])
+        .output()
+        .unwrap();
+    assert_error(
+        &out,
+        1,
+        "stored the keys of profile work in the file vault, but left ",
+    );
+    assert!(
+        stderr_of(&out).contains("the keys of profile work in it changed while they were imported"),
+        "{}",
+        stderr_of(&out)
+    );
+    // The file as the other program left it; the vault with the keys read first.
+    assert_eq!(
+        credentials(&env),
+        CREDENTIALS.replace("work#secret", "rotated#secret")
+    );
+    let keys = export_json(&env, &["--no-session", "work"]);
+    assert_eq!(keys["SecretAccessKey"], "work#secret");
+}
+
+/// (Unix: the tests' pseudo-terminal.)
+#[cfg(unix)]
+#[test]
+fn a_section_appended_while_the_user_is_asked_is_kept() {
+    use crate::common::terminal::{Mode, Terminal};
+    use std::io::Write;
+    let env = with_credentials();
+    let mut cmd = env.std_command(crate::common::broker_bin());
+    cmd.args(["import", "work"]);
+    let mut terminal = Terminal::spawn(cmd, None);
+    terminal.expect("[y/N] ");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(credentials_path(&env))
+        .unwrap();
+    file.write_all(LATE.as_bytes()).unwrap();
+    drop(file);
+    terminal.wait_for_mode(Mode::Line);
+    terminal.send("y\n");
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, Some(0), "{screen}");
+    let text = credentials(&env);
+    assert!(text.ends_with(LATE), "the late section is lost: {text}");
+    assert!(!text.contains("AKIAWORKEXAMPLE00001"), "{text}");
+}
+
+/// (Unix: broker counts a file's links there only; see fsutil.)
+#[cfg(unix)]
+#[test]
+fn a_hard_linked_credentials_file_is_refused() {
+    let env = with_credentials();
+    let other = env.dir.path().join("backup-of-credentials");
+    std::fs::hard_link(credentials_path(&env), &other).unwrap();
+    let out = env
+        .broker()
+        .args(["import", "--yes", "work"])
+        .output()
+        .unwrap();
+    assert_error(
+        &out,
+        1,
+        "has 2 hard links: removing the keys from it would leave them",
+    );
+    assert!(stderr_of(&out).contains("-samefile"), "{}", stderr_of(&out));
+    assert_eq!(credentials(&env), CREDENTIALS);
+    let work = env
+        .broker()
+        .args(["export", "--no-session", "work"])
+        .output()
+        .unwrap();
+    assert_error(&work, 1, "no keys are stored for profile work");
+}
+
+#[cfg(unix)]
+#[test]
+fn root_importing_another_users_file_leaves_it_theirs() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    assert_eq!(
+        // SAFETY: geteuid only reads the process's credentials.
+        unsafe { libc::geteuid() },
+        0,
+        "this test gives the credentials file to another user (nobody), which needs root"
+    );
+    let env = with_credentials();
+    let file = credentials_path(&env);
+    std::os::unix::fs::chown(&file, Some(65534), Some(65534)).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let out = env
+        .broker()
+        .args(["import", "--yes", "work"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(!credentials(&env).contains("AKIAWORKEXAMPLE00001"));
+    let meta = std::fs::metadata(&file).unwrap();
+    assert_eq!(
+        (meta.uid(), meta.gid()),
+        (65534, 65534),
+        "owner and group kept"
+    );
+    assert_eq!(meta.mode() & 0o7777, 0o640, "mode kept");
+}

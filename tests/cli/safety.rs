@@ -330,7 +330,10 @@ fn a_cache_entry_that_is_a_fifo_is_replaced_not_read() {
 #[test]
 fn two_first_adds_at_once_never_mix_passphrases() {
     for round in 0..5 {
-        let env = TestEnv::new().env("BROKER_BACKEND", "file");
+        // The real work factor: the two adds overlap for as long as a user's would.
+        let env = TestEnv::new()
+            .real_work_factor()
+            .env("BROKER_BACKEND", "file");
         let adds: Vec<_> = ["one", "two"]
             .iter()
             .map(|name| {
@@ -524,4 +527,234 @@ fn exec_server_refuses_long_term_keys_before_starting_the_child() {
         .unwrap();
     assert_error(&out, 1, "exec --server cannot serve plain's long-term keys");
     assert!(!marker.exists(), "the child was started");
+}
+
+/// A user with an MFA device on a moto without enforcement (see README: moto does not accept
+/// its own session tokens while enforcing).
+fn mfa_env() -> (Moto, TestEnv) {
+    let moto = Moto::start(None);
+    let key = moto.create_user("tom");
+    let env = file_env(&moto);
+    env.write_aws_config("[profile tom]\nmfa_serial = arn:aws:iam::123456789012:mfa/tom\n");
+    store_key(&env, "tom", &key.access_key_id, &key.secret_access_key);
+    (moto, env)
+}
+
+#[test]
+fn dash_t_dash_reads_the_code_from_stdin_and_leaves_the_rest_to_the_child() {
+    let (moto, env) = mfa_env();
+    let out = env
+        .broker()
+        .args(["exec", "-t", "-", "tom", "--", "cat"])
+        .write_stdin("246810\nfor the child\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(moto.requests("GetSessionToken")[0]["TokenCode"], "246810");
+    assert_eq!(stdout_of(&out), "for the child\n", "one line was taken");
+
+    let out = env
+        .broker()
+        .args(["export", "--refresh", "-t", "-", "tom"])
+        .write_stdin("not a code\n")
+        .output()
+        .unwrap();
+    assert_error(&out, 1, "the MFA code must be 6 digits");
+    let out = env
+        .broker()
+        .args(["export", "--refresh", "-t", "-", "tom"])
+        .output()
+        .unwrap();
+    assert_error(&out, 1, "the MFA code must be 6 digits");
+}
+
+#[test]
+fn a_code_in_the_argv_of_a_long_running_exec_server_is_wiped() {
+    let (moto, env) = mfa_env();
+    let child = env
+        .std_command(broker_bin())
+        .args(["exec", "--server", "--mfa-token", "135790", "tom", "--"])
+        .args(["sleep", "30"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let cmdline = PathBuf::from(format!("/proc/{}/cmdline", child.id()));
+    let started = Instant::now();
+    // Wiped by the time the code is used: the server's first credentials are made before the
+    // child starts.
+    while moto.requests("GetSessionToken").is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no GetSessionToken"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let shown = String::from_utf8_lossy(&std::fs::read(&cmdline).unwrap()).replace('\0', " ");
+    // SIGTERM, which broker passes on to its child: both end now.
+    // SAFETY: signals the broker this test started and has not reaped.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(moto.requests("GetSessionToken")[0]["TokenCode"], "135790");
+    assert!(
+        shown.contains("--mfa-token xxxxxx tom -- sleep 30"),
+        "{shown} {}",
+        stderr_of(&out)
+    );
+    assert!(!shown.contains("135790"), "{shown}");
+}
+
+#[test]
+fn invisible_reasons_are_no_reasons_and_what_is_stored_is_escaped() {
+    let env = fixed_process_env("secret");
+    env.write_broker_config("[profile.fixed]\nrequire_reason = true\n");
+    for invisible in [
+        "\u{3164}\u{3164}\u{3164}\u{3164}",
+        "\u{115F}\u{115F}\u{115F}",
+        "\u{2800}\u{2800}\u{2800}\u{2800}",
+        "\u{E0049}\u{E004E}\u{E0043}\u{E0031}",
+        "\u{FE0F}\u{034F}\u{FE0F}\u{034F}\u{FE0F}",
+        "ok",
+    ] {
+        let out = env
+            .broker()
+            .args(["export", "--reason", invisible, "fixed"])
+            .output()
+            .unwrap();
+        assert_error(&out, 1, "profile fixed requires a reason, and `");
+        assert!(
+            stderr_of(&out)
+                .contains("is not one: a reason needs at least 3 visible letters or digits"),
+            "{invisible:?}: {}",
+            stderr_of(&out)
+        );
+        assert!(
+            !stderr_of(&out).contains(['\u{3164}', '\u{115F}', '\u{E0049}', '\u{FE0F}']),
+            "shown raw: {}",
+            stderr_of(&out)
+        );
+    }
+    // Refused and audited, the attempt escaped in the record.
+    let log = std::fs::read_to_string(env.dir.path().join("state/broker/audit.jsonl")).unwrap();
+    assert_eq!(log.matches("\"outcome\":\"refused\"").count(), 6);
+    assert!(
+        log.contains(r"\\u{e0049}\\u{e004e}"),
+        "the attempt is in the record: {log}"
+    );
+    assert!(
+        !log.contains(['\u{3164}', '\u{E0049}', '\u{FE0F}', '\u{034F}']),
+        "{log}"
+    );
+
+    // A real reason with a hidden tail: accepted, and the tail never shown or stored raw.
+    let reason = "INC-7 db down\u{E0020}\u{E0069}\u{E0067}\u{E006E}";
+    let out = env
+        .broker()
+        .args(["export", "--reason", reason, "fixed"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let table = stdout_of(&env.broker().arg("history").output().unwrap());
+    assert!(
+        table.contains("INC-7 db down\\u{e0020}\\u{e0069}\\u{e0067}\\u{e006e}"),
+        "{table}"
+    );
+    let json = stdout_of(&env.broker().args(["history", "--json"]).output().unwrap());
+    let last = json.lines().last().unwrap();
+    assert!(!last.contains('\u{E0020}'), "{last}");
+    let record: serde_json::Value = serde_json::from_str(last).unwrap();
+    assert_eq!(record["reason"], reason);
+
+    // Where no reason is required, a given one that is not one is left out, with a warning.
+    env.write_broker_config("");
+    let out = env
+        .broker()
+        .args(["export", "--reason", "\u{3164}\u{3164}\u{3164}", "fixed"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("warning: --reason `\\u{3164}\\u{3164}\\u{3164}` is not recorded"),
+        "{}",
+        stderr_of(&out)
+    );
+    let json = stdout_of(&env.broker().args(["history", "--json"]).output().unwrap());
+    let record: serde_json::Value = serde_json::from_str(json.lines().last().unwrap()).unwrap();
+    assert_eq!(record["reason"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_cache_directory_of_another_user_is_refused_before_anything_is_made_in_it() {
+    assert_eq!(
+        // SAFETY: geteuid cannot fail.
+        unsafe { libc::geteuid() },
+        0,
+        "this test gives broker's cache directory to another user (nobody), which needs root"
+    );
+    let c = Chain::new();
+    let root = c.env.dir.path().join("cache/broker");
+    for foreign in [root.clone(), root.join("sessions")] {
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&foreign).unwrap();
+        chmod(&foreign, 0o777);
+        std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
+        let out = c
+            .env
+            .broker()
+            .args(["export", "--format", "json", "r1"])
+            .output()
+            .unwrap();
+        assert_error(&out, 1, "owned by another user (uid 65534)");
+        assert!(stdout_of(&out).is_empty());
+        let made: Vec<_> = std::fs::read_dir(&foreign)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(made.is_empty(), "made in {}: {made:?}", foreign.display());
+        // add's lock under the same directory.
+        let out = c
+            .env
+            .broker()
+            .args(["add", "--env", "newcomer"])
+            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .output()
+            .unwrap();
+        if foreign == root {
+            crate::common::assert_error_after_notices(&out, 1, "owned by another user (uid 65534)");
+        }
+        assert_eq!(std::fs::read_dir(&foreign).unwrap().count(), 0);
+    }
+}
+
+#[test]
+fn a_dangling_aws_config_symlink_is_an_error_and_stays() {
+    let env = TestEnv::new().env("BROKER_BACKEND", "file");
+    let target = env.dir.path().join("dotfiles/aws-config");
+    std::fs::remove_file(env.aws_config()).ok();
+    std::os::unix::fs::symlink(&target, env.aws_config()).unwrap();
+    let out = env
+        .broker()
+        .args(["add", "--env", "dangling"])
+        .env("BROKER_FILE_PASSPHRASE", TEST_PASSPHRASE)
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .output()
+        .unwrap();
+    assert_error(&out, 1, "which does not exist");
+    assert!(
+        stderr_of(&out).contains("a symbolic link to "),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(std::fs::symlink_metadata(env.aws_config())
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(!target.exists(), "its target was made");
+    assert!(
+        !env.file_vault_dir().exists()
+            || std::fs::read_dir(env.file_vault_dir()).unwrap().count() == 0,
+        "keys stored despite the error"
+    );
 }

@@ -135,12 +135,23 @@ fn one_sign_in_serves_every_role_of_the_session_and_credentials_are_cached() {
         "one browser for one sign-in"
     );
 
-    // What the browser was given: the authorize URL, and nothing secret.
-    let url = &c.browser.urls()[0];
+    // What the browser was given: a private page, and in it the authorize URL.
+    let given = &c.browser.urls()[0];
+    assert!(
+        given.starts_with("file:///") && given.ends_with("/signin.html"),
+        "{given}"
+    );
+    // (A mode is Unix's; on Windows the page's directory has broker's private ACL.)
+    if cfg!(unix) {
+        assert_eq!(c.browser.pages()[0]["mode"], "0o600");
+    }
+    let url = &c.browser.targets()[0];
     assert!(
         url.starts_with(&format!("{}/authorize?", c.sso.endpoint())),
         "{url}"
     );
+    assert!(url.contains("&state="), "{url}");
+    assert!(!given.contains("state"), "{given}");
     for needed in [
         "response_type=code",
         "code_challenge_method=S256",
@@ -255,7 +266,10 @@ fn device_code_sign_in_honours_the_interval_pending_and_slow_down() {
     let err = stderr_of(&out);
     let code = &polls[0].user_code;
     assert!(err.contains(code.as_str()), "{err}");
-    assert!(c.browser.urls()[0].contains("/device"));
+    assert!(c.browser.urls()[0].starts_with("file:///"));
+    let target = &c.browser.targets()[0];
+    assert!(target.contains("/device?user_code="), "{target}");
+    assert!(!c.browser.urls()[0].contains(code.as_str()));
     // Signed in: a profile of the session needs no other sign-in.
     c.export("dev-analyst");
     assert_eq!(c.sso.count("StartDeviceAuthorization"), 1);
@@ -273,18 +287,77 @@ fn a_device_code_nobody_confirms_times_out() {
 }
 
 #[test]
-fn a_forged_state_is_refused_and_its_code_never_exchanged() {
-    let c = Corp::new();
+fn a_callback_with_a_wrong_state_is_refused_and_the_sign_in_waits_for_the_right_one() {
+    let c = Corp::with_browser(TestBrowser::inert);
     c.sso.tamper_state_next(1);
-    let out = c.broker(&["export", "dev-analyst"]);
-    assert_error_after_notices(
-        &out,
-        1,
-        "carried a wrong or no state; its code was not used",
+    let child = c
+        .env
+        .std_command(broker_bin())
+        .args(["export", "--format", "json", "dev-analyst"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while c.browser.targets().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no browser");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let authorize = c.browser.targets()[0].clone();
+    // The user's browser, once with a state that is not broker's (as a forged callback, or a
+    // page probing loopback ports, would bring), then as it should.
+    let forged = c.sso.visit(&authorize);
+    let location = forged.header("Location").unwrap().to_string();
+    assert!(location.contains("state=tampered-"), "{location}");
+    let refused = local_get(&location);
+    assert!(refused.starts_with("HTTP/1.1 400"), "{refused}");
+    let right = c.sso.visit(&authorize);
+    let answer = local_get(right.header("Location").unwrap());
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains(
+            "warning: refused a sign-in callback from a callback with a wrong or no state"
+        ),
+        "{}",
+        stderr_of(&out)
     );
-    assert_eq!(c.sso.count("Authorize"), 1);
-    assert_eq!(c.grants("authorization_code"), 0);
-    assert_eq!(c.sso.count("GetRoleCredentials"), 0);
+    // Only the right code was exchanged.
+    let codes: Vec<String> = c
+        .sso
+        .requests("CreateToken")
+        .iter()
+        .filter_map(|r| r.get("code").and_then(|v| v.as_str()).map(str::to_owned))
+        .collect();
+    assert_eq!(codes.len(), 1, "{codes:?}");
+    assert!(
+        !location.contains(&codes[0]),
+        "the forged code was exchanged"
+    );
+    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+}
+
+/// One GET of a loopback URL (the client's callback), as a browser sends it; the raw answer.
+fn local_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let url = url::Url::parse(url).unwrap();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", url.port().unwrap())).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
 }
 
 #[test]
@@ -555,3 +628,149 @@ fn the_tokens_fit_an_os_store_split_over_several_items() {
         "{listed}"
     );
 }
+
+/// Another local user (nobody, through setpriv) who has the authorize URL (here handed over by
+/// the test: broker no longer puts it where another user can read it) does its own /authorize
+/// with broker's client id, challenge and redirect, and brings its code back to broker's
+/// callback with the right state: plainly, then resetting the connection, then closing it at
+/// once. Every one is refused, the sign-in goes on, and only the user's own code is exchanged.
+/// (Linux: setpriv, and only Linux tells broker who owns a connection.)
+#[cfg(target_os = "linux")]
+#[test]
+fn another_users_callback_is_refused_however_its_connection_ends() {
+    assert_eq!(
+        // SAFETY: geteuid only reads the process's credentials.
+        unsafe { libc::geteuid() },
+        0,
+        "this test acts as a second local user (nobody) with setpriv, which needs root"
+    );
+    let c = Corp::with_browser(TestBrowser::inert);
+    let stderr = c.env.dir.path().join("broker.stderr");
+    let child = c
+        .env
+        .std_command(broker_bin())
+        .args(["export", "--format", "json", "dev-analyst"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while c.browser.targets().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no browser");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let authorize = c.browser.targets()[0].clone();
+    let refusals = || {
+        std::fs::read_to_string(&stderr)
+            .unwrap_or_default()
+            .matches("warning: refused a sign-in callback from")
+            .count()
+    };
+    let as_nobody = |script: &str, url: &str| {
+        let out = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            // The system's Python: one under root's home (pyenv) is closed to nobody.
+            .args(["/usr/bin/python3", "-c", script, url])
+            .output()
+            .expect("setpriv (util-linux) and /usr/bin/python3 (python3) are needed");
+        String::from_utf8_lossy(&out.stdout).into_owned() + &stderr_of(&out)
+    };
+    let mut forged = Vec::new();
+    for how in ["plain", "reset", "close"] {
+        let theirs = c.sso.visit(&authorize);
+        let location = theirs.header("Location").unwrap().to_string();
+        forged.push(location.clone());
+        let said = as_nobody(&format!("{NOBODY_CALLBACK}\ncall({how:?})"), &location);
+        if how == "plain" {
+            assert!(
+                said.contains("HTTP/1.1 403"),
+                "the plain callback was answered: {said}"
+            );
+        }
+        // Done with when broker holds no connection on its callback port any more. A reset
+        // one may be gone before broker reads it (the kernel drops what it had not read): then
+        // it was refused without a word, and nothing of it was used either.
+        let waiting = Instant::now();
+        while holds_connections(callback_port(&location)) {
+            assert!(
+                waiting.elapsed() < Duration::from_secs(20),
+                "broker still holds the {how} callback's connection: {said} {}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!("{how}: {} refusal(s) told so far", refusals());
+    }
+    assert!(
+        refusals() >= 1,
+        "at least the plain callback was refused aloud: {}",
+        std::fs::read_to_string(&stderr).unwrap_or_default()
+    );
+    // The user's own browser finishes the sign-in.
+    let mine = c.sso.visit(&authorize);
+    let answer = local_get(mine.header("Location").unwrap());
+    let err = || std::fs::read_to_string(&stderr).unwrap_or_default();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?} {}", err());
+    let out = child.wait_with_output().unwrap();
+    let err = err();
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("refused a sign-in callback from another local user (uid 65534)"),
+        "{err}"
+    );
+    let codes: Vec<String> = c
+        .sso
+        .requests("CreateToken")
+        .iter()
+        .filter_map(|r| r.get("code").and_then(|v| v.as_str()).map(str::to_owned))
+        .collect();
+    assert_eq!(codes.len(), 1, "{codes:?}");
+    for location in &forged {
+        assert!(!location.contains(&codes[0]), "nobody's code was exchanged");
+    }
+    assert!(mine.header("Location").unwrap().contains(&codes[0]));
+}
+
+#[cfg(target_os = "linux")]
+/// The port of the loopback callback a redirect goes to.
+fn callback_port(location: &str) -> u16 {
+    url::Url::parse(location)
+        .ok()
+        .and_then(|u| u.port())
+        .unwrap_or_else(|| panic!("a redirect to a loopback port: {location}"))
+}
+
+#[cfg(target_os = "linux")]
+/// Whether a connection to 127.0.0.1:`port` is still open on broker's side (established,
+/// half-open or closed by the client but not yet by broker), from the kernel's socket table.
+fn holds_connections(port: u16) -> bool {
+    let local = format!("0100007F:{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            Some((*fields.get(1)?, *fields.get(3)?))
+        })
+        // ESTABLISHED, SYN_RECV, CLOSE_WAIT.
+        .any(|(address, state)| address == local && ["01", "03", "08"].contains(&state))
+}
+
+#[cfg(target_os = "linux")]
+/// What nobody runs: `call(how)` sends a GET of sys.argv[1] and then reads the answer
+/// ("plain"), resets the connection (RST, "reset"), or closes it without reading ("close").
+const NOBODY_CALLBACK: &str = r#"
+import socket, struct, sys
+from urllib.parse import urlsplit
+def call(how):
+    url = urlsplit(sys.argv[1])
+    s = socket.create_connection(("127.0.0.1", url.port))
+    s.sendall(f"GET {url.path}?{url.query} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+    if how == "plain":
+        s.settimeout(20)
+        print(s.recv(4096).decode(errors="replace"))
+    elif how == "reset":
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+"#;

@@ -260,3 +260,98 @@ fn backend_from_environment_and_config_file() {
         .unwrap();
     assert_error(&out, 1, "BROKER_BACKEND names an unknown backend `floppy`");
 }
+
+/// age times a piece of scrypt work when it opens a file to decide how much work it will accept;
+/// a CPU stalled at that moment made broker call its own item damaged. Here the stall is
+/// deterministic: the passphrase command, whose answer broker reads just before it opens the
+/// item, starts a real-time stopper that lets broker run 0.5 ms in every 100 ms (SIGSTOP and
+/// SIGCONT) for 3 s: age's timing (a few ms of scrypt) then takes half a second or more, as
+/// on a machine stalled under load. Needs root, for the stopper's real-time priority.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_file_vault_opens_its_items_on_a_stalled_cpu() {
+    assert_eq!(
+        // SAFETY: geteuid only reads the process's credentials.
+        unsafe { libc::geteuid() },
+        0,
+        "this test gives its stopper real-time priority (chrt), which needs root; run it as \
+         root (CI does)"
+    );
+    let env = TestEnv::new()
+        .real_work_factor()
+        .env("BROKER_BACKEND", "file");
+    let out = add(&env, "file", "stalled");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let log = env.dir.path().join("stall.log");
+    let stopper = env.dir.path().join("stopper.py");
+    std::fs::write(
+        &stopper,
+        r#"import os, signal, sys, time
+pid, log = int(sys.argv[1]), sys.argv[2]
+until, stops = time.monotonic() + 3, 0
+try:
+    while time.monotonic() < until:
+        os.kill(pid, signal.SIGSTOP)
+        stops += 1
+        time.sleep(0.1)
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.0005)
+except ProcessLookupError:
+    pass
+finally:
+    try:
+        os.kill(pid, signal.SIGCONT)
+    except ProcessLookupError:
+        pass
+    with open(log, "a") as f:
+        f.write(f"released after {stops} stops\n")
+"#,
+    )
+    .unwrap();
+    let script = env.dir.path().join("stall");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh
+chrt -f 50 {python} {stopper} \"$1\" {log} </dev/null >/dev/null 2>&1 &
+             printf '%s\\n' '{pass}'\n",
+            python = crate::common::moto::venv().join("bin/python").display(),
+            stopper = stopper.display(),
+            log = log.display(),
+            pass = crate::common::TEST_PASSPHRASE
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // `$PPID` of the shell that runs the command is broker.
+    env.write_broker_config(&format!(
+        "[file]\npassphrase_command = \"{} $PPID\"\n",
+        script.display()
+    ));
+    let started = std::time::Instant::now();
+    let out = env
+        .broker()
+        .args(["export", "--no-session", "--format", "json", "stalled"])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let keys: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(keys["SecretAccessKey"], SECRET);
+    let waiting = std::time::Instant::now();
+    while !read().contains("released") {
+        assert!(
+            waiting.elapsed() < std::time::Duration::from_secs(20),
+            "the stopper never finished: {}",
+            read()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        took >= std::time::Duration::from_secs(3),
+        "broker finished in {took:?}, before the stopper let it go: {}",
+        read()
+    );
+}

@@ -17,7 +17,14 @@ pub const TEST_PASSPHRASE: &str = "correct horse battery staple";
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
     pub extra_env: Vec<(String, String)>,
+    /// The file vault writes with its real scrypt work factor (a second of work per item), not
+    /// the test suite's quick one.
+    real_work_factor: bool,
 }
+
+/// The scrypt work factor of the file vault in the tests (`BROKER_TEST_SCRYPT_WORK_FACTOR`, a
+/// `test-hooks` build's): a millisecond of work per item instead of a second.
+const TEST_WORK_FACTOR: &str = "10";
 
 impl TestEnv {
     pub fn new() -> TestEnv {
@@ -31,6 +38,7 @@ impl TestEnv {
         TestEnv {
             dir,
             extra_env: Vec::new(),
+            real_work_factor: false,
         }
     }
 
@@ -58,6 +66,7 @@ impl TestEnv {
 
     /// Moves the clock of every broker of this environment forward by `by`, instead of
     /// sleeping: cached credentials and tokens get older, waits end sooner.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // its users need the Linux rig
     pub fn advance_clock(&self, by: std::time::Duration) {
         require_test_hooks();
         let file = self.clock_file();
@@ -80,14 +89,21 @@ impl TestEnv {
     }
 
     /// Sends broker's syslog copies of the audit trail to `socket` instead of the system's
-    /// (`BROKER_TEST_SYSLOG_SOCKET`, a `test-hooks` build's). Unix: Windows has no syslog.
-    #[cfg(unix)]
+    /// (`BROKER_TEST_SYSLOG_SOCKET`, a `test-hooks` build's).
+    #[cfg_attr(not(unix), allow(dead_code))] // no syslog on Windows
     pub fn send_syslog_to(&mut self, socket: &Path) {
         require_test_hooks();
         self.extra_env.push((
             "BROKER_TEST_SYSLOG_SOCKET".into(),
             socket.display().to_string(),
         ));
+    }
+
+    /// The file vault writes with its real scrypt work factor: for the tests of the vault
+    /// itself, and of what takes as long as its work.
+    pub fn real_work_factor(mut self) -> Self {
+        self.real_work_factor = true;
+        self
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Self {
@@ -129,6 +145,9 @@ impl TestEnv {
             // Where Windows looks for temporary files, instead of TMPDIR.
             cmd.env("TMP", root.join("tmp"))
                 .env("TEMP", root.join("tmp"));
+        }
+        if !self.real_work_factor {
+            cmd.env("BROKER_TEST_SCRYPT_WORK_FACTOR", TEST_WORK_FACTOR);
         }
         for name in SYSTEM_VARIABLES {
             if let Some(value) = std::env::var_os(name) {
@@ -176,6 +195,7 @@ pub fn broker_bin() -> PathBuf {
 /// Fails the test, saying why, unless the broker under test has the test suite's hooks: the
 /// tests are built with `--features test-hooks` (scripts/test.sh builds them so), and a binary
 /// of `BROKER_TEST_BIN` was built with that feature too.
+#[cfg_attr(not(unix), allow(dead_code))]
 pub fn require_test_hooks() {
     if !cfg!(feature = "test-hooks") {
         panic!(

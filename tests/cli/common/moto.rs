@@ -94,6 +94,19 @@ impl Moto {
         self.get(&format!("/_broker_test/lifetime?seconds={seconds}"));
     }
 
+    /// Issues what `set_lifetime` shortens by the clock of `env`'s brokers, so that credentials
+    /// issued after the test moves that clock expire later by as much.
+    pub fn share_clock(&self, env: &crate::common::TestEnv) {
+        let file = env.clock_file();
+        let file = file.to_str().expect("a UTF-8 path");
+        assert!(
+            file.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b)),
+            "a path that needs no escaping in a query: {file}"
+        );
+        self.get(&format!("/_broker_test/clock?file={file}"));
+    }
+
     fn get(&self, path: &str) -> String {
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();

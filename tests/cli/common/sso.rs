@@ -320,19 +320,20 @@ pub fn encode(value: &str) -> String {
         .collect()
 }
 
-/// The test browser: `command` is what `$BROWSER` should be. It logs every argv it is given
-/// and, unless inert, visits the URL the way a signed-in user's browser would (following the
-/// authorize redirect to the client's loopback callback, or opening a device verification URL).
+/// The test browser: `command` is what `$BROWSER` should be. It logs every argv it is given,
+/// reads a private page (`file://`) it is given for the URL inside, and, unless inert, visits
+/// that URL the way a signed-in user's browser would (following the authorize redirect to the
+/// client's loopback callback, or opening a device verification URL).
 ///
 /// Unix: tests/sso_browser.py behind a shell wrapper. Windows: broker-test-browser
 /// (tests/helpers/test_browser.rs), which logs its arguments, and a thread of the test's that
-/// makes the visits (see `windows` below); under Wine a Windows program cannot run the venv's
-/// Python and wait for it.
+/// reads the pages and makes the visits (see `windows` below); under Wine a Windows program
+/// cannot run the venv's Python and wait for it.
 pub struct TestBrowser {
     pub command: PathBuf,
     dir: PathBuf,
     #[cfg(windows)]
-    _follower: Option<windows::Follower>,
+    _follower: windows::Follower,
 }
 
 impl TestBrowser {
@@ -364,7 +365,7 @@ impl TestBrowser {
              `cargo test --features test-hooks`",
             command.display()
         );
-        let follower = (mode == "follow").then(|| windows::Follower::start(&dir));
+        let follower = windows::Follower::start(&dir, mode == "follow");
         TestBrowser {
             command,
             dir,
@@ -423,6 +424,27 @@ impl TestBrowser {
             .collect()
     }
 
+    /// Where each run was sent: the URL it was given, or for a private page (`file://`) the
+    /// URL the page sends the browser to.
+    pub fn targets(&self) -> Vec<String> {
+        let mut pages = read_json_lines(&self.dir.join("browser-pages.jsonl")).into_iter();
+        self.urls()
+            .into_iter()
+            .map_while(|url| match url.starts_with("file://") {
+                // A page the browser has not read yet ends the list: it is not a target yet.
+                true => pages
+                    .next()
+                    .and_then(|p| p["target"].as_str().map(str::to_owned)),
+                false => Some(url),
+            })
+            .collect()
+    }
+
+    /// What the browser found in each private page: {"page", "mode", "target"}.
+    pub fn pages(&self) -> Vec<Value> {
+        read_json_lines(&self.dir.join("browser-pages.jsonl"))
+    }
+
     /// What the browser saw on each visit: {"url", "status", "final_url"} or {"url", "error"}.
     pub fn visits(&self) -> Vec<Value> {
         read_json_lines(&self.dir.join("browser-visits.jsonl"))
@@ -446,20 +468,22 @@ impl TestBrowser {
     }
 }
 
+/// The complete lines of a JSON-lines file that another process appends to (a line still being
+/// written, without its line break, is left for the next read).
 fn read_json_lines(path: &Path) -> Vec<Value> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => text
-            .lines()
-            .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_str(l).expect("a JSON line"))
-            .collect(),
-        Err(_) => Vec::new(),
-    }
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let complete = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
+    complete
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
 }
 
 /// The test browser on Windows: broker-test-browser logs its arguments to
-/// `browser-argv.jsonl`, and a thread of the test (the follower) visits each URL logged there,
-/// writing what it saw to `browser-visits.jsonl` as tests/sso_browser.py does.
+/// `browser-argv.jsonl`, and a thread of the test (the follower) reads each private page
+/// logged there (to `browser-pages.jsonl`) and, following, visits each URL (to
+/// `browser-visits.jsonl`), as tests/sso_browser.py does.
 #[cfg(windows)]
 mod windows {
     use std::io::{Read, Write};
@@ -470,31 +494,35 @@ mod windows {
 
     use serde_json::{json, Value};
 
-    /// The thread that visits; it stops when dropped.
+    /// The thread that reads and visits; it stops when dropped.
     pub struct Follower {
         stop: Arc<AtomicBool>,
     }
 
     impl Follower {
-        pub fn start(dir: &Path) -> Follower {
+        pub fn start(dir: &Path, follow: bool) -> Follower {
             let stop = Arc::new(AtomicBool::new(false));
             let (dir, stopped) = (dir.to_path_buf(), stop.clone());
             std::thread::spawn(move || {
                 let mut seen = 0;
                 while !stopped.load(Ordering::Relaxed) {
-                    // Whole lines only: the browser may be writing the last one.
-                    let text =
-                        std::fs::read_to_string(dir.join("browser-argv.jsonl")).unwrap_or_default();
-                    let whole = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
-                    let runs: Vec<Vec<String>> = whole
-                        .lines()
-                        .filter_map(|line| serde_json::from_str(line).ok())
-                        .collect();
+                    let runs = super::read_json_lines(&dir.join("browser-argv.jsonl"));
                     for argv in &runs[seen.min(runs.len())..] {
-                        if let [url] = argv.as_slice() {
+                        let Some([url]) = argv.as_array().map(Vec::as_slice) else {
+                            continue;
+                        };
+                        let url = url.as_str().unwrap_or_default().to_string();
+                        // A page is read at once, as a browser would read it.
+                        let target = match url.starts_with("file://") {
+                            true => read_page(&dir, &url),
+                            false => Some(url),
+                        };
+                        if let (true, Some(target)) = (follow, target) {
                             // Each visit on its own, as a browser opens tabs.
-                            let (url, dir) = (url.clone(), dir.clone());
-                            std::thread::spawn(move || append(&dir, &visit(&url)));
+                            let dir = dir.clone();
+                            std::thread::spawn(move || {
+                                append(&dir, "browser-visits.jsonl", &visit(&target))
+                            });
                         }
                     }
                     seen = runs.len();
@@ -511,11 +539,33 @@ mod windows {
         }
     }
 
-    fn append(dir: &Path, record: &Value) {
+    /// The URL a private page sends the browser to (its refresh), logged with the page; its
+    /// mode is Unix's only.
+    fn read_page(dir: &Path, url: &str) -> Option<String> {
+        let path = url::Url::parse(url).ok()?.to_file_path().ok()?;
+        const REFRESH: &str = "http-equiv=\"refresh\" content=\"0;url=";
+        let target = std::fs::read_to_string(&path).ok().and_then(|page| {
+            let start = page.find(REFRESH)? + REFRESH.len();
+            let end = start + page[start..].find('"')?;
+            Some(
+                page[start..end]
+                    .replace("&quot;", "\"")
+                    .replace("&#39;", "'")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&amp;", "&"),
+            )
+        });
+        let record = json!({"page": path.display().to_string(), "mode": null, "target": target});
+        append(dir, "browser-pages.jsonl", &record);
+        target
+    }
+
+    fn append(dir: &Path, file: &str, record: &Value) {
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(dir.join("browser-visits.jsonl"))
+            .open(dir.join(file))
             .unwrap();
         writeln!(file, "{record}").unwrap();
     }

@@ -94,6 +94,12 @@ if $programname == "broker" then {{
         syslog
     }
 
+    /// The file rsyslogd writes broker's messages to, one per line (facility, severity, tag
+    /// and message, tab-separated): a shipped copy of the audit log.
+    pub fn file(&self) -> &Path {
+        &self.out
+    }
+
     /// What rsyslogd received from `broker` so far.
     pub fn messages(&self) -> Vec<Message> {
         let text = std::fs::read_to_string(&self.out).unwrap_or_default();

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // shared helpers; macOS runs only the Ctrl-C test, which types no answer
 //! A real pseudo-terminal for the tests that type at broker: broker runs as the session leader
 //! with the terminal as its controlling terminal (so `/dev/tty` is it, and Ctrl-C typed on it
 //! signals the foreground process group), and the test reads the screen and types keys.

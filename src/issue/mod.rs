@@ -6,8 +6,10 @@
 //! [`Request`]. Never hands out credentials it could not audit. Records carry the access key id
 //! handed out, never a secret.
 
+mod session;
+
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -25,6 +27,8 @@ use crate::settings::ProfilePolicy;
 use crate::vault::VaultSpec;
 use crate::{output, policy, profiles};
 
+pub use session::{Ending, Session};
+
 /// What is asked for, in plain values.
 #[derive(Default)]
 pub struct Request {
@@ -40,11 +44,12 @@ pub struct Request {
 }
 
 impl Request {
-    /// The reason given; one of only blanks and invisible characters is no reason.
+    /// The reason given, when it is one (see [`crate::sanitize::is_reason`]): text with at
+    /// least three visible letters or digits.
     pub fn reason(&self) -> Option<String> {
         self.reason
             .as_deref()
-            .filter(|r| !crate::sanitize::is_blank(r))
+            .filter(|r| crate::sanitize::is_reason(r))
             .map(|r| r.trim().to_owned())
     }
 }
@@ -83,7 +88,13 @@ pub struct Issuer {
     plan: Plan,
     /// The plan's notices are shown once, when it is first used.
     notices_pending: AtomicBool,
-    pub options: engine::Options,
+    /// The options of the first issuing: with `--refresh` and a `--mfa-token` code.
+    options: engine::Options,
+    /// The options of every later one (a credential server's): a code, good for seconds and
+    /// once, is not kept for them, and credentials in their advisory window are served at once,
+    /// their refresh left to the server.
+    later: engine::Options,
+    first_done: AtomicBool,
     cache: Cache,
     vault: VaultSpec,
     audit: AuditLog,
@@ -98,7 +109,7 @@ impl Issuer {
         let profile = request.profile.clone();
         let policy = ctx.settings.policy(&profile).cloned().unwrap_or_default();
         let reason = request.reason();
-        let audit = ctx.audit_log();
+        let audit = ctx.audit.clone();
         let mut record = Record::new(&profile, via, reason.clone());
         let resolved = resolve(ctx, &request, &policy);
         crate::timing::phase("resolve");
@@ -107,13 +118,13 @@ impl Issuer {
             Err(e) => return Err(audited(&audit, record, e)),
         };
         for notice in &chain.notices {
-            output::notice(notice);
+            output::notice(&notice.to_string());
         }
         describe(&mut record, &chain);
         let checked = policy::check(
             &profile,
             &policy,
-            reason.as_deref(),
+            request.reason.as_deref(),
             request.yes,
             chain.hands_out_long_term_keys(),
         );
@@ -127,13 +138,21 @@ impl Issuer {
             Err(e) => return Err(audited(&audit, record, engine::EngineError::from(e).into())),
         };
         crate::timing::phase("plan");
+        let options = ctx.engine_options(request.refresh, GivenCode::new(request.mfa_token), tags);
         Ok(Issuer {
             notices_pending: AtomicBool::new(!plan.notices.is_empty()),
             plan,
-            options: ctx.engine_options(request.refresh, GivenCode::new(request.mfa_token), tags),
+            later: engine::Options {
+                refresh: false,
+                mfa_token: GivenCode::new(None),
+                defer_advisory_refresh: via == Via::Server,
+                ..options.clone()
+            },
+            first_done: AtomicBool::new(false),
+            options,
             chain,
             cache: ctx.cache(),
-            vault: ctx.vault_spec(),
+            vault: ctx.vault.clone(),
             audit,
             reason,
             notify_command: policy.notify_command,
@@ -145,64 +164,6 @@ impl Issuer {
         let (issued, _) = self.issue_timed(via)?;
         self.notify(via, &issued);
         Ok(issued)
-    }
-
-    /// Gets credentials for a program `exec` runs, audits and notifies like
-    /// [`issue_and_notify`](Self::issue_and_notify), and starts the session that
-    /// [`end`](Self::end) records the end of.
-    pub fn start(&self, via: Via) -> Result<(Issued, Session)> {
-        let (issued, started) = self.issue_timed(via)?;
-        self.notify(via, &issued);
-        let session = Session {
-            via,
-            started,
-            clock: Instant::now(),
-            access_key_id: issued.credentials.access_key_id.clone(),
-            expiration: issued.credentials.expiration,
-        };
-        Ok((issued, session))
-    }
-
-    /// Records the end of a session: the program's exit status (or signal) and how long it
-    /// ran with the credentials; then, for a profile with `notify_command`, runs it again with
-    /// `BROKER_EVENT=ended`. A log that cannot be written is a warning: the program has run.
-    pub fn end(&self, session: Session, ending: &Ending) {
-        let mut record = Record::new(&self.chain.profile, session.via, self.reason.clone());
-        describe(&mut record, &self.chain);
-        record.outcome = Outcome::Ended;
-        record.started = Some(session.started);
-        record.expiration = session.expiration;
-        record.account_id = account(&self.chain, &session.access_key_id);
-        record.access_key_id = Some(session.access_key_id.clone());
-        record.seconds_in_use = Some(session.clock.elapsed().as_millis() as f64 / 1000.0);
-        match ending {
-            Ending::Exited(code) => record.exit_code = Some(*code),
-            Ending::Signalled(signal) => record.signal = Some(*signal),
-            Ending::NotStarted { message, status } => {
-                record.exit_code = Some(i32::from(*status));
-                record.error = Some(message.clone());
-            }
-        }
-        if let Err(e) = self.audit.append(&record) {
-            output::notice(&format!("warning: {e}"));
-        }
-        if !self.notify_command.is_empty() {
-            policy::notify(
-                &self.notify_command,
-                &policy::Notice {
-                    event: "ended",
-                    profile: &self.chain.profile,
-                    role_arn: self.chain.role_arn(),
-                    reason: self.reason.as_deref(),
-                    expiration: record
-                        .expiration
-                        .map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                    via: session.via.name(),
-                    access_key_id: Some(&session.access_key_id),
-                    exit_status: Some(ending.exit_status()),
-                },
-            );
-        }
     }
 
     /// A GetFederationToken console session for a plain IAM user, audited and notified.
@@ -236,10 +197,15 @@ impl Issuer {
     fn issue_timed(&self, via: Via) -> Result<(Issued, DateTime<Utc>)> {
         if self.notices_pending.swap(false, Ordering::Relaxed) {
             for notice in &self.plan.notices {
-                output::notice(notice);
+                output::notice(&notice.to_string());
             }
         }
-        self.audit(via, || self.obtain(&self.options))
+        let options = if self.first_done.swap(true, Ordering::Relaxed) {
+            &self.later
+        } else {
+            &self.options
+        };
+        self.audit(via, || self.obtain(options))
     }
 
     /// Makes the refresh that credentials handed out in their advisory window are due (see
@@ -247,7 +213,7 @@ impl Issuer {
     pub fn refresh(&self, via: Via) -> Result<Issued> {
         let options = engine::Options {
             defer_advisory_refresh: false,
-            ..self.options.clone()
+            ..self.later.clone()
         };
         self.audit(via, || self.obtain(&options))
             .map(|(issued, _)| issued)
@@ -263,6 +229,13 @@ impl Issuer {
         )?)
     }
 
+    /// A record of this request's chain and reason, made `via`; its outcome still to say.
+    fn record_of(&self, via: Via) -> Record {
+        let mut record = Record::new(&self.chain.profile, via, self.reason.clone());
+        describe(&mut record, &self.chain);
+        record
+    }
+
     /// Runs `get` and appends its outcome to the audit log; credentials that cannot be
     /// audited are not handed out. Returns them with the time of their record.
     fn audit(
@@ -270,8 +243,7 @@ impl Issuer {
         via: Via,
         get: impl FnOnce() -> Result<Issued>,
     ) -> Result<(Issued, DateTime<Utc>)> {
-        let mut record = Record::new(&self.chain.profile, via, self.reason.clone());
-        describe(&mut record, &self.chain);
+        let mut record = self.record_of(via);
         match get() {
             Ok(issued) => {
                 let key = &issued.credentials.access_key_id;
@@ -292,82 +264,37 @@ impl Issuer {
     /// Records an event after the issuing (a refused request to the credentials server, a
     /// console sign-in that went wrong) in the audit log.
     pub fn record(&self, via: Via, outcome: Outcome, message: &str) {
-        let mut record = Record::new(&self.chain.profile, via, self.reason.clone());
-        describe(&mut record, &self.chain);
+        let mut record = self.record_of(via);
         record.outcome = outcome;
         audited(&self.audit, record, Error::new(message));
     }
 
     fn notify(&self, via: Via, issued: &Issued) {
-        if self.notify_command.is_empty() {
-            return;
-        }
-        policy::notify(
-            &self.notify_command,
-            &policy::Notice {
-                event: "issued",
-                profile: &self.chain.profile,
-                role_arn: self.chain.role_arn(),
-                reason: self.reason.as_deref(),
-                expiration: issued.credentials.expiration_rfc3339(),
-                via: via.name(),
-                access_key_id: Some(&issued.credentials.access_key_id),
-                exit_status: None,
-            },
-        );
-    }
-}
-
-/// Credentials in use by a program `exec` runs, from the `issued` record on.
-pub struct Session {
-    via: Via,
-    /// The time of the `issued` record, which the `ended` record names.
-    started: DateTime<Utc>,
-    clock: Instant,
-    access_key_id: String,
-    expiration: Option<DateTime<Utc>>,
-}
-
-/// How the program ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ending {
-    Exited(i32),
-    /// Killed by this signal (Unix only).
-    #[cfg_attr(not(unix), allow(dead_code))]
-    Signalled(i32),
-    /// It could not be started; broker exits with `status`.
-    NotStarted {
-        message: String,
-        status: u8,
-    },
-}
-
-impl Ending {
-    pub fn of(status: std::process::ExitStatus) -> Ending {
-        #[cfg(unix)]
-        if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
-            return Ending::Signalled(signal);
-        }
-        Ending::Exited(status.code().unwrap_or(-1))
+        let credentials = &issued.credentials;
+        self.run_notify_command(policy::Notice {
+            access_key_id: Some(&credentials.access_key_id),
+            expiration: credentials.expiration_rfc3339(),
+            ..self.notice("issued", via)
+        });
     }
 
-    /// The status broker reports, the way shells do (128+N for signal N).
-    ///
-    /// A Windows exit code is 32 bits (an NTSTATUS such as `0xC000013A` after Ctrl-C), and an
-    /// exit status carries 8: a code that does not fit ends broker here, with the child's full
-    /// code, since truncating would turn exit code 256 into success. The `ended` record is
-    /// written by then.
-    pub fn exit_status(&self) -> u8 {
-        match self {
-            Ending::Exited(code) => {
-                #[cfg(windows)]
-                if u8::try_from(*code).is_err() {
-                    std::process::exit(*code);
-                }
-                (code & 0xff) as u8
-            }
-            Ending::Signalled(signal) => crate::exit_codes::for_signal(*signal),
-            Ending::NotStarted { status, .. } => *status,
+    /// What the profile's `notify_command` is told of `event`, as far as the chain says.
+    fn notice(&self, event: &'static str, via: Via) -> policy::Notice<'_> {
+        policy::Notice {
+            event,
+            profile: &self.chain.profile,
+            role_arn: self.chain.role_arn(),
+            reason: self.reason.as_deref(),
+            expiration: None,
+            via: via.name(),
+            access_key_id: None,
+            exit_status: None,
+        }
+    }
+
+    fn run_notify_command(&self, notice: policy::Notice<'_>) {
+        if !self.notify_command.is_empty() {
+            policy::notify(&self.notify_command, &notice);
         }
     }
 }
