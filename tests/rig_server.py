@@ -15,6 +15,9 @@ It prints the port it bound on 127.0.0.1 on its first stdout line, then answers:
                same file in the Wine prefix named by --wine-prefix (a clock file the test and
                the stand-in share, say).
   POST /stop?id=N  ends that server (and is answered once it has exited).
+  POST /path   with a path as the body -> the path by which the servers reach that file (a
+               Windows path translated as above; anything else as it is), for a test that
+               names a file to a server it already started.
 Errors are 400/500 with a one-line text body. When the launcher ends (SIGTERM, or its stdin
 closing), every server it started ends too.
 
@@ -118,6 +121,8 @@ class Handler(BaseHTTPRequestHandler):
                 request = json.loads(body or b"{}")
                 reply = start(request.get("script", ""), request.get("env", {}))
                 return self.answer(200, json.dumps(reply))
+            if url.path == "/path":
+                return self.answer(200, linux_path(body.decode()), "text/plain")
             if url.path == "/stop":
                 stop(int(parse_qs(url.query)["id"][0]))
                 return self.answer(200, "{}")

@@ -15,6 +15,10 @@ fn kill_after(mut child: std::process::Child, delay: Duration) {
 }
 
 #[test]
+#[cfg_attr(
+    target_os = "macos",
+    ignore = "needs an OS store that asks nobody: Linux's kernel keyring, Windows' Credential Manager"
+)]
 fn killed_while_writing_the_cache_the_next_run_works() {
     let moto = Moto::start(None);
     let key = moto.create_user("kim");

@@ -2,10 +2,11 @@
 //! STS/IAM, a private gnome-keyring, the kernel keyring, the file vault, the AWS CLI.
 //! One test binary, a module per command or concern.
 //!
-//! On Linux everything runs (scripts/test.sh sets up the rig). On macOS and Windows the tests
-//! that need no rig run: the modules below the first group, where the tests that do need it
-//! are marked `#[cfg(target_os = "linux")]` one by one, and `platform`, which checks what
-//! broker does with each operating system.
+//! On Linux everything runs (scripts/test.sh sets up the rig). Elsewhere the first group runs:
+//! moto and the SSO stand-in come from the test venv, or under Wine from the launcher that
+//! scripts/wine-test.sh starts (common/rig.rs); a test that needs what only Linux (or Unix)
+//! has is compiled out (`#[cfg(...)]`) or ignored with the reason, one by one. `platform`
+//! checks what broker does with each operating system.
 
 mod common;
 mod fixtures;
@@ -15,6 +16,7 @@ mod clear;
 mod completions;
 mod config;
 mod crash;
+mod edges;
 mod errors;
 mod exec;
 mod export;
@@ -35,13 +37,11 @@ mod server;
 mod sso;
 mod vault;
 
-// Every test here needs the rig that scripts/test.sh sets up on Linux: moto, the SSO stand-in,
-// botocore and the AWS CLI from its venv, the kernel keyring, util-linux `script` and
-// `setpriv`, /proc.
+// Linux's only: these modules are about what only the Linux rig has (botocore and the AWS CLI
+// of the venv, the kernel keyring, util-linux `script` and `setpriv`, /proc, rsyslogd), or pin
+// Linux's own output (doctor's report), or test the Python stand-ins themselves.
 #[cfg(target_os = "linux")]
 mod doctor;
-#[cfg(target_os = "linux")]
-mod edges;
 #[cfg(target_os = "linux")]
 mod login;
 #[cfg(target_os = "linux")]

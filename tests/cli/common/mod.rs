@@ -390,6 +390,10 @@ pub fn shell(unix: &str, windows: &str) -> [String; 3] {
     }
 }
 
+/// The shell's command that prints a file: `cat`, or cmd's `type` (a `credential_process`
+/// reading a fixed answer).
+pub const CAT: &str = if cfg!(windows) { "type" } else { "cat" };
+
 /// A command that prints its environment, one `NAME=VALUE` a line: `env`, or cmd's `set`.
 pub fn print_env() -> &'static [&'static str] {
     if cfg!(windows) {

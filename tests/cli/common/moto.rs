@@ -97,8 +97,7 @@ impl Moto {
     /// Issues what `set_lifetime` shortens by the clock of `env`'s brokers, so that credentials
     /// issued after the test moves that clock expire later by as much.
     pub fn share_clock(&self, env: &crate::common::TestEnv) {
-        let file = env.clock_file();
-        let file = file.to_str().expect("a UTF-8 path");
+        let file = super::rig::server_path(&env.clock_file());
         assert!(
             file.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b)),

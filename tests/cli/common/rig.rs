@@ -6,7 +6,7 @@
 //! the same thing: a server of its own on a loopback port.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 /// A running server started for one test; stopped when dropped.
@@ -34,7 +34,7 @@ pub fn venv() -> PathBuf {
     dir
 }
 
-fn venv_python(venv: &std::path::Path) -> PathBuf {
+fn venv_python(venv: &Path) -> PathBuf {
     if cfg!(windows) {
         venv.join("Scripts/python.exe")
     } else {
@@ -106,6 +106,16 @@ impl Server {
                 id: reply["id"].as_u64().expect("an id"),
             },
         }
+    }
+}
+
+/// The path by which the servers reach `path`: itself, or under the launcher the Linux path
+/// of the file it names in the Wine prefix.
+pub fn server_path(path: &Path) -> String {
+    let text = path.to_str().expect("a UTF-8 path").to_string();
+    match std::env::var("BROKER_TEST_RIG") {
+        Ok(addr) => post(&addr, "/path", &text).unwrap_or_else(|e| panic!("{e}")),
+        Err(_) => text,
     }
 }
 
