@@ -3,7 +3,8 @@
 # and the performance targets: warm `broker export` within 2x a bare process (/bin/true, timed
 # in the same hyperfine run), also with 50 profiles in the AWS config and 500 records in the
 # audit log, and of an IAM Identity Center (SSO) profile; `broker exec r2 -- /bin/true` within
-# 2x /bin/true of /bin/true itself; peak RSS <= 8 MiB; broker's own cold time <= 30 ms.
+# 2x /bin/true of /bin/true itself; peak RSS <= 8 MiB; broker's own cold time <= 30 ms;
+# `broker prompt` (for shell prompts) <= 5 ms.
 #
 # What it does: builds the release binary (scripts/build-release.sh), starts
 # tests/moto_server.py from the test venv, makes an IAM user `alice` and a two-role chain
@@ -247,6 +248,7 @@ def table(aws_note, awsume_note, exec_note):
     target("exec overhead, x /bin/true", overhead / rows["exec_true"]["median"] if overhead is not None else None, 2, "x")
     target("warm export peak RSS" + (" (GNU time)" if r["gnu_time"] is not None else ""), peak / 1024, 8, "MiB")
     target("cold export, broker's own time", own, 30, "ms")
+    target("broker prompt", rows["prompt"]["median"] if "prompt" in rows else None, 5, "ms")
     counts = moto("/_broker_test/counts")
     print()
     print("STS calls seen by moto over the whole run: " +
@@ -409,6 +411,13 @@ export AWS_CONFIG_FILE=$small_config XDG_STATE_HOME=$small_state
 echo "bench.sh: phases of a warm export (200 runs)" >&2
 bench phases 200 "$broker" export --format json r2
 
+# b'') broker prompt, as a shell prompt runs it: from the environment alone
+export AWS_VAULT=r2 BROKER_PROFILE=r2
+AWS_CREDENTIAL_EXPIRATION=$(date -u -d '+42 min' +%Y-%m-%dT%H:%M:%SZ)
+export AWS_CREDENTIAL_EXPIRATION
+measure prompt "broker prompt, a shell holding r2's credentials" 20 300 -- "$broker" prompt
+unset AWS_VAULT BROKER_PROFILE AWS_CREDENTIAL_EXPIRATION
+
 # c) cold broker export: every run starts from an empty session cache
 measure cold "broker export --format json r2, cold" 3 30 --prepare "$broker clear" -- \
   "$broker" export --format json r2
@@ -460,3 +469,31 @@ echo "bench.sh: peak RSS of warm broker export (20 runs)" >&2
 bench rss 20 "$broker" export --format json r2
 
 bench table "$aws_note" "$awsume_note" "$exec_note"
+
+# h) sso profiles at organisation scale: 1000 accounts of 3 roles each, pages of 100, the
+# portal's quota of 20 calls a second enforced by the stand-in (429 past it). The floor is the
+# quota itself: every call at exactly 20 a second.
+hook() { curl -fsS "http://127.0.0.1:$sso_port/_broker_test/$1" >/dev/null; }
+hook "generate?accounts=1000&roles=3"
+hook "page_size?n=100"
+hook "quota?per_second=20"
+before=$(curl -fsS "http://127.0.0.1:$sso_port/_broker_test/counts")
+echo "bench.sh: sso profiles, 1000 accounts under a 20 TPS quota (about a minute)" >&2
+started=$(date +%s.%N)
+"$broker" sso profiles --sso-session bench-sso >"$tmp/sso-profiles.ini"
+ended=$(date +%s.%N)
+after=$(curl -fsS "http://127.0.0.1:$sso_port/_broker_test/counts")
+"$py" - "$started" "$ended" "$before" "$after" "$tmp/sso-profiles.ini" <<'PY'
+import json, sys
+started, ended = float(sys.argv[1]), float(sys.argv[2])
+b, a = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+d = {k: a.get(k, 0) - b.get(k, 0) for k in ("ListAccounts", "ListAccountRoles", "Throttled")}
+profiles = open(sys.argv[5]).read().count("[profile ")
+calls = d["ListAccounts"] + d["ListAccountRoles"] - d["Throttled"]
+took = ended - started
+print()
+print(f"sso profiles, 1000 accounts x 3 roles, 20 TPS quota: {took:.1f} s for {profiles} profiles; "
+      f"{calls} calls answered ({d['ListAccounts']} ListAccounts, {d['ListAccountRoles']} "
+      f"ListAccountRoles with the throttled), {d['Throttled']} throttled; the quota's floor "
+      f"{calls / 20:.1f} s, so {took / (calls / 20):.2f}x it")
+PY

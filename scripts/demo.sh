@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
+echo "demo.sh: 1/3 the Python venv of the local AWS stand-in (moto) and the AWS CLI" >&2
+echo "demo.sh:     (pinned in tests/requirements.txt; the first run installs it, about a minute)" >&2
 # The pinned Python venv (moto_server, aws), as scripts/test.sh makes it.
 . scripts/venv.sh
 py="$venv/bin/python"
@@ -31,10 +33,11 @@ elif [ -x target/release/broker ]; then
 elif [ -x target/debug/broker ]; then
   broker=$root/target/debug/broker
 else
-  echo "demo.sh: building broker (cargo build --release)" >&2
-  cargo build --release --quiet
+  echo "demo.sh: 2/3 building broker (cargo build --release; the first build takes minutes)" >&2
+  cargo build --release
   broker=$root/target/release/broker
 fi
+echo "demo.sh: 3/3 starting moto on 127.0.0.1 as IAM and STS, and a temporary HOME" >&2
 
 tmp=$(mktemp -d -t broker-demo.XXXXXX)
 moto_pid=
@@ -154,3 +157,9 @@ say "STS calls moto saw"
 "$py" -c 'import json,sys,urllib.request; c=json.load(urllib.request.urlopen(sys.argv[1]+"/_broker_test/counts")); print(", ".join(f"{k}={c[k]}" for k in ("GetSessionToken","AssumeRole","GetCallerIdentity") if k in c))' "$AWS_ENDPOINT_URL"
 echo
 echo "Done. The temporary HOME, the file vault and moto are removed now."
+echo
+echo "Next: install broker (README: Install), write your profiles into ~/.aws/config and run"
+echo "  broker add PROFILE       # your IAM user's key, into the OS keychain"
+echo "  broker exec ROLE -- aws sts get-caller-identity"
+echo "  broker doctor            # checks the setup, says what to fix"
+echo "The guide: docs/ (start with docs/commands.md)."

@@ -3,7 +3,8 @@
 # then runs cargo fmt --check, clippy with -D warnings, a check that a build without the
 # `test-hooks` feature holds no test hook, and every test (built with that feature) against
 # real parts (moto_server, the AWS CLI, a private D-Bus session with an unlocked
-# gnome-keyring, the kernel keyring, the file vault, a syslog daemon). Prints the time of each
+# gnome-keyring, the kernel keyring, the file vault, a syslog daemon, pass with a test GPG key,
+# bash, zsh and fish, botocore, the AWS CLI and the JavaScript SDK). Prints the time of each
 # phase at the end. Arguments go to both `cargo test` runs (a test name filter, say).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +15,13 @@ missing=()
 command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
 command -v dbus-run-session >/dev/null || missing+=(dbus dbus-bin)
 command -v keyctl >/dev/null || missing+=(keyutils)
+command -v secret-tool >/dev/null || missing+=(libsecret-tools)
 command -v hyperfine >/dev/null || missing+=(hyperfine)
 command -v fish >/dev/null || missing+=(fish)
+command -v zsh >/dev/null || missing+=(zsh)
+command -v pass >/dev/null || missing+=(pass)
+command -v gpg >/dev/null || missing+=(gnupg)
+command -v npm >/dev/null || missing+=(nodejs npm)
 command -v curl >/dev/null || missing+=(curl)
 command -v setpriv >/dev/null || missing+=(util-linux)
 command -v rsyslogd >/dev/null || [ -x /usr/sbin/rsyslogd ] || missing+=(rsyslog)
@@ -31,8 +37,14 @@ if ((${#missing[@]})); then
   fi
 fi
 
-# 2. The pinned Python venv (moto_server, aws).
+# 2. The pinned Python venv (moto_server, aws), and the pinned JavaScript SDK of the
+# --ec2-server tests (tests/js/package-lock.json).
 . scripts/venv.sh
+if ! cmp -s tests/js/package-lock.json tests/js/node_modules/.package-lock.json.installed; then
+  echo "test.sh: installing tests/js's packages (npm ci)" >&2
+  npm ci --prefix tests/js --silent --no-audit --no-fund
+  cp tests/js/package-lock.json tests/js/node_modules/.package-lock.json.installed
+fi
 
 # Each phase is timed; the times are printed at the end, whether the run passed or not.
 phases=()

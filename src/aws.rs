@@ -1,52 +1,37 @@
-//! What every AWS client of broker's shares: the one async runtime constructor, the SDK
-//! configuration (region, endpoint, credentials, bounded timeouts, the standard retries) and
-//! the reduction of an SDK failure to an [`AwsError`] with a typed [`AwsCode`].
+//! What every AWS client of broker's shares: the SDK configuration (the process's one network
+//! stack, region, endpoint, credentials, bounded timeouts, the profile's retries) and the
+//! reduction of an SDK failure to an [`AwsError`] with a typed [`AwsCode`].
 //!
 //! Built only when a call must be made: the warm path never comes here. Never logs a secret.
 
 use std::time::Duration;
 
-use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{Region, SharedCredentialsProvider, StalledStreamProtectionConfig};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use secrecy::ExposeSecret;
 
 use crate::credentials::Credentials;
+use crate::endpoint::ServiceEndpoint;
+use crate::net::diagnose::{self, Kind};
+use crate::net::{Net, NetError, NetSettings, Retry};
 
-/// How long one request may take to connect, and a whole call unless `BROKER_STS_TIMEOUT` says
+/// How long a whole call may take, retries included, unless `BROKER_STS_TIMEOUT` says
 /// otherwise.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A current-thread tokio runtime: the one constructor for every AWS client, the credential
-/// server and console sign-in.
-pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+/// An SDK client of crate `$sdk` on `$config` (an [`aws_types::SdkConfig`]), with broker's
+/// retry classifier beside the SDK's own.
+macro_rules! sdk_client {
+    ($sdk:ident, $config:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from(&$config)
+                .retry_classifier(crate::net::retry::TooManyRequests)
+                .build(),
+        )
+    };
 }
-
-/// The answer of [`get`], or the client's own error, for the caller to word.
-pub type GetResult =
-    Result<hyper::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error>;
-
-/// One unsigned HTTP(S) GET of `uri` (HTTP/1, the system's TLS roots), within `timeout`, for
-/// the endpoints broker calls without an SDK (doctor's probe, console federation). `Err` says
-/// why no answer could come: no TLS roots, or no answer in time.
-pub async fn get(uri: hyper::Uri, timeout: Duration) -> Result<GetResult, String> {
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .map_err(|e| format!("no TLS roots: {e}"))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build::<_, http_body_util::Empty<hyper::body::Bytes>>(https);
-    tokio::time::timeout(timeout, client.get(uri))
-        .await
-        .map_err(|_| format!("no answer within {}s", timeout.as_secs()))
-}
+pub(crate) use sdk_client;
 
 /// An AWS error code, typed where broker acts on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +42,10 @@ pub enum AwsCode {
     SignatureDoesNotMatch,
     Throttling,
     RegionDisabled,
+    /// The endpoint's TLS certificate is signed by no CA broker trusts.
+    Untrusted,
+    /// The proxy refused the credentials (407).
+    ProxyAuth,
     /// The SSO portal refused the access token (expired, logged out).
     Unauthorized,
     /// The SSO portal refused the account or role (not assigned).
@@ -78,7 +67,10 @@ impl AwsCode {
             "ExpiredToken" | "ExpiredTokenException" => AwsCode::ExpiredToken,
             "InvalidClientTokenId" => AwsCode::InvalidClientTokenId,
             "SignatureDoesNotMatch" => AwsCode::SignatureDoesNotMatch,
-            "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => AwsCode::Throttling,
+            "Throttling"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "TooManyRequestsException" => AwsCode::Throttling,
             "RegionDisabledException" => AwsCode::RegionDisabled,
             "UnauthorizedException" => AwsCode::Unauthorized,
             "ForbiddenException" => AwsCode::Forbidden,
@@ -110,16 +102,6 @@ impl AwsError {
         }
     }
 
-    /// A client that could not even be started (no async runtime).
-    pub fn no_client(action: &'static str, error: std::io::Error) -> AwsError {
-        AwsError {
-            action,
-            code: AwsCode::Unreachable,
-            detail: format!("cannot start the client: {error}"),
-            source: Some(Box::new(error)),
-        }
-    }
-
     /// A request broker could not even build.
     pub fn invalid_input(action: &'static str, detail: String) -> AwsError {
         AwsError {
@@ -140,68 +122,79 @@ impl AwsError {
     pub fn is_refusal(&self) -> bool {
         !matches!(
             self.code,
-            AwsCode::Unreachable | AwsCode::Timeout | AwsCode::BadResponse
+            AwsCode::Unreachable
+                | AwsCode::Timeout
+                | AwsCode::BadResponse
+                | AwsCode::Untrusted
+                | AwsCode::ProxyAuth
         )
     }
 }
 
-/// One service endpoint in one region, with the call timeout: what a client is built from.
+/// One service endpoint in one region, with the call timeout and the retries, on the process's
+/// network stack: what an SDK client is built from.
 pub struct Client {
-    runtime: tokio::runtime::Runtime,
+    net: &'static Net,
     region: String,
-    endpoint: Option<String>,
+    endpoint: ServiceEndpoint,
+    /// Where calls go, for messages.
+    url: String,
+    retry: Retry,
     timeout: Duration,
-    /// `sts`, `iam`, `portal.sso`…: for messages about the default endpoint.
-    service: &'static str,
 }
 
 impl Client {
+    /// A client of `endpoint` in `region`; builds the network stack from `net` if this is the
+    /// process's first call.
     pub fn new(
-        service: &'static str,
+        net: &NetSettings,
+        endpoint: &ServiceEndpoint,
         region: &str,
-        endpoint: Option<&str>,
         timeout: Duration,
-    ) -> std::io::Result<Client> {
+    ) -> Result<Client, NetError> {
+        let retry = net.retry.check()?;
+        let net = crate::net::shared(net)?;
+        let url = endpoint.url(region);
+        crate::output::verbose(format!(
+            "{url}{}: retries {retry}",
+            match net.route(&url) {
+                Some(proxy) => format!(" through proxy {proxy}"),
+                None => String::new(),
+            }
+        ));
         Ok(Client {
-            runtime: runtime()?,
+            net,
             region: region.to_string(),
-            endpoint: endpoint.map(str::to_owned),
+            endpoint: endpoint.clone(),
+            url,
+            retry,
             timeout,
-            service,
         })
     }
 
-    fn endpoint_label(&self) -> String {
-        self.endpoint
-            .clone()
-            .unwrap_or_else(|| format!("{}.{}.amazonaws.com", self.service, self.region))
-    }
-
-    /// The SDK configuration: region, endpoint, credentials, bounded timeouts and the SDK's
-    /// standard retries (which cover throttling).
+    /// The SDK configuration: the shared HTTPS client, region, endpoint, credentials, bounded
+    /// timeouts (the call timeout bounds all attempts) and the retries.
     pub fn sdk_config(&self, credentials: Option<&Credentials>) -> aws_types::SdkConfig {
-        use aws_smithy_http_client::tls;
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
         let mut config = aws_types::SdkConfig::builder()
-            .http_client(http)
+            .http_client(self.net.sdk_http_client())
             .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
             .region(Region::new(self.region.clone()))
-            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .retry_config(self.retry.config())
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
                     .operation_attempt_timeout(self.timeout)
                     .operation_timeout(self.timeout)
                     .build(),
             );
-        if let Some(endpoint) = &self.endpoint {
-            config = config.endpoint_url(endpoint);
-        }
+        // The SDK refuses FIPS or dual-stack with a configured URL (botocore drops them, and
+        // so does the endpoint's resolution).
+        config = match &self.endpoint.url {
+            Some(url) => config.endpoint_url(url),
+            None => config
+                .use_fips(self.endpoint.fips)
+                .use_dual_stack(self.endpoint.dual_stack),
+        };
         if let Some(c) = credentials {
             config = config.credentials_provider(SharedCredentialsProvider::new(
                 aws_credential_types::Credentials::new(
@@ -220,9 +213,13 @@ impl Client {
 
     /// Runs one SDK call to completion, with a spinner on the terminal while it takes long.
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
-        let _spinner =
-            crate::spinner::Spinner::start(&format!("waiting for {}", self.endpoint_label()));
-        self.runtime.block_on(future)
+        let _spinner = crate::spinner::Spinner::start(&format!("waiting for {}", self.url));
+        self.net.block_on(future)
+    }
+
+    /// Runs SDK calls to completion with no spinner: for a caller that shows its own progress.
+    pub fn block_on_quietly<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.net.block_on(future)
     }
 
     /// Runs one SDK call (as [`Self::block_on`]) and reduces its failure to an [`AwsError`].
@@ -244,13 +241,18 @@ impl Client {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static + HasBody,
     {
-        let endpoint = self.endpoint_label();
+        let endpoint = &self.url;
         let (code, detail) = match &err {
             SdkError::ServiceError(service) => {
                 let e = service.err();
                 // Some STS look-alikes (moto among them) wrap <Error> in <Errors>, which the
-                // SDK's parser misses: read the code and message from the body then.
+                // SDK's parser misses: read the code and message from the body then. SSO OIDC
+                // answers OAuth's {"error", "error_description"}, which the SDK keeps out of
+                // the message.
                 let (status, body) = service.raw().status_and_body();
+                if status == 407 {
+                    return self.refused_by_proxy(action, err);
+                }
                 let code = e
                     .code()
                     .map(str::to_owned)
@@ -260,6 +262,8 @@ impl Client {
                     .message()
                     .map(str::to_owned)
                     .or_else(|| xml_field(&body, "Message"))
+                    .or_else(|| json_field(&body, "error_description"))
+                    .or_else(|| json_field(&body, "message"))
                     .unwrap_or_else(|| "no message".into());
                 let detail = format!("{code}: {message}");
                 (AwsCode::from_aws(&code), detail)
@@ -267,19 +271,37 @@ impl Client {
             SdkError::TimeoutError(_) => (
                 AwsCode::Timeout,
                 format!(
-                    "no answer from {endpoint} within {}s",
+                    "no answer from {endpoint}{} within {}s",
+                    self.through(),
                     self.timeout.as_secs()
                 ),
             ),
-            SdkError::DispatchFailure(d) => (
-                AwsCode::Unreachable,
-                format!("cannot reach {endpoint}: {}", dispatch_detail(d)),
-            ),
+            SdkError::DispatchFailure(d) => {
+                let host = url::Url::parse(endpoint)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .unwrap_or_else(|| endpoint.clone());
+                let (kind, cause) = match d.as_connector_error() {
+                    Some(c) => diagnose::diagnose(
+                        c,
+                        &host,
+                        self.net.route(endpoint),
+                        self.net.trust_label(),
+                    ),
+                    None => (Kind::Unreachable, ": connection failed".into()),
+                };
+                let code = match kind {
+                    Kind::Untrusted => AwsCode::Untrusted,
+                    Kind::ProxyAuth => AwsCode::ProxyAuth,
+                    Kind::Unreachable => AwsCode::Unreachable,
+                };
+                (code, format!("cannot reach {endpoint}{cause}"))
+            }
             SdkError::ResponseError(_) => (
                 AwsCode::BadResponse,
                 format!(
                     "{endpoint} answered with something that is not a {} response",
-                    self.service
+                    self.endpoint.service.name()
                 ),
             ),
             other => (AwsCode::Other("Unknown".into()), error_chain(other)),
@@ -288,6 +310,35 @@ impl Client {
             action,
             code,
             detail,
+            source: Some(Box::new(err)),
+        }
+    }
+}
+
+impl Client {
+    /// ` through proxy P` when calls go through one.
+    fn through(&self) -> String {
+        match self.net.route(&self.url) {
+            Some(proxy) => format!(" through proxy {proxy}"),
+            None => String::new(),
+        }
+    }
+
+    /// A 407 from a proxy that forwarded a plain-HTTP request.
+    fn refused_by_proxy<E, R>(&self, action: &'static str, err: SdkError<E, R>) -> AwsError
+    where
+        E: std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        AwsError {
+            action,
+            code: AwsCode::ProxyAuth,
+            detail: format!(
+                "cannot reach {}{}: the proxy refused the credentials (407 Proxy \
+                 Authentication Required)",
+                self.url,
+                self.through()
+            ),
             source: Some(Box::new(err)),
         }
     }
@@ -316,16 +367,10 @@ fn xml_field(body: &str, tag: &str) -> Option<String> {
     Some(body[start..end].trim().to_string()).filter(|t| !t.is_empty())
 }
 
-fn dispatch_detail(d: &aws_smithy_runtime_api::client::result::DispatchFailure) -> String {
-    let text = d
-        .as_connector_error()
-        .map(|c| error_chain(c))
-        .unwrap_or_default();
-    if d.is_io() || text.is_empty() {
-        format!("connection failed ({text})")
-    } else {
-        text
-    }
+/// A string field of a JSON error body (SSO OIDC's `error_description`).
+fn json_field(body: &str, field: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    Some(value.get(field)?.as_str()?.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {

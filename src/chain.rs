@@ -1,18 +1,19 @@
-//! The profile resolver: turns a profile name, the AWS config, config.toml, the environment and
-//! the request's options into a [`Chain`] — where credentials come from and every role hop on
-//! top — before any call is made. Pure: a function of its arguments; reads no secret, calls
-//! nothing.
+//! The profile resolver: turns a profile name, the AWS config, config.toml, the policy rules,
+//! the environment and the request's options into a [`Chain`] — where credentials come from,
+//! every role hop on top, and the rules that apply — before any call is made. Pure: a function
+//! of its arguments; reads no secret, calls nothing.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::endpoint::{self, Service};
+use crate::endpoint::{self, EndpointError, Service, ServiceEndpoint};
 use crate::environment::Environment;
+use crate::net::NetSettings;
+use crate::policy::{Anchor, Effective, Place, Policy};
 use crate::profiles::AwsProfiles;
 use crate::settings::Settings;
 
-/// AWS's bounds on `DurationSeconds`.
-pub const MIN_DURATION: Duration = Duration::from_secs(900);
+pub use crate::duration::MIN_DURATION;
 pub const MAX_ROLE_DURATION: Duration = Duration::from_secs(12 * 3600);
 pub const MAX_SESSION_TOKEN_DURATION: Duration = Duration::from_secs(36 * 3600);
 /// AWS caps a role assumed with another role's credentials ("role chaining") at one hour.
@@ -27,8 +28,6 @@ pub struct Request {
     pub duration: Option<Duration>,
     pub region: Option<String>,
     pub no_session: bool,
-    /// The profile's policy cap on the duration handed out.
-    pub max_duration: Option<Duration>,
 }
 
 /// Where the first credentials of a chain come from.
@@ -71,9 +70,9 @@ pub struct SsoSession {
     pub start_url: String,
     pub region: String,
     pub scopes: Vec<String>,
-    /// The configured SSO OIDC and portal endpoints, if any (else AWS's for `region`).
-    pub oidc_endpoint: Option<String>,
-    pub portal_endpoint: Option<String>,
+    /// Where SSO OIDC and the portal are reached.
+    pub oidc: ServiceEndpoint,
+    pub portal: ServiceEndpoint,
 }
 
 impl SsoSession {
@@ -82,19 +81,27 @@ impl SsoSession {
 
     /// The vault item holding the session's registration and tokens.
     pub fn vault_item(&self) -> String {
-        format!("sso:{}", self.name)
+        SsoSession::vault_item_of(&self.name)
+    }
+
+    /// The vault item of the session named `name`.
+    pub fn vault_item_of(name: &str) -> String {
+        format!("sso:{name}")
     }
 
     /// What cache entries made from this session's sign-in name as their source.
     pub fn cache_source(&self) -> String {
-        format!("sso-session:{}", self.name)
+        SsoSession::cache_source_of(&self.name)
+    }
+
+    /// The cache source of the session named `name`.
+    pub fn cache_source_of(name: &str) -> String {
+        format!("sso-session:{name}")
     }
 
     /// The SSO OIDC endpoint, for the browser's authorize URL.
     pub fn oidc_url(&self) -> String {
-        self.oidc_endpoint
-            .clone()
-            .unwrap_or_else(|| format!("https://oidc.{}.amazonaws.com", self.region))
+        self.oidc.url(&self.region)
     }
 }
 
@@ -108,7 +115,7 @@ pub enum Notice {
     TagsWithWebIdentity { profile: String },
     /// The request's reason, which no call of the chain can send as a session tag.
     ReasonNotTagged { profile: String, call: &'static str },
-    /// The duration handed out, capped by the profile's policy.
+    /// The duration handed out, capped by the policy.
     PolicyCap {
         profile: String,
         max: Duration,
@@ -195,7 +202,10 @@ pub struct Chain {
     pub mfa_process: Option<String>,
     pub region: String,
     pub region_source: RegionSource,
-    pub endpoint: Option<String>,
+    /// Where STS is reached.
+    pub sts: ServiceEndpoint,
+    /// The network settings of the profile (proxy, trust, retries).
+    pub net: NetSettings,
     /// GetSessionToken's duration, when one is used.
     pub session_duration: Duration,
     /// Hand out the source's own credentials (or assume the first role with them directly).
@@ -204,9 +214,13 @@ pub struct Chain {
     pub asked_duration: Option<Duration>,
     /// Notices for the user, such as a duration capped by role chaining.
     pub notices: Vec<Notice>,
+    /// The policy rules that apply to this chain, at any of its places.
+    pub policy: Effective,
     /// The source profile has `aws_access_key_id` in the AWS files: where its keys are when
     /// the vault holds none (`broker import` moves them).
     pub keys_in_aws_files: bool,
+    /// …with `aws_session_token`: temporary credentials, which broker does not store.
+    pub temporary_in_aws_files: bool,
 }
 
 impl Chain {
@@ -235,6 +249,8 @@ pub enum ChainError {
         profile: String,
         /// The closest profile names, for "did you mean".
         suggestions: Vec<String>,
+        /// The AWS files hold no profile at all.
+        none_yet: bool,
     },
     #[error("profile {from} names source_profile {missing}, which is not in the AWS config")]
     MissingSource { from: String, missing: String },
@@ -252,6 +268,8 @@ pub enum ChainError {
     SsoSessionIncomplete { session: String, key: &'static str },
     #[error(transparent)]
     Include(#[from] crate::profiles::IncludeError),
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
     /// A duration outside AWS's bounds, given with `--duration` (`from_flag`) or in a file.
     #[error("{error}")]
     Duration {
@@ -260,12 +278,14 @@ pub enum ChainError {
     },
 }
 
-/// Resolves `profile` into a chain: walks it down to its source, then settles the durations
-/// (with the caps of policy and role chaining), the region and the endpoint.
+/// Resolves `profile` into a chain: walks it down to its source, finds the rules of `policy`
+/// that apply to it, then settles the durations (with the caps of those rules and of role
+/// chaining), the region and the endpoint.
 pub fn resolve(
     profile: &str,
     aws: &AwsProfiles,
     settings: &Settings,
+    policy: &Policy,
     env: &Environment,
     request: &Request,
 ) -> Result<Chain, ChainError> {
@@ -288,21 +308,36 @@ pub fn resolve(
             profile: profile.into(),
         });
     }
-    let session_duration =
-        settle_durations(profile, aws, settings, request, &mut hops, &mut notices)?;
+    let policy = if policy.is_empty() {
+        Effective::default()
+    } else {
+        policy.evaluate(&places(&source, &hops))
+    };
+    let mut session_duration = asked_durations(settings, env, request, &mut hops);
+    cap_by_policy(
+        profile,
+        request,
+        &policy,
+        &mut hops,
+        &mut session_duration,
+        &mut notices,
+    );
+    // A role assumed with IAM Identity Center's role credentials is role chaining too.
+    let first_chained = usize::from(!matches!(source, Source::Sso { .. }));
+    check_durations(aws, env, request, first_chained, &mut hops, &mut notices)?;
     let (region, region_source) = region(profile, aws, env, request);
     if !valid_region(&region) {
         return Err(bad(profile, &format!("invalid region `{region}`")));
     }
     let chain = Chain {
         profile: profile.to_string(),
-        endpoint: endpoint::configured(Service::Sts, env, aws.get(profile, "endpoint_url")),
-        source_mfa_serial: aws
-            .get(source.profile(), "mfa_serial")
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned),
+        sts: endpoint::resolve(Service::Sts, env, aws, Some(profile))?,
+        net: NetSettings::resolve(env, aws, Some(profile)),
+        source_mfa_serial: mfa_serial_of(source.profile(), profile, aws, env),
         keys_in_aws_files: matches!(source, Source::Vault { .. })
             && aws.get(source.profile(), "aws_access_key_id").is_some(),
+        temporary_in_aws_files: matches!(source, Source::Vault { .. })
+            && aws.get(source.profile(), "aws_session_token").is_some(),
         source,
         hops,
         mfa_serial,
@@ -313,11 +348,14 @@ pub fn resolve(
         no_session: request.no_session,
         asked_duration: request.duration,
         notices,
+        policy,
     };
     // session_token_duration matters only to chains that call GetSessionToken.
     if chain.uses_session_token() {
         let place = if chain.hops.is_empty() && request.duration.is_some() {
             DurationPlace::Flag
+        } else if let Some((name, _)) = session_token_ttl(env, chain.hops.is_empty()) {
+            DurationPlace::Env(name)
         } else {
             DurationPlace::Setting("[session] session_token_duration")
         };
@@ -362,7 +400,7 @@ fn walk(
         aws.includes(&current)?;
         let get = |key: &str| aws.get(&current, key).filter(|v| !v.is_empty());
         if mfa_serial.is_none() {
-            mfa_serial = get("mfa_serial").map(str::to_owned);
+            mfa_serial = mfa_serial_of(&current, profile, aws, env);
         }
         if mfa_process.is_none() {
             mfa_process = get("mfa_process").map(str::to_owned);
@@ -380,7 +418,7 @@ fn walk(
                 arn: role_arn.to_string(),
             });
         }
-        hops.push(role_hop(&current, role_arn, aws, settings, env)?);
+        hops.push(role_hop(&current, profile, role_arn, aws, settings, env)?);
         if let Some(token_file) = get("web_identity_token_file") {
             break Source::WebIdentity {
                 profile: current.clone(),
@@ -413,6 +451,51 @@ fn walk(
     })
 }
 
+/// A profile's `mfa_serial`; for the profile asked for, aws-vault's `AWS_MFA_SERIAL` stands for
+/// it, as aws-vault reads it (the variable is applied to the active profile before the config,
+/// which only fills what it left empty; its sources are read without it).
+fn mfa_serial_of(
+    profile: &str,
+    asked: &str,
+    aws: &AwsProfiles,
+    env: &Environment,
+) -> Option<String> {
+    let variable = env
+        .aws_vault
+        .mfa_serial
+        .as_ref()
+        .filter(|_| profile == asked);
+    variable.cloned().or_else(|| {
+        aws.get(profile, "mfa_serial")
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+/// aws-vault's GetSessionToken duration for a chain with roles (`AWS_CHAINED_SESSION_TOKEN_TTL`)
+/// or without (`AWS_SESSION_TOKEN_TTL`), when set and valid (a bad value stops
+/// [`crate::context`] first).
+fn session_token_ttl(env: &Environment, without_roles: bool) -> Option<(&'static str, Duration)> {
+    let (name, value) = if without_roles {
+        ("AWS_SESSION_TOKEN_TTL", &env.aws_vault.session_token_ttl)
+    } else {
+        (
+            "AWS_CHAINED_SESSION_TOKEN_TTL",
+            &env.aws_vault.chained_session_token_ttl,
+        )
+    };
+    Some((name, *value.as_ref()?.as_ref().ok()?))
+}
+
+/// aws-vault's `AWS_ASSUME_ROLE_TTL`, when set and valid: every role's duration, before
+/// `duration_seconds` and `[session] assume_role_duration`.
+fn assume_role_ttl(env: &Environment) -> Option<Duration> {
+    env.aws_vault
+        .assume_role_ttl
+        .as_ref()
+        .and_then(|d| d.as_ref().ok().copied())
+}
+
 /// The AWS CLI's ways to get credentials that broker does not take, as errors.
 fn refuse_unsupported<'a>(
     profile: &str,
@@ -438,20 +521,63 @@ fn refuse_unsupported<'a>(
     Ok(())
 }
 
-/// Settles every duration of the chain: `--duration` on what is handed out (the last hop, or
-/// the session token), the policy's cap, AWS's bounds, and the one-hour cap on chained hops.
-/// Returns the session token's duration.
-fn settle_durations(
-    profile: &str,
-    aws: &AwsProfiles,
+/// The places of a chain that policy rules are matched against: its source (with an IAM
+/// Identity Center role's ARNs), then each role hop.
+fn places(source: &Source, hops: &[RoleHop]) -> Vec<Place> {
+    let source_arns = match source {
+        Source::Sso {
+            account_id,
+            role_name,
+            session,
+            ..
+        } => sso_role_arns(account_id, role_name, &session.region),
+        _ => Vec::new(),
+    };
+    let mut places = vec![Place {
+        anchor: Anchor::Source,
+        profile: source.profile().to_string(),
+        role_arns: source_arns,
+    }];
+    places.extend(hops.iter().enumerate().map(|(i, hop)| Place {
+        anchor: Anchor::Hop(i),
+        profile: hop.profile.clone(),
+        role_arns: vec![hop.role_arn.clone()],
+    }));
+    places
+}
+
+/// The ARNs an IAM Identity Center role is matched by, as the config names it (the account and
+/// the permission set): `arn:aws:iam::ACCOUNT:role/NAME`, and the form of the role IAM Identity
+/// Center makes, `…:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_NAME_` (the real one
+/// goes on with a suffix, and may have a region in its path, which the config does not say).
+fn sso_role_arns(account: &str, role_name: &str, sso_region: &str) -> Vec<String> {
+    let partition = if sso_region.starts_with("cn-") {
+        "aws-cn"
+    } else if sso_region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    };
+    vec![
+        format!("arn:{partition}:iam::{account}:role/{role_name}"),
+        format!(
+            "arn:{partition}:iam::{account}:role/aws-reserved/sso.amazonaws.com/\
+             AWSReservedSSO_{role_name}_"
+        ),
+    ]
+}
+
+/// The durations asked for: `--duration` on what is handed out (the last hop, or the session
+/// token), else the settings'. Returns the session token's duration.
+fn asked_durations(
     settings: &Settings,
+    env: &Environment,
     request: &Request,
     hops: &mut [RoleHop],
-    notices: &mut Vec<Notice>,
-) -> Result<Duration, ChainError> {
-    let mut session_duration = settings
-        .session
-        .session_token_duration
+) -> Duration {
+    let mut session_duration = session_token_ttl(env, hops.is_empty())
+        .map(|(_, d)| d)
+        .or(settings.session.session_token_duration)
         .unwrap_or(DEFAULT_SESSION_TOKEN_DURATION);
     let handed_out = match hops.last_mut() {
         Some(last) => &mut last.duration,
@@ -460,28 +586,65 @@ fn settle_durations(
     if let Some(asked) = request.duration {
         *handed_out = asked;
     }
-    if let Some(max) = request.max_duration.filter(|max| *handed_out > *max) {
-        if request.duration.is_some() {
-            notices.push(Notice::PolicyCap {
-                profile: profile.into(),
-                max,
-                asked: *handed_out,
-            });
+    session_duration
+}
+
+/// The policy's caps: each place by the rules that matched there or before; a notice when
+/// what `--duration` asked for is cut.
+fn cap_by_policy(
+    profile: &str,
+    request: &Request,
+    policy: &Effective,
+    hops: &mut [RoleHop],
+    session_duration: &mut Duration,
+    notices: &mut Vec<Notice>,
+) {
+    let handed_out = hops
+        .len()
+        .checked_sub(1)
+        .map_or(Anchor::Source, Anchor::Hop);
+    let mut cap = |place: Anchor, duration: &mut Duration| {
+        if let Some(max) = policy.cap_at(place).filter(|max| *duration > *max) {
+            if place == handed_out && request.duration.is_some() {
+                notices.push(Notice::PolicyCap {
+                    profile: profile.into(),
+                    max,
+                    asked: *duration,
+                });
+            }
+            *duration = max;
         }
-        *handed_out = max;
+    };
+    cap(Anchor::Source, session_duration);
+    for (i, hop) in hops.iter_mut().enumerate() {
+        cap(Anchor::Hop(i), &mut hop.duration);
     }
+}
+
+/// AWS's bounds on every role's duration, and the one-hour cap on chained hops (from hop
+/// `first_chained` on).
+fn check_durations(
+    aws: &AwsProfiles,
+    env: &Environment,
+    request: &Request,
+    first_chained: usize,
+    hops: &mut [RoleHop],
+    notices: &mut Vec<Notice>,
+) -> Result<(), ChainError> {
     let last = hops.len().saturating_sub(1);
     for (i, hop) in hops.iter_mut().enumerate() {
         let place = if i == last && request.duration.is_some() {
             DurationPlace::Flag
+        } else if assume_role_ttl(env).is_some() {
+            DurationPlace::Env("AWS_ASSUME_ROLE_TTL")
         } else if aws.get(&hop.profile, "duration_seconds").is_some() {
             DurationPlace::Profile(hop.profile.clone())
         } else {
             DurationPlace::Setting("[session] assume_role_duration")
         };
         check_range(hop.duration, MAX_ROLE_DURATION, "a role", place)?;
-        // Every hop after the first is assumed with another role's credentials.
-        if i >= 1 && hop.duration > MAX_CHAINED_DURATION {
+        // Assumed with another role's credentials.
+        if i >= first_chained && hop.duration > MAX_CHAINED_DURATION {
             notices.push(Notice::ChainingCap {
                 role_arn: hop.role_arn.clone(),
                 asked: hop.duration,
@@ -489,7 +652,7 @@ fn settle_durations(
             hop.duration = MAX_CHAINED_DURATION;
         }
     }
-    Ok(session_duration)
+    Ok(())
 }
 
 /// Where a profile's own credentials come from: its `credential_process`, else its IAM
@@ -531,7 +694,6 @@ pub fn profile_sso_session(
     env: &Environment,
 ) -> Result<Option<SsoSession>, ChainError> {
     let get = |key: &str| aws.get(profile, key).filter(|v| !v.is_empty());
-    let endpoint_url = get("endpoint_url");
     let session = match (get("sso_session"), get("sso_start_url")) {
         (None, None) => return Ok(None),
         (Some(name), _) => {
@@ -541,7 +703,19 @@ pub fn profile_sso_session(
                     session: name.to_string(),
                 });
             }
-            sso_session(name, aws, env, endpoint_url)?
+            let session = sso_session(name, aws, env, Some(profile))?;
+            // botocore refuses the profile too (InvalidConfigError).
+            if let Some(url) = get("sso_start_url").filter(|url| *url != session.start_url) {
+                return Err(bad(
+                    profile,
+                    &format!(
+                        "its sso_start_url {url} is not the sso_start_url {} of its sso_session \
+                         {name}",
+                        session.start_url
+                    ),
+                ));
+            }
+            session
         }
         // The legacy form: the session's keys in the profile itself.
         (None, Some(start_url)) => SsoSession {
@@ -551,20 +725,20 @@ pub fn profile_sso_session(
                 .ok_or_else(|| bad(profile, "sso_start_url needs sso_region"))?
                 .to_string(),
             scopes: vec![SsoSession::DEFAULT_SCOPE.into()],
-            oidc_endpoint: endpoint::configured(Service::SsoOidc, env, endpoint_url),
-            portal_endpoint: endpoint::configured(Service::Sso, env, endpoint_url),
+            oidc: endpoint::resolve(Service::SsoOidc, env, aws, Some(profile))?,
+            portal: endpoint::resolve(Service::Sso, env, aws, Some(profile))?,
         },
     };
     Ok(Some(session))
 }
 
-/// The `[sso-session NAME]` section, resolved (endpoints as for any service, with
-/// `endpoint_url` from the profile that names it, if any).
+/// The `[sso-session NAME]` section, resolved (endpoints as for any service, with the keys of
+/// the profile that names it, if any).
 pub fn sso_session(
     name: &str,
     aws: &AwsProfiles,
     env: &Environment,
-    endpoint_url: Option<&str>,
+    profile: Option<&str>,
 ) -> Result<SsoSession, ChainError> {
     let section = |key: &'static str| {
         aws.sso_session_get(name, key)
@@ -596,8 +770,8 @@ pub fn sso_session(
         } else {
             scopes
         },
-        oidc_endpoint: endpoint::configured(Service::SsoOidc, env, endpoint_url),
-        portal_endpoint: endpoint::configured(Service::Sso, env, endpoint_url),
+        oidc: endpoint::resolve(Service::SsoOidc, env, aws, profile)?,
+        portal: endpoint::resolve(Service::Sso, env, aws, profile)?,
     })
 }
 
@@ -670,19 +844,23 @@ pub fn unknown_profile(name: &str, aws: &AwsProfiles) -> ChainError {
     ChainError::UnknownProfile {
         profile: name.to_string(),
         suggestions: crate::profiles::closest(name, names.iter().map(String::as_str)),
+        none_yet: names.is_empty(),
     }
 }
 
+/// The hop of `profile`'s role, in the chain of the profile `asked` for.
 fn role_hop(
     profile: &str,
+    asked: &str,
     role_arn: &str,
     aws: &AwsProfiles,
     settings: &Settings,
     env: &Environment,
 ) -> Result<RoleHop, ChainError> {
     let get = |key: &str| aws.get(profile, key).filter(|v| !v.is_empty());
-    let duration = match get("duration_seconds") {
-        Some(text) => text
+    let duration = match (assume_role_ttl(env), get("duration_seconds")) {
+        (Some(ttl), _) => ttl,
+        (None, Some(text)) => text
             .trim()
             .parse::<u64>()
             .map(Duration::from_secs)
@@ -692,7 +870,7 @@ fn role_hop(
                     &format!("duration_seconds `{text}` is not a number of seconds"),
                 )
             })?,
-        None => settings
+        (None, None) => settings
             .session
             .assume_role_duration
             .unwrap_or(DEFAULT_ROLE_DURATION),
@@ -706,7 +884,7 @@ fn role_hop(
         external_id: get("external_id").map(str::to_owned),
         source_identity: get("source_identity").map(str::to_owned),
         duration,
-        mfa_serial: get("mfa_serial").map(str::to_owned),
+        mfa_serial: mfa_serial_of(profile, asked, aws, env),
         session_tags: match get("session_tags") {
             Some(text) => parse_session_tags(text).map_err(|why| bad(profile, &why))?,
             None => Vec::new(),
@@ -766,6 +944,8 @@ enum DurationPlace {
     Profile(String),
     /// A setting of config.toml.
     Setting(&'static str),
+    /// One of aws-vault's variables.
+    Env(&'static str),
 }
 
 /// AWS's bounds on a duration given at `place`.
@@ -783,7 +963,7 @@ fn check_range(
                 DurationPlace::Profile(profile) => {
                     format!("duration_seconds of profile {profile}")
                 }
-                DurationPlace::Setting(name) => name.to_string(),
+                DurationPlace::Setting(name) | DurationPlace::Env(name) => name.to_string(),
             }),
         }
     })?;
@@ -877,15 +1057,61 @@ mod tests {
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/";
 
+    const SSO: &str = "[sso-session corp]\nsso_start_url = https://corp.example/start\n\
+                       sso_region = eu-west-1\n\
+                       [profile sso]\nsso_session = corp\nsso_account_id = 111111111111\n\
+                       sso_role_name = Admin\n";
+
+    #[test]
+    fn a_role_assumed_with_sso_credentials_is_chained() {
+        let config = format!(
+            "{SSO}[profile above]\nsource_profile = sso\nrole_arn = {ROLE}above\n\
+             duration_seconds = 7200\n"
+        );
+        let chain = resolve_in(&config, &[], "above", &Request::default()).unwrap();
+        assert_eq!(chain.hops[0].duration, MAX_CHAINED_DURATION);
+        assert!(
+            matches!(chain.notices[..], [Notice::ChainingCap { .. }]),
+            "{:?}",
+            chain.notices
+        );
+    }
+
+    #[test]
+    fn an_sso_session_and_another_start_url_are_an_error_naming_both() {
+        let config = format!("{SSO}sso_start_url = https://other.example/start\n");
+        let err = resolve_in(&config, &[], "sso", &Request::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("https://other.example/start")
+                && err.contains("https://corp.example/start")
+                && err.contains("sso_session corp"),
+            "{err}"
+        );
+        let same = format!("{SSO}sso_start_url = https://corp.example/start\n");
+        resolve_in(&same, &[], "sso", &Request::default()).unwrap();
+    }
+
     fn resolve_in(
         config: &str,
         env: &[(&str, &str)],
         profile: &str,
         request: &Request,
     ) -> Result<Chain, ChainError> {
+        resolve_with(config, env, profile, request, &Policy::default())
+    }
+
+    fn resolve_with(
+        config: &str,
+        env: &[(&str, &str)],
+        profile: &str,
+        request: &Request,
+        policy: &Policy,
+    ) -> Result<Chain, ChainError> {
         let aws = AwsProfiles::from_texts(config, "").unwrap();
         let env = Environment::from_pairs(env);
-        resolve(profile, &aws, &Settings::default(), &env, request)
+        resolve(profile, &aws, &Settings::default(), policy, &env, request)
     }
 
     fn chain_of(config: &str, profile: &str) -> Result<Chain, ChainError> {
@@ -914,14 +1140,16 @@ mod tests {
             chain_of(&config, "ghost").unwrap_err(),
             ChainError::UnknownProfile {
                 profile: "ghost".into(),
-                suggestions: vec![]
+                suggestions: vec![],
+                none_yet: false
             }
         );
         assert_eq!(
             chain_of(&config, "los").unwrap_err(),
             ChainError::UnknownProfile {
                 profile: "los".into(),
-                suggestions: vec!["lost".into()]
+                suggestions: vec!["lost".into()],
+                none_yet: false
             }
         );
         let config = format!(
@@ -1093,7 +1321,8 @@ mod tests {
         let endpoint = |env: &[(&str, &str)]| {
             resolve_in(config, env, "p", &Request::default())
                 .unwrap()
-                .endpoint
+                .sts
+                .url
         };
         assert_eq!(endpoint(&[]).as_deref(), Some("http://profile"));
         assert_eq!(
@@ -1211,13 +1440,20 @@ mod tests {
              [profile r1]\nrole_arn = {ROLE}r1\nsource_profile = user\nduration_seconds = 7200\n\
              [profile r2]\nrole_arn = {ROLE}r2\nsource_profile = r1\n"
         );
-        let asked = |profile: &str, duration: u64, max: Option<u64>| {
+        let asked = |profile: &str, duration: u64, max: Option<&str>| {
             let request = Request {
                 duration: Some(Duration::from_secs(duration)),
-                max_duration: max.map(Duration::from_secs),
                 ..Request::default()
             };
-            resolve_in(&config, &[], profile, &request)
+            let policy = Policy {
+                user: crate::settings::parse_toml(&match max {
+                    Some(max) => format!("[profile.{profile}]\nmax_duration = \"{max}\"\n"),
+                    None => String::new(),
+                })
+                .unwrap(),
+                ..Policy::default()
+            };
+            resolve_with(&config, &[], profile, &request, &policy)
         };
         let r1 = chain_of(&config, "r1").unwrap();
         assert_eq!(r1.hops[0].duration, Duration::from_secs(7200));
@@ -1228,7 +1464,7 @@ mod tests {
             "{:?}",
             r2.notices
         );
-        let capped = asked("r1", 3 * 3600, Some(1800)).unwrap();
+        let capped = asked("r1", 3 * 3600, Some("30m")).unwrap();
         assert_eq!(capped.hops[0].duration, Duration::from_secs(1800));
         assert!(capped.notices[0]
             .to_string()

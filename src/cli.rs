@@ -50,8 +50,24 @@ pub struct Global {
     pub config: Option<PathBuf>,
 
     /// Log what broker does to stderr (secrets are never logged)
-    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
+    #[arg(
+        short,
+        long,
+        alias = "debug",
+        global = true,
+        action = clap::ArgAction::Count,
+        help_heading = GLOBAL
+    )]
     pub verbose: u8,
+
+    /// aws-vault's MFA prompt driver: as `[mfa] prompt` in config.toml (see `broker help
+    /// aws-vault`)
+    #[arg(long, global = true, hide = true, value_name = "DRIVER")]
+    pub prompt: Option<String>,
+
+    /// aws-vault's keychain name: where `import --from-aws-vault` looks on macOS
+    #[arg(long, global = true, hide = true, value_name = "NAME")]
+    pub keychain: Option<String>,
 }
 
 /// Parses `argv` (the program name first).
@@ -95,7 +111,8 @@ fn root_after_help() -> String {
          broker add alice                                # store alice's access key\n  \
          broker exec analyst aws sts get-caller-identity # run a command as a role\n  \
          eval \"$(broker export --format sh analyst)\"     # into the current shell\n  \
-         broker doctor                                   # what to fix on this machine",
+         broker doctor                                   # what to fix on this machine\n\n\
+         aws-vault users: broker help aws-vault",
     );
     text
 }
@@ -111,6 +128,7 @@ fn backend_about(kind: BackendKind) -> &'static str {
         BackendKind::File => {
             "age-encrypted files under `file_dir`, one per item, protected by a passphrase"
         }
+        BackendKind::Pass => "The password store of `pass` (GPG), under BROKER_PASS_DIR",
     }
 }
 

@@ -7,6 +7,9 @@
 
 use std::time::Duration;
 
+/// AWS's bounds on `DurationSeconds`.
+pub const MIN_DURATION: Duration = Duration::from_secs(900);
+
 /// A duration broker refuses.
 #[derive(Debug, thiserror::Error, PartialEq, Eq, Clone)]
 #[error("invalid duration `{value}`{}: {reason}", place.as_ref().map(|p| format!(" for {p}")).unwrap_or_default())]
@@ -22,6 +25,9 @@ pub struct DurationError {
 pub enum Reason {
     #[error("expected a number with a unit, like 15m, 1h or 3600s")]
     Malformed,
+    /// Not Go's duration syntax (aws-vault's variables).
+    #[error("expected a duration like 1h, 90m, 1h30m or 1.5h")]
+    MalformedGo,
     #[error("a number needs a unit, like {0}s")]
     NoUnit(String),
     #[error("too large")]
@@ -105,6 +111,73 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
             .ok_or_else(too_large)?;
     }
     Ok(Duration::from_secs(total))
+}
+
+/// Parses Go's duration syntax (`time.ParseDuration`), which aws-vault's variables use: a
+/// sequence of numbers, each with an optional fraction and a unit (`ns`, `us`, `µs`, `ms`, `s`,
+/// `m`, `h`), like `1h`, `90m`, `1h30m`, `1.5h`, `500ms`; `0` alone is zero. Rounded to whole
+/// seconds. A sign is refused: a negative duration means nothing here.
+pub fn parse_go(text: &str) -> Result<Duration, DurationError> {
+    const NANOS: u128 = 1_000_000_000;
+    let trimmed = text.trim();
+    let invalid = || DurationError::new(trimmed, Reason::MalformedGo);
+    let too_large = || DurationError::new(trimmed, Reason::TooLarge);
+    if trimmed == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if trimmed.is_empty() {
+        return Err(invalid());
+    }
+    let mut rest = trimmed;
+    let mut total: u128 = 0;
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    while !rest.is_empty() {
+        let int_len = digits(rest);
+        let int = &rest[..int_len];
+        rest = &rest[int_len..];
+        let frac = match rest.strip_prefix('.') {
+            Some(after) => {
+                let n = digits(after);
+                rest = &after[n..];
+                &after[..n]
+            }
+            None => "",
+        };
+        if int.is_empty() && frac.is_empty() {
+            return Err(invalid());
+        }
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit: u128 = match &rest[..unit_len] {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => NANOS,
+            "m" => 60 * NANOS,
+            "h" => 3600 * NANOS,
+            _ => return Err(invalid()),
+        };
+        rest = &rest[unit_len..];
+        let whole: u128 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| too_large())?
+        };
+        // Beyond 18 digits a fraction adds less than a nanosecond to any unit.
+        let frac = &frac[..frac.len().min(18)];
+        let fraction = match frac {
+            "" => 0,
+            f => f.parse::<u128>().map_err(|_| invalid())? * unit / 10u128.pow(f.len() as u32),
+        };
+        total = whole
+            .checked_mul(unit)
+            .and_then(|n| n.checked_add(fraction))
+            .and_then(|n| total.checked_add(n))
+            .ok_or_else(too_large)?;
+    }
+    let secs = u64::try_from((total + NANOS / 2) / NANOS).map_err(|_| too_large())?;
+    Ok(Duration::from_secs(secs))
 }
 
 /// Formats a duration the way `parse` reads it back, largest units first (`1h30m`, `45s`).
@@ -195,6 +268,41 @@ mod tests {
         assert_eq!(
             parse("999999999999999999h").unwrap_err().reason,
             Reason::TooLarge
+        );
+    }
+
+    #[test]
+    fn go_durations_as_aws_vault_reads_them() {
+        let secs = |text: &str| parse_go(text).map(|d| d.as_secs());
+        assert_eq!(secs("1h"), Ok(3600));
+        assert_eq!(secs("90m"), Ok(5400));
+        assert_eq!(secs("1h30m"), Ok(5400));
+        assert_eq!(secs("1.5h"), Ok(5400));
+        assert_eq!(secs("500ms"), Ok(1), "rounded to the second");
+        assert_eq!(secs("1m30.4s"), Ok(90));
+        assert_eq!(secs("2h0m0s"), Ok(7200));
+        assert_eq!(secs(".5m"), Ok(30));
+        assert_eq!(secs("0"), Ok(0));
+        for bad in ["", "3600", "1x", "h", "-1h", "1h-", ".h", "1..5h", "1d"] {
+            assert_eq!(
+                parse_go(bad).unwrap_err().reason,
+                Reason::MalformedGo,
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            parse_go("99999999999999999999999999999h")
+                .unwrap_err()
+                .reason,
+            Reason::TooLarge
+        );
+        assert_eq!(
+            parse_go("1x")
+                .unwrap_err()
+                .at("AWS_ASSUME_ROLE_TTL")
+                .to_string(),
+            "invalid duration `1x` for AWS_ASSUME_ROLE_TTL: expected a duration like 1h, 90m, \
+             1h30m or 1.5h"
         );
     }
 

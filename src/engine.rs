@@ -23,7 +23,7 @@ use crate::output::{notice, verbose};
 use crate::plan::{Action, Plan, Step};
 use crate::process::ProcessError;
 use crate::settings::MfaPrompt;
-use crate::sso::{Portal, SignIn, SsoError};
+use crate::sso::{Barred, Portal, SignIn, SsoError};
 use crate::sts::{Mfa, Sts};
 use crate::vault::{self, VaultError, VaultSpec};
 
@@ -42,12 +42,18 @@ pub enum EngineError {
         profile: String,
     },
     #[error("no keys are stored for profile {profile} in the {backend} vault{}",
-        if *in_aws_files { "; they are in the AWS credentials file" } else { "" })]
+        match (in_aws_files, temporary) {
+            (_, true) => "; the AWS credentials file holds temporary credentials for it",
+            (true, false) => "; they are in the AWS credentials file",
+            (false, false) => "",
+        })]
     NoKeys {
         profile: String,
         backend: &'static str,
         /// The profile has `aws_access_key_id` in the AWS files.
         in_aws_files: bool,
+        /// …with `aws_session_token`: temporary credentials, which `import` refuses.
+        temporary: bool,
     },
     #[error("profile {profile} has no credentials of its own to hand out, only a role's")]
     NoOwnCredentials { profile: String },
@@ -66,8 +72,8 @@ pub enum EngineError {
     Cache(#[from] CacheError),
     #[error(transparent)]
     MfaUnsendable(#[from] crate::plan::PlanError),
-    #[error("cannot start the STS client: {0}")]
-    Runtime(std::io::Error),
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
     #[error(transparent)]
     Sso(#[from] SsoError),
 }
@@ -105,6 +111,9 @@ pub struct Issued {
     /// In their advisory window, handed out without the refresh they are due (see
     /// [`Options::defer_advisory_refresh`]).
     pub refresh_due: bool,
+    /// What was used in its advisory window because its refresh failed, and why: for the
+    /// audit record (the user was warned on stderr).
+    pub note: Option<String>,
 }
 
 impl Issued {
@@ -113,6 +122,7 @@ impl Issued {
             credentials,
             cached,
             refresh_due: false,
+            note: None,
         }
     }
 }
@@ -124,6 +134,8 @@ struct Cold<'a> {
     options: &'a Options,
     sts: OnceCell<Sts>,
     source: OnceCell<Credentials>,
+    /// What was used in its advisory window, and why (see [`Issued::note`]).
+    note: std::cell::RefCell<Option<String>>,
 }
 
 /// Gets credentials for `chain` by `plan`.
@@ -148,9 +160,8 @@ pub fn obtain(
                     last.key.kind, last.key.profile
                 ));
                 return Ok(Issued {
-                    credentials: cached.credentials,
-                    cached: true,
                     refresh_due: deferred,
+                    ..Issued::made(cached.credentials, true)
                 });
             }
         }
@@ -238,6 +249,7 @@ impl<'a> Cold<'a> {
             options,
             sts: OnceCell::new(),
             source: OnceCell::new(),
+            note: Default::default(),
         }
     }
 
@@ -286,32 +298,32 @@ impl<'a> Cold<'a> {
                     return Err(Retry::Expired(key.clone()));
                 }
                 (Err(e), Some(usable)) => {
-                    notice(&format!(
-                        "warning: could not refresh the {} credentials of {} ({e}); using the \
-                         cached ones, which expire in {}",
+                    let note = format!(
+                        "could not refresh the {} credentials of {} ({e}); using the cached \
+                         ones, which expire in {}",
                         step.key.kind,
                         step.key.profile,
                         time_left(&usable)
-                    ));
+                    );
+                    notice(&format!("warning: {note}"));
+                    self.note.replace(Some(note));
                     parent = Some((usable, true, &step.key));
                 }
                 (Err(e), None) => return Err(Retry::Fail(e)),
             }
         }
         let (credentials, cached, _) = parent.expect("at least one step");
-        Ok(Issued::made(credentials, cached))
+        Ok(Issued {
+            note: self.note.take(),
+            ..Issued::made(credentials, cached)
+        })
     }
 
     fn sts(&self) -> Result<&Sts> {
         if let Some(sts) = self.sts.get() {
             return Ok(sts);
         }
-        let sts = Sts::new(
-            &self.chain.region,
-            self.chain.endpoint.as_deref(),
-            self.options.sts_timeout,
-        )
-        .map_err(EngineError::Runtime)?;
+        let sts = Sts::new(self.chain, self.options.sts_timeout)?;
         Ok(self.sts.get_or_init(|| sts))
     }
 
@@ -385,7 +397,7 @@ impl<'a> Cold<'a> {
             code: &c.code,
         });
         let credentials = match step.action {
-            Action::SsoRole => return self.sso_role(cache),
+            Action::SsoRole => return self.sso_role(step, cache),
             Action::SessionToken => {
                 let keys = self.source()?;
                 verbose(format!(
@@ -429,8 +441,9 @@ impl<'a> Cold<'a> {
 
     /// The role credentials of an IAM Identity Center source: GetRoleCredentials with the
     /// session's access token, which is kept, refreshed or signed in for under the session's
-    /// lock. A token the portal refuses (401) is forgotten, and the call tried once more.
-    fn sso_role(&self, cache: &Cache) -> Result<Credentials> {
+    /// lock. A token the portal refuses (401) is forgotten, and the call tried once more. No
+    /// sign-in starts while the step's cached credentials are still valid: they are used.
+    fn sso_role(&self, step: &Step, cache: &Cache) -> Result<Credentials> {
         let Source::Sso {
             session,
             account_id,
@@ -440,12 +453,25 @@ impl<'a> Cold<'a> {
         else {
             unreachable!("planned only for SSO sources")
         };
-        let portal =
-            Portal::new(session, self.options.sts_timeout).map_err(EngineError::Runtime)?;
+        let portal = Portal::new(session, &self.chain.net, self.options.sts_timeout)?;
         let vault = self.vault.open()?;
+        let at_hand = !self.options.refresh
+            && cache
+                .get_fresh(&step.key, self.options.min_ttl)
+                .is_some_and(|c| c.freshness == Freshness::Usable);
+        let sign_in = SignIn {
+            barred: at_hand
+                .then_some(Barred::CredentialsAtHand)
+                .or(self.options.sso.barred),
+            ..self.options.sso.clone()
+        };
         let token = || -> Result<SecretString> {
             let _lock = cache.lock_named(&format!("sso-{}", session.name))?;
-            Ok(portal.token(vault.as_ref(), self.options.min_ttl, &self.options.sso)?)
+            let (token, note) = portal.token(vault.as_ref(), self.options.min_ttl, &sign_in)?;
+            if note.is_some() {
+                self.note.replace(note);
+            }
+            Ok(token)
         };
         match portal.role_credentials(&token()?, account_id, role_name) {
             Err(SsoError::Aws(e)) if e.code == AwsCode::Unauthorized => {
@@ -490,6 +516,7 @@ impl<'a> Cold<'a> {
                         profile: profile.clone(),
                         backend: vault.kind().name(),
                         in_aws_files: self.chain.keys_in_aws_files,
+                        temporary: self.chain.temporary_in_aws_files,
                     })?;
                 Credentials::from(keys)
             }

@@ -10,7 +10,6 @@ use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use http_body_util::BodyExt;
 use hyper::header::{HeaderValue, CONNECTION, REFERRER_POLICY};
 use hyper::{Method, Request, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -33,14 +32,16 @@ pub enum FederationError {
     },
     #[error("console sign-in needs temporary credentials (a role or a federation token)")]
     NotTemporary,
-    #[error("the federation URL is not a valid URI")]
-    BadUri(#[source] hyper::http::uri::InvalidUri),
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
     #[error("the federation endpoint {host} failed: {source}")]
     Failed {
         host: String,
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: crate::net::GetError,
     },
+    #[error("the federation endpoint {host} answered HTTP {status}")]
+    Status { host: String, status: u16 },
     #[error("the federation endpoint {base} did not answer with JSON")]
     NotJson {
         base: String,
@@ -91,8 +92,10 @@ pub fn console_destination(region: &str) -> String {
     format!("https://{region}.console.aws.amazon.com/console/home?region={region}")
 }
 
-/// getSigninToken, then the login URL for `destination`.
+/// getSigninToken (on the network stack `net` describes), then the login URL for
+/// `destination`.
 pub fn signin_url(
+    net: &crate::net::NetSettings,
     base: &Url,
     credentials: &Credentials,
     session_duration: Option<Duration>,
@@ -116,7 +119,7 @@ pub fn signin_url(
         }
         query.append_pair("Session", &session.to_string());
     }
-    let body = get(&SecretString::from(request.to_string()))?;
+    let body = get(net, &SecretString::from(request.to_string()))?;
     let parsed: serde_json::Value =
         serde_json::from_slice(&body).map_err(|source| FederationError::NotJson {
             base: base.to_string(),
@@ -137,35 +140,25 @@ pub fn signin_url(
     Ok(SecretString::from(login.to_string()))
 }
 
-/// One HTTP(S) GET, bounded in time; the body of a 200 answer.
-fn get(url: &SecretString) -> Result<Vec<u8>> {
-    let runtime = listener::runtime()?;
-    let uri: hyper::Uri = url
-        .expose_secret()
-        .parse()
-        .map_err(FederationError::BadUri)?;
-    let host = uri.host().unwrap_or_default().to_string();
-    let fail = |source: Box<dyn std::error::Error + Send + Sync>| FederationError::Failed {
-        host: host.clone(),
-        source,
-    };
-    let said = |why: String| fail(std::io::Error::other(why).into());
-    runtime.block_on(async {
-        let response = crate::aws::get(uri, TIMEOUT)
-            .await
-            .map_err(said)?
-            .map_err(|e| fail(e.into()))?;
-        let status = response.status();
-        let body = tokio::time::timeout(TIMEOUT, response.into_body().collect())
-            .await
-            .map_err(|_| said("the answer stalled".into()))?
-            .map_err(|e| fail(e.into()))?
-            .to_bytes();
-        if !status.is_success() {
-            return Err(said(format!("HTTP {}", status.as_u16())));
-        }
-        Ok(body.to_vec())
-    })
+/// One HTTP(S) GET, bounded in time; the body of a 2xx answer.
+fn get(net: &crate::net::NetSettings, url: &SecretString) -> Result<Vec<u8>> {
+    let host = Url::parse(url.expose_secret())
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    let answer = crate::net::shared(net)?
+        .get(url, TIMEOUT)
+        .map_err(|source| FederationError::Failed {
+            host: host.clone(),
+            source,
+        })?;
+    if !(200..300).contains(&answer.status) {
+        return Err(FederationError::Status {
+            host,
+            status: answer.status,
+        });
+    }
+    Ok(answer.body)
 }
 
 /// Opens the sign-in `url` in the browser so that no other local user can take it.

@@ -14,6 +14,9 @@ use std::path::Path;
 #[cfg(windows)]
 mod acl;
 
+#[cfg(windows)]
+pub use acl::{admin_only, program_data, NotAdminOnly};
+
 /// Caps on what broker reads, by kind of file.
 pub const AWS_FILE_CAP: u64 = 8 << 20;
 pub const SETTINGS_CAP: u64 = 1 << 20;
@@ -100,6 +103,19 @@ pub fn read_secret_file(path: &Path, cap: u64) -> std::io::Result<Option<Vec<u8>
 }
 
 fn read_capped(path: &Path, cap: u64, follow: bool) -> std::io::Result<Option<Vec<u8>>> {
+    let Some((file, meta)) = open_regular(path, follow)? else {
+        return Ok(None);
+    };
+    read_open(file, &meta, cap).map(Some)
+}
+
+/// Opens `path` for reading (through a symbolic link when `follow`): only a regular file, with
+/// the metadata of what was opened, so that a check of it holds for what is then read. `None`
+/// when it does not exist.
+pub fn open_regular(
+    path: &Path,
+    follow: bool,
+) -> std::io::Result<Option<(File, std::fs::Metadata)>> {
     let file = match open(path, follow, OpenMode::Read) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -112,6 +128,11 @@ fn read_capped(path: &Path, cap: u64, follow: bool) -> std::io::Result<Option<Ve
     if !meta.is_file() {
         return Err(other("not a regular file"));
     }
+    Ok(Some((file, meta)))
+}
+
+/// Reads a file [`open_regular`] opened, at most `cap` bytes.
+pub fn read_open(file: File, meta: &std::fs::Metadata, cap: u64) -> std::io::Result<Vec<u8>> {
     let too_large = || other(format!("larger than {}", size(cap)));
     if meta.len() > cap {
         return Err(too_large());
@@ -122,7 +143,7 @@ fn read_capped(path: &Path, cap: u64, follow: bool) -> std::io::Result<Option<Ve
     if bytes.len() as u64 > cap {
         return Err(too_large());
     }
-    Ok(Some(bytes))
+    Ok(bytes)
 }
 
 /// Opens a file of broker's own for appending and reading its tail (the audit log), creating it

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use crate::aws::{AwsError, Client};
 use crate::credentials::{Credentials, LongTermKeys};
+use crate::endpoint::ServiceEndpoint;
+use crate::net::{NetError, NetSettings};
 
 /// An IAM client bound to one set of credentials. IAM is global and signs for us-east-1.
 pub struct Iam {
@@ -15,12 +17,13 @@ pub struct Iam {
 
 impl Iam {
     pub fn new(
-        endpoint: Option<&str>,
+        net: &NetSettings,
+        endpoint: &ServiceEndpoint,
         timeout: Duration,
         credentials: &Credentials,
-    ) -> std::io::Result<Iam> {
-        let aws = Client::new("iam", "us-east-1", endpoint, timeout)?;
-        let client = aws_sdk_iam::Client::new(&aws.sdk_config(Some(credentials)));
+    ) -> Result<Iam, NetError> {
+        let aws = Client::new(net, endpoint, "us-east-1", timeout)?;
+        let client = crate::aws::sdk_client!(aws_sdk_iam, aws.sdk_config(Some(credentials)));
         Ok(Iam { aws, client })
     }
 

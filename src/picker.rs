@@ -1,6 +1,6 @@
-//! Choosing a profile when none was named and `AWS_PROFILE` is unset: on a terminal, a list to
-//! filter by typing (fuzzy), the most recently used profiles first; elsewhere, an error naming
-//! a few, since nothing can be asked.
+//! Choosing a profile when none was named and neither `AWS_DEFAULT_PROFILE` nor `AWS_PROFILE`
+//! is set: on a terminal, a list to filter by typing (fuzzy), the most recently used profiles
+//! first; elsewhere, an error naming a few, since nothing can be asked.
 //!
 //! Never on the path of a named profile: nothing here runs, or is initialised, on a warm
 //! `export PROFILE`.

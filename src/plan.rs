@@ -1,15 +1,21 @@
 //! The plan of a chain: which STS calls make its credentials, each call's cache key, and where
 //! MFA codes and session tags go — decided once, before anything is called or cached.
 //!
-//! Pure: a function of the chain and the request's tags.
+//! Pure: a function of the chain, the request's tags and its reason.
 
 use crate::cache::{EntryKey, EntryKind};
 use crate::chain::{Chain, Notice, Source};
+use crate::policy::Anchor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error("profile {profile} has an mfa_serial that no call can carry: {why}")]
     MfaUnsendable { profile: String, why: &'static str },
+    #[error(
+        "profile {profile} is break-glass, and its credentials come straight from its \
+         credential_process: broker cannot make a session of their own for each reason"
+    )]
+    NoSessionPerReason { profile: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +62,9 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// For the user, once: what the plan could not do as asked.
     pub notices: Vec<Notice>,
+    /// Break-glass: the index of the first step whose cache entry is made for one reason
+    /// alone (and so is every later one, made from it).
+    pub per_reason_from: Option<usize>,
 }
 
 /// Plans the STS calls of `chain`: the session token when one is used, then each role hop.
@@ -70,10 +79,24 @@ pub struct Plan {
 /// profile's when its own profile has none. An `mfa_serial` that no call can carry is an error.
 /// A profile's `session_tags` go with its own AssumeRole; the request's tags with the last call
 /// when it is an AssumeRole. Tags no call can take are a notice.
-pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError> {
+///
+/// Break-glass: the first call at or after the place a break-glass rule matched has `reason` in
+/// its cache key, so that a new reason gets a new session (and later calls, whose keys name
+/// their parent's, too); calls before it, such as an MFA session below a break-glass role,
+/// are shared. A chain without such a call cannot be break-glass.
+pub fn plan(
+    chain: &Chain,
+    tags: &[(String, String)],
+    reason: Option<&str>,
+) -> Result<Plan, PlanError> {
     let mut planner = Planner {
+        per_reason: chain
+            .policy
+            .break_glass_from()
+            .map(|anchor| (anchor, reason.map(|r| format!("reason:{r}")))),
+        per_reason_from: None,
         chain,
-        endpoint: chain.endpoint.as_deref().unwrap_or("-"),
+        endpoint: chain.sts.cache_label(),
         source: chain.source.profile().to_string(),
         parent: match &chain.source {
             Source::Vault { profile } => format!("keys:{profile}"),
@@ -111,6 +134,11 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
         planner.role(i, web, mfa, request_tags);
     }
     planner.check_mfa_sendable()?;
+    if planner.per_reason.is_some() && planner.per_reason_from.is_none() {
+        return Err(PlanError::NoSessionPerReason {
+            profile: chain.profile.clone(),
+        });
+    }
     if !tags.is_empty() && !reason_sent {
         let call = match planner.steps.last().map(|s| s.action) {
             Some(Action::SsoRole) => "GetRoleCredentials takes",
@@ -126,6 +154,7 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
     Ok(Plan {
         steps: planner.steps,
         notices: planner.notices,
+        per_reason_from: planner.per_reason_from,
     })
 }
 
@@ -133,19 +162,35 @@ pub fn plan(chain: &Chain, tags: &[(String, String)]) -> Result<Plan, PlanError>
 /// so that an entry is never served from another chain's credentials.
 struct Planner<'a> {
     chain: &'a Chain,
-    endpoint: &'a str,
+    /// What the entries name as the STS endpoint (`-` for the plain public one).
+    endpoint: std::borrow::Cow<'a, str>,
     /// What every entry names as its source: the source profile, or the SSO session.
     source: String,
     /// The previous step's entry hash (or where the first step's credentials come from).
     parent: String,
     steps: Vec<Step>,
     notices: Vec<Notice>,
+    /// Break-glass: from which place on entries are per reason, and the reason's key field.
+    per_reason: Option<(Anchor, Option<String>)>,
+    per_reason_from: Option<usize>,
 }
 
 impl Planner<'_> {
     fn push(&mut self, key: EntryKey, step: impl FnOnce(EntryKey) -> Step) {
         self.parent = key.hash();
         self.steps.push(step(key));
+    }
+
+    /// The reason's field for the key of the call at `place`, when it is the first at or after
+    /// the break-glass place (only then, so that every other key stays as it was).
+    fn reason_field(&mut self, place: Anchor) -> Option<String> {
+        match &self.per_reason {
+            Some((from, reason)) if place >= *from && self.per_reason_from.is_none() => {
+                self.per_reason_from = Some(self.steps.len());
+                reason.clone()
+            }
+            _ => None,
+        }
     }
 
     /// An IAM Identity Center source: its GetRoleCredentials, whose entry names the SSO session
@@ -161,15 +206,19 @@ impl Planner<'_> {
             return;
         };
         self.source = session.cache_source();
-        let canonical = canonical(&[
+        let reason = self.reason_field(Anchor::Source);
+        let portal = session.portal.cache_label();
+        let mut fields = vec![
             "sso",
             profile,
             &session.name,
             &session.start_url,
             account_id,
             role_name,
-            session.portal_endpoint.as_deref().unwrap_or("-"),
-        ]);
+            &portal,
+        ];
+        fields.extend(reason.as_deref());
+        let canonical = canonical(&fields);
         let key = EntryKey {
             profile: profile.clone(),
             kind: EntryKind::Sso,
@@ -186,13 +235,17 @@ impl Planner<'_> {
     fn session_token(&mut self) {
         let chain = self.chain;
         let mfa = chain.source_mfa_serial.clone().or(chain.mfa_serial.clone());
-        let canonical = canonical(&[
+        let reason = self.reason_field(Anchor::Source);
+        let duration = chain.session_duration.as_secs().to_string();
+        let mut fields = vec![
             "session",
             &self.source,
             mfa.as_deref().unwrap_or("-"),
-            &chain.session_duration.as_secs().to_string(),
-            self.endpoint,
-        ]);
+            &duration,
+            &self.endpoint,
+        ];
+        fields.extend(reason.as_deref());
+        let canonical = canonical(&fields);
         let key = EntryKey {
             profile: self.source.clone(),
             kind: EntryKind::Session,
@@ -238,6 +291,7 @@ impl Planner<'_> {
             _ => String::new(),
         };
         let kind = if web { EntryKind::Web } else { EntryKind::Role };
+        let reason = self.reason_field(Anchor::Hop(i));
         let duration = hop.duration.as_secs().to_string();
         let mut fields = vec![
             kind.name(),
@@ -247,7 +301,7 @@ impl Planner<'_> {
             hop.external_id.as_deref().unwrap_or("-"),
             hop.source_identity.as_deref().unwrap_or("-"),
             &duration,
-            self.endpoint,
+            &*self.endpoint,
             &tag_text,
             mfa.as_deref().unwrap_or("-"),
             &token_file,
@@ -258,6 +312,7 @@ impl Planner<'_> {
         if !transitive_tag_keys.is_empty() {
             fields.push(&transitive);
         }
+        fields.extend(reason.as_deref());
         let key = EntryKey {
             profile: hop.profile.clone(),
             kind,
@@ -325,10 +380,22 @@ mod tests {
     use super::*;
     use crate::chain::{resolve, Request};
     use crate::environment::Environment;
+    use crate::policy::Policy;
     use crate::profiles::AwsProfiles;
     use crate::settings::Settings;
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/";
+
+    /// The chain of `profile` under `rules` (config.toml).
+    fn chain_under(config: &str, rules: &str, profile: &str, request: &Request) -> Chain {
+        let aws = AwsProfiles::from_texts(config, "").unwrap();
+        let policy = Policy {
+            user: crate::settings::parse_toml(rules).unwrap(),
+            ..Policy::default()
+        };
+        let env = Environment::from_pairs(&[("USER", "jane")]);
+        resolve(profile, &aws, &Settings::default(), &policy, &env, request).unwrap()
+    }
 
     fn plan_of(
         config: &str,
@@ -336,19 +403,23 @@ mod tests {
         no_session: bool,
         tags: bool,
     ) -> Result<Plan, PlanError> {
-        let aws = AwsProfiles::from_texts(config, "").unwrap();
         let request = Request {
             no_session,
             ..Request::default()
         };
-        let env = Environment::from_pairs(&[("USER", "jane")]);
-        let chain = resolve(profile, &aws, &Settings::default(), &env, &request).unwrap();
+        let chain = chain_under(config, "", profile, &request);
         let tags = if tags {
             vec![("BrokerReason".to_string(), "INC-1".to_string())]
         } else {
             Vec::new()
         };
-        plan(&chain, &tags)
+        plan(&chain, &tags, Some("INC-1"))
+    }
+
+    /// The plan of `profile` under `rules` (config.toml) for `reason`.
+    fn plan_for(config: &str, rules: &str, profile: &str, reason: &str) -> Result<Plan, PlanError> {
+        let chain = chain_under(config, rules, profile, &Request::default());
+        plan(&chain, &[], Some(reason))
     }
 
     /// Each step as `ACTION(profile)`, `+mfa:SERIAL` and `+tags` when they go with it.
@@ -514,6 +585,55 @@ mod tests {
             Notice::TagsWithWebIdentity {
                 profile: "web".into()
             }
+        );
+    }
+
+    #[test]
+    fn break_glass_keys_are_per_reason_from_the_break_glass_call_on() {
+        let config = chain3("mfa_serial = A", "", "");
+        let keys = |rules: &str, profile: &str, reason: &str| {
+            let plan = plan_for(&config, rules, profile, reason).unwrap();
+            let keys: Vec<String> = plan.steps.iter().map(|s| s.key.hash()).collect();
+            (keys, plan.per_reason_from)
+        };
+        let none = "";
+        let bg = "[[role]]\narn = \"*:role/r1\"\nbreak_glass = true\n";
+        // Without break-glass, the reason changes no key (and the keys are as they were).
+        assert_eq!(keys(none, "r2", "INC-1"), keys(none, "r2", "INC-2"));
+        assert_eq!(keys(none, "r2", "INC-1").1, None);
+        let (one, from) = keys(bg, "r2", "INC-1");
+        let (two, _) = keys(bg, "r2", "INC-2");
+        assert_eq!(from, Some(1), "from r1's AssumeRole");
+        assert_eq!(one[0], two[0], "the MFA session below stays shared");
+        assert_ne!(one[1], two[1]);
+        assert_ne!(one[2], two[2], "made from a per-reason session");
+        assert_eq!(one, keys(bg, "r2", "INC-1").0, "one reason, one session");
+        assert_eq!(one[0], keys(none, "r2", "INC-1").0[0]);
+        // A break-glass rule on the IAM user's own profile: from the MFA session on.
+        let user = "[profile.alice]\nbreak_glass = true\n";
+        assert_eq!(keys(user, "r2", "INC-1").1, Some(0));
+        assert_ne!(
+            keys(user, "r2", "INC-1").0[0],
+            keys(user, "r2", "INC-2").0[0]
+        );
+    }
+
+    #[test]
+    fn break_glass_straight_from_a_credential_process_is_refused() {
+        let config = format!(
+            "[profile proc]\ncredential_process = x\n\
+             [profile role]\nrole_arn = {ROLE}role\nsource_profile = proc\n"
+        );
+        let rules = "[profile.proc]\nbreak_glass = true\n";
+        assert!(matches!(
+            plan_for(&config, rules, "proc", "INC-1"),
+            Err(PlanError::NoSessionPerReason { .. })
+        ));
+        let above = plan_for(&config, rules, "role", "INC-1").unwrap();
+        assert_eq!(
+            above.per_reason_from,
+            Some(0),
+            "its role is assumed per reason"
         );
     }
 }

@@ -5,8 +5,9 @@
 //! takes every key it does not set itself from the profile it includes (and so on down), so
 //! everything that reads a profile sees the merged keys.
 //!
-//! Only reads: the single write here, [`append_profile_section`], appends a section and never
-//! rewrites or reorders what is there. Never reads or keeps `aws_secret_access_key` values
+//! The writes, under the config's lock, go through [`update_config`]: `add` appends a section
+//! ([`append_profile_section`]), `sso profiles --write` replaces its own marked block; nothing
+//! else is rewritten or reordered. Never reads or keeps `aws_secret_access_key` values
 //! (`broker import` reads them with [`crate::credentials_file`]).
 
 use std::path::{Path, PathBuf};
@@ -63,6 +64,9 @@ pub enum ProfilesError {
 /// The profiles of the AWS config and credentials files.
 pub struct AwsProfiles {
     set: ProfileSet,
+    /// The `[services NAME]` sections of the config file that hold a setting (the SDK's
+    /// loader keeps their settings, but not which sections there are).
+    services: Vec<String>,
 }
 
 impl AwsProfiles {
@@ -75,17 +79,27 @@ impl AwsProfiles {
             .include_default_config_file(false)
             .include_default_credentials_file(false);
         let mut contents = std::collections::HashMap::new();
+        let mut services = Vec::new();
         for (kind, path) in [
             (EnvConfigFileKind::Config, config_file_path(env)),
             (EnvConfigFileKind::Credentials, credentials_file_path(env)),
         ] {
             let Some(path) = path else { continue };
             if let Some(bytes) = read_aws_file(&path)? {
+                if matches!(kind, EnvConfigFileKind::Config) {
+                    services = services_sections(std::str::from_utf8(&bytes).unwrap_or(""));
+                }
                 contents.insert(path.clone().into_os_string(), bytes);
                 files = files.with_file(kind, path);
             }
         }
         if contents.is_empty() {
+            if let Some(config) = config_file_path(env) {
+                crate::output::notice(&format!(
+                    "warning: there is no AWS config ({} does not exist), so no profiles",
+                    config.display()
+                ));
+            }
             return AwsProfiles::from_texts("", "");
         }
         // The files are named explicitly and read from memory: the loader needs no environment.
@@ -96,7 +110,7 @@ impl AwsProfiles {
         );
         let future = aws_config::profile::load(&fs, &sdk_env, &files, None);
         let set = block_on_ready(future)?.map_err(ProfilesError::Parse)?;
-        Ok(AwsProfiles { set })
+        Ok(AwsProfiles { set, services })
     }
 
     /// Parses config and credentials file texts given directly (for tests and fuzzing).
@@ -111,7 +125,27 @@ impl AwsProfiles {
         let (fs, env) = (Fs::from_slice(&[]), Env::from_slice(&[]));
         let future = aws_config::profile::load(&fs, &env, &files, None);
         let set = block_on_ready(future)?.map_err(ProfilesError::Parse)?;
-        Ok(AwsProfiles { set })
+        Ok(AwsProfiles {
+            set,
+            services: services_sections(config),
+        })
+    }
+
+    /// Whether a `[services NAME]` section with at least one setting exists.
+    pub fn has_services_section(&self, name: &str) -> bool {
+        self.services.iter().any(|s| s == name)
+    }
+
+    /// `[services NAME]`'s `SERVICE = \n  KEY = value`, if set.
+    pub fn services_get(&self, name: &str, service: &str, key: &str) -> Option<&str> {
+        let key = aws_runtime::env_config::property::PropertiesKey::builder()
+            .section_key("services")
+            .section_name(name)
+            .property_name(service)
+            .sub_property_name(key)
+            .build()
+            .ok()?;
+        self.set.other_sections().get(&key).map(String::as_str)
     }
 
     /// Every profile name, sorted.
@@ -181,6 +215,33 @@ impl AwsProfiles {
     }
 }
 
+/// The names of the `[services NAME]` sections of a config file's text that hold a line other
+/// than a comment. Looks at nothing in a file without such a section.
+fn services_sections(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    if !text.contains("[services") {
+        return names;
+    }
+    let mut current: Option<&str> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            current = header
+                .split(']')
+                .next()
+                .and_then(|h| h.trim().strip_prefix("services"))
+                .filter(|rest| rest.starts_with([' ', '\t']))
+                .map(str::trim);
+        } else if let Some(name) = current {
+            let setting = !line.is_empty() && !line.starts_with(['#', ';']);
+            if setting && !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
+}
+
 /// The text of one of the AWS files (see [`read_aws_file`]); `None` when it does not exist.
 pub fn read_text(path: &Path) -> Result<Option<String>, ProfilesError> {
     Ok(read_aws_file(path)?.map(|bytes| String::from_utf8(bytes).expect("checked UTF-8")))
@@ -230,40 +291,58 @@ pub fn credentials_file_path(env: &Environment) -> Option<PathBuf> {
 
 /// Appends `[profile NAME]` (or `[default]`) to the AWS config file, creating it if needed,
 /// unless another process added it meanwhile: the caller holds the AWS config's lock
-/// (`Context::lock`) around it. Writes through a symbolic link (dotfiles) to its target, keeping its mode.
-/// Returns the path written, or `None` when the section was already there.
+/// (`Context::lock`) around it. Returns the path written, or `None` when the section was
+/// already there.
 pub fn append_profile_section(
     name: &str,
     env: &Environment,
 ) -> Result<Option<PathBuf>, ProfilesError> {
+    let written = update_config(env, |text| {
+        if AwsProfiles::from_texts(text, "").is_ok_and(|aws| aws.contains(name)) {
+            return Ok(None);
+        }
+        let mut text = text.to_string();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        if name == "default" {
+            text.push_str("[default]\n");
+        } else {
+            text.push_str(&format!("[profile {name}]\n"));
+        }
+        Ok::<_, ProfilesError>(Some(text))
+    })?;
+    Ok(written.1.then_some(written.0))
+}
+
+/// Rewrites the AWS config file as `edit` says: it gets the file's text ("" when there is
+/// none) and returns the new text, or `None` to leave the file as it is. The file and its
+/// directory are created if needed; the new text replaces the old atomically, through a
+/// symbolic link (dotfiles) to its target, keeping its mode. The caller holds the AWS config's
+/// lock (`Context::lock`) around it. Returns the path, and whether it was written.
+pub fn update_config<E: From<ProfilesError>>(
+    env: &Environment,
+    edit: impl FnOnce(&str) -> Result<Option<String>, E>,
+) -> Result<(PathBuf, bool), E> {
     let path = config_file_path(env).ok_or_else(|| {
         ProfilesError::Load("cannot find the home directory; set AWS_CONFIG_FILE".into())
     })?;
+    let text = read_text(&path)?.unwrap_or_default();
+    let Some(text) = edit(&text)? else {
+        return Ok((path, false));
+    };
     let write_err = |source| ProfilesError::Write {
         path: path.clone(),
         source,
     };
-    let bytes = read_aws_file(&path)?.unwrap_or_default();
-    let mut text = String::from_utf8(bytes).unwrap_or_default();
-    if AwsProfiles::from_texts(&text, "").is_ok_and(|aws| aws.contains(name)) {
-        return Ok(None);
-    }
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    if !text.is_empty() {
-        text.push('\n');
-    }
-    if name == "default" {
-        text.push_str("[default]\n");
-    } else {
-        text.push_str(&format!("[profile {name}]\n"));
-    }
     if let Some(dir) = path.parent() {
         fsutil::create_dir(dir).map_err(write_err)?;
     }
     fsutil::write_through(&path, text.as_bytes()).map_err(write_err)?;
-    Ok(Some(path))
+    Ok((path, true))
 }
 
 /// The names among `names` closest to `name`, best first, at most three: for "did you mean".
@@ -317,14 +396,9 @@ fn chain_text(err: &ProfileFileLoadError) -> String {
 /// blocking calls, so it completes on the first poll and broker needs no runtime to call it.
 /// Should a later SDK make it wait, that is an error, not a busy loop.
 fn block_on_ready<F: std::future::Future>(future: F) -> Result<F::Output, ProfilesError> {
-    let future = std::pin::pin!(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.poll(&mut cx) {
-        std::task::Poll::Ready(out) => Ok(out),
-        std::task::Poll::Pending => Err(ProfilesError::Load(
-            "the AWS SDK's profile loader did not finish at once".into(),
-        )),
-    }
+    crate::ready::now_or_never(future).ok_or_else(|| {
+        ProfilesError::Load("the AWS SDK's profile loader did not finish at once".into())
+    })
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use crate::aws::{AwsCode, AwsError};
-use crate::chain::Chain;
 use crate::credentials::{Credentials, LongTermKeys};
 use crate::iam::Iam;
 use crate::output;
@@ -29,8 +28,8 @@ pub enum RotateError {
     NoKey { profile: String },
     #[error("no keys are stored for profile {profile}")]
     NotStored { profile: String },
-    #[error("cannot start the IAM client")]
-    Client(#[source] std::io::Error),
+    #[error(transparent)]
+    Client(#[from] crate::net::NetError),
     #[error("could not create a new access key: {source}")]
     Create {
         old_id: String,
@@ -140,9 +139,7 @@ pub fn replace(
 }
 
 /// Tries the new key with GetCallerIdentity until IAM has propagated it.
-pub fn verify(chain: &Chain, timeout: Duration, keys: &Credentials) -> Result<(), AwsError> {
-    let sts = Sts::new(&chain.region, chain.endpoint.as_deref(), timeout)
-        .map_err(|e| AwsError::no_client("GetCallerIdentity", e))?;
+pub fn verify(sts: &Sts, keys: &Credentials) -> Result<(), AwsError> {
     let mut attempt = 1;
     loop {
         match sts.caller_arn(keys) {

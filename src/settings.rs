@@ -10,6 +10,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::duration;
+pub use crate::policy::rules::{parse_toml, ParseError};
+use crate::policy::rules::{RoleRule, Rule, Rules};
 use crate::vault::BackendKind;
 
 #[derive(Debug, Default, Deserialize)]
@@ -27,8 +29,12 @@ pub struct Settings {
     pub file: FileSettings,
     #[serde(default)]
     pub credential_process: CredentialProcessSettings,
+    /// Policy rules by AWS profile name, `[profile.NAME]`.
     #[serde(default)]
-    pub profile: BTreeMap<String, ProfilePolicy>,
+    pub profile: BTreeMap<String, Rule>,
+    /// Policy rules by role ARN glob, `[[role]]`.
+    #[serde(default)]
+    pub role: Vec<RoleRule>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -94,24 +100,10 @@ pub struct AuditSettings {
     pub command_timeout: Option<Duration>,
 }
 
-/// Per-profile policy, `[profile.NAME]`.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProfilePolicy {
-    #[serde(default)]
-    pub break_glass: bool,
-    #[serde(default)]
-    pub require_reason: bool,
-    #[serde(default, deserialize_with = "duration::deserialize_opt")]
-    pub max_duration: Option<Duration>,
-    #[serde(default)]
-    pub notify_command: Vec<String>,
-    #[serde(default)]
-    pub tag_reason: bool,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    #[error("broker's settings file {path} does not exist")]
+    Missing { path: PathBuf },
     #[error("cannot read {path}: {source}")]
     Read {
         path: PathBuf,
@@ -125,14 +117,6 @@ pub enum SettingsError {
     },
 }
 
-/// config.toml text that does not parse: what is wrong, and on which line when TOML says.
-#[derive(Debug, thiserror::Error)]
-#[error("{}{}", .line.map(|l| format!("line {l}: ")).unwrap_or_default(), .source.message().trim())]
-pub struct ParseError {
-    pub line: Option<usize>,
-    source: Box<toml::de::Error>,
-}
-
 impl Settings {
     /// Reads `path`; a missing file means all defaults, unless it was named explicitly.
     pub fn load(path: &Path, must_exist: bool) -> Result<Settings, SettingsError> {
@@ -143,7 +127,11 @@ impl Settings {
         let bytes = match crate::fsutil::read_user_file(path, crate::fsutil::SETTINGS_CAP) {
             Ok(Some(bytes)) => bytes,
             Ok(None) if !must_exist => return Ok(Settings::default()),
-            Ok(None) => return Err(read_error(std::io::ErrorKind::NotFound.into())),
+            Ok(None) => {
+                return Err(SettingsError::Missing {
+                    path: path.to_owned(),
+                })
+            }
             Err(e) => return Err(read_error(e)),
         };
         let text = String::from_utf8(bytes)
@@ -156,16 +144,15 @@ impl Settings {
 
     /// Parses config.toml text; the error reads `line N: what is wrong`.
     pub fn parse(text: &str) -> Result<Settings, ParseError> {
-        toml::from_str(text).map_err(|source: toml::de::Error| ParseError {
-            line: source
-                .span()
-                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1),
-            source: Box::new(source),
-        })
+        parse_toml(text)
     }
 
-    pub fn policy(&self, profile: &str) -> Option<&ProfilePolicy> {
-        self.profile.get(profile)
+    /// The policy rules, taken out of the settings (for [`crate::policy::Policy`]).
+    pub fn take_rules(&mut self) -> Rules {
+        Rules {
+            profile: std::mem::take(&mut self.profile),
+            role: std::mem::take(&mut self.role),
+        }
     }
 }
 
@@ -200,6 +187,13 @@ require_reason = true
 max_duration = "1h"
 notify_command = ["/usr/local/bin/page-oncall"]
 tag_reason = true
+
+[[role]]
+arn = "arn:aws:iam::*:role/*BreakGlass*"
+break_glass = true
+reason_pattern = "^(INC|CHG)-[0-9]+"
+approve_command = ["/usr/local/bin/approve-break-glass"]
+approve_timeout = "5m"
 "#;
 
     #[test]
@@ -216,10 +210,17 @@ tag_reason = true
         assert!(s.audit.syslog);
         assert_eq!(s.audit.command[0], "/usr/local/bin/ship-audit");
         assert_eq!(s.audit.command_timeout, Some(Duration::from_secs(5)));
-        let p = s.policy("breakglass").unwrap();
+        let p = &s.profile["breakglass"];
         assert!(p.break_glass && p.require_reason && p.tag_reason);
         assert_eq!(p.max_duration, Some(Duration::from_secs(3600)));
         assert_eq!(p.notify_command, vec!["/usr/local/bin/page-oncall"]);
+        let role = &s.role[0];
+        assert!(role
+            .arn
+            .matches("arn:aws:iam::123456789012:role/SecurityBreakGlassRole"));
+        assert!(role.rule.break_glass);
+        assert!(role.rule.reason_pattern.as_ref().unwrap().is_match("CHG-7"));
+        assert_eq!(role.rule.approve_timeout, Some(Duration::from_secs(300)));
     }
 
     #[test]

@@ -26,12 +26,16 @@ pub struct Spinner {
     running: Option<(Sender<()>, JoinHandle<()>)>,
 }
 
+/// Whether broker may draw on stderr: a terminal, not under `-v`, no child owning it.
+fn drawable() -> bool {
+    !FORBIDDEN.load(Ordering::Relaxed)
+        && crate::output::VERBOSE.load(Ordering::Relaxed) == 0
+        && std::io::stderr().is_terminal()
+}
+
 impl Spinner {
     pub fn start(message: &str) -> Spinner {
-        let wanted = !FORBIDDEN.load(Ordering::Relaxed)
-            && crate::output::VERBOSE.load(Ordering::Relaxed) == 0
-            && std::io::stderr().is_terminal();
-        if !wanted {
+        if !drawable() {
             return Spinner { running: None };
         }
         let message = crate::sanitize::escape(message).into_owned();
@@ -66,6 +70,45 @@ impl Drop for Spinner {
         if let Some((stop, thread)) = self.running.take() {
             drop(stop);
             let _ = thread.join();
+        }
+    }
+}
+
+/// A progress bar on stderr (`accounts 120/1000`) for a long job of known size, drawn as a
+/// spinner is: on a terminal only; cleared when dropped.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    pub fn start(unit: &str, total: usize) -> Progress {
+        if !drawable() {
+            return Progress { bar: None };
+        }
+        console::set_colors_enabled_stderr(crate::output::stderr_colors());
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(total as u64),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        let template = format!("{{bar:30.cyan}} {{pos}}/{{len}} {unit}");
+        if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        Progress { bar: Some(bar) }
+    }
+
+    /// One more done.
+    pub fn advance(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
         }
     }
 }

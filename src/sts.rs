@@ -9,8 +9,9 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::aws::{AwsError, Client};
-use crate::chain::RoleHop;
+use crate::chain::{Chain, RoleHop};
 use crate::credentials::Credentials;
+use crate::net::NetError;
 
 /// The MFA device and the code typed for it.
 pub struct Mfa<'a> {
@@ -23,14 +24,15 @@ pub struct Sts {
 }
 
 impl Sts {
-    pub fn new(region: &str, endpoint: Option<&str>, timeout: Duration) -> std::io::Result<Sts> {
+    /// STS as `chain` reaches it: its endpoint, region and network settings.
+    pub fn new(chain: &Chain, timeout: Duration) -> Result<Sts, NetError> {
         Ok(Sts {
-            aws: Client::new("sts", region, endpoint, timeout)?,
+            aws: Client::new(&chain.net, &chain.sts, &chain.region, timeout)?,
         })
     }
 
     fn client(&self, credentials: Option<&Credentials>) -> aws_sdk_sts::Client {
-        aws_sdk_sts::Client::new(&self.aws.sdk_config(credentials))
+        crate::aws::sdk_client!(aws_sdk_sts, self.aws.sdk_config(credentials))
     }
     /// GetSessionToken with the long-term keys, with MFA when given.
     pub fn get_session_token(

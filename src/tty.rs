@@ -26,7 +26,13 @@ pub enum TtyError {
 /// seen there) and the terminal device opens.
 pub fn interactive() -> bool {
     use std::io::IsTerminal;
-    std::io::stderr().is_terminal() && platform::open().is_ok()
+    std::io::stderr().is_terminal() && present()
+}
+
+/// Whether there is a terminal to ask on (the process has a controlling terminal, or a
+/// console), whatever its standard streams are.
+pub fn present() -> bool {
+    platform::open().is_ok()
 }
 
 /// The terminal for reading and for writing, or why there is none.

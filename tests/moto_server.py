@@ -7,7 +7,8 @@ does, behind a thin layer that:
     keeps their parameters (GET /_broker_test/requests -> {"AssumeRole": [{"RoleArn": ...}]}),
     with the access key id the request was signed with as `_AccessKeyId` (as CloudTrail logs it);
   * on request, answers the next N calls of an action with a failure instead of passing them to
-    moto (GET /_broker_test/fail?action=AssumeRole&mode=500|garbage|throttle|expired|mfa|hang&times=N),
+    moto (GET /_broker_test/fail?action=AssumeRole&mode=500|429|garbage|throttle|expired|mfa|hang&times=N;
+    429 is a bare HTTP 429 without an AWS error code, as a proxy's rate limit answers),
     to test broker's handling of broken endpoints;
   * on request, makes the credentials of later STS answers expire N seconds after they are
     issued (GET /_broker_test/lifetime?seconds=N), to test refreshing without waiting an hour,
@@ -157,6 +158,8 @@ def make_app(inner):
                     mode = failure[0]
         if mode == "500":
             return respond(start_response, "500 Internal Server Error", b"<html>oops</html>", "text/html")
+        if mode == "429":
+            return respond(start_response, "429 Too Many Requests", b"slow down", "text/plain")
         if mode == "garbage":
             return respond(start_response, "200 OK", b"\x00\xffnot xml at all", "text/xml")
         if mode == "throttle":

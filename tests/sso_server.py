@@ -43,6 +43,8 @@ Test hooks, all GET unless said (answers are JSON):
   /_broker_test/revoke_refresh         every refresh token issued so far stops working
   /_broker_test/expire_access          every access token issued so far expires now
   /_broker_test/expire_clients         every client registration so far expires now
+  /_broker_test/revoke_clients         every client registration so far is unknown from now on
+                                       (InvalidClientException), though not expired
   /_broker_test/deny?times=N           the next N sign-ins (authorize or device) are refused
   /_broker_test/pending?times=N        the next N polls after approval still answer pending
   /_broker_test/slow_down?times=N      the next N device polls answer slow_down
@@ -54,6 +56,11 @@ Test hooks, all GET unless said (answers are JSON):
   /_broker_test/fail?op=OPERATION&mode=500|hang|garbage|throttle&times=N
                                        the next N calls of OPERATION fail that way
   /_broker_test/advance?ms=N           moves the clock N milliseconds forward
+  /_broker_test/quota?per_second=N     the portal APIs answer 429 TooManyRequestsException to a
+                                       call when N calls came in the second before it, as the
+                                       real quota does (0: no quota); counted as "Throttled"
+  /_broker_test/generate?accounts=N&roles=R    replaces the assignments with N accounts
+                                       (ids 100000000000 up, names "Account N") of R roles each
 
 Time: every expiry, lifetime and poll interval is judged by a clock that the tests move instead
 of sleeping: the system clock plus an offset in milliseconds, kept in the file named by
@@ -193,6 +200,7 @@ class Store:
         self.token_lifetime, self.credential_lifetime, self.code_lifetime = 3600, 3600, 300
         self.interval, self.device_expires_in, self.slow_down_increment = 1, 600, 5
         self.page_size, self.start_url = 2, None
+        self.quota, self.recent = 0, []  # portal calls a second; when the last ones came
         self.deny = self.pending = self.slow_down = self.tamper_state = 0
         self.failures = {}  # operation -> [mode, remaining]
         self.clients = {}  # clientId -> registration
@@ -698,6 +706,8 @@ def hook(call, method):
     elif name == "expire_clients":
         for client in store.clients.values():
             client["expiresAt"] = now()
+    elif name == "revoke_clients":
+        store.clients = {}
     elif name in ("deny", "pending", "slow_down", "tamper_state"):
         setattr(store, name, number("times", 1))
     elif name == "assign" and method == "POST":
@@ -714,9 +724,29 @@ def hook(call, method):
         store.failures[q["op"]] = [q["mode"], number("times", 1)]
     elif name == "advance":
         advance(number("ms"))
+    elif name == "quota":
+        store.quota, store.recent = number("per_second"), []
+    elif name == "generate":
+        store.assignments = {}
+        for i in range(number("accounts")):
+            for j in range(number("roles")):
+                store.assign(str(100000000000 + i), f"Role{j}", f"Account {i}")
     else:
         raise Answer(404, {"message": f"no hook {name}"})
     return {}
+
+
+def over_quota():
+    """Whether a portal call now goes over the quota (real time, not the tests' clock); counts
+    it when it does not."""
+    if not store.quota:
+        return False
+    moment = time.monotonic()
+    store.recent = [t for t in store.recent if moment - t < 1.0]
+    if len(store.recent) >= store.quota:
+        return True
+    store.recent.append(moment)
+    return False
 
 
 def injected_failure(operation):
@@ -817,6 +847,9 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 params = dict(call.query)
             store.requests.setdefault(operation, []).append(params)
+            if api == "portal" and over_quota():
+                store.counts["Throttled"] = store.counts.get("Throttled", 0) + 1
+                return portal_error("TooManyRequestsException", "Rate exceeded")
             mode = injected_failure(operation)
         if mode == "hang":
             return Answer(None)

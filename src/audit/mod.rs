@@ -55,10 +55,28 @@ pub enum Via {
     Login,
     /// The MFA session `rotate` makes its IAM calls with.
     Rotate,
+    /// `exec --ec2-server`: the EC2 instance metadata endpoint.
+    #[serde(rename = "ec2-server")]
+    Ec2Server,
+    /// `broker use`: into the calling shell.
+    Use,
 }
 
 impl Via {
-    pub const ALL: [Via; 5] = [Via::Exec, Via::Export, Via::Server, Via::Login, Via::Rotate];
+    pub const ALL: [Via; 7] = [
+        Via::Exec,
+        Via::Export,
+        Via::Server,
+        Via::Ec2Server,
+        Via::Login,
+        Via::Rotate,
+        Via::Use,
+    ];
+
+    /// A credentials server's, which serves many requests from one issuing.
+    pub fn is_server(self) -> bool {
+        matches!(self, Via::Server | Via::Ec2Server)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -67,6 +85,8 @@ impl Via {
             Via::Server => "server",
             Via::Login => "login",
             Via::Rotate => "rotate",
+            Via::Ec2Server => "ec2-server",
+            Via::Use => "use",
         }
     }
 }
@@ -164,9 +184,17 @@ pub struct Record {
     /// `ended`: how long the program ran with the credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds_in_use: Option<f64>,
-    /// `chain_started`: why a new chain begins.
+    /// `chain_started`: why a new chain begins. `issued`: what was handed out in its advisory
+    /// window because its refresh failed, and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The policy rules that applied to the request, by where they come from
+    /// (`system:role[0]`, `user:profile.breakglass`): why it needed what it needed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+    /// What the policy's `approve_command`s said when they approved (their first lines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<String>,
     /// The SHA-256 (hex) of the previous line of the log, without its line break; 64 zeros for
     /// the first line of a log. Absent in lines written before broker kept a chain.
     #[serde(default)]
@@ -202,6 +230,8 @@ impl Record {
             signal: None,
             seconds_in_use: None,
             note: None,
+            rules: Vec::new(),
+            approval: None,
             prev: None,
         }
     }

@@ -316,6 +316,24 @@ impl Cache {
             })
     }
 
+    /// The names of the named locks ever taken here (see [`Cache::lock_named`]) that start
+    /// with `prefix`, without it: every SSO session signed in to on this machine, say.
+    pub fn named_locks(&self, prefix: &str) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.dir.join("locks")) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| {
+                let file = e.file_name().into_string().ok()?;
+                let name = fsutil::decode_name(file.strip_suffix(".lock")?)?;
+                Some(name.strip_prefix(prefix)?.to_string())
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
     /// Takes the lock that serialises computing `key` across processes.
     pub fn lock(&self, key: &EntryKey) -> Result<Lock> {
         self.lock_file(&key.hash())

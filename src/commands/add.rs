@@ -38,12 +38,14 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         )));
     }
     let aws = profiles::AwsProfiles::load(&ctx.env)?;
+    // A vault that cannot take the keys says so before they are typed.
+    let vault = ctx.vault()?;
+    vault.ready_to_write(&vault::keys_item(&profile))?;
     let keys = if args.env {
         from_env(&ctx.env)?
     } else {
         from_terminal(&profile)?
     };
-    let vault = ctx.vault()?;
     vault::set_keys(vault.as_ref(), &profile, &keys)?;
     // Sessions made with the keys that were there before, at any depth, must not outlive them.
     ctx.cache().clear_source(&profile);
@@ -94,17 +96,25 @@ fn from_terminal(profile: &str) -> Result<LongTermKeys> {
         crate::sanitize::escape(profile)
     );
     let access_key_id = tty::ask(&prompt).map_err(no_terminal)?;
+    let access_key_id = access_key_id.trim();
+    // A mistyped key id is said at once, before the secret is asked for.
+    check_key_id(access_key_id)?;
     let secret = tty::ask_secret("Secret access key: ").map_err(no_terminal)?;
-    checked(access_key_id.trim().to_string(), secret)
+    checked(access_key_id.to_string(), secret)
+}
+
+fn check_key_id(access_key_id: &str) -> Result<()> {
+    if !credentials::valid_access_key_id(access_key_id) {
+        return Err(Error::new(format!(
+            "`{}` is not an access key id (expected upper-case letters and digits, like AKIA…)",
+            crate::sanitize::escape(access_key_id)
+        )));
+    }
+    Ok(())
 }
 
 fn checked(access_key_id: String, secret_access_key: SecretString) -> Result<LongTermKeys> {
-    if !credentials::valid_access_key_id(&access_key_id) {
-        return Err(Error::new(format!(
-            "`{access_key_id}` is not an access key id (expected upper-case letters and digits, \
-             like AKIA…)"
-        )));
-    }
+    check_key_id(&access_key_id)?;
     if secret_access_key.expose_secret().trim().is_empty() {
         return Err(Error::new("the secret access key is empty"));
     }

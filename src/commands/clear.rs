@@ -20,16 +20,22 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
-    let dropped = ctx.cache().clear(args.profile.as_deref());
+    drop_sessions(args.profile.as_deref(), ctx)
+}
+
+/// Drops the cached sessions of `profile` (of every profile when `None`) and says how many
+/// (`clear`, and aws-vault's `remove --sessions-only`).
+pub(super) fn drop_sessions(profile: Option<&str>, ctx: &Context) -> Result<u8> {
+    let dropped = ctx.cache().clear(profile);
     // Sessions of a profile since removed from the config are dropped all the same; a name that
     // is neither in the config nor in the cache is a typo.
-    if let Some(profile) = args.profile.as_deref().filter(|_| dropped == 0) {
+    if let Some(profile) = profile.filter(|_| dropped == 0) {
         let aws = profiles::AwsProfiles::load(&ctx.env)?;
         if !aws.contains(profile) {
             return Err(chain::unknown_profile(profile, &aws).into());
         }
     }
-    let whose = match &args.profile {
+    let whose = match profile {
         Some(p) => format!(" of profile {p}"),
         None => String::new(),
     };

@@ -12,8 +12,8 @@ use crate::issue::{Issuer, Request};
 
 #[derive(Debug, clap::Args)]
 pub struct CredentialArgs {
-    /// The profile to use [default: $AWS_PROFILE, else the profile "default" if there is one,
-    /// else chosen from a list on the terminal]
+    /// The profile to use [default: $AWS_DEFAULT_PROFILE, else $AWS_PROFILE, else the profile
+    /// "default" if there is one, else chosen from a list on the terminal]
     #[arg(value_name = "PROFILE", add = super::completions::profiles())]
     pub profile: Option<String>,
 
@@ -66,10 +66,21 @@ pub(super) fn parse_duration(text: &str) -> std::result::Result<Duration, Durati
     })
 }
 
-/// The profile named, else `AWS_PROFILE`, else `default` when the AWS config has it, else the
-/// one picked on the terminal (see [`crate::picker`]).
+/// The profile named, else `AWS_DEFAULT_PROFILE`, else `AWS_PROFILE` (botocore's order), else
+/// `default` when the AWS config has it, else the one picked on the terminal (see
+/// [`crate::picker`]).
 pub(super) fn profile_or_default(named: Option<&String>, ctx: &Context) -> Result<String> {
-    if let Some(profile) = named.or(ctx.env.aws.profile.as_ref()) {
+    let aws_vars = &ctx.env.aws;
+    if let (None, Some(default), Some(profile)) =
+        (named, &aws_vars.default_profile, &aws_vars.profile)
+    {
+        if default != profile {
+            crate::output::verbose(format!(
+                "AWS_DEFAULT_PROFILE ({default}) wins over AWS_PROFILE ({profile}), as for botocore"
+            ));
+        }
+    }
+    if let Some(profile) = named.or(aws_vars.named_profile()) {
         return Ok(profile.clone());
     }
     let aws = crate::profiles::AwsProfiles::load(&ctx.env)?;
@@ -100,6 +111,7 @@ impl CredentialArgs {
             reason: self.reason.clone(),
             yes: self.yes,
             refresh: self.refresh,
+            unattended: false,
         })
     }
 

@@ -5,19 +5,28 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use secrecy::SecretString;
 
 use crate::context::{Context, GlobalOptions};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
+use crate::net::{GetError, NetSettings};
+use crate::policy::SystemPolicy;
 use crate::{endpoint, exit_codes, fsutil, output, profiles, vault};
 
 /// Check that broker can work here, and say what to fix
 ///
-/// One line per check, ✓ or ✗: the AWS config and credentials files parse, broker's settings
-/// parse, the vault backend is usable, the vault is readable, the session cache's key is in
-/// place, the STS endpoint answers, the local clock is within 5 minutes of STS's (AWS refuses
+/// One line per check, ✓ (ok), ! (a warning: optional set-up missing) or ✗ (a failure): the
+/// AWS config and credentials files parse, broker's settings parse, the system policy file (if
+/// there is one) belongs to the administrator, can be changed by no one else and parses (else
+/// no credentials are issued), the vault backend is
+/// usable, the vault is readable, the session cache's key is in place, the proxy STS is reached
+/// through (host and port only), what HTTPS trusts (the system's roots and the CA bundle), the
+/// STS endpoint answers through them, the local clock is within 5 minutes of STS's (AWS refuses
 /// signatures made with a clock further off), the audit log is writable, and completions are
-/// installed for your shell. Exits 1 when any check fails.
+/// installed for your shell (a warning when not). The network checks use the profile of
+/// AWS_DEFAULT_PROFILE or AWS_PROFILE, else "default". Exits 1 when any check fails; warnings
+/// alone exit 0.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -30,18 +39,26 @@ const MAX_SKEW: Duration = Duration::from_secs(5 * 60);
 /// How long the STS endpoint has to answer.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One check's outcome: what was found, and for a failure what to do.
+/// One check's outcome: what was found, and for a warning or a failure what to do.
 struct Check {
     name: &'static str,
-    ok: bool,
+    level: Level,
     detail: String,
     hint: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Ok,
+    /// Optional set-up missing: broker works without it.
+    Warning,
+    Failure,
 }
 
 fn pass(name: &'static str, detail: impl Into<String>) -> Check {
     Check {
         name,
-        ok: true,
+        level: Level::Ok,
         detail: detail.into(),
         hint: None,
     }
@@ -50,9 +67,16 @@ fn pass(name: &'static str, detail: impl Into<String>) -> Check {
 fn fail(name: &'static str, detail: impl Into<String>, hint: Option<&str>) -> Check {
     Check {
         name,
-        ok: false,
+        level: Level::Failure,
         detail: detail.into(),
         hint: hint.map(str::to_owned),
+    }
+}
+
+fn warn(name: &'static str, detail: impl Into<String>, hint: &str) -> Check {
+    Check {
+        level: Level::Warning,
+        ..fail(name, detail, Some(hint))
     }
 }
 
@@ -78,13 +102,21 @@ pub fn run(_args: Args, options: GlobalOptions, env: Environment) -> Result<u8> 
             ),
         ),
     });
+    checks.push(system_policy(&ctx));
     let (backend, vault) = backend_and_vault(&ctx);
     checks.push(backend);
     checks.push(vault);
     checks.push(cache_key(&ctx));
-    let (endpoint, clock) = sts_and_clock(&ctx.env);
-    checks.push(endpoint);
-    checks.push(clock);
+    match Target::of(&ctx) {
+        Ok(target) => {
+            checks.push(proxy(&target));
+            checks.push(trust(&target));
+            let (endpoint, clock) = sts_and_clock(&target);
+            checks.push(endpoint);
+            checks.push(clock);
+        }
+        Err(e) => checks.push(failed_with("STS endpoint", &e)),
+    }
     checks.push(audit_log(&ctx));
     checks.push(completions(&ctx.env));
 
@@ -95,7 +127,7 @@ pub fn run(_args: Args, options: GlobalOptions, env: Environment) -> Result<u8> 
         text.push('\n');
     }
     output::stdout(text.as_bytes())?;
-    let failed = checks.iter().filter(|c| !c.ok).count();
+    let failed = checks.iter().filter(|c| c.level == Level::Failure).count();
     if failed > 0 {
         return Err(Error::new(format!(
             "{failed} of {} checks failed",
@@ -105,12 +137,13 @@ pub fn run(_args: Args, options: GlobalOptions, env: Environment) -> Result<u8> 
     Ok(exit_codes::SUCCESS)
 }
 
-/// `✓ name: detail`, or `✗ name: detail → hint`; sanitised, coloured where allowed.
+/// `✓ name: detail`, or `! name: detail → hint`, `✗ name: detail → hint`; sanitised, coloured
+/// where allowed.
 fn line(check: &Check, colors: bool) -> String {
-    let (mark, color) = if check.ok {
-        ("✓", anstyle::AnsiColor::Green)
-    } else {
-        ("✗", anstyle::AnsiColor::Red)
+    let (mark, color) = match check.level {
+        Level::Ok => ("✓", anstyle::AnsiColor::Green),
+        Level::Warning => ("!", anstyle::AnsiColor::Yellow),
+        Level::Failure => ("✗", anstyle::AnsiColor::Red),
     };
     let mark = if colors {
         let style = anstyle::Style::new().bold().fg_color(Some(color.into()));
@@ -128,6 +161,27 @@ fn line(check: &Check, colors: bool) -> String {
         text.push_str(&crate::error::one_line(hint));
     }
     text
+}
+
+/// The system policy: none, trusted and valid, or why it stops every issuing.
+fn system_policy(ctx: &Context) -> Check {
+    const NAME: &str = "system policy";
+    match &ctx.policy.system {
+        SystemPolicy::Absent => match crate::policy::system::location(&ctx.env) {
+            Ok(path) => pass(NAME, format!("none ({} does not exist)", path.display())),
+            Err(e) => failed_with(NAME, &Error::with_source("cannot find its folder", e)),
+        },
+        SystemPolicy::Trusted { path, rules } => pass(
+            NAME,
+            format!(
+                "{} ({} rule{}; only the administrator can change it)",
+                path.display(),
+                rules.len(),
+                if rules.len() == 1 { "" } else { "s" }
+            ),
+        ),
+        SystemPolicy::Refused(e) => failed_with(NAME, &Error::from(e.clone())),
+    }
 }
 
 fn aws_files(env: &Environment) -> Check {
@@ -220,48 +274,100 @@ fn cache_key(ctx: &Context) -> Check {
     }
 }
 
-/// The STS endpoint a profile without `endpoint_url` uses, in the environment's region.
-fn sts_url(env: &Environment) -> String {
-    if let Some(url) = endpoint::configured(endpoint::Service::Sts, env, None) {
-        return url;
-    }
-    let region = env
-        .aws
-        .region
-        .clone()
-        .or_else(|| env.aws.default_region.clone())
-        .unwrap_or_else(|| "us-east-1".into());
-    let domain = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
-    format!("https://sts.{region}.{domain}")
+/// Where the checks of the network look: the profile the environment names (else `default`),
+/// its STS endpoint in the region of the environment (else the profile's, else us-east-1), and
+/// its network settings.
+struct Target {
+    url: String,
+    net: NetSettings,
 }
 
-fn sts_and_clock(env: &Environment) -> (Check, Check) {
-    let url = sts_url(env);
+impl Target {
+    fn of(ctx: &Context) -> std::result::Result<Target, Error> {
+        let aws = profiles::AwsProfiles::load(&ctx.env)
+            .or_else(|_| profiles::AwsProfiles::from_texts("", ""))?;
+        let env = &ctx.env;
+        let profile = env.aws.named_profile().map_or("default", String::as_str);
+        let endpoint = endpoint::resolve(endpoint::Service::Sts, env, &aws, Some(profile))
+            .map_err(crate::chain::ChainError::from)?;
+        let region = env
+            .aws
+            .region
+            .clone()
+            .or_else(|| env.aws.default_region.clone())
+            .or_else(|| aws.get(profile, "region").map(str::to_owned))
+            .unwrap_or_else(|| "us-east-1".into());
+        Ok(Target {
+            url: endpoint.url(&region),
+            net: ctx.net_settings(&aws),
+        })
+    }
+}
+
+/// The proxy a request to STS goes through, if any.
+fn proxy(target: &Target) -> Check {
+    let proxies = match crate::net::Proxies::parse(&target.net.proxy) {
+        Ok(p) => p,
+        Err(e) => return failed_with("proxy", &crate::net::NetError::from(e).into()),
+    };
+    let url = &target.url;
+    let detail = match proxies.route(url) {
+        Some(proxy) => format!("{url} via {}", proxy.describe()),
+        None if target.net.proxy.https.is_some() || target.net.proxy.http.is_some() => {
+            format!("none for {url}: NO_PROXY sends it direct")
+        }
+        None => "none (no HTTPS_PROXY or HTTP_PROXY)".into(),
+    };
+    pass("proxy", detail)
+}
+
+/// What HTTPS trusts: the system's roots, and the CA bundle configured.
+fn trust(target: &Target) -> Check {
+    match target.net.trust.load() {
+        Ok((_, label)) => pass("trust", label),
+        Err(e) => failed_with("trust", &crate::net::NetError::from(e).into()),
+    }
+}
+
+fn sts_and_clock(target: &Target) -> (Check, Check) {
+    let url = &target.url;
     let started = Instant::now();
     let probed = {
         let _spinner = crate::spinner::Spinner::start(&format!("waiting for {url}"));
-        probe(&url)
+        match crate::net::shared(&target.net) {
+            Err(e) => Err((
+                format!("not checked: {e}"),
+                Error::from(e).hint().map(str::to_owned),
+            )),
+            Ok(net) => net
+                .get(&SecretString::from(url.clone()), PROBE_TIMEOUT)
+                .map_err(|e| {
+                    let hint = crate::hints::get_hint(&e).unwrap_or(PROBE_HINT).to_owned();
+                    let detail = match &e {
+                        GetError::Failed { cause, .. } => format!("{url} does not answer{cause}"),
+                        other => format!("{url} does not answer: {other}"),
+                    };
+                    (detail, Some(hint))
+                }),
+        }
     };
-    let answer =
-        match probed {
-            Ok(answer) => answer,
-            Err(why) => return (
-                fail(
-                    "STS endpoint",
-                    format!("{url} does not answer: {why}"),
-                    Some("check AWS_ENDPOINT_URL/AWS_ENDPOINT_URL_STS, AWS_REGION and the network"),
-                ),
+    let answer = match probed {
+        Ok(answer) => answer,
+        Err((detail, hint)) => {
+            return (
+                fail("STS endpoint", detail, hint.as_deref()),
                 fail("clock", "not checked: no answer from STS", None),
-            ),
-        };
+            )
+        }
+    };
     let endpoint = pass("STS endpoint", format!("{url} answers"));
     // STS's Date is whole seconds; compare it with the local time halfway through the call.
     let local = Utc::now() - chrono::TimeDelta::from_std(started.elapsed() / 2).unwrap_or_default();
-    let Some(date) = answer else {
+    let Some(date) = answer
+        .date
+        .and_then(|d| DateTime::parse_from_rfc2822(&d).ok())
+        .map(|d| d.with_timezone(&Utc))
+    else {
         return (
             endpoint,
             fail("clock", "not checked: the answer had no Date", None),
@@ -269,6 +375,8 @@ fn sts_and_clock(env: &Environment) -> (Check, Check) {
     };
     (endpoint, clock(local, date))
 }
+
+const PROBE_HINT: &str = "check AWS_ENDPOINT_URL/AWS_ENDPOINT_URL_STS, AWS_REGION and the network";
 
 /// How far `local` is from STS's `date`, against AWS's 5 minutes. Pure.
 fn clock(local: DateTime<Utc>, date: DateTime<Utc>) -> Check {
@@ -288,35 +396,6 @@ fn clock(local: DateTime<Utc>, date: DateTime<Utc>) -> Check {
     } else {
         pass("clock", format!("{off} {direction} STS's, within AWS's 5m"))
     }
-}
-
-/// One unsigned GET of `url`: any HTTP answer means the endpoint is there; its `Date`, when
-/// it sent one.
-fn probe(url: &str) -> std::result::Result<Option<DateTime<Utc>>, String> {
-    let uri: hyper::Uri = url.parse().map_err(|_| "not a valid URL".to_string())?;
-    let runtime = crate::aws::runtime().map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let response = crate::aws::get(uri, PROBE_TIMEOUT)
-            .await?
-            .map_err(|e| describe(&e))?;
-        Ok(response
-            .headers()
-            .get(hyper::header::DATE)
-            .and_then(|d| d.to_str().ok())
-            .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
-            .map(|d| d.with_timezone(&Utc)))
-    })
-}
-
-/// A client error with its causes (the one that says "connection refused").
-fn describe(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text = format!("{text}: {c}");
-        cause = c.source();
-    }
-    text
 }
 
 fn audit_log(ctx: &Context) -> Check {
@@ -388,10 +467,10 @@ fn completions(env: &Environment) -> Check {
             continue;
         }
         if generated && installed != current {
-            return fail(
+            return warn(
                 "completions",
                 format!("{kind}: {} is out of date", path.display()),
-                Some(&format!("`{setup} > {}`", path.display())),
+                &format!("`{setup} > {}`", path.display()),
             );
         }
         return pass("completions", format!("{kind}: {}", path.display()));
@@ -399,19 +478,22 @@ fn completions(env: &Environment) -> Check {
     let target = completion_paths(kind, env)
         .into_iter()
         .next()
-        .map(|p| p.display().to_string())
         .unwrap_or_default();
     // PowerShell loads completions from its profile script, which runs broker for them.
     let hint = if kind == "powershell" {
-        format!("add `{setup} | Out-String | Invoke-Expression` to {target}")
+        format!(
+            "add `{setup} | Out-String | Invoke-Expression` to {}",
+            target.display()
+        )
     } else {
-        format!("`{setup} > {target}`")
+        let dir = target.parent().unwrap_or(Path::new("."));
+        format!(
+            "`mkdir -p {} && {setup} > {}`",
+            dir.display(),
+            target.display()
+        )
     };
-    fail(
-        "completions",
-        format!("not installed for {kind}"),
-        Some(&hint),
-    )
+    warn("completions", format!("not installed for {kind}"), &hint)
 }
 
 /// Where `shell` finds completion scripts (the user's own place first), then the startup
@@ -477,26 +559,44 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         let at = |secs: i64| clock(sts + chrono::TimeDelta::seconds(secs), sts);
-        assert!(at(0).ok);
+        assert!(at(0).level == Level::Ok);
         assert_eq!(at(30).detail, "within a minute of STS's");
         assert_eq!(at(-200).detail, "3m behind STS's, within AWS's 5m");
-        assert!(at(300).ok);
+        assert!(at(300).level == Level::Ok);
         let ahead = at(7 * 60 + 5);
-        assert!(!ahead.ok);
+        assert!(ahead.level == Level::Failure);
         assert_eq!(
             ahead.detail,
             "7m ahead of STS's: AWS refuses signatures more than 5m off"
         );
-        assert!(!at(-3600).ok);
+        assert!(at(-3600).level == Level::Failure);
     }
 
     #[test]
-    fn the_default_sts_endpoint_is_the_regions() {
-        let env = Environment::from_pairs(&[("AWS_REGION", "eu-west-1")]);
-        assert_eq!(sts_url(&env), "https://sts.eu-west-1.amazonaws.com");
-        let env = Environment::from_pairs(&[("AWS_DEFAULT_REGION", "cn-north-1")]);
-        assert_eq!(sts_url(&env), "https://sts.cn-north-1.amazonaws.com.cn");
-        let env = Environment::from_pairs(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")]);
-        assert_eq!(sts_url(&env), "http://127.0.0.1:9");
+    fn the_sts_endpoint_is_the_profiles_in_the_environments_region() {
+        let target = |pairs: &[(&str, &str)]| {
+            let (ctx, _) =
+                Context::resolve_lenient(GlobalOptions::default(), Environment::from_pairs(pairs));
+            Target::of(&ctx).unwrap().url
+        };
+        assert_eq!(
+            target(&[("AWS_REGION", "eu-west-1")]),
+            "https://sts.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            target(&[("AWS_DEFAULT_REGION", "cn-north-1")]),
+            "https://sts.cn-north-1.amazonaws.com.cn"
+        );
+        assert_eq!(
+            target(&[
+                ("AWS_USE_FIPS_ENDPOINT", "true"),
+                ("AWS_REGION", "us-west-2")
+            ]),
+            "https://sts-fips.us-west-2.amazonaws.com"
+        );
+        assert_eq!(
+            target(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")]),
+            "http://127.0.0.1:9"
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use secrecy::ExposeSecret;
 
@@ -10,7 +10,9 @@ use crate::audit::{Outcome, Via};
 use crate::context::Context;
 use crate::environment::REGION_MARKER;
 use crate::error::{Error, Result};
+use crate::format::Format;
 use crate::issue::{Ending, Issuer, Session};
+use crate::settings::MfaPrompt;
 use crate::{format, output, process, server};
 
 use super::credential_args::CredentialArgs;
@@ -36,12 +38,34 @@ use super::credential_args::CredentialArgs;
 Examples:
   broker exec prod-admin aws s3 ls              # the command's flags stay its own
   broker exec --server prod-admin terraform apply
+  broker exec --ec2-server prod-admin ./tool    # for tools that only know instance roles
   broker exec prod-admin                        # a shell with the role's credentials")]
 pub struct Args {
     /// Serve credentials from a local endpoint that refreshes them (the ECS container
     /// credentials protocol) instead of putting keys in the environment; for long jobs
-    #[arg(long)]
+    #[arg(long, short_alias = 's', alias = "ecs-server")]
     server: bool,
+
+    /// Serve credentials as an EC2 instance metadata endpoint (IMDSv2, tokens required) on
+    /// 127.0.0.1, for tools that only know instance roles; the command gets
+    /// AWS_EC2_METADATA_SERVICE_ENDPOINT
+    #[arg(long, conflicts_with = "server")]
+    ec2_server: bool,
+
+    /// With --server or --ec2-server: get the credentials at the first request instead of
+    /// before the command starts
+    #[arg(long)]
+    lazy: bool,
+
+    /// aws-vault's `exec --json`: print the credential_process JSON, as `broker export
+    /// --format json`
+    #[arg(
+        long,
+        short_alias = 'j',
+        hide = true,
+        conflicts_with_all = ["server", "ec2_server", "lazy", "command"]
+    )]
+    json: bool,
 
     #[command(flatten)]
     credentials: CredentialArgs,
@@ -77,16 +101,31 @@ impl Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
-    let via = if args.server { Via::Server } else { Via::Exec };
+    if args.json {
+        return super::export::print(&args.credentials, Format::Json, ctx);
+    }
+    let via = match (args.server, args.ec2_server) {
+        (true, _) => Via::Server,
+        (_, true) => Via::Ec2Server,
+        _ if args.lazy => {
+            return Err(Error::usage("--lazy needs --server or --ec2-server")
+                .with_hint("without a server the credentials are fetched before CMD starts"))
+        }
+        _ => Via::Exec,
+    };
     let issuer = args.credentials.issuer(ctx, via)?;
     let chain = &issuer.chain;
-    if args.server && chain.hands_out_long_term_keys() {
+    if via.is_server() && chain.hands_out_long_term_keys() {
         return Err(Error::new(format!(
-            "exec --server cannot serve {}'s long-term keys: the credential server hands out \
+            "exec --{} cannot serve {}'s long-term keys: the credential server hands out \
              temporary credentials only",
+            server_flag(via),
             chain.profile
         ))
-        .with_hint("drop --no-session, or use exec without --server"));
+        .with_hint("drop --no-session, or use exec without a server"));
+    }
+    if args.lazy {
+        lazy_can_get_a_code(chain, &args.credentials, ctx)?;
     }
     if let Some(previous) = &ctx.env.broker.profile {
         output::notice(&format!(
@@ -104,10 +143,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         ));
     }
     let mut vars = profile_vars(chain);
-    let (issued, session) = issuer.start(via)?;
-    // The child owns the terminal from here: the server's refreshes wait without a spinner.
-    crate::spinner::forbid();
-    if !args.server {
+    if !via.is_server() {
+        let (issued, session) = issuer.start(via)?;
+        crate::spinner::forbid();
         vars.extend(
             format::variables(&issued.credentials, None)
                 .into_iter()
@@ -115,18 +153,66 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         );
         drop(issued);
         let status = process::run_status(&argv, process::environment(vars), true);
-        return ended(&issuer, session, status);
+        return ended(&issuer, Some(session), status);
     }
-    if !issued.credentials.is_temporary() {
-        let error = Error::new(format!(
-            "exec --server cannot serve the credentials of {}: they have no session token or \
-             no expiry (a credential_process must print both)",
+    let session = if args.lazy {
+        None
+    } else {
+        let (issued, session) = issuer.start(via)?;
+        if let Err(e) = servable(&issued.credentials, chain, via) {
+            return Err(not_started(&issuer, Some(session), e));
+        }
+        Some(session)
+    };
+    // The child owns the terminal from here: the server's refreshes wait without a spinner.
+    crate::spinner::forbid();
+    serve(issuer, session, via, args.lazy, &argv, vars)
+}
+
+fn server_flag(via: Via) -> &'static str {
+    if via == Via::Ec2Server {
+        "ec2-server"
+    } else {
+        "server"
+    }
+}
+
+/// A server hands out temporary credentials only: with a session token and an expiry.
+fn servable(
+    credentials: &crate::credentials::Credentials,
+    chain: &crate::chain::Chain,
+    via: Via,
+) -> Result<()> {
+    if credentials.is_temporary() {
+        return Ok(());
+    }
+    Err(Error::new(format!(
+        "exec --{} cannot serve the credentials of {}: they have no session token or no \
+         expiry (a credential_process must print both)",
+        server_flag(via),
+        chain.profile
+    ))
+    .with_hint("use exec without a server"))
+}
+
+/// `--lazy` gets credentials while CMD owns the terminal: an MFA code cannot be asked there.
+fn lazy_can_get_a_code(
+    chain: &crate::chain::Chain,
+    credentials: &CredentialArgs,
+    ctx: &Context,
+) -> Result<()> {
+    let needs_code = chain.mfa_serial.is_some() && !chain.no_session;
+    let asks_terminal = credentials.mfa_token.is_none()
+        && chain.mfa_process.is_none()
+        && ctx.mfa_prompt == MfaPrompt::Terminal;
+    if needs_code && asks_terminal {
+        return Err(Error::usage(format!(
+            "--lazy cannot ask for {}'s MFA code on the terminal while the command runs",
             chain.profile
         ))
-        .with_hint("use exec without --server");
-        return Err(not_started(&issuer, session, error));
+        .with_hint("give the code with -t -, set mfa_process in the profile, or drop --lazy"));
     }
-    serve(issuer, session, &argv, vars)
+    Ok(())
 }
 
 /// What the child is told besides its credentials: the region and the profile.
@@ -143,10 +229,14 @@ fn profile_vars(chain: &crate::chain::Chain) -> Vec<(String, String)> {
     ]
 }
 
-/// Runs the child with a credentials server instead of credentials, for as long as it lives.
+/// Runs the child with a credentials server (the ECS protocol's, or the EC2 metadata's)
+/// instead of credentials, for as long as it lives. With `lazy`, the first request issues the
+/// credentials and starts the `session` (none before).
 fn serve(
     issuer: Issuer,
-    session: Session,
+    session: Option<Session>,
+    via: Via,
+    lazy: bool,
     argv: &[OsString],
     mut vars: Vec<(String, String)>,
 ) -> Result<u8> {
@@ -156,26 +246,93 @@ fn serve(
     // valid credentials are at hand.
     let issuer = Arc::new(issuer);
     let auditor = issuer.clone();
+    let session = Arc::new(Mutex::new(session));
+    let started = session.clone();
     let refreshing = Arc::new(AtomicBool::new(false));
     let serve = move || {
-        let issued = issuer.issue(Via::Server)?;
+        let mut started = started.lock().unwrap_or_else(|e| e.into_inner());
+        if started.is_none() {
+            let (issued, session) = issuer.start(via)?;
+            *started = Some(session);
+            servable(&issued.credentials, &issuer.chain, via)?;
+            return Ok(issued.credentials);
+        }
+        drop(started);
+        let issued = issuer.issue(via)?;
         if issued.refresh_due && !refreshing.swap(true, Ordering::SeqCst) {
             let (issuer, refreshing) = (issuer.clone(), refreshing.clone());
             std::thread::spawn(move || {
-                let _ = issuer.refresh(Via::Server);
+                let _ = issuer.refresh(via);
                 refreshing.store(false, Ordering::SeqCst);
             });
         }
         Ok(issued.credentials)
     };
     let reporter = auditor.clone();
-    let server = match server::Server::start(
-        Box::new(serve),
-        Box::new(move |report| reporter.record(Via::Server, Outcome::Refused, report)),
-    ) {
-        Ok(server) => server,
-        Err(e) => return Err(not_started(&auditor, session, e)),
+    let refusals = Box::new(move |report: &str| reporter.record(via, Outcome::Refused, report));
+    let take = || session.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let started = if via == Via::Ec2Server {
+        let instance = crate::imds::Instance {
+            role: crate::imds::role_name(auditor.chain.role_arn()),
+            region: auditor.chain.region.clone(),
+            account: crate::issue::configured_account(&auditor.chain),
+        };
+        start_ec2_server(Box::new(serve), instance, refusals, lazy, &mut vars)
+    } else {
+        start_ecs_server(Box::new(serve), refusals, &mut vars)
     };
+    let server = match started {
+        Ok(server) => server,
+        Err(e) => return Err(not_started(&auditor, take(), e)),
+    };
+    let status = process::run_status(argv, process::environment(vars), false);
+    drop(server);
+    ended(&auditor, take(), status)
+}
+
+/// Starts `exec --ec2-server`'s endpoint, and adds the variables that point the child at it.
+fn start_ec2_server(
+    serve: Box<server::Issue>,
+    instance: crate::imds::Instance,
+    refusals: Box<crate::listener::Reports>,
+    lazy: bool,
+    vars: &mut Vec<(String, String)>,
+) -> Result<Box<dyn std::any::Any>> {
+    let imds = crate::imds::Imds::start(serve, instance, refusals)?;
+    if !cfg!(target_os = "linux") {
+        output::notice(
+            "warning: this system does not tell who connects to a local port: any local \
+             user can fetch these credentials from the EC2 metadata endpoint while a token \
+             is valid (--server needs a secret token instead)",
+        );
+    }
+    output::verbose(format!("EC2 metadata endpoint listening on {}", imds.url));
+    vars.extend([
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT".into(), imds.url.clone()),
+        (
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE".into(),
+            "IPv4".into(),
+        ),
+        ("AWS_EC2_METADATA_V1_DISABLED".into(), "true".into()),
+    ]);
+    if lazy {
+        // botocore gives instance metadata 1 s and one try: too little for a cold STS call.
+        vars.extend([
+            ("AWS_METADATA_SERVICE_TIMEOUT".into(), "5".into()),
+            ("AWS_METADATA_SERVICE_NUM_ATTEMPTS".into(), "3".into()),
+        ]);
+    }
+    Ok(Box::new(imds))
+}
+
+/// Starts `exec --server`'s endpoint (the ECS protocol), and adds the variables that point the
+/// child at it.
+fn start_ecs_server(
+    serve: Box<server::Issue>,
+    refusals: Box<crate::listener::Reports>,
+    vars: &mut Vec<(String, String)>,
+) -> Result<Box<dyn std::any::Any>> {
+    let server = server::Server::start(serve, refusals)?;
     output::verbose(format!("credentials server listening on {}", server.url));
     vars.push((
         "AWS_CONTAINER_CREDENTIALS_FULL_URI".into(),
@@ -185,22 +342,23 @@ fn serve(
         "AWS_CONTAINER_AUTHORIZATION_TOKEN".into(),
         server.token.expose_secret().to_string(),
     ));
-    let status = process::run_status(argv, process::environment(vars), false);
-    drop(server);
-    ended(&auditor, session, status)
+    Ok(Box::new(server))
 }
 
-/// Records how the program ended (or that it could not start) and returns broker's status.
+/// Records how the program ended (or that it could not start), when credentials were issued
+/// for it, and returns broker's status.
 fn ended(
     issuer: &Issuer,
-    session: Session,
+    session: Option<Session>,
     status: std::result::Result<std::process::ExitStatus, process::ProcessError>,
 ) -> Result<u8> {
     match status {
         Ok(status) => {
             crate::timing::phase("child");
             let ending = Ending::of(status);
-            issuer.end(session, &ending);
+            if let Some(session) = session {
+                issuer.end(session, &ending);
+            }
             crate::timing::phase("ended");
             crate::exit_codes::of_child(ending.status())
                 .or_else(|whole| crate::exit_codes::exit_whole(whole))
@@ -210,14 +368,16 @@ fn ended(
 }
 
 /// Records that the credentials were issued but the program never ran, and returns the error.
-fn not_started(issuer: &Issuer, session: Session, error: Error) -> Error {
-    issuer.end(
-        session,
-        &Ending::NotStarted {
-            message: error.message().to_string(),
-            status: error.exit_code(),
-        },
-    );
+fn not_started(issuer: &Issuer, session: Option<Session>, error: Error) -> Error {
+    if let Some(session) = session {
+        issuer.end(
+            session,
+            &Ending::NotStarted {
+                message: error.message().to_string(),
+                status: error.exit_code(),
+            },
+        );
+    }
     error
 }
 

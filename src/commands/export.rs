@@ -30,11 +30,21 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
-    let issuer = args.credentials.issuer(ctx, Via::Export)?;
+    print(&args.credentials, args.format, ctx)
+}
+
+/// Issues the credentials asked for and prints them in `format` (`export`, and aws-vault's
+/// `exec --json`).
+pub(super) fn print(credentials: &CredentialArgs, format: Format, ctx: &Context) -> Result<u8> {
+    let request = crate::issue::Request {
+        unattended: format == Format::Json,
+        ..credentials.request(ctx)?
+    };
+    let issuer = crate::issue::Issuer::new(ctx, request, Via::Export)?;
     let issued = issuer.issue_and_notify(Via::Export)?;
     let chain = &issuer.chain;
     let text = format::render(
-        args.format,
+        format,
         &chain.profile,
         &issued.credentials,
         Some(&chain.region),
@@ -47,6 +57,13 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
 /// The formats, for the command line.
 fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-    PossibleValuesParser::new(Format::ALL.map(|f| PossibleValue::new(f.name()).help(f.about())))
-        .map(|name| Format::from_name(&name).expect("one of the possible values"))
+    let values = Format::ALL
+        .map(|f| PossibleValue::new(f.name()).help(f.about()))
+        .into_iter()
+        // aws-vault's `export-env`: `export K=v` lines, which `sh` prints quoted.
+        .chain([PossibleValue::new("export-env").hide(true)]);
+    PossibleValuesParser::new(values).map(|name| match name.as_str() {
+        "export-env" => Format::Sh,
+        name => Format::from_name(name).expect("one of the possible values"),
+    })
 }

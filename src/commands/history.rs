@@ -42,9 +42,10 @@ pub struct Args {
     #[arg(long, value_name = "VIA", value_parser = via_parser())]
     via: Option<Via>,
 
-    /// Only records whose reason contains TEXT (ignoring case)
-    #[arg(long, value_name = "TEXT")]
-    reason: Option<String>,
+    /// Only records whose reason matches PATTERN: a regex, case ignored, found anywhere in the
+    /// reason (plain text such as INC-4711 matches itself; ^INC-4711$ the whole reason only)
+    #[arg(long, value_name = "PATTERN", value_parser = reason_pattern)]
+    reason: Option<regex_lite::Regex>,
 
     /// Only the records of this access key id (CloudTrail's userIdentity.accessKeyId)
     #[arg(long, value_name = "ACCESS_KEY_ID")]
@@ -77,6 +78,10 @@ fn outcome_parser() -> impl clap::builder::TypedValueParser<Value = Outcome> {
     })
 }
 
+fn reason_pattern(text: &str) -> std::result::Result<regex_lite::Regex, regex_lite::Error> {
+    crate::policy::rules::bounded_regex(text, true)
+}
+
 fn via_parser() -> impl clap::builder::TypedValueParser<Value = Via> {
     use clap::builder::{PossibleValuesParser, TypedValueParser};
     PossibleValuesParser::new(Via::ALL.map(Via::name)).map(|name| {
@@ -106,7 +111,6 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         .since
         .and_then(|d| chrono::TimeDelta::from_std(d).ok())
         .and_then(|d| crate::clock::now().checked_sub_signed(d));
-    let reason = args.reason.as_deref().map(str::to_lowercase);
     let shown: Vec<&(Record, String)> = records
         .iter()
         .filter(|(r, _)| args.profile.as_ref().is_none_or(|p| &r.profile == p))
@@ -114,10 +118,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         .filter(|(r, _)| args.outcome.is_none_or(|o| r.outcome == o))
         .filter(|(r, _)| args.via.is_none_or(|v| r.via == Some(v)))
         .filter(|(r, _)| {
-            reason.as_ref().is_none_or(|text| {
+            args.reason.as_ref().is_none_or(|pattern| {
                 r.reason
                     .as_deref()
-                    .is_some_and(|reason| reason.to_lowercase().contains(text))
+                    .is_some_and(|reason| pattern.is_match(reason))
             })
         })
         .filter(|(r, _)| {
@@ -294,8 +298,8 @@ fn ending(end: &Record) -> String {
     }
 }
 
-/// The table, its ROLE, REASON and DETAIL cut (with `…`) to fit `width` when it is known and
-/// the table is wider.
+/// The table, its ROLE, REASON and DETAIL cut (with `…`, the widest first) to fit `width` when
+/// it is known and the table is wider.
 fn render(rows: &[[String; 9]], width: Option<usize>) -> String {
     let cut = |min, keep_end, rank| {
         Some(output::Cut {
@@ -305,9 +309,10 @@ fn render(rows: &[[String; 9]], width: Option<usize>) -> String {
         })
     };
     let mut cuts = [None; 9];
+    // The widest of the three gives way first, so a long DETAIL is cut before the ROLE.
+    cuts[DETAIL] = cut(MIN_TEXT, false, 0);
+    cuts[REASON] = cut(MIN_TEXT, false, 0);
     cuts[ROLE] = cut(MIN_ROLE, true, 0);
-    cuts[REASON] = cut(MIN_TEXT, false, 1);
-    cuts[DETAIL] = cut(MIN_TEXT, false, 1);
     let fit = width.map(|width| output::Fit {
         width,
         cut: cuts,
@@ -323,7 +328,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_narrow_terminal_cuts_role_then_reason_and_detail_then_leaves_out_role_and_via() {
+    fn a_narrow_terminal_cuts_the_widest_text_first_then_leaves_out_role_and_via() {
         let rows = [
             [
                 "2026-01-01T00:00:00Z",
@@ -358,9 +363,12 @@ mod tests {
 
         let cut = render(&rows, Some(150));
         assert!(fits(&cut, 150), "{cut}");
-        assert!(cut.contains("  …/breakglass  ASIA"), "ROLE first: {cut}");
-        assert!(cut.contains("  INC-4711: primary DB unr…  "), "{cut}");
-        assert!(cut.contains("  AccessDenied: User: arn…\n"), "{cut}");
+        assert!(cut.contains("…\n"), "DETAIL, the widest, first: {cut}");
+        let roomy = render(&rows, Some(200));
+        assert!(
+            roomy.contains("iam::123456789012:role/breakglass  ASIA"),
+            "DETAIL, far wider, gives way before ROLE does: {roomy}"
+        );
 
         let narrow = render(&rows, Some(110));
         assert!(fits(&narrow, 110), "{narrow}");

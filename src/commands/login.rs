@@ -28,7 +28,7 @@ Examples:
   broker login --stdout analyst    # print the sign-in URL instead")]
 pub struct Args {
     /// Print the sign-in URL instead of opening a browser (it signs in whoever opens it)
-    #[arg(long)]
+    #[arg(long, short_alias = 's')]
     stdout: bool,
 
     #[command(flatten)]
@@ -45,7 +45,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         }
         let duration = match chain.asked_duration {
             Some(_) => chain.session_duration,
-            None => DEFAULT_FEDERATION_DURATION.min(chain.session_duration),
+            None => ctx
+                .federation_duration
+                .unwrap_or(DEFAULT_FEDERATION_DURATION.min(chain.session_duration)),
         };
         issuer.federate_and_notify(Via::Login, duration, ctx.env.user_name())?
     } else {
@@ -54,6 +56,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
     // A role session may ask the console for its own length; a federation token has one.
     let session_duration = chain.asked_duration.filter(|_| !plain_user);
     let url = federation::signin_url(
+        &chain.net,
         &federation::endpoint(ctx.env.broker.federation_url.as_deref())?,
         &issued.credentials,
         session_duration,

@@ -2,6 +2,7 @@
 
 mod add;
 mod audit_ship;
+mod aws_vault;
 mod clear;
 pub mod completions;
 mod credential_args;
@@ -13,9 +14,12 @@ mod history;
 mod import;
 mod list;
 mod login;
+mod prompt;
 mod remove;
 mod rotate;
+mod shell_init;
 mod sso;
+mod use_;
 
 use clap::Subcommand;
 
@@ -33,6 +37,9 @@ pub enum Command {
     Exec(exec::Args),
     Export(export::Args),
     Login(login::Args),
+    Use(use_::Args),
+    ShellInit(shell_init::Args),
+    Prompt(prompt::Args),
     Clear(clear::Args),
     Sso(sso::Args),
     History(history::Args),
@@ -41,6 +48,8 @@ pub enum Command {
     Debug(debug::Args),
     #[command(hide = true)]
     AuditShip(audit_ship::Args),
+    #[command(name = "aws-vault", hide = true)]
+    AwsVault(aws_vault::Args),
 }
 
 /// The command `name` alone, as the derive builds it within the whole tree, for the commands
@@ -50,6 +59,8 @@ pub fn hot(name: &str) -> Option<clap::Command> {
     match name {
         "export" => Some(export::Args::augment_args(clap::Command::new("export"))),
         "exec" => Some(exec::Args::augment_args(clap::Command::new("exec"))),
+        // Before every shell prompt.
+        "prompt" => Some(prompt::Args::augment_args(clap::Command::new("prompt"))),
         _ => None,
     }
 }
@@ -62,12 +73,13 @@ pub fn after_parse(command: &mut Command, argv: &[std::ffi::OsString]) {
     }
 }
 
-/// Runs a command. `completions` and `audit-ship` need no settings, so they run before they
-/// are read; `doctor`
+/// Runs a command. `completions`, `audit-ship`, `shell-init` and `prompt` need no settings, so
+/// they run before they are read; `doctor`
 /// reports broken settings instead of stopping at them, so it resolves them itself.
 pub fn run(command: Command, options: GlobalOptions, env: Environment) -> Result<u8> {
     let command = match command {
         Command::Doctor(args) => return doctor::run(args, options, env),
+        Command::Prompt(args) => return prompt::run(args, &env.prompt),
         command => command,
     };
     let resolve = || {
@@ -79,6 +91,10 @@ pub fn run(command: Command, options: GlobalOptions, env: Environment) -> Result
         Command::Doctor(_) => unreachable!("run above"),
         Command::Completions(args) => completions::run(args),
         Command::AuditShip(args) => audit_ship::run(args),
+        Command::AwsVault(args) => aws_vault::run(args),
+        Command::ShellInit(args) => shell_init::run(args),
+        Command::Prompt(_) => unreachable!("run above"),
+        Command::Use(args) => use_::run(args, &resolve()?),
         Command::Add(args) => add::run(args, &resolve()?),
         Command::Import(args) => import::run(args, &resolve()?),
         Command::List(args) => list::run(args, &resolve()?),

@@ -17,12 +17,20 @@ pub struct Args {
     #[arg(short, long)]
     force: bool,
 
+    /// aws-vault's `remove --sessions-only`: drop the profile's cached sessions only, as
+    /// `broker clear PROFILE`
+    #[arg(long, short_alias = 's', hide = true)]
+    sessions_only: bool,
+
     /// The profile whose keys to delete
     #[arg(value_name = "PROFILE", add = super::completions::profiles())]
     profile: String,
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
+    if args.sessions_only {
+        return super::clear::drop_sessions(Some(&args.profile), ctx);
+    }
     let profile = args.profile;
     let shown = &profile;
     let vault = ctx.vault()?;

@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::iam::Iam;
 use crate::issue::{Issuer, Request};
 use crate::rotation::{self, RotateError};
+use crate::sts::Sts;
 use crate::{exit_codes, output, profiles, vault};
 
 /// Replace a profile's access key with a new one
@@ -31,6 +32,11 @@ pub struct Args {
     /// from stdin (or asks on the terminal)
     #[arg(short = 't', long, value_name = "CODE", value_parser = crate::mfa::parse_code)]
     mfa_token: Option<crate::mfa::TokenArg>,
+
+    /// aws-vault's `rotate --no-session`: make the IAM calls with the stored keys, without an
+    /// MFA session
+    #[arg(short = 'n', long, hide = true)]
+    no_session: bool,
 }
 
 pub fn run(args: Args, ctx: &Context) -> Result<u8> {
@@ -39,6 +45,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         &args.profile,
         &aws,
         &ctx.settings,
+        &ctx.policy,
         &ctx.env,
         &chain::Request::default(),
     )?;
@@ -60,17 +67,18 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
         ..Request::default()
     };
     let session = Issuer::new(ctx, request, Via::Rotate)?;
-    let caller: Credentials = if session.chain.mfa_serial.is_some() {
+    let caller: Credentials = if session.chain.mfa_serial.is_some() && !args.no_session {
         session.issue(Via::Rotate)?.credentials
     } else {
         old.clone().into()
     };
-    let iam_endpoint =
-        endpoint::configured(Service::Iam, &ctx.env, aws.get(profile, "endpoint_url"));
-    let iam =
-        Iam::new(iam_endpoint.as_deref(), ctx.sts_timeout, &caller).map_err(RotateError::Client)?;
+    let iam_endpoint = endpoint::resolve(Service::Iam, &ctx.env, &aws, Some(profile))
+        .map_err(chain::ChainError::from)?;
+    let iam = Iam::new(&chain.net, &iam_endpoint, ctx.sts_timeout, &caller)
+        .map_err(RotateError::Client)?;
+    let sts = Sts::new(&chain, ctx.sts_timeout).map_err(RotateError::Client)?;
     let new_id = rotation::replace(&iam, vault.as_ref(), profile, &old, |new| {
-        rotation::verify(&chain, ctx.sts_timeout, new)
+        rotation::verify(&sts, new)
     })?;
     let dropped = ctx.cache().clear_source(profile);
     iam.delete_access_key(&old.access_key_id)

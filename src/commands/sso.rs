@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 
+mod block;
+mod names;
+
 use crate::chain::{self, Source, SsoSession};
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -56,8 +59,9 @@ Examples:
   broker sso login corp-admin
   broker sso login --sso-session corp --use-device-code")]
 struct LoginArgs {
-    /// An SSO profile whose session to sign in to [default: $AWS_PROFILE, else the profile
-    /// "default" if there is one, else chosen from a list on the terminal]
+    /// An SSO profile whose session to sign in to [default: $AWS_DEFAULT_PROFILE, else
+    /// $AWS_PROFILE, else the profile "default" if there is one, else chosen from a list on the
+    /// terminal]
     #[arg(value_name = "PROFILE", add = super::completions::profiles(), conflicts_with = "sso_session")]
     profile: Option<String>,
 
@@ -77,26 +81,61 @@ struct LoginArgs {
 #[command(after_help = "\
 Examples:
   broker sso logout corp
-  broker sso logout                             # every SSO session")]
+  broker sso logout                             # every SSO session of the AWS config
+  broker sso logout --all                       # and those it no longer has")]
 struct LogoutArgs {
-    /// The [sso-session] to sign out of (for a legacy profile: its sso_start_url)
-    /// [default: every SSO session of the AWS config]
-    #[arg(value_name = "NAME")]
+    /// The [sso-session] to sign out of (for a legacy profile: its sso_start_url); a session
+    /// the AWS config no longer has is forgotten on this machine [default: every SSO session
+    /// of the AWS config]
+    #[arg(value_name = "NAME", conflicts_with = "all")]
     session: Option<String>,
+
+    /// Every SSO session of the AWS config, and also forget every other one signed in to on
+    /// this machine (renamed or removed from the config)
+    #[arg(long)]
+    all: bool,
 }
 
-/// Print a [profile] section for every account and role you may use
+/// Print (or write) a [profile] section for every account and role you may use
 ///
-/// Lists the accounts and roles of the sign-in (ListAccounts, ListAccountRoles) as
-/// `[profile ACCOUNT-ROLE]` sections to append to the AWS config. Writes nothing itself.
+/// Lists the accounts and roles of the sign-in (ListAccounts, ListAccountRoles; several
+/// accounts at a time, paced to the portal's quota of 20 calls a second) as `[profile NAME]`
+/// sections, printed to append to the AWS config, or with --write kept in a marked block of
+/// the AWS config, one per SSO session, that each --write replaces: new accounts and roles are
+/// added, vanished ones removed, every byte outside the block kept. Names are made from
+/// --template, lower-cased, every character outside a-z, 0-9, '.', '_' and '-' written '-',
+/// never starting with '-'; where two would be the same, or the same as another profile of the
+/// AWS config, the account id is added (then a number). Names from the portal appear only in
+/// comments, escaped; an account id or role name AWS would not give is left out with a warning.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  broker sso profiles --sso-session corp >> ~/.aws/config")]
+  broker sso profiles --sso-session corp >> ~/.aws/config
+  broker sso profiles --sso-session corp --write --dry-run
+  broker sso profiles --template '{account_id}-{role_name}' --prefix corp-")]
 struct ProfilesArgs {
-    /// The [sso-session NAME] to list [default: the only one in the AWS config]
+    /// The [sso-session NAME] to list, or a legacy profile's sso_start_url [default: the only
+    /// SSO session of the AWS config]
     #[arg(long, value_name = "NAME")]
     sso_session: Option<String>,
+
+    /// How to name each profile, from {account_name}, {account_id}, {role_name} and
+    /// {sso_session}
+    #[arg(long, value_name = "TEMPLATE", default_value = names::DEFAULT_TEMPLATE)]
+    template: String,
+
+    /// Put PREFIX before every name
+    #[arg(long, value_name = "PREFIX", default_value = "")]
+    prefix: String,
+
+    /// Write the profiles into the session's block of the AWS config (made at its end the
+    /// first time) instead of printing them; prints what changed, profile by profile
+    #[arg(long)]
+    write: bool,
+
+    /// With --write: print what would change, and write nothing
+    #[arg(long, requires = "write")]
+    dry_run: bool,
 
     #[command(flatten)]
     how: HowArgs,
@@ -120,15 +159,17 @@ fn flow(how: &HowArgs) -> Flow {
 }
 
 fn login(args: LoginArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
-    let session = match &args.sso_session {
-        Some(name) => chain::sso_session(name, aws, &ctx.env, None)?,
+    let (session, net) = match &args.sso_session {
+        Some(name) => (
+            chain::sso_session(name, aws, &ctx.env, None)?,
+            ctx.net_settings(aws),
+        ),
         None => {
             let profile = super::credential_args::profile_or_default(args.profile.as_ref(), ctx)?;
             of_profile(&profile, aws, ctx)?
         }
     };
-    let portal = Portal::new(&session, ctx.sts_timeout)
-        .map_err(|e| Error::with_source("cannot start the SSO client", e))?;
+    let portal = Portal::new(&session, &net, ctx.sts_timeout)?;
     let vault = ctx.vault()?;
     let cache = ctx.cache();
     let _lock = cache.lock_named(&format!("sso-{}", session.name))?;
@@ -140,17 +181,22 @@ fn login(args: LoginArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
     Ok(exit_codes::SUCCESS)
 }
 
-/// The SSO session that `profile`'s chain starts from.
-fn of_profile(profile: &str, aws: &AwsProfiles, ctx: &Context) -> Result<SsoSession> {
+/// The SSO session that `profile`'s chain starts from, and the profile's network settings.
+fn of_profile(
+    profile: &str,
+    aws: &AwsProfiles,
+    ctx: &Context,
+) -> Result<(SsoSession, crate::net::NetSettings)> {
     let chain = chain::resolve(
         profile,
         aws,
         &ctx.settings,
+        &ctx.policy,
         &ctx.env,
         &chain::Request::default(),
     )?;
     match chain.source {
-        Source::Sso { session, .. } => Ok(session),
+        Source::Sso { session, .. } => Ok((session, chain.net)),
         _ => Err(Error::new(format!(
             "profile {profile} does not sign in with IAM Identity Center"
         ))
@@ -177,18 +223,28 @@ fn all_sessions(aws: &AwsProfiles, ctx: &Context) -> BTreeMap<String, SsoSession
 
 fn logout(args: LogoutArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
     let mut sessions = all_sessions(aws, ctx);
+    let vault = ctx.vault()?;
+    let cache = ctx.cache();
     if let Some(name) = &args.session {
         sessions.retain(|n, _| n == name);
         if sessions.is_empty() {
-            return Err(chain::ChainError::UnknownSsoSession(name.clone()).into());
+            if !forget(name, vault.as_ref(), &cache)? {
+                return Err(chain::ChainError::UnknownSsoSession(name.to_string()).into());
+            }
+            return Ok(exit_codes::SUCCESS);
         }
     }
-    let vault = ctx.vault()?;
-    let cache = ctx.cache();
+    if args.all {
+        for name in cache.named_locks("sso-") {
+            if !sessions.contains_key(&name) {
+                forget(&name, vault.as_ref(), &cache)?;
+            }
+        }
+    }
+    let net = ctx.net_settings(aws);
     for session in sessions.values() {
         let _lock = cache.lock_named(&format!("sso-{}", session.name))?;
-        let portal = Portal::new(session, ctx.sts_timeout)
-            .map_err(|e| Error::with_source("cannot start the SSO client", e))?;
+        let portal = Portal::new(session, &net, ctx.sts_timeout)?;
         // Signed out here whatever the portal says: the tokens go from the vault.
         let at_portal = portal.logout(vault.as_ref());
         let held = vault.delete(&session.vault_item())?;
@@ -209,47 +265,143 @@ fn logout(args: LogoutArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
     Ok(exit_codes::SUCCESS)
 }
 
+/// Signing out of a session the AWS config no longer has (renamed, removed): its tokens and
+/// credentials go from this machine; the portal cannot be told without its section. Whether
+/// there was anything to forget.
+fn forget(
+    name: &str,
+    vault: &dyn crate::vault::Vault,
+    cache: &crate::cache::Cache,
+) -> Result<bool> {
+    let _lock = cache.lock_named(&format!("sso-{name}"))?;
+    let held = vault.delete(&SsoSession::vault_item_of(name))?;
+    let dropped = cache.clear_source(&SsoSession::cache_source_of(name));
+    if held || dropped > 0 {
+        output::notice(&format!(
+            "SSO session {name} is not in the AWS config: removed its sign-in and {dropped} \
+             cached credential(s) from this machine (the portal was not told)"
+        ));
+    }
+    Ok(held || dropped > 0)
+}
+
 fn profiles(args: ProfilesArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> {
-    let session = match &args.sso_session {
-        Some(name) => chain::sso_session(name, aws, &ctx.env, None)?,
-        None => {
-            let names = aws.sso_session_names();
-            match names.as_slice() {
-                [one] => chain::sso_session(one, aws, &ctx.env, None)?,
-                [] => {
-                    return Err(Error::new("the AWS config has no [sso-session] section")
-                        .with_hint("add one (sso_start_url, sso_region); see the README"))
-                }
-                _ => {
-                    return Err(Error::usage(format!(
-                        "the AWS config has several SSO sessions ({}); name one",
-                        names.join(", ")
-                    ))
-                    .with_hint("use --sso-session NAME"))
-                }
-            }
-        }
-    };
-    let portal = Portal::new(&session, ctx.sts_timeout)
-        .map_err(|e| Error::with_source("cannot start the SSO client", e))?;
+    let session = session_to_list(args.sso_session.as_deref(), aws, ctx)?;
+    let naming = names::Naming::new(&args.template, &args.prefix, &session.name)?;
+    let portal = Portal::new(&session, &ctx.net_settings(aws), ctx.sts_timeout)?;
     let vault = ctx.vault()?;
-    let token = {
+    let (token, _) = {
         let _lock = ctx.cache().lock_named(&format!("sso-{}", session.name))?;
-        let options = ctx.engine_options(false, Default::default(), Vec::new());
         portal.token(
             vault.as_ref(),
-            options.min_ttl,
+            ctx.min_ttl,
             &ctx.sso_sign_in(flow(&args.how), !args.how.no_browser),
         )?
     };
     let mut assignments = portal.assignments(&token)?;
-    assignments.sort_by(|a, b| (&a.account_name, &a.role).cmp(&(&b.account_name, &b.role)));
-    let names = profile_names(&assignments);
+    assignments.retain(|a| {
+        let fit = names::fit_for_config(a);
+        if !fit {
+            output::notice(&format!(
+                "warning: left out account {} role {}: not an account id and role name AWS gives",
+                crate::sanitize::escape(&a.account_id),
+                crate::sanitize::escape(&a.role)
+            ));
+        }
+        fit
+    });
+    assignments.sort_by(|a, b| {
+        (&a.account_name, &a.account_id, &a.role).cmp(&(&b.account_name, &b.account_id, &b.role))
+    });
+    // The sections for the AWS config `text`: named apart from its profiles, but for those of
+    // the session's own block, which these replace.
+    let sections_for = |text: &str| -> Result<(String, String)> {
+        let old = block::find(text, &session.name)?.map_or("", |range| &text[range]);
+        let mine = block::profiles(old);
+        let mut taken = aws.names();
+        taken.extend(AwsProfiles::from_texts(text, "")?.names());
+        taken.retain(|name| !mine.contains_key(name));
+        let names = naming.names(&assignments, &taken);
+        Ok((old.to_string(), sections(&session, &assignments, &names)))
+    };
+    let config = crate::profiles::config_file_path(&ctx.env);
+    if !args.write {
+        let text = match &config {
+            Some(path) => crate::profiles::read_text(path)?.unwrap_or_default(),
+            None => String::new(),
+        };
+        let (_, sections) = sections_for(&text)?;
+        output::stdout(sections.as_bytes())?;
+        return Ok(exit_codes::SUCCESS);
+    }
+    let _lock = ctx.lock("aws-config")?;
+    let mut report = (String::new(), [0; 3]);
+    let (path, written) = crate::profiles::update_config(&ctx.env, |text| {
+        let (old, sections) = sections_for(text)?;
+        let new = block::replace(text, &session.name, &sections)?;
+        AwsProfiles::from_texts(&new, "").map_err(|e| {
+            Error::with_source("the AWS config would not parse with the new profiles", e)
+        })?;
+        report = block::diff(&old, &sections);
+        Ok::<_, Error>((!args.dry_run && new != text).then_some(new))
+    })?;
+    let (lines, [added, removed, changed]) = report;
+    output::stdout(lines.as_bytes())?;
+    let counts = format!("{added} added, {removed} removed, {changed} changed");
+    let what = format!(
+        "{} profile(s) of SSO session {}",
+        assignments.len(),
+        session.name
+    );
+    output::notice(&match (args.dry_run, written) {
+        (true, _) => format!(
+            "--dry-run: would write {what} to {} ({counts}); nothing was written",
+            path.display()
+        ),
+        (false, true) => format!("wrote {what} to {} ({counts})", path.display()),
+        (false, false) => format!("the {what} in {} are up to date", path.display()),
+    });
+    Ok(exit_codes::SUCCESS)
+}
+
+/// The SSO session `sso profiles` lists: the one named (an [sso-session] or a legacy
+/// profile's start URL), else the only one of the AWS config.
+fn session_to_list(name: Option<&str>, aws: &AwsProfiles, ctx: &Context) -> Result<SsoSession> {
+    let mut sessions = all_sessions(aws, ctx);
+    if let Some(name) = name {
+        return match sessions.remove(name) {
+            Some(session) => Ok(session),
+            // Its error says what is wrong with it.
+            None => Ok(chain::sso_session(name, aws, &ctx.env, None)?),
+        };
+    }
+    let names: Vec<String> = sessions.keys().cloned().collect();
+    match (names.as_slice(), aws.sso_session_names().as_slice()) {
+        ([one], _) => Ok(sessions.remove(one).expect("listed")),
+        // The one section there is, with what is wrong with it.
+        ([], [one]) => Ok(chain::sso_session(one, aws, &ctx.env, None)?),
+        ([], _) => Err(Error::new("the AWS config has no SSO session")
+            .with_hint("add an [sso-session] section (sso_start_url, sso_region); see docs/sso.md in the guide")),
+        (several, _) => Err(Error::usage(format!(
+            "the AWS config has several SSO sessions ({}); name one",
+            several.join(", ")
+        ))
+        .with_hint("use --sso-session NAME (for a legacy profile: its sso_start_url)")),
+    }
+}
+
+/// The `[profile NAME]` sections of `assignments`, named `names`.
+fn sections(
+    session: &SsoSession,
+    assignments: &[crate::sso::Assignment],
+    named: &[String],
+) -> String {
     let mut text = String::new();
-    for (assignment, name) in assignments.iter().zip(names) {
+    for (assignment, name) in assignments.iter().zip(named) {
         text.push_str(&format!(
             "\n# {} ({})\n[profile {name}]\n",
-            assignment.account_name, assignment.account_id
+            names::comment(&assignment.account_name),
+            assignment.account_id
         ));
         if session.name == session.start_url {
             text.push_str(&format!(
@@ -264,75 +416,5 @@ fn profiles(args: ProfilesArgs, ctx: &Context, aws: &AwsProfiles) -> Result<u8> 
             assignment.account_id, assignment.role
         ));
     }
-    output::stdout(text.trim_start().as_bytes())?;
-    Ok(exit_codes::SUCCESS)
-}
-
-/// Stable profile names: `ACCOUNT-ROLE`, lower-case, `[a-z0-9-]` (the account's name, or its
-/// id when two accounts share a name).
-fn profile_names(assignments: &[crate::sso::Assignment]) -> Vec<String> {
-    let slug = |text: &str| {
-        let mut out = String::new();
-        for c in text.chars() {
-            if c.is_ascii_alphanumeric() {
-                out.push(c.to_ascii_lowercase());
-            } else if !out.ends_with('-') {
-                out.push('-');
-            }
-        }
-        out.trim_matches('-').to_string()
-    };
-    let shared: Vec<&str> = {
-        let mut by_name: BTreeMap<String, std::collections::BTreeSet<&str>> = BTreeMap::new();
-        for a in assignments {
-            by_name
-                .entry(slug(&a.account_name))
-                .or_default()
-                .insert(&a.account_id);
-        }
-        assignments
-            .iter()
-            .filter(|a| by_name[&slug(&a.account_name)].len() > 1)
-            .map(|a| a.account_id.as_str())
-            .collect()
-    };
-    assignments
-        .iter()
-        .map(|a| {
-            let account = if shared.contains(&a.account_id.as_str()) {
-                format!("{}-{}", slug(&a.account_name), a.account_id)
-            } else {
-                slug(&a.account_name)
-            };
-            format!("{account}-{}", slug(&a.role))
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sso::Assignment;
-
-    #[test]
-    fn profile_names_are_stable_slugs_and_never_collide() {
-        let a = |id: &str, name: &str, role: &str| Assignment {
-            account_id: id.into(),
-            account_name: name.into(),
-            role: role.into(),
-        };
-        let names = profile_names(&[
-            a("111111111111", "Prod Account", "ReadOnlyAccess"),
-            a("222222222222", "Dev", "AdministratorAccess"),
-            a("333333333333", "dev", "AdministratorAccess"),
-        ]);
-        assert_eq!(
-            names,
-            [
-                "prod-account-readonlyaccess",
-                "dev-222222222222-administratoraccess",
-                "dev-333333333333-administratoraccess"
-            ]
-        );
-    }
+    text.trim_start().to_string()
 }

@@ -1,6 +1,7 @@
-//! The one audited path from a request to credentials: resolve the chain, apply the profile's
-//! policy, plan, ask the engine, audit every issuing, refusal and error, and notify; and, for a
-//! program `exec` runs, audit (and notify) its end.
+//! The one audited path from a request to credentials: refuse everything while the system
+//! policy is broken, resolve the chain with the rules that apply to it, check them (reason,
+//! confirmation), plan, ask the rules' approvers, ask the engine, audit every issuing, refusal
+//! and error, and notify; and, for a program `exec` runs, audit (and notify) its end.
 //!
 //! Knows nothing of the command line: `exec`, `export`, `login` and `rotate` each build a
 //! [`Request`]. Never hands out credentials it could not audit. Records carry the access key id
@@ -22,8 +23,7 @@ use crate::context::Context;
 use crate::engine::{self, Issued};
 use crate::error::{Error, Result};
 use crate::mfa::GivenCode;
-use crate::plan::{self, Plan};
-use crate::settings::ProfilePolicy;
+use crate::plan::{self, Plan, PlanError};
 use crate::vault::VaultSpec;
 use crate::{output, policy, profiles};
 
@@ -41,6 +41,9 @@ pub struct Request {
     /// Skip the break-glass confirmation (not the reason).
     pub yes: bool,
     pub refresh: bool,
+    /// The caller is a program that shows nothing of broker's stderr (a `credential_process`):
+    /// without a terminal, an SSO sign-in is refused at once rather than waited for.
+    pub unattended: bool,
 }
 
 impl Request {
@@ -54,29 +57,29 @@ impl Request {
     }
 }
 
-/// The chain of `request` under the profile's `policy` (its duration cap), from the AWS files
-/// as they are now.
-pub fn resolve(ctx: &Context, request: &Request, policy: &ProfilePolicy) -> Result<Chain> {
+/// The chain of `request`, with the policy rules that apply to it, from the AWS files as they
+/// are now.
+pub fn resolve(ctx: &Context, request: &Request) -> Result<Chain> {
     let aws = profiles::AwsProfiles::load(&ctx.env)?;
     let chain_request = chain::Request {
         duration: request.duration,
         region: request.region.clone(),
         no_session: request.no_session,
-        max_duration: policy::max_duration(policy),
     };
     Ok(chain::resolve(
         &request.profile,
         &aws,
         &ctx.settings,
+        &ctx.policy,
         &ctx.env,
         &chain_request,
     )?)
 }
 
-/// The session tags a request sends: the reason as `BrokerReason`, when the profile's policy
+/// The session tags a request sends: the reason as `BrokerReason`, when a rule that applies
 /// says `tag_reason`.
-pub fn reason_tags(reason: Option<&str>, policy: &ProfilePolicy) -> Vec<(String, String)> {
-    match (reason, policy.tag_reason) {
+pub fn reason_tags(reason: Option<&str>, policy: &policy::Effective) -> Vec<(String, String)> {
+    match (reason, policy.tag_reason()) {
         (Some(reason), true) => vec![("BrokerReason".to_string(), policy::tag_value(reason))],
         _ => Vec::new(),
     }
@@ -99,19 +102,26 @@ pub struct Issuer {
     vault: VaultSpec,
     audit: AuditLog,
     reason: Option<String>,
-    notify_command: Vec<String>,
+    /// What the policy's approvers said, for every record this issuer writes.
+    approval: Option<String>,
+    /// The local user and the machine's name, for the policy's commands.
+    user: String,
+    host: String,
 }
 
 impl Issuer {
-    /// Resolves the chain and applies the profile's policy. Errors and refusals are audited
-    /// (as made `via`).
+    /// Resolves the chain and applies its policy: the reason, the confirmation, the approvers.
+    /// Errors and refusals are audited (as made `via`).
     pub fn new(ctx: &Context, request: Request, via: Via) -> Result<Issuer> {
         let profile = request.profile.clone();
-        let policy = ctx.settings.policy(&profile).cloned().unwrap_or_default();
         let reason = request.reason();
         let audit = ctx.audit.clone();
         let mut record = Record::new(&profile, via, reason.clone());
-        let resolved = resolve(ctx, &request, &policy);
+        if let Some(floor) = ctx.policy.refused() {
+            record.outcome = Outcome::Refused;
+            return Err(audited(&audit, record, Error::from(floor.clone())));
+        }
+        let resolved = resolve(ctx, &request);
         crate::timing::phase("resolve");
         let chain = match resolved {
             Ok(chain) => chain,
@@ -123,7 +133,7 @@ impl Issuer {
         describe(&mut record, &chain);
         let checked = policy::check(
             &profile,
-            &policy,
+            &chain.policy,
             request.reason.as_deref(),
             request.yes,
             chain.hands_out_long_term_keys(),
@@ -132,20 +142,36 @@ impl Issuer {
             record.outcome = Outcome::Refused;
             return Err(audited(&audit, record, e.into()));
         }
-        let tags = reason_tags(reason.as_deref(), &policy);
-        let plan = match plan::plan(&chain, &tags) {
+        let tags = reason_tags(reason.as_deref(), &chain.policy);
+        let plan = match plan::plan(&chain, &tags, reason.as_deref()) {
             Ok(plan) => plan,
-            Err(e) => return Err(audited(&audit, record, engine::EngineError::from(e).into())),
+            Err(e) => {
+                if matches!(e, PlanError::NoSessionPerReason { .. }) {
+                    record.outcome = Outcome::Refused;
+                }
+                return Err(audited(&audit, record, e.into()));
+            }
         };
         crate::timing::phase("plan");
-        let options = ctx.engine_options(request.refresh, GivenCode::new(request.mfa_token), tags);
-        Ok(Issuer {
+        let hooks =
+            !chain.policy.approvers().is_empty() || !chain.policy.notify_commands().is_empty();
+        let (user, host) = if hooks {
+            (ctx.env.user_name().to_string(), ctx.env.host_name())
+        } else {
+            Default::default()
+        };
+        let mut options =
+            ctx.engine_options(request.refresh, GivenCode::new(request.mfa_token), tags);
+        if request.unattended && !crate::tty::present() {
+            options.sso.barred = Some(crate::sso::Barred::NoTerminal);
+        }
+        let mut issuer = Issuer {
             notices_pending: AtomicBool::new(!plan.notices.is_empty()),
             plan,
             later: engine::Options {
                 refresh: false,
                 mfa_token: GivenCode::new(None),
-                defer_advisory_refresh: via == Via::Server,
+                defer_advisory_refresh: via.is_server(),
                 ..options.clone()
             },
             first_done: AtomicBool::new(false),
@@ -155,8 +181,18 @@ impl Issuer {
             vault: ctx.vault.clone(),
             audit,
             reason,
-            notify_command: policy.notify_command,
-        })
+            approval: None,
+            user,
+            host,
+        };
+        match policy::approve(&issuer.chain.policy, &issuer.notice("approve", via)) {
+            Ok(approval) => issuer.approval = approval,
+            Err(e) => {
+                record.outcome = Outcome::Refused;
+                return Err(audited(&issuer.audit, record, e.into()));
+            }
+        }
+        Ok(issuer)
     }
 
     /// Gets credentials, audits them, and runs the profile's notification.
@@ -229,10 +265,12 @@ impl Issuer {
         )?)
     }
 
-    /// A record of this request's chain and reason, made `via`; its outcome still to say.
+    /// A record of this request's chain, reason and approval, made `via`; its outcome still to
+    /// say.
     fn record_of(&self, via: Via) -> Record {
         let mut record = Record::new(&self.chain.profile, via, self.reason.clone());
         describe(&mut record, &self.chain);
+        record.approval = self.approval.clone();
         record
     }
 
@@ -252,6 +290,7 @@ impl Issuer {
                 record.expiration = issued.credentials.expiration;
                 record.account_id = account(&self.chain, key);
                 record.access_key_id = Some(key.clone());
+                record.note = issued.note.clone();
                 crate::timing::phase("obtain");
                 self.audit.append(&record)?;
                 crate::timing::phase("audit");
@@ -278,7 +317,7 @@ impl Issuer {
         });
     }
 
-    /// What the profile's `notify_command` is told of `event`, as far as the chain says.
+    /// What the policy's commands are told of `event`, as far as the chain says.
     fn notice(&self, event: &'static str, via: Via) -> policy::Notice<'_> {
         policy::Notice {
             event,
@@ -289,12 +328,15 @@ impl Issuer {
             via: via.name(),
             access_key_id: None,
             exit_status: None,
+            user: &self.user,
+            host: &self.host,
         }
     }
 
+    /// Runs every `notify_command` of the policy, the system file's first.
     fn run_notify_command(&self, notice: policy::Notice<'_>) {
-        if !self.notify_command.is_empty() {
-            policy::notify(&self.notify_command, &notice);
+        for command in self.chain.policy.notify_commands() {
+            policy::notify(command, &notice);
         }
     }
 }
@@ -305,11 +347,12 @@ fn describe(record: &mut Record, chain: &Chain) {
     record.session_name = last.map(|h| h.session_name.clone());
     record.source_identity = last.and_then(|h| h.source_identity.clone());
     record.account_id = configured_account(chain);
+    record.rules = chain.policy.origins();
 }
 
 /// The account the chain's credentials act in, as the config says: the last role's, else the
 /// IAM Identity Center role's.
-fn configured_account(chain: &Chain) -> Option<String> {
+pub fn configured_account(chain: &Chain) -> Option<String> {
     match (&chain.source, chain.role_arn()) {
         (_, Some(arn)) => crate::audit::account_from_arn(arn),
         (crate::chain::Source::Sso { account_id, .. }, None) => Some(account_id.clone()),

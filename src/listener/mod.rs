@@ -143,10 +143,13 @@ pub fn report<T>(events: &Mutex<std::sync::mpsc::Sender<T>>, event: T) {
     let _ = events.lock().unwrap_or_else(|e| e.into_inner()).send(event);
 }
 
-/// A current-thread tokio runtime with I/O and timers: the one way broker builds one for
-/// local HTTP work.
-pub fn runtime() -> Result<tokio::runtime::Runtime, ListenerError> {
-    crate::aws::runtime().map_err(ListenerError::Runtime)
+/// A current-thread tokio runtime with I/O and timers, of a listener's own (it serves for the
+/// listener's life; calls out go through [`crate::net`]'s).
+fn runtime() -> Result<tokio::runtime::Runtime, ListenerError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ListenerError::Runtime)
 }
 
 /// A response with `payload` as its body, never to be cached.

@@ -16,7 +16,9 @@ use hyper::{Request, Response, StatusCode};
 use super::peer::identify;
 use super::*;
 
-/// `127.0.0.1:PORT`, `localhost`, `[::1]:PORT`… but never a name that could resolve elsewhere.
+/// `127.0.0.1:PORT`, `localhost`, `[::1]:PORT`…, and the instance metadata service's own
+/// addresses, which a user's redirect may send here (`169.254.169.254`, `[fd00:ec2::254]`): IP
+/// literals, which no DNS rebinding can produce; never a name that could resolve elsewhere.
 pub(super) fn loopback_host(host: Option<&HeaderValue>) -> bool {
     let Some(host) = host.and_then(|h| h.to_str().ok()) else {
         return false;
@@ -33,8 +35,14 @@ pub(super) fn loopback_host(host: Option<&HeaderValue>) -> bool {
             None => host,
         }
     };
+    const METADATA: [IpAddr; 2] = [
+        IpAddr::V4(std::net::Ipv4Addr::new(169, 254, 169, 254)),
+        IpAddr::V6(std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)),
+    ];
     name.eq_ignore_ascii_case("localhost")
-        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || name
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || METADATA.contains(&ip))
 }
 
 /// The listener's own checks of a request, before any handler sees it.
@@ -415,6 +423,8 @@ mod tests {
             "LOCALHOST",
             "[::1]:9",
             "127.1.2.3:5",
+            "169.254.169.254",
+            "[fd00:ec2::254]:80",
         ] {
             assert!(ok(good), "{good}");
         }
@@ -423,6 +433,8 @@ mod tests {
             "evil.com:80",
             "127.0.0.1.evil.com",
             "10.0.0.1:80",
+            "169.254.169.253",
+            "169.254.169.254.evil.com",
             "[::2]:1",
             "localhost.evil:1",
             "",

@@ -1,5 +1,5 @@
 //! A helper program (`credential_process`, `mfa_process`, `passphrase_command`, the audit
-//! command) and everything it starts, as one unit that a timeout stops: the one place where
+//! command, a policy's `approve_command`) and everything it starts, as one unit that a timeout stops: the one place where
 //! Unix and Windows differ here. Whatever it leaves running after a normal exit (an agent it
 //! started) is left alone on both.
 

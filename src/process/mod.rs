@@ -6,8 +6,8 @@
 //! The jobs, one file each: [`hardening`] (broker's own umask and memory), [`run`] (the user's
 //! command for `exec`, its exit status reported the way shells do), [`signals`] (what reaches
 //! that command while it runs), [`helper`] (the profile's `credential_process` and
-//! `mfa_process` and the vault's `passphrase_command`, each bounded the same way: 64 KiB of
-//! output, a timeout, then its whole process group stopped), [`group`] (that process group),
+//! `mfa_process`, the vault's `passphrase_command` and a policy's `approve_command`, each
+//! bounded the same way: 64 KiB of output, a timeout, then its whole process group stopped), [`group`] (that process group),
 //! [`argv`] (wiping `-t CODE` from broker's own command line, where the system lets it).
 //! Never waits on a helper without a bound.
 
@@ -27,7 +27,7 @@ use crate::environment::{same_name, Environment};
 pub use argv::hide_argument;
 pub use hardening::{keep_std_handles, protect_memory, restrict_umask};
 pub use helper::{
-    credential_process, secret_output, wait_or_stop, HelperError,
+    bounded, credential_process, run_bounded, secret_output, wait_or_stop, HelperError,
     DEFAULT_CREDENTIAL_PROCESS_TIMEOUT,
 };
 pub use run::{command_line, run_status};
@@ -70,6 +70,10 @@ const REMOVED: [&str; 9] = [
     "AWS_SDK_LOAD_CONFIG",
 ];
 
+/// Prefixes of inherited variables that point a child at another credentials endpoint (a
+/// parent `exec --server`'s or `--ec2-server`'s): a nested `exec` never talks to its parent's.
+const REMOVED_PREFIXES: [&str; 2] = ["AWS_CONTAINER_", "AWS_EC2_METADATA_"];
+
 /// What every child's environment starts from: the caller's, without broker's secrets. Set
 /// once at start from the [`Environment`]; empty until then.
 static INHERITED: OnceLock<Vec<(OsString, OsString)>> = OnceLock::new();
@@ -104,11 +108,12 @@ pub fn command(program: impl AsRef<OsStr>) -> Command {
 }
 
 /// The `exec` child's environment: the inherited one without AWS credential and profile
-/// variables (and `AWS_CONTAINER_*`), plus `set`.
+/// variables (and `AWS_CONTAINER_*`, `AWS_EC2_METADATA_*`), plus `set`.
 pub fn environment(set: Vec<(String, String)>) -> Vec<(OsString, OsString)> {
     let mut env: Vec<(OsString, OsString)> = inherited()
         .filter(|(k, _)| {
-            !REMOVED.iter().any(|r| same_name(k, r)) && !has_prefix(k, "AWS_CONTAINER_")
+            !REMOVED.iter().any(|r| same_name(k, r))
+                && !REMOVED_PREFIXES.iter().any(|p| has_prefix(k, p))
         })
         .filter(|(k, _)| !set.iter().any(|(s, _)| same_name(k, s)))
         .cloned()

@@ -25,9 +25,10 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::aws::{AwsError, Client};
+use crate::aws::{AwsCode, AwsError, Client};
 use crate::browser::Browser;
 use crate::chain::SsoSession;
+use crate::net::{NetError, NetSettings};
 use crate::output::notice;
 use crate::vault::{Vault, VaultError};
 
@@ -53,7 +54,22 @@ pub struct SignIn {
     /// Open the browser; otherwise print the URL on stderr.
     pub open_browser: bool,
     pub browser: std::sync::Arc<Browser>,
+    /// Why no sign-in may start, when none may.
+    pub barred: Option<Barred>,
 }
+
+/// Why a sign-in may not start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Barred {
+    /// The caller is a program (a `credential_process`) and there is no terminal: nobody
+    /// would see the sign-in, and the caller would wait minutes for nothing.
+    NoTerminal,
+    /// Role credentials still valid are at hand: they are used instead.
+    CredentialsAtHand,
+}
+
+/// An access token kept past its refresh is used while it has at least this long left.
+const STILL_VALID: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SsoError {
@@ -75,6 +91,11 @@ pub enum SsoError {
     NoCallback { session: String, waited: String },
     #[error("the client registration expired")]
     RegistrationExpired,
+    #[error("SSO session {session} needs a sign-in{}", match why {
+        Barred::NoTerminal => ", which a credential_process caller without a terminal cannot show",
+        Barred::CredentialsAtHand => "",
+    })]
+    SignInBarred { session: String, why: Barred },
     #[error("no random numbers for the sign-in")]
     Random(#[source] getrandom::Error),
     #[error(transparent)]
@@ -85,6 +106,17 @@ pub enum SsoError {
         #[source]
         source: url::ParseError,
     },
+}
+
+impl SsoError {
+    /// Whether the service refused the client registration itself (expired, or revoked).
+    fn rejects_registration(&self) -> bool {
+        match self {
+            SsoError::RegistrationExpired => true,
+            SsoError::Aws(e) => e.code == AwsCode::Other("InvalidClientException".into()),
+            _ => false,
+        }
+    }
 }
 
 type Result<T, E = SsoError> = std::result::Result<T, E>;
@@ -99,21 +131,16 @@ pub struct Portal<'a> {
 }
 
 impl<'a> Portal<'a> {
-    pub fn new(session: &'a SsoSession, timeout: Duration) -> std::io::Result<Portal<'a>> {
-        let oidc_aws = Client::new(
-            "oidc",
-            &session.region,
-            session.oidc_endpoint.as_deref(),
-            timeout,
-        )?;
-        let portal_aws = Client::new(
-            "portal.sso",
-            &session.region,
-            session.portal_endpoint.as_deref(),
-            timeout,
-        )?;
-        let oidc = aws_sdk_ssooidc::Client::new(&oidc_aws.sdk_config(None));
-        let portal = aws_sdk_sso::Client::new(&portal_aws.sdk_config(None));
+    /// The clients of `session`, on the network stack `net` describes.
+    pub fn new(
+        session: &'a SsoSession,
+        net: &NetSettings,
+        timeout: Duration,
+    ) -> Result<Portal<'a>, NetError> {
+        let oidc_aws = Client::new(net, &session.oidc, &session.region, timeout)?;
+        let portal_aws = Client::new(net, &session.portal, &session.region, timeout)?;
+        let oidc = crate::aws::sdk_client!(aws_sdk_ssooidc, oidc_aws.sdk_config(None));
+        let portal = crate::aws::sdk_client!(aws_sdk_sso, portal_aws.sdk_config(None));
         Ok(Portal {
             session,
             oidc_aws,
@@ -124,34 +151,78 @@ impl<'a> Portal<'a> {
     }
 
     /// An access token with more than `min_ttl` left: the one kept, else a refreshed one, else
-    /// from a new sign-in. The caller holds the session's lock.
+    /// from a new sign-in. When the refresh fails and the kept token is still valid (the
+    /// advisory window), it is used with a warning; the note saying so is returned with it. The
+    /// caller holds the session's lock.
     pub fn token(
         &self,
         vault: &dyn Vault,
         min_ttl: Duration,
         sign_in: &SignIn,
-    ) -> Result<SecretString> {
+    ) -> Result<(SecretString, Option<String>)> {
         let stored = Stored::read(vault, self.session)?;
         if let Some(token) = stored.as_ref().and_then(|s| s.usable_token(min_ttl)) {
-            return Ok(token.clone());
+            return Ok((token.clone(), None));
         }
+        let mut failed = None;
         if let Some(stored) = stored {
+            let still_valid = stored
+                .usable_token(STILL_VALID)
+                .cloned()
+                .zip(stored.expires_at);
             match self.refresh(stored) {
                 Ok(Some(refreshed)) => {
                     refreshed.write(vault, self.session)?;
                     if let Some(token) = refreshed.access_token {
-                        return Ok(token);
+                        return Ok((token, None));
                     }
                 }
                 Ok(None) => {}
-                Err(why) => notice(&format!(
-                    "the sign-in to SSO session {} could not be refreshed ({why}); signing in \
-                     again",
-                    self.session.name
-                )),
+                Err(why) => {
+                    if why.rejects_registration() {
+                        // Signing in with it would fail too: register anew.
+                        self.forget_registration(vault)?;
+                    }
+                    failed = Some(why);
+                }
+            }
+            if let Some((token, expires_at)) = still_valid {
+                let left = (expires_at - crate::clock::now())
+                    .to_std()
+                    .unwrap_or_default();
+                let note = format!(
+                    "could not refresh the sign-in to SSO session {} ({}); using its access \
+                     token, which expires in {}",
+                    self.session.name,
+                    failed.map_or("it has no refresh token".into(), |e| e.to_string()),
+                    crate::duration::format(Duration::from_secs(left.as_secs()))
+                );
+                notice(&format!("warning: {note}"));
+                return Ok((token, Some(note)));
             }
         }
-        self.sign_in(vault, sign_in)
+        if let Some(why) = sign_in.barred {
+            return Err(SsoError::SignInBarred {
+                session: self.session.name.clone(),
+                why,
+            });
+        }
+        if let Some(why) = failed {
+            notice(&format!(
+                "the sign-in to SSO session {} could not be refreshed ({why}); signing in again",
+                self.session.name
+            ));
+        }
+        Ok((self.sign_in(vault, sign_in)?, None))
+    }
+
+    /// Forgets the client registration, so that the next sign-in registers anew.
+    fn forget_registration(&self, vault: &dyn Vault) -> Result<()> {
+        if let Some(mut stored) = Stored::read(vault, self.session)? {
+            stored.client = None;
+            stored.write(vault, self.session)?;
+        }
+        Ok(())
     }
 
     /// Forgets the kept access token, so the next [`Portal::token`] refreshes or signs in.

@@ -227,8 +227,10 @@ impl Portal<'_> {
     }
 
     /// Sends the user to `target`: the browser, through a private page (the returned guard,
-    /// deleted when dropped), or else the URL printed on stderr. With a device code, the code
-    /// and the URL to type it at (`shown`) are printed first, for the user to compare.
+    /// deleted when dropped), and the URL printed on stderr whether or not a browser opens (an
+    /// opener may start and fail later, as `xdg-open` does on a machine without a desktop).
+    /// With a device code, the code and the URL to type it at (`shown`) are printed first, for
+    /// the user to compare.
     fn show(
         &self,
         target: &SecretString,
@@ -241,24 +243,27 @@ impl Portal<'_> {
                 "to sign in to SSO session {session}, confirm the code {code} at {shown}"
             ));
         }
-        if how.open_browser {
+        let page = if how.open_browser {
             match how.browser.open_privately(target) {
-                Ok((page, _opener)) => {
-                    if device.is_none() {
-                        notice(&format!(
-                            "signing in to SSO session {session} in your browser"
-                        ));
-                    }
-                    return Some(page);
+                Ok((page, _opener)) => Some(page),
+                Err(e) => {
+                    notice(&format!("{e}; open the URL yourself"));
+                    None
                 }
-                Err(e) => notice(&format!("{e}; open the URL yourself")),
             }
-        }
+        } else {
+            None
+        };
+        let how_to = if page.is_some() {
+            format!("signing in to SSO session {session} in your browser; if none opens, open")
+        } else {
+            format!("to sign in to SSO session {session}, open")
+        };
         notice(&format!(
-            "to sign in to SSO session {session}, open this URL in a browser: {}",
+            "{how_to} this URL in a browser: {}",
             target.expose_secret()
         ));
-        None
+        page
     }
 }
 

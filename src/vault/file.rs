@@ -226,6 +226,10 @@ impl Vault for FileVault {
         Ok(self.path(item).is_file())
     }
 
+    fn ready_to_write(&self, item: &str) -> Result<(), VaultError> {
+        self.check_passphrase_matches_vault(item)
+    }
+
     fn set(&self, item: &str, secret: &SecretString) -> Result<(), VaultError> {
         fsutil::private_dir(&self.dir).map_err(self.io(&self.dir))?;
         // The check that the passphrase opens what is there and the write are one step for

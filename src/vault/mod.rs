@@ -4,8 +4,10 @@
 //! [`keys_item`]. A vault never writes a secret to disk in plaintext, and never puts one in an
 //! error message: backend errors are reduced to their kind before they are shown.
 
+pub mod aws_vault;
 mod file;
 mod os;
+mod pass;
 
 use std::path::PathBuf;
 
@@ -15,6 +17,7 @@ use serde::Deserialize;
 use crate::credentials::LongTermKeys;
 
 pub use file::FileVault;
+pub use pass::{PassSpec, DEFAULT_PREFIX as DEFAULT_PASS_PREFIX};
 
 /// Writes the file vault's items with the work factor the test suite asks for; called once at
 /// start-up (a `test-hooks` build only).
@@ -37,15 +40,18 @@ pub enum BackendKind {
     Keyutils,
     /// age-encrypted files under `file_dir`, one per item, protected by a passphrase.
     File,
+    /// The standard Unix password store, through the `pass` program (GPG).
+    Pass,
 }
 
 impl BackendKind {
-    pub const ALL: [BackendKind; 5] = [
+    pub const ALL: [BackendKind; 6] = [
         BackendKind::SecretService,
         BackendKind::Keychain,
         BackendKind::Wincred,
         BackendKind::Keyutils,
         BackendKind::File,
+        BackendKind::Pass,
     ];
 
     /// The backend called `name` (as in config.toml and `--backend`), case-insensitively.
@@ -62,6 +68,7 @@ impl BackendKind {
             BackendKind::Wincred => "wincred",
             BackendKind::Keyutils => "keyutils",
             BackendKind::File => "file",
+            BackendKind::Pass => "pass",
         }
     }
 }
@@ -92,6 +99,8 @@ pub enum Unavailability {
     NotBuilt(&'static str),
     #[error(transparent)]
     Store(keyring::Error),
+    #[error("{} is not a password store (no .gpg-id: run `pass init GPG-ID` there)", .0.display())]
+    NoPasswordStore(PathBuf),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +171,12 @@ pub trait Vault {
     /// Returns whether there was something to delete.
     fn delete(&self, item: &str) -> Result<bool, VaultError>;
     /// Whether `item` exists, without decrypting it where the backend allows.
+    /// Checks, before anything is asked of the user, that `item` could be written now: for the
+    /// file vault, that the passphrase opens what is there (asking for it if need be).
+    fn ready_to_write(&self, _item: &str) -> Result<(), VaultError> {
+        Ok(())
+    }
+
     fn contains(&self, item: &str) -> Result<bool, VaultError> {
         Ok(self.get(item)?.is_some())
     }
@@ -197,6 +212,8 @@ pub struct VaultSpec {
     pub passphrase: Passphrase,
     /// Whether a D-Bus session bus is there for a Secret Service to answer on.
     pub dbus_session: bool,
+    /// The password store of the pass backend.
+    pub pass: PassSpec,
 }
 
 /// Where the file vault's passphrase comes from; it is fetched only when the vault is opened.
@@ -219,6 +236,7 @@ impl VaultSpec {
                 self.file_dir.clone(),
                 self.passphrase.clone(),
             ))),
+            Some(BackendKind::Pass) => Ok(Box::new(pass::open(&self.pass)?)),
             Some(kind) => os::open(kind, self.dbus_session),
             None => os::open_default(self.dbus_session),
         }

@@ -1,34 +1,32 @@
 //! broker's config.toml and the AWS config files: bad input is a one-line error naming the file
 //! and the problem, exit status 1, and nothing is lost.
 
-use crate::common::{assert_error, stderr_of, TestEnv};
+use crate::common::{stderr_of, transcribe, transcript, TestEnv};
 
-fn list(env: &TestEnv) -> std::process::Output {
-    env.broker_file().args(["list"]).output().unwrap()
+fn list(env: &TestEnv) -> String {
+    transcript(env, &["list"])
 }
 
 #[test]
 fn unknown_key_in_config_toml_is_named_with_file_and_line() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_file_backend();
     env.write_broker_config("[session]\nmin_ttl = \"15m\"\nmax_ttl = \"1h\"\n");
-    let out = list(&env);
-    assert_error(&out, 1, "invalid config file");
-    let first = stderr_of(&out).lines().next().unwrap().to_string();
-    assert!(
-        first.contains("config.toml: line 3: unknown field `max_ttl`"),
-        "{first}"
-    );
+    insta::assert_snapshot!(list(&env));
 }
 
 #[test]
 fn bad_duration_and_bad_type_in_config_toml() {
-    let env = TestEnv::new();
-    env.write_broker_config("[session]\nmin_ttl = \"fifteen minutes\"\n");
-    assert_error(&list(&env), 1, "line 2: invalid duration `fifteen minutes`");
-    env.write_broker_config("[profile.breakglass]\nbreak_glass = \"yes\"\n");
-    assert_error(&list(&env), 1, "line 2: invalid type");
-    env.write_broker_config("backend = [\n");
-    assert_error(&list(&env), 1, "invalid config file");
+    let env = TestEnv::with_file_backend();
+    let mut transcripts = Vec::new();
+    for config in [
+        "[session]\nmin_ttl = \"fifteen minutes\"\n",
+        "[profile.breakglass]\nbreak_glass = \"yes\"\n",
+        "backend = [\n",
+    ] {
+        env.write_broker_config(config);
+        transcripts.push(format!("# config.toml: {config:?}\n{}", list(&env)));
+    }
+    insta::assert_snapshot!(transcripts.join("\n"));
 }
 
 #[test]
@@ -43,26 +41,25 @@ fn config_flag_and_broker_config_name_the_file() {
         .arg(&path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    let out = env
-        .broker()
-        .env("BROKER_CONFIG", env.dir.path().join("missing.toml"))
-        .args(["list"])
-        .output()
-        .unwrap();
-    assert_error(&out, 1, "missing.toml");
+    assert!(
+        out.status.success(),
+        "list --config FILE: {}",
+        stderr_of(&out)
+    );
+    let (_, missing) = transcribe(
+        &env,
+        env.broker()
+            .env("BROKER_CONFIG", env.dir.path().join("missing.toml"))
+            .args(["list"]),
+    );
+    insta::assert_snapshot!(missing);
 }
 
 #[test]
 fn malformed_aws_config_is_one_line_naming_the_file() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_file_backend();
     env.write_aws_config("[profile ok]\nregion = us-east-1\n[profile broken\nregion = x\n");
-    let out = list(&env);
-    assert_error(&out, 1, "cannot read the AWS config");
-    let err = stderr_of(&out);
-    assert!(err.contains("line 3"), "{err}");
-    let file = crate::common::under(std::path::Path::new(".aws"), "config");
-    assert!(err.contains(&file.display().to_string()), "{err}");
+    insta::assert_snapshot!(list(&env));
 }
 
 #[test]
@@ -93,14 +90,18 @@ fn aws_profile_selection_follows_the_sdk() {
 #[test]
 fn usage_errors_exit_2() {
     let env = TestEnv::new();
-    let out = env.broker().args(["list", "--bogus"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let out = env.broker().args(["nonsense"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let out = env
-        .broker()
-        .args(["--backend", "floppy", "list"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!(crate::common::transcripts(
+        &env,
+        &[
+            &["list", "--bogus"],
+            &["nonsense"],
+            &["--backend", "floppy", "list"]
+        ]
+    ));
+}
+
+#[test]
+fn without_any_aws_file_a_profile_gets_how_to_make_one() {
+    let env = TestEnv::with_file_backend();
+    insta::assert_snapshot!(transcript(&env, &["export", "foo"]));
 }

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 
-use crate::common::{normalize, stderr_of, stdout_of, TestEnv};
+use crate::common::{transcribe, TestEnv};
 use crate::fixtures::store_key;
 
 /// A stand-in STS on a free loopback port that answers every request at once, its `Date`
@@ -32,33 +32,17 @@ fn sts_standin(skew_secs: i64) -> String {
     url
 }
 
-/// The report and the error line of `broker doctor`, normalised: the temporary directory,
-/// the stand-in's port, and where the cache key is (the kernel keyring is the machine's, so
-/// whether a key is in it yet depends on what ran before).
-fn doctor(env: &TestEnv, url: &str) -> (Option<i32>, String) {
-    let out = env.broker().arg("doctor").output().unwrap();
-    let text = format!("{}[stderr]\n{}", stdout_of(&out), stderr_of(&out));
-    let text = normalize(env, &text).replace(url, "http://127.0.0.1:[PORT]");
-    let text = text
-        .lines()
-        .map(|l| {
-            if l.starts_with("✓ cache key: ") {
-                "✓ cache key: [in the kernel keyring, or none yet]"
-            } else {
-                l
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+/// The transcript of `broker doctor`, and its exit status.
+fn doctor(env: &TestEnv) -> (Option<i32>, String) {
+    let (out, text) = transcribe(env, env.broker().arg("doctor"));
     (out.status.code(), text)
 }
 
 fn healthy(url: &str) -> TestEnv {
-    let env = TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
+    let env = TestEnv::with_file_backend()
         .env("AWS_ENDPOINT_URL", url)
         .env("SHELL", "/bin/bash");
+    env.name_as(url, "http://127.0.0.1:[stand-in port]");
     env.write_aws_config("[profile alice]\n[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops\nsource_profile = alice\n");
     store_key(&env, "alice", "AKIAIOSFODNN7EXAMPLE", "alice-secret");
     let script = env
@@ -77,8 +61,12 @@ fn healthy(url: &str) -> TestEnv {
 fn doctor_on_a_healthy_setup_snapshot() {
     let url = sts_standin(0);
     let env = healthy(&url);
-    let (code, report) = doctor(&env, &url);
-    assert_eq!(code, Some(0), "{report}");
+    let (code, report) = doctor(&env);
+    assert_eq!(
+        code,
+        Some(0),
+        "doctor finds a fault in a healthy setup: {report}"
+    );
     insta::assert_snapshot!(report);
 }
 
@@ -97,8 +85,12 @@ fn doctor_on_a_broken_setup_snapshot() {
         "# an old script\n",
     )
     .unwrap();
-    let (code, skewed_report) = doctor(&env, &skewed);
-    assert_eq!(code, Some(1), "{skewed_report}");
+    let (code, skewed_report) = doctor(&env);
+    assert_eq!(
+        code,
+        Some(1),
+        "doctor misses a skewed clock: {skewed_report}"
+    );
 
     // Nothing listens at the endpoint; no backend is usable (no D-Bus, none chosen); the
     // settings do not parse.
@@ -107,9 +99,14 @@ fn doctor_on_a_broken_setup_snapshot() {
     let broken = TestEnv::new()
         .env("AWS_ENDPOINT_URL", &dead)
         .env("SHELL", "/usr/bin/fish");
+    broken.name_as(&dead, "http://127.0.0.1:[refused port]");
     broken.write_aws_config("[profile alice]\n");
     broken.write_broker_config("[session]\nmin_ttl = \"soon\"\n");
-    let (code, broken_report) = doctor(&broken, &dead);
-    assert_eq!(code, Some(1), "{broken_report}");
+    let (code, broken_report) = doctor(&broken);
+    assert_eq!(
+        code,
+        Some(1),
+        "doctor misses a broken setup: {broken_report}"
+    );
     insta::assert_snapshot!(format!("{skewed_report}\n\n{broken_report}"));
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::common::moto::{venv, Moto};
-use crate::common::{assert_error, shell, stderr_of, TestEnv, CAT};
+use crate::common::{normalize, stderr_of, transcribe, transcript, TestEnv, CAT};
 use crate::fixtures::{self, caller_of, export_json, file_env, role_arn, store_key, Chain};
 
 fn export(env: &TestEnv, args: &[&str]) -> std::process::Output {
@@ -14,6 +14,20 @@ fn export(env: &TestEnv, args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap()
+}
+
+/// The transcript of `broker export --format json ARGS`, for what is not credentials.
+fn exported(env: &TestEnv, args: &[&str]) -> String {
+    transcribe(
+        env,
+        env.broker().args(["export", "--format", "json"]).args(args),
+    )
+    .1
+}
+
+/// What broker says on stderr, normalised, when stdout holds credentials.
+fn said(env: &TestEnv, out: &std::process::Output) -> String {
+    normalize(env, &stderr_of(out))
 }
 
 fn json(out: &std::process::Output) -> serde_json::Value {
@@ -38,7 +52,7 @@ fn plain(extra: &str) -> (Moto, TestEnv) {
 fn sessions_made_from_replaced_or_removed_keys_are_never_served() {
     let c = Chain::new();
     let before = export_json(&c.env, &["r2"]);
-    assert_eq!(c.moto.count("AssumeRole"), 2);
+    assert_eq!(c.moto.count("AssumeRole"), 2, "one call per hop");
     // The same keys stored again still replace what was made from the old ones, at any depth.
     store_key(
         &c.env,
@@ -47,26 +61,15 @@ fn sessions_made_from_replaced_or_removed_keys_are_never_served() {
         &c.key.secret_access_key,
     );
     let after = export_json(&c.env, &["r2"]);
-    assert_ne!(before["AccessKeyId"], after["AccessKeyId"]);
+    assert_ne!(
+        before["AccessKeyId"], after["AccessKeyId"],
+        "served what the old keys made"
+    );
     assert_eq!(c.moto.count("AssumeRole"), 4, "r1 and r2 made anew");
 
-    let out = c
-        .env
-        .broker()
-        .args(["remove", "-f", "alice"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("and 2 cached session(s)"),
-        "{}",
-        stderr_of(&out)
-    );
-    assert_error(
-        &export(&c.env, &["r2"]),
-        1,
-        "no keys are stored for profile alice",
-    );
+    let removed = transcript(&c.env, &["remove", "-f", "alice"]);
+    let refused = exported(&c.env, &["r2"]);
+    insta::assert_snapshot!(format!("{removed}\n{refused}"));
     assert_eq!(
         c.moto.count("AssumeRole"),
         4,
@@ -76,14 +79,13 @@ fn sessions_made_from_replaced_or_removed_keys_are_never_served() {
     // The MFA variant: the role made through the MFA session goes with the keys too.
     let (moto, env) = plain("mfa_serial = arn:aws:iam::123456789012:mfa/ann");
     json(&export(&env, &["-t", "123456", "r"]));
-    let out = env.broker().args(["remove", "-f", "ann"]).output().unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_error(
-        &export(&env, &["r"]),
-        1,
-        "no keys are stored for profile ann",
+    let removed = transcript(&env, &["remove", "-f", "ann"]);
+    let refused = exported(&env, &["r"]);
+    insta::assert_snapshot!(
+        "mfa_sessions_go_with_the_keys",
+        format!("{removed}\n{refused}")
     );
-    assert_eq!(moto.count("AssumeRole"), 1);
+    assert_eq!(moto.count("AssumeRole"), 1, "nothing served, nothing asked");
 }
 
 #[test]
@@ -98,13 +100,7 @@ fn a_failed_refresh_in_the_advisory_window_hands_out_the_cached_credentials() {
     moto.fail_next("AssumeRole", "500", 3);
     let out = export(&env, &["r"]);
     assert_eq!(json(&out), first, "the cached credentials");
-    let err = stderr_of(&out);
-    assert!(
-        err.contains(
-            "warning: could not refresh the role credentials of r (AssumeRole failed: HTTP 500"
-        ),
-        "{err}"
-    );
+    insta::assert_snapshot!(said(&env, &out));
     assert_eq!(moto.count("AssumeRole"), 4, "1 + 3 attempts at the refresh");
 
     // The credential server's child gets them too, from the AWS CLI's own request. (The test
@@ -128,10 +124,10 @@ fn a_failed_refresh_in_the_advisory_window_hands_out_the_cached_credentials() {
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.status.success(), "exec --server: {}", stderr_of(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(":assumed-role/r/"),
-        "{}",
+        "the CLI's identity: {}",
         stderr_of(&out)
     );
 }
@@ -145,12 +141,8 @@ fn an_unreachable_sts_in_the_advisory_window_hands_out_the_cached_credentials() 
     env.write_broker_config("[session]\nmin_ttl = \"59m\"\n");
     drop(moto);
     let out = export(&env, &["r"]);
-    assert_eq!(json(&out), first);
-    assert!(
-        stderr_of(&out).contains("cannot reach"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert_eq!(json(&out), first, "the cached credentials");
+    insta::assert_snapshot!(said(&env, &out));
 }
 
 #[test]
@@ -162,7 +154,7 @@ fn past_the_mandatory_window_a_refresh_must_succeed() {
     json(&export(&env, &["r"]));
     env.advance_clock(Duration::from_secs(3590));
     moto.fail_next("AssumeRole", "500", 3);
-    assert_error(&export(&env, &["r"]), 1, "AssumeRole failed: HTTP 500");
+    insta::assert_snapshot!(exported(&env, &["r"]));
 }
 
 #[test]
@@ -173,13 +165,9 @@ fn a_failed_mfa_refresh_in_the_advisory_window_needs_no_code() {
     env.advance_clock(Duration::from_secs(120));
     env.write_broker_config("[session]\nmin_ttl = \"59m\"\n");
     let out = export(&env, &["ann"]);
-    assert_eq!(json(&out), first);
-    assert!(
-        stderr_of(&out).contains("an MFA code is needed"),
-        "{}",
-        stderr_of(&out)
-    );
-    assert_eq!(moto.count("GetSessionToken"), 1);
+    assert_eq!(json(&out), first, "the cached session");
+    insta::assert_snapshot!(said(&env, &out));
+    assert_eq!(moto.count("GetSessionToken"), 1, "no second session");
 }
 
 #[test]
@@ -224,15 +212,19 @@ print(fetch()); advance(3550000); print(fetch())
         .args(["-c", child])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "200\n200\n");
+    assert!(out.status.success(), "exec --server: {}", stderr_of(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "200\n200\n",
+        "both of the child's requests served"
+    );
     let codes: Vec<String> = moto
         .requests("AssumeRole")
         .iter()
         .map(|r| r.get("TokenCode").cloned().unwrap_or_default())
         .collect();
-    assert_eq!(codes[0], "123456");
-    assert!(codes.len() >= 2, "{codes:?}");
+    assert_eq!(codes[0], "123456", "the given code first: {codes:?}");
+    assert!(codes.len() >= 2, "a second call: {codes:?}");
     assert!(
         codes[1..].iter().all(|c| c == "654321"),
         "the given code went to STS more than once: {codes:?}"
@@ -272,21 +264,22 @@ fn mfa_codes_go_with_the_calls_that_take_them() {
     // A credential_process source: the code goes with the first AssumeRole.
     json(&export(&env, &["-t", "123456", "via-proc"]));
     let sent = moto.requests("AssumeRole");
-    assert_eq!(sent[0]["SerialNumber"], device("proc"));
-    assert_eq!(sent[0]["TokenCode"], "123456");
+    assert_eq!(sent[0]["SerialNumber"], device("proc"), "{:?}", sent[0]);
+    assert_eq!(sent[0]["TokenCode"], "123456", "{:?}", sent[0]);
     // Without a session, each role carries its own device.
     json(&export(&env, &["--no-session", "r2"]));
     let sent = moto.requests("AssumeRole");
-    assert_eq!(sent[1]["RoleArn"], role_arn("r1"));
-    assert_eq!(sent[1]["SerialNumber"], device("pam"));
-    assert_eq!(sent[2]["RoleArn"], role_arn("r2"));
-    assert_eq!(sent[2]["SerialNumber"], device("r2"));
-    // A credential_process profile with no role: no call could carry the code.
-    assert_error(
-        &export(&env, &["proc"]),
-        1,
-        "profile proc has an mfa_serial that no call can carry",
+    assert_eq!(sent[1]["RoleArn"], role_arn("r1"), "{:?}", sent[1]);
+    assert_eq!(
+        sent[1]["SerialNumber"],
+        device("pam"),
+        "r1's: {:?}",
+        sent[1]
     );
+    assert_eq!(sent[2]["RoleArn"], role_arn("r2"), "{:?}", sent[2]);
+    assert_eq!(sent[2]["SerialNumber"], device("r2"), "r2's: {:?}", sent[2]);
+    // A credential_process profile with no role: no call could carry the code.
+    insta::assert_snapshot!(exported(&env, &["proc"]));
 }
 
 #[test]
@@ -299,8 +292,11 @@ fn a_reason_pasted_from_a_ticket_becomes_a_valid_tag() {
         &["--reason", "INC-7\tdb\r\ndown; see #ops", "r"],
     ));
     let sent = &moto.requests("AssumeRole")[0];
-    assert_eq!(sent["Tags.member.1.Key"], "BrokerReason");
-    assert_eq!(sent["Tags.member.1.Value"], "INC-7_db__down_ see _ops");
+    assert_eq!(sent["Tags.member.1.Key"], "BrokerReason", "{sent:?}");
+    assert_eq!(
+        sent["Tags.member.1.Value"], "INC-7_db__down_ see _ops",
+        "{sent:?}"
+    );
 }
 
 #[test]
@@ -313,11 +309,7 @@ fn tags_go_where_sts_takes_them() {
     // GetSessionToken takes no tags: said, and the credentials are issued.
     let out = export(&env, &["--reason", "INC-9", "ann"]);
     json(&out);
-    assert!(
-        stderr_of(&out).contains("cannot be sent as a session tag for ann: GetSessionToken"),
-        "{}",
-        stderr_of(&out)
-    );
+    insta::assert_snapshot!(said(&env, &out));
     // A plain user's console session takes them.
     let fed = fixtures::Federation::start();
     let out = env
@@ -326,10 +318,10 @@ fn tags_go_where_sts_takes_them() {
         .env("BROKER_FEDERATION_URL", &fed.url)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.status.success(), "login: {}", stderr_of(&out));
     let sent = &moto.requests("GetFederationToken")[0];
-    assert_eq!(sent["Tags.member.1.Key"], "BrokerReason");
-    assert_eq!(sent["Tags.member.1.Value"], "INC-9");
+    assert_eq!(sent["Tags.member.1.Key"], "BrokerReason", "{sent:?}");
+    assert_eq!(sent["Tags.member.1.Value"], "INC-9", "{sent:?}");
 }
 
 #[test]
@@ -338,20 +330,17 @@ fn an_out_of_range_session_duration_breaks_only_what_uses_it() {
     c.env
         .write_broker_config("[session]\nsession_token_duration = \"48h\"\n");
     json(&export(&c.env, &["r2"]));
-    assert_error(
-        &export(&c.env, &["alice"]),
-        1,
-        "invalid duration `48h` for [session] session_token_duration: AWS allows 15m to 36h for \
-         a session token",
-    );
+    insta::assert_snapshot!(exported(&c.env, &["alice"]));
 }
 
 #[test]
 fn break_glass_refuses_to_hand_out_long_term_keys() {
     let (_moto, env) = plain("");
     env.write_broker_config("[profile.ann]\nbreak_glass = true\n");
-    let out = export(&env, &["--no-session", "--reason", "INC-1", "--yes", "ann"]);
-    assert_error(&out, 1, "--no-session may not hand out its long-term keys");
+    insta::assert_snapshot!(exported(
+        &env,
+        &["--no-session", "--reason", "INC-1", "--yes", "ann"]
+    ));
     let history = env.broker().args(["history", "--json"]).output().unwrap();
     let last: serde_json::Value = serde_json::from_str(
         String::from_utf8_lossy(&history.stdout)
@@ -360,7 +349,7 @@ fn break_glass_refuses_to_hand_out_long_term_keys() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(last["outcome"], "refused");
+    assert_eq!(last["outcome"], "refused", "the refusal audited: {last}");
 }
 
 #[test]
@@ -377,21 +366,14 @@ fn exec_server_refuses_credentials_it_could_never_serve() {
         file.display()
     ));
     let marker = env.dir.path().join("child-ran");
-    let out = env
-        .broker()
-        .args(["exec", "--server", "noexp", "--"])
-        .args(shell(
-            &format!("touch {}", marker.display()),
-            &format!("echo ran> {}", marker.display()),
-        ))
-        .output()
-        .unwrap();
-    assert_error(
-        &out,
-        1,
-        "exec --server cannot serve the credentials of noexp",
+    let (_, refused) = transcribe(
+        &env,
+        env.broker()
+            .args(["exec", "--server", "noexp", "--", "touch"])
+            .arg(&marker),
     );
-    assert!(!marker.exists());
+    insta::assert_snapshot!(refused);
+    assert!(!marker.exists(), "the child ran");
 }
 
 #[test]
@@ -400,9 +382,12 @@ fn refresh_keeps_a_fresh_mfa_session() {
     let first = json(&export(&env, &["-t", "123456", "r"]));
     // No code at hand now: --refresh makes the role anew from the MFA session.
     let second = json(&export(&env, &["--refresh", "r"]));
-    assert_ne!(first["AccessKeyId"], second["AccessKeyId"]);
-    assert_eq!(moto.count("GetSessionToken"), 1);
-    assert_eq!(moto.count("AssumeRole"), 2);
+    assert_ne!(
+        first["AccessKeyId"], second["AccessKeyId"],
+        "--refresh served the cached role"
+    );
+    assert_eq!(moto.count("GetSessionToken"), 1, "the MFA session kept");
+    assert_eq!(moto.count("AssumeRole"), 2, "the role made anew");
 }
 
 #[test]
@@ -418,11 +403,9 @@ fn expired_credentials_are_refused_or_warned_about() {
         "[profile old]\ncredential_process = {CAT} {}\n",
         file.display()
     ));
-    assert_error(
-        &export(&env, &["old"]),
-        1,
-        "it returned credentials that expired at 2020-01-01T00:00:00Z",
-    );
+    // Fixed, so the transcript shows it as it is.
+    env.name_as("2020-01-01T00:00:00Z", "2020-01-01T00:00:00Z");
+    let refused = exported(&env, &["old"]);
 
     // STS answers with credentials already expired by the local clock: handed out, with one
     // warning about the clock.
@@ -431,7 +414,12 @@ fn expired_credentials_are_refused_or_warned_about() {
     let out = export(&env, &["r"]);
     json(&out);
     let err = stderr_of(&out);
-    assert_eq!(err.matches("the clock seems to be off").count(), 1, "{err}");
+    assert_eq!(
+        err.matches("the clock seems to be off").count(),
+        1,
+        "one warning about the clock: {err}"
+    );
+    insta::assert_snapshot!(format!("{refused}\n{}", said(&env, &out)));
 }
 
 #[test]
@@ -439,7 +427,14 @@ fn caller_of_a_role_made_with_mfa_is_the_role() {
     // The role made with a direct MFA code works against STS.
     let (moto, env) = plain("mfa_serial = arn:aws:iam::123456789012:mfa/ann");
     let creds = json(&export(&env, &["--no-session", "-t", "123456", "r"]));
-    assert!(caller_of(&moto, &creds).contains(":assumed-role/r/"));
-    assert_eq!(moto.requests("AssumeRole")[0]["TokenCode"], "123456");
-    assert_eq!(moto.count("GetSessionToken"), 0);
+    assert!(
+        caller_of(&moto, &creds).contains(":assumed-role/r/"),
+        "r's credentials"
+    );
+    assert_eq!(
+        moto.requests("AssumeRole")[0]["TokenCode"],
+        "123456",
+        "the code with the AssumeRole"
+    );
+    assert_eq!(moto.count("GetSessionToken"), 0, "no session");
 }

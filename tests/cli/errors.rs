@@ -2,27 +2,13 @@
 //! Fast: no STS, no D-Bus (the file vault), so a change of wording is a quick loop
 //! (`cargo test --test cli snapshot`).
 
-use crate::common::{transcript, TestEnv};
-
-fn file_env() -> TestEnv {
-    TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
-}
-
-fn transcripts(env: &TestEnv, commands: &[&[&str]]) -> String {
-    commands
-        .iter()
-        .map(|args| transcript(env, args))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+use crate::common::{transcript, transcripts, TestEnv};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role";
 
 #[test]
 fn profile_errors_snapshot() {
-    let env = file_env();
+    let env = TestEnv::with_file_backend();
     env.write_aws_config(&format!(
         "[profile prod-admin]\nrole_arn = {ROLE}/admin\nsource_profile = prod\n\
          [profile prod-read]\nrole_arn = {ROLE}/read\nsource_profile = prod\n\
@@ -56,7 +42,7 @@ fn profile_errors_snapshot() {
 
 #[test]
 fn no_profile_named_off_a_terminal_snapshot() {
-    let env = file_env();
+    let env = TestEnv::with_file_backend();
     let names = ["web", "api", "db", "ops", "audit", "billing", "logs"];
     env.write_aws_config(
         &names
@@ -64,7 +50,7 @@ fn no_profile_named_off_a_terminal_snapshot() {
             .map(|n| format!("[profile {n}]\n"))
             .collect::<String>(),
     );
-    let empty = file_env();
+    let empty = TestEnv::with_file_backend();
     insta::assert_snapshot!(format!(
         "{}\n{}",
         transcript(&env, &["export"]),
@@ -74,7 +60,7 @@ fn no_profile_named_off_a_terminal_snapshot() {
 
 #[test]
 fn key_errors_snapshot() {
-    let env = file_env();
+    let env = TestEnv::with_file_backend();
     env.write_aws_config("[profile alice]\n[profile bob]\n");
     std::fs::write(
         env.home().join(".aws/credentials"),
@@ -95,13 +81,13 @@ fn key_errors_snapshot() {
 
 #[test]
 fn duration_errors_snapshot() {
-    let env = file_env();
+    let env = TestEnv::with_file_backend();
     env.write_aws_config(&format!(
         "[profile user]\n\
          [profile role]\nrole_arn = {ROLE}/r\nsource_profile = user\n\
          [profile long]\nrole_arn = {ROLE}/l\nsource_profile = user\nduration_seconds = 86400\n"
     ));
-    let settings = file_env();
+    let settings = TestEnv::with_file_backend();
     settings.write_aws_config("[profile user]\n");
     settings.write_broker_config("[session]\nmin_ttl = \"900\"\n");
     insta::assert_snapshot!(format!(
@@ -124,7 +110,7 @@ fn duration_errors_snapshot() {
 
 #[test]
 fn colours_follow_no_color_and_clicolor_force_snapshot() {
-    let env = file_env();
+    let env = TestEnv::with_file_backend();
     env.write_aws_config("[profile prod]\n");
     let stderr = |vars: &[(&str, &str)]| {
         let mut cmd = env.broker();

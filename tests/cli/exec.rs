@@ -5,7 +5,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::Stdio;
 
 use crate::common::{
-    after_prompt, assert_error, broker_bin, print_env, shell, stderr_of, stdout_of,
+    after_prompt, broker_bin, normalize, print_env, shell, stderr_of, stdout_of, transcribe,
+    transcript,
 };
 use crate::fixtures::{caller_of, passphrase_file, Chain, ACCOUNT};
 
@@ -49,8 +50,20 @@ fn the_child_gets_exactly_the_documented_environment() {
         .env("UNRELATED", "kept")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.status.success(), "exec failed: {}", stderr_of(&out));
     let env = env_map(&stdout_of(&out));
+    // The whole of what broker sets and keeps: every AWS_ and BROKER_ variable, and one of the
+    // user's own.
+    c.env
+        .name_as(&env["AWS_SECRET_ACCESS_KEY"], "[r2's secret]");
+    c.env
+        .name_as(&env["AWS_SESSION_TOKEN"], "[r2's session token]");
+    let contract: String = env
+        .iter()
+        .filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("BROKER_") || *k == "UNRELATED")
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect();
+    insta::assert_snapshot!(normalize(&c.env, &contract));
     for gone in [
         "AWS_SECURITY_TOKEN",
         "AWS_PROFILE",
@@ -62,25 +75,37 @@ fn the_child_gets_exactly_the_documented_environment() {
     ] {
         assert!(!env.contains_key(gone), "{gone} reached the child");
     }
-    assert_eq!(env["UNRELATED"], "kept");
-    assert_eq!(env["BROKER_PROFILE"], "r2");
+    assert_eq!(env["UNRELATED"], "kept", "the user's own variable");
+    assert_eq!(env["BROKER_PROFILE"], "r2", "the profile marker");
     assert_eq!(
         env["AWS_VAULT"], "r2",
         "for shell prompts made for aws-vault"
     );
     // r2 has no region of its own; the inherited AWS_REGION is absent here, so the default.
-    assert_eq!(env["AWS_REGION"], "us-east-1");
-    assert_eq!(env["AWS_DEFAULT_REGION"], "us-east-1");
-    assert!(env["AWS_CREDENTIAL_EXPIRATION"].ends_with('Z'));
-    assert!(env["AWS_ACCESS_KEY_ID"].starts_with("ASIA"));
-    assert_ne!(env["AWS_ACCESS_KEY_ID"], c.key.access_key_id);
+    assert_eq!(env["AWS_REGION"], "us-east-1", "the default region");
+    assert_eq!(env["AWS_DEFAULT_REGION"], "us-east-1", "the default region");
+    assert!(
+        env["AWS_CREDENTIAL_EXPIRATION"].ends_with('Z'),
+        "an expiration in UTC: {}",
+        env["AWS_CREDENTIAL_EXPIRATION"]
+    );
+    assert!(
+        env["AWS_ACCESS_KEY_ID"].starts_with("ASIA"),
+        "temporary credentials: {}",
+        env["AWS_ACCESS_KEY_ID"]
+    );
+    assert_ne!(
+        env["AWS_ACCESS_KEY_ID"], c.key.access_key_id,
+        "the long-term key reached the child"
+    );
     assert!(
         !stdout_of(&out).contains(&c.key.secret_access_key),
         "long-term secret leaked"
     );
     assert_eq!(
         caller_of(&c.moto, &creds_json(&env)),
-        format!("arn:aws:sts::{ACCOUNT}:assumed-role/r2/alice-session")
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/r2/alice-session"),
+        "the child's credentials are r2's"
     );
 }
 
@@ -94,20 +119,25 @@ fn the_region_comes_from_the_flag_the_environment_or_the_profile() {
             cmd.env(k, v);
         }
         let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{}", stderr_of(&out));
+        assert!(out.status.success(), "{args:?}: {}", stderr_of(&out));
         let env = env_map(&stdout_of(&out));
-        assert_eq!(env["AWS_REGION"], env["AWS_DEFAULT_REGION"]);
+        assert_eq!(
+            env["AWS_REGION"], env["AWS_DEFAULT_REGION"],
+            "{args:?}: both region variables alike"
+        );
         assert_eq!(env["AWS_REGION"], env["BROKER_REGION"], "the marker");
         env["AWS_REGION"].clone()
     };
     // As the AWS SDKs and the AWS CLI do: the environment beats the profile's region.
     assert_eq!(
         region(&["r1"], &[("AWS_REGION", "ap-south-1")]),
-        "ap-south-1"
+        "ap-south-1",
+        "AWS_REGION"
     );
     assert_eq!(
         region(&["r1"], &[("AWS_DEFAULT_REGION", "ap-south-1")]),
-        "ap-south-1"
+        "ap-south-1",
+        "AWS_DEFAULT_REGION"
     );
     assert_eq!(
         region(
@@ -125,7 +155,8 @@ fn the_region_comes_from_the_flag_the_environment_or_the_profile() {
             &["--region", "sa-east-1", "r1"],
             &[("AWS_REGION", "ap-south-1")]
         ),
-        "sa-east-1"
+        "sa-east-1",
+        "--region first"
     );
     assert_eq!(region(&["r1"], &[]), "eu-west-1", "the profile's region");
     assert_eq!(region(&["r2"], &[]), "us-east-1", "no region anywhere");
@@ -151,10 +182,13 @@ fn a_role_switch_inside_a_broker_shell_takes_the_new_profiles_region() {
             cmd.env(k, v);
         }
         let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{}", stderr_of(&out));
+        assert!(out.status.success(), "{unix}: {}", stderr_of(&out));
         let env = env_map(&stdout_of(&out));
-        assert_eq!(env["BROKER_PROFILE"], "r2");
-        assert_eq!(env["AWS_REGION"], env["BROKER_REGION"]);
+        assert_eq!(env["BROKER_PROFILE"], "r2", "{unix}: the inner profile");
+        assert_eq!(
+            env["AWS_REGION"], env["BROKER_REGION"],
+            "{unix}: the marker"
+        );
         assert_eq!(
             caller_of(&c.moto, &creds_json(&env)),
             format!("arn:aws:sts::{ACCOUNT}:assumed-role/r2/alice-session"),
@@ -191,7 +225,8 @@ fn a_role_switch_inside_a_broker_shell_takes_the_new_profiles_region() {
             ),
             &[]
         ),
-        both("sa-east-1")
+        both("sa-east-1"),
+        "AWS_DEFAULT_REGION exported inside the shell"
     );
 }
 
@@ -209,9 +244,9 @@ fn arguments_stdin_and_exit_status_pass_through() {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.status.success(), "exec printf: {}", stderr_of(&out));
     let expected: String = args.iter().map(|a| format!("[{a}]\n")).collect();
-    assert_eq!(stdout_of(&out), expected);
+    assert_eq!(stdout_of(&out), expected, "the arguments, each as given");
 
     let out = c
         .env
@@ -220,7 +255,11 @@ fn arguments_stdin_and_exit_status_pass_through() {
         .write_stdin("line one\nline two\n")
         .output()
         .unwrap();
-    assert_eq!(stdout_of(&out), "line one\nline two\n");
+    assert_eq!(
+        stdout_of(&out),
+        "line one\nline two\n",
+        "stdin reaches the child"
+    );
 
     let status = |cmd: &str| {
         c.env
@@ -231,16 +270,25 @@ fn arguments_stdin_and_exit_status_pass_through() {
             .status
             .code()
     };
-    assert_eq!(status("exit 42"), Some(42));
-    assert_eq!(status("kill -KILL $$"), Some(128 + 9));
-    assert_eq!(status("kill -TERM $$"), Some(128 + 15));
-    let out = c
-        .env
-        .broker()
-        .args(["exec", "r1", "--", "/no/such/program"])
-        .output()
-        .unwrap();
-    assert_error(&out, 127, "cannot run /no/such/program");
+    assert_eq!(status("exit 42"), Some(42), "the child's exit status");
+    assert_eq!(status("kill -KILL $$"), Some(128 + 9), "SIGKILL as 128+9");
+    assert_eq!(status("kill -TERM $$"), Some(128 + 15), "SIGTERM as 128+15");
+    // The whole of it: the child's stdout, stderr and status, and nothing of broker's.
+    insta::assert_snapshot!([
+        transcript(
+            &c.env,
+            &[
+                "exec",
+                "r1",
+                "--",
+                "sh",
+                "-c",
+                "echo out; echo err >&2; exit 3"
+            ]
+        ),
+        transcript(&c.env, &["exec", "r1", "--", "/no/such/program"]),
+    ]
+    .join("\n"));
 }
 
 /// Windows: stdin, the exit code, 127 for a program that is not there. (Arguments reach a
@@ -310,7 +358,11 @@ fn programs_are_found_and_run_as_execvp_does() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{server:?}: {}", stderr_of(&out));
-        assert_eq!(stdout_of(&out), "plain script x\n", "{server:?}");
+        assert_eq!(
+            stdout_of(&out),
+            "plain script x\n",
+            "{server:?}: the second tool, by /bin/sh"
+        );
     }
 }
 
@@ -361,7 +413,7 @@ fn start_ready(
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
-    assert_eq!(line, "ready\n");
+    assert_eq!(line, "ready\n", "the child's first line");
     (child, out)
 }
 
@@ -382,7 +434,7 @@ fn sigterm_and_sigint_sent_to_broker_reach_the_child() {
     signal(&child, libc::SIGTERM);
     let mut rest = String::new();
     out.read_to_string(&mut rest).unwrap();
-    assert_eq!(rest, "got-TERM\n");
+    assert_eq!(rest, "got-TERM\n", "SIGTERM reached the child");
     assert_eq!(
         child.wait().unwrap().code(),
         Some(3),
@@ -391,11 +443,19 @@ fn sigterm_and_sigint_sent_to_broker_reach_the_child() {
 
     let (mut child, _out) = start_ready(&c, "echo ready; exec sleep 30");
     signal(&child, libc::SIGINT);
-    assert_eq!(child.wait().unwrap().code(), Some(128 + libc::SIGINT));
+    assert_eq!(
+        child.wait().unwrap().code(),
+        Some(128 + libc::SIGINT),
+        "SIGINT reached the child"
+    );
 
     let (mut child, _out) = start_ready(&c, "echo ready; exec sleep 30");
     signal(&child, libc::SIGHUP);
-    assert_eq!(child.wait().unwrap().code(), Some(128 + libc::SIGHUP));
+    assert_eq!(
+        child.wait().unwrap().code(),
+        Some(128 + libc::SIGHUP),
+        "SIGHUP reached the child"
+    );
 }
 
 #[test]
@@ -457,18 +517,20 @@ fn exec_inside_a_broker_shell_switches_role_from_the_vault() {
         .env("BROKER_FILE_PASSPHRASE_FILE", passphrase_file(&c.env))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(
-        stderr_of(&out).contains("leaving profile r2 for r1"),
-        "{}",
+        out.status.success(),
+        "the switch failed: {}",
         stderr_of(&out)
     );
+    // What the inner broker says, whole.
+    insta::assert_snapshot!(normalize(&c.env, &stderr_of(&out)));
     let env = env_map(&stdout_of(&out));
-    assert_eq!(env["BROKER_PROFILE"], "r1");
-    assert_eq!(env["AWS_VAULT"], "r1");
+    assert_eq!(env["BROKER_PROFILE"], "r1", "the inner profile marker");
+    assert_eq!(env["AWS_VAULT"], "r1", "the inner AWS_VAULT");
     assert_eq!(
         caller_of(&c.moto, &creds_json(&env)),
-        format!("arn:aws:sts::{ACCOUNT}:assumed-role/r1/alice-session")
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/r1/alice-session"),
+        "the inner credentials are r1's"
     );
 }
 
@@ -484,21 +546,32 @@ fn the_aws_cli_gets_credentials_from_the_server() {
         "env | grep -c '^AWS_ACCESS_KEY_ID=\\|^AWS_SECRET_ACCESS_KEY=\\|^AWS_SESSION_TOKEN=' ; {} sts get-caller-identity --output json",
         aws.display()
     );
-    let out = c
-        .env
-        .broker()
-        .args(["exec", "--server", "r2", "--", "sh", "-c", &script])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    c.env.name_as(&aws.display().to_string(), "aws");
+    let (out, whole) = transcribe(
+        &c.env,
+        c.env
+            .broker()
+            .args(["exec", "--server", "r2", "--", "sh", "-c", &script]),
+    );
+    assert!(out.status.success(), "{whole}");
     let text = stdout_of(&out);
     let (count, json) = text.split_once('\n').unwrap();
     assert_eq!(count, "0", "no static keys in the child");
     let identity: serde_json::Value = serde_json::from_str(json).unwrap();
     assert_eq!(
         identity["Arn"],
-        format!("arn:aws:sts::{ACCOUNT}:assumed-role/r2/alice-session")
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/r2/alice-session"),
+        "the CLI's identity is r2's"
     );
+    // moto's role id, which changes with every run.
+    let role_id = identity["UserId"]
+        .as_str()
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap();
+    c.env.name_as(role_id, "[r2's role id]");
+    insta::assert_snapshot!(normalize(&c.env, &whole));
 }
 
 /// Starts `broker exec --server PROFILE` with a child that prints the endpoint and token and
@@ -533,7 +606,8 @@ fn start_server(c: &Chain, profile: &str) -> (std::process::Child, String, Strin
 /// Ends the child started by [`start_server`]; it must exit successfully.
 fn stop_server(mut child: std::process::Child) {
     child.stdin.take().unwrap().write_all(b"done\n").unwrap();
-    assert!(child.wait().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exec --server ended with {status}");
 }
 
 /// One raw HTTP/1.1 GET; the status code and body.
@@ -564,13 +638,17 @@ fn the_server_refuses_without_the_token_or_with_a_foreign_host_and_dies_with_the
     assert!(token.len() >= 32, "at least 128 bits");
 
     let (status, body) = get(url, host, None);
-    assert_eq!(status, 403);
-    assert!(!body.contains("SecretAccessKey"));
-    assert_eq!(get(url, host, Some("wrong-token")).0, 403);
-    assert_eq!(get(url, host, Some(&token[..token.len() - 1])).0, 403);
+    assert_eq!(status, 403, "no token: {body}");
+    assert!(!body.contains("SecretAccessKey"), "no token: {body}");
+    assert_eq!(get(url, host, Some("wrong-token")).0, 403, "a wrong token");
+    assert_eq!(
+        get(url, host, Some(&token[..token.len() - 1])).0,
+        403,
+        "the token's prefix"
+    );
     let (status, body) = get(url, "attacker.example:80", Some(token));
     assert_eq!(status, 403, "DNS rebinding: a foreign Host is refused");
-    assert!(!body.contains("SecretAccessKey"));
+    assert!(!body.contains("SecretAccessKey"), "a foreign Host: {body}");
 
     let (status, body) = get(url, host, Some(token));
     assert_eq!(status, 200, "{body}");
@@ -583,7 +661,7 @@ fn the_server_refuses_without_the_token_or_with_a_foreign_host_and_dies_with_the
         &format!("localhost:{}", host.rsplit(':').next().unwrap()),
         Some(token),
     );
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "Host localhost is ours too");
 
     stop_server(child);
     assert!(
@@ -602,7 +680,7 @@ fn verbose_runs_leave_no_secret_in_logs_or_files() {
         .args(print_env())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.status.success(), "exec -v: {}", stderr_of(&out));
     let env = env_map(&stdout_of(&out));
     let session_secret = env["AWS_SECRET_ACCESS_KEY"].clone();
     let token = env["AWS_SESSION_TOKEN"].clone();
@@ -629,7 +707,11 @@ fn verbose_runs_leave_no_secret_in_logs_or_files() {
             !logs.contains(secret.as_str()),
             "secret in the logs: {logs}"
         );
-        assert!(c.env.files_containing(secret).is_empty(), "secret on disk");
+        assert!(
+            c.env.files_containing(secret).is_empty(),
+            "secret on disk: {:?}",
+            c.env.files_containing(secret)
+        );
     }
 }
 
@@ -672,7 +754,10 @@ fn the_server_refreshes_credentials_before_they_expire() {
     let expiry = |v: &serde_json::Value| {
         chrono::DateTime::parse_from_rfc3339(v["Expiration"].as_str().unwrap()).unwrap()
     };
-    assert!(expiry(&second) > expiry(&first));
+    assert!(
+        expiry(&second) > expiry(&first),
+        "the refreshed credentials expire later"
+    );
     stop_server(child);
-    assert_eq!(c.moto.count("AssumeRole"), 2);
+    assert_eq!(c.moto.count("AssumeRole"), 2, "one refresh");
 }

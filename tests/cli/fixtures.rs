@@ -62,16 +62,35 @@ impl Chain {
             role_arn("locked"),
         ));
         store_key(&env, "alice", &key.access_key_id, &key.secret_access_key);
+        env.name_as(&key.access_key_id, "[alice's key id]");
+        env.name_as(&key.secret_access_key, "[alice's secret]");
         Chain { moto, env, key }
     }
 }
 
+/// moto without enforcement (its GetSessionToken credentials are not accepted while it
+/// enforces): user `bob`, whose profile has an MFA device, `plain` on bob's keys, and `role`,
+/// a role assumed with them. bob's key is in the file vault.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub fn mfa_user() -> (Moto, TestEnv) {
+    let moto = Moto::start(None);
+    let key = moto.create_user("bob");
+    let env = file_env(&moto);
+    env.write_aws_config(&format!(
+        "[profile bob]\nmfa_serial = arn:aws:iam::{ACCOUNT}:mfa/profile-device\n\n\
+         [profile plain]\nsource_profile = bob\n\n\
+         [profile role]\nrole_arn = {}\nsource_profile = bob\nregion = eu-west-1\n",
+        role_arn("any")
+    ));
+    store_key(&env, "bob", &key.access_key_id, &key.secret_access_key);
+    (moto, env)
+}
+
 /// A sealed environment on `moto`, with the file backend and the test passphrase.
 pub fn file_env(moto: &Moto) -> TestEnv {
-    TestEnv::new()
-        .env("AWS_ENDPOINT_URL", &moto.endpoint())
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
+    let env = TestEnv::with_file_backend().env("AWS_ENDPOINT_URL", &moto.endpoint());
+    env.name_as(&moto.endpoint(), "http://127.0.0.1:[moto port]");
+    env
 }
 
 /// A file holding the test passphrase, private to the user, for `BROKER_FILE_PASSPHRASE_FILE`:
@@ -108,6 +127,8 @@ pub fn fixed_process_env(secret: &str) -> TestEnv {
         "SessionToken": "FwoGZXIvYXdzEXAMPLETOKEN",
         "Expiration": "2030-01-02T03:04:05Z",
     });
+    // Fixed, so the transcripts show it as it is.
+    env.name_as("2030-01-02T03:04:05Z", "2030-01-02T03:04:05Z");
     let file = env.dir.path().join("creds.json");
     std::fs::write(&file, json.to_string()).unwrap();
     // The shell broker runs it with: sh on Unix, cmd on Windows.

@@ -1,7 +1,7 @@
 //! Every export format, snapshot-tested on fixed credentials from a `credential_process`
 //! (no STS needed), including hostile values that must not run as shell code.
 
-use crate::common::{assert_error, stderr_of, stdout_of, TestEnv};
+use crate::common::{assert_error, rig_test, stderr_of, stdout_of, TestEnv};
 use crate::fixtures::fixed_process_env;
 
 const HOSTILE_SECRET: &str = r#"s3cr3t'; touch pwned; echo '$(touch pwned2)`touch pwned3`"\"#;
@@ -55,25 +55,23 @@ fn sh_output_evals_to_the_exact_values_and_runs_nothing() {
     }
 }
 
-#[test]
-#[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "needs fish, which scripts/test.sh installs on Linux"
-)]
-fn fish_output_evals_to_the_exact_values() {
-    let fish = which("fish").expect("fish is needed for this test: apt-get install fish");
-    let env = fixed_process_env(HOSTILE_SECRET);
-    let broker = crate::common::broker_bin();
-    let script = format!(
+rig_test!(
+    "needs fish, which scripts/test.sh installs on Linux",
+    fn fish_output_evals_to_the_exact_values() {
+        let fish = which("fish").expect("fish is needed for this test: apt-get install fish");
+        let env = fixed_process_env(HOSTILE_SECRET);
+        let broker = crate::common::broker_bin();
+        let script = format!(
         "cd {dir}; {broker} export --format fish fixed | source; printf '%s' \"$AWS_SECRET_ACCESS_KEY\"",
         dir = env.dir.path().display(),
         broker = broker.display()
     );
-    let out = env.command(fish).args(["-c", &script]).output().unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_eq!(stdout_of(&out), HOSTILE_SECRET);
-    assert!(!env.dir.path().join("pwned").exists());
-}
+        let out = env.command(fish).args(["-c", &script]).output().unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        assert_eq!(stdout_of(&out), HOSTILE_SECRET);
+        assert!(!env.dir.path().join("pwned").exists());
+    }
+);
 
 #[test]
 fn values_with_control_characters_are_refused_by_every_line_format() {

@@ -40,3 +40,19 @@ fn every_help_page_snapshot() {
         insta::assert_snapshot!(format!("help_{}", words.join("_")), page);
     }
 }
+
+#[test]
+fn a_group_command_alone_lists_its_commands() {
+    // `broker`, `broker sso`, `broker debug`: no misuse, so the listing and exit 0.
+    for (args, command) in [
+        (&[][..], "broker [OPTIONS] <COMMAND>"),
+        (&["sso"][..], "broker sso [OPTIONS] <COMMAND>"),
+        (&["debug"][..], "broker debug [OPTIONS] <COMMAND>"),
+    ] {
+        let listing = help(args);
+        assert!(
+            listing.contains(&format!("Usage: {command}")) && listing.contains("Commands:"),
+            "{args:?}: {listing}"
+        );
+    }
+}

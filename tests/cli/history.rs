@@ -14,7 +14,8 @@ use crate::common::moto::{venv, Moto};
 #[cfg(unix)]
 use crate::common::syslog::Syslog;
 use crate::common::{
-    assert_error, broker_bin, script, shell, stderr_of, stdout_of, under, unix_lines, TestEnv,
+    assert_error, broker_bin, script, shell, stderr_of, stdout_of, transcribe, transcript,
+    transcripts, under, unix_lines, TestEnv,
 };
 use crate::fixtures::{export_json, file_env, fixed_process_env, Chain, ACCOUNT};
 
@@ -75,6 +76,11 @@ fn export(env: &TestEnv, args: &[&str]) -> std::process::Output {
 
 fn verify(env: &TestEnv) -> std::process::Output {
     env.broker().args(["history", "--verify"]).output().unwrap()
+}
+
+/// The transcript of `broker history --verify`.
+fn verified(env: &TestEnv) -> String {
+    transcript(env, &["history", "--verify"])
 }
 
 /// A log of six lines: the start of the chain and five issued records, each with its reason.
@@ -186,23 +192,18 @@ fn every_record_carries_the_hash_of_the_line_before_it() {
     let env = filled_log();
     let lines = lines(&env);
     let first: Value = serde_json::from_str(&lines[0]).unwrap();
-    assert_eq!(first["outcome"], "chain_started");
-    assert_eq!(first["prev"], GENESIS);
+    assert_eq!(first["outcome"], "chain_started", "the first record");
+    assert_eq!(first["prev"], GENESIS, "the first record's prev");
     for pair in lines.windows(2) {
         let record: Value = serde_json::from_str(&pair[1]).unwrap();
-        assert_eq!(record["prev"], sha256(&pair[0]));
+        assert_eq!(record["prev"], sha256(&pair[0]), "the prev of {}", pair[1]);
     }
 }
 
 #[test]
 fn verify_says_intact_with_the_number_of_records() {
     let env = filled_log();
-    let out = verify(&env);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_eq!(
-        stdout_of(&out),
-        format!("{}: intact, 6 records\n", log_path(&env).display())
-    );
+    insta::assert_snapshot!(verified(&env));
 }
 
 #[test]
@@ -211,13 +212,13 @@ fn verify_names_an_edited_line() {
     let mut edited = lines(&env);
     edited[2] = edited[2].replace("INC-2", "INC-X");
     write_lines(&env, &edited);
-    assert_error(
-        &verify(&env),
-        1,
-        "line 3 was edited, or lines after it were removed: the prev of line 4 does not match it",
-    );
+    insta::assert_snapshot!(verified(&env));
     // history still reads it.
-    assert_eq!(history(&env, &["--reason", "INC-X"]).len(), 1);
+    assert_eq!(
+        history(&env, &["--reason", "INC-X"]).len(),
+        1,
+        "history reads the edited line"
+    );
 }
 
 #[test]
@@ -226,11 +227,7 @@ fn verify_names_where_lines_were_cut_from_the_middle() {
     let mut cut = lines(&env);
     cut.drain(2..4);
     write_lines(&env, &cut);
-    assert_error(
-        &verify(&env),
-        1,
-        "line 2 was edited, or lines after it were removed",
-    );
+    insta::assert_snapshot!(verified(&env));
 }
 
 #[test]
@@ -239,17 +236,16 @@ fn verify_names_a_log_truncated_in_the_middle_of_a_line() {
     let text = std::fs::read_to_string(log_path(&env)).unwrap();
     let middle_of_line_4 = text.match_indices('\n').nth(2).unwrap().0 + 40;
     std::fs::write(log_path(&env), &text[..middle_of_line_4]).unwrap();
-    assert_error(
-        &verify(&env),
-        1,
-        "line 4 is not a complete record: the log was cut short there",
-    );
+    let cut = verified(&env);
     // broker goes on writing after the cut line; the cut stays visible.
     let out = export(&env, &["fixed"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_error(&verify(&env), 1, "line 4 is not a record");
-    let out = env.broker().args(["history"]).output().unwrap();
-    assert!(stderr_of(&out).contains("skipped 1 unreadable line"));
+    assert!(
+        out.status.success(),
+        "export after the cut: {}",
+        stderr_of(&out)
+    );
+    let after = transcripts(&env, &[&["history", "--verify"], &["history"]]);
+    insta::assert_snapshot!(format!("{cut}\n{after}"));
 }
 
 #[test]
@@ -258,13 +254,7 @@ fn verify_names_reordered_lines() {
     let mut swapped = lines(&env);
     swapped.swap(2, 3);
     write_lines(&env, &swapped);
-    assert_error(
-        &verify(&env),
-        1,
-        "line 3 is out of order: it was written right after line 4",
-    );
-    let out = verify(&env);
-    assert!(stderr_of(&out).contains("hint: "), "{}", stderr_of(&out));
+    insta::assert_snapshot!(verified(&env));
 }
 
 #[test]
@@ -273,23 +263,19 @@ fn an_old_log_without_prev_still_reads_and_verify_says_where_the_chain_starts() 
     let old = r#"{"time":"2025-01-01T00:00:00Z","profile":"fixed","role_arn":null,"session_name":null,"source_identity":null,"reason":"old","expiration":null,"via":"export","cached":false,"outcome":"issued","error":null}"#;
     write_lines(&env, &[old.to_string(), old.replace("old", "older")]);
     let out = export(&env, &["fixed"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
     let records = history(&env, &[]);
     assert_eq!(
         outcomes(&records),
-        ["issued", "issued", "chain_started", "issued"]
+        ["issued", "issued", "chain_started", "issued"],
+        "the old records, then a new chain"
     );
-    assert_eq!(records[2]["prev"], sha256(&old.replace("old", "older")));
-    let out = verify(&env);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(
-        stdout_of(&out).ends_with(
-            ": intact, 4 records; the hash chain starts at line 3 (the 2 lines before it were \
-             written without one and cannot be checked)\n"
-        ),
-        "{}",
-        stdout_of(&out)
+    assert_eq!(
+        records[2]["prev"],
+        sha256(&old.replace("old", "older")),
+        "the new chain starts from the old log's last line"
     );
+    insta::assert_snapshot!(verified(&env));
 }
 
 #[test]
@@ -298,23 +284,26 @@ fn a_rotated_log_begins_a_new_chain_with_a_record_saying_so() {
     let rotated = under(env.dir.path(), "state/broker/audit.jsonl.1");
     std::fs::rename(log_path(&env), &rotated).unwrap();
     let out = export(&env, &["fixed"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
     let records = history(&env, &[]);
-    assert_eq!(outcomes(&records), ["chain_started", "issued"]);
-    assert_eq!(records[0]["prev"], GENESIS);
-    assert!(records[0]["note"]
-        .as_str()
-        .unwrap()
-        .starts_with("a new log (the file was missing or empty)"));
-    assert!(verify(&env).status.success());
+    assert_eq!(
+        outcomes(&records),
+        ["chain_started", "issued"],
+        "a new chain"
+    );
+    assert_eq!(records[0]["prev"], GENESIS, "the new chain's first prev");
+    assert!(
+        records[0]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("a new log (the file was missing or empty)"),
+        "the new chain says why: {}",
+        records[0]
+    );
+    let new = verified(&env);
     // The rotated file keeps its own, intact chain.
     env.write_broker_config(&format!("[audit]\npath = '{}'\n", rotated.display()));
-    let out = verify(&env);
-    assert!(
-        stdout_of(&out).ends_with(": intact, 6 records\n"),
-        "{}",
-        stderr_of(&out)
-    );
+    insta::assert_snapshot!(format!("{new}\n{}", verified(&env)));
 }
 
 #[test]
@@ -332,16 +321,15 @@ fn concurrent_appenders_keep_one_unbroken_chain() {
         })
         .collect();
     for mut child in children {
-        assert!(child.wait().unwrap().success());
+        let status = child.wait().unwrap();
+        assert!(status.success(), "an export ended with {status}");
     }
-    assert_eq!(history(&c.env, &["--outcome", "issued"]).len(), 13);
-    let out = verify(&c.env);
-    assert!(
-        stdout_of(&out).ends_with(": intact, 14 records\n"),
-        "{}{}",
-        stdout_of(&out),
-        stderr_of(&out)
+    assert_eq!(
+        history(&c.env, &["--outcome", "issued"]).len(),
+        13,
+        "a record of every export"
     );
+    insta::assert_snapshot!(verified(&c.env));
 }
 
 // Shipping.
@@ -353,15 +341,23 @@ fn syslog_receives_the_same_json_as_the_file_as_authpriv_broker() {
     let syslog = Syslog::start(env.dir.path());
     env.send_syslog_to(&syslog.socket);
     env.write_broker_config("[audit]\nsyslog = true\n[profile.fixed]\nrequire_reason = true\n");
-    assert_eq!(export(&env, &["fixed"]).status.code(), Some(1));
+    assert_eq!(
+        export(&env, &["fixed"]).status.code(),
+        Some(1),
+        "export without the reason the policy requires"
+    );
     let out = env
         .broker()
         .args(["exec", "--reason", "INC-5", "fixed", "--"])
         .args(shell("true", "exit 0"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(!stderr_of(&out).contains("warning"), "{}", stderr_of(&out));
+    assert!(out.status.success(), "exec: {}", stderr_of(&out));
+    assert!(
+        !stderr_of(&out).contains("warning"),
+        "a warning with syslog up: {}",
+        stderr_of(&out)
+    );
 
     let written = lines(&env);
     assert_eq!(written.len(), 4, "chain start, refused, issued, ended");
@@ -369,8 +365,8 @@ fn syslog_receives_the_same_json_as_the_file_as_authpriv_broker() {
     let msgs: Vec<&str> = received.iter().map(|m| m.msg.as_str()).collect();
     assert_eq!(msgs, written, "syslog got each line of the file, as it is");
     for (message, line) in received.iter().zip(&written) {
-        assert_eq!(message.facility, "authpriv");
-        assert_eq!(message.tag, "broker");
+        assert_eq!(message.facility, "authpriv", "{line}");
+        assert_eq!(message.tag, "broker", "{line}");
         let expected = if line.contains(r#""outcome":"refused""#) {
             "warning"
         } else {
@@ -388,13 +384,9 @@ fn a_syslog_that_is_down_is_a_warning_and_a_shipping_failed_record() {
     let missing = env.dir.path().join("no-syslog-here");
     env.send_syslog_to(&missing);
     env.write_broker_config("[audit]\nsyslog = true\n");
-    let out = export(&env, &["fixed"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains(&format!("broker: warning: syslog {}: ", missing.display())),
-        "{}",
-        stderr_of(&out)
-    );
+    let (out, exported) = transcribe(&env, env.broker().args(["export", "fixed"]));
+    assert!(out.status.success(), "{exported}");
+    insta::assert_snapshot!(exported);
     let records = history(&env, &[]);
     assert_eq!(
         outcomes(&records),
@@ -403,14 +395,26 @@ fn a_syslog_that_is_down_is_a_warning_and_a_shipping_failed_record() {
             "issued",
             "shipping_failed",
             "shipping_failed"
-        ]
+        ],
+        "a shipping_failed record for the chain's start and for the issue"
     );
-    assert_eq!(records[3]["access_key_id"], FIXED_KEY);
-    assert!(records[3]["error"]
-        .as_str()
-        .unwrap()
-        .contains("(the issued record of "));
-    assert!(verify(&env).status.success());
+    assert_eq!(
+        records[3]["access_key_id"], FIXED_KEY,
+        "the failure names the key: {}",
+        records[3]
+    );
+    assert!(
+        records[3]["error"]
+            .as_str()
+            .unwrap()
+            .contains("(the issued record of "),
+        "the failure names the record: {}",
+        records[3]
+    );
+    assert!(
+        verify(&env).status.success(),
+        "the chain with its failure records"
+    );
 }
 
 /// `prev` recomputed for every line from `from` (0-based) on, as someone who knows the format
@@ -424,13 +428,15 @@ fn rechain(lines: &mut [String], from: usize) {
     }
 }
 
-#[cfg(unix)]
-fn verify_against(env: &TestEnv, copy: &std::path::Path) -> std::process::Output {
-    env.broker()
-        .args(["history", "--verify", "--against"])
-        .arg(copy)
-        .output()
-        .unwrap()
+/// The transcript of `broker history --verify --against COPY`.
+fn verified_against(env: &TestEnv, copy: &std::path::Path) -> String {
+    transcribe(
+        env,
+        env.broker()
+            .args(["history", "--verify", "--against"])
+            .arg(copy),
+    )
+    .1
 }
 
 /// (The shipped copy is syslog's, which Windows has not.)
@@ -458,59 +464,35 @@ fn verify_against_a_shipped_copy_names_what_the_chain_alone_cannot_show() {
     });
     // Every shipped line carries its prev: the copy's own chain is the log's.
     let shipped: Vec<String> = syslog.messages().into_iter().map(|m| m.msg).collect();
-    assert_eq!(shipped, original);
-    for copy in [syslog.file(), kept.as_path()] {
-        let out = verify_against(&env, copy);
-        assert!(out.status.success(), "{}", stderr_of(&out));
-        assert_eq!(
-            stdout_of(&out),
-            format!(
-                "{}: intact, 7 records; every one of the 7 records of {} is in it, in place \
-                 (lines 1 to 7)\n",
-                log_path(&env).display(),
-                copy.display()
-            )
-        );
-    }
-    let against = |copy: &std::path::Path| verify_against(&env, copy);
+    assert_eq!(shipped, original, "syslog got the log's lines");
+    let against = |copy: &std::path::Path| verified_against(&env, copy);
+    let mut transcripts = vec![against(syslog.file()), against(&kept)];
 
     // Cut short: the chain alone holds.
     write_lines(&env, &original[..5]);
-    assert!(verify(&env).status.success());
-    assert_error(&against(syslog.file()), 1, "the log ends at line 5, but");
-    assert!(stderr_of(&against(&kept)).contains("goes on with 2 more record(s)"));
+    assert!(verify(&env).status.success(), "the cut log's own chain");
+    transcripts.push(against(syslog.file()));
+    transcripts.push(against(&kept));
 
     // One line edited.
     let mut edited = original.clone();
     edited[3] = edited[3].replace("INC-3", "INC-X");
     write_lines(&env, &edited);
-    assert_error(
-        &against(syslog.file()),
-        1,
-        "line 4 is not what was shipped: after line 3",
-    );
+    transcripts.push(against(syslog.file()));
 
     // Lines 3 and 4 removed and prev recomputed from there on: the chain alone holds.
     let mut recomputed = original.clone();
     recomputed.drain(2..4);
     rechain(&mut recomputed, 2);
     write_lines(&env, &recomputed);
-    let out = verify(&env);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stdout_of(&out).contains("intact, 5 records"));
-    let out = against(syslog.file());
-    assert_error(&out, 1, "line 3 is not what was shipped: after line 2");
-    assert!(
-        stderr_of(&out).contains("the chain recomputed"),
-        "{}",
-        stderr_of(&out)
-    );
-    assert!(stderr_of(&out).contains("hint: "), "{}", stderr_of(&out));
+    transcripts.push(verified(&env));
+    transcripts.push(against(syslog.file()));
 
     // A copy without any record of broker's is no proof of anything.
     let empty = env.dir.path().join("empty");
     std::fs::write(&empty, "Jan  1 00:00:00 host sshd[1]: hello\n").unwrap();
-    assert_error(&against(&empty), 1, "holds no audit records of broker");
+    transcripts.push(against(&empty));
+    insta::assert_snapshot!(transcripts.join("\n"));
 }
 
 /// An `[audit]` section that runs a script per record (see [`script`]).
@@ -675,7 +657,7 @@ fn a_failing_audit_command_is_a_warning_and_a_shipping_failed_record() {
 // The end of every exec.
 
 #[test]
-fn exec_of_a_child_that_exits_3_is_ended_with_its_status_and_break_glass_is_notified_again() {
+fn exec_of_a_child_that_exits_3_is_ended_with_its_status_and_notified_again() {
     let env = fixed_process_env(SECRET);
     let notified = env.dir.path().join("notified");
     let to = notified.display();
@@ -692,7 +674,9 @@ fn exec_of_a_child_that_exits_3_is_ended_with_its_status_and_break_glass_is_noti
         ),
     );
     env.write_broker_config(&format!(
-        "[profile.fixed]\nbreak_glass = true\nnotify_command = ['{}']\n",
+        // (Not break-glass: that needs a session of its own per reason, which a
+        // credential_process cannot give.)
+        "[profile.fixed]\nrequire_reason = true\nnotify_command = ['{}']\n",
         notify.display()
     ));
     let out = env
@@ -707,22 +691,23 @@ fn exec_of_a_child_that_exits_3_is_ended_with_its_status_and_break_glass_is_noti
     assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
 
     let records = history(&env, &["--profile", "fixed"]);
-    assert_eq!(outcomes(&records), ["issued", "ended"]);
+    assert_eq!(outcomes(&records), ["issued", "ended"], "{records:?}");
     let (issued, ended) = (&records[0], &records[1]);
-    assert_eq!(ended["via"], "exec");
-    assert_eq!(ended["exit_code"], 3);
-    assert_eq!(ended["signal"], Value::Null);
-    assert_eq!(ended["access_key_id"], FIXED_KEY);
-    assert_eq!(ended["started"], issued["time"]);
-    assert_eq!(ended["reason"], "INC-3");
+    assert_eq!(ended["via"], "exec", "{ended}");
+    assert_eq!(ended["exit_code"], 3, "{ended}");
+    assert_eq!(ended["signal"], Value::Null, "{ended}");
+    assert_eq!(ended["access_key_id"], FIXED_KEY, "{ended}");
+    assert_eq!(ended["started"], issued["time"], "ended's start: {ended}");
+    assert_eq!(ended["reason"], "INC-3", "{ended}");
     let seconds = ended["seconds_in_use"].as_f64().unwrap();
-    assert!((1.0..30.0).contains(&seconds), "{seconds}");
+    assert!((1.0..30.0).contains(&seconds), "seconds in use: {seconds}");
 
     assert_eq!(
         unix_lines(&std::fs::read_to_string(&notified).unwrap()),
         format!(
             "event=issued key={FIXED_KEY} status=\n0\nevent=ended key={FIXED_KEY} status=3\n0\n"
-        )
+        ),
+        "notified of the issue and the end, without the secret"
     );
 
     // The table shows the end beside the start, in one row.
@@ -747,7 +732,11 @@ fn exec_of_a_child_that_exits_3_is_ended_with_its_status_and_break_glass_is_noti
         .args(["history", "--outcome", "ended"])
         .output()
         .unwrap();
-    assert!(stdout_of(&out).contains("  ended  "), "{}", stdout_of(&out));
+    assert!(
+        stdout_of(&out).contains("  ended  "),
+        "the end's own row: {}",
+        stdout_of(&out)
+    );
 }
 
 #[cfg(unix)]
@@ -759,12 +748,12 @@ fn exec_of_a_child_killed_by_a_signal_is_ended_with_the_signal() {
         .args(["exec", "fixed", "--", "sh", "-c", "kill -KILL $$"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(128 + 9));
+    assert_eq!(out.status.code(), Some(128 + 9), "{}", stderr_of(&out));
     let ended = history(&env, &["--outcome", "ended"]);
-    assert_eq!(ended.len(), 1);
-    assert_eq!(ended[0]["signal"], 9);
-    assert_eq!(ended[0]["exit_code"], Value::Null);
-    assert_eq!(ended[0]["access_key_id"], FIXED_KEY);
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert_eq!(ended[0]["signal"], 9, "{}", ended[0]);
+    assert_eq!(ended[0]["exit_code"], Value::Null, "{}", ended[0]);
+    assert_eq!(ended[0]["access_key_id"], FIXED_KEY, "{}", ended[0]);
 }
 
 #[test]
@@ -782,11 +771,15 @@ fn exec_of_a_missing_program_is_ended_as_not_run() {
         .unwrap();
     assert_error(&out, 127, &format!("cannot run {missing}"));
     let ended = history(&env, &["--outcome", "ended"]);
-    assert_eq!(ended[0]["exit_code"], 127);
-    assert!(ended[0]["error"]
-        .as_str()
-        .unwrap()
-        .starts_with(&format!("cannot run {missing}")));
+    assert_eq!(ended[0]["exit_code"], 127, "{}", ended[0]);
+    assert!(
+        ended[0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("cannot run {missing}")),
+        "the ended record says why: {}",
+        ended[0]
+    );
 }
 
 #[test]
@@ -800,9 +793,12 @@ fn exec_server_is_ended_when_its_child_exits() {
         .unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
     let records = history(&env, &["--via", "server"]);
-    assert_eq!(outcomes(&records), ["issued", "ended"]);
-    assert_eq!(records[1]["exit_code"], 5);
-    assert_eq!(records[1]["started"], records[0]["time"]);
+    assert_eq!(outcomes(&records), ["issued", "ended"], "{records:?}");
+    assert_eq!(records[1]["exit_code"], 5, "{}", records[1]);
+    assert_eq!(
+        records[1]["started"], records[0]["time"],
+        "ended's start is the issue's time: {records:?}"
+    );
 }
 
 // Filters and the table.
@@ -811,51 +807,61 @@ fn exec_server_is_ended_when_its_child_exits() {
 fn history_filters_by_outcome_via_reason_and_key() {
     let env = fixed_process_env(SECRET);
     env.write_broker_config("[profile.fixed]\nrequire_reason = true\n");
-    assert_eq!(export(&env, &["fixed"]).status.code(), Some(1));
-    assert!(export(&env, &["--reason", "INC-1 db down", "fixed"])
-        .status
-        .success());
+    assert_eq!(
+        export(&env, &["fixed"]).status.code(),
+        Some(1),
+        "export without the required reason"
+    );
+    let out = export(&env, &["--reason", "INC-1 db down", "fixed"]);
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
     let out = env
         .broker()
         .args(["exec", "--reason", "inc-2 network", "fixed", "--"])
         .args(shell("true", "exit 0"))
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(out.status.success(), "exec: {}", stderr_of(&out));
 
     let count = |args: &[&str]| history(&env, args).len();
     assert_eq!(count(&[]), 5, "chain start, refused, issued, issued, ended");
-    assert_eq!(count(&["--outcome", "refused"]), 1);
-    assert_eq!(count(&["--outcome", "ended"]), 1);
-    assert_eq!(count(&["--outcome", "chain_started"]), 1);
-    assert_eq!(count(&["--via", "exec"]), 2);
-    assert_eq!(count(&["--via", "export"]), 2);
+    assert_eq!(count(&["--outcome", "refused"]), 1, "--outcome refused");
+    assert_eq!(count(&["--outcome", "ended"]), 1, "--outcome ended");
+    assert_eq!(
+        count(&["--outcome", "chain_started"]),
+        1,
+        "--outcome chain_started"
+    );
+    assert_eq!(count(&["--via", "exec"]), 2, "--via exec");
+    assert_eq!(count(&["--via", "export"]), 2, "--via export");
     assert_eq!(
         count(&["--reason", "db DOWN"]),
         1,
         "a substring, in any case"
     );
-    assert_eq!(count(&["--reason", "inc-"]), 3);
-    assert_eq!(count(&["--key", FIXED_KEY]), 3);
-    assert_eq!(count(&["--key", FIXED_KEY, "--via", "exec"]), 2);
-    assert_eq!(count(&["--key", FIXED_KEY, "--outcome", "issued"]), 2);
+    assert_eq!(count(&["--reason", "inc-"]), 3, "--reason inc-");
+    assert_eq!(count(&["--key", FIXED_KEY]), 3, "--key");
+    assert_eq!(
+        count(&["--key", FIXED_KEY, "--via", "exec"]),
+        2,
+        "--key and --via"
+    );
+    assert_eq!(
+        count(&["--key", FIXED_KEY, "--outcome", "issued"]),
+        2,
+        "--key and --outcome"
+    );
 
-    let out = env
-        .broker()
-        .args(["history", "--outcome", "bogus"])
-        .output()
-        .unwrap();
-    assert_error(&out, 2, "invalid value 'bogus' for '--outcome <OUTCOME>'");
-    let out = env
-        .broker()
-        .args(["history", "--verify", "--profile", "fixed"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    insta::assert_snapshot!(transcripts(
+        &env,
+        &[
+            &["history", "--outcome", "bogus"],
+            &["history", "--verify", "--profile", "fixed"],
+        ]
+    ));
 }
 
 /// Gives the records of the log fixed times (a minute apart, `started` following its record),
-/// key ids and durations, so the table is the same in every run.
+/// key ids and durations, so the table is the same in every run, times included.
 fn normalise(env: &TestEnv) {
     let mut times = std::collections::HashMap::new();
     let mut keys = std::collections::HashMap::new();
@@ -865,6 +871,8 @@ fn normalise(env: &TestEnv) {
         .map(|(i, line)| {
             let mut record: Value = serde_json::from_str(line).unwrap();
             let time = format!("2026-11-25T20:{:02}:00Z", i);
+            // Fixed, so the transcripts show it as it is.
+            env.name_as(&time, &time);
             times.insert(record["time"].as_str().unwrap().to_string(), time.clone());
             record["time"] = time.into();
             if let Some(started) = record.get("started").and_then(Value::as_str) {
@@ -916,7 +924,11 @@ fn history_table_pairs_ends_shows_errors_and_fits_the_width() {
     ));
     env.write_broker_config("[profile.breakglass]\nrequire_reason = true\n");
     let reason = "INC-4711: primary DB unreachable since the 20:00 deploy";
-    assert_eq!(export(&env, &["breakglass"]).status.code(), Some(1));
+    assert_eq!(
+        export(&env, &["breakglass"]).status.code(),
+        Some(1),
+        "export without the required reason"
+    );
     let out = env
         .broker()
         .args(["exec", "--reason", reason, "breakglass", "--"])
@@ -924,32 +936,37 @@ fn history_table_pairs_ends_shows_errors_and_fits_the_width() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
-    assert!(export(&env, &["--reason", reason, "breakglass"])
-        .status
-        .success());
-    assert_eq!(export(&env, &["broken"]).status.code(), Some(1));
+    let out = export(&env, &["--reason", reason, "breakglass"]);
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    assert_eq!(
+        export(&env, &["broken"]).status.code(),
+        Some(1),
+        "export of a profile whose credential_process fails"
+    );
     normalise(&env);
 
-    let table = |columns: Option<&str>| {
-        let mut cmd = env.broker();
-        cmd.arg("history");
-        if let Some(columns) = columns {
-            cmd.env("COLUMNS", columns);
-        }
-        let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{}", stderr_of(&out));
-        // std's words for a status differ (see exit_words); the table is the same.
-        stdout_of(&out).replace(exit_words(), "exit status")
+    let table = |columns: &[(&str, &str)]| {
+        let (out, transcript) = transcribe(
+            &env,
+            env.broker().arg("history").envs(columns.iter().copied()),
+        );
+        assert!(out.status.success(), "{transcript}");
+        (stdout_of(&out), transcript)
     };
-    let wide = table(None);
-    insta::assert_snapshot!("history_table", wide);
-    let narrow = table(Some("150"));
-    insta::assert_snapshot!("history_table_150_columns", narrow);
+    let (wide, transcript) = table(&[]);
+    insta::assert_snapshot!("history_table", transcript);
+    let (narrow, transcript) = table(&[("COLUMNS", "150")]);
+    insta::assert_snapshot!("history_table_150_columns", transcript);
     for line in narrow.lines() {
-        assert!(line.chars().count() <= 150, "{line}");
+        assert!(
+            line.chars().count() <= 150,
+            "wider than 150 columns: {line}"
+        );
     }
     assert!(
-        wide.contains("credential_process of profile broken failed: it exited with exit status: 1")
+        wide.replace(exit_words(), "exit status")
+            .contains("credential_process of profile broken failed: it exited with exit status: 1"),
+        "the error, whole, in the wide table: {wide}"
     );
 }
 

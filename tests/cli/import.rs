@@ -1,7 +1,7 @@
 //! `broker import`: keys move from the AWS credentials file into the vault, and the file keeps
 //! every other byte.
 
-use crate::common::{assert_error, stderr_of, TestEnv};
+use crate::common::{stderr_of, transcribe, transcript, transcripts, TestEnv};
 use crate::fixtures::export_json;
 
 /// Comments, blank lines, CRLF line ends, keys in odd case and spacing, a section holding a
@@ -29,9 +29,7 @@ region = us-east-1
 # trailing comment, no final line break";
 
 fn with_credentials() -> TestEnv {
-    let env = TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let env = TestEnv::with_file_backend();
     std::fs::write(credentials_path(&env), CREDENTIALS).unwrap();
     env
 }
@@ -53,17 +51,8 @@ fn import_moves_every_long_term_key_and_keeps_every_other_byte() {
         std::os::unix::fs::PermissionsExt::from_mode(0o640),
     )
     .unwrap();
-    let out = env.broker().args(["import", "--yes"]).output().unwrap();
-    let err = stderr_of(&out);
-    assert!(out.status.success(), "{err}");
-    assert!(
-        err.contains("skipping profile temp: it holds a session token"),
-        "{err}"
-    );
-    assert!(
-        err.contains("moved the keys of profiles default and work into the file vault"),
-        "{err}"
-    );
+    let (out, imported) = transcribe(&env, env.broker().args(["import", "--yes"]));
+    assert!(out.status.success(), "import --yes failed: {imported}");
     let expected = CREDENTIALS
         .replace("aws_access_key_id = AKIADEFAULTEXAMPLE01\n", "")
         .replace(
@@ -72,7 +61,11 @@ fn import_moves_every_long_term_key_and_keeps_every_other_byte() {
         )
         .replace("AWS_Access_Key_Id=AKIAWORKEXAMPLE00001\r\n", "")
         .replace("aws_secret_access_key=work#secret\r\n", "");
-    assert_eq!(credentials(&env), expected);
+    assert_eq!(
+        credentials(&env),
+        expected,
+        "the credentials file lost more than the keys"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -84,10 +77,13 @@ fn import_moves_every_long_term_key_and_keeps_every_other_byte() {
     }
 
     let work = export_json(&env, &["--no-session", "work"]);
-    assert_eq!(work["AccessKeyId"], "AKIAWORKEXAMPLE00001");
-    assert_eq!(work["SecretAccessKey"], "work#secret");
+    assert_eq!(work["AccessKeyId"], "AKIAWORKEXAMPLE00001", "work's key id");
+    assert_eq!(work["SecretAccessKey"], "work#secret", "work's secret");
     let default = export_json(&env, &["--no-session", "default"]);
-    assert_eq!(default["SecretAccessKey"], "default/Secret+Key");
+    assert_eq!(
+        default["SecretAccessKey"], "default/Secret+Key",
+        "default's secret, without the comment after it"
+    );
     assert!(
         !env.files_containing("work#secret")
             .iter()
@@ -95,81 +91,97 @@ fn import_moves_every_long_term_key_and_keeps_every_other_byte() {
         "the vault holds no plaintext"
     );
     // Nothing left to import, and running again changes nothing.
-    let again = env.broker().args(["import", "--yes"]).output().unwrap();
-    assert_eq!(again.status.code(), Some(1));
-    assert!(stderr_of(&again).contains("holds no long-term keys to import"));
-    assert_eq!(credentials(&env), expected);
+    let again = transcript(&env, &["import", "--yes"]);
+    assert_eq!(
+        credentials(&env),
+        expected,
+        "the second import changed the file"
+    );
+    insta::assert_snapshot!(format!("{imported}\n{again}"));
 }
 
 #[test]
 fn import_of_named_profiles_refuses_a_session_token_and_changes_nothing() {
     let env = with_credentials();
-    let out = env
-        .broker()
-        .args(["import", "--yes", "work", "temp"])
-        .output()
-        .unwrap();
-    assert_error(&out, 1, "profile temp in ");
-    assert!(stderr_of(&out).contains("holds a session token"));
-    assert_eq!(credentials(&env), CREDENTIALS);
-    let work = env
-        .broker()
-        .args(["export", "--no-session", "work"])
-        .output()
-        .unwrap();
-    assert_error(&work, 1, "no keys are stored for profile work");
+    let refused = transcripts(
+        &env,
+        &[
+            &["import", "--yes", "work", "temp"],
+            &["export", "--no-session", "work"],
+        ],
+    );
+    assert_eq!(
+        credentials(&env),
+        CREDENTIALS,
+        "a refused import changed the file"
+    );
 
-    let out = env
-        .broker()
-        .args(["import", "--yes", "work"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    let (out, imported) = transcribe(&env, env.broker().args(["import", "--yes", "work"]));
+    assert!(out.status.success(), "import of work alone: {imported}");
+    insta::assert_snapshot!(format!("{refused}\n{imported}"));
     let text = credentials(&env);
-    assert!(!text.contains("AKIAWORKEXAMPLE00001"), "{text}");
+    assert!(
+        !text.contains("AKIAWORKEXAMPLE00001"),
+        "work's key is still in the file: {text}"
+    );
     assert!(
         text.contains("AKIADEFAULTEXAMPLE01"),
         "the others stay: {text}"
     );
-    assert!(text.contains("aws_session_token = temp-token"), "{text}");
+    assert!(
+        text.contains("aws_session_token = temp-token"),
+        "the session token stays: {text}"
+    );
 }
 
 #[test]
 fn keys_left_in_the_credentials_file_are_pointed_at_by_the_error() {
     let env = with_credentials();
-    let out = env.broker().args(["export", "work"]).output().unwrap();
-    assert_error(&out, 1, "they are in the AWS credentials file");
-    assert!(
-        stderr_of(&out).contains("hint: `broker import work` moves them into the vault"),
-        "{}",
-        stderr_of(&out)
-    );
     // A profile with no keys anywhere still points to `add`.
-    let out = env.broker().args(["export", "plain"]).output().unwrap();
-    assert_error(&out, 1, "no keys are stored for profile plain");
-    assert!(stderr_of(&out).contains("`broker add plain`"));
+    insta::assert_snapshot!(transcripts(
+        &env,
+        &[&["export", "work"], &["export", "plain"]]
+    ));
+}
+
+#[test]
+fn a_session_token_section_is_explained_not_sent_to_import() {
+    let env = with_credentials();
+    // Temporary credentials: exec and export say what to do instead of pointing at import,
+    // which refuses them; a second import of an imported profile says where its keys went.
+    let imported = env
+        .broker()
+        .args(["import", "--yes", "work"])
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", stderr_of(&imported));
+    insta::assert_snapshot!(transcripts(
+        &env,
+        &[
+            &["export", "temp"],
+            &["import", "--yes", "temp"],
+            &["import", "--yes", "work"],
+            &["list"],
+        ]
+    ));
 }
 
 #[test]
 fn import_asks_first_and_off_a_terminal_says_to_confirm_with_yes() {
     let env = with_credentials();
-    let out = env.broker().args(["import", "work"]).output().unwrap();
-    assert_error(&out, 1, "no terminal to ask on");
-    assert!(stderr_of(&out).contains("hint: run it from a terminal, or confirm with --yes"));
-    assert_eq!(credentials(&env), CREDENTIALS);
-
-    let out = env
-        .broker()
-        .args(["import", "--yes", "wrok"])
-        .output()
-        .unwrap();
-    assert_error(&out, 1, "profile wrok has no keys in ");
-    assert!(
-        stderr_of(&out).contains("did you mean `work`?"),
-        "{}",
-        stderr_of(&out)
+    let unasked = transcript(&env, &["import", "work"]);
+    assert_eq!(
+        credentials(&env),
+        CREDENTIALS,
+        "an import nobody confirmed changed the file"
     );
-    assert_eq!(credentials(&env), CREDENTIALS);
+    let misspelt = transcript(&env, &["import", "--yes", "wrok"]);
+    assert_eq!(
+        credentials(&env),
+        CREDENTIALS,
+        "an import of a misspelt profile changed the file"
+    );
+    insta::assert_snapshot!(format!("{unasked}\n{misspelt}"));
 }
 
 /// A sealed environment on the file vault, the credentials file above, and a `[file]
@@ -222,13 +234,26 @@ fn a_section_appended_while_the_vault_is_written_is_kept() {
         .args(["import", "--yes", "work"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        out.status.success(),
+        "the import failed: {}",
+        stderr_of(&out)
+    );
     let text = credentials(&env);
     assert!(text.ends_with(LATE), "the late section is lost: {text}");
-    assert!(!text.contains("AKIAWORKEXAMPLE00001"), "{text}");
-    assert!(text.contains("AKIADEFAULTEXAMPLE01"), "{text}");
+    assert!(
+        !text.contains("AKIAWORKEXAMPLE00001"),
+        "work's key is still in the file: {text}"
+    );
+    assert!(
+        text.contains("AKIADEFAULTEXAMPLE01"),
+        "default's key was removed too: {text}"
+    );
     let keys = export_json(&env, &["--no-session", "work"]);
-    assert_eq!(keys["SecretAccessKey"], "work#secret");
+    assert_eq!(
+        keys["SecretAccessKey"], "work#secret",
+        "work's secret in the vault"
+    );
 }
 
 #[cfg(unix)]
@@ -240,28 +265,18 @@ fn keys_changed_while_they_are_imported_stop_the_rewrite_and_lose_nothing() {
             credentials_path(env).display()
         )
     });
-    let out = env
-        .broker()
-        .args(["import", "--yes", "work"])
-        .output()
-        .unwrap();
-    assert_error(
-        &out,
-        1,
-        "stored the keys of profile work in the file vault, but left ",
-    );
-    assert!(
-        stderr_of(&out).contains("the keys of profile work in it changed while they were imported"),
-        "{}",
-        stderr_of(&out)
-    );
+    insta::assert_snapshot!(transcript(&env, &["import", "--yes", "work"]));
     // The file as the other program left it; the vault with the keys read first.
     assert_eq!(
         credentials(&env),
-        CREDENTIALS.replace("work#secret", "rotated#secret")
+        CREDENTIALS.replace("work#secret", "rotated#secret"),
+        "the other program's change was lost"
     );
     let keys = export_json(&env, &["--no-session", "work"]);
-    assert_eq!(keys["SecretAccessKey"], "work#secret");
+    assert_eq!(
+        keys["SecretAccessKey"], "work#secret",
+        "the vault holds the keys read first"
+    );
 }
 
 /// (Unix: the tests' pseudo-terminal.)
@@ -284,10 +299,13 @@ fn a_section_appended_while_the_user_is_asked_is_kept() {
     terminal.wait_for_mode(Mode::Line);
     terminal.send("y\n");
     let (code, screen) = terminal.finish();
-    assert_eq!(code, Some(0), "{screen}");
+    assert_eq!(code, Some(0), "the confirmed import failed: {screen}");
     let text = credentials(&env);
     assert!(text.ends_with(LATE), "the late section is lost: {text}");
-    assert!(!text.contains("AKIAWORKEXAMPLE00001"), "{text}");
+    assert!(
+        !text.contains("AKIAWORKEXAMPLE00001"),
+        "work's key is still in the file: {text}"
+    );
 }
 
 /// (Unix: broker counts a file's links there only; see fsutil.)
@@ -297,24 +315,14 @@ fn a_hard_linked_credentials_file_is_refused() {
     let env = with_credentials();
     let other = env.dir.path().join("backup-of-credentials");
     std::fs::hard_link(credentials_path(&env), &other).unwrap();
-    let out = env
-        .broker()
-        .args(["import", "--yes", "work"])
-        .output()
-        .unwrap();
-    assert_error(
-        &out,
-        1,
-        "has 2 hard links: removing the keys from it would leave them",
+    let refused = transcript(&env, &["import", "--yes", "work"]);
+    assert_eq!(
+        credentials(&env),
+        CREDENTIALS,
+        "the hard-linked file was changed"
     );
-    assert!(stderr_of(&out).contains("-samefile"), "{}", stderr_of(&out));
-    assert_eq!(credentials(&env), CREDENTIALS);
-    let work = env
-        .broker()
-        .args(["export", "--no-session", "work"])
-        .output()
-        .unwrap();
-    assert_error(&work, 1, "no keys are stored for profile work");
+    let work = transcript(&env, &["export", "--no-session", "work"]);
+    insta::assert_snapshot!(format!("{refused}\n{work}"));
 }
 
 #[cfg(unix)]
@@ -336,8 +344,15 @@ fn root_importing_another_users_file_leaves_it_theirs() {
         .args(["import", "--yes", "work"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(!credentials(&env).contains("AKIAWORKEXAMPLE00001"));
+    assert!(
+        out.status.success(),
+        "root's import failed: {}",
+        stderr_of(&out)
+    );
+    assert!(
+        !credentials(&env).contains("AKIAWORKEXAMPLE00001"),
+        "work's key is still in the file"
+    );
     let meta = std::fs::metadata(&file).unwrap();
     assert_eq!(
         (meta.uid(), meta.gid()),

@@ -1,7 +1,7 @@
 //! `broker list`: every profile of the AWS files, its role, where its keys are, its cached
-//! sessions and their time left.
+//! sessions and their time left, and the policy rules that apply to it.
 
-use crate::common::{stderr_of, stdout_of, TestEnv};
+use crate::common::{stderr_of, transcribe, transcript, TestEnv};
 use crate::fixtures::{export_json, Chain};
 
 /// The `sessions` of `profile` in `broker list --json` output.
@@ -20,10 +20,20 @@ fn list_shows_cached_sessions_and_their_time_left() {
     export_json(&c.env, &["r2"]);
     let out = c.env.broker().args(["list", "--json"]).output().unwrap();
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(sessions(&rows, "r2").as_array().unwrap().len(), 1);
-    assert_eq!(sessions(&rows, "r2")[0]["kind"], "role");
-    assert!(sessions(&rows, "r2")[0]["seconds_left"].as_i64().unwrap() > 3000);
-    assert_eq!(sessions(&rows, "r1").as_array().unwrap().len(), 1);
+    let r2 = sessions(&rows, "r2");
+    assert_eq!(r2.as_array().unwrap().len(), 1, "r2's sessions: {r2}");
+    assert_eq!(r2[0]["kind"], "role", "r2's session: {r2}");
+    assert!(
+        r2[0]["seconds_left"].as_i64().unwrap() > 3000,
+        "r2's session has less than the hour it was issued for: {r2}"
+    );
+    let r1 = sessions(&rows, "r1");
+    assert_eq!(
+        r1.as_array().unwrap().len(),
+        1,
+        "r1's session, cached as the first hop: {r1}"
+    );
+    insta::assert_snapshot!(transcript(&c.env, &["list"]));
 }
 
 #[test]
@@ -37,19 +47,9 @@ fn list_shows_every_profile_with_its_role_and_keys() {
         "[legacy]\nregion = us-east-1\n",
     )
     .unwrap();
-    assert!(crate::vault::add(&env, "file", "default").status.success());
-    let out = env
-        .broker()
-        .args(["list", "--backend", "file"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    insta::assert_snapshot!(stdout_of(&out), @r"
-    PROFILE  ROLE                                KEYS  SESSIONS
-    default  -                                   file  -
-    legacy   -                                   -     -
-    ops      arn:aws:iam::123456789012:role/ops  -     -
-    ");
+    let added = crate::vault::add(&env, "file", "default");
+    assert!(added.status.success(), "add: {}", stderr_of(&added));
+    insta::assert_snapshot!(transcript(&env, &["list", "--backend", "file"]));
 }
 
 #[test]
@@ -68,29 +68,27 @@ fn list_without_a_usable_backend_still_lists_the_profiles_snapshot() {
         "[legacy]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = x\n",
     )
     .unwrap();
-    let out = env.broker().args(["list"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    insta::assert_snapshot!(format!("{}[stderr]\n{}", stdout_of(&out), stderr_of(&out)), @r"
-    PROFILE  ROLE                                KEYS            SESSIONS
-    alice    -                                   ? (no backend)  -
-    legacy   -                                   ? (no backend)  -
-    ops      arn:aws:iam::123456789012:role/ops  ? (no backend)  -
-    [stderr]
-    broker: warning: no usable vault backend found: the secret-service backend is not available on this system: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)
-    hint: use `--backend file` (an encrypted file vault; see the README for its passphrase), or start a Secret Service such as gnome-keyring
-    ");
-    let out = env.broker().args(["list", "--json"]).output().unwrap();
+    insta::assert_snapshot!(transcript(&env, &["list"]));
+    let (out, json) = transcribe(&env, env.broker().args(["list", "--json"]));
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(rows[0]["keys"], serde_json::Value::Null);
-    assert_eq!(rows[0]["keys_error"], "no backend");
-    assert_eq!(rows[1]["keys_in_aws_files"], true);
+    assert_eq!(
+        rows[0]["keys"],
+        serde_json::Value::Null,
+        "alice's keys are unknown: {json}"
+    );
+    assert_eq!(
+        rows[0]["keys_error"], "no backend",
+        "why alice's keys are unknown: {json}"
+    );
+    assert_eq!(
+        rows[1]["keys_in_aws_files"], true,
+        "legacy's keys in the credentials file: {json}"
+    );
 }
 
 #[test]
 fn list_table_snapshot() {
-    let env = TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let env = TestEnv::with_file_backend();
     env.write_aws_config(
         "[profile alice]\nregion = eu-west-1\n\
          [profile analyst]\nrole_arn = arn:aws:iam::123456789012:role/analyst\nsource_profile = alice\n\
@@ -102,7 +100,5 @@ fn list_table_snapshot() {
     )
     .unwrap();
     crate::fixtures::store_key(&env, "alice", "AKIAIOSFODNN7EXAMPLE", "alice-secret");
-    let out = env.broker().args(["list"]).output().unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    insta::assert_snapshot!("list_table", stdout_of(&out));
+    insta::assert_snapshot!("list_table", transcript(&env, &["list"]));
 }

@@ -30,7 +30,8 @@ struct Corpus {
 #[serde(deny_unknown_fields)]
 struct Case {
     about: String,
-    profile: String,
+    /// None: no profile named, for the environment to choose.
+    profile: Option<String>,
     config: String,
     #[serde(default)]
     credentials: String,
@@ -152,27 +153,30 @@ const ALLOWED: &[Allowed] = &[
     Allowed {
         id: "aws-region",
         why: "AWS_REGION beats AWS_DEFAULT_REGION and the profile, as in the AWS CLI v2 and \
-              every other AWS SDK; botocore (boto3, the AWS CLI v1) reads only \
-              AWS_DEFAULT_REGION",
+              every other AWS SDK (and so STS is called in that region); botocore (boto3, the \
+              AWS CLI v1) reads only AWS_DEFAULT_REGION",
         explains: |seen, d| {
-            d.path == "region"
-                && seen
-                    .case
-                    .env
-                    .get("AWS_REGION")
-                    .is_some_and(|r| d.broker == *r)
-                && d.botocore != d.broker
+            let Some(region) = seen.case.env.get("AWS_REGION") else {
+                return false;
+            };
+            d.botocore != d.broker
+                && (d.path == "region" && d.broker == *region
+                    || d.path == "endpoint"
+                        && d.broker == format!("https://sts.{region}.amazonaws.com").as_str())
         },
     },
     Allowed {
         id: "region-default",
         why: "with no region anywhere broker uses us-east-1 (STS answers there for every \
-              account); botocore has none",
+              account) and its regional endpoint; botocore has none, and calls the global \
+              endpoint sts.amazonaws.com",
         explains: |seen, d| {
-            d.path == "region"
-                && d.botocore.is_null()
-                && d.broker == "us-east-1"
-                && seen.broker.is_some_and(|b| b["region_source"] == "default")
+            let by_default = seen.broker.is_some_and(|b| b["region_source"] == "default");
+            by_default
+                && (d.path == "region" && d.botocore.is_null() && d.broker == "us-east-1"
+                    || d.path == "endpoint"
+                        && d.botocore == "https://sts.amazonaws.com"
+                        && d.broker == "https://sts.us-east-1.amazonaws.com")
         },
     },
     Allowed {
@@ -200,7 +204,7 @@ const ALLOWED: &[Allowed] = &[
                 && d.broker.is_null()
                 && seen
                     .broker
-                    .is_some_and(|b| b["source"]["profile"] == seen.case.profile.as_str())
+                    .is_some_and(|b| b["source"]["profile"] == b["profile"])
         },
     },
     Allowed {
@@ -326,7 +330,8 @@ fn write_case(case: &Case, dir: &Path) {
 /// broker's answer: its JSON, or the category of its one-line error.
 fn run_broker(sealed: &TestEnv, case: &Case, dir: &Path) -> Result<Value, String> {
     let mut cmd = sealed.broker();
-    cmd.args(["debug", "resolve", &case.profile, "--json"])
+    cmd.args(["debug", "resolve", "--json"])
+        .args(&case.profile)
         .args(&case.args)
         .env("AWS_CONFIG_FILE", dir.join("config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
@@ -357,6 +362,8 @@ fn broker_error_category(message: &str) -> String {
         "bad-arn".into()
     } else if message.contains("duration_seconds") {
         "bad-setting:duration_seconds".into()
+    } else if message.contains("names services ") {
+        "missing-services".into()
     } else {
         format!("other:{message}")
     }
@@ -367,6 +374,9 @@ fn botocore_error_category(error: &Value) -> String {
     let message = error["message"].as_str().unwrap_or_default();
     match kind {
         "InfiniteLoopConfigError" => "cycle".into(),
+        "InvalidConfigError" if message.contains("services configuration does not exist") => {
+            "missing-services".into()
+        }
         "ProfileNotFound" => "missing-profile".into(),
         "InvalidConfigError" if message.contains("does not exist") => "missing-profile".into(),
         "PartialCredentialsError" if message.contains("source_profile") => "no-source".into(),
@@ -429,13 +439,15 @@ fn broker_view(answer: &Result<Value, String>) -> Value {
             })
         })
         .collect();
+    let portal = b["source"]["portal_url"].as_str().map(origin);
     json!({
         "error": null,
         "region": b["region"],
         "source": source,
         "session_token": session_token,
         "calls": calls,
-        "endpoint": b["endpoint"],
+        "endpoint": origin(b["sts_url"].as_str().unwrap()),
+        "portal": portal,
     })
 }
 
@@ -490,12 +502,14 @@ fn botocore_view(r: &Value) -> Value {
         Some(c) => source_of_key(c["signed_with"].as_str().unwrap_or("unsigned")),
         None => source_of_key(r["credentials"].as_str().unwrap_or("none")),
     };
-    // The endpoint is known only when botocore made a call; a public AWS endpoint is none.
-    let endpoint = match raw.first().and_then(|c| c["url"].as_str()) {
-        Some(url) if url.contains(".amazonaws.com") => Value::Null,
-        Some(url) => url.trim_end_matches('/').into(),
-        None => "(no call)".into(),
+    // Where the calls went (scheme, host and port), known only when botocore made one.
+    let url_of = |sso: bool| {
+        raw.iter()
+            .find(|c| (c["action"] == "GetRoleCredentials") == sso)
+            .and_then(|c| c["url"].as_str())
+            .map_or(Value::from("(no call)"), |u| origin(u).into())
     };
+    let (endpoint, portal) = (url_of(false), url_of(true));
     json!({
         "error": null,
         "raw_region": region,
@@ -504,7 +518,15 @@ fn botocore_view(r: &Value) -> Value {
         "session_token": null,
         "calls": calls,
         "endpoint": endpoint,
+        "portal": portal,
     })
+}
+
+/// A URL's scheme, host and port: what decides where a call goes.
+fn origin(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| url.to_string())
 }
 
 /// The fields on which the two views differ.
@@ -526,12 +548,10 @@ fn diff(broker: &Value, botocore: &Value) -> Vec<Diff> {
     for field in ["region", "source", "session_token"] {
         push(field.into(), &broker[field], &botocore[field]);
     }
-    if botocore["endpoint"] != "(no call)" {
-        push(
-            "endpoint".into(),
-            &broker["endpoint"],
-            &botocore["endpoint"],
-        );
+    for field in ["endpoint", "portal"] {
+        if botocore[field] != "(no call)" {
+            push(field.into(), &broker[field], &botocore[field]);
+        }
     }
     let (ours, theirs) = (
         broker["calls"].as_array().unwrap(),
@@ -667,36 +687,29 @@ fn debug_resolve_shows_the_plan_without_opening_the_vault_or_calling_sts() {
          [profile r2]\nrole_arn = arn:aws:iam::123456789012:role/r2\nsource_profile = r1\n\
          region = eu-west-1\nduration_seconds = 7200\n",
     );
-    let out = env
-        .broker()
-        .args(["debug", "resolve", "r2"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_eq!(
-        crate::common::stdout_of(&out),
-        "profile r2\n\
-         source: the keys stored for alice\n\
-         1. GetSessionToken for alice, 8h, MFA arn:aws:iam::123456789012:mfa/alice\n\
-         2. AssumeRole arn:aws:iam::123456789012:role/r1 as jane (profile r1), external id x-1, \
-         1h, tags team=ops (transitive team)\n\
-         3. AssumeRole arn:aws:iam::123456789012:role/r2 as jane, 1h\n\
-         region: eu-west-1 (from profile)\n\
-         STS endpoint: http://127.0.0.1:9\n\
-         notice: role chaining limits arn:aws:iam::123456789012:role/r2 to 1h (asked 2h)\n"
-    );
+    // Fixed (nobody listens on the discard port), so the transcript shows it as it is.
+    env.name_as("http://127.0.0.1:9", "http://127.0.0.1:9");
+    insta::assert_snapshot!(crate::common::transcripts(
+        &env,
+        &[&["debug", "resolve", "r2"], &["debug", "resolve", "nobody"]]
+    ));
     let out = env
         .broker()
         .args(["debug", "resolve", "--json", "--region", "ap-south-1", "r1"])
         .output()
         .unwrap();
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["region"], "ap-south-1");
-    assert_eq!(json["region_source"], "--region");
+    assert_eq!(json["region"], "ap-south-1", "{json}");
+    assert_eq!(json["region_source"], "--region", "{json}");
     assert_eq!(
         json["steps"][1]["tags"],
-        json!([{"key": "team", "value": "ops"}])
+        json!([{"key": "team", "value": "ops"}]),
+        "r1's tags: {json}"
     );
-    assert_eq!(json["steps"][1]["transitive_tag_keys"], json!(["team"]));
+    assert_eq!(
+        json["steps"][1]["transitive_tag_keys"],
+        json!(["team"]),
+        "r1's transitive tags: {json}"
+    );
     assert!(!env.file_vault_dir().exists(), "no vault was opened");
 }

@@ -108,7 +108,7 @@ impl Running {
 }
 
 /// Sends `request` on a new connection; the status and the body of the answer.
-fn exchange(addr: &str, request: &str) -> (u16, String) {
+pub(crate) fn exchange(addr: &str, request: &str) -> (u16, String) {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))

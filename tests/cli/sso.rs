@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use crate::common::moto::{venv, Moto};
 use crate::common::sso::{Sso, TestBrowser};
 use crate::common::{
-    assert_error, assert_error_after_notices, broker_bin, stderr_of, stdout_of, TestEnv,
-    TEST_PASSPHRASE,
+    assert_error, broker_bin, normalize, stderr_of, stdout_of, transcribe, transcript, transcripts,
+    TestEnv,
 };
 
 const CONFIG: &str = "[sso-session corp]
@@ -66,14 +66,12 @@ impl Corp {
     }
 
     fn with_browser(make: fn(&std::path::Path) -> TestBrowser) -> Corp {
-        let mut env = TestEnv::new()
-            .env("BROKER_BACKEND", "file")
-            .env("BROKER_FILE_PASSPHRASE", TEST_PASSPHRASE)
-            .env("BROKER_STS_TIMEOUT", "5s");
+        let mut env = TestEnv::with_file_backend().env("BROKER_STS_TIMEOUT", "5s");
         let sso = Sso::sharing_clock(&env);
         for (key, value) in sso.endpoint_env() {
             env = env.env(key, &value);
         }
+        env.name_as(&sso.endpoint(), "http://127.0.0.1:[stand-in port]");
         let browser = make(env.dir.path());
         for (key, value) in browser.env() {
             env = env.env(key, &value);
@@ -91,10 +89,28 @@ impl Corp {
             .unwrap()
     }
 
+    /// The transcript of `broker ARGS`, bounded as [`Corp::broker`] is.
+    fn transcript(&self, args: &[&str]) -> String {
+        transcribe(
+            &self.env,
+            self.env
+                .broker()
+                .args(args)
+                .timeout(Duration::from_secs(60)),
+        )
+        .1
+    }
+
+    /// The credentials `broker export` prints for `profile` (as `env`: without a terminal, a
+    /// `credential_process` caller, `--format json`, may not sign in).
     fn export(&self, profile: &str) -> serde_json::Value {
-        let out = self.broker(&["export", "--format", "json", profile]);
-        assert!(out.status.success(), "{}", stderr_of(&out));
-        serde_json::from_slice(&out.stdout).expect("only JSON on stdout")
+        let out = self.broker(&["export", "--format", "env", profile]);
+        assert!(
+            out.status.success(),
+            "export {profile}: {}",
+            stderr_of(&out)
+        );
+        credentials_of(&out)
     }
 
     /// CreateToken calls by grant type.
@@ -107,28 +123,61 @@ impl Corp {
     }
 }
 
+/// The credentials of `export --format env`'s output, by their `credential_process` names.
+fn credentials_of(out: &std::process::Output) -> serde_json::Value {
+    let mut credentials = serde_json::Map::new();
+    for line in stdout_of(out).lines() {
+        let (key, value) = line
+            .split_once('=')
+            .expect("only KEY=value lines on stdout");
+        let name = match key {
+            "AWS_ACCESS_KEY_ID" => "AccessKeyId",
+            "AWS_SECRET_ACCESS_KEY" => "SecretAccessKey",
+            "AWS_SESSION_TOKEN" => "SessionToken",
+            "AWS_CREDENTIAL_EXPIRATION" => "Expiration",
+            _ => continue,
+        };
+        credentials.insert(name.into(), value.into());
+    }
+    credentials.into()
+}
+
 #[test]
 fn one_sign_in_serves_every_role_of_the_session_and_credentials_are_cached() {
     let c = Corp::new();
     let first = c.export("dev-analyst");
-    assert!(first["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
-    assert_eq!(c.sso.count("RegisterClient"), 1);
-    assert_eq!(c.sso.count("Authorize"), 1);
-    assert_eq!(c.grants("authorization_code"), 1);
-    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+    assert!(
+        first["AccessKeyId"].as_str().unwrap().starts_with("ASIA"),
+        "role credentials: {first}"
+    );
+    assert_eq!(c.sso.count("RegisterClient"), 1, "one client registration");
+    assert_eq!(c.sso.count("Authorize"), 1, "one sign-in");
+    assert_eq!(c.grants("authorization_code"), 1, "one code exchanged");
+    assert_eq!(
+        c.sso.count("GetRoleCredentials"),
+        1,
+        "one role's credentials"
+    );
     let sent = &c.sso.requests("GetRoleCredentials")[0];
-    assert_eq!(sent["accountId"], "111111111111");
-    assert_eq!(sent["roleName"], "Analyst");
+    assert_eq!(sent["accountId"], "111111111111", "{sent:?}");
+    assert_eq!(sent["roleName"], "Analyst", "{sent:?}");
 
     // The same role again: from the cache.
-    assert_eq!(c.export("dev-analyst"), first);
-    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+    assert_eq!(c.export("dev-analyst"), first, "the cached credentials");
+    assert_eq!(
+        c.sso.count("GetRoleCredentials"),
+        1,
+        "the same role again: from the cache"
+    );
     // A second role of the same session: no sign-in.
     let admin = c.export("dev-admin");
-    assert_ne!(admin["AccessKeyId"], first["AccessKeyId"]);
-    assert_eq!(c.sso.count("GetRoleCredentials"), 2);
-    assert_eq!(c.sso.count("Authorize"), 1);
-    assert_eq!(c.sso.count("RegisterClient"), 1);
+    assert_ne!(
+        admin["AccessKeyId"], first["AccessKeyId"],
+        "the second role's own credentials"
+    );
+    assert_eq!(c.sso.count("GetRoleCredentials"), 2, "the second role's");
+    assert_eq!(c.sso.count("Authorize"), 1, "no second sign-in");
+    assert_eq!(c.sso.count("RegisterClient"), 1, "no second registration");
     assert_eq!(
         c.browser.invocations().len(),
         1,
@@ -143,7 +192,7 @@ fn one_sign_in_serves_every_role_of_the_session_and_credentials_are_cached() {
     );
     // (A mode is Unix's; on Windows the page's directory has broker's private ACL.)
     if cfg!(unix) {
-        assert_eq!(c.browser.pages()[0]["mode"], "0o600");
+        assert_eq!(c.browser.pages()[0]["mode"], "0o600", "the page's mode");
     }
     let url = &c.browser.targets()[0];
     assert!(
@@ -166,16 +215,32 @@ fn one_sign_in_serves_every_role_of_the_session_and_credentials_are_cached() {
 }
 
 #[test]
+fn sso_login_and_logout_say_what_they_did() {
+    let c = Corp::new();
+    insta::assert_snapshot!(transcripts(
+        &c.env,
+        &[
+            &["sso", "login", "--sso-session", "corp"],
+            &["sso", "login", "dev-admin"],
+            &["sso", "logout", "corp"],
+            &["sso", "logout", "corp"],
+            &["sso", "login", "--sso-session", "nowhere"],
+        ]
+    ));
+    assert_eq!(c.sso.count("Authorize"), 2, "a sign-in for each login");
+}
+
+#[test]
 fn an_access_token_near_expiry_is_refreshed_without_a_browser() {
     let c = Corp::new();
     // Tokens of 2 minutes: within min_ttl (15m) at once, so the next use refreshes.
     c.sso.set_token_lifetime(120);
     c.export("dev-analyst");
     c.export("dev-admin");
-    assert_eq!(c.grants("authorization_code"), 1);
-    assert_eq!(c.grants("refresh_token"), 1);
+    assert_eq!(c.grants("authorization_code"), 1, "one code exchanged");
+    assert_eq!(c.grants("refresh_token"), 1, "one refresh");
     assert_eq!(c.sso.count("Authorize"), 1, "no second sign-in");
-    assert_eq!(c.browser.invocations().len(), 1);
+    assert_eq!(c.browser.invocations().len(), 1, "no second browser");
 }
 
 #[test]
@@ -184,16 +249,13 @@ fn a_refused_refresh_leads_to_one_new_sign_in() {
     c.export("dev-analyst");
     c.sso.revoke_refresh();
     c.sso.expire_access();
-    let out = c.broker(&["export", "--format", "json", "dev-admin"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("could not be refreshed"),
-        "{}",
-        stderr_of(&out)
-    );
-    assert_eq!(c.grants("refresh_token"), 1);
-    assert_eq!(c.sso.count("Authorize"), 2);
-    assert_eq!(c.grants("authorization_code"), 2);
+    let out = c.broker(&["export", "--format", "env", "dev-admin"]);
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    // What broker says, whole (stdout is the credentials).
+    insta::assert_snapshot!(normalize(&c.env, &stderr_of(&out)));
+    assert_eq!(c.grants("refresh_token"), 1, "one refresh, refused");
+    assert_eq!(c.sso.count("Authorize"), 2, "one new sign-in");
+    assert_eq!(c.grants("authorization_code"), 2, "one new code exchanged");
 }
 
 #[test]
@@ -203,9 +265,9 @@ fn a_token_the_portal_refuses_is_replaced_once() {
     // The portal forgets the token (logged out elsewhere); the vault still holds it.
     c.sso.expire_access();
     c.sso.revoke_refresh();
-    let out = c.broker(&["export", "--format", "json", "--refresh", "dev-analyst"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_eq!(c.sso.count("Authorize"), 2);
+    let out = c.broker(&["export", "--format", "env", "--refresh", "dev-analyst"]);
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    assert_eq!(c.sso.count("Authorize"), 2, "one new sign-in");
 }
 
 #[test]
@@ -215,7 +277,7 @@ fn eight_concurrent_cold_processes_sign_in_once() {
         .map(|_| {
             c.env
                 .std_command(broker_bin())
-                .args(["export", "--format", "json", "dev-analyst"])
+                .args(["export", "--format", "env", "dev-analyst"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -226,15 +288,20 @@ fn eight_concurrent_cold_processes_sign_in_once() {
         .into_iter()
         .map(|child| {
             let out = child.wait_with_output().unwrap();
-            assert!(out.status.success(), "{}", stderr_of(&out));
-            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-            json["AccessKeyId"].as_str().unwrap().to_string()
+            assert!(out.status.success(), "a process: {}", stderr_of(&out));
+            credentials_of(&out)["AccessKeyId"]
+                .as_str()
+                .unwrap()
+                .to_string()
         })
         .collect();
-    assert!(keys.iter().all(|k| k == &keys[0]), "{keys:?}");
-    assert_eq!(c.sso.count("RegisterClient"), 1);
-    assert_eq!(c.sso.count("Authorize"), 1);
-    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+    assert!(
+        keys.iter().all(|k| k == &keys[0]),
+        "one credential: {keys:?}"
+    );
+    assert_eq!(c.sso.count("RegisterClient"), 1, "one registration");
+    assert_eq!(c.sso.count("Authorize"), 1, "one sign-in");
+    assert_eq!(c.sso.count("GetRoleCredentials"), 1, "one role call");
 }
 
 #[test]
@@ -244,7 +311,7 @@ fn device_code_sign_in_honours_the_interval_pending_and_slow_down() {
     c.sso.pending_next(2);
     c.sso.slow_down_next(1);
     let out = c.broker(&["sso", "login", "--use-device-code", "--sso-session", "corp"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.status.success(), "sso login: {}", stderr_of(&out));
     let polls = c.sso.poll_times();
     let answers: Vec<&str> = polls.iter().map(|p| p.answer.as_str()).collect();
     assert_eq!(answers.last(), Some(&"token"), "{answers:?}");
@@ -263,17 +330,28 @@ fn device_code_sign_in_honours_the_interval_pending_and_slow_down() {
         }
     }
     // The user code was shown; the browser opened the verification page.
-    let err = stderr_of(&out);
     let code = &polls[0].user_code;
-    assert!(err.contains(code.as_str()), "{err}");
-    assert!(c.browser.urls()[0].starts_with("file:///"));
+    c.env.name_as(code, "[user code]");
+    insta::assert_snapshot!(normalize(&c.env, &stderr_of(&out)));
+    assert!(
+        c.browser.urls()[0].starts_with("file:///"),
+        "a page for the browser: {:?}",
+        c.browser.urls()
+    );
     let target = &c.browser.targets()[0];
     assert!(target.contains("/device?user_code="), "{target}");
-    assert!(!c.browser.urls()[0].contains(code.as_str()));
+    assert!(
+        !c.browser.urls()[0].contains(code.as_str()),
+        "the user code in the browser's argv"
+    );
     // Signed in: a profile of the session needs no other sign-in.
     c.export("dev-analyst");
-    assert_eq!(c.sso.count("StartDeviceAuthorization"), 1);
-    assert_eq!(c.sso.count("Authorize"), 0);
+    assert_eq!(
+        c.sso.count("StartDeviceAuthorization"),
+        1,
+        "one device authorization"
+    );
+    assert_eq!(c.sso.count("Authorize"), 0, "no browser sign-in");
 }
 
 #[test]
@@ -281,9 +359,22 @@ fn a_device_code_nobody_confirms_times_out() {
     let c = Corp::with_browser(TestBrowser::inert);
     c.sso.set_device_timing(1, 3, 5);
     let started = Instant::now();
-    let out = c.broker(&["sso", "login", "--use-device-code", "--sso-session", "corp"]);
-    assert_error_after_notices(&out, 1, "expired before the sign-in was confirmed");
-    assert!(started.elapsed() < Duration::from_secs(15));
+    let (out, transcript) = transcribe(
+        &c.env,
+        c.env
+            .broker()
+            .args(["sso", "login", "--use-device-code", "--sso-session", "corp"])
+            .timeout(Duration::from_secs(60)),
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(1), "{transcript}");
+    c.env
+        .name_as(&c.sso.poll_times()[0].user_code, "[user code]");
+    insta::assert_snapshot!(normalize(&c.env, &transcript));
 }
 
 #[test]
@@ -293,7 +384,7 @@ fn a_callback_with_a_wrong_state_is_refused_and_the_sign_in_waits_for_the_right_
     let child = c
         .env
         .std_command(broker_bin())
-        .args(["export", "--format", "json", "dev-analyst"])
+        .args(["export", "--format", "env", "dev-analyst"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -315,14 +406,8 @@ fn a_callback_with_a_wrong_state_is_refused_and_the_sign_in_waits_for_the_right_
     let answer = local_get(right.header("Location").unwrap());
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains(
-            "warning: refused a sign-in callback from a callback with a wrong or no state"
-        ),
-        "{}",
-        stderr_of(&out)
-    );
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    insta::assert_snapshot!(normalize(&c.env, &stderr_of(&out)));
     // Only the right code was exchanged.
     let codes: Vec<String> = c
         .sso
@@ -335,7 +420,7 @@ fn a_callback_with_a_wrong_state_is_refused_and_the_sign_in_waits_for_the_right_
         !location.contains(&codes[0]),
         "the forged code was exchanged"
     );
-    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+    assert_eq!(c.sso.count("GetRoleCredentials"), 1, "one role call");
 }
 
 /// One GET of a loopback URL (the client's callback), as a browser sends it; the raw answer.
@@ -364,87 +449,375 @@ fn local_get(url: &str) -> String {
 fn a_denied_sign_in_is_an_error_with_a_hint() {
     let c = Corp::new();
     c.sso.deny_next(1);
-    let out = c.broker(&["export", "dev-analyst"]);
-    assert_error_after_notices(&out, 1, "the sign-in to SSO session corp was denied");
-    assert!(stderr_of(&out).contains("hint: run `broker sso login`"));
+    insta::assert_snapshot!(c.transcript(&["export", "dev-analyst"]));
 }
 
 #[test]
 fn logout_signs_out_at_the_portal_and_forgets_everything() {
     let c = Corp::new();
     c.export("dev-analyst");
-    let listed = stdout_of(&c.broker(&["list"]));
-    assert!(listed.contains("sso corp (signed in"), "{listed}");
-    let out = c.broker(&["sso", "logout", "corp"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("signed out of SSO session corp; dropped 1 cached"),
-        "{}",
-        stderr_of(&out)
-    );
-    assert_eq!(c.sso.count("Logout"), 1);
-    let listed = stdout_of(&c.broker(&["list"]));
-    assert!(listed.contains("sso corp (signed out)"), "{listed}");
+    insta::assert_snapshot!(transcripts(
+        &c.env,
+        &[&["list"], &["sso", "logout", "corp"], &["list"]]
+    ));
+    assert_eq!(c.sso.count("Logout"), 1, "the portal's Logout");
     // The next use signs in again and gets new credentials.
     c.export("dev-analyst");
-    assert_eq!(c.sso.count("Authorize"), 2);
-    assert_eq!(c.sso.count("GetRoleCredentials"), 2);
+    assert_eq!(c.sso.count("Authorize"), 2, "a new sign-in");
+    assert_eq!(c.sso.count("GetRoleCredentials"), 2, "new credentials");
 }
 
 #[test]
 fn sso_profiles_prints_every_account_and_role_as_profiles() {
     let c = Corp::new();
-    let out = c.broker(&["sso", "profiles", "--sso-session", "corp"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    let (out, transcript) = transcribe(
+        &c.env,
+        c.env
+            .broker()
+            .args(["sso", "profiles", "--sso-session", "corp"]),
+    );
+    assert!(out.status.success(), "{transcript}");
     let text = stdout_of(&out);
-    insta::assert_snapshot!("sso_profiles", text);
+    insta::assert_snapshot!("sso_profiles", transcript);
     // Pages of two: every page was followed.
-    assert!(c.sso.count("ListAccounts") >= 2);
+    assert!(
+        c.sso.count("ListAccounts") >= 2,
+        "every page: {:?}",
+        c.sso.counts()
+    );
     // They parse as the AWS config does.
     let aws = broker::profiles::AwsProfiles::from_texts(&format!("{CONFIG}\n{text}"), "").unwrap();
     assert_eq!(
         aws.get("security-audit-securityaudit", "sso_account_id"),
-        Some("333333333333")
+        Some("333333333333"),
+        "the printed profiles parse as the AWS config does"
+    );
+}
+
+#[test]
+fn sso_profiles_lists_many_accounts_under_the_portals_quota() {
+    let c = Corp::new();
+    c.export("dev-analyst"); // signed in
+    c.sso.generate(40, 2);
+    c.sso.set_page_size(100);
+    c.sso.set_quota(8);
+    c.sso.fail_next("ListAccountRoles", "throttle", 3);
+    let out = c.broker(&["sso", "profiles", "--sso-session", "corp"]);
+    assert!(out.status.success(), "sso profiles: {}", stderr_of(&out));
+    let text = stdout_of(&out);
+    assert_eq!(
+        text.matches("[profile ").count(),
+        80,
+        "every role of every account: {text}"
+    );
+    let counts = c.sso.counts();
+    assert!(
+        counts.get("Throttled").copied().unwrap_or(0) >= 1,
+        "the quota was reached, so the pace was tried: {counts:?}"
+    );
+    let throttled = counts.get("Throttled").copied().unwrap_or(0);
+    let calls = counts["ListAccountRoles"];
+    assert!(
+        (43..=43 + throttled).contains(&calls),
+        "one call per account, and one more per throttle: {counts:?}"
+    );
+}
+
+#[test]
+fn sso_profiles_names_are_unique_and_safe_in_strict_ini_parsers() {
+    let c = Corp::new();
+    c.export("dev-analyst"); // signed in
+    let hostile = "Evil\n[profile x]\ncredential_process = touch /tmp/pwned";
+    for (account, role, name) in [
+        ("444444444444", "c", "a-b"),
+        ("555555555555", "b-c", "a"),
+        ("666666666666", "Admin", hostile),
+        ("777777777777", "Admin", "日本"),
+        ("777777777778", "Admin", "中国"),
+        ("888888888888", "Admin_Access", "x"),
+        ("888888888888", "Admin-Access", "x"),
+        ("999999999999", "Bad\nRole", "y"),
+        ("111111111111", "Analyst", "Dev Analyst"),
+    ] {
+        c.sso.assign(account, role, name);
+    }
+    let out = c.broker(&["sso", "profiles", "--sso-session", "corp", "--prefix", "-"]);
+    assert!(out.status.success(), "sso profiles: {}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("warning: left out account 999999999999 role Bad\\nRole"),
+        "the role name AWS would not give is left out: {}",
+        stderr_of(&out)
+    );
+    let config = c.env.dir.path().join("appended");
+    std::fs::write(&config, format!("{CONFIG}\n{}", stdout_of(&out))).unwrap();
+    // configparser in strict mode (duplicate sections or keys are errors), and botocore's own
+    // loader: every section a profile with its four SSO keys, no [profile x], no name with '-'
+    // first.
+    let check = std::process::Command::new(venv().join("bin/python"))
+        .arg("-c")
+        .arg(
+            "import configparser, sys, botocore.configloader as l\n\
+             p = configparser.ConfigParser(strict=True, interpolation=None)\n\
+             p.read_string(open(sys.argv[1]).read())\n\
+             profiles = l.load_config(sys.argv[1])['profiles']\n\
+             assert 'x' not in profiles, profiles.keys()\n\
+             for name, keys in profiles.items():\n\
+             \x20   assert not name.startswith('-'), name\n\
+             \x20   assert 'credential_process' not in keys, name\n\
+             print('\\n'.join(sorted(profiles)))",
+        )
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "strict INI parsers refuse the output: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    insta::assert_snapshot!(String::from_utf8_lossy(&check.stdout));
+}
+
+#[test]
+fn sso_profiles_write_keeps_a_block_that_a_rerun_refreshes_and_every_other_byte() {
+    let c = Corp::new();
+    c.export("dev-analyst"); // signed in
+    c.sso.generate(3, 2);
+    let path = c.env.aws_config();
+    let mine = format!("{CONFIG}\n; the user's own\r\n[profile mine]\nregion = eu-west-1");
+    c.env.write_aws_config(&mine);
+    let write = |dry: bool| {
+        let mut args = vec!["sso", "profiles", "--sso-session", "corp", "--write"];
+        if dry {
+            args.push("--dry-run");
+        }
+        let out = c.broker(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr_of(&out));
+        (stdout_of(&out), normalize(&c.env, &stderr_of(&out)))
+    };
+    let (diff, said) = write(true);
+    let added = diff
+        .lines()
+        .filter(|l| l.starts_with("+ [profile account-"));
+    assert_eq!(added.count(), 6, "{diff}");
+    assert!(
+        said.contains("would write 6 profile(s) of SSO session corp"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        mine,
+        "--dry-run writes nothing"
+    );
+    let (_, said) = write(false);
+    assert!(said.contains("(6 added, 0 removed, 0 changed)"), "{said}");
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        written.starts_with(&mine),
+        "every byte before the block kept"
+    );
+    // Something of the user's after the block, and the accounts change at the portal.
+    let edited = format!("{written}\n[profile later]\nregion = us-east-1\n");
+    c.env.write_aws_config(&edited);
+    c.sso.unassign("100000000000", "Role0");
+    c.sso.assign("100000000009", "Role0", "Account 9");
+    let (diff, _) = write(true);
+    assert_eq!(
+        diff,
+        "+ [profile account-9-role0]  sso_session = corp  sso_account_id = 100000000009  \
+         sso_role_name = Role0\n- [profile account-0-role0]\n"
+    );
+    let (_, said) = write(false);
+    assert!(said.contains("(1 added, 1 removed, 0 changed)"), "{said}");
+    let rewritten = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        rewritten.starts_with(&mine)
+            && rewritten.ends_with("\n[profile later]\nregion = us-east-1\n")
+    );
+    let (_, said) = write(false);
+    assert!(said.contains("are up to date"), "{said}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), rewritten);
+    // Strict INI parsers and botocore read it all; the vanished role is gone.
+    let check = std::process::Command::new(venv().join("bin/python"))
+        .arg("-c")
+        .arg(
+            "import configparser, sys, botocore.configloader as l\n\
+             configparser.ConfigParser(strict=True, interpolation=None).read_string(open(sys.argv[1]).read())\n\
+             print(' '.join(sorted(l.load_config(sys.argv[1])['profiles'])))",
+        )
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let names = String::from_utf8_lossy(&check.stdout);
+    for name in [
+        "account-9-role0",
+        "account-0-role1",
+        "mine",
+        "later",
+        "dev-analyst",
+    ] {
+        assert!(
+            names.split_whitespace().any(|n| n == name),
+            "{name} in {names}"
+        );
+    }
+    assert!(!names.contains("account-0-role0"), "{names}");
+}
+
+#[test]
+fn sso_profiles_lists_a_legacy_only_config_by_its_start_url() {
+    let c = Corp::new();
+    c.env.write_aws_config(
+        "[profile legacy]\nsso_start_url = https://legacy.example.awsapps.com/start\n\
+         sso_region = eu-west-1\nsso_account_id = 333333333333\nsso_role_name = SecurityAudit\n",
+    );
+    let out = c.broker(&["sso", "profiles"]);
+    assert!(out.status.success(), "sso profiles: {}", stderr_of(&out));
+    let text = stdout_of(&out);
+    assert!(
+        text.contains(
+            "sso_start_url = https://legacy.example.awsapps.com/start\nsso_region = eu-west-1\n"
+        ),
+        "legacy sections: {text}"
+    );
+    let out = c.broker(&[
+        "sso",
+        "profiles",
+        "--sso-session",
+        "https://legacy.example.awsapps.com/start",
+    ]);
+    assert_eq!(
+        stdout_of(&out),
+        text,
+        "named by its start URL: {}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn a_registration_the_service_rejects_is_made_anew_once() {
+    let c = Corp::new();
+    c.export("dev-analyst");
+    assert_eq!(c.sso.count("RegisterClient"), 1);
+    c.sso.revoke_clients();
+    c.sso.expire_access();
+    let out = c.broker(&["export", "--format", "env", "dev-admin"]);
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("InvalidClientException"),
+        "the refresh was refused for the client: {}",
+        stderr_of(&out)
+    );
+    assert_eq!(c.sso.count("RegisterClient"), 2, "registered anew, once");
+    assert_eq!(
+        c.sso.count("Authorize"),
+        2,
+        "and signed in with the new registration"
+    );
+    // The next sign-in keeps the new registration.
+    let again = c.broker(&["sso", "login", "--sso-session", "corp"]);
+    assert!(again.status.success(), "sso login: {}", stderr_of(&again));
+    assert_eq!(c.sso.count("RegisterClient"), 2, "{:?}", c.sso.counts());
+}
+
+#[test]
+fn logout_forgets_a_session_the_config_no_longer_has() {
+    let c = Corp::new();
+    c.export("dev-analyst");
+    assert!(c.env.file_vault_dir().join("sso%3Acorp.age").exists());
+    c.env.write_aws_config(&CONFIG.replace("corp", "renamed"));
+    let out = c.broker(&["sso", "logout", "corp"]);
+    assert!(out.status.success(), "logout: {}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("SSO session corp is not in the AWS config: removed its sign-in and 1 cached credential(s)"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(
+        !c.env.file_vault_dir().join("sso%3Acorp.age").exists(),
+        "the tokens are gone from the vault"
+    );
+    assert_eq!(
+        c.sso.count("Logout"),
+        0,
+        "the portal cannot be reached without its section"
+    );
+    let again = c.broker(&["sso", "logout", "corp"]);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "nothing left: {}",
+        stderr_of(&again)
+    );
+}
+
+#[test]
+fn logout_all_forgets_every_session_signed_in_to_on_this_machine() {
+    let c = Corp::new();
+    c.export("dev-analyst");
+    c.export("legacy");
+    // corp is renamed in the config; the legacy session stays.
+    c.env
+        .write_aws_config(&CONFIG.replace("sso-session corp", "sso-session renamed"));
+    let out = c.broker(&["sso", "logout", "--all"]);
+    assert!(out.status.success(), "logout --all: {}", stderr_of(&out));
+    let said = stderr_of(&out);
+    assert!(
+        said.contains("SSO session corp is not in the AWS config: removed its sign-in")
+            && said.contains("signed out of SSO session https://legacy.example.awsapps.com/start"),
+        "{said}"
+    );
+    let left: Vec<_> = std::fs::read_dir(c.env.file_vault_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("sso"))
+        .collect();
+    assert_eq!(
+        left,
+        Vec::<String>::new(),
+        "no SSO token is left in the vault"
+    );
+    assert_eq!(
+        c.sso.count("Logout"),
+        1,
+        "the session still in the config, at its portal"
     );
 }
 
 #[test]
 fn errors_name_the_cause_and_the_next_step() {
     let c = Corp::new();
-    assert_error(
-        &c.broker(&["export", "ghost"]),
-        1,
-        "profile ghost names sso_session missing, which is not in the AWS config",
-    );
-    assert_error(
-        &c.broker(&["export", "half"]),
-        1,
-        "sso-session half has no sso_region",
-    );
-    let out = c.broker(&["export", "prod-admin"]);
-    assert_error_after_notices(
-        &out,
-        1,
-        "you are not assigned role AdministratorAccess in account 222222222222",
-    );
-    assert!(stderr_of(&out).contains("hint: `broker sso profiles`"));
+    let mut transcripts = vec![
+        c.transcript(&["export", "ghost"]),
+        c.transcript(&["export", "half"]),
+        c.transcript(&["export", "prod-admin"]),
+    ];
     // The portal does not answer: bounded by BROKER_STS_TIMEOUT.
     c.sso.fail_next("GetRoleCredentials", "hang", 3);
     let started = Instant::now();
-    let out = c.broker(&["export", "dev-admin"]);
-    assert_error_after_notices(&out, 1, "GetRoleCredentials failed: no answer from");
-    assert!(started.elapsed() < Duration::from_secs(30));
+    transcripts.push(c.transcript(&["export", "dev-admin"]));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    insta::assert_snapshot!(transcripts.join("\n"));
 }
 
 #[test]
 fn a_legacy_profile_signs_in_with_its_own_start_url() {
     let c = Corp::new();
     let creds = c.export("legacy");
-    assert!(creds["SessionToken"].is_string());
+    assert!(creds["SessionToken"].is_string(), "credentials: {creds}");
     let register = &c.sso.requests("RegisterClient")[0];
     assert_eq!(
-        register["issuerUrl"],
-        "https://legacy.example.awsapps.com/start"
+        register["issuerUrl"], "https://legacy.example.awsapps.com/start",
+        "the profile's own start URL"
     );
 }
 
@@ -460,17 +833,20 @@ fn a_role_chained_from_an_sso_profile() {
     let out = c
         .env
         .broker()
-        .args(["export", "--format", "json", "hub"])
+        .args(["export", "--format", "env", "hub"])
         .env("AWS_ENDPOINT_URL_STS", moto.endpoint())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.status.success(), "export hub: {}", stderr_of(&out));
     let sent = &moto.requests("AssumeRole")[0];
-    assert_eq!(sent["RoleArn"], "arn:aws:iam::123456789012:role/hub");
-    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
+    assert_eq!(
+        sent["RoleArn"], "arn:aws:iam::123456789012:role/hub",
+        "{sent:?}"
+    );
+    assert_eq!(c.sso.count("GetRoleCredentials"), 1, "the SSO hop");
     // Signed with the SSO role's credentials.
     let sso_key = c.sso.secrets();
-    assert!(!sso_key.is_empty());
+    assert!(!sso_key.is_empty(), "the stand-in issued secrets");
 }
 
 #[test]
@@ -478,7 +854,7 @@ fn a_role_chained_from_an_sso_profile() {
     windows,
     ignore = "needs the test venv's AWS CLI, which this suite runs on Unix only"
 )]
-fn the_aws_cli_uses_an_sso_profile_through_credential_process_and_the_server() {
+fn a_credential_process_without_a_terminal_fails_fast_then_the_aws_cli_uses_the_sign_in() {
     let c = Corp::new();
     let moto = Moto::start(None);
     let config = format!(
@@ -488,15 +864,37 @@ fn the_aws_cli_uses_an_sso_profile_through_credential_process_and_the_server() {
     );
     c.env.write_aws_config(&config);
     let aws = venv().join("bin/aws");
-    let out = c
-        .env
-        .command(&aws)
-        .args(["sts", "get-caller-identity", "--profile", "cli"])
-        .env("AWS_ENDPOINT_URL_STS", moto.endpoint())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stdout_of(&out).contains("Account"), "{}", stdout_of(&out));
+    let cli = || {
+        c.env
+            .command(&aws)
+            .args(["sts", "get-caller-identity", "--profile", "cli"])
+            .env("AWS_ENDPOINT_URL_STS", moto.endpoint())
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    };
+    // Not signed in, and no terminal: no browser, no wait, an error saying what to run.
+    let out = cli();
+    assert!(!out.status.success(), "the CLI: {}", stdout_of(&out));
+    for part in [
+        "SSO session corp needs a sign-in, which a credential_process caller without a \
+         terminal cannot show",
+        "`broker sso login --sso-session corp`",
+    ] {
+        assert!(stderr_of(&out).contains(part), "{}", stderr_of(&out));
+    }
+    assert_eq!(c.sso.count("Authorize"), 0, "no sign-in started");
+    assert!(c.browser.invocations().is_empty(), "no browser");
+    // Signed in ahead, as it says: the CLI gets credentials.
+    let login = c.broker(&["sso", "login", "--sso-session", "corp"]);
+    assert!(login.status.success(), "sso login: {}", stderr_of(&login));
+    let out = cli();
+    assert!(out.status.success(), "the CLI: {}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).contains("Account"),
+        "the CLI's identity: {}",
+        stdout_of(&out)
+    );
     let out = c
         .env
         .broker()
@@ -506,8 +904,8 @@ fn the_aws_cli_uses_an_sso_profile_through_credential_process_and_the_server() {
         .env("AWS_ENDPOINT_URL_STS", moto.endpoint())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_eq!(c.sso.count("Authorize"), 1);
+    assert!(out.status.success(), "exec --server: {}", stderr_of(&out));
+    assert_eq!(c.sso.count("Authorize"), 1, "one sign-in for both");
     assert_eq!(
         c.sso.count("GetRoleCredentials"),
         1,
@@ -516,22 +914,128 @@ fn the_aws_cli_uses_an_sso_profile_through_credential_process_and_the_server() {
 }
 
 #[test]
+fn a_still_valid_access_token_is_used_when_its_refresh_fails() {
+    let c = Corp::new();
+    // 14 minutes: inside min_ttl (15m) from the start, so every use tries a refresh.
+    c.sso.set_token_lifetime(14 * 60);
+    c.export("dev-analyst");
+    c.sso.revoke_refresh();
+    let out = c.broker(&["export", "--format", "json", "dev-admin"]);
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains(
+            "warning: could not refresh the sign-in to SSO session corp (CreateToken failed: \
+             InvalidGrantException: Invalid refresh token provided)"
+        ) && stderr_of(&out).contains("using its access token, which expires in 1"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(c.grants("refresh_token"), 1, "one refresh, refused");
+    assert_eq!(c.sso.count("Authorize"), 1, "no new sign-in");
+    assert_eq!(c.browser.invocations().len(), 1, "no second browser");
+    let history = stdout_of(&c.broker(&["history", "--json"]));
+    let last: serde_json::Value = serde_json::from_str(history.lines().last().unwrap()).unwrap();
+    assert_eq!(last["outcome"], "issued", "{last}");
+    assert!(
+        last["note"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("could not refresh the sign-in to SSO session corp")),
+        "the audit record says what was used and why: {last}"
+    );
+}
+
+#[test]
+fn cached_role_credentials_are_used_when_no_sign_in_is_left_and_no_browser_opens() {
+    let c = Corp::new();
+    let first = c.export("dev-analyst");
+    // 12 minutes left of the role credentials' hour: in their advisory window (15m), before
+    // the mandatory one (10m). The portal then refuses everything the session holds.
+    c.env.advance_clock(Duration::from_secs(48 * 60));
+    c.sso.revoke_refresh();
+    c.sso.expire_access();
+    let out = c.broker(&["export", "--format", "json", "dev-analyst"]);
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    let used: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(used["AccessKeyId"], first["AccessKeyId"], "the cached ones");
+    assert!(
+        stderr_of(&out).contains(
+            "could not refresh the sso credentials of dev-analyst (SSO session corp needs a \
+             sign-in); using the cached ones, which expire in 1"
+        ),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(c.sso.count("Authorize"), 1, "no new sign-in");
+    assert_eq!(c.browser.invocations().len(), 1, "no second browser");
+    let history = stdout_of(&c.broker(&["history", "--json"]));
+    let last: serde_json::Value = serde_json::from_str(history.lines().last().unwrap()).unwrap();
+    assert!(
+        last["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("using the cached ones")),
+        "{last}"
+    );
+    // In the mandatory window nothing valid enough is left: a sign-in.
+    c.env.advance_clock(Duration::from_secs(3 * 60));
+    let out = c.broker(&["export", "--format", "env", "dev-analyst"]);
+    assert!(out.status.success(), "export: {}", stderr_of(&out));
+    assert_eq!(c.sso.count("Authorize"), 2, "signed in again");
+}
+
+#[test]
 fn policy_and_audit_apply_to_sso_profiles() {
     let c = Corp::new();
     c.env
         .write_broker_config("[profile.dev-admin]\nrequire_reason = true\n");
+    insta::assert_snapshot!(c.transcript(&["export", "dev-admin"]));
+    let out = c.broker(&["export", "--reason", "INC-9", "dev-admin"]);
+    assert!(
+        out.status.success(),
+        "export with a reason: {}",
+        stderr_of(&out)
+    );
+    let history = stdout_of(&c.broker(&["history", "--json"]));
+    let last: serde_json::Value = serde_json::from_str(history.lines().last().unwrap()).unwrap();
+    assert_eq!(last["profile"], "dev-admin", "{last}");
+    assert_eq!(last["outcome"], "issued", "{last}");
+    assert_eq!(last["reason"], "INC-9", "{last}");
+}
+
+#[test]
+fn a_role_rule_matches_an_sso_role_by_its_account_and_name() {
+    let c = Corp::new();
+    // Written for the ARN IAM Identity Center gives the role (…/AWSReservedSSO_NAME_HASH).
+    c.env.write_broker_config(
+        "[[role]]\narn = \"arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*\
+         AWSReservedSSO_AdministratorAccess_*\"\nbreak_glass = true\n",
+    );
     assert_error(
         &c.broker(&["export", "dev-admin"]),
         1,
         "profile dev-admin requires a reason",
     );
-    let out = c.broker(&["export", "--reason", "INC-9", "dev-admin"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    let history = stdout_of(&c.broker(&["history", "--json"]));
-    let last: serde_json::Value = serde_json::from_str(history.lines().last().unwrap()).unwrap();
-    assert_eq!(last["profile"], "dev-admin");
-    assert_eq!(last["outcome"], "issued");
-    assert_eq!(last["reason"], "INC-9");
+    // Another permission set of the same session is not matched.
+    c.export("dev-analyst");
+    let key = |reason: &str| {
+        let out = c.broker(&[
+            "export",
+            "--format",
+            "env",
+            "--reason",
+            reason,
+            "--yes",
+            "dev-admin",
+        ]);
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        credentials_of(&out)["AccessKeyId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let first = key("INC-1");
+    assert_eq!(key("INC-1"), first);
+    assert_ne!(key("INC-2"), first, "a new reason, new role credentials");
+    assert_eq!(c.sso.count("GetRoleCredentials"), 3);
 }
 
 #[test]
@@ -554,7 +1058,10 @@ fn no_token_code_or_client_secret_is_on_disk_in_plaintext() {
             .collect();
         assert_eq!(found, Vec::<std::path::PathBuf>::new(), "a secret on disk");
         for argv in c.browser.invocations() {
-            assert!(!argv.iter().any(|a| a.contains(secret.as_str())));
+            assert!(
+                !argv.iter().any(|a| a.contains(secret.as_str())),
+                "a secret in the browser's argv: {argv:?}"
+            );
         }
     }
 }
@@ -570,19 +1077,25 @@ fn console_login_and_clear_work_with_an_sso_profile() {
         .env("BROKER_FEDERATION_URL", &fed.url)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stdout_of(&out).contains("SigninToken=signin-token-123"));
-    let session = &fed.sessions.lock().unwrap()[0];
-    assert!(session["sessionId"].as_str().unwrap().starts_with("ASIA"));
-    assert_eq!(c.sso.count("GetRoleCredentials"), 1);
-    let out = c.broker(&["clear", "dev-analyst"]);
+    assert!(out.status.success(), "login: {}", stderr_of(&out));
     assert!(
-        stderr_of(&out).contains("dropped 1 cached session(s)"),
-        "{}",
-        stderr_of(&out)
+        stdout_of(&out).contains("SigninToken=signin-token-123"),
+        "the sign-in URL: {}",
+        stdout_of(&out)
     );
+    let session = &fed.sessions.lock().unwrap()[0];
+    assert!(
+        session["sessionId"].as_str().unwrap().starts_with("ASIA"),
+        "the role's credentials went to the federation endpoint: {session}"
+    );
+    assert_eq!(c.sso.count("GetRoleCredentials"), 1, "one role call");
+    insta::assert_snapshot!(transcript(&c.env, &["clear", "dev-analyst"]));
     c.export("dev-analyst");
-    assert_eq!(c.sso.count("GetRoleCredentials"), 2);
+    assert_eq!(
+        c.sso.count("GetRoleCredentials"),
+        2,
+        "clear dropped the role's credentials"
+    );
     assert_eq!(c.sso.count("Authorize"), 1, "clear keeps the sign-in");
 }
 
@@ -606,17 +1119,25 @@ fn the_tokens_fit_an_os_store_split_over_several_items() {
             .output()
             .unwrap()
     };
-    let out = os_store(&["export", "--format", "json", "dev-analyst"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    let out = os_store(&["export", "--format", "json", "dev-admin"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = os_store(&["export", "--format", "env", "dev-analyst"]);
+    assert!(
+        out.status.success(),
+        "export dev-analyst: {}",
+        stderr_of(&out)
+    );
+    let out = os_store(&["export", "--format", "env", "dev-admin"]);
+    assert!(
+        out.status.success(),
+        "export dev-admin: {}",
+        stderr_of(&out)
+    );
     assert_eq!(
         c.sso.count("Authorize"),
         1,
         "the tokens were read back whole"
     );
     let out = os_store(&["sso", "logout", &name]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.status.success(), "sso logout: {}", stderr_of(&out));
     assert_eq!(
         c.sso.count("Logout"),
         1,
@@ -649,7 +1170,7 @@ fn another_users_callback_is_refused_however_its_connection_ends() {
     let child = c
         .env
         .std_command(broker_bin())
-        .args(["export", "--format", "json", "dev-analyst"])
+        .args(["export", "--format", "env", "dev-analyst"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::fs::File::create(&stderr).unwrap())
         .spawn()

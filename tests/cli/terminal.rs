@@ -39,9 +39,7 @@ fn on_terminal_typing(
 
 #[test]
 fn add_asks_for_the_key_on_the_terminal_and_remove_confirms() {
-    let env = TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    let env = TestEnv::with_file_backend();
     let (code, screen) = on_terminal_typing(
         &env,
         &["add", "typed"],
@@ -68,6 +66,37 @@ fn add_asks_for_the_key_on_the_terminal_and_remove_confirms() {
     let (code, screen) = on_terminal(&env, &["remove", "typed"], "y\n");
     assert_eq!(code, Some(0), "{screen}");
     assert!(!env.file_vault_dir().join("keys%3Atyped.age").exists());
+}
+
+#[test]
+fn add_checks_the_vault_before_asking_and_the_key_id_before_the_secret() {
+    let env = TestEnv::with_file_backend();
+    store_key(&env, "first", "AKIAIOSFODNN7EXAMPLE", "first-secret");
+    // A wrong passphrase is said before any key is typed.
+    let mut cmd = env.std_command(broker_bin());
+    cmd.args(["add", "second"])
+        .env("TERM", "xterm")
+        .env("BROKER_FILE_PASSPHRASE", "not the passphrase");
+    let (code, screen) = Terminal::spawn(cmd, None).finish();
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains("wrong passphrase"), "{screen}");
+    assert!(
+        !screen.contains("Access key ID"),
+        "asked for keys first: {screen}"
+    );
+    // A key id that is none is said before the secret is asked for.
+    let mut terminal = start(&env, &["add", "second"], None);
+    terminal.answer("Access key ID: ", Mode::Line, "my-secret-key\n");
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(
+        screen.contains("`my-secret-key` is not an access key id"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("Secret access key"),
+        "asked for the secret: {screen}"
+    );
 }
 
 #[test]
@@ -303,9 +332,7 @@ fn a_slow_sts_shows_a_spinner_on_the_terminal_only() {
             open.push(stream);
         }
     });
-    let env = TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
+    let env = TestEnv::with_file_backend()
         .env("AWS_ENDPOINT_URL", &url)
         .env("BROKER_STS_TIMEOUT", "2s");
     env.write_aws_config("[profile slow]\n");
@@ -357,10 +384,7 @@ fn refusing_endpoint() -> String {
 
 #[test]
 fn a_quick_answer_shows_no_spinner_and_errors_are_coloured_on_a_terminal() {
-    let env = TestEnv::new()
-        .env("BROKER_BACKEND", "file")
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
-        .env("AWS_ENDPOINT_URL", &refusing_endpoint());
+    let env = TestEnv::with_file_backend().env("AWS_ENDPOINT_URL", &refusing_endpoint());
     env.write_aws_config("[profile quick]\n");
     store_key(&env, "quick", "AKIAIOSFODNN7EXAMPLE", "quick-secret");
     let (code, screen) = on_terminal_typing(&env, &["export", "quick"], &[]);

@@ -3,7 +3,8 @@
 //! Credential Manager, and everywhere the age file vault.
 
 use crate::common::{
-    assert_error, assert_private, secret_service_bus, stderr_of, stdout_of, unique, TestEnv,
+    assert_error, assert_error_after_notices, assert_private, rig_test, secret_service_bus,
+    stderr_of, stdout_of, transcribe, transcript, unique, TestEnv,
 };
 
 pub const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -17,14 +18,18 @@ const OS_BACKEND: &str = if cfg!(target_os = "macos") {
 };
 pub const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz-unique-test-secret";
 
-pub fn add(env: &TestEnv, backend: &str, profile: &str) -> std::process::Output {
-    env.broker()
-        .args(["add", "--env", "--backend", backend, profile])
+/// `broker add --env` of the test key for `profile` on `backend`.
+pub fn add_command(env: &TestEnv, backend: &str, profile: &str) -> assert_cmd::Command {
+    let mut cmd = env.broker();
+    cmd.args(["add", "--env", "--backend", backend, profile])
         .env("AWS_ACCESS_KEY_ID", KEY_ID)
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE)
-        .output()
-        .unwrap()
+        .env("BROKER_FILE_PASSPHRASE", crate::common::TEST_PASSPHRASE);
+    cmd
+}
+
+pub fn add(env: &TestEnv, backend: &str, profile: &str) -> std::process::Output {
+    add_command(env, backend, profile).output().unwrap()
 }
 
 fn list_json(env: &TestEnv, backend: &str) -> serde_json::Value {
@@ -50,22 +55,36 @@ fn keys_of<'a>(list: &'a serde_json::Value, profile: &str) -> &'a serde_json::Va
 fn add_list_remove(env: TestEnv, backend: &str) {
     let profile = unique("life");
     let out = add(&env, backend, &profile);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stderr_of(&out).contains(&format!("in the {backend} vault")));
+    assert!(out.status.success(), "add: {}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains(&format!("in the {backend} vault")),
+        "add names the backend: {}",
+        stderr_of(&out)
+    );
     assert!(stdout_of(&out).is_empty(), "add prints nothing on stdout");
 
     let config = std::fs::read_to_string(env.aws_config()).unwrap();
-    assert!(config.contains(&format!("[profile {profile}]")), "{config}");
+    assert!(
+        config.contains(&format!("[profile {profile}]")),
+        "add added the profile's section: {config}"
+    );
 
-    assert_eq!(keys_of(&list_json(&env, backend), &profile), backend);
+    assert_eq!(
+        keys_of(&list_json(&env, backend), &profile),
+        backend,
+        "list shows the keys"
+    );
 
     let out = env
         .broker()
         .args(["remove", "-f", "--backend", backend, &profile])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(keys_of(&list_json(&env, backend), &profile).is_null());
+    assert!(out.status.success(), "remove: {}", stderr_of(&out));
+    assert!(
+        keys_of(&list_json(&env, backend), &profile).is_null(),
+        "list shows no keys after remove"
+    );
 
     let out = env
         .broker()
@@ -76,31 +95,28 @@ fn add_list_remove(env: TestEnv, backend: &str) {
 
     assert_eq!(
         env.files_containing(SECRET),
-        Vec::<std::path::PathBuf>::new()
+        Vec::<std::path::PathBuf>::new(),
+        "the secret in plaintext on disk"
     );
 }
 
-#[test]
-#[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "the Secret Service backend is Linux's"
-)]
-fn secret_service_add_list_remove() {
-    let bus = secret_service_bus();
-    add_list_remove(
-        TestEnv::new().env("DBUS_SESSION_BUS_ADDRESS", &bus),
-        "secret-service",
-    );
-}
+rig_test!(
+    "the Secret Service backend is Linux's",
+    fn secret_service_add_list_remove() {
+        let bus = secret_service_bus();
+        add_list_remove(
+            TestEnv::new().env("DBUS_SESSION_BUS_ADDRESS", &bus),
+            "secret-service",
+        );
+    }
+);
 
-#[test]
-#[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "the kernel keyring backend is Linux's"
-)]
-fn keyutils_add_list_remove() {
-    add_list_remove(TestEnv::new(), "keyutils");
-}
+rig_test!(
+    "the kernel keyring backend is Linux's",
+    fn keyutils_add_list_remove() {
+        add_list_remove(TestEnv::new(), "keyutils");
+    }
+);
 
 /// The round trip through the macOS Keychain (the login keychain of the user running the
 /// tests; the item is removed again).
@@ -118,24 +134,23 @@ fn wincred_add_list_remove() {
     add_list_remove(TestEnv::new(), "wincred");
 }
 
-#[test]
-#[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "the kernel keyring backend is Linux's"
-)]
-fn keyutils_says_keys_are_lost_at_reboot() {
-    let env = TestEnv::new();
-    let profile = unique("reboot");
-    let out = add(&env, "keyutils", &profile);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stderr_of(&out).contains("lost at logout and reboot"));
-    let removed = env
-        .broker()
-        .args(["remove", "-f", "--backend", "keyutils", &profile])
-        .output()
-        .unwrap();
-    assert!(removed.status.success());
-}
+rig_test!(
+    "the kernel keyring backend is Linux's",
+    fn keyutils_says_keys_are_lost_at_reboot() {
+        let env = TestEnv::new();
+        let profile = unique("reboot");
+        env.name_as(&profile, "reboot-[unique]");
+        let (out, added) = transcribe(&env, &mut add_command(&env, "keyutils", &profile));
+        assert!(out.status.success(), "{added}");
+        insta::assert_snapshot!(added);
+        let removed = env
+            .broker()
+            .args(["remove", "-f", "--backend", "keyutils", &profile])
+            .output()
+            .unwrap();
+        assert!(removed.status.success(), "remove: {}", stderr_of(&removed));
+    }
+);
 
 #[test]
 fn file_add_list_remove() {
@@ -153,18 +168,25 @@ fn file_vault_is_private_and_encrypted() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .partition(|p| p.extension().is_some_and(|e| e == "age"));
-    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files.len(), 1, "one item: {files:?}");
     assert_private(&files[0]);
     // Besides the items only the (empty) lock that serialises writes.
-    assert_eq!(locks, [dir.join(".lock")]);
+    assert_eq!(locks, [dir.join(".lock")], "besides the items, the lock");
     assert_private(&locks[0]);
-    assert_eq!(std::fs::metadata(&locks[0]).unwrap().len(), 0);
+    assert_eq!(
+        std::fs::metadata(&locks[0]).unwrap().len(),
+        0,
+        "the lock is empty"
+    );
     let bytes = std::fs::read(&files[0]).unwrap();
     assert!(
         bytes.starts_with(b"age-encryption.org/v1\n-> scrypt "),
         "an age scrypt file"
     );
-    assert!(env.files_containing(SECRET).is_empty());
+    assert!(
+        env.files_containing(SECRET).is_empty(),
+        "the secret in plaintext"
+    );
     assert!(
         env.files_containing(KEY_ID).is_empty(),
         "even the key id is encrypted"
@@ -195,9 +217,21 @@ fn wrong_passphrase_fails_cleanly_and_the_vault_still_opens() {
 
     // The right passphrase still opens the vault: adding checks it against the first item.
     let out = add(&env, "file", "second");
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_eq!(keys_of(&list_json(&env, "file"), "first"), "file");
-    assert_eq!(keys_of(&list_json(&env, "file"), "second"), "file");
+    assert!(
+        out.status.success(),
+        "add with the right passphrase: {}",
+        stderr_of(&out)
+    );
+    assert_eq!(
+        keys_of(&list_json(&env, "file"), "first"),
+        "file",
+        "the first item"
+    );
+    assert_eq!(
+        keys_of(&list_json(&env, "file"), "second"),
+        "file",
+        "the second item"
+    );
 }
 
 #[test]
@@ -212,37 +246,33 @@ fn empty_passphrase_is_refused() {
         .output()
         .unwrap();
     // An empty BROKER_FILE_PASSPHRASE is no passphrase, and there is no terminal to ask on.
-    assert_error(&out, 1, "the file vault needs a passphrase");
+    assert_error_after_notices(&out, 1, "the file vault needs a passphrase");
 }
 
-#[test]
-#[cfg_attr(
-    not(target_os = "linux"),
-    ignore = "elsewhere the default backend is the OS store, which answers"
-)]
-fn no_secret_service_names_the_file_backend() {
-    // No D-Bus session at all: the automatic choice fails and says what to do.
-    let env = TestEnv::new();
-    let out = env.broker().args(["remove", "-f", "p"]).output().unwrap();
-    assert_error(&out, 1, "no usable vault backend");
-    assert!(
-        stderr_of(&out).contains("--backend file"),
-        "{}",
-        stderr_of(&out)
-    );
-}
+rig_test!(
+    "elsewhere the default backend is the OS store, which answers",
+    fn no_secret_service_names_the_file_backend() {
+        // No D-Bus session at all: the automatic choice fails and says what to do.
+        let env = TestEnv::new();
+        insta::assert_snapshot!(transcript(&env, &["remove", "-f", "p"]));
+    }
+);
 
 #[test]
 fn backend_from_environment_and_config_file() {
     let env = TestEnv::new();
     env.write_broker_config("backend = \"file\"\n");
     let out = add(&env, "file", "viaflag");
-    assert!(out.status.success());
+    assert!(out.status.success(), "add: {}", stderr_of(&out));
     // No flag, no BROKER_BACKEND: config.toml picks the file backend.
     let out = env.broker().args(["list", "--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.status.success(), "list: {}", stderr_of(&out));
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(keys_of(&list, "viaflag"), "file");
+    assert_eq!(
+        keys_of(&list, "viaflag"),
+        "file",
+        "config.toml's backend: {list}"
+    );
     // BROKER_BACKEND beats config.toml.
     let out = env
         .broker()
@@ -251,7 +281,10 @@ fn backend_from_environment_and_config_file() {
         .output()
         .unwrap();
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(keys_of(&list, "viaflag").is_null());
+    assert!(
+        keys_of(&list, "viaflag").is_null(),
+        "BROKER_BACKEND beats config.toml: {list}"
+    );
     let out = env
         .broker()
         .args(["list"])

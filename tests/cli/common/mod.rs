@@ -2,15 +2,50 @@
 //! temporary HOME and XDG directories, and an AWS config file of its own.
 
 pub mod moto;
+#[cfg(target_os = "linux")]
+pub mod net;
 pub mod rig;
 pub mod sso;
 pub mod syslog;
 #[cfg(unix)]
 pub mod terminal;
+mod transcript;
+
+// Some are used by the Linux-only modules alone.
+#[cfg_attr(not(target_os = "linux"), allow(unused_imports))]
+pub use transcript::{normalize, transcribe, transcript, transcript_of, transcripts};
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use assert_cmd::Command;
+
+/// A test that needs the test rig: moto and the SSO stand-in (scripts/test.sh sets it up on
+/// Linux, scripts/wine-test.sh under Wine, the test venv elsewhere). With a reason first, it
+/// needs what only Linux's rig has (the AWS CLI of the venv, the kernel keyring, the shells),
+/// and elsewhere it is ignored, and `cargo test` prints why.
+///
+/// ```ignore
+/// rig_test!(
+///     /// What the test pins.
+///     fn a_behaviour() { ... }
+/// );
+/// rig_test!("needs fish, which scripts/test.sh installs on Linux", fn … );
+/// ```
+macro_rules! rig_test {
+    ($(#[$meta:meta])* fn $name:ident() $body:block) => {
+        #[test]
+        $(#[$meta])*
+        fn $name() $body
+    };
+    ($reason:literal, $(#[$meta:meta])* fn $name:ident() $body:block) => {
+        #[test]
+        #[cfg_attr(not(target_os = "linux"), ignore = $reason)]
+        $(#[$meta])*
+        fn $name() $body
+    };
+}
+pub(crate) use rig_test;
 
 pub const TEST_PASSPHRASE: &str = "correct horse battery staple";
 
@@ -20,6 +55,9 @@ pub struct TestEnv {
     /// The file vault writes with its real scrypt work factor (a second of work per item), not
     /// the test suite's quick one.
     real_work_factor: bool,
+    /// Values of this test that vary between runs, each with the name transcripts show
+    /// instead ([`TestEnv::name_as`]).
+    names: Mutex<Vec<(String, String)>>,
 }
 
 /// The scrypt work factor of the file vault in the tests (`BROKER_TEST_SCRYPT_WORK_FACTOR`, a
@@ -39,7 +77,15 @@ impl TestEnv {
             dir,
             extra_env: Vec::new(),
             real_work_factor: false,
+            names: Mutex::new(Vec::new()),
         }
+    }
+
+    /// A sealed environment whose brokers use the file backend with the test passphrase.
+    pub fn with_file_backend() -> TestEnv {
+        TestEnv::new()
+            .env("BROKER_BACKEND", "file")
+            .env("BROKER_FILE_PASSPHRASE", TEST_PASSPHRASE)
     }
 
     pub fn home(&self) -> PathBuf {
@@ -82,6 +128,41 @@ impl TestEnv {
         std::fs::write(self.aws_config(), text).unwrap();
     }
 
+    /// The system policy file of this environment (`BROKER_TEST_SYSTEM_POLICY`, a `test-hooks`
+    /// build's, set for every broker run here): missing unless a test writes it, so that the
+    /// machine's own /etc/broker/policy.toml never reaches a test.
+    pub fn system_policy(&self) -> PathBuf {
+        self.dir.path().join("system/policy.toml")
+    }
+
+    /// Writes the system policy file as an administrator would: owned by root, mode 644, in a
+    /// directory only root can write. The tests run as root (scripts/test.sh in CI); anyone
+    /// else cannot make a file broker trusts, and the test fails saying so.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // its users need the Linux rig
+    pub fn write_system_policy(&self, text: &str) {
+        require_test_hooks();
+        #[cfg(unix)]
+        {
+            // SAFETY: geteuid cannot fail.
+            let root = unsafe { libc::geteuid() } == 0;
+            assert!(
+                root,
+                "this test writes a system policy file owned by root: run it as root (as CI \
+                 does)"
+            );
+        }
+        let path = self.system_policy();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |m| std::fs::Permissions::from_mode(m);
+            std::fs::set_permissions(path.parent().unwrap(), mode(0o755)).unwrap();
+            std::fs::set_permissions(&path, mode(0o644)).unwrap();
+        }
+    }
+
     pub fn write_broker_config(&self, text: &str) {
         let path = self.broker_config();
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -101,9 +182,19 @@ impl TestEnv {
 
     /// The file vault writes with its real scrypt work factor: for the tests of the vault
     /// itself, and of what takes as long as its work.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // its tests are Linux-only
     pub fn real_work_factor(mut self) -> Self {
         self.real_work_factor = true;
         self
+    }
+
+    /// Writes `value` (a key moto made, a name made unique) as `name` in this environment's
+    /// transcripts ([`normalize`]), such as `[alice's key id]`.
+    pub fn name_as(&self, value: &str, name: &str) {
+        self.names
+            .lock()
+            .unwrap()
+            .push((value.to_owned(), name.to_owned()));
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Self {
@@ -136,6 +227,7 @@ impl TestEnv {
             .env("XDG_CACHE_HOME", root.join("cache"))
             .env("TMPDIR", root.join("tmp"))
             .env("BROKER_TEST_CLOCK", self.clock_file())
+            .env("BROKER_TEST_SYSTEM_POLICY", self.system_policy())
             .env("AWS_CONFIG_FILE", self.aws_config())
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
@@ -465,7 +557,7 @@ pub fn assert_error(output: &std::process::Output, code: i32, needle: &str) {
 }
 
 /// As [`assert_error`], for commands that may print notices (`broker: …` lines on stderr)
-/// before failing, such as "signing in in your browser".
+/// before failing, such as a warning that there is no AWS config.
 pub fn assert_error_after_notices(output: &std::process::Output, code: i32, needle: &str) {
     let err = stderr_of(output);
     assert_eq!(output.status.code(), Some(code), "stderr: {err}");
@@ -481,47 +573,4 @@ pub fn assert_error_after_notices(output: &std::process::Output, code: i32, need
         "more than one line of error: {err}"
     );
     assert!(!err.contains("panicked"), "panic: {err}");
-}
-
-/// `text` with the test's temporary directory written `[TMP]`, for snapshots. On Windows the
-/// paths under it are written with `/`, as on Unix, so that one snapshot serves both; a path
-/// that mixes `\` and `/` fails the test (broker's messages use one separator).
-pub fn normalize(env: &TestEnv, text: &str) -> String {
-    let text = text.replace(&env.dir.path().display().to_string(), "[TMP]");
-    if !cfg!(windows) {
-        return text;
-    }
-    let mut parts = text.split("[TMP]");
-    let mut out = parts.next().unwrap_or_default().to_string();
-    for part in parts {
-        let end = part
-            .find(|c: char| c.is_whitespace() || matches!(c, '`' | '\'' | '"' | ')' | ','))
-            .unwrap_or(part.len());
-        let (path, rest) = part.split_at(end);
-        assert!(
-            !path.contains('/'),
-            "a path that mixes separators: [TMP]{path} in {text}"
-        );
-        out.push_str("[TMP]");
-        out.push_str(&path.replace('\\', "/"));
-        out.push_str(rest);
-    }
-    out
-}
-
-/// A transcript of `broker ARGS` for a snapshot: the command, its exit status, its stderr
-/// (and stdout, when there is any), with the temporary directory written `[TMP]`.
-pub fn transcript(env: &TestEnv, args: &[&str]) -> String {
-    let out = env.broker().args(args).output().unwrap();
-    let mut text = format!(
-        "$ broker {}\n[exit {}]\n",
-        args.join(" "),
-        out.status.code().unwrap_or(-1)
-    );
-    text.push_str(&stderr_of(&out));
-    if !out.stdout.is_empty() {
-        text.push_str("[stdout]\n");
-        text.push_str(&stdout_of(&out));
-    }
-    normalize(env, &text)
 }

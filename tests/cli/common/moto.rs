@@ -81,7 +81,7 @@ impl Moto {
         })
     }
 
-    /// Makes the next `times` requests of `action` fail with `mode`: 500, garbage, throttle,
+    /// Makes the next `times` requests of `action` fail with `mode`: 500, 429 (bare), garbage, throttle,
     /// expired (an ExpiredToken error), mfa (STS's refusal of a wrong MFA code), hang.
     pub fn fail_next(&self, action: &str, mode: &str, times: u32) {
         self.get(&format!(

@@ -248,6 +248,24 @@ impl Sso {
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
 
+    /// Every client registration so far becomes unknown to the service (InvalidClientException),
+    /// before its expiry.
+    pub fn revoke_clients(&self) {
+        self.hook("revoke_clients");
+    }
+
+    /// The portal APIs' quota: 429 TooManyRequestsException past `per_second` calls in a
+    /// second (0: none); `counts()["Throttled"]` counts them.
+    pub fn set_quota(&self, per_second: u32) {
+        self.hook(&format!("quota?per_second={per_second}"));
+    }
+
+    /// Replaces the assignments with `accounts` accounts of `roles` roles each: ids from
+    /// 100000000000, names `Account N`, roles `Role0`, `Role1`, ….
+    pub fn generate(&self, accounts: u32, roles: u32) {
+        self.hook(&format!("generate?accounts={accounts}&roles={roles}"));
+    }
+
     /// Makes the next `times` calls of `op` fail with `mode`: 500 (an HTML 500), hang (no
     /// answer), garbage (200 with a body that is not JSON), throttle (429
     /// TooManyRequestsException).

@@ -105,6 +105,25 @@ impl Terminal {
         }
     }
 
+    /// Which of `texts` the screen shows first after what earlier waits have seen, if any; what
+    /// it shows up to the end of that text counts as seen.
+    pub fn shown(&mut self, texts: &[&str]) -> Option<usize> {
+        let screen = self.screen();
+        let unseen = &screen[self.seen.min(screen.len())..];
+        let (at, which) = texts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, text)| unseen.find(text).map(|at| (at, i)))
+            .min()?;
+        self.seen += at + texts[which].len();
+        Some(which)
+    }
+
+    /// Whether the program has ended.
+    pub fn ended(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
+    }
+
     /// Waits until the program reads the terminal in `mode`.
     pub fn wait_for_mode(&self, mode: Mode) {
         let deadline = Instant::now() + STEP_DEADLINE;
