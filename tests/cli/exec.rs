@@ -4,9 +4,12 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::Stdio;
 
+#[cfg(windows)]
+use crate::common::assert_error;
+#[cfg(unix)]
+use crate::common::transcript;
 use crate::common::{
     after_prompt, broker_bin, normalize, print_env, shell, stderr_of, stdout_of, transcribe,
-    transcript,
 };
 use crate::fixtures::{caller_of, passphrase_file, Chain, ACCOUNT};
 

@@ -429,6 +429,7 @@ fn rechain(lines: &mut [String], from: usize) {
 }
 
 /// The transcript of `broker history --verify --against COPY`.
+#[cfg(unix)]
 fn verified_against(env: &TestEnv, copy: &std::path::Path) -> String {
     transcribe(
         env,
