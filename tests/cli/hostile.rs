@@ -350,7 +350,11 @@ fn not_unicode() -> std::ffi::OsString {
     #[cfg(windows)]
     {
         use std::os::windows::ffi::OsStringExt;
-        std::ffi::OsString::from_wide(&[u16::from(b'b'), u16::from(b'a'), u16::from(b'd'), 0xD800])
+        // A lone surrogate, where Unix's test has a byte that is not UTF-8.
+        let mut wide: Vec<u16> = "bad".encode_utf16().collect();
+        wide.push(0xD800);
+        wide.extend("name".encode_utf16());
+        std::ffi::OsString::from_wide(&wide)
     }
 }
 

@@ -132,7 +132,7 @@ impl TestEnv {
     /// build's, set for every broker run here): missing unless a test writes it, so that the
     /// machine's own /etc/broker/policy.toml never reaches a test.
     pub fn system_policy(&self) -> PathBuf {
-        self.dir.path().join("system/policy.toml")
+        self.dir.path().join("system").join("policy.toml")
     }
 
     /// Writes the system policy file as an administrator would: owned by root, mode 644, in a

@@ -95,7 +95,10 @@ fn command_line(env: &TestEnv, cmd: &Command) -> String {
 /// `$'…'` with escapes when it holds control characters (which a snapshot must not hold raw).
 fn quoted(word: &OsStr) -> String {
     let word = word.to_string_lossy();
-    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+[]".contains(c);
+    // (On Windows `\` is a path's separator, not a shell's escape.)
+    let plain = |c: char| {
+        c.is_ascii_alphanumeric() || "-_./:=,@%+[]".contains(c) || (cfg!(windows) && c == '\\')
+    };
     if !word.is_empty() && word.chars().all(plain) {
         word.into_owned()
     } else if word.chars().any(char::is_control) {
@@ -139,9 +142,15 @@ pub fn normalize(env: &TestEnv, text: &str) -> String {
     let text = text
         .replace(&broker_bin().display().to_string(), "broker")
         .replace(&env.dir.path().display().to_string(), "[TMP]");
-    // On Windows std says "exit code" where Unix's says "exit status".
+    // On Windows std says "exit code" where Unix's says "exit status", and the system's words
+    // for a refused connection are its own.
     let text = if cfg!(windows) {
-        slashed(&text).replace("exited with exit code: ", "exited with exit status: ")
+        slashed(&text)
+            .replace("exited with exit code: ", "exited with exit status: ")
+            .replace(
+                "Connection refused. (os error 10061)",
+                "Connection refused (os error 111)",
+            )
     } else {
         text
     };
