@@ -22,8 +22,16 @@
 #
 # musl resolves user names from /etc/passwd (and nscd) and host names from /etc/hosts and DNS,
 # without NSS modules (LDAP, sssd, mdns): broker takes the user name from USER, LOGNAME or
-# USERNAME first, and AWS endpoints are public DNS names. Elsewhere it is a plain
-# `cargo build --release`; TARGET x86_64-unknown-linux-gnu gives the usual glibc build.
+# USERNAME first, and AWS endpoints are public DNS names.
+#
+# TARGET x86_64-pc-windows-gnu, from Linux: broker.exe built with the same tools (the target's
+# standard library from rustup, else compiled with build-std), its C code compiled and the
+# binary linked by zig (`zig cc -target x86_64-windows-gnu`, its mingw-w64; see
+# setup_windows_gnu_linker in toolchain.sh). scripts/wine-test.sh runs the test suite against
+# such a build under Wine; the GitHub workflow releases the MSVC build made on Windows.
+#
+# Elsewhere it is a plain `cargo build --release`; TARGET x86_64-unknown-linux-gnu gives the
+# usual glibc build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 die() { echo "build-release: $*" >&2; exit 2; }
@@ -33,6 +41,23 @@ case "$host" in
   *) target=${1:-$host} ;;
 esac
 args=(--release --locked --bin broker --target "$target" "${@:2}")
+# broker.exe from Linux: zig links (see the header).
+windows_gnu_from_linux() {
+  . scripts/toolchain.sh
+  setup_zig >&2
+  setup_windows_gnu_linker "$target"
+  export PATH="$HOME_DIR/path:$PATH"
+  # As for musl: these flags replace .cargo/config.toml's, whose cfgs are repeated.
+  export RUSTFLAGS="--cfg chacha20_force_soft --cfg poly1305_force_soft${RUSTFLAGS:+ $RUSTFLAGS}"
+  unset CARGO_ENCODED_RUSTFLAGS
+  if [ "$(route "$target")" = rustup ]; then
+   cargo build "${args[@]}" --quiet
+  else
+   setup_debian_rustc
+   RUSTC="$BIN/rustc" RUSTC_BOOTSTRAP=1 cargo +"$TOOLCHAIN" build "${args[@]}" --quiet \
+    -Zbuild-std=std,panic_unwind
+  fi >&2
+}
 case "$target" in
   *-linux-musl)
     . scripts/toolchain.sh
@@ -48,6 +73,13 @@ case "$target" in
       RUSTFLAGS=$flags RUSTUP_TOOLCHAIN=$TOOLCHAIN RUSTC="$BIN/rustc" RUSTC_BOOTSTRAP=1 \
         "$VENV/bin/cargo-zigbuild" zigbuild "${args[@]}" --quiet -Zbuild-std=std,panic_unwind
     fi >&2
+    ;;
+  *-windows-gnu)
+    if [ "$host" != x86_64-unknown-linux-gnu ]; then
+      cargo build "${args[@]}" --quiet >&2
+    else
+      windows_gnu_from_linux
+    fi
     ;;
   *) cargo build "${args[@]}" --quiet >&2 ;;
 esac

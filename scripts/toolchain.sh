@@ -110,3 +110,28 @@ exec $VENV/bin/cargo-zigbuild zig $2 -- -g -fno-sanitize=all -target $3 "\$@"
 EOF
     chmod +x "$BIN/$1"
 }
+
+# ------------------------------------------------------------- linking for windows-gnu
+# wine-test.sh and build-release.sh link Windows binaries with `zig cc` (its mingw-w64). The
+# target's late link arguments ask for mingw's stack-protector libraries (-lssp_nonshared
+# -lssp), which zig does not ship and nothing here needs (zig's mingw has the __*_chk
+# functions): two empty archives satisfy the linker. Sets CARGO_TARGET_<T>_LINKER and the C
+# compiler variables of target $1 in the environment.
+setup_windows_gnu_linker() {
+    local t=$1 tv=${1//-/_} zt
+    zt=$(zig_target "$t") || die "no C target known for $t"
+    mkdir -p "$HOME_DIR/ssp" || die "cannot create $HOME_DIR/ssp"
+    for lib in ssp ssp_nonshared; do
+        [ -f "$HOME_DIR/ssp/lib$lib.a" ] || "$BIN/llvm-ar" rc "$HOME_DIR/ssp/lib$lib.a" \
+            || die "cannot make the empty lib$lib.a"
+    done
+    c_wrapper "zigcc-$t" cc "$zt"
+    c_wrapper "zigcxx-$t" c++ "$zt"
+    cat >"$BIN/zigld-$t" <<EOS
+#!/bin/sh
+exec $VENV/bin/cargo-zigbuild zig cc -- -target $zt -L $HOME_DIR/ssp "\$@"
+EOS
+    chmod +x "$BIN/zigld-$t"
+    export "CC_$tv=$BIN/zigcc-$t" "CXX_$tv=$BIN/zigcxx-$t" "AR_$tv=$BIN/llvm-ar" \
+        "RANLIB_$tv=$BIN/llvm-ranlib" "CARGO_TARGET_${tv^^}_LINKER=$BIN/zigld-$t"
+}

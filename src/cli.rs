@@ -16,6 +16,8 @@ use crate::vault::BackendKind;
 #[derive(Debug, Parser)]
 #[command(
     name = "broker",
+    // Not argv[0], which is `broker.exe` on Windows (or whatever a link is called).
+    bin_name = "broker",
     version,
     propagate_version = true,
     max_term_width = 100,
@@ -87,7 +89,8 @@ pub fn parse(argv: Vec<OsString>) -> Result<Cli, clap::Error> {
 fn parse_hot(argv: &[OsString]) -> Option<Cli> {
     use clap::{Args, FromArgMatches};
     let command = commands::hot(argv.get(1)?.to_str()?)?;
-    let tree = Global::augment_args(clap::Command::new("broker")).subcommand(command);
+    let tree =
+        Global::augment_args(clap::Command::new("broker").bin_name("broker")).subcommand(command);
     let matches = tree.try_get_matches_from(argv).ok()?;
     Cli::from_arg_matches(&matches).ok()
 }

@@ -6,7 +6,7 @@
 //! Secrets read here (`BROKER_FILE_PASSPHRASE`, `AWS_SECRET_ACCESS_KEY` for `add --env`) are
 //! held in redacting, zeroing types.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -14,16 +14,6 @@ use secrecy::SecretString;
 
 /// Secrets among the variables broker reads: no child ever gets them.
 pub const SECRET_VARS: [&str; 2] = ["BROKER_FILE_PASSPHRASE", "AWS_VAULT_FILE_PASSPHRASE"];
-
-/// Whether the variable `name` is `wanted`: without regard to case on Windows, whose variables
-/// are case-free (`Broker_File_Passphrase` is `BROKER_FILE_PASSPHRASE` there).
-fn same_name(name: &std::ffi::OsStr, wanted: &str) -> bool {
-    if cfg!(windows) {
-        name.eq_ignore_ascii_case(wanted)
-    } else {
-        name == wanted
-    }
-}
 
 /// aws-vault's variables that broker ignores, with what it reads instead: they would change
 /// roles, session names or tags behind the config's back. (The ones it honours are read into
@@ -59,8 +49,10 @@ pub struct Environment {
     pub aws: AwsVars,
     pub proxy: ProxyVars,
     pub broker: BrokerVars,
-    /// `SHELL`, else `COMSPEC` (Windows): the default command of `exec`.
+    /// `SHELL`, else `COMSPEC` (Windows): the default command of `exec`. See [`default_shell`].
     pub shell: Option<OsString>,
+    /// A `SHELL` passed over for `COMSPEC` on Windows (see [`default_shell`]).
+    pub ignored_shell: Option<OsString>,
     /// `BROWSER`: the command that opens a URL.
     pub browser: Option<String>,
     /// Whether `DBUS_SESSION_BUS_ADDRESS` is set (a Secret Service may answer).
@@ -308,14 +300,14 @@ impl Environment {
             vars: &vars,
             home: &home,
         };
+        let (shell, ignored_shell) =
+            default_shell(read.os("SHELL"), read.os("COMSPEC"), cfg!(windows));
         Environment {
             aws: AwsVars::read(&read),
             proxy: ProxyVars::read(&read),
             broker: BrokerVars::read(&read),
-            shell: ["SHELL", "COMSPEC"]
-                .iter()
-                .find_map(|name| vars.iter().find(|(k, v)| k == name && !v.is_empty()))
-                .map(|(_, v)| v.clone()),
+            shell,
+            ignored_shell,
             browser: read.get("BROWSER"),
             dbus_session: vars.iter().any(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS"),
             password_store_dir: read.path("PASSWORD_STORE_DIR"),
@@ -472,13 +464,16 @@ struct Vars<'a> {
 }
 
 impl Vars<'_> {
-    fn get(&self, name: &str) -> Option<String> {
+    /// The value of `name` when set and not empty (the name without case on Windows).
+    fn os(&self, name: &str) -> Option<OsString> {
         self.vars
             .iter()
-            .find(|(k, _)| k == name)
-            .and_then(|(_, v)| v.to_str())
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
+            .find(|(k, v)| same_name(k, name) && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        self.os(name).and_then(|v| v.into_string().ok())
     }
 
     /// Set, even to nothing (for the proxy variables, where an empty value means something).
@@ -628,7 +623,13 @@ impl Dirs {
         let dir = |xdg: &str, platform: Option<PathBuf>, under_home: &str| {
             vars.absolute(xdg)
                 .or(platform)
-                .or_else(|| vars.home.as_ref().map(|h| h.join(under_home)))
+                .or_else(|| {
+                    // One separator throughout: `.local/share` joined part by part.
+                    let rest = under_home.split('/');
+                    vars.home
+                        .as_ref()
+                        .map(|h| rest.fold(h.clone(), |p, c| p.join(c)))
+                })
                 .unwrap_or_else(|| PathBuf::from(under_home))
         };
         Dirs {
@@ -643,8 +644,40 @@ impl Dirs {
 
 fn expand_home(home: &Option<PathBuf>, path: PathBuf) -> PathBuf {
     match (path.strip_prefix("~"), home) {
-        (Ok(rest), Some(home)) => home.join(rest),
+        // Rebuilt from its components, so that `~/a/b` on Windows is `C:\Users\u\a\b`, with
+        // one kind of separator throughout.
+        (Ok(rest), Some(home)) => home.join(rest.components().collect::<PathBuf>()),
         _ => path,
+    }
+}
+
+/// Whether two environment variable names are the same: exactly on Unix, ignoring ASCII case
+/// on Windows, where `ComSpec` and `COMSPEC` (or `Aws_Access_Key_Id` and `AWS_ACCESS_KEY_ID`)
+/// are one variable.
+pub fn same_name(name: &OsStr, other: &str) -> bool {
+    let name = name.to_string_lossy();
+    if cfg!(windows) {
+        name.eq_ignore_ascii_case(other)
+    } else {
+        name == other
+    }
+}
+
+/// The default command of `exec` from `SHELL` and `COMSPEC`, and the `SHELL` passed over if
+/// any. On Windows a `SHELL` that is a POSIX path is passed over for `COMSPEC`: Git Bash,
+/// MSYS2 and Cygwin export one (`/usr/bin/bash`) to every program started from them, and it
+/// names nothing Windows can start.
+fn default_shell(
+    shell: Option<OsString>,
+    comspec: Option<OsString>,
+    windows: bool,
+) -> (Option<OsString>, Option<OsString>) {
+    match shell {
+        Some(posix) if windows && posix.to_string_lossy().starts_with('/') => {
+            (comspec, Some(posix))
+        }
+        Some(shell) => (Some(shell), None),
+        None => (comspec, None),
     }
 }
 
@@ -1021,5 +1054,28 @@ mod variables_tests {
         let mut listed: Vec<&str> = super::VARIABLES.iter().map(|(name, _)| *name).collect();
         listed.sort_unstable();
         assert_eq!(read, listed);
+    }
+
+    #[test]
+    fn a_posix_shell_is_passed_over_for_comspec_on_windows_only() {
+        use super::default_shell;
+        use std::ffi::OsString;
+        let os = |s: &str| Some(OsString::from(s));
+        let cmd = r"C:\Windows\system32\cmd.exe";
+        assert_eq!(
+            default_shell(os("/usr/bin/bash"), os(cmd), true),
+            (os(cmd), os("/usr/bin/bash"))
+        );
+        assert_eq!(
+            default_shell(os("/usr/bin/bash"), None, true),
+            (None, os("/usr/bin/bash"))
+        );
+        let pwsh = r"C:\Program Files\PowerShell\7\pwsh.exe";
+        assert_eq!(default_shell(os(pwsh), os(cmd), true), (os(pwsh), None));
+        assert_eq!(default_shell(None, os(cmd), true), (os(cmd), None));
+        assert_eq!(
+            default_shell(os("/bin/zsh"), None, false),
+            (os("/bin/zsh"), None)
+        );
     }
 }

@@ -56,6 +56,7 @@ pub fn main() -> ExitCode {
     let began = std::time::Instant::now();
     process::restrict_umask();
     process::protect_memory();
+    process::keep_std_handles();
     let env = environment::Environment::from_process();
     timing::start(began, env.broker.trace_timing);
     #[cfg(feature = "test-hooks")]

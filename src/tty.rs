@@ -10,8 +10,14 @@ use secrecy::SecretString;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TtyError {
+    /// The process has none: no controlling terminal (Unix), no console (Windows: a program
+    /// started detached, by a service or a scheduler, or by a GUI). The caller's hint says
+    /// how to do without one.
+    #[error("no terminal to ask on")]
+    NoTerminal,
+    /// There is one, and it does not open.
     #[error("no terminal to ask on ({device}: {0})", device = platform::DEVICE)]
-    NoTerminal(std::io::Error),
+    Unusable(std::io::Error),
     #[error("reading from the terminal failed: {0}")]
     Io(std::io::Error),
 }
@@ -29,9 +35,17 @@ pub fn present() -> bool {
     platform::open().is_ok()
 }
 
+/// The terminal for reading and for writing, or why there is none.
+fn open() -> Result<(std::fs::File, std::fs::File), TtyError> {
+    platform::open().map_err(|e| match e.raw_os_error() {
+        Some(code) if code == platform::NONE => TtyError::NoTerminal,
+        _ => TtyError::Unusable(e),
+    })
+}
+
 /// Asks a question whose answer may be shown as it is typed.
 pub fn ask(prompt: &str) -> Result<String, TtyError> {
-    let (input, mut output) = platform::open().map_err(TtyError::NoTerminal)?;
+    let (input, mut output) = open()?;
     output.write_all(prompt.as_bytes()).map_err(TtyError::Io)?;
     output.flush().map_err(TtyError::Io)?;
     let line = platform::read_line(input).map_err(TtyError::Io)?;
@@ -41,7 +55,7 @@ pub fn ask(prompt: &str) -> Result<String, TtyError> {
 /// Asks for a secret without echoing it (`rpassword` reads the same device as [`ask`]).
 pub fn ask_secret(prompt: &str) -> Result<SecretString, TtyError> {
     // Open first so a missing terminal is reported as such, not as an I/O error.
-    drop(platform::open().map_err(TtyError::NoTerminal)?);
+    drop(open()?);
     rpassword::prompt_password(prompt)
         .map(SecretString::from)
         .map_err(TtyError::Io)
@@ -78,6 +92,8 @@ mod platform {
     use std::io::{BufRead, BufReader};
 
     pub const DEVICE: &str = "/dev/tty";
+    /// What opening it fails with in a process without a controlling terminal.
+    pub const NONE: i32 = libc::ENXIO;
 
     /// A file of its own on stdin, read without the standard library's buffer.
     pub fn stdin() -> std::io::Result<File> {
@@ -111,6 +127,8 @@ mod platform {
     use windows_sys::Win32::System::Console::ReadConsoleW;
 
     pub const DEVICE: &str = "CONIN$";
+    /// What opening it fails with in a process without a console.
+    pub const NONE: i32 = windows_sys::Win32::Foundation::ERROR_INVALID_HANDLE as i32;
 
     /// A file of its own on stdin, read without the standard library's buffer.
     pub fn stdin() -> std::io::Result<File> {

@@ -243,8 +243,29 @@ fn background_stderr() -> Stdio {
             _ => Stdio::null(),
         }
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsRawHandle;
+        use windows_sys::Win32::Storage::FileSystem::{
+            GetFileType, FILE_TYPE_CHAR, FILE_TYPE_DISK,
+        };
+        let Ok(handle) = stderr_handle() else {
+            return Stdio::null();
+        };
+        // SAFETY: GetFileType only asks what kind of object the handle is (a console is CHAR).
+        match unsafe { GetFileType(handle.as_raw_handle()) } {
+            FILE_TYPE_DISK | FILE_TYPE_CHAR => Stdio::from(handle),
+            _ => Stdio::null(),
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
     Stdio::null()
+}
+
+#[cfg(windows)]
+fn stderr_handle() -> std::io::Result<std::os::windows::io::OwnedHandle> {
+    use std::os::windows::io::AsHandle;
+    std::io::stderr().as_handle().try_clone_to_owned()
 }
 
 /// Why the background helper could not ship.
@@ -347,7 +368,11 @@ fn stderr_copy() -> Stdio {
             Err(_) => Stdio::null(),
         }
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        stderr_handle().map_or_else(|_| Stdio::null(), Stdio::from)
+    }
+    #[cfg(not(any(unix, windows)))]
     Stdio::null()
 }
 

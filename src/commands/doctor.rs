@@ -419,16 +419,18 @@ fn audit_log(ctx: &Context) -> Check {
 }
 
 fn completions(env: &Environment) -> Check {
-    let shell = env
-        .shell
-        .as_ref()
-        .and_then(|s| {
-            Path::new(s)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-        })
-        .unwrap_or_default();
-    let Some(kind) = ["bash", "zsh", "fish", "elvish"]
+    // On Windows, PowerShell's: cmd has no completion, and a POSIX SHELL there is Git Bash's
+    // or MSYS2's, which broker does not start either (see exec).
+    let shell = if cfg!(windows) {
+        "powershell".to_string()
+    } else {
+        env.shell
+            .as_ref()
+            .and_then(|s| Path::new(s).file_name())
+            .map(|n| n.to_string_lossy().replace("pwsh", "powershell"))
+            .unwrap_or_default()
+    };
+    let Some(kind) = ["bash", "zsh", "fish", "elvish", "powershell"]
         .into_iter()
         .find(|k| *k == shell)
     else {
@@ -452,7 +454,8 @@ fn completions(env: &Environment) -> Check {
             continue;
         };
         let rc = path.file_name().is_some_and(|n| {
-            n.to_string_lossy().starts_with('.') || n == "config.fish" || n == "rc.elv"
+            let n = n.to_string_lossy();
+            n.starts_with('.') || n == "config.fish" || n == "rc.elv" || n.ends_with(".ps1")
         });
         if rc {
             if String::from_utf8_lossy(&installed).contains(&setup) {
@@ -476,16 +479,21 @@ fn completions(env: &Environment) -> Check {
         .into_iter()
         .next()
         .unwrap_or_default();
-    let dir = target.parent().unwrap_or(Path::new("."));
-    warn(
-        "completions",
-        format!("not installed for {kind}"),
-        &format!(
+    // PowerShell loads completions from its profile script, which runs broker for them.
+    let hint = if kind == "powershell" {
+        format!(
+            "add `{setup} | Out-String | Invoke-Expression` to {}",
+            target.display()
+        )
+    } else {
+        let dir = target.parent().unwrap_or(Path::new("."));
+        format!(
             "`mkdir -p {} && {setup} > {}`",
             dir.display(),
             target.display()
-        ),
-    )
+        )
+    };
+    warn("completions", format!("not installed for {kind}"), &hint)
 }
 
 /// Where `shell` finds completion scripts (the user's own place first), then the startup
@@ -522,6 +530,19 @@ fn completion_paths(shell: &str, env: &Environment) -> Vec<PathBuf> {
             config.join("fish/config.fish"),
         ],
         "elvish" => vec![config.join("elvish/rc.elv")],
+        "powershell" => {
+            let profile = "Microsoft.PowerShell_profile.ps1";
+            if cfg!(windows) {
+                // PowerShell 7, then Windows PowerShell 5.1.
+                let documents = dirs::document_dir().unwrap_or_else(|| home.join("Documents"));
+                vec![
+                    documents.join("PowerShell").join(profile),
+                    documents.join("WindowsPowerShell").join(profile),
+                ]
+            } else {
+                vec![config.join("powershell").join(profile)]
+            }
+        }
         _ => Vec::new(),
     };
     paths.dedup();

@@ -133,7 +133,15 @@ pub fn run(args: Args, ctx: &Context) -> Result<u8> {
             chain.profile
         ));
     }
+    let default_command = args.command.is_empty();
     let argv = process::command_line(args.command, ctx.env.shell.as_deref());
+    if let (true, Some(posix)) = (default_command, &ctx.env.ignored_shell) {
+        output::verbose(format!(
+            "SHELL is {}, a POSIX path that Windows cannot start: running {} (COMSPEC) instead",
+            crate::sanitize::escape(&posix.to_string_lossy()),
+            crate::sanitize::escape(&argv[0].to_string_lossy())
+        ));
+    }
     let mut vars = profile_vars(chain);
     if !via.is_server() {
         let (issued, session) = issuer.start(via)?;

@@ -1,6 +1,7 @@
 //! broker's own hardening at start-up: a private umask for the files it makes, no core files
-//! and no debugger of the same user (its memory holds keys); and the caller's umask and
-//! core-size limit remembered, for the children to get back.
+//! and no debugger of the same user (its memory holds keys), standard handles that children
+//! get only when given them (Windows); and the caller's umask and core-size limit remembered,
+//! for the children to get back.
 
 #[cfg(unix)]
 use std::sync::OnceLock;
@@ -38,6 +39,34 @@ pub fn protect_memory() {
         }
         #[cfg(target_os = "linux")]
         libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+}
+
+/// Windows: broker's standard handles stop being inheritable. CreateProcess hands every
+/// inheritable handle to every child, so the audit shipper that broker leaves running would
+/// hold its caller's pipes open, and a caller reading broker's output to its end (the AWS CLI
+/// running a `credential_process`) would wait for the shipping. A child still gets broker's
+/// stdin, stdout or stderr when they are its own: std duplicates those for it. (On Unix every
+/// descriptor std opens is close-on-exec.)
+pub fn keep_std_handles() {
+    #[cfg(windows)]
+    {
+        use windows_sys::Win32::Foundation::{
+            SetHandleInformation, HANDLE_FLAG_INHERIT, INVALID_HANDLE_VALUE,
+        };
+        use windows_sys::Win32::System::Console::{
+            GetStdHandle, STD_ERROR_HANDLE, STD_INPUT_HANDLE, STD_OUTPUT_HANDLE,
+        };
+        for id in [STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE] {
+            // SAFETY: reads this process's standard handle and clears its inherit flag; a
+            // missing or invalid handle is skipped, and a failure leaves it as it was.
+            unsafe {
+                let handle = GetStdHandle(id);
+                if !handle.is_null() && handle != INVALID_HANDLE_VALUE {
+                    SetHandleInformation(handle, HANDLE_FLAG_INHERIT, 0);
+                }
+            }
+        }
     }
 }
 

@@ -22,10 +22,10 @@ use std::ffi::{OsStr, OsString};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::environment::Environment;
+use crate::environment::{same_name, Environment};
 
 pub use argv::hide_argument;
-pub use hardening::{protect_memory, restrict_umask};
+pub use hardening::{keep_std_handles, protect_memory, restrict_umask};
 pub use helper::{
     bounded, credential_process, run_bounded, secret_output, wait_or_stop, HelperError,
     DEFAULT_CREDENTIAL_PROCESS_TIMEOUT,
@@ -120,17 +120,6 @@ pub fn environment(set: Vec<(String, String)>) -> Vec<(OsString, OsString)> {
         .collect();
     env.extend(set.into_iter().map(|(k, v)| (k.into(), v.into())));
     env
-}
-
-/// Whether two environment variable names are the same: exactly on Unix, ignoring ASCII case
-/// on Windows, where `Aws_Access_Key_Id` and `AWS_ACCESS_KEY_ID` are one variable.
-fn same_name(name: &OsStr, other: &str) -> bool {
-    let name = name.to_string_lossy();
-    if cfg!(windows) {
-        name.eq_ignore_ascii_case(other)
-    } else {
-        name == other
-    }
 }
 
 fn has_prefix(name: &OsStr, prefix: &str) -> bool {

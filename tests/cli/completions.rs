@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::common::{linux_rig_test, TestEnv};
+use crate::common::{rig_test, TestEnv};
 
 const SHELLS: [(&str, &str); 5] = [
     ("bash", "broker.bash"),
@@ -66,7 +66,7 @@ fn in_shell(env: &TestEnv, shell: &str, script: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-linux_rig_test!(
+rig_test!(
     "needs bash and fish, which scripts/test.sh installs on Linux",
     fn subcommands_and_profile_names_complete_in_bash_and_fish() {
         let env = TestEnv::new();

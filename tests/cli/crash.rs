@@ -1,4 +1,4 @@
-//! Crash safety: broker killed with SIGKILL in the middle of writing a cache entry or of `add`
+//! Crash safety: broker killed (SIGKILL, or TerminateProcess on Windows) in the middle of writing a cache entry or of `add`
 //! leaves a vault and cache that the next run uses; concurrent `add`s both succeed.
 
 use std::time::Duration;
@@ -7,23 +7,28 @@ use crate::common::moto::Moto;
 use crate::common::{broker_bin, stderr_of, unique, TestEnv, TEST_PASSPHRASE};
 use crate::fixtures::{export_json, role_arn, store_key};
 
+/// Kills `child` after `delay`: SIGKILL on Unix, TerminateProcess on Windows.
 fn kill_after(mut child: std::process::Child, delay: Duration) {
     std::thread::sleep(delay);
-    // SAFETY: SIGKILL to our own child.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGKILL);
-    }
+    let _ = child.kill();
     let _ = child.wait();
 }
 
 #[test]
+#[cfg_attr(
+    target_os = "macos",
+    ignore = "needs an OS store that asks nobody: Linux's kernel keyring, Windows' Credential Manager"
+)]
 fn killed_while_writing_the_cache_the_next_run_works() {
     let moto = Moto::start(None);
     let key = moto.create_user("kim");
     let user = unique("kim");
     let env = TestEnv::new()
         .env("AWS_ENDPOINT_URL", &moto.endpoint())
-        .env("BROKER_BACKEND", "keyutils");
+        .env(
+            "BROKER_BACKEND",
+            if cfg!(windows) { "wincred" } else { "keyutils" },
+        );
     env.write_aws_config(&format!(
         "[profile {user}]\n[profile r1]\nrole_arn = {}\nsource_profile = {user}\n[profile r2]\nrole_arn = {}\nsource_profile = r1\n",
         role_arn("r1"),

@@ -2,10 +2,10 @@
 //! and trust enforcement, the cache, concurrency, STS errors, and every output format.
 
 use crate::common::moto::Moto;
-use crate::common::{linux_rig_test, stderr_of, transcript, transcripts, TestEnv};
+use crate::common::{rig_test, stderr_of, transcript, transcripts, TestEnv};
 use crate::fixtures::{self, caller_of, export_json, file_env, role_arn, store_key, Chain};
 
-linux_rig_test!(
+rig_test!(
     fn two_hop_chain_gives_the_last_role_and_is_cached() {
         let c = Chain::new();
         let creds = export_json(&c.env, &["r2"]);
@@ -71,7 +71,8 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
+    "needs the test venv's AWS CLI, which this suite runs on Linux only",
     fn aws_cli_works_through_credential_process() {
         let c = Chain::new();
         let aws = crate::common::moto::venv().join("bin/aws");
@@ -114,7 +115,7 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
     fn sixteen_processes_make_one_call_per_hop() {
         let c = Chain::new();
         let children: Vec<_> = (0..16)
@@ -144,14 +145,14 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
     fn access_denied_is_one_line_with_a_hint() {
         let c = Chain::new();
         insta::assert_snapshot!(transcript(&c.env, &["export", "locked"]));
     }
 );
 
-linux_rig_test!(
+rig_test!(
     fn a_wrong_stored_key_points_to_add_and_rotate() {
         let c = Chain::new();
         store_key(&c.env, "alice", "AKIAIOSFODNN7EXAMPLE", "not-the-secret");
@@ -159,7 +160,7 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
     fn a_corrupt_or_old_cache_entry_is_ignored_and_replaced() {
         let c = Chain::new();
         let creds = export_json(&c.env, &["r1"]);
@@ -202,7 +203,7 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
     fn session_token_for_a_plain_user_and_no_session_keys() {
         let moto = Moto::start(None);
         let key = moto.create_user("bob");
@@ -245,7 +246,7 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
     fn one_mfa_session_serves_two_roles() {
         // moto does not accept its own session-token credentials while enforcing (README, Development), so the
         // MFA path runs against a moto without enforcement.
@@ -286,7 +287,7 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
     fn mfa_process_supplies_the_code() {
         let moto = Moto::start(None);
         let key = moto.create_user("dave");
@@ -367,7 +368,7 @@ fn an_unreachable_endpoint_fails_quickly_with_a_hint() {
     );
 }
 
-linux_rig_test!(
+rig_test!(
     fn role_settings_are_passed_to_sts() {
         let moto = Moto::start(None);
         let key = moto.create_user("ivy");
@@ -402,7 +403,7 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
     fn an_expired_cached_session_is_dropped_and_the_chain_retried_once() {
         let c = Chain::new();
         export_json(&c.env, &["r2"]);
@@ -423,7 +424,7 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
     fn web_identity_and_credential_process_sources() {
         let moto = Moto::start(None);
         let key = moto.create_user("wes");
@@ -437,11 +438,12 @@ linux_rig_test!(
         env.write_aws_config(&format!(
         "[profile web]\nrole_arn = {}\nweb_identity_token_file = {}\nrole_session_name = ci\n\n\
          [profile web-next]\nrole_arn = {}\nsource_profile = web\n\n\
-         [profile proc]\ncredential_process = cat {}\n\n\
+         [profile proc]\ncredential_process = {} {}\n\n\
          [profile via-proc]\nrole_arn = {}\nsource_profile = proc\n",
         role_arn("ci"),
         token_file.display(),
         role_arn("deploy"),
+        if cfg!(windows) { "type" } else { "cat" },
         process_file.display(),
         role_arn("from-process"),
     ));

@@ -93,6 +93,18 @@ pub fn file_env(moto: &Moto) -> TestEnv {
     env
 }
 
+/// A file holding the test passphrase, private to the user, for `BROKER_FILE_PASSPHRASE_FILE`:
+/// unlike `BROKER_FILE_PASSPHRASE`, which broker keeps from its children, a broker run by
+/// `broker exec` gets it. (On Linux a nested broker finds the cache key in the kernel keyring;
+/// elsewhere the key is in the vault, which it must open.)
+pub fn passphrase_file(env: &TestEnv) -> std::path::PathBuf {
+    let path = env.dir.path().join("passphrase");
+    std::fs::write(&path, crate::common::TEST_PASSPHRASE).unwrap();
+    #[cfg(unix)]
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    path
+}
+
 pub fn store_key(env: &TestEnv, profile: &str, id: &str, secret: &str) {
     let out = env
         .broker()

@@ -1,7 +1,7 @@
 //! Every export format, snapshot-tested on fixed credentials from a `credential_process`
 //! (no STS needed), including hostile values that must not run as shell code.
 
-use crate::common::{assert_error, linux_rig_test, stderr_of, stdout_of, TestEnv};
+use crate::common::{assert_error, rig_test, stderr_of, stdout_of, TestEnv};
 use crate::fixtures::fixed_process_env;
 
 const HOSTILE_SECRET: &str = r#"s3cr3t'; touch pwned; echo '$(touch pwned2)`touch pwned3`"\"#;
@@ -55,7 +55,7 @@ fn sh_output_evals_to_the_exact_values_and_runs_nothing() {
     }
 }
 
-linux_rig_test!(
+rig_test!(
     "needs fish, which scripts/test.sh installs on Linux",
     fn fish_output_evals_to_the_exact_values() {
         let fish = which("fish").expect("fish is needed for this test: apt-get install fish");

@@ -1,7 +1,9 @@
 //! `broker history` and the audit trail behind it: every issuing tied to CloudTrail by its
 //! access key id and account, the hash chain and `--verify` against edited, cut, reordered and
 //! intact logs, shipping to a real syslog daemon and to an audit command, the `ended` record of
-//! every exec, and the filters and the table.
+//! every exec, and the filters and the table. The scripts broker runs here (the audit command,
+//! notify_command, exec's child) are sh on Unix and cmd batch files on Windows, where `ping -n
+//! N+1 127.0.0.1` is the way to wait N seconds.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -9,9 +11,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::moto::{venv, Moto};
+#[cfg(unix)]
 use crate::common::syslog::Syslog;
 use crate::common::{
-    broker_bin, stderr_of, stdout_of, transcribe, transcript, transcripts, TestEnv,
+    assert_error, broker_bin, script, shell, stderr_of, stdout_of, transcribe, transcript,
+    transcripts, under, unix_lines, TestEnv,
 };
 use crate::fixtures::{export_json, file_env, fixed_process_env, Chain, ACCOUNT};
 
@@ -35,7 +39,7 @@ pub fn history(env: &TestEnv, args: &[&str]) -> Vec<Value> {
 }
 
 fn log_path(env: &TestEnv) -> PathBuf {
-    env.dir.path().join("state/broker/audit.jsonl")
+    under(env.dir.path(), "state/broker/audit.jsonl")
 }
 
 fn lines(env: &TestEnv) -> Vec<String> {
@@ -102,16 +106,13 @@ fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn script(env: &TestEnv, name: &str, body: &str) -> PathBuf {
-    let path = env.dir.path().join(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    path
-}
-
 // CloudTrail correlation.
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "needs the test venv's AWS CLI, which this suite runs on Unix only"
+)]
 fn history_key_finds_the_record_of_the_key_the_aws_cli_signed_with() {
     let c = Chain::new();
     let config = std::fs::read_to_string(c.env.aws_config()).unwrap();
@@ -280,7 +281,7 @@ fn an_old_log_without_prev_still_reads_and_verify_says_where_the_chain_starts() 
 #[test]
 fn a_rotated_log_begins_a_new_chain_with_a_record_saying_so() {
     let env = filled_log();
-    let rotated = env.dir.path().join("state/broker/audit.jsonl.1");
+    let rotated = under(env.dir.path(), "state/broker/audit.jsonl.1");
     std::fs::rename(log_path(&env), &rotated).unwrap();
     let out = export(&env, &["fixed"]);
     assert!(out.status.success(), "export: {}", stderr_of(&out));
@@ -301,7 +302,7 @@ fn a_rotated_log_begins_a_new_chain_with_a_record_saying_so() {
     );
     let new = verified(&env);
     // The rotated file keeps its own, intact chain.
-    env.write_broker_config(&format!("[audit]\npath = \"{}\"\n", rotated.display()));
+    env.write_broker_config(&format!("[audit]\npath = '{}'\n", rotated.display()));
     insta::assert_snapshot!(format!("{new}\n{}", verified(&env)));
 }
 
@@ -333,6 +334,7 @@ fn concurrent_appenders_keep_one_unbroken_chain() {
 
 // Shipping.
 
+#[cfg(unix)]
 #[test]
 fn syslog_receives_the_same_json_as_the_file_as_authpriv_broker() {
     let mut env = fixed_process_env(SECRET);
@@ -346,7 +348,8 @@ fn syslog_receives_the_same_json_as_the_file_as_authpriv_broker() {
     );
     let out = env
         .broker()
-        .args(["exec", "--reason", "INC-5", "fixed", "--", "true"])
+        .args(["exec", "--reason", "INC-5", "fixed", "--"])
+        .args(shell("true", "exit 0"))
         .output()
         .unwrap();
     assert!(out.status.success(), "exec: {}", stderr_of(&out));
@@ -373,6 +376,8 @@ fn syslog_receives_the_same_json_as_the_file_as_authpriv_broker() {
     }
 }
 
+/// (Windows has no syslog socket.)
+#[cfg(unix)]
 #[test]
 fn a_syslog_that_is_down_is_a_warning_and_a_shipping_failed_record() {
     let mut env = fixed_process_env(SECRET);
@@ -414,6 +419,7 @@ fn a_syslog_that_is_down_is_a_warning_and_a_shipping_failed_record() {
 
 /// `prev` recomputed for every line from `from` (0-based) on, as someone who knows the format
 /// would after removing or editing lines: the local chain then holds.
+#[cfg(unix)]
 fn rechain(lines: &mut [String], from: usize) {
     for i in from..lines.len() {
         let mut record: Value = serde_json::from_str(&lines[i]).unwrap();
@@ -423,6 +429,7 @@ fn rechain(lines: &mut [String], from: usize) {
 }
 
 /// The transcript of `broker history --verify --against COPY`.
+#[cfg(unix)]
 fn verified_against(env: &TestEnv, copy: &std::path::Path) -> String {
     transcribe(
         env,
@@ -433,13 +440,15 @@ fn verified_against(env: &TestEnv, copy: &std::path::Path) -> String {
     .1
 }
 
+/// (The shipped copy is syslog's, which Windows has not.)
+#[cfg(unix)]
 #[test]
 fn verify_against_a_shipped_copy_names_what_the_chain_alone_cannot_show() {
     let mut env = fixed_process_env(SECRET);
     let syslog = Syslog::start(env.dir.path());
     env.send_syslog_to(&syslog.socket);
     let kept = env.dir.path().join("kept.jsonl");
-    let ship = script(&env, "ship", &format!("cat >> {}", kept.display()));
+    let ship = script(&env, "ship", &format!("cat >> {}", kept.display()), "");
     env.write_broker_config(&format!(
         "[audit]\nsyslog = true\ncommand = [\"{}\"]\n",
         ship.display()
@@ -487,11 +496,11 @@ fn verify_against_a_shipped_copy_names_what_the_chain_alone_cannot_show() {
     insta::assert_snapshot!(transcripts.join("\n"));
 }
 
-/// An `[audit]` section that runs `command` (a shell script) per record.
-fn ship_with(env: &TestEnv, body: &str, timeout: &str) -> PathBuf {
-    let ship = script(env, "ship", body);
+/// An `[audit]` section that runs a script per record (see [`script`]).
+fn ship_with(env: &TestEnv, (unix, windows): (&str, &str), timeout: &str) -> PathBuf {
+    let ship = script(env, "ship", unix, windows);
     env.write_broker_config(&format!(
-        "[audit]\ncommand = [\"{}\", \"--stream\", \"broker\"]\ncommand_timeout = \"{timeout}\"\n",
+        "[audit]\ncommand = ['{}', \"--stream\", \"broker\"]\ncommand_timeout = \"{timeout}\"\n",
         ship.display()
     ));
     ship
@@ -505,17 +514,22 @@ fn the_audit_command_gets_each_record_on_stdin_without_slowing_the_export() {
     // The command ships nothing until the test opens the gate: an export that waited for it
     // would never end.
     let gate = env.dir.path().join("gate");
+    let (gate, seen_at, shipped_at) = (gate.display(), seen.display(), shipped.display());
     ship_with(
         &env,
-        &format!(
-            "while [ ! -e {gate} ]; do sleep 0.05; done\n\
-             echo \"$*\" >> {seen}\nenv >> {seen}\ncat >> {shipped}",
-            gate = gate.display(),
-            seen = seen.display(),
-            shipped = shipped.display()
+        (
+            &format!(
+                "while [ ! -e {gate} ]; do sleep 0.05; done\n\
+                 echo \"$*\" >> {seen_at}\nenv >> {seen_at}\ncat >> {shipped_at}"
+            ),
+            &format!(
+                ":gate\nif not exist \"{gate}\" (ping -n 1 127.0.0.1 >nul & goto gate)\n\
+                 >> \"{seen_at}\" echo %*\n>> \"{seen_at}\" set\nmore >> \"{shipped_at}\""
+            ),
         ),
         "60s",
     );
+    let gate = env.dir.path().join("gate");
     let out = env
         .broker()
         .args(["export", "--format", "json", "fixed"])
@@ -532,13 +546,13 @@ fn the_audit_command_gets_each_record_on_stdin_without_slowing_the_export() {
     eventually("both records shipped", || {
         std::fs::read_to_string(&shipped).is_ok_and(|s| s.lines().count() == 2)
     });
-    let shipped = std::fs::read_to_string(&shipped).unwrap();
+    let shipped = unix_lines(&std::fs::read_to_string(&shipped).unwrap());
     assert_eq!(
         shipped,
         format!("{}\n", lines(&env).join("\n")),
         "the file's lines"
     );
-    let seen = std::fs::read_to_string(&seen).unwrap();
+    let seen = unix_lines(&std::fs::read_to_string(&seen).unwrap());
     assert!(seen.starts_with("--stream broker\n"), "{seen}");
     assert!(!seen.contains(SECRET) && !seen.contains("AWS_SESSION_TOKEN"));
 }
@@ -549,7 +563,10 @@ fn a_hanging_audit_command_is_stopped_after_its_bound_and_recorded() {
     let pids = env.dir.path().join("pids");
     ship_with(
         &env,
-        &format!("echo $$ >> {}\nexec sleep 300", pids.display()),
+        (
+            &format!("echo $$ >> {}\nexec sleep 300", pids.display()),
+            "ping -n 301 127.0.0.1 >nul",
+        ),
         "3s",
     );
     // broker's stderr a file, as in a CI log: the background warning lands there.
@@ -583,6 +600,8 @@ fn a_hanging_audit_command_is_stopped_after_its_bound_and_recorded() {
         started.elapsed() >= Duration::from_secs(6),
         "each run had its 3 s"
     );
+    // (On Windows the job object that stops it is checked in hostile.rs, with mfa_process.)
+    #[cfg(unix)]
     for pid in std::fs::read_to_string(&pids).unwrap().lines() {
         let alive = std::path::Path::new(&format!("/proc/{pid}")).exists()
             && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -604,7 +623,10 @@ fn a_failing_audit_command_is_a_warning_and_a_shipping_failed_record() {
     let env = fixed_process_env(SECRET);
     ship_with(
         &env,
-        "cat > /dev/null\necho shipper-says-no >&2\nexit 7",
+        (
+            "cat > /dev/null\necho shipper-says-no >&2\nexit 7",
+            "more >nul\necho shipper-says-no>&2\nexit 7",
+        ),
         "10s",
     );
     let stderr_file = env.dir.path().join("stderr");
@@ -620,10 +642,10 @@ fn a_failing_audit_command_is_a_warning_and_a_shipping_failed_record() {
         history(&env, &["--outcome", "shipping_failed"]).len() == 2
     });
     let failed = history(&env, &["--outcome", "shipping_failed"]);
-    assert!(failed[1]["error"]
-        .as_str()
-        .unwrap()
-        .contains("failed: it exited with exit status: 7 (the issued record of "));
+    assert!(failed[1]["error"].as_str().unwrap().contains(&format!(
+        "failed: it exited with {}: 7 (the issued record of ",
+        exit_words()
+    )));
     assert_eq!(failed[1]["profile"], "fixed");
     let stderr = std::fs::read_to_string(&stderr_file).unwrap();
     assert!(stderr.contains("shipper-says-no"), "{stderr}");
@@ -639,34 +661,32 @@ fn a_failing_audit_command_is_a_warning_and_a_shipping_failed_record() {
 fn exec_of_a_child_that_exits_3_is_ended_with_its_status_and_notified_again() {
     let env = fixed_process_env(SECRET);
     let notified = env.dir.path().join("notified");
+    let to = notified.display();
     let notify = script(
         &env,
         "notify",
         &format!(
             "{{ echo \"event=$BROKER_EVENT key=$BROKER_ACCESS_KEY_ID status=$BROKER_EXIT_STATUS\"; \
-             env | grep -c AWS_SECRET_ACCESS_KEY; }} >> {}",
-            notified.display()
+             env | grep -c AWS_SECRET_ACCESS_KEY; }} >> {to}"
+        ),
+        &format!(
+            ">> \"{to}\" echo event=%BROKER_EVENT% key=%BROKER_ACCESS_KEY_ID% status=%BROKER_EXIT_STATUS%\n\
+             if defined AWS_SECRET_ACCESS_KEY (>> \"{to}\" echo 1) else (>> \"{to}\" echo 0)"
         ),
     );
     env.write_broker_config(&format!(
         // (Not break-glass: that needs a session of its own per reason, which a
         // credential_process cannot give.)
-        "[profile.fixed]\nrequire_reason = true\nnotify_command = [\"{}\"]\n",
+        "[profile.fixed]\nrequire_reason = true\nnotify_command = ['{}']\n",
         notify.display()
     ));
     let out = env
         .broker()
-        .args([
-            "exec",
-            "--reason",
-            "INC-3",
-            "--yes",
-            "fixed",
-            "--",
-            "sh",
-            "-c",
+        .args(["exec", "--reason", "INC-3", "--yes", "fixed", "--"])
+        .args(shell(
             "sleep 1; exit 3",
-        ])
+            "ping -n 2 127.0.0.1 >nul & exit 3",
+        ))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
@@ -684,7 +704,7 @@ fn exec_of_a_child_that_exits_3_is_ended_with_its_status_and_notified_again() {
     assert!((1.0..30.0).contains(&seconds), "seconds in use: {seconds}");
 
     assert_eq!(
-        std::fs::read_to_string(&notified).unwrap(),
+        unix_lines(&std::fs::read_to_string(&notified).unwrap()),
         format!(
             "event=issued key={FIXED_KEY} status=\n0\nevent=ended key={FIXED_KEY} status=3\n0\n"
         ),
@@ -700,7 +720,11 @@ fn exec_of_a_child_that_exits_3_is_ended_with_its_status_and_notified_again() {
     let table = stdout_of(&out);
     assert_eq!(table.lines().count(), 2, "{table}");
     assert!(
-        table.lines().nth(1).unwrap().contains("  exit 3, 1s  "),
+        table
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains(&format!("  exit 3, {}s  ", seconds.round())),
         "{table}"
     );
     // Asked for alone, the end has its own row.
@@ -716,6 +740,7 @@ fn exec_of_a_child_that_exits_3_is_ended_with_its_status_and_notified_again() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn exec_of_a_child_killed_by_a_signal_is_ended_with_the_signal() {
     let env = fixed_process_env(SECRET);
@@ -735,17 +760,24 @@ fn exec_of_a_child_killed_by_a_signal_is_ended_with_the_signal() {
 #[test]
 fn exec_of_a_missing_program_is_ended_as_not_run() {
     let env = fixed_process_env(SECRET);
-    insta::assert_snapshot!(transcript(
-        &env,
-        &["exec", "fixed", "--", "/nonexistent/program"]
-    ));
+    let missing = if cfg!(windows) {
+        r"C:\nonexistent\program.exe"
+    } else {
+        "/nonexistent/program"
+    };
+    let out = env
+        .broker()
+        .args(["exec", "fixed", "--", missing])
+        .output()
+        .unwrap();
+    assert_error(&out, 127, &format!("cannot run {missing}"));
     let ended = history(&env, &["--outcome", "ended"]);
     assert_eq!(ended[0]["exit_code"], 127, "{}", ended[0]);
     assert!(
         ended[0]["error"]
             .as_str()
             .unwrap()
-            .starts_with("cannot run /nonexistent/program"),
+            .starts_with(&format!("cannot run {missing}")),
         "the ended record says why: {}",
         ended[0]
     );
@@ -756,7 +788,8 @@ fn exec_server_is_ended_when_its_child_exits() {
     let env = fixed_process_env(SECRET);
     let out = env
         .broker()
-        .args(["exec", "--server", "fixed", "--", "sh", "-c", "exit 5"])
+        .args(["exec", "--server", "fixed", "--"])
+        .args(shell("exit 5", "exit 5"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
@@ -784,7 +817,8 @@ fn history_filters_by_outcome_via_reason_and_key() {
     assert!(out.status.success(), "export: {}", stderr_of(&out));
     let out = env
         .broker()
-        .args(["exec", "--reason", "inc-2 network", "fixed", "--", "true"])
+        .args(["exec", "--reason", "inc-2 network", "fixed", "--"])
+        .args(shell("true", "exit 0"))
         .output()
         .unwrap();
     assert!(out.status.success(), "exec: {}", stderr_of(&out));
@@ -873,11 +907,19 @@ fn history_table_pairs_ends_shows_errors_and_fits_the_width() {
         .to_string(),
     )
     .unwrap();
+    let (cat, broken) = if cfg!(windows) {
+        ("type", "echo the identity provider is down>&2& exit 1")
+    } else {
+        (
+            "cat",
+            "sh -c 'echo the identity provider is down >&2; exit 1'",
+        )
+    };
     env.write_aws_config(&format!(
-        "[profile analyst]\ncredential_process = cat {}\n\n\
+        "[profile analyst]\ncredential_process = {cat} {}\n\n\
          [profile breakglass]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/breakglass\n\
          source_profile = analyst\nrole_session_name = alice\n\n\
-         [profile broken]\ncredential_process = sh -c 'echo the identity provider is down >&2; exit 1'\n\
+         [profile broken]\ncredential_process = {broken}\n\
          role_arn = arn:aws:iam::{ACCOUNT}:role/reader\n",
         creds.display()
     ));
@@ -890,16 +932,8 @@ fn history_table_pairs_ends_shows_errors_and_fits_the_width() {
     );
     let out = env
         .broker()
-        .args([
-            "exec",
-            "--reason",
-            reason,
-            "breakglass",
-            "--",
-            "sh",
-            "-c",
-            "exit 3",
-        ])
+        .args(["exec", "--reason", reason, "breakglass", "--"])
+        .args(shell("exit 3", "exit 3"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
@@ -931,7 +965,18 @@ fn history_table_pairs_ends_shows_errors_and_fits_the_width() {
         );
     }
     assert!(
-        wide.contains("credential_process of profile broken failed: it exited with exit status: 1"),
+        wide.replace(exit_words(), "exit status")
+            .contains("credential_process of profile broken failed: it exited with exit status: 1"),
         "the error, whole, in the wide table: {wide}"
     );
+}
+
+/// What Rust's std calls an exit status in its message: "exit status" on Unix, "exit code" on
+/// Windows.
+fn exit_words() -> &'static str {
+    if cfg!(windows) {
+        "exit code"
+    } else {
+        "exit status"
+    }
 }

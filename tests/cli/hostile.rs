@@ -5,13 +5,12 @@
 use crate::common::moto::Moto;
 use std::sync::Mutex;
 
-use crate::common::{
-    linux_rig_test, stderr_of, stdout_of, transcribe, unique, TestEnv, TEST_PASSPHRASE,
-};
+use crate::common::{rig_test, stderr_of, stdout_of, transcribe, unique, TestEnv, TEST_PASSPHRASE};
 use crate::fixtures::{export_json, role_arn, store_key};
 
-/// A moto without enforcement, keys in the kernel keyring under a unique profile name, and a
-/// role profile whose credentials are cached before the first case.
+/// A moto without enforcement, keys in an OS store (the kernel keyring on Linux, the
+/// Credential Manager on Windows) under a unique profile name, and a role profile whose
+/// credentials are cached before the first case.
 struct Corpus {
     moto: Moto,
     env: TestEnv,
@@ -29,7 +28,10 @@ impl Corpus {
         let user = unique("eve");
         let env = TestEnv::new()
             .env("AWS_ENDPOINT_URL", &moto.endpoint())
-            .env("BROKER_BACKEND", "keyutils")
+            .env(
+                "BROKER_BACKEND",
+                if cfg!(windows) { "wincred" } else { "keyutils" },
+            )
             .env("BROKER_STS_TIMEOUT", "3s");
         env.name_as(&moto.endpoint(), "http://127.0.0.1:[moto port]");
         env.name_as(&user, "[eve]");
@@ -138,7 +140,8 @@ fn broker_config(text: &str) -> impl FnOnce(&TestEnv) + '_ {
 
 fn nothing(_: &TestEnv) {}
 
-linux_rig_test!(
+rig_test!(
+    "its corpus runs Unix commands (sh, sleep) and pins their words",
     fn malformed_aws_files_and_bad_profiles() {
         let c = Corpus::new();
         let arn = role_arn("x");
@@ -262,7 +265,7 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
     fn bad_settings_and_flags() {
         let c = Corpus::new();
         c.case(
@@ -347,11 +350,15 @@ fn not_unicode() -> std::ffi::OsString {
     #[cfg(windows)]
     {
         use std::os::windows::ffi::OsStringExt;
-        std::ffi::OsString::from_wide(&[u16::from(b'b'), u16::from(b'a'), u16::from(b'd'), 0xD800])
+        // A lone surrogate, where Unix's test has a byte that is not UTF-8.
+        let mut wide: Vec<u16> = "bad".encode_utf16().collect();
+        wide.push(0xD800);
+        wide.extend("name".encode_utf16());
+        std::ffi::OsString::from_wide(&wide)
     }
 }
 
-linux_rig_test!(
+rig_test!(
     fn non_utf8_arguments_are_usage_errors() {
         let c = Corpus::new();
         let (_, transcript) = transcribe(&c.env, c.env.broker().arg("export").arg(not_unicode()));
@@ -360,7 +367,7 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
     fn broken_sts_endpoints() {
         let c = Corpus::new();
         let fresh = ["export", "--refresh", "good"];
@@ -391,7 +398,7 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
     fn one_throttled_answer_is_retried() {
         let c = Corpus::new();
         c.moto.fail_next("AssumeRole", "throttle", 1);
@@ -405,7 +412,8 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
+    "its corpus runs Unix commands (sh, sleep) and pins their words",
     fn failing_and_hanging_mfa_process() {
         let c = Corpus::new();
         let serial = "arn:aws:iam::123456789012:mfa/eve";
@@ -433,7 +441,8 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
+    "its corpus runs Unix commands (cat /dev/zero, yes, sh) and pins their words",
     /// A `credential_process` that never stops printing, or never finishes: stopped at 64 KiB or
     /// after `[credential_process] timeout`, with everything it started, in one line naming the
     /// profile.

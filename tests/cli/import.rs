@@ -35,7 +35,7 @@ fn with_credentials() -> TestEnv {
 }
 
 fn credentials_path(env: &TestEnv) -> std::path::PathBuf {
-    env.home().join(".aws/credentials")
+    crate::common::under(&env.home(), ".aws/credentials")
 }
 
 fn credentials(env: &TestEnv) -> String {
@@ -45,10 +45,10 @@ fn credentials(env: &TestEnv) -> String {
 #[test]
 fn import_moves_every_long_term_key_and_keeps_every_other_byte() {
     let env = with_credentials();
-    use std::os::unix::fs::PermissionsExt;
+    #[cfg(unix)]
     std::fs::set_permissions(
         credentials_path(&env),
-        std::fs::Permissions::from_mode(0o640),
+        std::os::unix::fs::PermissionsExt::from_mode(0o640),
     )
     .unwrap();
     let (out, imported) = transcribe(&env, env.broker().args(["import", "--yes"]));
@@ -66,11 +66,15 @@ fn import_moves_every_long_term_key_and_keeps_every_other_byte() {
         expected,
         "the credentials file lost more than the keys"
     );
-    let mode = std::fs::metadata(credentials_path(&env))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o640, "the file keeps its mode");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(credentials_path(&env))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o640, "the file keeps its mode");
+    }
 
     let work = export_json(&env, &["--no-session", "work"]);
     assert_eq!(work["AccessKeyId"], "AKIAWORKEXAMPLE00001", "work's key id");
@@ -182,7 +186,9 @@ fn import_asks_first_and_off_a_terminal_says_to_confirm_with_yes() {
 
 /// A sealed environment on the file vault, the credentials file above, and a `[file]
 /// passphrase_command` that runs `then(env)` (a shell line) before it prints the passphrase: it
-/// runs while `import` writes the vault, after its first read of the file.
+/// runs while `import` writes the vault, after its first read of the file. (Unix: the tests
+/// that use it change the file with sh, sed and printf.)
+#[cfg(unix)]
 fn while_the_vault_is_written(then: impl FnOnce(&TestEnv) -> String) -> TestEnv {
     let env = TestEnv::new().env("BROKER_BACKEND", "file");
     std::fs::write(credentials_path(&env), CREDENTIALS).unwrap();
@@ -205,10 +211,12 @@ fn while_the_vault_is_written(then: impl FnOnce(&TestEnv) -> String) -> TestEnv 
 }
 
 /// A section another program (`aws configure`, an editor) adds while broker works.
+#[cfg(unix)]
 const LATE: &str =
     "\n[late]\naws_access_key_id = AKIALATEEXAMPLE00001\naws_secret_access_key = late-secret\n";
 
 /// A shell line that appends [`LATE`] to the credentials file.
+#[cfg(unix)]
 fn append_late(env: &TestEnv) -> String {
     format!(
         "printf '{}' >> '{}'",
@@ -217,6 +225,7 @@ fn append_late(env: &TestEnv) -> String {
     )
 }
 
+#[cfg(unix)]
 #[test]
 fn a_section_appended_while_the_vault_is_written_is_kept() {
     let env = while_the_vault_is_written(append_late);
@@ -247,6 +256,7 @@ fn a_section_appended_while_the_vault_is_written_is_kept() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn keys_changed_while_they_are_imported_stop_the_rewrite_and_lose_nothing() {
     let env = while_the_vault_is_written(|env| {
@@ -269,6 +279,8 @@ fn keys_changed_while_they_are_imported_stop_the_rewrite_and_lose_nothing() {
     );
 }
 
+/// (Unix: the tests' pseudo-terminal.)
+#[cfg(unix)]
 #[test]
 fn a_section_appended_while_the_user_is_asked_is_kept() {
     use crate::common::terminal::{Mode, Terminal};
@@ -296,6 +308,8 @@ fn a_section_appended_while_the_user_is_asked_is_kept() {
     );
 }
 
+/// (Unix: broker counts a file's links there only; see fsutil.)
+#[cfg(unix)]
 #[test]
 fn a_hard_linked_credentials_file_is_refused() {
     let env = with_credentials();
@@ -311,6 +325,7 @@ fn a_hard_linked_credentials_file_is_refused() {
     insta::assert_snapshot!(format!("{refused}\n{work}"));
 }
 
+#[cfg(unix)]
 #[test]
 fn root_importing_another_users_file_leaves_it_theirs() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};

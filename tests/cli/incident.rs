@@ -1,6 +1,6 @@
 //! Incident response: break-glass and require-reason policy, capped, notified and audited.
 
-use crate::common::{normalize, stderr_of, transcript, transcripts};
+use crate::common::{normalize, script, stderr_of, transcript, transcripts, unix_lines};
 use crate::fixtures::{caller_of, export_json, Chain, ACCOUNT};
 use crate::history::history;
 
@@ -8,15 +8,14 @@ use crate::history::history;
 fn break_glass_refuses_without_a_reason_and_issues_capped_notified_and_audited_with_one() {
     let c = Chain::new();
     let notified = c.env.dir.path().join("notified.env");
-    let script = c.env.dir.path().join("page-oncall.sh");
-    std::fs::write(
-        &script,
-        format!("#!/bin/sh\nenv > {}\necho paged\n", notified.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let script = script(
+        &c.env,
+        "page-oncall",
+        &format!("env > {}\necho paged", notified.display()),
+        &format!("set > \"{}\"\necho paged", notified.display()),
+    );
     c.env.write_broker_config(&format!(
-        "[profile.r1]\nbreak_glass = true\ntag_reason = true\nnotify_command = [\"{}\"]\n",
+        "[profile.r1]\nbreak_glass = true\ntag_reason = true\nnotify_command = ['{}']\n",
         script.display()
     ));
 
@@ -65,7 +64,7 @@ fn break_glass_refuses_without_a_reason_and_issues_capped_notified_and_audited_w
     assert_eq!(sent["Tags.member.1.Value"], "INC-7:db-down", "{sent:?}");
     assert_eq!(sent["DurationSeconds"], "3600", "capped: {sent:?}");
 
-    let env_text = std::fs::read_to_string(&notified).unwrap();
+    let env_text = unix_lines(&std::fs::read_to_string(&notified).unwrap());
     for line in [
         "BROKER_PROFILE=r1\n".to_string(),
         format!("BROKER_ROLE_ARN=arn:aws:iam::{ACCOUNT}:role/r1\n"),

@@ -4,7 +4,7 @@
 //! (Windows), the default shell. (Private files: `vault::file_vault_is_private_and_encrypted`;
 //! the OS stores: `vault::keychain_add_list_remove`, `vault::wincred_add_list_remove`.)
 
-use crate::common::{stderr_of, stdout_of, TestEnv, TEST_PASSPHRASE};
+use crate::common::{after_prompt, stderr_of, stdout_of, TestEnv, TEST_PASSPHRASE};
 use crate::fixtures::store_key;
 
 /// A sealed environment in which profile `p` has keys in the file vault.
@@ -78,9 +78,60 @@ fn the_default_command_is_the_users_shell() {
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(
-        stdout_of(&out).lines().any(|l| l.trim() == "from-shell=p"),
+        stdout_of(&out)
+            .lines()
+            .any(|l| after_prompt(l) == "from-shell=p"),
         "{}",
         stdout_of(&out)
+    );
+}
+
+/// Git Bash, MSYS2 and Cygwin export a POSIX `SHELL` to the Windows programs they start: broker
+/// runs COMSPEC instead (which Windows can start), says so under `-v`, and doctor suggests
+/// PowerShell's completions rather than bash's.
+#[cfg(windows)]
+#[test]
+fn a_posix_shell_on_windows_gives_way_to_comspec_and_powershell() {
+    let env = keys_env();
+    let comspec = std::env::var("COMSPEC").unwrap_or_else(|_| "cmd.exe".into());
+    let out = env
+        .broker()
+        .args(["-v", "exec", "--no-session", "p"])
+        .env("SHELL", "/usr/bin/bash")
+        .env("COMSPEC", &comspec)
+        .write_stdin("echo from-shell=%BROKER_PROFILE%\r\nexit\r\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stdout_of(&out)
+            .lines()
+            .any(|l| after_prompt(l) == "from-shell=p"),
+        "{}",
+        stdout_of(&out)
+    );
+    let said = format!(
+        "SHELL is /usr/bin/bash, a POSIX path that Windows cannot start: running {comspec} \
+         (COMSPEC) instead"
+    );
+    assert!(stderr_of(&out).contains(&said), "{}", stderr_of(&out));
+
+    let out = env
+        .broker()
+        .arg("doctor")
+        .env("SHELL", "/usr/bin/bash")
+        .output()
+        .unwrap();
+    let report = stdout_of(&out);
+    let line = report
+        .lines()
+        .find(|l| l.contains("completions"))
+        .unwrap_or_else(|| panic!("no completions check: {report}"));
+    assert!(line.contains("powershell"), "{report}");
+    assert!(
+        report.contains("broker completions powershell | Out-String | Invoke-Expression")
+            && report.contains("Microsoft.PowerShell_profile.ps1"),
+        "{report}"
     );
 }
 

@@ -1,14 +1,16 @@
 //! `exec --server` under attack from another local user: a flood of idle connections with few
 //! file descriptors left, connections that never send a request, request smuggling shapes, and
-//! the audit trail of refusals, against moto with enforcement and the real AWS CLI. Linux only:
-//! it reads broker's CPU time from `/proc`.
+//! the audit trail of refusals, against moto with enforcement and the real AWS CLI. The flood
+//! is Linux's only: it reads broker's CPU time from `/proc` and limits its file descriptors.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{broker_bin, stderr_of};
-use crate::fixtures::{Chain, ACCOUNT};
+use crate::common::{broker_bin, shell, stderr_of};
+use crate::fixtures::Chain;
+#[cfg(target_os = "linux")]
+use crate::fixtures::ACCOUNT;
 
 /// A running `broker exec --server r1` whose child printed its endpoint and waits on stdin.
 struct Running {
@@ -20,15 +22,17 @@ struct Running {
     token: String,
 }
 
-/// Starts `broker exec --server r1 -- sh -c SCRIPT` with `nofile` as the soft limit of open
-/// files; SCRIPT's first line of output must be `URL TOKEN`.
-fn start(c: &Chain, script: &str, nofile: Option<u64>) -> Running {
+/// Starts `broker exec --server r1 -- CHILD` with `nofile` as the soft limit of open files
+/// (Unix); the child's first line of output must be `URL TOKEN`.
+fn start(c: &Chain, child: &[String], nofile: Option<u64>) -> Running {
     let mut command = c.env.std_command(broker_bin());
     command
-        .args(["exec", "--server", "r1", "--", "sh", "-c", script])
+        .args(["exec", "--server", "r1", "--"])
+        .args(child)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    #[cfg(unix)]
     if let Some(soft) = nofile {
         use std::os::unix::process::CommandExt;
         // SAFETY: setrlimit is async-signal-safe and changes only the child.
@@ -45,6 +49,8 @@ fn start(c: &Chain, script: &str, nofile: Option<u64>) -> Running {
             });
         }
     }
+    #[cfg(not(unix))]
+    assert!(nofile.is_none(), "a limit of open files is Unix's");
     let mut child = command.spawn().unwrap();
     let stdin = child.stdin.take().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
@@ -69,6 +75,14 @@ fn start(c: &Chain, script: &str, nofile: Option<u64>) -> Running {
 
 const PRINT_ENDPOINT: &str =
     "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI $AWS_CONTAINER_AUTHORIZATION_TOKEN\"";
+
+/// The child that prints `URL TOKEN` and waits for a line on stdin.
+fn print_endpoint_and_wait() -> [String; 3] {
+    shell(
+        &format!("{PRINT_ENDPOINT}; read line"),
+        "echo %AWS_CONTAINER_CREDENTIALS_FULL_URI% %AWS_CONTAINER_AUTHORIZATION_TOKEN%& set /p line=",
+    )
+}
 
 impl Running {
     /// Lets the child go on and waits for broker; its stdout from here on.
@@ -114,6 +128,7 @@ pub(crate) fn exchange(addr: &str, request: &str) -> (u16, String) {
 }
 
 /// CPU time (user + system) that process `pid` has used so far.
+#[cfg(target_os = "linux")]
 fn cpu_time(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     // The fields after the command name (which is in parentheses and may hold spaces).
@@ -130,6 +145,7 @@ fn cpu_time(pid: u32) -> Duration {
 }
 
 /// Opens `n` connections to `addr` at once and keeps those that connected within 3 s.
+#[cfg(target_os = "linux")]
 fn open_idle(rt: &tokio::runtime::Runtime, addr: &str, n: usize) -> Vec<tokio::net::TcpStream> {
     rt.block_on(async {
         let mut set = tokio::task::JoinSet::new();
@@ -150,6 +166,7 @@ fn open_idle(rt: &tokio::runtime::Runtime, addr: &str, n: usize) -> Vec<tokio::n
     })
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_flood_of_idle_connections_neither_starves_the_child_nor_makes_broker_spin() {
     let c = Chain::new();
@@ -159,7 +176,7 @@ fn a_flood_of_idle_connections_neither_starves_the_child_nor_makes_broker_spin()
         aws.display()
     );
     // Few file descriptors, as if the rest of the machine had taken them.
-    let server = start(&c, &script, Some(128));
+    let server = start(&c, &["sh".into(), "-c".into(), script], Some(128));
     let pid = server.child.id();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -211,7 +228,7 @@ fn a_flood_of_idle_connections_neither_starves_the_child_nor_makes_broker_spin()
 #[test]
 fn connections_that_send_no_request_are_closed_after_the_header_timeout() {
     let c = Chain::new();
-    let server = start(&c, &format!("{PRINT_ENDPOINT}; read line"), None);
+    let server = start(&c, &print_endpoint_and_wait(), None);
     let closed_after = |partial: &'static [u8]| {
         let addr = server.addr.clone();
         std::thread::spawn(move || {
@@ -248,7 +265,7 @@ fn connections_that_send_no_request_are_closed_after_the_header_timeout() {
 #[test]
 fn absolute_form_targets_and_repeated_hosts_get_400_and_refusals_are_audited_in_bursts() {
     let c = Chain::new();
-    let server = start(&c, &format!("{PRINT_ENDPOINT}; read line"), None);
+    let server = start(&c, &print_endpoint_and_wait(), None);
     let (addr, token) = (server.addr.clone(), server.token.clone());
     let (addr, token) = (addr.as_str(), token.as_str());
     let absolute = format!(
@@ -291,7 +308,11 @@ fn absolute_form_targets_and_repeated_hosts_get_400_and_refusals_are_audited_in_
     assert_eq!(status, 200, "{body}");
     server.finish();
 
-    let log = std::fs::read_to_string(c.env.dir.path().join("state/broker/audit.jsonl")).unwrap();
+    let log = std::fs::read_to_string(crate::common::under(
+        c.env.dir.path(),
+        "state/broker/audit.jsonl",
+    ))
+    .unwrap();
     let refusals: Vec<serde_json::Value> = log
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())

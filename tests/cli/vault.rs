@@ -3,7 +3,7 @@
 //! Credential Manager, and everywhere the age file vault.
 
 use crate::common::{
-    assert_error, assert_error_after_notices, assert_private, linux_rig_test, secret_service_bus,
+    assert_error, assert_error_after_notices, assert_private, rig_test, secret_service_bus,
     stderr_of, stdout_of, transcribe, transcript, unique, TestEnv,
 };
 
@@ -100,7 +100,7 @@ fn add_list_remove(env: TestEnv, backend: &str) {
     );
 }
 
-linux_rig_test!(
+rig_test!(
     "the Secret Service backend is Linux's",
     fn secret_service_add_list_remove() {
         let bus = secret_service_bus();
@@ -111,7 +111,7 @@ linux_rig_test!(
     }
 );
 
-linux_rig_test!(
+rig_test!(
     "the kernel keyring backend is Linux's",
     fn keyutils_add_list_remove() {
         add_list_remove(TestEnv::new(), "keyutils");
@@ -134,7 +134,7 @@ fn wincred_add_list_remove() {
     add_list_remove(TestEnv::new(), "wincred");
 }
 
-linux_rig_test!(
+rig_test!(
     "the kernel keyring backend is Linux's",
     fn keyutils_says_keys_are_lost_at_reboot() {
         let env = TestEnv::new();
@@ -249,7 +249,7 @@ fn empty_passphrase_is_refused() {
     assert_error_after_notices(&out, 1, "the file vault needs a passphrase");
 }
 
-linux_rig_test!(
+rig_test!(
     "elsewhere the default backend is the OS store, which answers",
     fn no_secret_service_names_the_file_backend() {
         // No D-Bus session at all: the automatic choice fails and says what to do.

@@ -4,7 +4,7 @@
 pub mod moto;
 #[cfg(target_os = "linux")]
 pub mod net;
-#[cfg(target_os = "linux")]
+pub mod rig;
 pub mod sso;
 pub mod syslog;
 #[cfg(unix)]
@@ -20,23 +20,23 @@ use std::sync::Mutex;
 
 use assert_cmd::Command;
 
-/// A test that needs the Linux test rig of scripts/test.sh: moto, the kernel keyring, the AWS
-/// CLI and the shells from its venv and packages. On macOS and Windows it is ignored, and `cargo
-/// test` prints why; a string before the function gives a narrower reason.
+/// A test that needs the test rig: moto and the SSO stand-in (scripts/test.sh sets it up on
+/// Linux, scripts/wine-test.sh under Wine, the test venv elsewhere). With a reason first, it
+/// needs what only Linux's rig has (the AWS CLI of the venv, the kernel keyring, the shells),
+/// and elsewhere it is ignored, and `cargo test` prints why.
 ///
 /// ```ignore
-/// linux_rig_test!(
+/// rig_test!(
 ///     /// What the test pins.
 ///     fn a_behaviour() { ... }
 /// );
-/// linux_rig_test!("needs fish, which scripts/test.sh installs on Linux", fn … );
+/// rig_test!("needs fish, which scripts/test.sh installs on Linux", fn … );
 /// ```
-macro_rules! linux_rig_test {
+macro_rules! rig_test {
     ($(#[$meta:meta])* fn $name:ident() $body:block) => {
-        $crate::common::linux_rig_test!(
-            "needs the Linux test rig of scripts/test.sh: moto, the kernel keyring, the AWS CLI",
-            $(#[$meta])* fn $name() $body
-        );
+        #[test]
+        $(#[$meta])*
+        fn $name() $body
     };
     ($reason:literal, $(#[$meta:meta])* fn $name:ident() $body:block) => {
         #[test]
@@ -45,7 +45,7 @@ macro_rules! linux_rig_test {
         fn $name() $body
     };
 }
-pub(crate) use linux_rig_test;
+pub(crate) use rig_test;
 
 pub const TEST_PASSPHRASE: &str = "correct horse battery staple";
 
@@ -71,7 +71,7 @@ impl TestEnv {
             .tempdir()
             .expect("temp dir");
         for sub in ["home/.aws", "config", "data", "state", "cache", "tmp"] {
-            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            std::fs::create_dir_all(under(dir.path(), sub)).unwrap();
         }
         TestEnv {
             dir,
@@ -93,15 +93,15 @@ impl TestEnv {
     }
 
     pub fn aws_config(&self) -> PathBuf {
-        self.home().join(".aws/config")
+        under(&self.home(), ".aws/config")
     }
 
     pub fn broker_config(&self) -> PathBuf {
-        self.dir.path().join("config/broker/config.toml")
+        under(self.dir.path(), "config/broker/config.toml")
     }
 
     pub fn file_vault_dir(&self) -> PathBuf {
-        self.dir.path().join("data/broker/vault")
+        under(self.dir.path(), "data/broker/vault")
     }
 
     /// The file by which the test moves broker's clock (`BROKER_TEST_CLOCK`, a `test-hooks`
@@ -132,7 +132,7 @@ impl TestEnv {
     /// build's, set for every broker run here): missing unless a test writes it, so that the
     /// machine's own /etc/broker/policy.toml never reaches a test.
     pub fn system_policy(&self) -> PathBuf {
-        self.dir.path().join("system/policy.toml")
+        self.dir.path().join("system").join("policy.toml")
     }
 
     /// Writes the system policy file as an administrator would: owned by root, mode 644, in a
@@ -231,7 +231,7 @@ impl TestEnv {
             .env("AWS_CONFIG_FILE", self.aws_config())
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
-                self.home().join(".aws/credentials"),
+                under(&self.home(), ".aws/credentials"),
             );
         if cfg!(windows) {
             // Where Windows looks for temporary files, instead of TMPDIR.
@@ -266,6 +266,14 @@ impl TestEnv {
         walk(self.dir.path(), needle.as_bytes(), &mut hits);
         hits
     }
+}
+
+/// `base` joined with the `/`-separated `relative`, with the platform's separator throughout
+/// (on Windows, `base.join("a/b")` would be `base\a/b`, and broker's messages would show it).
+pub fn under(base: &Path, relative: &str) -> PathBuf {
+    relative
+        .split('/')
+        .fold(base.to_path_buf(), |p, c| p.join(c))
 }
 
 /// The broker binary under test: `$BROKER_TEST_BIN` when set (an absolute path, such as the
@@ -462,6 +470,70 @@ pub fn assert_private(path: &Path) {
             );
         }
     }
+}
+
+/// The command line that runs a script in the platform's shell: `sh -c UNIX` on Unix,
+/// `cmd /C WINDOWS` on Windows, each script in its shell's syntax.
+pub fn shell(unix: &str, windows: &str) -> [String; 3] {
+    if cfg!(windows) {
+        ["cmd".into(), "/C".into(), windows.into()]
+    } else {
+        ["sh".into(), "-c".into(), unix.into()]
+    }
+}
+
+/// The shell's command that prints a file: `cat`, or cmd's `type` (a `credential_process`
+/// reading a fixed answer).
+pub const CAT: &str = if cfg!(windows) { "type" } else { "cat" };
+
+/// A command that prints its environment, one `NAME=VALUE` a line: `env`, or cmd's `set`.
+pub fn print_env() -> &'static [&'static str] {
+    if cfg!(windows) {
+        &["cmd", "/C", "set"]
+    } else {
+        &["env"]
+    }
+}
+
+/// A line of a shell's output without the prompt (`C:\dir>`) that cmd may print before it:
+/// Wine's cmd does, on the same line; Windows' prints the typed command after its prompt and
+/// the output on a line of its own.
+pub fn after_prompt(line: &str) -> &str {
+    let line = line.trim();
+    match line.split_once('>') {
+        Some((prompt, rest)) if cfg!(windows) && prompt.get(1..3) == Some(":\\") => rest,
+        _ => line,
+    }
+}
+
+/// A script broker can run: `NAME`, a sh script of `unix`, or `NAME.cmd`, a batch file of
+/// `windows`.
+pub fn script(env: &TestEnv, name: &str, unix: &str, windows: &str) -> PathBuf {
+    #[cfg(unix)]
+    {
+        let _ = windows;
+        let path = env.dir.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{unix}\n")).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        path
+    }
+    #[cfg(windows)]
+    {
+        let _ = unix;
+        let path = env.dir.path().join(format!("{name}.cmd"));
+        std::fs::write(
+            &path,
+            format!("@echo off\r\n{}\r\n", windows.replace('\n', "\r\n")),
+        )
+        .unwrap();
+        path
+    }
+}
+
+/// `text` with Windows' line ends as Unix's.
+pub fn unix_lines(text: &str) -> String {
+    text.replace("\r\n", "\n")
 }
 
 /// The combined stderr of a finished command, as text.

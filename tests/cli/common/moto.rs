@@ -2,16 +2,18 @@
 //! A real moto (PyPI moto 5.x) on a free loopback port, from the test venv, with IAM set-up
 //! helpers. With `enforce_after = Some(n)`, moto checks SigV4 signatures, IAM policies and trust
 //! policies from the (n+1)-th request on (`INITIAL_NO_AUTH_ACTION_COUNT`), like AWS does.
+//! Started through `rig` (directly, or by the launcher under Wine).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::io::{Read, Write};
 
 use aws_credential_types::Credentials;
 
+pub use super::rig::venv;
+use super::rig::Server;
+
 pub struct Moto {
-    child: Child,
+    _server: Server,
     pub port: u16,
     rt: tokio::runtime::Runtime,
 }
@@ -23,50 +25,23 @@ pub struct UserKey {
     pub secret_access_key: String,
 }
 
-/// The venv that scripts/test.sh prepares; its absence is a failure that says what to do.
-pub fn venv() -> PathBuf {
-    let dir = std::env::var_os("BROKER_TEST_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"));
-    assert!(
-        dir.join("bin/python").exists() && dir.join("bin/aws").exists(),
-        "no test venv at {}: run scripts/test.sh, or `python3 -m venv .venv && \
-         .venv/bin/pip install -r tests/requirements.txt` (needs python3-venv)",
-        dir.display()
-    );
-    dir
-}
-
 impl Moto {
     /// Starts moto; `enforce_after` is `INITIAL_NO_AUTH_ACTION_COUNT`, `None` for no checks.
     pub fn start(enforce_after: Option<u32>) -> Moto {
-        let python = venv().join("bin/python");
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/moto_server.py");
-        let mut cmd = Command::new(python);
-        cmd.arg(script)
-            .env_remove("AWS_PROFILE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        if let Some(n) = enforce_after {
-            cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
-        }
-        let mut child = cmd
-            .spawn()
-            .expect("start tests/moto_server.py with the venv python");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read moto's port");
-        let port = line.trim().parse().unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!("moto did not start (printed {line:?}); is moto[server] installed in the venv?")
-        });
+        let env: Vec<_> = enforce_after
+            .map(|n| ("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string()))
+            .into_iter()
+            .collect();
+        let server = Server::start("moto_server.py", &env);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
-        Moto { child, port, rt }
+        Moto {
+            port: server.port,
+            _server: server,
+            rt,
+        }
     }
 
     pub fn endpoint(&self) -> String {
@@ -122,8 +97,7 @@ impl Moto {
     /// Issues what `set_lifetime` shortens by the clock of `env`'s brokers, so that credentials
     /// issued after the test moves that clock expire later by as much.
     pub fn share_clock(&self, env: &crate::common::TestEnv) {
-        let file = env.clock_file();
-        let file = file.to_str().expect("a UTF-8 path");
+        let file = super::rig::server_path(&env.clock_file());
         assert!(
             file.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b)),
@@ -247,12 +221,5 @@ impl Moto {
                 Err(e) => Err(format!("{}", aws_sdk_sts::error::DisplayErrorContext(e))),
             }
         })
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

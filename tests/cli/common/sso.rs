@@ -6,17 +6,18 @@
 //! the device-flow interval) and counts its calls.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::moto::venv;
+#[cfg(unix)]
+use super::rig::venv;
+use super::rig::Server;
 
 pub struct Sso {
-    child: Child,
+    _server: Server,
     pub port: u16,
 }
 
@@ -74,37 +75,15 @@ impl Sso {
     }
 
     fn start_with_clock(clock: Option<&Path>) -> Sso {
-        let python = venv().join("bin/python");
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sso_server.py");
-        let mut command = Command::new(&python);
-        if let Some(clock) = clock {
-            command.env("BROKER_TEST_CLOCK", clock);
+        let env: Vec<_> = clock
+            .map(|c| ("BROKER_TEST_CLOCK", c.display().to_string()))
+            .into_iter()
+            .collect();
+        let server = Server::start("sso_server.py", &env);
+        Sso {
+            port: server.port,
+            _server: server,
         }
-        let mut child = command
-            .arg(script)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run {} tests/sso_server.py ({e}): run scripts/test.sh, which \
-                     creates the venv (needs python3-venv)",
-                    python.display()
-                )
-            });
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read the SSO stand-in's port");
-        let port = line.trim().parse().unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!(
-                "tests/sso_server.py did not start (printed {line:?}); it needs Python 3.11 \
-                 with its standard library, from the venv of scripts/test.sh"
-            )
-        });
-        Sso { child, port }
     }
 
     /// The base URL of both APIs (and of /authorize and /device).
@@ -346,13 +325,6 @@ impl Sso {
     }
 }
 
-impl Drop for Sso {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Percent-encodes a query value.
 pub fn encode(value: &str) -> String {
     value
@@ -370,9 +342,16 @@ pub fn encode(value: &str) -> String {
 /// reads a private page (`file://`) it is given for the URL inside, and, unless inert, visits
 /// that URL the way a signed-in user's browser would (following the authorize redirect to the
 /// client's loopback callback, or opening a device verification URL).
+///
+/// Unix: tests/sso_browser.py behind a shell wrapper. Windows: broker-test-browser
+/// (tests/helpers/test_browser.rs), which logs its arguments, and a thread of the test's that
+/// reads the pages and makes the visits (see `windows` below); under Wine a Windows program
+/// cannot run the venv's Python and wait for it.
 pub struct TestBrowser {
     pub command: PathBuf,
     dir: PathBuf,
+    #[cfg(windows)]
+    _follower: windows::Follower,
 }
 
 impl TestBrowser {
@@ -386,6 +365,33 @@ impl TestBrowser {
         TestBrowser::write(dir, "inert")
     }
 
+    #[cfg(windows)]
+    fn write(dir: &Path, mode: &str) -> TestBrowser {
+        let dir = dir.join("test-browser");
+        std::fs::create_dir_all(&dir).unwrap();
+        // Beside the test binary's directory (deps/), where cargo puts the package's binaries;
+        // cargo names no binary with required features in CARGO_BIN_EXE_*.
+        let command = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .and_then(Path::parent)
+            .unwrap()
+            .join("broker-test-browser.exe");
+        assert!(
+            command.exists(),
+            "no {}: the test browser is built with the test suite's hooks, \
+             `cargo test --features test-hooks`",
+            command.display()
+        );
+        let follower = windows::Follower::start(&dir, mode == "follow");
+        TestBrowser {
+            command,
+            dir,
+            _follower: follower,
+        }
+    }
+
+    #[cfg(unix)]
     fn write(dir: &Path, mode: &str) -> TestBrowser {
         use std::os::unix::fs::PermissionsExt;
         let python = venv().join("bin/python");
@@ -407,6 +413,17 @@ impl TestBrowser {
         std::fs::write(&command, text).unwrap();
         std::fs::set_permissions(&command, std::fs::Permissions::from_mode(0o700)).unwrap();
         TestBrowser { command, dir }
+    }
+
+    /// What the environment of a broker needs to open this browser: `BROWSER`, and on
+    /// Windows where the browser logs.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![("BROWSER", self.command.display().to_string())];
+        if cfg!(windows) {
+            let log = self.dir.join("browser-argv.jsonl");
+            env.push(("BROKER_TEST_BROWSER_LOG", log.display().to_string()));
+        }
+        env
     }
 
     /// The arguments of every run, oldest first (each should be exactly one URL).
@@ -479,4 +496,162 @@ fn read_json_lines(path: &Path) -> Vec<Value> {
         .filter(|l| !l.is_empty())
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect()
+}
+
+/// The test browser on Windows: broker-test-browser logs its arguments to
+/// `browser-argv.jsonl`, and a thread of the test (the follower) reads each private page
+/// logged there (to `browser-pages.jsonl`) and, following, visits each URL (to
+/// `browser-visits.jsonl`), as tests/sso_browser.py does.
+#[cfg(windows)]
+mod windows {
+    use std::io::{Read, Write};
+    use std::path::Path;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use serde_json::{json, Value};
+
+    /// The thread that reads and visits; it stops when dropped.
+    pub struct Follower {
+        stop: Arc<AtomicBool>,
+    }
+
+    impl Follower {
+        pub fn start(dir: &Path, follow: bool) -> Follower {
+            let stop = Arc::new(AtomicBool::new(false));
+            let (dir, stopped) = (dir.to_path_buf(), stop.clone());
+            std::thread::spawn(move || {
+                let mut seen = 0;
+                while !stopped.load(Ordering::Relaxed) {
+                    let runs = super::read_json_lines(&dir.join("browser-argv.jsonl"));
+                    for argv in &runs[seen.min(runs.len())..] {
+                        let Some([url]) = argv.as_array().map(Vec::as_slice) else {
+                            continue;
+                        };
+                        let url = url.as_str().unwrap_or_default().to_string();
+                        // A page is read at once, as a browser would read it.
+                        let target = match url.starts_with("file://") {
+                            true => read_page(&dir, &url),
+                            false => Some(url),
+                        };
+                        if let (true, Some(target)) = (follow, target) {
+                            // Each visit on its own, as a browser opens tabs.
+                            let dir = dir.clone();
+                            std::thread::spawn(move || {
+                                append(&dir, "browser-visits.jsonl", &visit(&target))
+                            });
+                        }
+                    }
+                    seen = runs.len();
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            });
+            Follower { stop }
+        }
+    }
+
+    impl Drop for Follower {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The URL a private page sends the browser to (its refresh), logged with the page; its
+    /// mode is Unix's only.
+    fn read_page(dir: &Path, url: &str) -> Option<String> {
+        let path = url::Url::parse(url).ok()?.to_file_path().ok()?;
+        const REFRESH: &str = "http-equiv=\"refresh\" content=\"0;url=";
+        let target = std::fs::read_to_string(&path).ok().and_then(|page| {
+            let start = page.find(REFRESH)? + REFRESH.len();
+            let end = start + page[start..].find('"')?;
+            Some(
+                page[start..end]
+                    .replace("&quot;", "\"")
+                    .replace("&#39;", "'")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&amp;", "&"),
+            )
+        });
+        let record = json!({"page": path.display().to_string(), "mode": null, "target": target});
+        append(dir, "browser-pages.jsonl", &record);
+        target
+    }
+
+    fn append(dir: &Path, file: &str, record: &Value) {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(file))
+            .unwrap();
+        writeln!(file, "{record}").unwrap();
+    }
+
+    /// GETs `url`, following redirects only to loopback hosts, as sso_browser.py does.
+    fn visit(start: &str) -> Value {
+        let mut url = start.to_string();
+        for _ in 0..10 {
+            let (status, location) = match get(&url) {
+                Ok(answer) => answer,
+                Err(e) => return json!({"url": start, "error": e}),
+            };
+            match location {
+                Some(next) if (300..400).contains(&status) => {
+                    let next = url::Url::parse(&url)
+                        .and_then(|base| base.join(&next))
+                        .map(String::from)
+                        .unwrap_or(next);
+                    if !is_loopback(&next) {
+                        return json!({"url": start,
+                            "error": format!("refused to follow a redirect off loopback: {next}")});
+                    }
+                    url = next;
+                }
+                _ => return json!({"url": start, "status": status, "final_url": url}),
+            }
+        }
+        json!({"url": start, "error": "too many redirects"})
+    }
+
+    fn is_loopback(url: &str) -> bool {
+        url::Url::parse(url)
+            .is_ok_and(|u| matches!(u.host_str(), Some("127.0.0.1" | "[::1]" | "localhost")))
+    }
+
+    /// One HTTP/1.0 GET: the status and the Location header.
+    fn get(url: &str) -> Result<(u16, Option<String>), String> {
+        let parsed = url::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+        if parsed.scheme() != "http" {
+            return Err(format!("not an http URL: {url}"));
+        }
+        let host = parsed.host_str().ok_or("no host")?.to_string();
+        let port = parsed.port_or_known_default().unwrap_or(80);
+        let target = &parsed[url::Position::BeforePath..];
+        let mut stream = std::net::TcpStream::connect((host.trim_matches(['[', ']']), port))
+            .map_err(|e| format!("URLError: {e}"))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {target} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n"
+        )
+        .map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        stream.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        let response = String::from_utf8_lossy(&bytes);
+        let head = response.split("\r\n\r\n").next().unwrap_or_default();
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("no HTTP answer from {url}"))?;
+        let location = lines
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+            .map(|(_, v)| v.trim().to_string());
+        Ok((status, location))
+    }
 }

@@ -95,7 +95,10 @@ fn command_line(env: &TestEnv, cmd: &Command) -> String {
 /// `$'…'` with escapes when it holds control characters (which a snapshot must not hold raw).
 fn quoted(word: &OsStr) -> String {
     let word = word.to_string_lossy();
-    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+[]".contains(c);
+    // (On Windows `\` is a path's separator, not a shell's escape.)
+    let plain = |c: char| {
+        c.is_ascii_alphanumeric() || "-_./:=,@%+[]".contains(c) || (cfg!(windows) && c == '\\')
+    };
     if !word.is_empty() && word.chars().all(plain) {
         word.into_owned()
     } else if word.chars().any(char::is_control) {
@@ -139,6 +142,18 @@ pub fn normalize(env: &TestEnv, text: &str) -> String {
     let text = text
         .replace(&broker_bin().display().to_string(), "broker")
         .replace(&env.dir.path().display().to_string(), "[TMP]");
+    // On Windows std says "exit code" where Unix's says "exit status", and the system's words
+    // for a refused connection are its own.
+    let text = if cfg!(windows) {
+        slashed(&text)
+            .replace("exited with exit code: ", "exited with exit status: ")
+            .replace(
+                "Connection refused. (os error 10061)",
+                "Connection refused (os error 111)",
+            )
+    } else {
+        text
+    };
     let mut out = String::with_capacity(text.len());
     let mut rest = text.as_str();
     let mut previous: Option<char> = None;
@@ -167,6 +182,27 @@ pub fn normalize(env: &TestEnv, text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
         + if out.ends_with('\n') { "\n" } else { "" }
+}
+
+/// On Windows, the paths under `[TMP]` written with `/`, as on Unix, so that one snapshot serves
+/// both; a path that mixes `\` and `/` fails the test (broker's messages use one separator).
+fn slashed(text: &str) -> String {
+    let mut parts = text.split("[TMP]");
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        let end = part
+            .find(|c: char| c.is_whitespace() || matches!(c, '`' | '\'' | '"' | ')' | ','))
+            .unwrap_or(part.len());
+        let (path, rest) = part.split_at(end);
+        assert!(
+            !path.contains('/'),
+            "a path that mixes separators: [TMP]{path} in {text}"
+        );
+        out.push_str("[TMP]");
+        out.push_str(&path.replace('\\', "/"));
+        out.push_str(rest);
+    }
+    out
 }
 
 /// A rule of [`normalize`]: at the start of `rest` (`at_word_start` when the character before
