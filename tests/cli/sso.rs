@@ -554,31 +554,37 @@ fn sso_profiles_names_are_unique_and_safe_in_strict_ini_parsers() {
     );
     let config = c.env.dir.path().join("appended");
     std::fs::write(&config, format!("{CONFIG}\n{}", stdout_of(&out))).unwrap();
-    // configparser in strict mode (duplicate sections or keys are errors), and botocore's own
-    // loader: every section a profile with its four SSO keys, no [profile x], no name with '-'
-    // first.
+    // No [profile x], no name with '-' first, no key but the SSO ones.
+    let profiles = strict_ini_profiles(&config);
+    assert!(!profiles.contains_key("x"), "{profiles:?}");
+    for (name, keys) in &profiles {
+        assert!(!name.starts_with('-'), "{name}");
+        assert!(keys.get("credential_process").is_none(), "{name}: {keys}");
+    }
+    let names: Vec<&str> = profiles.keys().map(String::as_str).collect();
+    insta::assert_snapshot!(names.join("\n"));
+}
+
+/// The profiles of the AWS config file `path` as botocore's own loader reads them (name → keys),
+/// after Python's configparser in strict mode (duplicate sections or keys are errors) read it.
+fn strict_ini_profiles(path: &std::path::Path) -> serde_json::Map<String, serde_json::Value> {
     let check = std::process::Command::new(venv().join("bin/python"))
         .arg("-c")
         .arg(
-            "import configparser, sys, botocore.configloader as l\n\
-             p = configparser.ConfigParser(strict=True, interpolation=None)\n\
-             p.read_string(open(sys.argv[1]).read())\n\
-             profiles = l.load_config(sys.argv[1])['profiles']\n\
-             assert 'x' not in profiles, profiles.keys()\n\
-             for name, keys in profiles.items():\n\
-             \x20   assert not name.startswith('-'), name\n\
-             \x20   assert 'credential_process' not in keys, name\n\
-             print('\\n'.join(sorted(profiles)))",
+            "import configparser, json, sys, botocore.configloader as l\n\
+             text = open(sys.argv[1]).read()\n\
+             configparser.ConfigParser(strict=True, interpolation=None).read_string(text)\n\
+             print(json.dumps(l.load_config(sys.argv[1])['profiles'], sort_keys=True))",
         )
-        .arg(&config)
+        .arg(path)
         .output()
         .unwrap();
     assert!(
         check.status.success(),
-        "strict INI parsers refuse the output: {}",
+        "strict INI parsers refuse it: {}",
         String::from_utf8_lossy(&check.stderr)
     );
-    insta::assert_snapshot!(String::from_utf8_lossy(&check.stdout));
+    serde_json::from_slice(&check.stdout).expect("JSON")
 }
 
 #[test]
@@ -645,22 +651,7 @@ fn sso_profiles_write_keeps_a_block_that_a_rerun_refreshes_and_every_other_byte(
     if cfg!(windows) {
         return;
     }
-    let check = std::process::Command::new(venv().join("bin/python"))
-        .arg("-c")
-        .arg(
-            "import configparser, sys, botocore.configloader as l\n\
-             configparser.ConfigParser(strict=True, interpolation=None).read_string(open(sys.argv[1]).read())\n\
-             print(' '.join(sorted(l.load_config(sys.argv[1])['profiles'])))",
-        )
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    let names = String::from_utf8_lossy(&check.stdout);
+    let profiles = strict_ini_profiles(&path);
     for name in [
         "account-9-role0",
         "account-0-role1",
@@ -668,12 +659,9 @@ fn sso_profiles_write_keeps_a_block_that_a_rerun_refreshes_and_every_other_byte(
         "later",
         "dev-analyst",
     ] {
-        assert!(
-            names.split_whitespace().any(|n| n == name),
-            "{name} in {names}"
-        );
+        assert!(profiles.contains_key(name), "{name} in {profiles:?}");
     }
-    assert!(!names.contains("account-0-role0"), "{names}");
+    assert!(!profiles.contains_key("account-0-role0"), "{profiles:?}");
 }
 
 #[test]
