@@ -141,7 +141,7 @@ fn broker_config(text: &str) -> impl FnOnce(&TestEnv) + '_ {
 fn nothing(_: &TestEnv) {}
 
 rig_test!(
-    "its corpus runs Unix commands (sh, sleep) and pins their words",
+    "its corpus runs a Unix command (sh -c) and pins its words",
     fn malformed_aws_files_and_bad_profiles() {
         let c = Corpus::new();
         let arn = role_arn("x");
