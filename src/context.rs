@@ -207,12 +207,15 @@ impl Context {
     }
 
     /// The engine's options: the settings, with what one request asks (`--refresh`, a code
-    /// given with `--mfa-token`, the session tags).
+    /// given with `--mfa-token`, the session tags, and whether its caller is `unattended`: a
+    /// program that shows nothing of broker's stderr, for which no SSO sign-in starts without a
+    /// terminal).
     pub fn engine_options(
         &self,
         refresh: bool,
         mfa_token: crate::mfa::GivenCode,
         tags: Vec<(String, String)>,
+        unattended: bool,
     ) -> crate::engine::Options {
         let settings = &self.settings;
         crate::engine::Options {
@@ -232,7 +235,11 @@ impl Context {
             sts_timeout: self.sts_timeout,
             defer_advisory_refresh: false,
             tags,
-            sso: self.sso_sign_in(crate::sso::Flow::default(), true),
+            sso: crate::sso::SignIn {
+                barred: (unattended && !crate::tty::present())
+                    .then_some(crate::sso::Barred::NoTerminal),
+                ..self.sso_sign_in(crate::sso::Flow::default(), true)
+            },
         }
     }
 }

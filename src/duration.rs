@@ -180,6 +180,12 @@ pub fn parse_go(text: &str) -> Result<Duration, DurationError> {
     Ok(Duration::from_secs(secs))
 }
 
+/// How long until `at`, formatted (`12m`; `0s` once it has passed).
+pub fn until(at: chrono::DateTime<chrono::Utc>) -> String {
+    let left = (at - crate::clock::now()).num_seconds().max(0) as u64;
+    format(Duration::from_secs(left))
+}
+
 /// Formats a duration the way `parse` reads it back, largest units first (`1h30m`, `45s`).
 pub fn format(duration: Duration) -> String {
     let secs = duration.as_secs();

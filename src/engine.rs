@@ -285,7 +285,11 @@ impl<'a> Cold<'a> {
                 _ => None,
             };
             let base = parent.as_ref().map(|(c, _, _)| c);
-            match (self.call(step, base, cache), usable) {
+            let made = match step.action {
+                Action::SsoRole => self.sso_role(cache, usable.is_some()),
+                _ => self.call(step, base),
+            };
+            match (made, usable) {
                 (Ok(credentials), _) => {
                     cache.put(&step.key, &credentials, crate::clock::now())?;
                     parent = Some((credentials, false, &step.key));
@@ -352,12 +356,7 @@ impl<'a> Cold<'a> {
 
     /// Makes `step`'s call. A typed MFA code that STS refuses (wrong, or used already) is asked
     /// for again, up to [`mfa::TYPED_TRIES`] codes in all.
-    fn call(
-        &self,
-        step: &Step,
-        parent: Option<&Credentials>,
-        cache: &Cache,
-    ) -> Result<Credentials> {
+    fn call(&self, step: &Step, parent: Option<&Credentials>) -> Result<Credentials> {
         // The source's keys first: no code is asked for a call that cannot be made.
         let from_source =
             step.action == Action::SessionToken || (parent.is_none() && step.mfa.is_some());
@@ -368,7 +367,7 @@ impl<'a> Cold<'a> {
         loop {
             let mfa = self.mfa_code(step)?;
             let typed = mfa.as_ref().is_some_and(|(_, c)| c.typed);
-            match self.call_with(step, parent, cache, mfa.as_ref()) {
+            match self.call_with(step, parent, mfa.as_ref()) {
                 Err(EngineError::Aws { error, .. })
                     if typed && error.is_mfa_failure() && tries < mfa::TYPED_TRIES =>
                 {
@@ -388,7 +387,6 @@ impl<'a> Cold<'a> {
         &self,
         step: &Step,
         parent: Option<&Credentials>,
-        cache: &Cache,
         mfa: Option<&(String, mfa::Code)>,
     ) -> Result<Credentials> {
         let chain = self.chain;
@@ -397,7 +395,7 @@ impl<'a> Cold<'a> {
             code: &c.code,
         });
         let credentials = match step.action {
-            Action::SsoRole => return self.sso_role(step, cache),
+            Action::SsoRole => unreachable!("an SSO step is made by sso_role"),
             Action::SessionToken => {
                 let keys = self.source()?;
                 verbose(format!(
@@ -442,8 +440,9 @@ impl<'a> Cold<'a> {
     /// The role credentials of an IAM Identity Center source: GetRoleCredentials with the
     /// session's access token, which is kept, refreshed or signed in for under the session's
     /// lock. A token the portal refuses (401) is forgotten, and the call tried once more. No
-    /// sign-in starts while the step's cached credentials are still valid: they are used.
-    fn sso_role(&self, step: &Step, cache: &Cache) -> Result<Credentials> {
+    /// sign-in starts while the step's cached credentials are still valid (`at_hand`): they are
+    /// used instead.
+    fn sso_role(&self, cache: &Cache, at_hand: bool) -> Result<Credentials> {
         let Source::Sso {
             session,
             account_id,
@@ -455,10 +454,6 @@ impl<'a> Cold<'a> {
         };
         let portal = Portal::new(session, &self.chain.net, self.options.sts_timeout)?;
         let vault = self.vault.open()?;
-        let at_hand = !self.options.refresh
-            && cache
-                .get_fresh(&step.key, self.options.min_ttl)
-                .is_some_and(|c| c.freshness == Freshness::Usable);
         let sign_in = SignIn {
             barred: at_hand
                 .then_some(Barred::CredentialsAtHand)
@@ -537,9 +532,5 @@ impl<'a> Cold<'a> {
 
 /// How long `credentials` have left, like `12m`.
 fn time_left(credentials: &Credentials) -> String {
-    let left = credentials
-        .expiration
-        .map(|e| (e - crate::clock::now()).num_seconds().max(0) as u64)
-        .unwrap_or(0);
-    crate::duration::format(Duration::from_secs(left))
+    crate::duration::until(credentials.expiration.unwrap_or_else(crate::clock::now))
 }

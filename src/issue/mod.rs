@@ -160,11 +160,12 @@ impl Issuer {
         } else {
             Default::default()
         };
-        let mut options =
-            ctx.engine_options(request.refresh, GivenCode::new(request.mfa_token), tags);
-        if request.unattended && !crate::tty::present() {
-            options.sso.barred = Some(crate::sso::Barred::NoTerminal);
-        }
+        let options = ctx.engine_options(
+            request.refresh,
+            GivenCode::new(request.mfa_token),
+            tags,
+            request.unattended,
+        );
         let mut issuer = Issuer {
             notices_pending: AtomicBool::new(!plan.notices.is_empty()),
             plan,

@@ -187,15 +187,12 @@ impl<'a> Portal<'a> {
                 }
             }
             if let Some((token, expires_at)) = still_valid {
-                let left = (expires_at - crate::clock::now())
-                    .to_std()
-                    .unwrap_or_default();
                 let note = format!(
                     "could not refresh the sign-in to SSO session {} ({}); using its access \
                      token, which expires in {}",
                     self.session.name,
                     failed.map_or("it has no refresh token".into(), |e| e.to_string()),
-                    crate::duration::format(Duration::from_secs(left.as_secs()))
+                    crate::duration::until(expires_at)
                 );
                 notice(&format!("warning: {note}"));
                 return Ok((token, Some(note)));
